@@ -1,0 +1,43 @@
+#!/bin/sh
+# Install the Debian packages duban needs to build and test, but only those
+# pkg-config (or the shell) cannot find.  As root it runs apt-get itself;
+# otherwise it prints the exact command and fails.
+set -eu
+
+need=""
+want_pc() {  # pkg-config module -> Debian package
+	pkg-config --exists "$1" 2>/dev/null || need="$need $2"
+}
+want_cmd() { # command -> Debian package
+	command -v "$1" >/dev/null 2>&1 || need="$need $2"
+}
+
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+want_pc libcurl       libcurl4-openssl-dev
+want_pc sqlite3       libsqlite3-dev
+want_pc libconfig     libconfig-dev
+want_pc libmicrohttpd libmicrohttpd-dev
+want_pc jansson       libjansson-dev
+want_pc libcrypto     libssl-dev
+want_pc cmocka        libcmocka-dev
+want_cmd cc           gcc
+want_cmd make         make
+want_cmd sqlite3      sqlite3   # tests read the database directly
+want_cmd jq           jq        # tests read JSON output
+want_cmd curl         curl      # tests call the HTTP API
+want_cmd iconv        libc-bin
+[ -e /usr/share/zoneinfo/Asia/Shanghai ] || need="$need tzdata"
+
+[ -z "$need" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$need"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "duban: missing packages:$need" >&2
+	echo "duban: run as root:  apt-get update && $cmd" >&2
+	exit 1
+fi
+echo "duban: installing$need" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >&2

@@ -1,0 +1,96 @@
+# lib.sh - helpers for duban's integration scenarios (POSIX sh).
+#
+# A scenario sources this file, calls `setup`, then `ok`/`check`/`expect_*`
+# for each assertion; each prints one TAP line "ok - ..." or "not ok - ...".
+# Everything runs against the real build/duban, a real SQLite file in a fresh
+# temporary directory, and (with start_sim) the real provider simulator on a
+# loopback port chosen by the kernel.  Nothing waits with a fixed sleep:
+# `wait_for` polls a condition with a deadline.
+
+TOP=${TOP:-$(pwd)}
+BUILD=${BUILD:-build}
+DUBAN="$TOP/$BUILD/duban"
+SIM="$TOP/$BUILD/smsc-sim"
+FAILED=0
+
+# A fresh directory with a configuration using the shipped rules/templates.
+setup() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/duban-it.XXXXXX")
+	export DUBAN_CONFIG="$T/duban.cfg"
+	cat >"$DUBAN_CONFIG" <<CFG
+database = "$T/duban.db";
+timezone = "Asia/Shanghai";
+signature = "小雄镇人民政府";
+rules_dir = "$TOP/rules";
+templates_dir = "$TOP/templates";
+quiet_hours = { from = "21:00"; to = "08:00"; };
+log = { level = "warn"; };
+CFG
+	unset DUBAN_NOW
+	trap cleanup EXIT INT TERM
+}
+
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	if [ "$FAILED" -eq 0 ] && [ -n "${T:-}" ]; then rm -rf "$T"; fi
+	[ "$FAILED" -ne 0 ] && [ -n "${T:-}" ] && echo "# kept $T"
+}
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; FAILED=1; }
+
+# check DESC CMD...: the command must succeed.
+check() {
+	desc=$1; shift
+	if "$@" >"$T/last.out" 2>"$T/last.err"; then ok "$desc"; else
+		notok "$desc"; sed 's/^/#   /' "$T/last.err" | head -20; fi
+}
+
+# expect_exit DESC CODE CMD...: the command must exit with CODE.
+expect_exit() {
+	desc=$1; want=$2; shift 2
+	"$@" >"$T/last.out" 2>"$T/last.err"; got=$?
+	if [ "$got" -eq "$want" ]; then ok "$desc"; else
+		notok "$desc (exit $got, wanted $want)"; sed 's/^/#   /' "$T/last.err" | head -20; fi
+}
+
+# expect_eq DESC GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		notok "$1"; echo "#   got:  $2"; echo "#   want: $3"; fi
+}
+
+# expect_grep DESC PATTERN FILE
+expect_grep() {
+	if grep -q -- "$2" "$3"; then ok "$1"; else
+		notok "$1 (no \"$2\" in $3)"; sed 's/^/#   /' "$3" | head -20; fi
+}
+
+# sql QUERY: run a query on the test database.
+sql() { sqlite3 -batch -noheader "$T/duban.db" "$1"; }
+
+# wait_for SECONDS CMD...: poll until CMD succeeds; 1 on timeout.
+wait_for() {
+	limit=$1; shift
+	end=$(( $(date +%s) + limit ))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# start_sim [ARGS...]: start the simulator on a free port; sets SIM_PORT,
+# SIM_URL, SIM_PID and records requests to $T/sim.jsonl.
+start_sim() {
+	rm -f "$T/sim.port"
+	"$SIM" --listen 127.0.0.1:0 --port-file "$T/sim.port" --record "$T/sim.jsonl" \
+		--quiet "$@" 2>>"$T/sim.log" &
+	SIM_PID=$!
+	PIDS="$PIDS $SIM_PID"
+	wait_for 10 test -s "$T/sim.port" || { notok "simulator started"; return 1; }
+	SIM_PORT=$(cat "$T/sim.port")
+	SIM_URL="http://127.0.0.1:$SIM_PORT"
+}
