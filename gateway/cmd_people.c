@@ -589,23 +589,34 @@ cmp_phone(const void *a, const void *b)
 	return c ? c : (x->line < y->line ? -1 : x->line > y->line);
 }
 
-/* Report phone numbers that appear twice in the file. */
+/*
+ * Report phone numbers that appear twice in the file.  Rows whose phone
+ * was refused (empty normalized phone) are already reported and skipped
+ * here, so that a file's duplicates show up along with its other errors.
+ */
 static void
 check_dup_phones(const char *file, struct prow *rows, size_t n, struct diag *d)
 {
-	struct prow **idx = malloc(n * sizeof(*idx));
+	struct prow **idx;
+	size_t m = 0;
 
-	if (idx == NULL) {
+	if (n < 2)
+		return;
+	if ((idx = malloc(n * sizeof(*idx))) == NULL) {
 		diag_add(d, file, 0, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		idx[i] = &rows[i];
-	qsort(idx, n, sizeof(*idx), cmp_phone);
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(idx[i]->phone, idx[i - 1]->phone) == 0)
+		if (rows[i].phone[0] != '\0')
+			idx[m++] = &rows[i];
+	qsort(idx, m, sizeof(*idx), cmp_phone);
+	for (size_t i = 1, first = 0; i < m; i++) {
+		if (strcmp(idx[i]->phone, idx[first]->phone) != 0)
+			first = i;
+		else
 			diag_add(d, file, idx[i]->line, "phone %s is also on line %ld", idx[i]->phone,
-				 idx[i - 1]->line);
+				 idx[first]->line);
+	}
 	free(idx);
 }
 
@@ -646,8 +657,8 @@ person_import(struct cli *c, int argc, char **argv)
 	file = argv[optind];
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if (read_people(file, encoding, &rows, &n, &d) == 0)
-		check_dup_phones(file, rows, n, &d);
+	read_people(file, encoding, &rows, &n, &d);
+	check_dup_phones(file, rows, n, &d);
 	if (d.n == 0) {
 		if ((rc = store_begin(c->st)) != STORE_OK)
 			goto fail;

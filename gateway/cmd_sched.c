@@ -301,8 +301,16 @@ out:
 static int
 cmd_template_list(struct cli *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (cli_want_help(argc, argv, template_help))
+		return EXIT_OK;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			if (cli_parse_format(argv[++i], &c->fmt) != 0)
+				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+		} else {
+			return cli_err(EXIT_USAGE, "template list: unexpected argument \"%s\"", argv[i]);
+		}
+	}
 	return template_list(c);
 }
 

@@ -608,9 +608,16 @@ add_duration(int64_t t, const struct duration *d)
 	return local_at(t, d->days, -1) + d->seconds;
 }
 
-/* Quiet hours, then workdays only: the time a fire planned for t is sent. */
+/*
+ * Quiet hours, then workdays only: the time a fire planned for t is sent.
+ * A reminder before the deadline moves back to the last working day (dir
+ * -1: news of a deadline must not arrive after it); a repeat or escalation
+ * after it moves forward (dir +1: "overdue" must not arrive before the task
+ * is).  Steps that land together are sent as one: the scheduler queues
+ * only the latest of the steps due at once.
+ */
 static int64_t
-adjust(int64_t t, const struct quiet_hours *q, bool workdays_only)
+adjust(int64_t t, const struct quiet_hours *q, bool workdays_only, int dir)
 {
 	struct tm tm;
 
@@ -626,7 +633,7 @@ adjust(int64_t t, const struct quiet_hours *q, bool workdays_only)
 		return t;
 	/* Bounded: a holiday calendar never closes a whole month. */
 	for (int i = 0; i < 31 && !is_workday(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday); i++) {
-		t = time_from_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday - 1, tm.tm_hour,
+		t = time_from_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + dir, tm.tm_hour,
 				    tm.tm_min, tm.tm_sec);
 		time_local(t, &tm);
 	}
@@ -688,20 +695,20 @@ rules_plan(const struct rule_set *rs, int64_t deadline, const struct quiet_hours
 		int64_t t = st->offset.seconds == 0
 				    ? local_at(deadline, -st->offset.days, st->at)
 				    : local_at(deadline - duration_seconds(&st->offset), 0, st->at);
-		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only));
+		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, -1));
 	}
 	for (int i = 1; rs->has_overdue && i <= rs->overdue_max; i++) {
 		const struct rule_step *st = &rs->overdue;
 		int64_t t = local_at(deadline, st->offset.days * i, st->at) +
 			    (int64_t)st->offset.seconds * i;
-		fire_init(&out[k], st, adjust(t, q, rs->workdays_only));
+		fire_init(&out[k], st, adjust(t, q, rs->workdays_only, +1));
 		snprintf(out[k].key, sizeof(out[k].key), "o%d", i);
 		k++;
 	}
 	if (rs->has_escalate) {
 		const struct rule_step *st = &rs->escalate;
 		int64_t t = local_at(add_duration(deadline, &st->offset), 0, st->at);
-		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only));
+		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, +1));
 	}
 
 	/* Expiries, now that every fire time is known. */

@@ -350,13 +350,20 @@ add:
  * is not yet written and not expired is queued; older unwritten ones are
  * recorded as skipped.
  */
+/* Buffers a pass reuses for every task, so planning one costs no large allocation. */
+struct workspace {
+	struct fire f[MAX_FIRES];
+	struct people pp;
+};
+
 static int
-plan_task(struct sched *s, int64_t id, int64_t now, struct sched_stats *stats)
+plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
+	  struct sched_stats *stats)
 {
 	struct task t = { 0 };
-	struct people *pp = NULL;
+	struct people *pp = &ws->pp;
 	struct keys ks = { 0 };
-	struct fire *f = NULL;
+	struct fire *f = ws->f;
 	const struct rule_set *rs;
 	char prefix[64], key[128];
 	size_t nf = 0;
@@ -375,10 +382,8 @@ plan_task(struct sched *s, int64_t id, int64_t now, struct sched_stats *stats)
 			goto out;
 		}
 	}
-	f = calloc(MAX_FIRES, sizeof(*f));
-	pp = calloc(1, sizeof(*pp));
-	if (f == NULL || pp == NULL)
-		goto out;
+	pp->n = 0;
+	pp->overflow = false;
 	if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, MAX_FIRES, &nf) != 0) {
 		log_warnx("task %s: rule set \"%s\" plans too many steps", t.code, rs->name);
 		goto out;
@@ -419,10 +424,7 @@ plan_task(struct sched *s, int64_t id, int64_t now, struct sched_stats *stats)
 			next = f[k].at;
 	rc = store_task_set_next(s->st, id, next);
 out:
-	if (pp)
-		people_clear(pp);
-	free(pp);
-	free(f);
+	people_clear(pp);
 	keys_clear(&ks);
 	task_clear(&t);
 	return rc;
@@ -434,14 +436,20 @@ sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *nex
 {
 	int64_t ids[BATCH];
 	size_t n;
+	struct workspace *ws = malloc(sizeof(*ws));
 
+	if (ws == NULL) {
+		snprintf(err, errlen, "scheduler: out of memory");
+		return -1;
+	}
+	ws->pp.n = 0;
 	for (;;) {
 		if (store_begin(s->st) != STORE_OK)
 			goto fail;
 		if (store_sched_due(s->st, now, ids, BATCH, &n) != STORE_OK)
 			goto fail;
 		for (size_t i = 0; i < n; i++)
-			if (plan_task(s, ids[i], now, stats) != STORE_OK)
+			if (plan_task(s, ws, ids[i], now, stats) != STORE_OK)
 				goto fail;
 		if (store_commit(s->st) != STORE_OK)
 			goto fail;
@@ -450,9 +458,11 @@ sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *nex
 	}
 	if (store_sched_next(s->st, next_fire) != STORE_OK)
 		goto fail;
+	free(ws);
 	return 0;
 fail:
 	snprintf(err, errlen, "scheduler: %s", store_errmsg(s->st));
 	store_rollback(s->st);
+	free(ws);
 	return -1;
 }

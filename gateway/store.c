@@ -218,7 +218,7 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	if (exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-		     "PRAGMA synchronous = FULL;",
+		     "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;",
 		 "configuring the database") != STORE_OK ||
 	    user_version(st, &v) != STORE_OK) {
 		snprintf(err, errlen, "%s: %s", path, st->err);

@@ -9,8 +9,9 @@ int
 store_sched_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
 	static const char sql[] =
-		"SELECT id FROM task WHERE next_fire IS NOT NULL AND next_fire <= ?1 "
-		"AND status = 'open' ORDER BY next_fire LIMIT ?2";
+		"SELECT id FROM task INDEXED BY task_next_fire "
+		"WHERE next_fire IS NOT NULL AND next_fire <= ?1 AND status = 'open' "
+		"ORDER BY next_fire LIMIT ?2";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
@@ -65,7 +66,8 @@ int
 store_sched_next(struct store *st, int64_t *next)
 {
 	static const char sql[] =
-		"SELECT min(next_fire) FROM task WHERE next_fire IS NOT NULL AND status = 'open'";
+		"SELECT min(next_fire) FROM task INDEXED BY task_next_fire "
+		"WHERE next_fire IS NOT NULL AND status = 'open'";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 

@@ -118,7 +118,7 @@ static const char schema_v1[] =
 	"CREATE INDEX message_person ON message(person, created_at);"
 	"CREATE INDEX message_provider_ref ON message(provider_ref) WHERE provider_ref IS NOT NULL;"
 	"CREATE UNIQUE INDEX message_ref ON message(ref) WHERE ref IS NOT NULL;"
-	"CREATE INDEX message_status ON message(status, kind);"
+	/* no index on status alone: counts per status read a notice's or a task's rows */
 
 	/* Every send attempt: time, provider, HTTP status, classification. */
 	"CREATE TABLE attempt ("

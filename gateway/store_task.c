@@ -18,7 +18,7 @@
 	"coalesce(t.team, 0), g.name, t.created_at, t.updated_at, coalesce(t.done_at, 0), " \
 	"coalesce(t.next_fire, 0), "                                                   \
 	"(SELECT p.name FROM assignment a JOIN person p ON p.id = a.person "           \
-	"  WHERE a.task = t.id AND a.role = 'lead' ORDER BY p.id LIMIT 1)"
+	"  WHERE a.task = t.id AND a.role = 'lead' ORDER BY a.person LIMIT 1)"
 #define TASK_FROM " FROM task t LEFT JOIN grp g ON g.id = t.team "
 
 void
@@ -257,9 +257,9 @@ store_task_people(struct store *st, int64_t task,
 		"FROM (SELECT a.person AS person, a.role AS role, "
 		"             CASE a.role WHEN 'lead' THEN 0 WHEN 'owner' THEN 1 WHEN 'member' THEN 2 ELSE 3 END AS o "
 		"      FROM assignment a WHERE a.task = ?1 "
-		"      UNION "
+		"      UNION ALL "
 		"      SELECT m.person, 'member', 2 FROM task t JOIN member m ON m.grp = t.team WHERE t.id = ?1) r "
-		"JOIN person p ON p.id = r.person ORDER BY r.o, p.id";
+		"JOIN person p ON p.id = r.person";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	struct person p;
 	int rc;

@@ -315,6 +315,9 @@ static struct {
 	bool read;
 	bool bad;
 	int64_t offset;
+	unsigned zone_gen, cache_gen; /* the offset cache belongs to one zone */
+	int64_t off_bucket[4096];     /* bucket + 1; 0 = empty */
+	long off[4096];
 } clock_state;
 
 bool
@@ -344,6 +347,7 @@ time_set_zone(const char *zone)
 	if (setenv("TZ", zone, 1) != 0)
 		return -1;
 	tzset();
+	clock_state.zone_gen++;
 	clock_state.read = false; /* DUBAN_NOW is local: reread in the new zone */
 	return 0;
 }
@@ -399,10 +403,48 @@ time_parse_local(const char *s, bool end_of_day, int64_t *out)
 	return 0;
 }
 
+/*
+ * The zone's UTC offset at instant t, memoised in 15-minute buckets.
+ *
+ * glibc recomputes a zone's rule for every conversion past the last
+ * transition of its table (all of this century for Asia/Shanghai), which
+ * made the scheduler spend a fifth of its time in localtime_r.  A bucket is
+ * cached only when the offset is the same at both of its ends, so a
+ * transition inside one is always computed exactly.
+ */
+static long
+zone_offset(int64_t t)
+{
+	enum { BUCKET = 900, SLOTS = 4096 };
+	int64_t b = t >= 0 ? t / BUCKET : (t - BUCKET + 1) / BUCKET;
+	/* Multiplicative hash: plain b % SLOTS made steps a whole number of
+	 * days apart evict each other. */
+	size_t slot = (size_t)(((uint64_t)b * 0x9E3779B97F4A7C15ULL) >> 52);
+	struct tm tm, a, z;
+	time_t tt = (time_t)t, ta = (time_t)(b * BUCKET), tz = (time_t)(b * BUCKET + BUCKET - 1);
+
+	if (clock_state.cache_gen != clock_state.zone_gen) {
+		memset(clock_state.off_bucket, 0, sizeof(clock_state.off_bucket));
+		clock_state.cache_gen = clock_state.zone_gen;
+	} else if (clock_state.off_bucket[slot] == b + 1) {
+		return clock_state.off[slot];
+	}
+	localtime_r(&tt, &tm);
+	localtime_r(&ta, &a);
+	localtime_r(&tz, &z);
+	if (a.tm_gmtoff == z.tm_gmtoff && a.tm_gmtoff == tm.tm_gmtoff) {
+		clock_state.off_bucket[slot] = b + 1;
+		clock_state.off[slot] = tm.tm_gmtoff;
+	}
+	return tm.tm_gmtoff;
+}
+
 int64_t
 time_from_local(int y, int m, int d, int h, int mi, int s)
 {
 	struct tm tm = {0};
+	int64_t local, t;
+	long o, o2;
 
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
@@ -410,15 +452,35 @@ time_from_local(int y, int m, int d, int h, int mi, int s)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = s;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
+	local = (int64_t)timegm(&tm); /* the wall-clock fields, normalised, as if UTC */
+	/*
+	 * Find t with t + offset(t) == local.  An ambiguous time (clocks going
+	 * back) converges on the earlier instant; a time in a gap (clocks going
+	 * forward) has no such t and is read with the offset before the gap,
+	 * so it moves forward, as mktime does.
+	 */
+	o = zone_offset(local);
+	for (int i = 0; i < 4; i++) {
+		t = local - o;
+		o2 = zone_offset(t);
+		if (o2 == o)
+			return t;
+		if (i > 0)
+			return local - (o < o2 ? o : o2);
+		o = o2;
+	}
+	return local - o;
 }
 
 void
 time_local(int64_t t, struct tm *tm)
 {
-	time_t tt = (time_t)t;
-	localtime_r(&tt, tm);
+	long off = zone_offset(t);
+	time_t tt = (time_t)(t + off);
+
+	gmtime_r(&tt, tm);
+	tm->tm_gmtoff = off;
+	tm->tm_isdst = -1; /* unknown here; nothing in duban reads it */
 }
 
 const char *

@@ -416,6 +416,31 @@ static void test_workdays_only(void **state)
 	expect_fire(&out[0], "b1d", "2008-12-30 09:00", "2008-12-31 22:30");
 }
 
+static void test_workdays_after_deadline(void **state)
+{
+	struct fixture *f = *state;
+	const struct rule_set *rs;
+	struct fire out[8];
+	size_t n;
+
+	load_ok(f, "wd2 = { workdays_only = true;\n"
+		   "  before = ( { offset = \"0d\"; at = \"08:00\"; to = [ \"lead\" ]; template = \"due_today\"; } );\n"
+		   "  overdue = { every = \"1d\"; at = \"09:00\"; max = 3; to = [ \"lead\" ]; template = \"overdue\"; };\n"
+		   "  escalate = { after = \"1d\"; at = \"09:30\"; to = [ \"supervisor\" ]; template = \"escalation\"; }; };\n");
+	rs = rules_find(f->rules, "wd2");
+	/* Deadline Friday 2008-12-26: repeats and the escalation falling on the
+	 * weekend move forward to Monday, never back before the deadline. */
+	assert_int_equal(rules_plan(rs, L("2008-12-26 23:59"), NULL, out, 8, &n), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		assert_true(out[i].kind == STEP_BEFORE || out[i].at > L("2008-12-26 23:59"));
+	expect_fire(&out[0], "b0d", "2008-12-26 08:00", "2008-12-26 23:59");
+	assert_int_equal(out[1].at, L("2008-12-29 09:00"));
+	assert_int_equal(out[2].at, L("2008-12-29 09:00"));
+	assert_int_equal(out[3].at, L("2008-12-29 09:00"));
+	assert_int_equal(out[4].at, L("2008-12-29 09:30"));
+}
+
 static void test_expires(void **state)
 {
 	struct fixture *f = *state;
@@ -712,6 +737,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hour_offsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_hours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workdays_after_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workdays_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),

@@ -1,0 +1,470 @@
+/*
+ * test_store.c - the database: creating it (0600, current schema),
+ * reopening it (nothing to do), refusing what it must refuse (no file
+ * without create, a database written by a newer duban, an unmigrated one
+ * without create), migrating an empty SQLite file, the connection settings
+ * (WAL, foreign keys), and the store rules the CLI relies on: unique phone
+ * numbers that name their holder, ambiguous names, task codes T1, T2 ...,
+ * and a task's status change cancelling its unsent reminders and resetting
+ * its next fire time.
+ *
+ * The checks of what is on disk use a second SQLite connection of their
+ * own, as another process would see the file.
+ */
+#include "unit.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	char path[PATH_MAX]; /* dir/duban.db */
+	char err[1024];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "%s", "/tmp/duban-test-store.XXXXXX");
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->path, sizeof(fx->path), "%s/duban.db", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[PATH_MAX + 16];
+
+	store_close(fx->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+/* A fixture with a fresh database open. */
+static int setup_open(void **state)
+{
+	struct fixture *fx;
+
+	if (setup(state) != 0)
+		return -1;
+	fx = *state;
+	if (store_open(fx->path, true, &fx->st, fx->err, sizeof(fx->err)) != STORE_OK) {
+		print_error("store_open: %s\n", fx->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- direct SQLite access, as another process ---------------------------- */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+			 SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+	sqlite3_close(db);
+}
+
+/* The first column of the first row of sql as an integer (-1 for NULL). */
+static int64_t raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_type(s, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_text(const char *path, const char *sql, char *out, size_t outlen)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void expect_contains(const char *text, const char *part)
+{
+	if (strstr(text, part) == NULL)
+		fail_msg("\"%s\" does not contain \"%s\"", text, part);
+}
+
+/* ---- opening and migrating ------------------------------------------------ */
+
+static void test_create(void **state)
+{
+	struct fixture *fx = *state;
+	struct stat sb;
+	mode_t old = umask(0); /* the mode must not depend on the umask */
+
+	assert_int_equal(store_open(fx->path, true, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	umask(old);
+	assert_non_null(fx->st);
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_true(store_schema() >= 1);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), store_schema());
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name = 'person'"), 1);
+}
+
+static void test_reopen_is_noop(void **state)
+{
+	struct fixture *fx = *state;
+	struct person p = { .name = "林志远", .phone = "+8613957608911", .kind = "official" };
+	int from = -1, to = -1;
+	int64_t id;
+
+	assert_int_equal(store_open(fx->path, true, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	assert_int_equal(store_person_add(fx->st, &p, &id), STORE_OK);
+	store_close(fx->st);
+	fx->st = NULL;
+
+	/* With or without create, a current database opens as it is. */
+	assert_int_equal(store_open(fx->path, true, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	assert_int_equal(store_migrate(fx->st, &from, &to), STORE_OK);
+	assert_int_equal(from, store_schema());
+	assert_int_equal(to, store_schema());
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(store_open(fx->path, false, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), store_schema());
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM person"), 1);
+}
+
+static void test_missing_without_create(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(store_open(fx->path, false, &fx->st, fx->err, sizeof(fx->err)),
+			 STORE_NOTFOUND);
+	assert_null(fx->st);
+	expect_contains(fx->err, fx->path);
+	expect_contains(fx->err, "run \"duban init\"");
+	assert_int_equal(access(fx->path, F_OK), -1); /* nothing created */
+}
+
+static void test_newer_refused(void **state)
+{
+	struct fixture *fx = *state;
+	int from, to;
+
+	assert_int_equal(store_open(fx->path, true, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	store_close(fx->st);
+	fx->st = NULL;
+	raw_exec(fx->path, "PRAGMA user_version = 99");
+
+	for (int create = 0; create <= 1; create++) {
+		fx->err[0] = '\0';
+		assert_int_equal(store_open(fx->path, create, &fx->st, fx->err, sizeof(fx->err)),
+				 STORE_INVALID);
+		assert_null(fx->st);
+		expect_contains(fx->err, "newer duban");
+		expect_contains(fx->err, "99");
+	}
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 99); /* left alone */
+
+	/* store_migrate on a connection that found a newer schema refuses too. */
+	raw_exec(fx->path, "PRAGMA user_version = 1");
+	assert_int_equal(store_open(fx->path, false, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	raw_exec(fx->path, "PRAGMA user_version = 99");
+	assert_int_equal(store_migrate(fx->st, &from, &to), STORE_INVALID);
+	expect_contains(store_errmsg(fx->st), "newer duban");
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 99);
+}
+
+static void test_version_zero_migrates(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* An SQLite file that is not (yet) a duban database: user_version 0. */
+	raw_exec(fx->path, "CREATE TABLE scratch (x INTEGER)");
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 0);
+
+	assert_int_equal(store_open(fx->path, false, &fx->st, fx->err, sizeof(fx->err)),
+			 STORE_INVALID);
+	assert_null(fx->st);
+	expect_contains(fx->err, "duban init");
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 0);
+
+	assert_int_equal(store_open(fx->path, true, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), store_schema());
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name = 'task'"), 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name = 'scratch'"), 1);
+}
+
+static void test_wal_and_foreign_keys(void **state)
+{
+	struct fixture *fx = *state;
+	struct person p = { .name = "王海斌", .phone = "+8613805710828" };
+	struct group g = { 0 };
+	char mode[32];
+	int64_t id;
+
+	raw_text(fx->path, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "wal");
+
+	/* Foreign keys on: a membership of nobody is refused ... */
+	assert_int_equal(store_group_find(fx->st, "镇领导班子", true, &g), STORE_OK);
+	assert_int_not_equal(store_member_add(fx->st, g.id, 4242, NULL), STORE_OK);
+	/* ... and removing a person cascades to their memberships. */
+	assert_int_equal(store_person_add(fx->st, &p, &id), STORE_OK);
+	assert_int_equal(store_member_add(fx->st, g.id, id, NULL), STORE_OK);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM member"), 1);
+	assert_int_equal(store_person_remove(fx->st, id), STORE_OK);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM member"), 0);
+	group_clear(&g);
+}
+
+/* ---- people ------------------------------------------------------------------ */
+
+static void test_duplicate_phone(void **state)
+{
+	struct fixture *fx = *state;
+	struct person a = { .name = "林志远", .phone = "+8613957608911", .title = "党委书记",
+			    .org = "小雄镇", .kind = "official" };
+	struct person b = { .name = "林雪梅", .phone = "+8613957608911", .kind = "official" };
+	int64_t ida, idb = -7;
+
+	assert_int_equal(store_person_add(fx->st, &a, &ida), STORE_OK);
+	assert_true(ida > 0);
+	assert_int_equal(store_person_add(fx->st, &b, &idb), STORE_EXISTS);
+	assert_int_equal(idb, -7);
+	expect_contains(store_errmsg(fx->st), "林志远");
+	expect_contains(store_errmsg(fx->st), "+8613957608911");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM person"), 1);
+}
+
+static void test_find_person(void **state)
+{
+	struct fixture *fx = *state;
+	struct person a = { .name = "陈永福", .phone = "+8615068766208", .org = "小雄村" };
+	struct person b = { .name = "陈永福", .phone = "+8613805717498", .org = "五支岙村" };
+	struct person c = { .name = "张美娟", .phone = "+8613805715193" };
+	struct person out = { 0 };
+	int64_t ida, idb, idc;
+	char who[32];
+
+	assert_int_equal(store_person_add(fx->st, &a, &ida), STORE_OK);
+	assert_int_equal(store_person_add(fx->st, &b, &idb), STORE_OK);
+	assert_int_equal(store_person_add(fx->st, &c, &idc), STORE_OK);
+
+	assert_int_equal(store_person_find(fx->st, "陈永福", &out), STORE_AMBIGUOUS);
+	assert_null(out.name);
+	expect_contains(store_errmsg(fx->st), "ambiguous");
+	expect_contains(store_errmsg(fx->st), "小雄村");
+	expect_contains(store_errmsg(fx->st), "五支岙村");
+
+	assert_int_equal(store_person_find(fx->st, "张美娟", &out), STORE_OK);
+	assert_int_equal(out.id, idc);
+	assert_string_equal(out.phone, "+8613805715193");
+	person_clear(&out);
+
+	assert_int_equal(store_person_find(fx->st, "+8613805717498", &out), STORE_OK);
+	assert_int_equal(out.id, idb);
+	assert_string_equal(out.org, "五支岙村");
+	assert_string_equal(out.kind, "other"); /* the default kind */
+	person_clear(&out);
+
+	snprintf(who, sizeof(who), "#%lld", (long long)ida);
+	assert_int_equal(store_person_find(fx->st, who, &out), STORE_OK);
+	assert_string_equal(out.phone, "+8615068766208");
+	person_clear(&out);
+
+	assert_int_equal(store_person_find(fx->st, "李明", &out), STORE_NOTFOUND);
+	assert_int_equal(store_person_find(fx->st, "+8613800138000", &out), STORE_NOTFOUND);
+	assert_int_equal(store_person_find(fx->st, "#999", &out), STORE_NOTFOUND);
+}
+
+/* ---- tasks ----------------------------------------------------------------- */
+
+static int64_t add_lead(struct fixture *fx)
+{
+	struct person p = { .name = "郑秀兰", .phone = "+8617768096319", .kind = "official" };
+	int64_t id;
+
+	assert_int_equal(store_person_add(fx->st, &p, &id), STORE_OK);
+	return id;
+}
+
+static int64_t add_task(struct fixture *fx, const char *code, const char *title, int64_t lead,
+			char **code_out)
+{
+	struct task t = { .code = (char *)code, .title = (char *)title, .deadline = 1230739140 };
+	struct assignee a = { lead, "lead" };
+	int64_t id = 0;
+
+	assert_int_equal(store_task_add(fx->st, &t, &a, 1, &id, code_out), STORE_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+static void test_task_codes(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t lead = add_lead(fx);
+	struct task t = { .title = "重复", .deadline = 1230739140 };
+	struct task got = { 0 };
+	char *code = NULL;
+
+	add_task(fx, NULL, "梅岙塘农田改造工程", lead, &code);
+	assert_string_equal(code, "T1");
+	free(code);
+	add_task(fx, "", "庙峙村内道路硬化", lead, &code);
+	assert_string_equal(code, "T2");
+	free(code);
+	add_task(fx, "XS9", "山场小学宿舍楼扩建", lead, &code);
+	assert_string_equal(code, "XS9");
+	free(code);
+	add_task(fx, NULL, "筹建联谊会", lead, &code);
+	assert_string_equal(code, "T3");
+	free(code);
+
+	t.code = "T2";
+	assert_int_equal(store_task_add(fx->st, &t, NULL, 0, NULL, NULL), STORE_EXISTS);
+	expect_contains(store_errmsg(fx->st), "T2");
+
+	assert_int_equal(store_task_find(fx->st, "t2", &got), STORE_OK); /* any case */
+	assert_string_equal(got.title, "庙峙村内道路硬化");
+	assert_string_equal(got.status, "open");
+	assert_string_equal(got.rule_set, "default");
+	assert_string_equal(got.lead_name, "郑秀兰");
+	task_clear(&got);
+}
+
+static int64_t queue(struct fixture *fx, int64_t task, int64_t person, const char *kind,
+		     const char *key)
+{
+	struct message m = { 0 };
+	int64_t id = 0;
+
+	m.person = person;
+	m.phone = "+8617768096319";
+	m.body = "【小雄镇人民政府】提醒";
+	m.encoding = "UCS-2";
+	m.parts = 1;
+	m.kind = (char *)kind;
+	m.task = task;
+	m.dedupe_key = (char *)key;
+	m.priority = PRIO_REMINDER;
+	assert_int_equal(store_msg_add(fx->st, &m, &id), STORE_OK);
+	return id;
+}
+
+static void expect_msg_status(struct fixture *fx, int64_t id, const char *status)
+{
+	struct message m = { 0 };
+
+	assert_int_equal(store_msg_get(fx->st, id, &m), STORE_OK);
+	assert_string_equal(m.status, status);
+	message_clear(&m);
+}
+
+static int64_t next_fire(struct fixture *fx, int64_t task)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT next_fire FROM task WHERE id = %lld", (long long)task);
+	return raw_int(fx->path, sql);
+}
+
+static void test_status_changes(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t lead = add_lead(fx);
+	int64_t t1 = add_task(fx, NULL, "梅岙塘农田改造工程", lead, NULL);
+	int64_t t2 = add_task(fx, NULL, "庙峙村内道路硬化", lead, NULL);
+	int64_t rem, esc, man, other;
+	struct task got = { 0 };
+
+	assert_int_equal(next_fire(fx, t1), 0); /* a new task is due for planning */
+	rem = queue(fx, t1, lead, "reminder", "T1/before-1d/1");
+	esc = queue(fx, t1, lead, "escalation", "T1/escalate/1");
+	man = queue(fx, t1, lead, "manual", NULL);
+	other = queue(fx, t2, lead, "reminder", "T2/before-1d/1");
+
+	assert_int_equal(store_task_set_status(fx->st, t1, "done", 0, lead), STORE_OK);
+	expect_msg_status(fx, rem, "cancelled");
+	expect_msg_status(fx, esc, "cancelled");
+	expect_msg_status(fx, man, "queued");   /* not a reminder: left alone */
+	expect_msg_status(fx, other, "queued"); /* another task's */
+	assert_int_equal(next_fire(fx, t1), -1);  /* NULL: nothing to plan */
+	assert_int_equal(next_fire(fx, t2), 0);
+	assert_int_equal(store_task_get(fx->st, t1, &got), STORE_OK);
+	assert_string_equal(got.status, "done");
+	assert_true(got.done_at > 0);
+	task_clear(&got);
+
+	assert_int_equal(store_task_set_status(fx->st, t1, "open", 0, 0), STORE_OK);
+	assert_int_equal(next_fire(fx, t1), 0);
+	expect_msg_status(fx, rem, "cancelled"); /* cancelled stays cancelled */
+	assert_int_equal(store_task_get(fx->st, t1, &got), STORE_OK);
+	assert_string_equal(got.status, "open");
+	assert_int_equal(got.done_at, 0);
+	task_clear(&got);
+
+	assert_int_equal(store_task_set_status(fx->st, t2, "cancelled", 0, 0), STORE_OK);
+	expect_msg_status(fx, other, "cancelled");
+	assert_int_equal(next_fire(fx, t2), -1);
+
+	assert_int_equal(store_task_set_status(fx->st, 4242, "done", 0, 0), STORE_NOTFOUND);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TO(f) cmocka_unit_test_setup_teardown(f, setup_open, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_create),
+		T(test_reopen_is_noop),
+		T(test_missing_without_create),
+		T(test_newer_refused),
+		T(test_version_zero_migrates),
+		TO(test_wal_and_foreign_keys),
+		TO(test_duplicate_phone),
+		TO(test_find_person),
+		TO(test_task_codes),
+		TO(test_status_changes),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
