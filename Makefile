@@ -54,8 +54,8 @@ $(BUILD)/libduban.a: $(LIB_OBJS)
 $(BUILD)/duban: $(BUILD)/obj/main.o $(BUILD)/libduban.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/smsc-sim: tools/smsc-sim.c $(BUILD)/libduban.a | $(SETUP_STAMP)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/smsc-sim: tools/smsc-sim.c $(wildcard tools/sim*.c) tools/sim.h $(BUILD)/libduban.a | $(SETUP_STAMP)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libduban.a tests/unit/unit.h
 	@mkdir -p $(dir $@)

@@ -1,0 +1,304 @@
+/*
+ * sim.h - private header of smsc-sim, the fake SMS provider: the limits, the
+ * one struct sim that holds all of the simulator's state (options, failure
+ * knobs, counters, record file, accepted-id set, job queues, canned replies),
+ * the per-request struct req, a few tiny inline helpers, and the functions
+ * the simulator's files share: smsc-sim.c (main, options, start/stop),
+ * sim_http.c (the request handlers), sim_jobs.c (the delay / delivery-report
+ * / MO queues and their worker threads) and sim_record.c (the record file,
+ * the counters' JSON and the duplicate-id set).  Nothing here is used outside
+ * tools/.
+ */
+#ifndef DUBAN_TOOLS_SIM_H
+#define DUBAN_TOOLS_SIM_H
+
+#include <pthread.h>
+#include <regex.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#define BODY_MAX        (64 * 1024)  /* request body limit; more is a 413 */
+#define REQ_INLINE      1024         /* body bytes kept inside struct req */
+#define MAX_PARAMS      64           /* query + form parameters per request */
+#define CONN_LIMIT      16384        /* concurrent HTTP connections */
+#define DLR_QUEUE_MAX   100000       /* pending delivery reports */
+#define MO_QUEUE_MAX    256          /* pending MO posts */
+#define URL_MAX         8192         /* expanded Kannel dlr-url */
+#define MAX_THREADS     64
+#define IDSET_SHARDS    64
+#define FLUSH_MS        50           /* record file flush period */
+#define PPB             1000000000u  /* fractions are kept in parts per 1e9 */
+#define HTTP_TIMEOUT_MS 5000L        /* outgoing DLR / MO requests */
+#define MO_TO_DEFAULT   "10690000"
+#define CT_JSON         "application/json"
+#define CT_HTML         "text/html"
+
+/* Salts that make each per-request random decision independent. */
+enum { K_DROP = 1, K_429, K_FAIL, K_DLR };
+
+struct field {
+	const char *p;  /* NULL when absent; NUL-terminated when present */
+	size_t n;
+};
+
+/* An absent field (p NULL), defined in sim_http.c. */
+extern const struct field no_field;
+
+enum outcome { OUT_ACCEPTED, OUT_FAILED, OUT_REJECTED, OUT_DROPPED };
+
+enum route {
+	RT_JSON, RT_KANNEL, RT_STATS, RT_DOWN, RT_UP, RT_CONFIG, RT_MO, RT_NOTFOUND, RT_BADMETHOD
+};
+
+enum canned_id {
+	C_J_INVALID_NUMBER, C_J_MISSING_TO, C_J_MISSING_TEXT, C_J_BAD_JSON, C_J_UNAUTHORIZED,
+	C_J_500, C_J_503, C_J_429, C_K_ACCEPTED, C_K_QUEUED, C_K_AUTH, C_K_MISSING_TO,
+	C_K_DENIED, C_K_TEMP, C_NOT_FOUND, C_BAD_METHOD, C_TOO_LARGE, C_COUNT
+};
+
+struct opts {
+	const char *listen, *port_file, *record, *reject, *require_header;
+	const char *kannel_user, *kannel_pass, *dlr_url, *mo_url;
+	double fail_rate, rate_429, drop_rate, dlr_fail_rate, down_at, down_for;
+	long fail_status, retry_after, delay_ms, dlr_delay_ms, threads, dlr_threads;
+	unsigned long long seed;
+	bool kannel_queued, quiet;
+};
+
+struct counters {
+	_Atomic uint64_t requests, accepted, failed, rejected, dropped, unique_ids, duplicates;
+	_Atomic uint64_t dlr_sent, dlr_errors, dlr_queue_drops, mo_sent, mo_errors;
+	_Atomic uint64_t next_msgid, next_mo;
+};
+
+/* One shard of the accepted-id set: 64-bit hashes, open addressing, 0 = empty. */
+struct idshard {
+	pthread_mutex_t mu;
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+enum job_kind { JOB_RESUME, JOB_DLR_JSON, JOB_DLR_KANNEL, JOB_MO };
+enum { F_ID, F_TO, F_FROM, F_URL };
+
+struct req;
+
+struct job {
+	enum job_kind kind;
+	bool delivered;
+	int64_t due;                  /* CLOCK_MONOTONIC ms */
+	uint64_t msgid;
+	struct field f[4];            /* F_ID..F_URL, copies in data[] */
+	char *body;                   /* MO: the JSON to post, owned */
+	struct MHD_Connection *conn;  /* RESUME, MO: suspended until the job ran */
+	struct req *req;              /* MO: where the result goes */
+	char data[];
+};
+
+/* A bounded queue of jobs ordered by due time (a min-heap) with its own threads. */
+struct outq {
+	struct sim *sim;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job **heap;
+	size_t cap, n;
+	bool stopping;
+	pthread_t th[MAX_THREADS];
+	unsigned nth;
+};
+
+struct sim {
+	struct opts o;
+	uint64_t seed_mix;
+	int64_t start_ms;
+	regex_t reject_re;
+	bool have_reject;
+	char hdr_name[128];
+	const char *hdr_value;
+	struct MHD_Daemon *daemon;
+	struct MHD_Response *canned[C_COUNT];
+	atomic_uint fail_ppb, rate429_ppb, drop_ppb, dlr_fail_ppb, fail_status, delay_ms;
+	_Atomic int64_t down_from, down_until;  /* CLOCK_MONOTONIC ms */
+	struct counters ctr;
+	FILE *rec;
+	atomic_bool rec_dirty;
+	bool rec_error;
+	struct idshard ids[IDSET_SHARDS];
+	struct outq delayq, dlrq, moq;  /* reply delays, delivery reports, MO posts */
+};
+
+enum { MO_NONE, MO_WAITING, MO_DONE };
+
+/* Per-request state: MHD's con_cls. */
+struct req {
+	enum route route;
+	bool too_big;
+	int mo;
+	long mo_status;
+	char mo_err[CURL_ERROR_SIZE];
+	struct MHD_Response *pending;  /* a reply held back by a delay */
+	unsigned pending_status;
+	bool pending_owned;
+	size_t len, cap;
+	char *body;
+	char inline_buf[REQ_INLINE];
+};
+
+struct params {
+	struct {
+		struct field k, v;
+	} kv[MAX_PARAMS];
+	unsigned n;
+	bool overflow;
+};
+
+/* The fields of one send request, whichever API it came through. */
+struct sendinfo {
+	const char *api;
+	struct field to, text, id, sign, from, dlr_url, dlr_mask;
+};
+
+/* ---- tiny helpers shared by every file ---------------------------------- */
+
+/* Log the first few occurrences of a recurring problem, then every 1000th. */
+static inline bool worth_logging(uint64_t count)
+{
+	return count <= 10 || count % 1000 == 0;
+}
+
+static inline int64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* True with probability ppb/1e9; a pure function of (seed, request number, salt). */
+static inline bool chance(const struct sim *s, uint64_t n, unsigned salt, unsigned ppb)
+{
+	if (ppb == 0 || ppb >= PPB)
+		return ppb != 0;
+	return mix64(s->seed_mix ^ (n * 8 + salt) * 0x9e3779b97f4a7c15ULL) % PPB < ppb;
+}
+
+static inline unsigned to_ppb(double f)
+{
+	return (unsigned)(f * (double)PPB + 0.5);
+}
+
+static inline bool field_empty(struct field f)
+{
+	return f.p == NULL || f.n == 0;
+}
+
+static inline bool field_is(struct field f, const char *lit)
+{
+	return f.p != NULL && f.n == strlen(lit) && memcmp(f.p, lit, f.n) == 0;
+}
+
+/* ---- smsc-sim.c --------------------------------------------------------- */
+
+/*
+ * Logs one line "smsc-sim: ..." to stderr (whole, whichever thread logs);
+ * unless always, nothing is logged under --quiet.
+ */
+void sim_log(const struct sim *s, bool always, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Parses a whole decimal string within [lo, hi] into *out; 0, or -1 (and *out untouched). */
+int sim_parse_double(const char *str, double lo, double hi, double *out);
+int sim_parse_long(const char *str, long lo, long hi, long *out);
+
+/* ---- sim_http.c --------------------------------------------------------- */
+
+/*
+ * Builds s->canned, the fixed replies shared by every connection (the 429
+ * one carries Retry-After: --retry-after).  Returns 0, or -1 when out of
+ * memory; sim_stop() destroys whatever was built.
+ */
+int sim_canned_init(struct sim *s);
+
+/* A new JSON string holding f, or JSON null when f is absent (or out of memory). */
+json_t *sim_jstr(struct field f);
+
+/* libmicrohttpd's access handler (cls is the struct sim); con_cls is a struct req. */
+enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload,
+			       size_t *upload_size, void **con_cls);
+
+/* libmicrohttpd's completion callback: frees the struct req and any held-back reply. */
+void sim_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe);
+
+/* ---- sim_jobs.c --------------------------------------------------------- */
+
+/* A job holding copies of the given fields; NULL when out of memory.  Free with free(). */
+struct job *sim_job_new(enum job_kind kind, struct field id, struct field to,
+			struct field from, struct field url);
+
+/*
+ * Queues j, which the queue then owns.  With conn (a delayed reply or an MO),
+ * the connection is suspended until a worker has run the job; this must be
+ * called from the access handler.  Returns -1 when the queue is full or
+ * stopping: the caller still owns j and conn is not suspended.
+ */
+int sim_outq_push(struct outq *q, struct job *j, struct MHD_Connection *conn);
+
+/*
+ * Allocates q's heap of cap jobs and starts nth worker threads on it.
+ * Returns 0, or -1 (sim_outq_stop() still cleans up what was started).
+ */
+int sim_outq_start(struct outq *q, struct sim *s, size_t cap, unsigned nth);
+
+/* Stops the workers after their current job; queued jobs are abandoned. */
+void sim_outq_stop(struct outq *q);
+
+/* ---- sim_record.c ------------------------------------------------------- */
+
+/* Opens --record (if given; "-" is stdout) for appending.  Returns 0, or -1 with err. */
+int sim_record_open(struct sim *s, char *err, size_t errlen);
+
+/* Appends one JSON line for a send request (msgid 0: none) to the record file, if any. */
+void sim_record(struct sim *s, uint64_t n, const struct sendinfo *si, unsigned status,
+		uint64_t msgid, enum outcome oc);
+
+/* Flushes the record file if written to since; called by the main thread every FLUSH_MS. */
+void sim_record_flush(struct sim *s);
+
+/* Flushes and closes the record file (stdout is only flushed). */
+void sim_record_close(struct sim *s);
+
+/* Writes the counters as one JSON object into buf[cap]; returns snprintf's length. */
+int sim_stats_json(struct sim *s, char *buf, size_t cap);
+
+/* Prepares the accepted-id set; sim_idset_free() releases it. */
+void sim_idset_init(struct sim *s);
+
+/*
+ * Adds an accepted id, kept as a 64-bit hash (a false "duplicate" needs a
+ * hash collision: about n^2/2^65 for n ids).  Returns 1 if the id is new,
+ * 0 if it was seen before, -1 when out of memory.
+ */
+int sim_idset_add(struct sim *s, struct field id);
+
+/* Frees the set's slots (left NULL); safe whether or not ids were ever added. */
+void sim_idset_free(struct sim *s);
+
+#endif
