@@ -17,7 +17,7 @@
 #include "phone.h"
 #include "sms.h"
 
-#define BATCH 512
+#define BATCH 4096
 #define MAX_FIRES 256
 #define MAX_PEOPLE 512
 #define BODY_MAX 2048
@@ -136,7 +136,6 @@ msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 			return -1;
 	} else if (strncmp(name, "task.", 5) == 0 && t) {
 		const char *f = name + 5;
-		long long days = days_between(c->now, t->deadline);
 		if (strcmp(f, "code") == 0)
 			v->s = t->code;
 		else if (strcmp(f, "title") == 0)
@@ -148,12 +147,13 @@ msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 			v->t = t->deadline;
 		} else if (strcmp(f, "days_left") == 0) {
 			v->type = TMPL_INT;
-			v->i = days;
+			v->i = days_between(c->now, t->deadline);
 		} else if (strcmp(f, "hours_left") == 0) {
 			v->type = TMPL_INT;
 			int64_t d = t->deadline - c->now;
 			v->i = d >= 0 ? d / 3600 : -((-d + 3599) / 3600);
 		} else if (strcmp(f, "days_overdue") == 0) {
+			long long days = days_between(c->now, t->deadline);
 			v->type = TMPL_INT;
 			v->i = days < 0 ? -days : 0;
 		} else
@@ -260,7 +260,7 @@ cmp_str(const void *a, const void *b)
 static bool
 keys_have(const struct keys *ks, const char *key)
 {
-	return bsearch(&key, ks->k, ks->n, sizeof(char *), cmp_str) != NULL;
+	return ks->n > 0 && bsearch(&key, ks->k, ks->n, sizeof(char *), cmp_str) != NULL;
 }
 
 static void
@@ -370,7 +370,7 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	int64_t next = 0;
 	int rc;
 
-	if ((rc = store_task_get(s->st, id, &t)) != STORE_OK)
+	if ((rc = store_sched_task(s->st, id, &t)) != STORE_OK)
 		return rc;
 	rc = STORE_ERROR;
 	stats->tasks++;
@@ -392,10 +392,14 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 		goto out;
 	if (pp->overflow)
 		log_warnx("task %s: more than %d people; the rest get no reminders", t.code, MAX_PEOPLE);
+	for (size_t r = 0; r < pp->n && t.lead_name == NULL; r++)
+		if (pp->r[r].roles & ROLE_LEAD)
+			t.lead_name = strdup(pp->r[r].p.name);
 	snprintf(prefix, sizeof(prefix), "r:%lld:%lld:", (long long)id, (long long)t.deadline);
 	if (store_sched_keys(s->st, id, prefix, collect_key, &ks) != STORE_OK)
 		goto out;
-	qsort(ks.k, ks.n, sizeof(char *), cmp_str);
+	if (ks.n > 1)
+		qsort(ks.k, ks.n, sizeof(char *), cmp_str);
 
 	for (size_t r = 0; r < pp->n; r++) {
 		const struct person *p = &pp->r[r].p;

@@ -110,6 +110,8 @@ static size_t gsm_septets(uint32_t cp)
 			return 0;
 		return strchr("^{}\\[~]|", (int)cp) != NULL ? 2 : 1;
 	}
+	if (cp > 0x03A9) /* past the table's last entry: all of CJK lands here */
+		return 0;
 	for (i = 0; i < sizeof(gsm_basic_non_ascii) / sizeof(gsm_basic_non_ascii[0]); i++)
 		if (gsm_basic_non_ascii[i] == cp)
 			return 1;
@@ -141,7 +143,7 @@ static int check_string(const char *s, const char *what, bool *all_gsm, char *er
 					 what, (size_t)(p - (const unsigned char *)s), why);
 			return -1;
 		}
-		if (gsm_septets(cp) == 0)
+		if (*all_gsm && gsm_septets(cp) == 0)
 			*all_gsm = false;
 		p += len;
 	}

@@ -136,8 +136,10 @@ struct task_filter {
 int store_task_each(struct store *st, const struct task_filter *f,
 		    int (*fn)(void *arg, const struct task *t), void *arg);
 /*
- * Everyone assigned to a task, with the team's members as "member" (a
- * person appears once per role).  fn gets the person and the role.
+ * Everyone assigned to a task, with the team's members as "member".  A
+ * person appears once for each role they have (twice as member when both
+ * named and in the team); no order is promised.  fn gets the person and
+ * the role.
  */
 int store_task_people(struct store *st, int64_t task,
 		      int (*fn)(void *arg, const struct person *p, const char *role), void *arg);
@@ -208,7 +210,250 @@ int store_sched_keys(struct store *st, int64_t task, const char *prefix,
 int store_task_set_next(struct store *st, int64_t task, int64_t next_fire);
 /* The earliest next_fire of any open task, 0 when none. */
 int store_sched_next(struct store *st, int64_t *next);
+/*
+ * What the scheduler needs of a task: code, title, rule_set and deadline
+ * only (the other fields are zero); cheaper than store_task_get.
+ */
+int store_sched_task(struct store *st, int64_t id, struct task *t);
 /* Make every open task due for planning again (rules or quiet hours changed). */
 int store_sched_replan_all(struct store *st);
+
+/* ---- the dispatcher's queries (store_dispatch.c) ----------------------------- */
+
+/*
+ * A leased message: what the dispatcher needs to send it.  One allocation,
+ * freed with free(); phone and body point into data.
+ */
+struct lease_msg {
+	int64_t id;
+	const char *phone, *body;
+	int attempts, priority;
+	bool ucs2;
+	char data[];
+};
+
+struct lease_opts {
+	int64_t now;         /* UTC seconds */
+	int64_t lease_until; /* when an unfinished lease may be taken back */
+	size_t max;          /* rows to lease at most */
+	bool quiet;          /* quiet hours: hold everything but urgent rows and replies */
+};
+
+struct send_result;
+
+/*
+ * Lease up to o->max due rows (queued, not_before <= now; most urgent
+ * priority first, then oldest) in one transaction: each becomes 'sending'
+ * with lease_until, or 'expired' when past its expires_at (never sent).
+ * The nres results (may be 0) are recorded first in the same transaction,
+ * which saves a commit.  out (o->max entries, the caller's array) receives
+ * *n new lease_msg the caller frees; *expired counts the rows expired.
+ * Nothing is handed out, and no result recorded, unless it all committed.
+ */
+int store_lease(struct store *st, const struct lease_opts *o, const struct send_result *res,
+		size_t nres, struct lease_msg **out, size_t *n, size_t *expired);
+/* Tune the connection for dispatching (page cache, checkpoint interval). */
+int store_dispatch_tune(struct store *st);
+/*
+ * Take back rows left 'sending' whose lease ran out before now (a crashed
+ * or killed dispatcher): they become 'queued' again, due at once, keeping
+ * their id and so their provider reference.  *n (may be NULL) counts them.
+ */
+int store_lease_reclaim(struct store *st, int64_t now, size_t *n);
+/*
+ * When the next queued row becomes due after now (0: none), among those
+ * quiet hours do not hold when quiet is set.  Cheap: a few index seeks.
+ */
+int store_next_due(struct store *st, int64_t now, bool quiet, int64_t *next);
+
+enum send_outcome {
+	SEND_SENT,    /* the provider accepted it */
+	SEND_RETRY,   /* back to 'queued' at not_before, attempts + 1 */
+	SEND_FAILED,  /* given up: permanent failure or out of retries */
+	SEND_RELEASE, /* never tried (shutdown): back to 'queued', attempts unchanged */
+};
+
+/* The result of one attempt, as the dispatcher records it. */
+struct send_result {
+	int64_t id;
+	enum send_outcome outcome;
+	const char *attempt;   /* "accepted" | "transient" | "permanent"; NULL: no attempt row */
+	int64_t at;            /* when the attempt started (UTC seconds) */
+	int64_t not_before;    /* SEND_RETRY */
+	long http_status;      /* 0: no reply */
+	long latency_ms;
+	char provider[32];
+	char provider_ref[128];
+	char error[256];
+};
+/*
+ * Record n results in one transaction: each message's new status and its
+ * attempt row commit together.  A message that is no longer 'sending'
+ * (cancelled meanwhile, or its lease taken back) keeps its status, except
+ * that an accepted send is always recorded as sent.
+ */
+int store_record_results(struct store *st, const struct send_result *r, size_t n);
+
+/* What is left to do, for "duban dispatch --until-empty". */
+struct outbox_pending {
+	int64_t due;       /* queued and due now (and not held by quiet hours) */
+	int64_t retrying;  /* queued after a failed attempt, due later */
+	int64_t sending;   /* leased by some dispatcher */
+};
+int store_outbox_pending(struct store *st, int64_t now, bool quiet, struct outbox_pending *p);
+
+/*
+ * Queue a failed, expired, cancelled or skipped message again (attempts 0,
+ * due now, no expiry), or make a queued one due now.  A sent, delivered or
+ * sending message is refused (STORE_INVALID, saying why); STORE_NOTFOUND
+ * when there is no such message.  *old (may be NULL, >= 16 bytes) gets the
+ * previous status.
+ */
+int store_msg_retry(struct store *st, int64_t id, int64_t now, char *old, size_t oldlen);
+/* Cancel a queued message (reason recorded); anything else is refused as above. */
+int store_msg_cancel(struct store *st, int64_t id, int64_t now, const char *reason, char *old,
+		     size_t oldlen);
+
+/* ---- notices (store_notice.c) ------------------------------------------------ */
+
+/*
+ * Who a notice goes to: the union of its selectors - members of the named
+ * groups, the people by id, everyone of the named organisations, everyone
+ * of the named kinds.  A person selected twice counts once.  Nothing is
+ * owned; an empty list selects nobody.
+ */
+struct audience {
+	const char *const *group;
+	size_t ngroup;
+	const int64_t *person;
+	size_t nperson;
+	const char *const *org;
+	size_t norg;
+	const char *const *kind;
+	size_t nkind;
+};
+
+/* *selected: the people a selects (each once); *opted_out: how many of them opted out. */
+int store_audience_count(struct store *st, const struct audience *a, int64_t *selected,
+			 int64_t *opted_out);
+/*
+ * Call fn for each selected person who has not opted out, in id order,
+ * streaming (nothing is collected).  fn may write to the database; a
+ * non-zero return stops the walk, which then returns STORE_INVALID.
+ */
+int store_audience_each(struct store *st, const struct audience *a,
+			int (*fn)(void *arg, const struct person *p), void *arg);
+
+/* A notice: status pending (awaiting approval), scheduled, queued or cancelled. */
+struct notice {
+	int64_t id;
+	char *title, *body, *template_name, *vars, *audience, *status, *created_by, *approved_by;
+	int64_t send_at, created_at;
+	int64_t recipients, opted_out;
+};
+void notice_clear(struct notice *n);
+
+/* Add a notice (status NULL: "queued"; created_at 0: now). */
+int store_notice_add(struct store *st, const struct notice *n, int64_t *id);
+int store_notice_get(struct store *st, int64_t id, struct notice *out);
+/* Set status, recipients and opted_out; approved_by NULL leaves it unchanged. */
+int store_notice_update(struct store *st, int64_t id, const char *status, const char *approved_by,
+			int64_t recipients, int64_t opted_out);
+
+/*
+ * Queue m (body, encoding, parts, template_name, not_before, created_at;
+ * kind, priority and dedupe key are set here) to every person a selects
+ * who has not opted out, with one INSERT ... SELECT.  Each row gets the
+ * dedupe key "n:NOTICE:PERSON".  *queued counts the rows.  Call inside a
+ * transaction.
+ */
+int store_notice_queue_all(struct store *st, int64_t notice, const struct audience *a,
+			   const struct message *m, int64_t *queued);
+
+/*
+ * Where a notice's messages are.  A person's latest message counts (a
+ * resend supersedes the failed one); resent counts the resends, parts the
+ * SMS parts of every message a provider accepted.
+ */
+struct notice_counts {
+	int64_t queued, sending, sent, delivered, failed, expired, cancelled;
+	int64_t resent, parts;
+};
+int store_notice_counts(struct store *st, int64_t id, struct notice_counts *out);
+/* Call fn for each notice, newest last, with its counts. */
+int store_notice_each(struct store *st,
+		      int (*fn)(void *arg, const struct notice *n, const struct notice_counts *c),
+		      void *arg);
+/*
+ * Call fn for each person whose latest message of the notice failed, in
+ * id order; m has id, person, phone, person_name, status, attempts,
+ * final_at, provider and last_error.
+ */
+int store_notice_failed_each(struct store *st, int64_t id,
+			     int (*fn)(void *arg, const struct message *m), void *arg);
+/*
+ * Cancel the notice: its queued messages become cancelled (reason
+ * recorded); sent ones stay sent and those being sent are left to finish.
+ * *cancelled, *sent (sent or delivered) and *sending count them.
+ */
+int store_notice_cancel(struct store *st, int64_t id, int64_t now, int64_t *cancelled,
+			int64_t *sent, int64_t *sending);
+/*
+ * Queue again, once, every person whose latest message of the notice
+ * failed and who has not opted out since: a new row with the same text,
+ * the person's current number and the dedupe key "n:NOTICE:PERSON:rK"
+ * (K = 1 for the first resend), so a second call before those are sent
+ * queues nothing.  *queued counts the new rows, *opted_out those left out.
+ */
+int store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
+			int64_t *opted_out);
+
+/* ---- reports (store_report.c) ------------------------------------------------- */
+
+/*
+ * One task as the reports see it.  Strings belong to the store and are
+ * valid only during the callback.  reply is the latest reply about the
+ * task (an assignee's message naming its code, or an acknowledgement of
+ * one of its reminders), "NAME: text"; NULL and reply_at 0 when none.
+ */
+struct report_task {
+	int64_t id;
+	const char *code, *title, *status, *lead, *supervisor;
+	int64_t deadline, done_at;
+	int64_t reminders, escalations; /* sent: accepted by a provider */
+	int64_t reply_at;
+	const char *reply;
+};
+/* Every task (only overdue ones - open, deadline before now - with overdue_only), by deadline. */
+int store_report_tasks(struct store *st, bool overdue_only, int64_t now,
+		       int (*fn)(void *arg, const struct report_task *r), void *arg);
+
+/* A leading official's record over tasks that are not cancelled. */
+struct report_person {
+	int64_t id;
+	const char *name, *title, *org;
+	int64_t led, on_time, late, open, overdue;
+};
+/*
+ * Every person who leads a task with a deadline in [from, to) (0: no
+ * bound), by name: done on time (done_at <= deadline), done late, open
+ * and not yet due, open and overdue at now.
+ */
+int store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
+			int (*fn)(void *arg, const struct report_person *r), void *arg);
+
+/* Messages of one kind through one provider ("" when never sent). */
+struct report_delivery {
+	const char *kind, *provider;
+	int64_t messages, waiting, sent, delivered, failed, expired, cancelled, parts;
+};
+/*
+ * Per kind and provider, the messages queued in [from, to) (0: no bound):
+ * waiting (queued or sending), sent (accepted: sent or delivered),
+ * delivered, failed, expired, cancelled (or skipped), and the SMS parts
+ * of the sent ones.
+ */
+int store_report_delivery(struct store *st, int64_t from, int64_t to,
+			  int (*fn)(void *arg, const struct report_delivery *r), void *arg);
 
 #endif

@@ -5,6 +5,9 @@
  */
 #include "store_int.h"
 
+#include <stdio.h>
+#include <string.h>
+
 int
 store_sched_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
@@ -86,4 +89,34 @@ store_sched_replan_all(struct store *st)
 	sqlite3_stmt *s = store_stmt(st, sql);
 
 	return s ? store_step_done(st, s, "replanning tasks") : STORE_ERROR;
+}
+
+int
+store_sched_task(struct store *st, int64_t id, struct task *t)
+{
+	static const char sql[] =
+		"SELECT code, title, rule_set, deadline FROM task WHERE id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	memset(t, 0, sizeof(*t));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		t->id = id;
+		t->code = store_col_str(s, 0);
+		t->title = store_col_str(s, 1);
+		t->rule_set = store_col_str(s, 2);
+		t->deadline = sqlite3_column_int64(s, 3);
+		rc = t->code && t->title && t->rule_set ? STORE_OK : STORE_ERROR;
+	} else if (rc == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no task #%lld", (long long)id);
+		rc = STORE_NOTFOUND;
+	} else {
+		rc = store_fail(st, "reading a task");
+	}
+	sqlite3_reset(s);
+	return rc;
 }

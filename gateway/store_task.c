@@ -253,13 +253,12 @@ store_task_people(struct store *st, int64_t task,
 		  int (*fn)(void *arg, const struct person *p, const char *role), void *arg)
 {
 	static const char sql[] =
-		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at, p.created_at, r.role "
-		"FROM (SELECT a.person AS person, a.role AS role, "
-		"             CASE a.role WHEN 'lead' THEN 0 WHEN 'owner' THEN 1 WHEN 'member' THEN 2 ELSE 3 END AS o "
-		"      FROM assignment a WHERE a.task = ?1 "
-		"      UNION ALL "
-		"      SELECT m.person, 'member', 2 FROM task t JOIN member m ON m.grp = t.team WHERE t.id = ?1) r "
-		"JOIN person p ON p.id = r.person";
+		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at, p.created_at, a.role "
+		"FROM assignment a JOIN person p ON p.id = a.person WHERE a.task = ?1 "
+		"UNION ALL "
+		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at, p.created_at, 'member' "
+		"FROM member m JOIN person p ON p.id = m.person "
+		"WHERE m.grp = (SELECT team FROM task WHERE id = ?1)";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	struct person p;
 	int rc;

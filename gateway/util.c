@@ -404,6 +404,52 @@ time_parse_local(const char *s, bool end_of_day, int64_t *out)
 }
 
 /*
+ * Days since 1970-01-01 of a proleptic Gregorian date (m may be out of
+ * 1..12 and d out of the month: both are normalised), and back.  Plain
+ * arithmetic (H. Hinnant's algorithms) instead of timegm and gmtime_r,
+ * which the scheduler calls a dozen times per task.
+ */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y += (m - 1 >= 0 ? (m - 1) / 12 : -((12 - m) / 12));
+	m = ((m - 1) % 12 + 12) % 12 + 1;
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_seconds(int64_t t, struct tm *tm)
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t secs = t - days * 86400;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+
+	y += m <= 2;
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_year = (int)(y - 1900);
+	tm->tm_mon = (int)(m - 1);
+	tm->tm_mday = (int)d;
+	tm->tm_hour = (int)(secs / 3600);
+	tm->tm_min = (int)(secs / 60 % 60);
+	tm->tm_sec = (int)(secs % 60);
+	tm->tm_wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+	tm->tm_yday = (int)(days - days_from_civil(y, 1, 1));
+}
+
+/*
  * The zone's UTC offset at instant t, memoised in 15-minute buckets.
  *
  * glibc recomputes a zone's rule for every conversion past the last
@@ -442,43 +488,37 @@ zone_offset(int64_t t)
 int64_t
 time_from_local(int y, int m, int d, int h, int mi, int s)
 {
-	struct tm tm = {0};
 	int64_t local, t;
 	long o, o2;
 
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	local = (int64_t)timegm(&tm); /* the wall-clock fields, normalised, as if UTC */
+	/* the wall-clock fields, normalised, as if UTC */
+	local = days_from_civil(y, m, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s;
 	/*
-	 * Find t with t + offset(t) == local.  An ambiguous time (clocks going
-	 * back) converges on the earlier instant; a time in a gap (clocks going
-	 * forward) has no such t and is read with the offset before the gap,
-	 * so it moves forward, as mktime does.
+	 * Find t with t + offset(t) == local, trying the offsets in force a
+	 * day before and a day after (no zone changes twice within a day).
+	 * A time that happens twice (clocks going back) takes the earlier
+	 * instant; a time in a gap (clocks going forward) is read with the
+	 * offset before the gap, so it moves forward, as mktime does.
 	 */
-	o = zone_offset(local);
-	for (int i = 0; i < 4; i++) {
-		t = local - o;
-		o2 = zone_offset(t);
-		if (o2 == o)
-			return t;
-		if (i > 0)
-			return local - (o < o2 ? o : o2);
-		o = o2;
-	}
-	return local - o;
+	o = zone_offset(local - 86400);
+	o2 = zone_offset(local + 86400);
+	t = local - o;
+	bool first = zone_offset(t) == o;
+	int64_t t2 = local - o2;
+	bool second = zone_offset(t2) == o2;
+	if (first && second)
+		return t < t2 ? t : t2;
+	if (second)
+		return t2;
+	return t;
 }
 
 void
 time_local(int64_t t, struct tm *tm)
 {
 	long off = zone_offset(t);
-	time_t tt = (time_t)(t + off);
 
-	gmtime_r(&tt, tm);
+	civil_from_seconds(t + off, tm);
 	tm->tm_gmtoff = off;
 	tm->tm_isdst = -1; /* unknown here; nothing in duban reads it */
 }
