@@ -5,6 +5,8 @@
  */
 #include "cfgval.h"
 
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -229,4 +231,29 @@ cfgval_read_file(struct cfgval *cv, config_t *cfg, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int
+cfgval_quiet(struct cfgval *cv, const config_setting_t *grp, struct quiet_hours *q)
+{
+	static const char *const keys[] = { "from", "to", "enabled", NULL };
+	config_setting_t *s = member(grp, "quiet_hours");
+	const config_setting_t *g;
+	int from = q->from, to = q->to, rf, rt;
+	bool en = true;
+
+	if (s == NULL)
+		return 0;
+	if ((g = cfgval_group(cv, grp, "quiet_hours")) == NULL)
+		return -1;
+	cfgval_keys(cv, g, keys);
+	rf = cfgval_hhmm(cv, g, "from", &from);
+	rt = cfgval_hhmm(cv, g, "to", &to);
+	cfgval_bool(cv, g, "enabled", &en);
+	if ((rf == 0) != (rt == 0) && rf >= 0 && rt >= 0)
+		cfgval_error(cv, g, "quiet_hours needs both 'from' and 'to'");
+	q->from = from;
+	q->to = to;
+	q->enabled = en && from != to;
+	return 1;
 }

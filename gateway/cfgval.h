@@ -46,6 +46,14 @@ int cfgval_duration(struct cfgval *cv, const config_setting_t *grp, const char *
 		    struct duration *out);
 /* A group member that must be a group; NULL when absent or (reported) not a group. */
 const config_setting_t *cfgval_group(struct cfgval *cv, const config_setting_t *grp, const char *key);
+struct quiet_hours;
+/*
+ * A quiet_hours = { from = "21:00"; to = "08:00"; enabled = true; } group
+ * member of grp.  from and to go together; enabled = false turns the quiet
+ * hours off.  Returns 0 when absent (q untouched), 1 when present (q set
+ * from what is valid), -1 when it is not a group.
+ */
+int cfgval_quiet(struct cfgval *cv, const config_setting_t *grp, struct quiet_hours *q);
 /*
  * Read a file with libconfig; on a syntax error report it as FILE:LINE and
  * return -1.  The caller destroys cfg either way.

@@ -296,21 +296,9 @@ parse_before(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set
 static void
 parse_set_quiet(struct cfgval *cv, const config_setting_t *g, struct rule_set *rs)
 {
-	static const char *const keys[] = { "from", "to", "enabled", NULL };
-	const config_setting_t *q = cfgval_group(cv, g, "quiet_hours");
-	bool en = true;
-	int rf, rt;
-
-	if (q == NULL)
-		return;
-	cfgval_keys(cv, q, keys);
-	rf = cfgval_hhmm(cv, q, "from", &rs->quiet.from);
-	rt = cfgval_hhmm(cv, q, "to", &rs->quiet.to);
-	cfgval_bool(cv, q, "enabled", &en);
-	if (rf == 0 || rt == 0)
-		cfgval_error(cv, q, "quiet_hours needs both 'from' and 'to' (\"HH:MM\")");
-	rs->has_quiet = true;
-	rs->quiet.enabled = en && rs->quiet.from != rs->quiet.to;
+	rs->quiet.enabled = false;
+	rs->quiet.from = rs->quiet.to = 0;
+	rs->has_quiet = cfgval_quiet(cv, g, &rs->quiet) != 0;
 }
 
 /* Parse and validate one set (group g) into rs; problems reported. */
@@ -442,12 +430,6 @@ out:
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 cmp_set(const void *a, const void *b)
 {
 	return strcmp(((const struct rule_set *)a)->name, ((const struct rule_set *)b)->name);
@@ -457,48 +439,30 @@ cmp_set(const void *a, const void *b)
 static int
 list_cfg(const char *dir, char ***out, size_t *n, struct diag *diag)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **paths = NULL;
-	size_t cnt = 0, cap = 0, dlen = strlen(dir);
-	int rc = -1;
+	char err[256], **names;
+	size_t dlen = strlen(dir);
 
-	if (d == NULL) {
-		diag_add(diag, dir, 0, "cannot open rules directory: %s", strerror(errno));
+	if (dir_list(dir, ".cfg", &names, n, err, sizeof(err)) != 0) {
+		diag_add(diag, dir, 0, "cannot open rules directory: %s", err);
 		return -1;
 	}
 	while (dlen > 1 && dir[dlen - 1] == '/')
 		dlen--;
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name), plen = dlen + len + 2;
-		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".cfg") != 0)
-			continue;
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			char **np = realloc(paths, ncap * sizeof(*np));
-			if (np == NULL)
-				goto out;
-			paths = np;
-			cap = ncap;
+	for (size_t i = 0; i < *n; i++) {
+		size_t plen = dlen + strlen(names[i]) + 2;
+		char *path = malloc(plen);
+		if (path == NULL) {
+			diag_add(diag, dir, 0, "out of memory");
+			for (size_t j = 0; j < *n; j++)
+				free(names[j]);
+			free(names);
+			return -1;
 		}
-		if ((paths[cnt] = malloc(plen)) == NULL)
-			goto out;
-		snprintf(paths[cnt++], plen, "%.*s/%s", (int)dlen, dir, de->d_name);
+		snprintf(path, plen, "%.*s/%s", (int)dlen, dir, names[i]);
+		free(names[i]);
+		names[i] = path;
 	}
-	if (cnt > 0)
-		qsort(paths, cnt, sizeof(*paths), cmp_str);
-	rc = 0;
-out:
-	closedir(d);
-	if (rc != 0) {
-		diag_add(diag, dir, 0, "out of memory");
-		for (size_t i = 0; i < cnt; i++)
-			free(paths[i]);
-		free(paths);
-		return -1;
-	}
-	*out = paths;
-	*n = cnt;
+	*out = names;
 	return 0;
 }
 

@@ -535,12 +535,6 @@ tmpl_set_dir(const struct tmpl_set *s)
 	return s->dir;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * The names of dir's *.txt files (without dotfiles), sorted; NULL-free
  * array of *n strings the caller frees.  -1 with the problem in diag.
@@ -548,46 +542,12 @@ cmp_str(const void *a, const void *b)
 static int
 list_txt(const char *dir, char ***out, size_t *n, struct diag *diag)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **names = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc = -1;
+	char err[256];
 
-	if (d == NULL) {
-		diag_add(diag, dir, 0, "cannot open template directory: %s", strerror(errno));
+	if (dir_list(dir, ".txt", out, n, err, sizeof(err)) != 0) {
+		diag_add(diag, dir, 0, "cannot open template directory: %s", err);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".txt") != 0)
-			continue;
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			char **nn = realloc(names, ncap * sizeof(*nn));
-			if (nn == NULL)
-				goto out;
-			names = nn;
-			cap = ncap;
-		}
-		if ((names[cnt] = strdup(de->d_name)) == NULL)
-			goto out;
-		cnt++;
-	}
-	if (cnt > 0)
-		qsort(names, cnt, sizeof(*names), cmp_str);
-	rc = 0;
-out:
-	closedir(d);
-	if (rc != 0) {
-		diag_add(diag, dir, 0, "out of memory");
-		for (size_t i = 0; i < cnt; i++)
-			free(names[i]);
-		free(names);
-		return -1;
-	}
-	*out = names;
-	*n = cnt;
 	return 0;
 }
 

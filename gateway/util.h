@@ -77,6 +77,15 @@ char *str_next_item(char **cursor);
 /* Trim ASCII whitespace in place at both ends; returns s. */
 char *str_trim(char *s);
 
+/*
+ * The names of the regular entries of dir ending in suffix (".cfg"),
+ * leaving out names that start with '.', sorted.  Returns 0 with *names
+ * (an array of *n strings; free each and the array), or -1 with err
+ * saying why (errno's text).
+ */
+int dir_list(const char *dir, const char *suffix, char ***names, size_t *n, char *err,
+	     size_t errlen);
+
 /* ---- time --------------------------------------------------------------- */
 
 /*
