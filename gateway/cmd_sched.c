@@ -156,6 +156,8 @@ outbox_list(struct cli *c, int argc, char **argv)
 
 static const char outbox_help[] =
 	"usage: duban outbox list [--status S] [--kind K] [--task CODE] [--limit N] [--format F]\n"
+	"       duban outbox retry ID\n"
+	"       duban outbox cancel ID\n"
 	"\n"
 	"\"duban outbox SUBCOMMAND --help\" tells more.\n";
 
@@ -164,6 +166,8 @@ cmd_outbox(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
 		{ "list", outbox_list, NULL },
+		{ "retry", outbox_retry, NULL },   /* cmd_dispatch.c */
+		{ "cancel", outbox_cancel, NULL }, /* cmd_dispatch.c */
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(c, argc, argv, cmds, outbox_help);

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "cfgval.h"
+#include "httpd.h"
+#include "provider.h"
 
 struct duban_config *
 config_defaults(void)
@@ -32,7 +34,14 @@ config_defaults(void)
 	c->quiet.to = 8 * 60;
 	c->log_level = LOG_INFO;
 	c->max_parts = 6;
-	if (!c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
+	c->dispatcher.batch = 500;
+	c->dispatcher.lease_ms = 0;
+	c->dispatcher.commit_ms = 50;
+	c->dispatcher.poll_ms = 500;
+	c->dispatcher.grace_ms = 10000;
+	c->notices.require_approval = false;
+	c->notices.confirm_over = 100;
+	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
 		config_free(c);
 		return NULL;
 	}
@@ -51,6 +60,8 @@ config_free(struct duban_config *c)
 	free(c->rules_dir);
 	free(c->templates_dir);
 	free(c->log_file);
+	provider_conf_free(c->providers, c->nproviders);
+	httpd_conf_free(&c->http);
 	free(c);
 }
 
@@ -96,28 +107,6 @@ set_str(char **field, const char *s)
 	return 0;
 }
 
-/* Parse a quiet_hours { from = "21:00"; to = "08:00"; } group (also used by rules). */
-static void
-parse_quiet(struct cfgval *cv, const config_setting_t *root, struct quiet_hours *q)
-{
-	static const char *const keys[] = { "from", "to", "enabled", NULL };
-	const config_setting_t *g = cfgval_group(cv, root, "quiet_hours");
-	int from = q->from, to = q->to, rf, rt;
-	bool en = true;
-
-	if (g == NULL)
-		return;
-	cfgval_keys(cv, g, keys);
-	rf = cfgval_hhmm(cv, g, "from", &from);
-	rt = cfgval_hhmm(cv, g, "to", &to);
-	cfgval_bool(cv, g, "enabled", &en);
-	if ((rf == 0) != (rt == 0) && rf >= 0 && rt >= 0)
-		cfgval_error(cv, g, "quiet_hours needs both 'from' and 'to'");
-	q->from = from;
-	q->to = to;
-	q->enabled = en && from != to;
-}
-
 static void
 parse_log(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
 {
@@ -135,12 +124,72 @@ parse_log(struct cfgval *cv, const config_setting_t *root, struct duban_config *
 		set_path(&c->log_file, dir, s);
 }
 
+/* The `dispatcher` group: batching, leases, commit delay, drain grace. */
+static void
+parse_dispatcher(struct cfgval *cv, const config_setting_t *root, struct duban_config *c)
+{
+	static const char *const keys[] = { "batch", "lease", "commit_ms", "poll_ms", "grace", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "dispatcher");
+	struct dispatcher_conf *dc = &c->dispatcher;
+	struct duration d;
+	long v, longest = 0;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_int(cv, g, "batch", 1, 10000, &v) == 1)
+		dc->batch = (unsigned)v;
+	if (cfgval_int(cv, g, "commit_ms", 1, 60000, &v) == 1)
+		dc->commit_ms = v;
+	if (cfgval_int(cv, g, "poll_ms", 10, 1000, &v) == 1)
+		dc->poll_ms = v;
+	if (cfgval_duration(cv, g, "grace", &d) == 1) {
+		int64_t sec = duration_seconds(&d);
+		if (sec < 0 || sec > 3600)
+			cfgval_error(cv, config_setting_get_member(g, "grace"),
+				     "'grace' must be at most 1h");
+		else
+			dc->grace_ms = (long)sec * 1000;
+	}
+	for (size_t i = 0; i < c->nproviders; i++)
+		if (c->providers[i].timeout_ms > longest)
+			longest = c->providers[i].timeout_ms;
+	if (cfgval_duration(cv, g, "lease", &d) == 1) {
+		int64_t sec = duration_seconds(&d);
+		if (sec < 1 || sec > 86400)
+			cfgval_error(cv, config_setting_get_member(g, "lease"),
+				     "'lease' must be between 1s and 1d");
+		else if (sec * 1000 <= longest)
+			cfgval_error(cv, config_setting_get_member(g, "lease"),
+				     "'lease' (%llds) must outlast the longest provider timeout_ms (%ld)",
+				     (long long)sec, longest);
+		else
+			dc->lease_ms = (long)sec * 1000;
+	}
+}
+
+/* The `notices` group: approval and the confirmation threshold. */
+static void
+parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_conf *nc)
+{
+	static const char *const keys[] = { "require_approval", "confirm_over", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "notices");
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	cfgval_bool(cv, g, "require_approval", &nc->require_approval);
+	if (cfgval_int(cv, g, "confirm_over", 0, 100000000, &v) == 1)
+		nc->confirm_over = (unsigned long)v;
+}
+
 static void
 parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
 {
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
-		"quiet_hours", "log", "sms", NULL
+		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -171,8 +220,14 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 		set_path(&c->rules_dir, dir, s);
 	if (cfgval_string(cv, root, "templates_dir", &s) == 1)
 		set_path(&c->templates_dir, dir, s);
-	parse_quiet(cv, root, &c->quiet);
+	cfgval_quiet(cv, root, &c->quiet);
 	parse_log(cv, root, c, dir);
+	if ((g = config_setting_get_member(root, "providers")) != NULL)
+		provider_parse_list(cv, g, &c->providers, &c->nproviders);
+	parse_dispatcher(cv, root, c);
+	parse_notices(cv, root, &c->notices);
+	if ((g = cfgval_group(cv, root, "http")) != NULL)
+		httpd_conf_parse(cv, g, &c->http);
 
 	g = cfgval_group(cv, root, "sms");
 	if (g != NULL) {

@@ -19,6 +19,39 @@ struct quiet_hours {
 	int from, to; /* minutes after local midnight; from > to wraps midnight */
 };
 
+/* The dispatcher's settings (the `dispatcher` group). */
+struct dispatcher_conf {
+	unsigned batch;  /* rows leased per transaction; results per commit */
+	long lease_ms;   /* how long a lease holds; 0: twice the longest provider timeout + 10 s */
+	long commit_ms;  /* longest a send result waits for its commit */
+	long poll_ms;    /* how often the daemon looks for rows other processes queued */
+	long grace_ms;   /* SIGTERM: how long requests in flight may take to finish */
+};
+
+/* Policy notices (the `notices` group). */
+struct notices_conf {
+	bool require_approval; /* a notice waits as pending until "duban notice approve" */
+	unsigned long confirm_over; /* ask before queuing a notice to more people than this */
+};
+
+/* An API token of the HTTP server: a name, the SHA-256 of the token, the routes it may use. */
+struct http_token {
+	char *name;
+	unsigned char sha256[32];
+	unsigned routes; /* HTTP_ROUTE_* bits */
+};
+enum { HTTP_ROUTE_MESSAGES = 1, HTTP_ROUTE_NOTICES = 2, HTTP_ROUTE_TASKS = 4 };
+
+/* The HTTP server (the `http` group; parsed by httpd_conf.c). */
+struct httpd_conf {
+	bool enabled;       /* an http group is there and not enabled = false */
+	char *listen;       /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080" */
+	size_t max_body;    /* bytes of a request body; more is refused (413) */
+	struct http_token *tokens;
+	size_t ntokens;
+	char *forward_to;   /* E.164: replies that are no command go to this clerk; NULL: kept only */
+};
+
 struct duban_config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *database;       /* absolute, or relative to the config file's folder */
@@ -30,6 +63,11 @@ struct duban_config {
 	enum log_level log_level;
 	char *log_file;       /* NULL: stderr */
 	unsigned max_parts;   /* messages longer than this many SMS parts are refused */
+	struct provider_conf *providers; /* tried in this order (failover) */
+	size_t nproviders;
+	struct dispatcher_conf dispatcher;
+	struct notices_conf notices;
+	struct httpd_conf http;
 };
 
 /*

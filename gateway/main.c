@@ -28,8 +28,15 @@ static const struct cli_cmd commands[] = {
 	{ "group", cmd_group, "groups: add, list, show, remove, add-member, remove-member" },
 	{ "task", cmd_task, "supervised tasks: add, list, show, done, cancel, reopen, update, import" },
 	{ "tick", cmd_tick, "run the scheduler once: queue the reminders that are due" },
-	{ "outbox", cmd_outbox, "the outbox: list" },
+	{ "outbox", cmd_outbox, "the outbox: list, retry, cancel" },
 	{ "template", cmd_template, "message templates: list, preview" },
+	{ "notice", cmd_notice, "policy notices: send, list, show, cancel, resend, approve" },
+	{ "report", cmd_report, "reports: tasks, overdue, people, delivery" },
+	{ "send", cmd_send, "queue a message to a phone number (or a file of them)" },
+	{ "dispatch", cmd_dispatch, "send what is due through the providers, then exit" },
+	{ "run", cmd_run, "the daemon: scheduler and dispatcher in one loop" },
+	{ "token", cmd_token, "API tokens of the HTTP server: new" },
+	{ "inbox", cmd_inbox, "replies (SMS back to duban) for staff: list, read" },
 	{ NULL, NULL, NULL },
 };
 

@@ -261,6 +261,12 @@ int store_dispatch_tune(struct store *st);
  */
 int store_lease_reclaim(struct store *st, int64_t now, size_t *n);
 /*
+ * Extend the lease of the n rows in ids that are still 'sending' to
+ * lease_until: a dispatcher renews what it holds in memory, so that a slow
+ * provider never lets a held row's lease run out (and be sent twice).
+ */
+int store_lease_renew(struct store *st, const int64_t *ids, size_t n, int64_t lease_until);
+/*
  * When the next queued row becomes due after now (0: none), among those
  * quiet hours do not hold when quiet is set.  Cheap: a few index seeks.
  */
@@ -455,5 +461,105 @@ struct report_delivery {
  */
 int store_report_delivery(struct store *st, int64_t from, int64_t to,
 			  int (*fn)(void *arg, const struct report_delivery *r), void *arg);
+
+/* ---- the HTTP server: delivery reports, replies, metrics (store_http.c) ---- */
+
+/* What became of a delivery report (store_dlr_record). */
+struct dlr_outcome {
+	int64_t message;    /* the message it is about; 0: none known (yet) */
+	bool duplicate;     /* the same report was recorded before: nothing changed */
+	bool applied;       /* the message moved to delivered or failed */
+	char was[16];       /* the message's status before ("" when none) */
+};
+
+/*
+ * Record a delivery report from provider about its message reference ref
+ * (the provider's id, or duban's "duban-ID") in one transaction.  status
+ * is "delivered", "failed" or "pending" (an intermediate state, kept
+ * only); error (may be NULL) is the reason of a failure.  A report is
+ * stored once per (provider, ref, status): the same report again changes
+ * nothing.  When a sent message has the reference, a final report moves
+ * it to delivered or failed (only from 'sent': the first final report
+ * wins); when none has it yet, the report waits and is applied by the
+ * database the moment the dispatcher records the reference (trigger
+ * message_dlr_pending).
+ */
+int store_dlr_record(struct store *st, const char *provider, const char *ref, const char *status,
+		     const char *error, int64_t at, struct dlr_outcome *out);
+
+/* A reply (MO) as stored: the inbox of staff. */
+struct inbound {
+	int64_t id;
+	char *provider, *provider_ref; /* provider_ref NULL when the provider gave none */
+	char *phone;                   /* E.164 */
+	int64_t person;                /* 0: not someone in the people list */
+	char *person_name;             /* filled by listings; NULL when no person */
+	char *text;
+	int64_t received_at;
+	char *action;                  /* what duban did: optout, ack, done, inbox, ... */
+	char *status;                  /* new | handled | read */
+};
+void inbound_clear(struct inbound *in);
+
+/*
+ * Store a reply (in->provider, provider_ref, phone, person, text,
+ * received_at; action and status as given, NULL: none / 'new').  The same
+ * (provider, provider_ref) twice returns STORE_EXISTS with *id the first
+ * one.  Call inside a transaction to act on it atomically.
+ */
+int store_inbound_add(struct store *st, const struct inbound *in, int64_t *id);
+/* Set what was done with reply id and its status (NULL: unchanged). */
+int store_inbound_set(struct store *st, int64_t id, const char *action, const char *status);
+struct inbound_filter {
+	const char *status; /* NULL: any */
+	size_t limit;       /* 0: no limit (the newest `limit` when set) */
+};
+/* Call fn for each matching reply, oldest first; fn returns 0 to go on. */
+int store_inbound_each(struct store *st, const struct inbound_filter *f,
+		       int (*fn)(void *arg, const struct inbound *in), void *arg);
+/*
+ * Acknowledge the latest reminder or escalation to person that a provider
+ * accepted (sent or delivered): acked_at = at, keeping an earlier ack.
+ * *msg and *task (0: none) tell which; STORE_NOTFOUND when there is none.
+ */
+int store_ack_latest(struct store *st, int64_t person, int64_t at, int64_t *msg, int64_t *task);
+/* *yes: person is the lead or an owner of task. */
+int store_task_responsible(struct store *st, int64_t task, int64_t person, bool *yes);
+/* The message queued with client reference ref: STORE_NOTFOUND when none. */
+int store_msg_find_ref(struct store *st, const char *ref, int64_t *id);
+/* A cheap read of the database file: 0 when it answers. */
+int store_ping(struct store *st);
+
+/* Messages by status and kind (the outbox gauge). */
+int store_metrics_messages(struct store *st,
+			   int (*fn)(void *arg, const char *status, const char *kind, int64_t n),
+			   void *arg);
+
+/* Send latency bounds of the histogram, in milliseconds. */
+#define STORE_LATENCY_BUCKETS 10
+extern const long store_latency_bounds_ms[STORE_LATENCY_BUCKETS];
+
+/* One provider's totals (strings valid during the callback only). */
+struct provider_totals {
+	const char *provider;
+	int64_t sent;       /* attempts accepted */
+	int64_t retried;    /* attempts that failed transiently */
+	int64_t rejected;   /* attempts that failed permanently */
+	int64_t failed;     /* messages given up (status failed) through it */
+	int64_t delivered;  /* messages with a delivery report saying so */
+	/* attempts with latency_ms <= store_latency_bounds_ms[i], cumulative */
+	int64_t le[STORE_LATENCY_BUCKETS];
+	int64_t count, sum_ms; /* attempts with a latency, and their sum */
+};
+/* Call fn for each provider that has attempts, by name. */
+int store_metrics_providers(struct store *st,
+			    int (*fn)(void *arg, const struct provider_totals *t), void *arg);
+/* Delivery reports by provider and status, and replies by action. */
+int store_metrics_dlr(struct store *st,
+		      int (*fn)(void *arg, const char *provider, const char *status, int64_t n),
+		      void *arg);
+int store_metrics_inbound(struct store *st,
+			  int (*fn)(void *arg, const char *action, const char *status, int64_t n),
+			  void *arg);
 
 #endif

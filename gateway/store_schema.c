@@ -171,7 +171,40 @@ static const char schema_v1[] =
 	/* Small key/value facts about the database itself. */
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
+/*
+ * v2: delivery reports that arrive before the send's reply is recorded.
+ * A report is stored in dlr with message NULL when no sent message has
+ * its provider reference yet; when the dispatcher records the reference
+ * (the UPDATE that makes a row 'sent'), this trigger links the waiting
+ * reports - by the provider's reference, or by duban's own "duban-ID"
+ * when the provider reports that - and applies the first final one
+ * (delivered or failed).  Keeping it in SQL means the dispatcher's commit
+ * and the report's effect can never be split by a crash.  Also an index
+ * for the replies a staff member reads (duban inbox list).
+ */
+static const char schema_v2[] =
+	"CREATE INDEX dlr_message ON dlr(message) WHERE message IS NOT NULL;"
+	"CREATE INDEX inbound_status ON inbound(status, received_at);"
+	"CREATE INDEX inbound_person ON inbound(person, received_at);"
+	"CREATE TRIGGER message_dlr_pending AFTER UPDATE OF provider_ref ON message "
+	"WHEN NEW.provider_ref IS NOT NULL AND NEW.status = 'sent' "
+	"BEGIN "
+	"  UPDATE dlr SET message = NEW.id "
+	"   WHERE message IS NULL AND provider = NEW.provider "
+	"     AND (provider_ref = NEW.provider_ref OR provider_ref = 'duban-' || NEW.id);"
+	"  UPDATE message SET "
+	"    status = (SELECT d.status FROM dlr d WHERE d.message = NEW.id "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    final_at = (SELECT d.received_at FROM dlr d WHERE d.message = NEW.id "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    last_error = (SELECT d.error FROM dlr d WHERE d.message = NEW.id "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1) "
+	"  WHERE id = NEW.id AND status = 'sent' AND EXISTS (SELECT 1 FROM dlr d "
+	"    WHERE d.message = NEW.id AND (d.status = 'delivered' OR d.status = 'failed'));"
+	"END;";
+
 const char *const store_migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

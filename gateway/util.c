@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -360,14 +361,18 @@ nomem:
 
 /* ---- time --------------------------------------------------------------- */
 
-/* The replaced clock: offset added to the real clock, read once. */
+/*
+ * The replaced clock: offset added to the real clock, read once.  The
+ * offset cache is shared by the daemon's thread and the HTTP server's:
+ * each slot is one atomic word holding its bucket and its offset, so a
+ * reader sees either a whole entry or none.
+ */
 static struct {
 	bool read;
 	bool bad;
 	int64_t offset;
-	unsigned zone_gen, cache_gen; /* the offset cache belongs to one zone */
-	int64_t off_bucket[4096];     /* bucket + 1; 0 = empty */
-	long off[4096];
+	_Atomic unsigned zone_gen, cache_gen; /* the offset cache belongs to one zone */
+	_Atomic uint64_t slot[4096];          /* (bucket + 1) << 32 | (uint32_t)offset; 0 = empty */
 } clock_state;
 
 bool
@@ -397,7 +402,7 @@ time_set_zone(const char *zone)
 	if (setenv("TZ", zone, 1) != 0)
 		return -1;
 	tzset();
-	clock_state.zone_gen++;
+	atomic_fetch_add(&clock_state.zone_gen, 1);
 	clock_state.read = false; /* DUBAN_NOW is local: reread in the new zone */
 	return 0;
 }
@@ -516,22 +521,28 @@ zone_offset(int64_t t)
 	/* Multiplicative hash: plain b % SLOTS made steps a whole number of
 	 * days apart evict each other. */
 	size_t slot = (size_t)(((uint64_t)b * 0x9E3779B97F4A7C15ULL) >> 52);
+	/* Buckets outside 32 bits (years past 2100 and before 1970) are not cached. */
+	bool cacheable = b >= 0 && b < (int64_t)UINT32_MAX;
+	uint64_t tag = (uint64_t)(b + 1) << 32, e;
+	unsigned gen = atomic_load_explicit(&clock_state.zone_gen, memory_order_acquire);
 	struct tm tm, a, z;
 	time_t tt = (time_t)t, ta = (time_t)(b * BUCKET), tz = (time_t)(b * BUCKET + BUCKET - 1);
 
-	if (clock_state.cache_gen != clock_state.zone_gen) {
-		memset(clock_state.off_bucket, 0, sizeof(clock_state.off_bucket));
-		clock_state.cache_gen = clock_state.zone_gen;
-	} else if (clock_state.off_bucket[slot] == b + 1) {
-		return clock_state.off[slot];
+	if (atomic_load_explicit(&clock_state.cache_gen, memory_order_acquire) != gen) {
+		for (size_t i = 0; i < ARRAY_LEN(clock_state.slot); i++)
+			atomic_store_explicit(&clock_state.slot[i], 0, memory_order_relaxed);
+		atomic_store_explicit(&clock_state.cache_gen, gen, memory_order_release);
+	} else if (cacheable &&
+		   ((e = atomic_load_explicit(&clock_state.slot[slot], memory_order_relaxed)) >> 32) ==
+			   tag >> 32) {
+		return (long)(int32_t)(uint32_t)e;
 	}
 	localtime_r(&tt, &tm);
 	localtime_r(&ta, &a);
 	localtime_r(&tz, &z);
-	if (a.tm_gmtoff == z.tm_gmtoff && a.tm_gmtoff == tm.tm_gmtoff) {
-		clock_state.off_bucket[slot] = b + 1;
-		clock_state.off[slot] = tm.tm_gmtoff;
-	}
+	if (cacheable && a.tm_gmtoff == z.tm_gmtoff && a.tm_gmtoff == tm.tm_gmtoff)
+		atomic_store_explicit(&clock_state.slot[slot], tag | (uint32_t)(int32_t)tm.tm_gmtoff,
+				      memory_order_relaxed);
 	return tm.tm_gmtoff;
 }
 

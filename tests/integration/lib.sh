@@ -94,3 +94,18 @@ start_sim() {
 	SIM_PORT=$(cat "$T/sim.port")
 	SIM_URL="http://127.0.0.1:$SIM_PORT"
 }
+
+# start_duban: `duban run` in the background (log level info or debug),
+# logging to $T/daemon.log; waits for "running:".  With an http group in
+# the configuration it sets HTTP_PORT and API (http://127.0.0.1:PORT) from
+# the server's "http: listening on" line.
+start_duban() {
+	: >"$T/daemon.log"
+	"$DUBAN" run 2>>"$T/daemon.log" &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	wait_for 10 grep -q 'running:' "$T/daemon.log" ||
+		{ notok "duban run started"; sed 's/^/#   /' "$T/daemon.log" | head -20; return 1; }
+	HTTP_PORT=$(sed -n 's/.*http: listening on .*:\([0-9][0-9]*\)$/\1/p' "$T/daemon.log" | tail -1)
+	API="http://127.0.0.1:${HTTP_PORT:-0}"
+}

@@ -1,0 +1,626 @@
+/*
+ * test_callback.c - what providers tell duban.  Replies: normalizing
+ * (full-width letters and digits, every kind of space, trailing
+ * punctuation) and classifying (TD/T/退订/N, 收到/1/好, 完成/办结 + code,
+ * anything else).  On a real database: delivery reports applied once,
+ * kept when they come before the send is recorded and applied by the
+ * trigger when it is, unknown references kept; replies stored once per
+ * provider id, opting out with one confirmation, acknowledging the latest
+ * reminder, closing a task only for its lead or an owner, and the rest
+ * kept in the inbox and forwarded to the clerk.
+ */
+#include "unit.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "callback.h"
+#include "config.h"
+#include "log.h"
+#include "provider.h"
+#include "store.h"
+#include "util.h"
+
+/* ---- parsing -------------------------------------------------------------------------- */
+
+static void
+expect_norm(const char *in, const char *want)
+{
+	char out[256];
+
+	assert_int_equal(callback_normalize(in, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+}
+
+static void
+test_normalize(void **state)
+{
+	(void)state;
+	expect_norm("td", "TD");
+	expect_norm("ＴＤ", "TD");
+	expect_norm(" 完成　Ｔ１２ ", "完成T12");
+	expect_norm("收到。", "收到");
+	expect_norm("好！！", "好");
+	expect_norm("1.", "1");
+	expect_norm("\xC2\xA0退订\xE2\x80\x8B", "退订"); /* no-break and zero-width spaces */
+	expect_norm("办结 t3~", "办结T3");
+	expect_norm("", "");
+	/* punctuation inside stays */
+	expect_norm("好，收到", "好,收到");
+	char out[8];
+	assert_int_equal(callback_normalize("\xff\xfe", out, sizeof(out)), -1); /* not UTF-8 */
+	assert_int_equal(callback_normalize("一二三四五六七八", out, sizeof(out)),
+			 -1); /* too long */
+}
+
+static void
+expect_cmd(const char *text, enum callback_cmd cmd, const char *code)
+{
+	struct callback_reply r;
+
+	callback_parse_reply(text, &r);
+	if (r.cmd != cmd)
+		fail_msg("\"%s\": got %s, want %s", text, callback_cmd_name(r.cmd),
+			 callback_cmd_name(cmd));
+	if (code)
+		assert_string_equal(r.code, code);
+}
+
+static void
+test_parse_reply(void **state)
+{
+	(void)state;
+	expect_cmd("TD", CALLBACK_OPTOUT, NULL);
+	expect_cmd("td", CALLBACK_OPTOUT, NULL);
+	expect_cmd("Ｔ", CALLBACK_OPTOUT, NULL);
+	expect_cmd("退订", CALLBACK_OPTOUT, NULL);
+	expect_cmd(" n ", CALLBACK_OPTOUT, NULL);
+	expect_cmd("退订。", CALLBACK_OPTOUT, NULL);
+	expect_cmd("收到", CALLBACK_ACK, NULL);
+	expect_cmd("1", CALLBACK_ACK, NULL);
+	expect_cmd("１", CALLBACK_ACK, NULL);
+	expect_cmd("好", CALLBACK_ACK, NULL);
+	expect_cmd("收到！", CALLBACK_ACK, NULL);
+	expect_cmd("完成 T12", CALLBACK_DONE, "T12");
+	expect_cmd("完成T12", CALLBACK_DONE, "T12");
+	expect_cmd("办结 T12", CALLBACK_DONE, "T12");
+	expect_cmd("完成　ｔ１２。", CALLBACK_DONE, "T12");
+	expect_cmd("完成：T7", CALLBACK_DONE, "T7");
+	expect_cmd("办结 MAT-3", CALLBACK_DONE, "MAT-3");
+	/* everything else: the inbox */
+	expect_cmd("完成", CALLBACK_OTHER, NULL);
+	expect_cmd("完成了吗", CALLBACK_OTHER, NULL);
+	expect_cmd("TDD", CALLBACK_OTHER, NULL);
+	expect_cmd("11", CALLBACK_OTHER, NULL);
+	expect_cmd("好的，明天去", CALLBACK_OTHER, NULL);
+	expect_cmd("请问补贴什么时候发？", CALLBACK_OTHER, NULL);
+	expect_cmd("", CALLBACK_OTHER, NULL);
+	expect_cmd("   ", CALLBACK_OTHER, NULL);
+	expect_cmd("\xff", CALLBACK_OTHER, NULL);
+}
+
+/* ---- on a database ---------------------------------------------------------------------- */
+
+struct fixture {
+	char dir[64];
+	char path[PATH_MAX];
+	struct store *st;
+	struct duban_config *cfg;
+	struct provider_conf pc;
+	int64_t lead, member, stranger_task;
+};
+
+static int64_t
+add_person(struct store *st, const char *name, const char *phone)
+{
+	struct person p = { .name = (char *)name, .phone = (char *)phone, .kind = "official" };
+	int64_t id = 0;
+
+	assert_int_equal(store_person_add(st, &p, &id), STORE_OK);
+	return id;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[512];
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "%s", "/tmp/duban-test-callback.XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/duban.db", fx->dir);
+	if (store_open(fx->path, true, &fx->st, err, sizeof(err)) != STORE_OK)
+		return -1;
+	log_open("test", NULL, LOG_WARN);
+	if ((fx->cfg = config_defaults()) == NULL)
+		return -1;
+	fx->pc.name = "sim";
+	fx->pc.ops = &provider_http_ops;
+	fx->lead = add_person(fx->st, "郑秀兰", "+8617768096319");
+	fx->member = add_person(fx->st, "陈宝根", "+8615068766188");
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[PATH_MAX + 16];
+
+	store_close(fx->st);
+	config_free(fx->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static int64_t
+raw_int(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static char *
+raw_str(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		v = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+expect_sql(struct fixture *fx, const char *sql, const char *want)
+{
+	char *got = raw_str(fx, sql);
+
+	if (got == NULL || strcmp(got, want) != 0)
+		fail_msg("%s: got \"%s\", want \"%s\"", sql, got ? got : "(null)", want);
+	free(got);
+}
+
+/* Queue a message to person (kind) and, with ref, record it as sent by "sim". */
+static int64_t
+msg(struct fixture *fx, int64_t person, const char *phone, const char *kind, int64_t task,
+    const char *ref, int64_t sent_at)
+{
+	struct message m = { .person = person,
+			     .phone = (char *)phone,
+			     .body = "提醒",
+			     .encoding = "UCS-2",
+			     .parts = 1,
+			     .kind = (char *)kind,
+			     .task = task,
+			     .priority = PRIO_REMINDER };
+	int64_t id;
+
+	assert_int_equal(store_msg_add(fx->st, &m, &id), STORE_OK);
+	if (ref) {
+		struct send_result r = { .id = id,
+					 .outcome = SEND_SENT,
+					 .attempt = "accepted",
+					 .at = sent_at,
+					 .http_status = 200 };
+		snprintf(r.provider, sizeof(r.provider), "sim");
+		snprintf(r.provider_ref, sizeof(r.provider_ref), "%s", ref);
+		assert_int_equal(store_record_results(fx->st, &r, 1), STORE_OK);
+	}
+	return id;
+}
+
+static void
+dlr(struct fixture *fx, const char *ref, enum provider_dlr_state state, struct dlr_outcome *o)
+{
+	struct provider_dlr d = { .state = state };
+	char err[256];
+
+	snprintf(d.ref, sizeof(d.ref), "%s", ref);
+	snprintf(d.reason, sizeof(d.reason), "%s",
+		 state == PROVIDER_DLR_FAILED ? "UNDELIV 001" : "DELIVRD 000");
+	assert_int_equal(callback_dlr(fx->st, &fx->pc, &d, o, err, sizeof(err)), 0);
+}
+
+static void
+test_dlr(void **state)
+{
+	struct fixture *fx = *state;
+	struct dlr_outcome o;
+	char sql[160];
+	int64_t a = msg(fx, 0, "+8613800138000", "manual", 0, "sim-1", 1000);
+	int64_t b = msg(fx, 0, "+8613800138001", "manual", 0, "sim-2", 1000);
+
+	/* delivered, once */
+	dlr(fx, "sim-1", PROVIDER_DLR_DELIVERED, &o);
+	assert_int_equal(o.message, a);
+	assert_true(o.applied);
+	assert_false(o.duplicate);
+	dlr(fx, "sim-1", PROVIDER_DLR_DELIVERED, &o);
+	assert_true(o.duplicate);
+	assert_false(o.applied);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr WHERE provider_ref = 'sim-1'"), 1);
+	snprintf(sql, sizeof(sql), "SELECT status FROM message WHERE id = %lld", (long long)a);
+	expect_sql(fx, sql, "delivered");
+	/* a later failure report does not undo it */
+	dlr(fx, "sim-1", PROVIDER_DLR_FAILED, &o);
+	assert_false(o.applied);
+	expect_sql(fx, sql, "delivered");
+
+	/* failed, with the reason */
+	dlr(fx, "sim-2", PROVIDER_DLR_PENDING, &o);
+	assert_false(o.applied);
+	dlr(fx, "sim-2", PROVIDER_DLR_FAILED, &o);
+	assert_true(o.applied);
+	snprintf(sql, sizeof(sql),
+		 "SELECT status || ': ' || last_error FROM message WHERE id = %lld", (long long)b);
+	expect_sql(fx, sql, "failed: delivery report: UNDELIV 001");
+
+	/* unknown: kept, nothing changes */
+	dlr(fx, "sim-99", PROVIDER_DLR_DELIVERED, &o);
+	assert_int_equal(o.message, 0);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr WHERE provider_ref = 'sim-99' "
+				     "AND message IS NULL"),
+			 1);
+}
+
+static void
+test_dlr_before_send(void **state)
+{
+	struct fixture *fx = *state;
+	struct dlr_outcome o;
+	struct send_result r = {
+		.outcome = SEND_SENT, .attempt = "accepted", .at = 2000, .http_status = 200
+	};
+	char sql[160];
+	int64_t a = msg(fx, 0, "+8613800138002", "manual", 0, NULL, 0);
+	int64_t b = msg(fx, 0, "+8613800138003", "manual", 0, NULL, 0);
+
+	/* the report comes first, twice */
+	dlr(fx, "sim-7", PROVIDER_DLR_DELIVERED, &o);
+	assert_int_equal(o.message, 0);
+	dlr(fx, "sim-7", PROVIDER_DLR_DELIVERED, &o);
+	assert_true(o.duplicate);
+	/* then the dispatcher records the send: the trigger applies it */
+	r.id = a;
+	snprintf(r.provider, sizeof(r.provider), "sim");
+	snprintf(r.provider_ref, sizeof(r.provider_ref), "sim-7");
+	assert_int_equal(store_record_results(fx->st, &r, 1), STORE_OK);
+	snprintf(sql, sizeof(sql), "SELECT status FROM message WHERE id = %lld", (long long)a);
+	expect_sql(fx, sql, "delivered");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr WHERE provider_ref = 'sim-7' "
+				     "AND message IS NOT NULL"),
+			 1);
+
+	/* duban's own reference (a Kannel-style dlr-url), failure first */
+	snprintf(sql, sizeof(sql), "duban-%lld", (long long)b);
+	dlr(fx, sql, PROVIDER_DLR_FAILED, &o);
+	assert_int_equal(o.message, 0); /* not recorded as sent yet */
+	r.id = b;
+	snprintf(r.provider_ref, sizeof(r.provider_ref), "sim-8");
+	assert_int_equal(store_record_results(fx->st, &r, 1), STORE_OK);
+	snprintf(sql, sizeof(sql), "SELECT status FROM message WHERE id = %lld", (long long)b);
+	expect_sql(fx, sql, "failed");
+	/* a report for another provider's message of the same reference is not it */
+	fx->pc.name = "other";
+	dlr(fx, "sim-7", PROVIDER_DLR_FAILED, &o);
+	assert_int_equal(o.message, 0);
+	fx->pc.name = "sim";
+}
+
+static void
+mo(struct fixture *fx, const char *from, const char *text, const char *id,
+   struct callback_mo_result *res)
+{
+	struct provider_mo m = { 0 };
+	char err[256];
+
+	snprintf(m.from, sizeof(m.from), "%s", from);
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	snprintf(m.ref, sizeof(m.ref), "%s", id ? id : "");
+	if (callback_mo(fx->st, fx->cfg, &fx->pc, &m, res, err, sizeof(err)) != 0)
+		fail_msg("callback_mo: %s", err);
+}
+
+static void
+test_optout(void **state)
+{
+	struct fixture *fx = *state;
+	struct callback_mo_result res;
+
+	mo(fx, "15068766188", "ＴＤ", "mo-1", &res);
+	assert_int_equal(res.cmd, CALLBACK_OPTOUT);
+	assert_string_equal(res.action, "optout");
+	assert_int_equal(res.person, fx->member);
+	assert_true(res.reply > 0);
+	assert_true(raw_int(fx, "SELECT opted_out_at FROM person WHERE phone = '+8615068766188'") >
+		    0);
+	/* the same reply again: ignored */
+	mo(fx, "15068766188", "ＴＤ", "mo-1", &res);
+	assert_true(res.duplicate);
+	/* another TD: no second confirmation */
+	mo(fx, "+86 150 6876 6188", "退订", "mo-2", &res);
+	assert_string_equal(res.action, "optout-again");
+	assert_int_equal(res.reply, 0);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE kind = 'reply'"), 1);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound"), 2);
+	expect_sql(fx, "SELECT actor FROM event WHERE action = 'person.optout'", "sms:陈宝根");
+	/* someone duban does not know: kept for staff */
+	mo(fx, "13912345678", "TD", "mo-3", &res);
+	assert_string_equal(res.action, "optout-unknown");
+	expect_sql(fx, "SELECT status FROM inbound WHERE provider_ref = 'mo-3'", "new");
+}
+
+static void
+test_ack(void **state)
+{
+	struct fixture *fx = *state;
+	struct callback_mo_result res;
+	int64_t old = msg(fx, fx->lead, "+8617768096319", "reminder", 0, "sim-a", 1000);
+	int64_t latest = msg(fx, fx->lead, "+8617768096319", "escalation", 0, "sim-b", 2000);
+	char sql[128];
+
+	(void)old;
+	mo(fx, "17768096319", "收到。", "mo-10", &res);
+	assert_int_equal(res.cmd, CALLBACK_ACK);
+	assert_string_equal(res.action, "ack");
+	assert_int_equal(res.message, latest);
+	snprintf(sql, sizeof(sql), "SELECT acked_at > 0 FROM message WHERE id = %lld",
+		 (long long)latest);
+	assert_int_equal(raw_int(fx, sql), 1);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE acked_at IS NOT NULL"), 1);
+	/* nothing to acknowledge */
+	mo(fx, "15068766188", "1", "mo-11", &res);
+	assert_string_equal(res.action, "ack-none");
+}
+
+static void
+test_done(void **state)
+{
+	struct fixture *fx = *state;
+	struct callback_mo_result res;
+	struct task t = { .title = "梅岙塘农田改造工程", .deadline = 2000000000 };
+	struct assignee a[] = { { fx->lead, "lead" }, { fx->member, "member" } };
+	int64_t id;
+	char *code = NULL;
+
+	assert_int_equal(store_task_add(fx->st, &t, a, 2, &id, &code), STORE_OK);
+	/* a member may not close it */
+	mo(fx, "15068766188",
+	   "完成 "
+	   "T1",
+	   "mo-20", &res);
+	assert_string_equal(code, "T1");
+	assert_string_equal(res.action, "done-refused");
+	expect_sql(fx, "SELECT status FROM task WHERE code = 'T1'", "open");
+	expect_sql(fx, "SELECT status FROM inbound WHERE provider_ref = 'mo-20'", "new");
+	/* the lead may, in full-width */
+	mo(fx, "17768096319", "完成　ｔ１", "mo-21", &res);
+	assert_string_equal(res.action, "done");
+	assert_int_equal(res.task, id);
+	assert_true(res.reply > 0);
+	expect_sql(fx, "SELECT status FROM task WHERE code = 'T1'", "done");
+	expect_sql(fx, "SELECT p.name FROM task t JOIN person p ON p.id = t.done_by", "郑秀兰");
+	expect_sql(fx, "SELECT body FROM message WHERE kind = 'reply' AND task = 1",
+		   "已收到：T1「梅岙塘农田改造工程」已标记为办结，相关提醒停止。");
+	/* again: nothing more */
+	mo(fx, "17768096319", "办结T1", "mo-22", &res);
+	assert_string_equal(res.action, "done-already");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE kind = 'reply'"), 1);
+	/* no such task */
+	mo(fx, "17768096319", "完成 T99", "mo-23", &res);
+	assert_string_equal(res.action, "done-no-task");
+	free(code);
+}
+
+static void
+test_inbox(void **state)
+{
+	struct fixture *fx = *state;
+	struct callback_mo_result res;
+
+	mo(fx, "15068766188", "请问补贴什么时候发？", "mo-30", &res);
+	assert_string_equal(res.action, "inbox");
+	assert_int_equal(res.reply, 0); /* no clerk configured */
+	fx->cfg->http.forward_to = strdup("+8613800138000");
+	mo(fx, "15068766188", "路灯坏了", "mo-31", &res);
+	assert_true(res.reply > 0);
+	expect_sql(fx,
+		   "SELECT phone || ' ' || body FROM message WHERE dedupe_key LIKE 'reply:fwd:%'",
+		   "+8613800138000 陈宝根(+8615068766188)回复：路灯坏了");
+	/* an unreadable number is kept as it came */
+	mo(fx, "10086", "hello", NULL, &res);
+	assert_string_equal(res.action, "inbox");
+	expect_sql(fx, "SELECT phone FROM inbound WHERE text = 'hello'", "10086");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound WHERE status = 'new'"), 3);
+}
+
+/* ---- the backends' readers and the configuration --------------------------------------- */
+
+struct kv {
+	const char *const *pairs; /* name, value, ..., NULL */
+};
+
+static int
+kv_field(const struct provider_cb_req *r, const char *name, char *out, size_t outlen)
+{
+	const struct kv *kv = r->ctx;
+
+	for (size_t i = 0; kv->pairs[i]; i += 2)
+		if (strcmp(kv->pairs[i], name) == 0) {
+			if (strlen(kv->pairs[i + 1]) >= outlen)
+				return -1;
+			memcpy(out, kv->pairs[i + 1], strlen(kv->pairs[i + 1]) + 1);
+			return 0;
+		}
+	return -1;
+}
+
+static struct duban_config *
+load(const char *text, struct diag *d)
+{
+	char path[] = "/tmp/duban-test-cb-cfg.XXXXXX";
+	struct duban_config *c = NULL;
+	int fd = mkstemp(path);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	if (config_load_file(path, &c, d) != 0)
+		c = NULL;
+	unlink(path);
+	return c;
+}
+
+static void
+test_readers(void **state)
+{
+	static const char cfg[] =
+		"providers = (\n"
+		"  { name = \"a\"; type = \"http\"; url = \"http://x/\"; callback_secret = "
+		"\"0123456789abcdef\";\n"
+		"    dlr = { ref = \"data.id\"; status = \"stat\"; delivered = ( \"OK\", 1 ); "
+		"failed = [ \"BAD\" ]; };\n"
+		"    mo = { from = \"mobile\"; text = \"content\"; }; },\n"
+		"  { name = \"k\"; type = \"kannel\"; url = \"http://k/\"; username = \"u\"; "
+		"password = \"p\"; }\n"
+		");\n"
+		"http = { listen = \"127.0.0.1:0\"; max_body = 4096; forward_to = \"138 0013 "
+		"8000\";\n"
+		"  tokens = ( { name = \"oa\"; sha256 = "
+		"\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\";\n"
+		"               routes = [ \"messages\", \"tasks\" ]; } ); };\n";
+	static const char *const dlr_ok[] = { "data.id", "m-1", "stat", "ok", NULL };
+	static const char *const dlr_bad[] = { "data.id", "m-2", "stat", "BAD", NULL };
+	static const char *const dlr_num[] = { "data.id", "m-3", "stat", "1", NULL };
+	static const char *const dlr_missing[] = { "stat", "OK", NULL };
+	static const char *const mo_ok[] = { "mobile", "13800138000", "content", "收到", NULL };
+	static const char *const k_dlr[] = {
+		"ref", "duban-5", "type", "2", "reason", "NACK", NULL
+	};
+	static const char *const k_mo[] = { "from", "+8613800138000", "text", "TD", "id", "u-1",
+					    NULL };
+	struct diag d = { 0 };
+	struct duban_config *c = load(cfg, &d);
+	struct kv kv;
+	struct provider_cb_req r = { kv_field, &kv };
+	struct provider_dlr out;
+	struct provider_mo m;
+	char err[256];
+
+	(void)state;
+	if (c == NULL) {
+		diag_print(&d, stderr);
+		fail_msg("the configuration was refused");
+	}
+	assert_string_equal(c->providers[0].callback_secret, "0123456789abcdef");
+	assert_null(c->providers[1].callback_secret);
+	assert_true(c->http.enabled);
+	assert_int_equal(c->http.max_body, 4096);
+	assert_string_equal(c->http.forward_to, "+8613800138000");
+	assert_int_equal(c->http.ntokens, 1);
+	assert_int_equal(c->http.tokens[0].routes, HTTP_ROUTE_MESSAGES | HTTP_ROUTE_TASKS);
+
+	kv.pairs = dlr_ok;
+	assert_int_equal(provider_dlr_parse(&c->providers[0], &r, &out, err, sizeof(err)), 0);
+	assert_string_equal(out.ref, "m-1");
+	assert_int_equal(out.state, PROVIDER_DLR_DELIVERED); /* words are case-insensitive */
+	kv.pairs = dlr_bad;
+	assert_int_equal(provider_dlr_parse(&c->providers[0], &r, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.state, PROVIDER_DLR_FAILED);
+	kv.pairs = dlr_num;
+	assert_int_equal(provider_dlr_parse(&c->providers[0], &r, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.state, PROVIDER_DLR_DELIVERED);
+	kv.pairs = dlr_missing;
+	assert_int_equal(provider_dlr_parse(&c->providers[0], &r, &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "data.id"));
+	kv.pairs = mo_ok;
+	assert_int_equal(provider_mo_parse(&c->providers[0], &r, &m, err, sizeof(err)), 0);
+	assert_string_equal(m.from, "13800138000");
+	assert_string_equal(m.text, "收到");
+	assert_string_equal(m.ref, "");
+
+	kv.pairs = k_dlr;
+	assert_int_equal(provider_dlr_parse(&c->providers[1], &r, &out, err, sizeof(err)), 0);
+	assert_string_equal(out.ref, "duban-5");
+	assert_int_equal(out.state, PROVIDER_DLR_FAILED);
+	assert_string_equal(out.reason, "kannel type 2: NACK");
+	kv.pairs = k_mo;
+	assert_int_equal(provider_mo_parse(&c->providers[1], &r, &m, err, sizeof(err)), 0);
+	assert_string_equal(m.ref, "u-1");
+	config_free(c);
+}
+
+static void
+test_config_refused(void **state)
+{
+	static const char cfg[] =
+		"providers = ( { name = \"a\"; type = \"http\"; url = \"http://x/\"; "
+		"callback_secret = \"short\";\n"
+		"    dlr = { colour = \"red\"; }; } );\n"
+		"http = { listen = \"nowhere\"; max_body = 10; forward_to = \"12\";\n"
+		"  tokens = ( { name = \"OA\"; sha256 = \"xyz\"; routes = [ \"everything\" ]; } ); "
+		"};\n";
+	static const char *const want[] = {
+		"'callback_secret' must be 16 to 256", "unknown key 'colour'",  "'listen'",
+		"'max_body' must be between",          "'forward_to'",          "token name \"OA\"",
+		"'sha256' must be 64 hex digits",      "\"everything\" is not",
+	};
+	struct diag d = { 0 };
+	struct duban_config *c = load(cfg, &d);
+
+	(void)state;
+	assert_null(c);
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+		bool found = false;
+		for (size_t k = 0; k < d.n && k < d.cap; k++)
+			if (d.line[k] && strstr(d.line[k], want[i]))
+				found = true;
+		if (!found) {
+			diag_print(&d, stderr);
+			fail_msg("no problem reported containing \"%s\"", want[i]);
+		}
+	}
+	diag_clear(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_parse_reply),
+		cmocka_unit_test_setup_teardown(test_dlr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dlr_before_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_optout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbox, setup, teardown),
+		cmocka_unit_test(test_readers),
+		cmocka_unit_test(test_config_refused),
+	};
+	return cmocka_run_group_tests_name("callback", tests, NULL, NULL);
+}

@@ -1,0 +1,426 @@
+/*
+ * test_notice.c - notices below the CLI: notice references, checking a
+ * text or template before anything is queued (every var.* given, no task
+ * variables, a title when used), and on a real database the audience
+ * (union, each person once, opted-out people counted and left out,
+ * selectors that select nobody refused, the recorded text read back), the
+ * plan (parts and totals, a text per person), queuing (one row each, keys
+ * n:NOTICE:PERSON, bulk priority), cancelling and resending once.
+ */
+#include "unit.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "notice.h"
+#include "store.h"
+#include "tmpl.h"
+#include "util.h"
+
+struct fixture {
+	char dir[64];
+	char path[PATH_MAX];
+	struct store *st;
+	int64_t p[6];    /* six people; p[1] opted out */
+};
+
+static int64_t
+add_person(struct store *st, const char *name, const char *phone, const char *org,
+	   const char *kind)
+{
+	struct person p = { .name = (char *)name, .phone = (char *)phone, .org = (char *)org,
+			    .kind = (char *)kind };
+	int64_t id = 0;
+
+	assert_int_equal(store_person_add(st, &p, &id), STORE_OK);
+	return id;
+}
+
+static void
+join(struct store *st, const char *group, int64_t person)
+{
+	struct group g = { 0 };
+
+	assert_int_equal(store_group_find(st, group, true, &g), STORE_OK);
+	assert_int_equal(store_member_add(st, g.id, person, NULL), STORE_OK);
+	group_clear(&g);
+}
+
+/* Six people: A, B (opted out), C in 小雄村's farmers; C, D in 庙峙村's; E an
+ * official; F an enterprise in 亚达科技. */
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[512];
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "%s", "/tmp/duban-test-notice.XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/duban.db", fx->dir);
+	if (store_open(fx->path, true, &fx->st, err, sizeof(err)) != STORE_OK)
+		return -1;
+	fx->p[0] = add_person(fx->st, "陈宝根", "+8615068766188", "小雄村", "farmer");
+	fx->p[1] = add_person(fx->st, "林阿昌", "+8613957608929", "小雄村", "farmer");
+	fx->p[2] = add_person(fx->st, "陈彩芬", "+8618657696481", "小雄村", "farmer");
+	fx->p[3] = add_person(fx->st, "张阿满", "+8613957601140", "庙峙村", "farmer");
+	fx->p[4] = add_person(fx->st, "郑秀兰", "+8617768096319", "小雄镇", "official");
+	fx->p[5] = add_person(fx->st, "叶建国", "+8613857600002", "亚达科技", "enterprise");
+	join(fx->st, "农户-小雄村", fx->p[0]);
+	join(fx->st, "农户-小雄村", fx->p[1]);
+	join(fx->st, "农户-小雄村", fx->p[2]);
+	join(fx->st, "农户-庙峙村", fx->p[2]);
+	join(fx->st, "农户-庙峙村", fx->p[3]);
+	assert_int_equal(store_group_add(fx->st, "空组", "", NULL), STORE_OK);
+	assert_int_equal(store_person_set_optout(fx->st, fx->p[1], 1228870800), STORE_OK);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[PATH_MAX + 16];
+
+	store_close(fx->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static int64_t
+count(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static struct tmpl *
+parse(const char *name, const char *text)
+{
+	struct tmpl *t = NULL;
+	struct diag d = { 0 };
+
+	if (tmpl_parse(name, NULL, text, &t, &d) != 0)
+		fail_msg("tmpl_parse \"%s\"", text);
+	return t;
+}
+
+/* ---- without a database -------------------------------------------------------- */
+
+static void
+test_parse_id(void **state)
+{
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(notice_parse_id("N12", &id), 0);
+	assert_int_equal(id, 12);
+	assert_int_equal(notice_parse_id("n3", &id), 0);
+	assert_int_equal(id, 3);
+	assert_int_equal(notice_parse_id("#7", &id), 0);
+	assert_int_equal(id, 7);
+	assert_int_equal(notice_parse_id("8", &id), 0);
+	assert_int_equal(id, 8);
+	assert_int_equal(notice_parse_id("N", &id), -1);
+	assert_int_equal(notice_parse_id("T1", &id), -1);
+	assert_int_equal(notice_parse_id("0", &id), -1);
+	assert_int_equal(notice_parse_id("12a", &id), -1);
+}
+
+static void
+test_check(void **state)
+{
+	struct tmpl *ins = parse("insurance", "请于{{var.deadline}}前登记，咨询{{var.contact}}。");
+	struct tmpl *rem = parse("reminder", "{{task.title}}到期");
+	struct tmpl *tit = parse("titled", "{{notice.title}}：{{person.name}}");
+	char *both[] = { "deadline=12月20日", "contact=李明" };
+	char *empty[] = { "deadline=", "contact=李明" };
+	struct notice_content nc = { .text = "通知", .max_parts = 6 };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), 0);
+	nc.text = "";
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), -1);
+	nc.text = "\xff";
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), -1);
+
+	nc = (struct notice_content){ .tmpl = ins, .vars = both, .nvars = 1 };
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), -1);
+	assert_string_equal(err, "template \"insurance\" needs --var contact=...");
+	nc.nvars = 0;
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), -1);
+	assert_string_equal(err, "template \"insurance\" needs --var deadline=..., --var contact=...");
+	nc.nvars = 2;
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), 0);
+	nc.vars = empty;
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), -1);
+	assert_false(notice_is_personal(&nc));
+
+	nc = (struct notice_content){ .tmpl = rem };
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "task.title"));
+
+	nc = (struct notice_content){ .tmpl = tit };
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--title"));
+	nc.title = "技能培训";
+	assert_int_equal(notice_check(&nc, err, sizeof(err)), 0);
+	assert_true(notice_is_personal(&nc));
+	tmpl_free(ins);
+	tmpl_free(rem);
+	tmpl_free(tit);
+}
+
+/* ---- the audience ---------------------------------------------------------------- */
+
+static void
+add_ok(struct fixture *fx, struct notice_audience *a, const char *sel)
+{
+	char err[512];
+
+	if (notice_audience_add(a, fx->st, sel, true, err, sizeof(err)) != STORE_OK)
+		fail_msg("%s: %s", sel, err);
+}
+
+static void
+test_audience_union(void **state)
+{
+	struct fixture *fx = *state;
+	struct notice_audience a = { 0 };
+	struct audience v;
+	int64_t sel, opted;
+	char err[512], *text;
+
+	add_ok(fx, &a, "group:农户-小雄村");
+	add_ok(fx, &a, "group:农户-庙峙村");
+	add_ok(fx, &a, "group：农户-小雄村"); /* full-width colon; already there */
+	add_ok(fx, &a, "person:陈彩芬");       /* already in both groups */
+	add_ok(fx, &a, "person:+86 177 6809 6319");
+	add_ok(fx, &a, "org:亚达科技");
+	assert_int_equal(a.ngroup, 2);
+	assert_int_equal(a.nperson, 2);
+	notice_audience_view(&a, &v);
+	assert_int_equal(store_audience_count(fx->st, &v, &sel, &opted), STORE_OK);
+	assert_int_equal(sel, 6); /* everyone once */
+	assert_int_equal(opted, 1);
+
+	text = notice_audience_text(&a);
+	assert_non_null(text);
+	assert_string_equal(text, "group:农户-小雄村\ngroup:农户-庙峙村\nperson:#3\nperson:#5\norg:亚达科技");
+	{
+		struct notice_audience b = { 0 };
+		assert_int_equal(notice_audience_parse(&b, fx->st, text, err, sizeof(err)), STORE_OK);
+		notice_audience_view(&b, &v);
+		assert_int_equal(store_audience_count(fx->st, &v, &sel, &opted), STORE_OK);
+		assert_int_equal(sel, 6);
+		notice_audience_free(&b);
+	}
+	free(text);
+	notice_audience_free(&a);
+	notice_audience_free(NULL);
+}
+
+static void
+test_audience_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct notice_audience a = { 0 };
+	char err[512];
+
+	assert_int_equal(notice_audience_add(&a, fx->st, "group:没有", true, err, sizeof(err)),
+			 STORE_NOTFOUND);
+	assert_int_equal(notice_audience_add(&a, fx->st, "group:空组", true, err, sizeof(err)),
+			 STORE_INVALID);
+	assert_int_equal(notice_audience_add(&a, fx->st, "group:空组", false, err, sizeof(err)),
+			 STORE_OK);
+	assert_int_equal(notice_audience_add(&a, fx->st, "org:火星", true, err, sizeof(err)),
+			 STORE_INVALID);
+	assert_int_equal(notice_audience_add(&a, fx->st, "kind:boss", true, err, sizeof(err)),
+			 STORE_INVALID);
+	assert_int_equal(notice_audience_add(&a, fx->st, "kind:other", true, err, sizeof(err)),
+			 STORE_INVALID); /* nobody is of kind other */
+	assert_int_equal(notice_audience_add(&a, fx->st, "team:x", true, err, sizeof(err)),
+			 STORE_INVALID);
+	assert_int_equal(notice_audience_add(&a, fx->st, "group:", true, err, sizeof(err)),
+			 STORE_INVALID);
+	assert_int_equal(notice_audience_add(&a, fx->st, "nothing", true, err, sizeof(err)),
+			 STORE_INVALID);
+	assert_int_equal(notice_audience_add(&a, fx->st, "person:#99", true, err, sizeof(err)),
+			 STORE_NOTFOUND);
+	notice_audience_free(&a);
+}
+
+/* ---- plans and queuing ------------------------------------------------------------- */
+
+static void
+test_plan_and_queue_shared(void **state)
+{
+	struct fixture *fx = *state;
+	struct notice_audience a = { 0 };
+	struct notice_content nc = { .text = "县政策性农业保险试点开始参保，保费有财政补贴，请于十二月二十日前到村委会登记，"
+					     "咨询电话一三八零零一三八零零零，过期不候。回复TD退订",
+				     .signature = "小雄镇人民政府", .max_parts = 6, .now = 1228870800 };
+	struct notice_plan plan;
+	struct notice n = { .body = "x", .audience = "kind:farmer", .send_at = 1228870800,
+			    .created_by = "test" };
+	int64_t id, queued;
+	char err[512];
+
+	add_ok(fx, &a, "kind:farmer");
+	assert_int_equal(notice_plan(fx->st, &a, &nc, &plan, err, sizeof(err)), STORE_OK);
+	assert_int_equal(plan.recipients, 3);
+	assert_int_equal(plan.opted_out, 1);
+	assert_false(plan.personal);
+	assert_int_equal(plan.encoding, SMS_UCS2);
+	assert_int_equal(plan.parts_max, 2);
+	assert_int_equal(plan.total_parts, 6);
+	assert_null(plan.text_for);
+
+	assert_int_equal(store_begin(fx->st), STORE_OK);
+	assert_int_equal(store_notice_add(fx->st, &n, &id), STORE_OK);
+	assert_int_equal(notice_queue(fx->st, id, &a, &nc, &plan, NULL, 1228957200, &queued, err,
+				      sizeof(err)),
+			 STORE_OK);
+	assert_int_equal(store_commit(fx->st), STORE_OK);
+	assert_int_equal(queued, 3);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE kind = 'notice' AND priority = 30 "
+				   "AND parts = 2 AND encoding = 'UCS-2' AND not_before = 1228957200 "
+				   "AND dedupe_key = 'n:1:' || person"),
+			 3);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE person = 2"), 0);
+	notice_plan_clear(&plan);
+	notice_audience_free(&a);
+
+	/* too long for sms.max_parts: refused before anything is queued */
+	nc.max_parts = 1;
+	add_ok(fx, &a, "kind:farmer");
+	assert_int_equal(notice_plan(fx->st, &a, &nc, &plan, err, sizeof(err)), STORE_INVALID);
+	assert_non_null(strstr(err, "over sms.max_parts"));
+	notice_audience_free(&a);
+}
+
+static void
+test_plan_and_queue_personal(void **state)
+{
+	struct fixture *fx = *state;
+	struct notice_audience a = { 0 };
+	struct tmpl *t = parse("training", "{{person.name}}您好：{{notice.title}}将于{{var.date}}举办。");
+	char *vars[] = { "date=12月15日" };
+	struct notice_content nc = { .tmpl = t, .title = "技能培训", .vars = vars, .nvars = 1,
+				     .signature = "", .max_parts = 6, .now = 1228870800 };
+	struct notice_plan plan;
+	struct notice n = { .body = "x", .audience = "x", .created_by = "test" };
+	int64_t id, queued;
+	char err[512];
+
+	add_ok(fx, &a, "group:农户-庙峙村");
+	add_ok(fx, &a, "person:郑秀兰");
+	assert_int_equal(notice_plan(fx->st, &a, &nc, &plan, err, sizeof(err)), STORE_OK);
+	assert_true(plan.personal);
+	assert_int_equal(plan.recipients, 3);
+	assert_int_equal(plan.total_parts, 3);
+	assert_string_equal(plan.text_for, "陈彩芬");
+	assert_string_equal(plan.text, "陈彩芬您好：技能培训将于12月15日举办。");
+	assert_int_equal(store_begin(fx->st), STORE_OK);
+	assert_int_equal(store_notice_add(fx->st, &n, &id), STORE_OK);
+	assert_int_equal(notice_queue(fx->st, id, &a, &nc, &plan, "training", 0, &queued, err,
+				      sizeof(err)),
+			 STORE_OK);
+	assert_int_equal(store_commit(fx->st), STORE_OK);
+	assert_int_equal(queued, 3);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message m JOIN person p ON p.id = m.person "
+				   "WHERE m.body = p.name || '您好：技能培训将于12月15日举办。' "
+				   "AND m.template = 'training' AND m.dedupe_key = 'n:1:' || p.id"),
+			 3);
+	notice_plan_clear(&plan);
+	notice_audience_free(&a);
+	tmpl_free(t);
+}
+
+static void
+test_cancel_and_resend(void **state)
+{
+	struct fixture *fx = *state;
+	struct notice_audience a = { 0 };
+	struct notice_content nc = { .text = "通知", .signature = "", .max_parts = 6,
+				     .now = 1228870800 };
+	struct notice_plan plan;
+	struct notice n = { .body = "通知", .audience = "x", .created_by = "test" };
+	struct notice_counts k;
+	int64_t id, queued, opted, cancelled, sent, sending;
+	char err[512];
+	sqlite3 *db;
+
+	add_ok(fx, &a, "kind:farmer"); /* p0, p2, p3 */
+	assert_int_equal(notice_plan(fx->st, &a, &nc, &plan, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_notice_add(fx->st, &n, &id), STORE_OK);
+	assert_int_equal(notice_queue(fx->st, id, &a, &nc, &plan, NULL, 0, &queued, err, sizeof(err)),
+			 STORE_OK);
+	/* as a dispatcher would leave them: p0 failed, p2 sent, p3 queued */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE message SET status = 'failed', last_error = 'x' WHERE person = 1;"
+				      "UPDATE message SET status = 'sent', parts = 1 WHERE person = 3;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_notice_resend(fx->st, id, 1228870900, &queued, &opted), STORE_OK);
+	assert_int_equal(queued, 1);
+	assert_int_equal(opted, 0);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE dedupe_key = 'n:1:1:r1'"), 1);
+	assert_int_equal(store_notice_resend(fx->st, id, 1228870900, &queued, &opted), STORE_OK);
+	assert_int_equal(queued, 0);
+	assert_int_equal(store_notice_counts(fx->st, id, &k), STORE_OK);
+	assert_int_equal(k.queued, 2);
+	assert_int_equal(k.sent, 1);
+	assert_int_equal(k.failed, 0);
+	assert_int_equal(k.resent, 1);
+	assert_int_equal(k.parts, 1);
+
+	assert_int_equal(store_notice_cancel(fx->st, id, 1228871000, &cancelled, &sent, &sending),
+			 STORE_OK);
+	assert_int_equal(cancelled, 2);
+	assert_int_equal(sent, 1);
+	assert_int_equal(sending, 0);
+	assert_int_equal(count(fx, "SELECT count(*) FROM notice WHERE status = 'cancelled'"), 1);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE status = 'sent'"), 1);
+	notice_plan_clear(&plan);
+	notice_audience_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_id),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test_setup_teardown(test_audience_union, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audience_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_and_queue_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_and_queue_personal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_and_resend, setup, teardown),
+	};
+
+	if (time_set_zone("Asia/Shanghai") != 0)
+		return 1;
+	return cmocka_run_group_tests_name("notice", tests, NULL, NULL);
+}
