@@ -69,7 +69,8 @@ expect_grep() {
 }
 
 # sql QUERY: run a query on the test database.
-sql() { sqlite3 -batch -noheader "$T/duban.db" "$1"; }
+# (a busy timeout: the daemon may be writing at the same moment)
+sql() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$T/duban.db" "$1"; }
 
 # wait_for SECONDS CMD...: poll until CMD succeeds; 1 on timeout.
 wait_for() {

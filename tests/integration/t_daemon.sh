@@ -8,7 +8,6 @@
 . "$TOP/tests/integration/lib.sh"
 setup
 # The daemon writes while we look: wait for its locks instead of failing.
-sql() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$T/duban.db" "$1"; }
 sed -i 's/^log = .*/log = { level = "info"; };/' "$DUBAN_CONFIG"
 cp "$DUBAN_CONFIG" "$T/base.cfg"
 

@@ -6,7 +6,6 @@
 . "$TOP/tests/integration/lib.sh"
 setup
 # The daemon writes while we look: wait for its locks instead of failing.
-sql() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$T/duban.db" "$1"; }
 sed -i 's/^quiet_hours = .*/quiet_hours = { enabled = false; from = "21:00"; to = "08:00"; };/;
         s/^log = .*/log = { level = "info"; };/' "$DUBAN_CONFIG"
 
