@@ -24,7 +24,7 @@ static int cmd_config(struct cli *c, int argc, char **argv);
 static const struct cli_cmd commands[] = {
 	{ "init", cmd_init, "create the database, or migrate it to this version" },
 	{ "config", cmd_config, "check the configuration (config check)" },
-	{ "person", cmd_person, "people: add, list, show, remove, import" },
+	{ "person", cmd_person, "people: add, list, show, remove, import, optout, optin" },
 	{ "group", cmd_group, "groups: add, list, show, remove, add-member, remove-member" },
 	{ "task", cmd_task, "supervised tasks: add, list, show, done, cancel, reopen, update, import" },
 	{ "tick", cmd_tick, "run the scheduler once: queue the reminders that are due" },
@@ -34,7 +34,7 @@ static const struct cli_cmd commands[] = {
 	{ "report", cmd_report, "reports: tasks, overdue, people, delivery" },
 	{ "send", cmd_send, "queue a message to a phone number (or a file of them)" },
 	{ "dispatch", cmd_dispatch, "send what is due through the providers, then exit" },
-	{ "run", cmd_run, "the daemon: scheduler and dispatcher in one loop" },
+	{ "run", cmd_run, "the daemon: scheduler, dispatcher and HTTP server" },
 	{ "token", cmd_token, "API tokens of the HTTP server: new" },
 	{ "inbox", cmd_inbox, "replies (SMS back to duban) for staff: list, read" },
 	{ NULL, NULL, NULL },

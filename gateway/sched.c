@@ -353,6 +353,9 @@ add:
 /* Buffers a pass reuses for every task, so planning one costs no large allocation. */
 struct workspace {
 	struct fire f[MAX_FIRES];
+	size_t nf;
+	const struct rule_set *plan_rs; /* f holds the plan of this set and deadline */
+	int64_t plan_deadline;
 	struct people pp;
 };
 
@@ -384,10 +387,17 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	}
 	pp->n = 0;
 	pp->overflow = false;
-	if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, MAX_FIRES, &nf) != 0) {
-		log_warnx("task %s: rule set \"%s\" plans too many steps", t.code, rs->name);
-		goto out;
+	/* Most tasks of a town share a deadline ("年底前"): reuse the last plan. */
+	if (ws->plan_rs != rs || ws->plan_deadline != t.deadline) {
+		ws->plan_rs = NULL;
+		if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, MAX_FIRES, &ws->nf) != 0) {
+			log_warnx("task %s: rule set \"%s\" plans too many steps", t.code, rs->name);
+			goto out;
+		}
+		ws->plan_rs = rs;
+		ws->plan_deadline = t.deadline;
 	}
+	nf = ws->nf;
 	if (store_task_people(s->st, id, collect_person, pp) != STORE_OK)
 		goto out;
 	if (pp->overflow)
@@ -447,6 +457,7 @@ sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *nex
 		return -1;
 	}
 	ws->pp.n = 0;
+	ws->plan_rs = NULL;
 	for (;;) {
 		if (store_begin(s->st) != STORE_OK)
 			goto fail;
