@@ -436,13 +436,11 @@ store_metrics_providers(struct store *st, int (*fn)(void *arg, const struct prov
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "counting attempts");
 }
 
-int
-store_metrics_dlr(struct store *st,
-		  int (*fn)(void *arg, const char *provider, const char *status, int64_t n),
-		  void *arg)
+/* Rows (text, text, count) of a GROUP BY query sql (a static string), to fn. */
+static int
+each_pair_count(struct store *st, const char *sql, const char *what,
+		int (*fn)(void *arg, const char *a, const char *b, int64_t n), void *arg)
 {
-	static const char sql[] = "SELECT provider, status, count(*) FROM dlr GROUP BY provider, "
-				  "status ORDER BY 1, 2";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
@@ -455,7 +453,18 @@ store_metrics_dlr(struct store *st,
 			break;
 		}
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "counting delivery reports");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, what);
+}
+
+int
+store_metrics_dlr(struct store *st,
+		  int (*fn)(void *arg, const char *provider, const char *status, int64_t n),
+		  void *arg)
+{
+	static const char sql[] = "SELECT provider, status, count(*) FROM dlr GROUP BY provider, "
+				  "status ORDER BY 1, 2";
+
+	return each_pair_count(st, sql, "counting delivery reports", fn, arg);
 }
 
 int
@@ -465,17 +474,6 @@ store_metrics_inbound(struct store *st,
 {
 	static const char sql[] = "SELECT coalesce(action, ''), status, count(*) FROM inbound "
 				  "GROUP BY 1, 2 ORDER BY 1, 2";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
 
-	if (s == NULL)
-		return STORE_ERROR;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (fn(arg, (const char *)sqlite3_column_text(s, 0),
-		       (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "counting replies");
+	return each_pair_count(st, sql, "counting replies", fn, arg);
 }

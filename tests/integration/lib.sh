@@ -72,13 +72,16 @@ expect_grep() {
 # (a busy timeout: the daemon may be writing at the same moment)
 sql() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$T/duban.db" "$1"; }
 
-# wait_for SECONDS CMD...: poll until CMD succeeds; 1 on timeout.
+# wait_for SECONDS CMD...: poll until CMD succeeds; 1 when SECONDS pass
+# first.  The only pause in the tests is this poll's interval between
+# two looks at the condition.
+POLL_INTERVAL=0.05
 wait_for() {
 	limit=$1; shift
 	end=$(( $(date +%s) + limit ))
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$(date +%s)" -ge "$end" ] && return 1
-		sleep 0.05
+		sleep "$POLL_INTERVAL"
 	done
 	return 0
 }
