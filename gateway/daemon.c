@@ -367,7 +367,7 @@ cmd_run(struct cli *c, int argc, char **argv)
 		daemon_sig_close(&r.sig);
 		return cli_err(EXIT_FAIL, "%s", err);
 	}
-	log_info("running: database %s, %zu providers, pid %ld", c->cfg->database,
+	log_info("running: database %s, providers: %zu, pid %ld", c->cfg->database,
 		 c->cfg->nproviders, (long)getpid());
 	rc = loop(&r);
 	httpd_stop(r.http);

@@ -443,7 +443,7 @@ list_cfg(const char *dir, char ***out, size_t *n, struct diag *diag)
 	size_t dlen = strlen(dir);
 
 	if (dir_list(dir, ".cfg", &names, n, err, sizeof(err)) != 0) {
-		diag_add(diag, dir, 0, "cannot open rules directory: %s", err);
+		diag_add(diag, dir, 0, "cannot open rules directory: %s (set rules_dir in duban.cfg; see etc/duban.cfg)", err);
 		return -1;
 	}
 	while (dlen > 1 && dir[dlen - 1] == '/')

@@ -545,7 +545,7 @@ list_txt(const char *dir, char ***out, size_t *n, struct diag *diag)
 	char err[256];
 
 	if (dir_list(dir, ".txt", out, n, err, sizeof(err)) != 0) {
-		diag_add(diag, dir, 0, "cannot open template directory: %s", err);
+		diag_add(diag, dir, 0, "cannot open template directory: %s (set templates_dir in duban.cfg; see etc/duban.cfg)", err);
 		return -1;
 	}
 	return 0;
