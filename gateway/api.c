@@ -893,14 +893,9 @@ resolve(const struct api_req *r, const char *field, const char *who, int64_t *id
 	struct api_resp *out)
 {
 	struct person p = { 0 };
-	char phone[PHONE_MAX];
-	const char *reason;
 	int rc;
 
-	if (who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0)
-		rc = store_person_find(r->st, phone, &p);
-	else
-		rc = store_person_find(r->st, who, &p);
+	rc = store_person_find(r->st, who, &p);
 	if (rc == STORE_OK)
 		*id = p.id;
 	else

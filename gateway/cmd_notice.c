@@ -29,14 +29,9 @@ static int
 who_string(struct cli *c, const char *who, char *out, size_t outlen)
 {
 	struct person p = { 0 };
-	char phone[PHONE_MAX];
-	const char *reason;
 	int rc;
 
-	if (who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0)
-		rc = store_person_find(c->st, phone, &p);
-	else
-		rc = store_person_find(c->st, who, &p);
+	rc = store_person_find(c->st, who, &p);
 	if (rc != STORE_OK)
 		return cli_err(cli_store_exit(rc), "--by: %s", store_errmsg(c->st));
 	snprintf(out, outlen, "%s (#%lld)", p.name, (long long)p.id);

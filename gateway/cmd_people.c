@@ -188,14 +188,9 @@ person_list(struct cli *c, int argc, char **argv)
 static int
 find_person(struct cli *c, const char *who, struct person *p)
 {
-	char phone[PHONE_MAX];
-	const char *reason;
 	int rc;
 
-	if (who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0)
-		rc = store_person_find(c->st, phone, p);
-	else
-		rc = store_person_find(c->st, who, p);
+	rc = store_person_find(c->st, who, p);
 	if (rc != STORE_OK)
 		cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
 	return rc;

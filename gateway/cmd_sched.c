@@ -260,11 +260,7 @@ template_preview(struct cli *c, int argc, char **argv)
 	if (task_code && (rc = store_task_find(c->st, task_code, &t)) != STORE_OK)
 		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
 	if (who) {
-		char phone[PHONE_MAX];
-		const char *reason;
-		rc = who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0
-			     ? store_person_find(c->st, phone, &p)
-			     : store_person_find(c->st, who, &p);
+		rc = store_person_find(c->st, who, &p);
 		if (rc != STORE_OK) {
 			cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
 			code = cli_store_exit(rc);

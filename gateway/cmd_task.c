@@ -22,14 +22,9 @@ static int
 resolve(struct cli *c, const char *who, int64_t *id, char *err, size_t errlen)
 {
 	struct person p = { 0 };
-	char phone[PHONE_MAX];
-	const char *reason;
 	int rc;
 
-	if (who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0)
-		rc = store_person_find(c->st, phone, &p);
-	else
-		rc = store_person_find(c->st, who, &p);
+	rc = store_person_find(c->st, who, &p);
 	if (rc == STORE_OK)
 		*id = p.id;
 	else

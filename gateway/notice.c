@@ -94,14 +94,9 @@ add_person(struct notice_audience *a, struct store *st, const char *who, const c
 	   char *err, size_t errlen)
 {
 	struct person p = { 0 };
-	char phone[PHONE_MAX];
-	const char *reason;
 	int rc;
 
-	if (who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0)
-		rc = store_person_find(st, phone, &p);
-	else
-		rc = store_person_find(st, who, &p);
+	rc = store_person_find(st, who, &p);
 	if (rc != STORE_OK) {
 		snprintf(err, errlen, "%s: %s", sel, store_errmsg(st));
 		return rc;

@@ -94,6 +94,12 @@ store_col_str(sqlite3_stmt *s, int i)
 	return strdup(t ? (const char *)t : "");
 }
 
+char *
+store_col_opt(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : store_col_str(s, i);
+}
+
 int
 store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 {

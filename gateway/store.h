@@ -66,8 +66,9 @@ void person_clear(struct person *p);
 /* Add a person (phone already normalized).  STORE_EXISTS names the holder. */
 int store_person_add(struct store *st, const struct person *p, int64_t *id);
 /*
- * Find a person by WHO: "#ID", a normalized phone number, or an exact name
- * that only one person has.  STORE_AMBIGUOUS lists the candidates.
+ * Find a person by WHO: "#ID", a phone number in any form a clerk types
+ * (normalized here with phone_normalize), or an exact name that only one
+ * person has.  STORE_AMBIGUOUS lists the candidates.
  */
 int store_person_find(struct store *st, const char *who, struct person *out);
 int store_person_get(struct store *st, int64_t id, struct person *out);

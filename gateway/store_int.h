@@ -39,6 +39,8 @@ void store_bind_text(sqlite3_stmt *s, int i, const char *text);
 void store_bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, bool present);
 /* A column as a fresh strdup ("" for NULL); NULL only when out of memory. */
 char *store_col_str(sqlite3_stmt *s, int i);
+/* A column as a fresh strdup, or NULL when it is NULL (or out of memory). */
+char *store_col_opt(sqlite3_stmt *s, int i);
 /* Run a statement that returns no rows: 0 or -1. */
 int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
 

@@ -180,12 +180,6 @@ store_notice_add(struct store *st, const struct notice *n, int64_t *id)
 	return STORE_OK;
 }
 
-static char *
-opt_str(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : store_col_str(s, i);
-}
-
 #define NOTICE_COLS                                                                           \
 	"n.id, n.title, n.body, n.template, n.vars, n.audience, n.send_at, n.status, "         \
 	"n.recipients, n.opted_out, n.created_by, n.approved_by, n.created_at"
@@ -197,15 +191,15 @@ notice_row(sqlite3_stmt *s, struct notice *n)
 	n->id = sqlite3_column_int64(s, 0);
 	n->title = store_col_str(s, 1);
 	n->body = store_col_str(s, 2);
-	n->template_name = opt_str(s, 3);
-	n->vars = opt_str(s, 4);
+	n->template_name = store_col_opt(s, 3);
+	n->vars = store_col_opt(s, 4);
 	n->audience = store_col_str(s, 5);
 	n->send_at = sqlite3_column_int64(s, 6);
 	n->status = store_col_str(s, 7);
 	n->recipients = sqlite3_column_int64(s, 8);
 	n->opted_out = sqlite3_column_int64(s, 9);
 	n->created_by = store_col_str(s, 10);
-	n->approved_by = opt_str(s, 11);
+	n->approved_by = store_col_opt(s, 11);
 	n->created_at = sqlite3_column_int64(s, 12);
 	if (!n->title || !n->body || !n->audience || !n->status || !n->created_by) {
 		notice_clear(n);

@@ -39,12 +39,6 @@ message_clear(struct message *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static char *
-opt_str(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : store_col_str(s, i);
-}
-
 static void
 msg_row(sqlite3_stmt *s, struct message *m)
 {
@@ -58,10 +52,10 @@ msg_row(sqlite3_stmt *s, struct message *m)
 	m->kind = store_col_str(s, 6);
 	m->task = sqlite3_column_int64(s, 7);
 	m->notice = sqlite3_column_int64(s, 8);
-	m->step = opt_str(s, 9);
-	m->template_name = opt_str(s, 10);
-	m->ref = opt_str(s, 11);
-	m->dedupe_key = opt_str(s, 12);
+	m->step = store_col_opt(s, 9);
+	m->template_name = store_col_opt(s, 10);
+	m->ref = store_col_opt(s, 11);
+	m->dedupe_key = store_col_opt(s, 12);
 	m->priority = sqlite3_column_int(s, 13);
 	m->urgent = sqlite3_column_int(s, 14) != 0;
 	m->status = store_col_str(s, 15);
@@ -73,11 +67,11 @@ msg_row(sqlite3_stmt *s, struct message *m)
 	m->sent_at = sqlite3_column_int64(s, 21);
 	m->final_at = sqlite3_column_int64(s, 22);
 	m->acked_at = sqlite3_column_int64(s, 23);
-	m->provider = opt_str(s, 24);
-	m->provider_ref = opt_str(s, 25);
-	m->last_error = opt_str(s, 26);
-	m->person_name = opt_str(s, 27);
-	m->task_code = opt_str(s, 28);
+	m->provider = store_col_opt(s, 24);
+	m->provider_ref = store_col_opt(s, 25);
+	m->last_error = store_col_opt(s, 26);
+	m->person_name = store_col_opt(s, 27);
+	m->task_code = store_col_opt(s, 28);
 }
 
 int

@@ -5,6 +5,8 @@
  */
 #include "store_int.h"
 
+#include "phone.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,19 +127,20 @@ store_person_find(struct store *st, const char *who, struct person *out)
 	sqlite3_stmt *s;
 	long v;
 	int rc, n = 0;
-	char list[300] = "";
+	char list[300] = "", phone[PHONE_MAX];
+	const char *reason;
 
 	if (who[0] == '#' && parse_long(who + 1, 1, INT32_MAX, &v) == 0)
 		return store_person_get(st, v, out);
-	if (who[0] == '+') {
+	if (who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0) {
 		if ((s = store_stmt(st, by_phone)) == NULL)
 			return STORE_ERROR;
-		store_bind_text(s, 1, who);
+		store_bind_text(s, 1, phone);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			rc = person_row(s, out);
 		else if (rc == SQLITE_DONE) {
-			snprintf(st->err, sizeof(st->err), "nobody has the phone number %s", who);
+			snprintf(st->err, sizeof(st->err), "nobody has the phone number %s", phone);
 			rc = STORE_NOTFOUND;
 		} else
 			rc = store_fail(st, "finding a person");
