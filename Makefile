@@ -13,7 +13,7 @@ PKGS    := libcurl sqlite3 libconfig libmicrohttpd jansson libcrypto
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Werror
 OPT     ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -iquote gateway
+CPPFLAGS += -D_GNU_SOURCE -iquote gateway -MMD -MP
 ifeq ($(SANITIZE),1)
 BUILD   := build-asan
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -29,7 +29,8 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CFLAGS  += $(WARN) $(OPT) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
-LIB_SRCS  := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+# The layers of gateway/ (HACKING.md): base, store, provider, core, server, cli.
+LIB_SRCS  := $(filter-out gateway/cli/main.c,$(wildcard gateway/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:gateway/%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -42,7 +43,7 @@ $(SETUP_STAMP): scripts/setup.sh
 	@scripts/setup.sh
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/obj/%.o: gateway/%.c $(wildcard gateway/*.h) | $(SETUP_STAMP)
+$(BUILD)/obj/%.o: gateway/%.c | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -51,7 +52,7 @@ $(BUILD)/libduban.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/duban: $(BUILD)/obj/main.o $(BUILD)/libduban.a
+$(BUILD)/duban: $(BUILD)/obj/cli/main.o $(BUILD)/libduban.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/smsc-sim: tools/smsc-sim.c $(wildcard tools/sim*.c) tools/sim.h $(BUILD)/libduban.a | $(SETUP_STAMP)
@@ -78,3 +79,5 @@ lint:
 
 clean:
 	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -6,7 +6,7 @@
  */
 #include "unit.h"
 
-#include "dispatch.h"
+#include "core/dispatch.h"
 
 static void
 backoff_full_jitter_bounds(void **state)

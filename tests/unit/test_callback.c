@@ -15,12 +15,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "callback.h"
-#include "config.h"
-#include "log.h"
-#include "provider.h"
-#include "store.h"
-#include "util.h"
+#include "server/callback.h"
+#include "core/config.h"
+#include "base/log.h"
+#include "provider/provider.h"
+#include "store/store.h"
+#include "base/util.h"
 
 /* ---- parsing -------------------------------------------------------------------------- */
 

@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/config.h"
 
 struct fixture {
 	char dir[64];

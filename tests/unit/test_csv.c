@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "csv.h"
+#include "base/csv.h"
 
 /* "姓名,电话\n张三,13800138000\n" in GB18030 */
 static const char GB_ROSTER[] =

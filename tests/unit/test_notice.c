@@ -13,10 +13,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "notice.h"
-#include "store.h"
-#include "tmpl.h"
-#include "util.h"
+#include "core/notice.h"
+#include "store/store.h"
+#include "core/tmpl.h"
+#include "base/util.h"
 
 struct fixture {
 	char dir[64];

@@ -4,7 +4,7 @@
  */
 #include "unit.h"
 
-#include "phone.h"
+#include "base/phone.h"
 
 static const char CN[] = "+8613800138000";
 

@@ -8,7 +8,7 @@
 
 #include <libconfig.h>
 
-#include "provider.h"
+#include "provider/provider.h"
 
 static const struct provider_msg msg = {
 	.id = 42,

@@ -6,8 +6,8 @@
  */
 #include "unit.h"
 
-#include "report.h"
-#include "util.h"
+#include "core/report.h"
+#include "base/util.h"
 
 static int64_t
 at(const char *s)

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rules.h"
-#include "tmpl.h"
-#include "util.h"
+#include "core/rules.h"
+#include "core/tmpl.h"
+#include "base/util.h"
 
 /* The default set of the design, as in rules/default.cfg. */
 static const char DEFAULT_SET[] =

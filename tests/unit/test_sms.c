@@ -5,7 +5,7 @@
  */
 #include "unit.h"
 
-#include "sms.h"
+#include "base/sms.h"
 
 #define BIG 4096
 

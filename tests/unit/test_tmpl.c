@@ -12,9 +12,9 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include "sms.h"
-#include "tmpl.h"
-#include "util.h"
+#include "base/sms.h"
+#include "core/tmpl.h"
+#include "base/util.h"
 
 static int64_t T0; /* 2008-12-31 23:59 local */
 

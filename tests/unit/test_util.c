@@ -7,7 +7,7 @@
 
 #include <time.h>
 
-#include "util.h"
+#include "base/util.h"
 
 static const char *const zones[] = { "Asia/Shanghai", "America/New_York", "Europe/London",
 				     "Australia/Lord_Howe", "Asia/Kathmandu", "UTC" };

@@ -1,0 +1,121 @@
+/*
+ * cli.h - what the command implementations (cmd_*.c) share: the parsed
+ * global options, the loaded configuration, lazy opening of the database,
+ * output formats, and how a command reports errors.
+ *
+ * Exit codes: 0 success, 1 failure at run time, 2 bad usage or bad input.
+ */
+#ifndef DUBAN_CLI_H
+#define DUBAN_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/config.h"
+#include "store/store.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+enum out_format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+struct cli {
+	const char *config_path;     /* -c FILE, or NULL */
+	struct duban_config *cfg;    /* loaded before any command runs */
+	struct store *st;            /* opened by cli_store() */
+	enum out_format fmt;         /* --format (global or per command) */
+	const char *actor;           /* who is acting, for the audit log */
+	struct tmpl_set *tmpls;      /* templates_dir, loaded and checked at start */
+	struct rules *rules;         /* rules_dir, loaded and checked at start */
+};
+
+struct tmpl_set;
+struct rules;
+struct csv_row;
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(struct cli *c, int argc, char **argv);
+	const char *summary;
+};
+
+/* Open the database (it must exist and be current).  NULL after printing why. */
+struct store *cli_store(struct cli *c);
+/* Print "duban: msg" on stderr; returns code, so callers can `return cli_err(...)`. */
+int cli_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse "table|csv|json"; 0 or -1. */
+int cli_parse_format(const char *s, enum out_format *out);
+/* True if argv[1] is -h/--help; prints help first. */
+bool cli_want_help(int argc, char **argv, const char *help);
+/*
+ * Run a subcommand from a table: argv[0] is the group ("person"), argv[1]
+ * the subcommand.  Unknown or missing subcommands print the group help.
+ */
+int cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmds,
+		 const char *group_help);
+/* Exit code for a store result: NOTFOUND/AMBIGUOUS/EXISTS/INVALID → 2, else 1. */
+int cli_store_exit(int rc);
+
+/*
+ * Map a CSV header row to column numbers: cols holds each column's English
+ * and Chinese names; map[i] gets the column of field i (-1: none).  Unknown,
+ * doubled and missing required columns go to d.  0 or -1.
+ */
+int cli_import_header(const char *file, const struct csv_row *row, int *map, size_t nmap,
+		      const char *const (*cols)[2], size_t ncols, const bool *required,
+		      struct diag *d);
+
+/* Command groups (one file each). */
+int cmd_person(struct cli *c, int argc, char **argv);
+int cmd_group(struct cli *c, int argc, char **argv);
+int cmd_task(struct cli *c, int argc, char **argv);
+int cmd_tick(struct cli *c, int argc, char **argv);
+int cmd_outbox(struct cli *c, int argc, char **argv);
+int cmd_template(struct cli *c, int argc, char **argv);
+/* Notices and reports (cmd_notice.c, cmd_report.c). */
+int cmd_notice(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+/* The dispatcher (cmd_dispatch.c, daemon.c). */
+int cmd_send(struct cli *c, int argc, char **argv);
+int cmd_dispatch(struct cli *c, int argc, char **argv);
+int cmd_run(struct cli *c, int argc, char **argv);
+/* The HTTP server's commands (cmd_http.c): API tokens and the replies' inbox. */
+int cmd_token(struct cli *c, int argc, char **argv);
+int cmd_inbox(struct cli *c, int argc, char **argv);
+/*
+ * Check a manual message before it is queued (cmd_dispatch.c; the HTTP API
+ * uses it too): raw_phone normalized into phone (PHONE_MAX bytes), text
+ * measured with the signature against sms.max_parts, linked to the person
+ * who has the number, refused for someone who opted out unless urgent.
+ * Fills m (kind manual, pointing at phone and text: nothing owned).
+ * Returns 0, or -1 with why.  Needs c->cfg and c->st only.
+ */
+struct message;
+int cli_send_prepare(struct cli *c, const char *raw_phone, const char *text, bool urgent,
+		     struct message *m, char *phone, char *why, size_t whylen);
+/* "outbox retry ID" / "outbox cancel ID": subcommands of the outbox group. */
+int outbox_retry(struct cli *c, int argc, char **argv);
+int outbox_cancel(struct cli *c, int argc, char **argv);
+struct sched;
+/* Point s at the CLI's store, configuration, rules and templates and
+ * prepare it (sched_init); 0, or an exit code after printing why. */
+int cli_sched_init(struct cli *c, struct sched *s);
+
+/* ---- output (output.c) --------------------------------------------------- */
+
+/*
+ * A result table printed as aligned text (CJK counts double width), CSV
+ * (UTF-8 with BOM, so that Excel opens it right) or JSON (an array of
+ * objects).  types has one letter per column: 's' string, 'i' integer
+ * (JSON number), 'n' string that is null in JSON when empty.
+ */
+struct table;
+struct table *table_new(size_t ncols, const char *const *headers, const char *types);
+/* Add a row of ncols cells (copied); 0 or -1 when out of memory. */
+int table_add(struct table *t, const char *const *cells);
+int table_print(const struct table *t, enum out_format fmt, FILE *fp);
+size_t table_rows(const struct table *t);
+/* The text of a cell ("" when out of range). */
+const char *table_cell(const struct table *t, size_t row, size_t col);
+void table_free(struct table *t);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * output.c - printing results as an aligned table, CSV or JSON.  Tables are
+ * small (what a clerk reads); large exports stream through the same code,
+ * which keeps the rows in memory only to align columns.
+ */
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/csv.h"
+#include "base/util.h"
+
+struct table {
+	size_t ncols, nrows, cap;
+	char **headers;
+	char *types;
+	char **cells; /* nrows * ncols */
+};
+
+struct table *
+table_new(size_t ncols, const char *const *headers, const char *types)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->ncols = ncols;
+	t->headers = calloc(ncols, sizeof(char *));
+	t->types = strdup(types);
+	if (t->headers == NULL || t->types == NULL || strlen(types) != ncols) {
+		table_free(t);
+		return NULL;
+	}
+	for (size_t i = 0; i < ncols; i++)
+		if ((t->headers[i] = strdup(headers[i])) == NULL) {
+			table_free(t);
+			return NULL;
+		}
+	return t;
+}
+
+int
+table_add(struct table *t, const char *const *cells)
+{
+	if (t->nrows == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, ncap * t->ncols * sizeof(char *));
+		if (nc == NULL)
+			return -1;
+		t->cells = nc;
+		t->cap = ncap;
+	}
+	char **row = t->cells + t->nrows * t->ncols;
+	for (size_t i = 0; i < t->ncols; i++) {
+		row[i] = strdup(cells[i] ? cells[i] : "");
+		if (row[i] == NULL) {
+			while (i-- > 0)
+				free(row[i]);
+			return -1;
+		}
+	}
+	t->nrows++;
+	return 0;
+}
+
+size_t
+table_rows(const struct table *t)
+{
+	return t->nrows;
+}
+
+const char *
+table_cell(const struct table *t, size_t row, size_t col)
+{
+	if (row >= t->nrows || col >= t->ncols)
+		return "";
+	return t->cells[row * t->ncols + col];
+}
+
+void
+table_free(struct table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	if (t->headers)
+		for (size_t i = 0; i < t->ncols; i++)
+			free(t->headers[i]);
+	free(t->headers);
+	free(t->types);
+	free(t);
+}
+
+static void
+pad(FILE *fp, size_t n)
+{
+	while (n-- > 0)
+		fputc(' ', fp);
+}
+
+static int
+print_text(const struct table *t, FILE *fp)
+{
+	size_t *w = calloc(t->ncols, sizeof(size_t));
+
+	if (w == NULL)
+		return -1;
+	for (size_t c = 0; c < t->ncols; c++)
+		w[c] = utf8_width(t->headers[c]);
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t cw = utf8_width(t->cells[r * t->ncols + c]);
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		char *const *row = r == 0 ? t->headers : t->cells + (r - 1) * t->ncols;
+		for (size_t c = 0; c < t->ncols; c++) {
+			bool last = c + 1 == t->ncols;
+			bool num = t->types[c] == 'i';
+			size_t cw = utf8_width(row[c]);
+			if (num && r > 0)
+				pad(fp, w[c] - cw);
+			fputs(row[c], fp);
+			if (!last) {
+				if (!(num && r > 0))
+					pad(fp, w[c] - cw);
+				fputs("  ", fp);
+			}
+		}
+		fputc('\n', fp);
+	}
+	free(w);
+	return ferror(fp) ? -1 : 0;
+}
+
+static int
+print_csv(const struct table *t, FILE *fp)
+{
+	fputs("\xEF\xBB\xBF", fp); /* BOM: Excel then reads UTF-8 */
+	if (csv_write_row(fp, (const char *const *)t->headers, t->ncols) != 0)
+		return -1;
+	for (size_t r = 0; r < t->nrows; r++)
+		if (csv_write_row(fp, (const char *const *)(t->cells + r * t->ncols), t->ncols) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+print_json(const struct table *t, FILE *fp)
+{
+	json_t *arr = json_array();
+	int rc = -1;
+
+	if (arr == NULL)
+		return -1;
+	for (size_t r = 0; r < t->nrows; r++) {
+		json_t *o = json_object();
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			goto out;
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *v = t->cells[r * t->ncols + c];
+			json_t *j;
+			long n;
+			if (t->types[c] == 'i' && parse_long(v, LONG_MIN, LONG_MAX, &n) == 0)
+				j = json_integer(n);
+			else if ((t->types[c] == 'n' || t->types[c] == 'i') && *v == '\0')
+				j = json_null();
+			else
+				j = json_string(v);
+			if (j == NULL || json_object_set_new(o, t->headers[c], j) != 0)
+				goto out;
+		}
+	}
+	if (json_dumpf(arr, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+		goto out;
+	fputc('\n', fp);
+	rc = 0;
+out:
+	json_decref(arr);
+	return rc;
+}
+
+int
+table_print(const struct table *t, enum out_format fmt, FILE *fp)
+{
+	switch (fmt) {
+	case FMT_CSV: return print_csv(t, fp);
+	case FMT_JSON: return print_json(t, fp);
+	default: return print_text(t, fp);
+	}
+}

@@ -1,0 +1,297 @@
+/*
+ * config.c - loading and validating duban.cfg (libconfig).  Every key is
+ * checked at load: unknown keys, wrong types and bad values are collected
+ * with their line and reported together, and the whole file is refused.
+ * Relative paths in the file are taken relative to the file's folder, so a
+ * configuration works the same from whichever directory duban is started.
+ */
+#include "core/config.h"
+
+#include <libconfig.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cfgval.h"
+#include "core/config_http.h"
+#include "provider/provider.h"
+
+struct duban_config *
+config_defaults(void)
+{
+	struct duban_config *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->database = strdup("duban.db");
+	c->timezone = strdup("Asia/Shanghai");
+	c->signature = strdup("");
+	c->rules_dir = strdup("rules");
+	c->templates_dir = strdup("templates");
+	c->quiet.enabled = true;
+	c->quiet.from = 21 * 60;
+	c->quiet.to = 8 * 60;
+	c->log_level = LOG_INFO;
+	c->max_parts = 6;
+	c->dispatcher.batch = 500;
+	c->dispatcher.lease_ms = 0;
+	c->dispatcher.commit_ms = 50;
+	c->dispatcher.poll_ms = 500;
+	c->dispatcher.grace_ms = 10000;
+	c->notices.require_approval = false;
+	c->notices.confirm_over = 100;
+	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+config_free(struct duban_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->database);
+	free(c->timezone);
+	free(c->signature);
+	free(c->rules_dir);
+	free(c->templates_dir);
+	free(c->log_file);
+	provider_conf_free(c->providers, c->nproviders);
+	httpd_conf_free(&c->http);
+	free(c);
+}
+
+bool
+config_in_quiet(const struct quiet_hours *q, int m)
+{
+	if (!q->enabled || q->from == q->to)
+		return false;
+	if (q->from < q->to)
+		return m >= q->from && m < q->to;
+	return m >= q->from || m < q->to;
+}
+
+/* Replace *field with s, made relative to dir unless absolute. */
+static int
+set_path(char **field, const char *dir, const char *s)
+{
+	char *v;
+
+	if (s[0] == '/' || dir == NULL) {
+		v = strdup(s);
+	} else {
+		size_t n = strlen(dir) + strlen(s) + 2;
+		v = malloc(n);
+		if (v)
+			snprintf(v, n, "%s/%s", dir, s);
+	}
+	if (v == NULL)
+		return -1;
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+static int
+set_str(char **field, const char *s)
+{
+	char *v = strdup(s);
+	if (v == NULL)
+		return -1;
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+static void
+parse_log(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
+{
+	static const char *const keys[] = { "level", "file", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "log");
+	const char *s;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_string(cv, g, "level", &s) == 1 && log_level_parse(s, &c->log_level) != 0)
+		cfgval_error(cv, config_setting_get_member(g, "level"),
+			     "log level must be \"error\", \"warn\", \"info\" or \"debug\", not \"%s\"", s);
+	if (cfgval_string(cv, g, "file", &s) == 1 && *s != '\0')
+		set_path(&c->log_file, dir, s);
+}
+
+/* The `dispatcher` group: batching, leases, commit delay, drain grace. */
+static void
+parse_dispatcher(struct cfgval *cv, const config_setting_t *root, struct duban_config *c)
+{
+	static const char *const keys[] = { "batch", "lease", "commit_ms", "poll_ms", "grace", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "dispatcher");
+	struct dispatcher_conf *dc = &c->dispatcher;
+	struct duration d;
+	long v, longest = 0;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_int(cv, g, "batch", 1, 10000, &v) == 1)
+		dc->batch = (unsigned)v;
+	if (cfgval_int(cv, g, "commit_ms", 1, 60000, &v) == 1)
+		dc->commit_ms = v;
+	if (cfgval_int(cv, g, "poll_ms", 10, 1000, &v) == 1)
+		dc->poll_ms = v;
+	if (cfgval_duration(cv, g, "grace", &d) == 1) {
+		int64_t sec = duration_seconds(&d);
+		if (sec < 0 || sec > 3600)
+			cfgval_error(cv, config_setting_get_member(g, "grace"),
+				     "'grace' must be at most 1h");
+		else
+			dc->grace_ms = (long)sec * 1000;
+	}
+	for (size_t i = 0; i < c->nproviders; i++)
+		if (c->providers[i].timeout_ms > longest)
+			longest = c->providers[i].timeout_ms;
+	if (cfgval_duration(cv, g, "lease", &d) == 1) {
+		int64_t sec = duration_seconds(&d);
+		if (sec < 1 || sec > 86400)
+			cfgval_error(cv, config_setting_get_member(g, "lease"),
+				     "'lease' must be between 1s and 1d");
+		else if (sec * 1000 <= longest)
+			cfgval_error(cv, config_setting_get_member(g, "lease"),
+				     "'lease' (%llds) must outlast the longest provider timeout_ms (%ld)",
+				     (long long)sec, longest);
+		else
+			dc->lease_ms = (long)sec * 1000;
+	}
+}
+
+/* The `notices` group: approval and the confirmation threshold. */
+static void
+parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_conf *nc)
+{
+	static const char *const keys[] = { "require_approval", "confirm_over", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "notices");
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	cfgval_bool(cv, g, "require_approval", &nc->require_approval);
+	if (cfgval_int(cv, g, "confirm_over", 0, 100000000, &v) == 1)
+		nc->confirm_over = (unsigned long)v;
+}
+
+static void
+parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
+{
+	static const char *const keys[] = {
+		"database", "timezone", "signature", "rules_dir", "templates_dir",
+		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http", NULL
+	};
+	const char *s;
+	const config_setting_t *g;
+
+	cfgval_keys(cv, root, keys);
+	if (cfgval_string(cv, root, "database", &s) == 1) {
+		if (*s == '\0')
+			cfgval_error(cv, config_setting_get_member(root, "database"),
+				     "'database' must name a file");
+		else
+			set_path(&c->database, dir, s);
+	}
+	if (cfgval_string(cv, root, "timezone", &s) == 1) {
+		if (strcmp(s, "UTC") != 0 && !time_zone_exists(s))
+			cfgval_error(cv, config_setting_get_member(root, "timezone"),
+				     "unknown time zone \"%s\" (expected an IANA name such as \"Asia/Shanghai\")", s);
+		else
+			set_str(&c->timezone, s);
+	}
+	if (cfgval_string(cv, root, "signature", &s) == 1) {
+		if (!utf8_valid(s, strlen(s)) || strlen(s) > 60)
+			cfgval_error(cv, config_setting_get_member(root, "signature"),
+				     "'signature' must be UTF-8 text of at most 60 bytes");
+		else
+			set_str(&c->signature, s);
+	}
+	if (cfgval_string(cv, root, "rules_dir", &s) == 1)
+		set_path(&c->rules_dir, dir, s);
+	if (cfgval_string(cv, root, "templates_dir", &s) == 1)
+		set_path(&c->templates_dir, dir, s);
+	cfgval_quiet(cv, root, &c->quiet);
+	parse_log(cv, root, c, dir);
+	if ((g = config_setting_get_member(root, "providers")) != NULL)
+		provider_parse_list(cv, g, &c->providers, &c->nproviders);
+	parse_dispatcher(cv, root, c);
+	parse_notices(cv, root, &c->notices);
+	if ((g = cfgval_group(cv, root, "http")) != NULL)
+		httpd_conf_parse(cv, g, &c->http);
+
+	g = cfgval_group(cv, root, "sms");
+	if (g != NULL) {
+		static const char *const sms_keys[] = { "max_parts", NULL };
+		long v;
+		cfgval_keys(cv, g, sms_keys);
+		if (cfgval_int(cv, g, "max_parts", 1, 20, &v) == 1)
+			c->max_parts = (unsigned)v;
+	}
+}
+
+int
+config_load_file(const char *path, struct duban_config **out, struct diag *diag)
+{
+	struct cfgval cv = { path, diag };
+	struct duban_config *c = NULL;
+	config_t cfg;
+	size_t before = diag->n;
+	char *dir = NULL, *slash;
+
+	config_init(&cfg);
+	if (cfgval_read_file(&cv, &cfg, path) != 0)
+		goto out;
+	c = config_defaults();
+	if (c == NULL || (c->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL) {
+		diag_add(diag, path, 0, "out of memory");
+		goto out;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		free(dir);
+		dir = NULL;
+	} else if (slash == dir) {
+		slash[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	parse_root(&cv, config_root_setting(&cfg), c, dir);
+out:
+	free(dir);
+	config_destroy(&cfg);
+	if (diag->n != before) {
+		config_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+config_load(const char *path, struct duban_config **out, struct diag *diag)
+{
+	const char *env = getenv("DUBAN_CONFIG");
+
+	if (path != NULL)
+		return config_load_file(path, out, diag);
+	if (env != NULL && *env != '\0')
+		return config_load_file(env, out, diag);
+	if (access("duban.cfg", F_OK) == 0)
+		return config_load_file("duban.cfg", out, diag);
+	*out = config_defaults();
+	if (*out == NULL) {
+		diag_add(diag, NULL, 0, "out of memory");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * config.h - duban's configuration: where it is found, what it holds, and
+ * its whole and strict validation.  A configuration is either entirely
+ * valid or refused; a running daemon swaps one valid configuration for
+ * another (SIGHUP), never a half-read one.
+ */
+#ifndef DUBAN_CONFIG_H
+#define DUBAN_CONFIG_H
+
+#include <stdbool.h>
+
+#include "base/cfgval.h"
+#include "base/log.h"
+#include "base/util.h"
+
+struct provider_conf; /* provider.h */
+
+/* The dispatcher's settings (the `dispatcher` group). */
+struct dispatcher_conf {
+	unsigned batch;  /* rows leased per transaction; results per commit */
+	long lease_ms;   /* how long a lease holds; 0: twice the longest provider timeout + 10 s */
+	long commit_ms;  /* longest a send result waits for its commit */
+	long poll_ms;    /* how often the daemon looks for rows other processes queued */
+	long grace_ms;   /* SIGTERM: how long requests in flight may take to finish */
+};
+
+/* Policy notices (the `notices` group). */
+struct notices_conf {
+	bool require_approval; /* a notice waits as pending until "duban notice approve" */
+	unsigned long confirm_over; /* ask before queuing a notice to more people than this */
+};
+
+/* An API token of the HTTP server: a name, the SHA-256 of the token, the routes it may use. */
+struct http_token {
+	char *name;
+	unsigned char sha256[32];
+	unsigned routes; /* HTTP_ROUTE_* bits */
+};
+enum { HTTP_ROUTE_MESSAGES = 1, HTTP_ROUTE_NOTICES = 2, HTTP_ROUTE_TASKS = 4 };
+
+/* The HTTP server (the `http` group; parsed by httpd_conf.c). */
+struct httpd_conf {
+	bool enabled;       /* an http group is there and not enabled = false */
+	char *listen;       /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080" */
+	size_t max_body;    /* bytes of a request body; more is refused (413) */
+	struct http_token *tokens;
+	size_t ntokens;
+	char *forward_to;   /* E.164: replies that are no command go to this clerk; NULL: kept only */
+};
+
+struct duban_config {
+	char *path;           /* the file read, or NULL for built-in defaults */
+	char *database;       /* absolute, or relative to the config file's folder */
+	char *timezone;       /* IANA name */
+	char *signature;      /* "小雄镇人民政府", shown as 【…】 by providers; may be "" */
+	char *rules_dir;
+	char *templates_dir;
+	struct quiet_hours quiet;
+	enum log_level log_level;
+	char *log_file;       /* NULL: stderr */
+	unsigned max_parts;   /* messages longer than this many SMS parts are refused */
+	struct provider_conf *providers; /* tried in this order (failover) */
+	size_t nproviders;
+	struct dispatcher_conf dispatcher;
+	struct notices_conf notices;
+	struct httpd_conf http;
+};
+
+/*
+ * Find and load the configuration: path (from -c) if not NULL, else
+ * $DUBAN_CONFIG, else ./duban.cfg if it exists, else built-in defaults.
+ * Returns 0 and a new config (free with config_free), or -1 with every
+ * problem in diag as "FILE:LINE: message".
+ */
+int config_load(const char *path, struct duban_config **out, struct diag *diag);
+/* Load a specific file (no search). Same contract as config_load. */
+int config_load_file(const char *path, struct duban_config **out, struct diag *diag);
+/* The built-in defaults (never fails but for memory: NULL). */
+struct duban_config *config_defaults(void);
+void config_free(struct duban_config *c);
+/* True if local minute-of-day m is inside the quiet hours q. */
+bool config_in_quiet(const struct quiet_hours *q, int minute_of_day);
+
+#endif

@@ -1,0 +1,335 @@
+/*
+ * config_http.c - the `http` group of duban.cfg (where the server listens,
+ * how big a request may be, the API tokens and the routes each may use,
+ * the clerk replies are forwarded to), checked whole at load like every
+ * other group, and the tokens themselves: 256 random bits, shown once,
+ * kept in the configuration only as their SHA-256.
+ */
+#include "core/config_http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "base/phone.h"
+
+#define TOKEN_NAME_MAX 32
+#define MAX_BODY_MIN 1024L
+#define MAX_BODY_MAX (16L * 1024 * 1024)
+
+static const char *const route_names[] = { "messages", "notices", "tasks" };
+
+int
+httpd_route_bit(const char *name, unsigned *bit)
+{
+	for (size_t i = 0; i < ARRAY_LEN(route_names); i++)
+		if (strcmp(name, route_names[i]) == 0) {
+			*bit = 1u << i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+httpd_route_name(unsigned bit)
+{
+	for (size_t i = 0; i < ARRAY_LEN(route_names); i++)
+		if (bit == 1u << i)
+			return route_names[i];
+	return "?";
+}
+
+int
+httpd_conf_defaults(struct httpd_conf *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->max_body = 65536;
+	hc->listen = strdup("127.0.0.1:8080");
+	return hc->listen ? 0 : -1;
+}
+
+void
+httpd_conf_free(struct httpd_conf *hc)
+{
+	if (hc == NULL)
+		return;
+	free(hc->listen);
+	for (size_t i = 0; i < hc->ntokens; i++)
+		free(hc->tokens[i].name);
+	free(hc->tokens);
+	free(hc->forward_to);
+	memset(hc, 0, sizeof(*hc));
+}
+
+int
+httpd_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+		   size_t errlen)
+{
+	char host[64];
+	const char *colon, *h = s;
+	size_t hl;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close[1] != ':')
+			goto bad;
+		h = s + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			goto bad;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host) || parse_long(colon + 1, 0, 65535, &port) != 0)
+		goto bad;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			goto bad;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*sslen = sizeof(*a6);
+		return 0;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	if (strcmp(host, "*") == 0)
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (strcmp(host, "localhost") == 0)
+		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		goto bad;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	*sslen = sizeof(*a4);
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "\"%s\" is not HOST:PORT (an IPv4 address, localhost, * or [IPv6], and a port "
+		 "0-65535)",
+		 s);
+	return -1;
+}
+
+int
+httpd_token_hash(const char *token, unsigned char out[32])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(token, strlen(token), out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return -1;
+	return 0;
+}
+
+int
+httpd_token_new(char *out, size_t outlen)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char r[33]; /* 256 bits, and a byte so that 3 divides it */
+	size_t o;
+
+	if (outlen < sizeof(HTTPD_TOKEN_PREFIX) + 43)
+		return -1;
+	if (getrandom(r, 32, 0) != 32)
+		return -1;
+	r[32] = 0;
+	memcpy(out, HTTPD_TOKEN_PREFIX, sizeof(HTTPD_TOKEN_PREFIX) - 1);
+	o = sizeof(HTTPD_TOKEN_PREFIX) - 1;
+	for (size_t i = 0; i < 33; i += 3) {
+		unsigned v = (unsigned)r[i] << 16 | (unsigned)r[i + 1] << 8 | r[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		if (i + 3 < 33)
+			out[o++] = b64[v & 63];
+	}
+	out[o] = '\0'; /* 43 characters: 258 bits written, the last 2 always zero */
+	explicit_bzero(r, sizeof(r));
+	return 0;
+}
+
+static int
+hex_decode(const char *s, unsigned char *out, size_t n)
+{
+	if (strlen(s) != n * 2)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = (char)tolower((unsigned char)s[i * 2 + k]);
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else
+				return -1;
+		}
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+static bool
+token_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= TOKEN_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' &&
+		    *s != '_')
+			return false;
+	return true;
+}
+
+static void
+parse_routes(struct cfgval *cv, const config_setting_t *t, struct http_token *tok)
+{
+	const config_setting_t *r = config_setting_get_member(t, "routes");
+	int n;
+
+	if (r == NULL) {
+		cfgval_error(
+			cv, t,
+			"token '%s' needs 'routes', e.g. [ \"messages\", \"notices\", \"tasks\" ]",
+			tok->name ? tok->name : "?");
+		return;
+	}
+	if (config_setting_type(r) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(r) != CONFIG_TYPE_LIST) {
+		cfgval_error(cv, r, "'routes' must be a list like [ \"messages\", \"tasks\" ]");
+		return;
+	}
+	n = config_setting_length(r);
+	if (n == 0)
+		cfgval_error(cv, r, "'routes' is empty: the token could do nothing");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(r, (unsigned)i);
+		const char *s = config_setting_type(e) == CONFIG_TYPE_STRING
+					? config_setting_get_string(e)
+					: NULL;
+		unsigned bit;
+
+		if (s == NULL || httpd_route_bit(s, &bit) != 0)
+			cfgval_error(cv, e,
+				     "routes: \"%s\" is not \"messages\", \"notices\" or \"tasks\"",
+				     s ? s : "(not a string)");
+		else
+			tok->routes |= bit;
+	}
+}
+
+static void
+parse_token(struct cfgval *cv, const config_setting_t *t, struct httpd_conf *hc)
+{
+	static const char *const keys[] = { "name", "sha256", "routes", NULL };
+	struct http_token *tok = &hc->tokens[hc->ntokens];
+	const char *s;
+
+	memset(tok, 0, sizeof(*tok));
+	if (config_setting_type(t) != CONFIG_TYPE_GROUP) {
+		cfgval_error(cv, t,
+			     "each token is a group { name = ...; sha256 = ...; routes = [...]; }");
+		return;
+	}
+	cfgval_keys(cv, t, keys);
+	if (cfgval_string(cv, t, "name", &s) == 1) {
+		if (!token_name_ok(s))
+			cfgval_error(cv, config_setting_get_member(t, "name"),
+				     "token name \"%s\" must be 1-%d of a-z 0-9 - _", s,
+				     TOKEN_NAME_MAX - 1);
+		for (size_t i = 0; i < hc->ntokens; i++)
+			if (strcmp(hc->tokens[i].name, s) == 0)
+				cfgval_error(cv, config_setting_get_member(t, "name"),
+					     "token name \"%s\" is used twice", s);
+		tok->name = strdup(s);
+	} else if (config_setting_get_member(t, "name") == NULL) {
+		cfgval_error(cv, t, "a token needs a 'name'");
+	}
+	if (cfgval_string(cv, t, "sha256", &s) == 1) {
+		if (hex_decode(s, tok->sha256, sizeof(tok->sha256)) != 0)
+			cfgval_error(
+				cv, config_setting_get_member(t, "sha256"),
+				"'sha256' must be 64 hex digits (from \"duban token new NAME\")");
+	} else if (config_setting_get_member(t, "sha256") == NULL) {
+		cfgval_error(cv, t, "a token needs its 'sha256' (from \"duban token new NAME\")");
+	}
+	parse_routes(cv, t, tok);
+	if (tok->name == NULL)
+		tok->name = strdup("?");
+	if (tok->name != NULL)
+		hc->ntokens++;
+}
+
+static void
+parse_tokens(struct cfgval *cv, const config_setting_t *list, struct httpd_conf *hc)
+{
+	int n;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		cfgval_error(cv, list, "'tokens' must be a list ( { name = ...; ... }, ... )");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n == 0)
+		return;
+	hc->tokens = calloc((size_t)n, sizeof(*hc->tokens));
+	if (hc->tokens == NULL) {
+		cfgval_error(cv, list, "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		parse_token(cv, config_setting_get_elem(list, (unsigned)i), hc);
+}
+
+void
+httpd_conf_parse(struct cfgval *cv, const config_setting_t *g, struct httpd_conf *hc)
+{
+	static const char *const keys[] = { "enabled", "listen",     "max_body",
+					    "tokens",  "forward_to", NULL };
+	const config_setting_t *s;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	const char *v, *reason;
+	char err[200], phone[PHONE_MAX];
+	long n;
+	bool en = true;
+
+	cfgval_keys(cv, g, keys);
+	cfgval_bool(cv, g, "enabled", &en);
+	hc->enabled = en;
+	if (cfgval_string(cv, g, "listen", &v) == 1) {
+		if (httpd_parse_listen(v, &ss, &sl, err, sizeof(err)) != 0) {
+			cfgval_error(cv, config_setting_get_member(g, "listen"), "'listen': %s",
+				     err);
+		} else {
+			free(hc->listen);
+			hc->listen = strdup(v);
+		}
+	}
+	if (cfgval_int(cv, g, "max_body", MAX_BODY_MIN, MAX_BODY_MAX, &n) == 1)
+		hc->max_body = (size_t)n;
+	if ((s = config_setting_get_member(g, "tokens")) != NULL)
+		parse_tokens(cv, s, hc);
+	if (cfgval_string(cv, g, "forward_to", &v) == 1 && *v != '\0') {
+		if (phone_normalize(v, phone, sizeof(phone), &reason) != 0) {
+			cfgval_error(cv, config_setting_get_member(g, "forward_to"),
+				     "'forward_to': %s", reason);
+		} else {
+			free(hc->forward_to);
+			hc->forward_to = strdup(phone);
+		}
+	}
+}

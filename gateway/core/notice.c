@@ -1,0 +1,578 @@
+/*
+ * notice.c - policy notices: parsing and resolving audience selectors,
+ * checking a notice's text or template before anything is queued, working
+ * out what it will cost, and queuing it.  The audience is never held in
+ * memory: a shared text goes to the store as one INSERT ... SELECT, and a
+ * text that names its recipient is rendered person by person while the
+ * store streams the audience past.  All SQL is in store_notice.c.
+ */
+#include "core/notice.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/phone.h"
+#include "core/sched.h"
+#include "base/util.h"
+
+#define AUDIENCE_TEXT_MAX (64 * 1024)
+
+/* ---- the audience ---------------------------------------------------------- */
+
+static bool
+kind_valid(const char *k)
+{
+	return strcmp(k, "official") == 0 || strcmp(k, "farmer") == 0 ||
+	       strcmp(k, "enterprise") == 0 || strcmp(k, "other") == 0;
+}
+
+/* Add a copy of s to list (n entries, at most NOTICE_SELECTORS_MAX) unless it is there. */
+static int
+list_add(char **list, size_t *n, const char *s, const char *sel, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(list[i], s) == 0)
+			return STORE_OK;
+	if (*n == NOTICE_SELECTORS_MAX) {
+		snprintf(err, errlen, "%s: at most %d selectors of one kind", sel,
+			 NOTICE_SELECTORS_MAX);
+		return STORE_INVALID;
+	}
+	if ((list[*n] = strdup(s)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", sel);
+		return STORE_ERROR;
+	}
+	(*n)++;
+	return STORE_OK;
+}
+
+/* Split "type:value" (or the full-width colon "type：value") into its parts. */
+static int
+split_selector(const char *sel, char *type, size_t typelen, const char **value)
+{
+	const char *colon = strchr(sel, ':');
+	const char *wide = strstr(sel, "\xEF\xBC\x9A"); /* ： */
+	size_t n;
+
+	if (wide && (colon == NULL || wide < colon)) {
+		n = (size_t)(wide - sel);
+		*value = wide + 3;
+	} else if (colon) {
+		n = (size_t)(colon - sel);
+		*value = colon + 1;
+	} else {
+		return -1;
+	}
+	if (n == 0 || n >= typelen)
+		return -1;
+	memcpy(type, sel, n);
+	type[n] = '\0';
+	return 0;
+}
+
+/* How many people one selector picks (for "selects nobody"). */
+static int
+count_one(struct store *st, const char *type, const char *value, int64_t *n)
+{
+	const char *const v[1] = { value };
+	struct audience a = { 0 };
+	int64_t opted;
+
+	if (strcmp(type, "org") == 0) {
+		a.org = v;
+		a.norg = 1;
+	} else {
+		a.kind = v;
+		a.nkind = 1;
+	}
+	return store_audience_count(st, &a, n, &opted);
+}
+
+static int
+add_person(struct notice_audience *a, struct store *st, const char *who, const char *sel,
+	   char *err, size_t errlen)
+{
+	struct person p = { 0 };
+	int rc;
+
+	rc = store_person_find(st, who, &p);
+	if (rc != STORE_OK) {
+		snprintf(err, errlen, "%s: %s", sel, store_errmsg(st));
+		return rc;
+	}
+	for (size_t i = 0; i < a->nperson; i++)
+		if (a->person[i] == p.id)
+			goto out;
+	if (a->nperson == NOTICE_SELECTORS_MAX) {
+		snprintf(err, errlen, "%s: at most %d people named one by one (use a group)", sel,
+			 NOTICE_SELECTORS_MAX);
+		rc = STORE_INVALID;
+		goto out;
+	}
+	a->person[a->nperson++] = p.id;
+out:
+	person_clear(&p);
+	return rc;
+}
+
+static int
+add_group(struct notice_audience *a, struct store *st, const char *name, bool nonempty,
+	  const char *sel, char *err, size_t errlen)
+{
+	struct group g = { 0 };
+	int rc = store_group_find(st, name, false, &g);
+
+	if (rc != STORE_OK) {
+		snprintf(err, errlen, "%s: %s", sel, store_errmsg(st));
+		return rc;
+	}
+	if (nonempty && g.members == 0) {
+		snprintf(err, errlen, "%s: the group has no members", sel);
+		rc = STORE_INVALID;
+	} else {
+		rc = list_add(a->group, &a->ngroup, g.name, sel, err, errlen);
+	}
+	group_clear(&g);
+	return rc;
+}
+
+int
+notice_audience_add(struct notice_audience *a, struct store *st, const char *selector,
+		    bool nonempty, char *err, size_t errlen)
+{
+	char type[16], value[256];
+	const char *v;
+	int64_t n;
+	int rc;
+
+	if (split_selector(selector, type, sizeof(type), &v) != 0) {
+		snprintf(err, errlen,
+			 "\"%s\": a selector is group:NAME, person:WHO, org:NAME or kind:KIND", selector);
+		return STORE_INVALID;
+	}
+	if (strlcpy_checked(value, v, sizeof(value)) != 0) {
+		snprintf(err, errlen, "\"%s\": longer than %zu bytes", selector, sizeof(value) - 1);
+		return STORE_INVALID;
+	}
+	str_trim(value);
+	if (*value == '\0' || strchr(value, '\n') || !utf8_valid(value, strlen(value))) {
+		snprintf(err, errlen, "\"%s\": the %s must be a non-empty line of UTF-8 text", selector,
+			 strcmp(type, "person") == 0 ? "person" : "name");
+		return STORE_INVALID;
+	}
+	if (strcmp(type, "group") == 0)
+		return add_group(a, st, value, nonempty, selector, err, errlen);
+	if (strcmp(type, "person") == 0)
+		return add_person(a, st, value, selector, err, errlen);
+	if (strcmp(type, "kind") == 0 && !kind_valid(value)) {
+		snprintf(err, errlen, "%s: the kind is official, farmer, enterprise or other", selector);
+		return STORE_INVALID;
+	}
+	if (strcmp(type, "org") != 0 && strcmp(type, "kind") != 0) {
+		snprintf(err, errlen, "\"%s\": unknown selector \"%s\" (group, person, org or kind)",
+			 selector, type);
+		return STORE_INVALID;
+	}
+	if (nonempty) {
+		if ((rc = count_one(st, type, value, &n)) != STORE_OK) {
+			snprintf(err, errlen, "%s: %s", selector, store_errmsg(st));
+			return rc;
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "%s: nobody is %s %s", selector,
+				 strcmp(type, "org") == 0 ? "in the organisation" : "of the kind", value);
+			return STORE_INVALID;
+		}
+	}
+	if (strcmp(type, "org") == 0)
+		return list_add(a->org, &a->norg, value, selector, err, errlen);
+	return list_add(a->kind, &a->nkind, value, selector, err, errlen);
+}
+
+char *
+notice_audience_text(const struct notice_audience *a)
+{
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, AUDIENCE_TEXT_MAX);
+	for (size_t i = 0; i < a->ngroup; i++)
+		rc |= buf_printf(&b, "group:%s\n", a->group[i]);
+	for (size_t i = 0; i < a->nperson; i++)
+		rc |= buf_printf(&b, "person:#%lld\n", (long long)a->person[i]);
+	for (size_t i = 0; i < a->norg; i++)
+		rc |= buf_printf(&b, "org:%s\n", a->org[i]);
+	for (size_t i = 0; i < a->nkind; i++)
+		rc |= buf_printf(&b, "kind:%s\n", a->kind[i]);
+	if (rc != 0 || b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	b.data[--b.len] = '\0'; /* no trailing newline */
+	return buf_steal(&b);
+}
+
+int
+notice_audience_parse(struct notice_audience *a, struct store *st, const char *text, char *err,
+		      size_t errlen)
+{
+	char *copy = strdup(text), *save = NULL, *line;
+	int rc = STORE_OK;
+
+	if (copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return STORE_ERROR;
+	}
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if ((rc = notice_audience_add(a, st, line, false, err, errlen)) != STORE_OK)
+			break;
+	free(copy);
+	return rc;
+}
+
+void
+notice_audience_view(const struct notice_audience *a, struct audience *out)
+{
+	out->group = (const char *const *)a->group;
+	out->ngroup = a->ngroup;
+	out->person = a->person;
+	out->nperson = a->nperson;
+	out->org = (const char *const *)a->org;
+	out->norg = a->norg;
+	out->kind = (const char *const *)a->kind;
+	out->nkind = a->nkind;
+}
+
+bool
+notice_audience_is_empty(const struct notice_audience *a)
+{
+	return a->ngroup + a->nperson + a->norg + a->nkind == 0;
+}
+
+void
+notice_audience_free(struct notice_audience *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->ngroup; i++)
+		free(a->group[i]);
+	for (size_t i = 0; i < a->norg; i++)
+		free(a->org[i]);
+	for (size_t i = 0; i < a->nkind; i++)
+		free(a->kind[i]);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- the content ---------------------------------------------------------------- */
+
+/* A var value from "key=value" strings; NULL when absent. */
+static const char *
+var_value(const struct notice_content *nc, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < nc->nvars; i++)
+		if (strncmp(nc->vars[i], key, n) == 0 && nc->vars[i][n] == '=')
+			return nc->vars[i] + n + 1;
+	return NULL;
+}
+
+struct missing {
+	const struct notice_content *nc;
+	struct buf names;
+	size_t n;
+};
+
+static void
+check_var(void *arg, const char *name)
+{
+	struct missing *m = arg;
+	const char *v = var_value(m->nc, name + 4);
+
+	if (v != NULL && *v != '\0')
+		return;
+	buf_printf(&m->names, "%s--var %s=...", m->n ? ", " : "", name + 4);
+	m->n++;
+}
+
+int
+notice_check(const struct notice_content *nc, char *err, size_t errlen)
+{
+	struct missing m = { .nc = nc };
+	const char *name;
+
+	if (nc->tmpl == NULL) {
+		if (nc->text == NULL || *nc->text == '\0') {
+			snprintf(err, errlen, "the notice has no text");
+			return -1;
+		}
+		if (!utf8_valid(nc->text, strlen(nc->text))) {
+			snprintf(err, errlen, "the text is not valid UTF-8");
+			return -1;
+		}
+		if (strlen(nc->text) > NOTICE_BODY_MAX) {
+			snprintf(err, errlen, "the text is longer than %d bytes", NOTICE_BODY_MAX);
+			return -1;
+		}
+		return 0;
+	}
+	name = tmpl_name(nc->tmpl);
+	if (tmpl_uses_prefix(nc->tmpl, "task.")) {
+		snprintf(err, errlen,
+			 "template \"%s\" is a reminder: it uses %s, which a notice has not", name,
+			 tmpl_find_prefix(nc->tmpl, "task."));
+		return -1;
+	}
+	buf_init(&m.names, 1024);
+	tmpl_each_var(nc->tmpl, check_var, &m);
+	if (tmpl_uses_prefix(nc->tmpl, "notice.title") && (nc->title == NULL || *nc->title == '\0')) {
+		buf_printf(&m.names, "%s--title TITLE", m.n ? ", " : "");
+		m.n++;
+	}
+	if (m.n) {
+		snprintf(err, errlen, "template \"%s\" needs %s", name,
+			 m.names.data ? m.names.data : "more values");
+		buf_free(&m.names);
+		return -1;
+	}
+	buf_free(&m.names);
+	return 0;
+}
+
+bool
+notice_is_personal(const struct notice_content *nc)
+{
+	return nc->tmpl != NULL && tmpl_uses_prefix(nc->tmpl, "person.");
+}
+
+/* Render the content for p (NULL: shared) into out (emptied first). */
+static int
+render(const struct notice_content *nc, const struct person *p, struct buf *out, char *err,
+       size_t errlen)
+{
+	out->len = 0;
+	if (out->data)
+		out->data[0] = '\0';
+	if (nc->tmpl == NULL) {
+		if (buf_adds(out, nc->text) == 0)
+			return 0;
+		snprintf(err, errlen, "the text is longer than %zu bytes", out->max);
+		return -1;
+	}
+	struct msg_vars mv = { .person = p, .signature = nc->signature, .now = nc->now,
+			       .notice_title = nc->title, .vars = nc->vars, .nvars = nc->nvars };
+	return tmpl_render(nc->tmpl, msg_vars_lookup, &mv, out, err, errlen);
+}
+
+/* Measure text and refuse it over max_parts; who names the recipient (NULL: everyone). */
+static int
+measure(const struct notice_content *nc, const char *text, const struct person *who,
+	struct sms_info *info, char *err, size_t errlen)
+{
+	if (sms_measure(text, nc->signature, info, err, errlen) != 0)
+		return -1;
+	if (info->parts > nc->max_parts) {
+		if (who)
+			snprintf(err, errlen,
+				 "the text for %s (#%lld) is %u SMS parts, over sms.max_parts (%u)",
+				 who->name, (long long)who->id, info->parts, nc->max_parts);
+		else
+			snprintf(err, errlen, "the text is %u SMS parts, over sms.max_parts (%u)",
+				 info->parts, nc->max_parts);
+		return -1;
+	}
+	return 0;
+}
+
+void
+notice_plan_clear(struct notice_plan *p)
+{
+	if (p == NULL)
+		return;
+	free(p->text);
+	free(p->text_for);
+	memset(p, 0, sizeof(*p));
+}
+
+/* State of a streaming walk over the audience (planning or queuing). */
+struct walk {
+	const struct notice_content *nc;
+	struct notice_plan *plan;
+	struct store *st;
+	struct message m;  /* queuing: the row being added; NULL st: planning only */
+	struct buf body;
+	int64_t count;
+	char *err;
+	size_t errlen;
+};
+
+static void
+plan_add(struct notice_plan *p, const struct sms_info *info, bool first)
+{
+	if (first) {
+		p->parts_min = p->parts_max = info->parts;
+		p->encoding = info->encoding;
+		p->chars = info->chars;
+	}
+	if (info->parts < p->parts_min)
+		p->parts_min = info->parts;
+	if (info->parts > p->parts_max)
+		p->parts_max = info->parts;
+	if (info->encoding != p->encoding)
+		p->mixed_encoding = true;
+	p->total_parts += info->parts;
+}
+
+static int
+plan_person(void *arg, const struct person *p)
+{
+	struct walk *w = arg;
+	struct sms_info info;
+
+	if (render(w->nc, p, &w->body, w->err, w->errlen) != 0 ||
+	    measure(w->nc, w->body.data, p, &info, w->err, w->errlen) != 0)
+		return -1;
+	if (w->count == 0) {
+		w->plan->text = strdup(w->body.data);
+		w->plan->text_for = strdup(p->name);
+		if (w->plan->text == NULL || w->plan->text_for == NULL) {
+			snprintf(w->err, w->errlen, "out of memory");
+			return -1;
+		}
+	}
+	plan_add(w->plan, &info, w->count == 0);
+	w->count++;
+	return 0;
+}
+
+int
+notice_plan(struct store *st, const struct notice_audience *a, const struct notice_content *nc,
+	    struct notice_plan *out, char *err, size_t errlen)
+{
+	struct audience view;
+	struct sms_info info;
+	struct walk w = { .nc = nc, .plan = out, .err = err, .errlen = errlen };
+	int64_t selected, opted;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	notice_audience_view(a, &view);
+	if ((rc = store_audience_count(st, &view, &selected, &opted)) != STORE_OK) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		return rc;
+	}
+	out->recipients = selected - opted;
+	out->opted_out = opted;
+	out->personal = notice_is_personal(nc);
+	buf_init(&w.body, NOTICE_BODY_MAX);
+	if (!out->personal) {
+		rc = STORE_INVALID;
+		if (render(nc, NULL, &w.body, err, errlen) != 0 ||
+		    measure(nc, w.body.data, NULL, &info, err, errlen) != 0)
+			goto out;
+		if ((out->text = strdup(w.body.data)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rc = STORE_ERROR;
+			goto out;
+		}
+		plan_add(out, &info, true);
+		out->total_parts = (int64_t)info.parts * out->recipients;
+		rc = STORE_OK;
+		goto out;
+	}
+	/* A text per person: render each one, so that every count is exact
+	 * and a text too long for one recipient is found before queuing. */
+	rc = store_audience_each(st, &view, plan_person, &w);
+	if (rc == STORE_ERROR)
+		snprintf(err, errlen, "%s", store_errmsg(st));
+	out->recipients = w.count; /* what was rendered, should the audience have moved */
+out:
+	buf_free(&w.body);
+	if (rc != STORE_OK)
+		notice_plan_clear(out);
+	return rc;
+}
+
+/* ---- queuing ---------------------------------------------------------------------- */
+
+static int
+queue_person(void *arg, const struct person *p)
+{
+	struct walk *w = arg;
+	struct sms_info info;
+	char key[64];
+	int rc;
+
+	if (render(w->nc, p, &w->body, w->err, w->errlen) != 0 ||
+	    measure(w->nc, w->body.data, p, &info, w->err, w->errlen) != 0)
+		return -1;
+	snprintf(key, sizeof(key), "n:%lld:%lld", (long long)w->m.notice, (long long)p->id);
+	w->m.person = p->id;
+	w->m.phone = p->phone;
+	w->m.body = w->body.data;
+	w->m.encoding = (char *)sms_encoding_name(info.encoding);
+	w->m.parts = (int)info.parts;
+	w->m.dedupe_key = key;
+	rc = store_msg_add(w->st, &w->m, NULL);
+	if (rc == STORE_EXISTS) /* already queued for this notice: once is enough */
+		return 0;
+	if (rc != STORE_OK) {
+		snprintf(w->err, w->errlen, "%s", store_errmsg(w->st));
+		return -1;
+	}
+	w->count++;
+	return 0;
+}
+
+int
+notice_queue(struct store *st, int64_t id, const struct notice_audience *a,
+	     const struct notice_content *nc, const struct notice_plan *plan,
+	     const char *template_name, int64_t not_before, int64_t *queued, char *err,
+	     size_t errlen)
+{
+	struct audience view;
+	struct walk w = { .nc = nc, .plan = NULL, .st = st, .err = err, .errlen = errlen };
+	int rc;
+
+	notice_audience_view(a, &view);
+	w.m.kind = "notice";
+	w.m.notice = id;
+	w.m.template_name = (char *)template_name;
+	w.m.priority = PRIO_NOTICE;
+	w.m.not_before = not_before;
+	w.m.created_at = nc->now;
+	if (!plan->personal) {
+		if (plan->text == NULL) {
+			snprintf(err, errlen, "the notice has no text");
+			return STORE_INVALID;
+		}
+		w.m.body = plan->text;
+		w.m.encoding = (char *)sms_encoding_name(plan->encoding);
+		w.m.parts = (int)plan->parts_max;
+		rc = store_notice_queue_all(st, id, &view, &w.m, queued);
+		if (rc != STORE_OK)
+			snprintf(err, errlen, "%s", store_errmsg(st));
+		return rc;
+	}
+	buf_init(&w.body, NOTICE_BODY_MAX);
+	rc = store_audience_each(st, &view, queue_person, &w);
+	if (rc == STORE_ERROR)
+		snprintf(err, errlen, "%s", store_errmsg(st));
+	buf_free(&w.body);
+	*queued = w.count;
+	return rc;
+}
+
+int
+notice_parse_id(const char *s, int64_t *id)
+{
+	long v;
+
+	if (*s == 'N' || *s == 'n' || *s == '#')
+		s++;
+	if (parse_long(s, 1, INT32_MAX, &v) != 0)
+		return -1;
+	*id = v;
+	return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * report.c - turning the store's report rows into cells: local dates, a
+ * task's status as the town reads it (overdue is an open task past its
+ * deadline), days overdue or early, and a total line for delivery.  Days
+ * are local calendar days, as the reminders count them ("已超期3天").
+ */
+#include "core/report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/util.h"
+
+static const char *const task_cols[] = { "code", "title", "lead", "deadline", "status", "done_at",
+					 "days_overdue", "days_early", "reminders_sent",
+					 "escalations_sent", "last_reply" };
+static const char *const overdue_cols[] = { "code", "title", "lead", "supervisor", "deadline",
+					    "days_overdue", "reminders_sent", "escalations_sent",
+					    "last_reply" };
+static const char *const people_cols[] = { "name", "title", "org", "tasks_led", "done_on_time",
+					   "done_late", "open", "overdue" };
+static const char *const delivery_cols[] = { "kind", "provider", "messages", "waiting", "sent",
+					     "delivered", "failed", "expired", "cancelled",
+					     "parts_sent" };
+
+int
+report_columns(enum report_kind k, struct report_columns *out)
+{
+	switch (k) {
+	case REPORT_TASKS:
+		*out = (struct report_columns){ ARRAY_LEN(task_cols), task_cols, "sssssniiiin" };
+		return 0;
+	case REPORT_OVERDUE:
+		*out = (struct report_columns){ ARRAY_LEN(overdue_cols), overdue_cols, "sssnsiiin" };
+		return 0;
+	case REPORT_PEOPLE:
+		*out = (struct report_columns){ ARRAY_LEN(people_cols), people_cols, "sssiiiii" };
+		return 0;
+	case REPORT_DELIVERY:
+		*out = (struct report_columns){ ARRAY_LEN(delivery_cols), delivery_cols,
+						"sniiiiiiii" };
+		return 0;
+	}
+	return -1;
+}
+
+long
+report_calendar_days(int64_t a, int64_t b)
+{
+	struct tm ta, tb;
+
+	time_local(a, &ta);
+	time_local(b, &tb);
+	/* Noon to noon: a DST shift of an hour cannot change the rounding. */
+	int64_t na = time_from_local(ta.tm_year + 1900, ta.tm_mon + 1, ta.tm_mday, 12, 0, 0);
+	int64_t nb = time_from_local(tb.tm_year + 1900, tb.tm_mon + 1, tb.tm_mday, 12, 0, 0);
+	return (long)((nb - na + (nb >= na ? 43200 : -43200)) / 86400);
+}
+
+long
+report_days_late(int64_t deadline, int64_t at)
+{
+	long d;
+
+	if (at <= deadline)
+		return 0;
+	d = report_calendar_days(deadline, at);
+	return d < 1 ? 1 : d;
+}
+
+struct run {
+	const struct report_opts *o;
+	int (*fn)(void *arg, const char *const *cells);
+	void *arg;
+	struct report_delivery total;
+};
+
+static void
+fmt_i64(char *out, size_t outlen, int64_t v)
+{
+	snprintf(out, outlen, "%lld", (long long)v);
+}
+
+/* "2008-12-29 10:15 郑秀兰: 完成T1", or "" */
+static const char *
+reply_cell(const struct report_task *r, char *out, size_t outlen)
+{
+	char at[24];
+
+	if (r->reply == NULL || r->reply_at == 0)
+		return "";
+	snprintf(out, outlen, "%s %s", time_fmt_local(r->reply_at, at, sizeof(at)), r->reply);
+	return out;
+}
+
+static int
+task_row(void *arg, const struct report_task *r)
+{
+	struct run *run = arg;
+	char dl[24], done[24] = "", late[24] = "", early[24] = "", rem[24], esc[24], reply[600];
+	const char *status = r->status;
+	bool open = strcmp(r->status, "open") == 0, is_done = strcmp(r->status, "done") == 0;
+
+	time_fmt_local(r->deadline, dl, sizeof(dl));
+	if (open && r->deadline < run->o->now) {
+		status = "overdue";
+		snprintf(late, sizeof(late), "%ld", report_days_late(r->deadline, run->o->now));
+	} else if (is_done && r->done_at) {
+		time_fmt_local(r->done_at, done, sizeof(done));
+		if (r->done_at > r->deadline)
+			snprintf(late, sizeof(late), "%ld", report_days_late(r->deadline, r->done_at));
+		else
+			snprintf(early, sizeof(early), "%ld",
+				 report_calendar_days(r->done_at, r->deadline));
+	}
+	fmt_i64(rem, sizeof(rem), r->reminders);
+	fmt_i64(esc, sizeof(esc), r->escalations);
+	const char *cells[] = { r->code, r->title, r->lead ? r->lead : "", dl, status, done, late,
+				early, rem, esc, reply_cell(r, reply, sizeof(reply)) };
+	return run->fn(run->arg, cells);
+}
+
+static int
+overdue_row(void *arg, const struct report_task *r)
+{
+	struct run *run = arg;
+	char dl[24], late[24], rem[24], esc[24], reply[600];
+
+	time_fmt_local(r->deadline, dl, sizeof(dl));
+	snprintf(late, sizeof(late), "%ld", report_days_late(r->deadline, run->o->now));
+	fmt_i64(rem, sizeof(rem), r->reminders);
+	fmt_i64(esc, sizeof(esc), r->escalations);
+	const char *cells[] = { r->code, r->title, r->lead ? r->lead : "",
+				r->supervisor ? r->supervisor : "", dl, late, rem, esc,
+				reply_cell(r, reply, sizeof(reply)) };
+	return run->fn(run->arg, cells);
+}
+
+static int
+people_row(void *arg, const struct report_person *r)
+{
+	struct run *run = arg;
+	char v[5][24];
+
+	fmt_i64(v[0], sizeof(v[0]), r->led);
+	fmt_i64(v[1], sizeof(v[1]), r->on_time);
+	fmt_i64(v[2], sizeof(v[2]), r->late);
+	fmt_i64(v[3], sizeof(v[3]), r->open);
+	fmt_i64(v[4], sizeof(v[4]), r->overdue);
+	const char *cells[] = { r->name, r->title, r->org, v[0], v[1], v[2], v[3], v[4] };
+	return run->fn(run->arg, cells);
+}
+
+static int
+delivery_cells(struct run *run, const struct report_delivery *r)
+{
+	const int64_t n[] = { r->messages, r->waiting, r->sent,	     r->delivered,
+			      r->failed,   r->expired, r->cancelled, r->parts };
+	char v[ARRAY_LEN(n)][24];
+	const char *cells[2 + ARRAY_LEN(n)];
+
+	cells[0] = r->kind;
+	cells[1] = r->provider;
+	for (size_t i = 0; i < ARRAY_LEN(n); i++) {
+		fmt_i64(v[i], sizeof(v[i]), n[i]);
+		cells[2 + i] = v[i];
+	}
+	return run->fn(run->arg, cells);
+}
+
+static int
+delivery_row(void *arg, const struct report_delivery *r)
+{
+	struct run *run = arg;
+	struct report_delivery *t = &run->total;
+
+	t->messages += r->messages;
+	t->waiting += r->waiting;
+	t->sent += r->sent;
+	t->delivered += r->delivered;
+	t->failed += r->failed;
+	t->expired += r->expired;
+	t->cancelled += r->cancelled;
+	t->parts += r->parts;
+	return delivery_cells(run, r);
+}
+
+int
+report_run(struct store *st, enum report_kind k, const struct report_opts *o,
+	   int (*fn)(void *arg, const char *const *cells), void *arg, char *err, size_t errlen)
+{
+	struct run run = { .o = o, .fn = fn, .arg = arg };
+	int rc = STORE_ERROR;
+
+	switch (k) {
+	case REPORT_TASKS: rc = store_report_tasks(st, false, o->now, task_row, &run); break;
+	case REPORT_OVERDUE: rc = store_report_tasks(st, true, o->now, overdue_row, &run); break;
+	case REPORT_PEOPLE: rc = store_report_people(st, o->from, o->to, o->now, people_row, &run); break;
+	case REPORT_DELIVERY:
+		rc = store_report_delivery(st, o->from, o->to, delivery_row, &run);
+		if (rc == STORE_OK) {
+			run.total.kind = "total";
+			run.total.provider = "";
+			if (delivery_cells(&run, &run.total) != 0) {
+				snprintf(err, errlen, "report: out of memory");
+				return -1;
+			}
+		}
+		break;
+	}
+	if (rc != STORE_OK) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		return -1;
+	}
+	return 0;
+}

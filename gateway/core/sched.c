@@ -1,0 +1,483 @@
+/*
+ * sched.c - the scheduler's pass.  See sched.h for what it promises; the
+ * comments here say how.
+ *
+ * Work is done in batches of tasks, one transaction per batch, so a pass
+ * over 100,000 due tasks commits a few dozen times, not 100,000 times, and
+ * a crash loses at most the batch in flight (which the next pass redoes:
+ * nothing was committed, so nothing is queued twice).
+ */
+#include "core/sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/phone.h"
+#include "base/sms.h"
+
+#define BATCH 4096
+#define MAX_FIRES 256
+#define MAX_PEOPLE 512
+#define BODY_MAX 2048
+
+/* A fingerprint of everything that decides fire times: the rule sets and
+ * the configured quiet hours, planned against a fixed deadline. */
+static uint64_t
+rules_fingerprint(const struct sched *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	struct fire f[MAX_FIRES];
+	size_t n;
+
+#define MIX(v)                                              \
+	do {                                                \
+		uint64_t x_ = (uint64_t)(v);                \
+		for (int b_ = 0; b_ < 8; b_++) {            \
+			h ^= (x_ >> (8 * b_)) & 0xff;       \
+			h *= 1099511628211ULL;              \
+		}                                           \
+	} while (0)
+	MIX(s->cfg->quiet.enabled);
+	MIX(s->cfg->quiet.from);
+	MIX(s->cfg->quiet.to);
+	for (size_t i = 0; i < rules_count(s->rules); i++) {
+		const struct rule_set *rs = rules_at(s->rules, i);
+		for (const char *p = rs->name; *p; p++)
+			MIX(*p);
+		if (rules_plan(rs, 1230739140 /* 2008-12-31 23:59 +08 */, &s->cfg->quiet, f,
+			       MAX_FIRES, &n) != 0)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			MIX(f[k].at);
+			MIX(f[k].expires);
+			MIX(f[k].roles);
+			for (const char *p = f[k].key; *p; p++)
+				MIX(*p);
+			for (const char *p = f[k].template; *p; p++)
+				MIX(*p);
+		}
+	}
+#undef MIX
+	return h;
+}
+
+int
+sched_init(struct sched *s)
+{
+	char want[32], *have = NULL;
+	int rc;
+
+	snprintf(want, sizeof(want), "%016llx", (unsigned long long)rules_fingerprint(s));
+	if (store_meta_get(s->st, "rules_fingerprint", &have) == STORE_ERROR)
+		return -1;
+	if (have != NULL && strcmp(have, want) == 0) {
+		free(have);
+		return 0;
+	}
+	free(have);
+	if ((rc = store_begin(s->st)) == STORE_OK &&
+	    (rc = store_sched_replan_all(s->st)) == STORE_OK &&
+	    (rc = store_meta_set(s->st, "rules_fingerprint", want)) == STORE_OK)
+		rc = store_commit(s->st);
+	if (rc != STORE_OK) {
+		store_rollback(s->st);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- rendering ------------------------------------------------------------------ */
+
+/* Whole local calendar days from now's date to t's date (negative: past). */
+static long long
+days_between(int64_t now, int64_t t)
+{
+	struct tm a, b;
+
+	time_local(now, &a);
+	time_local(t, &b);
+	int64_t da = time_from_local(a.tm_year + 1900, a.tm_mon + 1, a.tm_mday, 12, 0, 0);
+	int64_t db = time_from_local(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday, 12, 0, 0);
+	/* Noon to noon: a DST shift of an hour cannot change the rounding. */
+	return (db - da + (db >= da ? 43200 : -43200)) / 86400;
+}
+
+int
+msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
+{
+	const struct msg_vars *c = arg;
+	const struct task *t = c->task;
+
+	memset(v, 0, sizeof(*v));
+	v->type = TMPL_STR;
+	if (strcmp(name, "signature") == 0)
+		v->s = c->signature;
+	else if (strncmp(name, "var.", 4) == 0) {
+		size_t n = strlen(name + 4);
+		for (size_t i = 0; i < c->nvars; i++)
+			if (strncmp(c->vars[i], name + 4, n) == 0 && c->vars[i][n] == '=') {
+				v->s = c->vars[i] + n + 1;
+				return 0;
+			}
+		return -1;
+	} else if (strcmp(name, "notice.title") == 0 && c->notice_title)
+		v->s = c->notice_title;
+	else if (strcmp(name, "now") == 0) {
+		v->type = TMPL_TIME;
+		v->t = c->now;
+	} else if (strncmp(name, "person.", 7) == 0 && c->person) {
+		if (strcmp(name + 7, "name") == 0)
+			v->s = c->person->name;
+		else if (strcmp(name + 7, "title") == 0)
+			v->s = c->person->title;
+		else
+			return -1;
+	} else if (strncmp(name, "task.", 5) == 0 && t) {
+		const char *f = name + 5;
+		if (strcmp(f, "code") == 0)
+			v->s = t->code;
+		else if (strcmp(f, "title") == 0)
+			v->s = t->title;
+		else if (strcmp(f, "lead") == 0)
+			v->s = t->lead_name;
+		else if (strcmp(f, "deadline") == 0) {
+			v->type = TMPL_TIME;
+			v->t = t->deadline;
+		} else if (strcmp(f, "days_left") == 0) {
+			v->type = TMPL_INT;
+			v->i = days_between(c->now, t->deadline);
+		} else if (strcmp(f, "hours_left") == 0) {
+			v->type = TMPL_INT;
+			int64_t d = t->deadline - c->now;
+			v->i = d >= 0 ? d / 3600 : -((-d + 3599) / 3600);
+		} else if (strcmp(f, "days_overdue") == 0) {
+			long long days = days_between(c->now, t->deadline);
+			v->type = TMPL_INT;
+			v->i = days < 0 ? -days : 0;
+		} else
+			return -1;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+int
+sched_render(struct sched *s, const struct tmpl *t, const struct task *task,
+	     const struct person *p, int64_t now, struct buf *out, char *err, size_t errlen)
+{
+	struct msg_vars c = { .task = task, .person = p, .signature = s->cfg->signature, .now = now };
+
+	return tmpl_render(t, msg_vars_lookup, &c, out, err, errlen);
+}
+
+/* ---- one task ------------------------------------------------------------------- */
+
+struct recipient {
+	struct person p;
+	unsigned roles;
+};
+
+struct people {
+	struct recipient r[MAX_PEOPLE];
+	size_t n;
+	bool overflow;
+};
+
+static int
+collect_person(void *arg, const struct person *p, const char *role)
+{
+	struct people *pp = arg;
+	enum role r;
+
+	if (role_parse(role, &r) != 0)
+		return 0;
+	for (size_t i = 0; i < pp->n; i++)
+		if (pp->r[i].p.id == p->id) {
+			pp->r[i].roles |= r;
+			return 0;
+		}
+	if (pp->n == MAX_PEOPLE) {
+		pp->overflow = true;
+		return 0;
+	}
+	struct person *d = &pp->r[pp->n].p;
+	memset(d, 0, sizeof(*d));
+	d->id = p->id;
+	d->name = strdup(p->name);
+	d->phone = strdup(p->phone);
+	d->title = strdup(p->title);
+	if (!d->name || !d->phone || !d->title) {
+		person_clear(d);
+		return -1;
+	}
+	pp->r[pp->n].roles = r;
+	pp->n++;
+	return 0;
+}
+
+static void
+people_clear(struct people *pp)
+{
+	for (size_t i = 0; i < pp->n; i++)
+		person_clear(&pp->r[i].p);
+	pp->n = 0;
+}
+
+/* The keys already written for this task and deadline, sorted for bsearch. */
+struct keys {
+	char **k;
+	size_t n, cap;
+};
+
+static int
+collect_key(void *arg, const char *key)
+{
+	struct keys *ks = arg;
+
+	if (ks->n == ks->cap) {
+		size_t ncap = ks->cap ? ks->cap * 2 : 32;
+		char **nk = realloc(ks->k, ncap * sizeof(char *));
+		if (nk == NULL)
+			return -1;
+		ks->k = nk;
+		ks->cap = ncap;
+	}
+	if ((ks->k[ks->n] = strdup(key)) == NULL)
+		return -1;
+	ks->n++;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool
+keys_have(const struct keys *ks, const char *key)
+{
+	return ks->n > 0 && bsearch(&key, ks->k, ks->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static void
+keys_clear(struct keys *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		free(ks->k[i]);
+	free(ks->k);
+	memset(ks, 0, sizeof(*ks));
+}
+
+/* Queue (or record as skipped/failed) one reminder. */
+static int
+queue_one(struct sched *s, const struct task *t, const struct fire *f, const struct person *p,
+	  const char *key, bool skip, bool superseded, int64_t now, struct sched_stats *stats)
+{
+	struct message m = { 0 };
+	struct sms_info info = { 0 };
+	struct buf body;
+	char err[512];
+	const struct tmpl *tp = tmpl_set_get(s->tmpls, f->template);
+	int rc;
+
+	buf_init(&body, BODY_MAX);
+	m.person = p->id;
+	m.phone = p->phone;
+	m.kind = f->kind == STEP_ESCALATE ? "escalation" : "reminder";
+	m.task = t->id;
+	m.step = (char *)f->key;
+	m.template_name = (char *)f->template;
+	m.dedupe_key = (char *)key;
+	m.priority = PRIO_REMINDER;
+	m.not_before = f->at;
+	m.expires_at = f->expires;
+	m.created_at = now;
+	m.status = skip ? "skipped" : "queued";
+	if (skip)
+		m.last_error = superseded ? "superseded by a later step"
+					  : "expired before it could be sent";
+	if (tp == NULL) {
+		snprintf(err, sizeof(err), "template \"%s\" is not loaded", f->template);
+		goto failed;
+	}
+	if (sched_render(s, tp, t, p, now, &body, err, sizeof(err)) != 0)
+		goto failed;
+	if (sms_measure(body.data, s->cfg->signature, &info, err, sizeof(err)) != 0)
+		goto failed;
+	if (info.parts > s->cfg->max_parts) {
+		snprintf(err, sizeof(err), "message of %u parts is over the maximum of %u", info.parts,
+			 s->cfg->max_parts);
+		goto failed;
+	}
+	m.body = body.data;
+	m.encoding = (char *)sms_encoding_name(info.encoding);
+	m.parts = (int)info.parts;
+	goto add;
+failed:
+	log_warnx("task %s step %s: %s", t->code, f->key, err);
+	m.status = "failed";
+	m.last_error = err;
+	m.body = body.data ? body.data : (char *)"";
+	m.encoding = "UCS-2";
+	m.parts = 0;
+	stats->failed++;
+	skip = true;
+add:
+	rc = store_msg_add(s->st, &m, NULL);
+	buf_free(&body);
+	if (rc == STORE_EXISTS) /* another process got there first */
+		return STORE_OK;
+	if (rc == STORE_OK) {
+		if (strcmp(m.status, "queued") == 0)
+			stats->queued++;
+		else if (strcmp(m.status, "skipped") == 0)
+			stats->skipped++;
+		if (log_enabled(LOG_DEBUG)) {
+			char masked[32];
+			log_debug("task %s: %s %s to %s", t->code, m.status, f->key,
+				  phone_mask(p->phone, masked, sizeof(masked)));
+		}
+	}
+	return rc;
+}
+
+/*
+ * Plan one task.  For each recipient and stream, the newest due step that
+ * is not yet written and not expired is queued; older unwritten ones are
+ * recorded as skipped.
+ */
+/* Buffers a pass reuses for every task, so planning one costs no large allocation. */
+struct workspace {
+	struct fire f[MAX_FIRES];
+	size_t nf;
+	const struct rule_set *plan_rs; /* f holds the plan of this set and deadline */
+	int64_t plan_deadline;
+	struct people pp;
+};
+
+static int
+plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
+	  struct sched_stats *stats)
+{
+	struct task t = { 0 };
+	struct people *pp = &ws->pp;
+	struct keys ks = { 0 };
+	struct fire *f = ws->f;
+	const struct rule_set *rs;
+	char prefix[64], key[128];
+	size_t nf = 0;
+	int64_t next = 0;
+	int rc;
+
+	if ((rc = store_sched_task(s->st, id, &t)) != STORE_OK)
+		return rc;
+	rc = STORE_ERROR;
+	stats->tasks++;
+	rs = rules_find(s->rules, t.rule_set);
+	if (rs == NULL) {
+		log_warnx("task %s: unknown rule set \"%s\"; using \"default\"", t.code, t.rule_set);
+		if ((rs = rules_find(s->rules, "default")) == NULL) {
+			rc = store_task_set_next(s->st, id, 0);
+			goto out;
+		}
+	}
+	pp->n = 0;
+	pp->overflow = false;
+	/* Most tasks of a town share a deadline ("年底前"): reuse the last plan. */
+	if (ws->plan_rs != rs || ws->plan_deadline != t.deadline) {
+		ws->plan_rs = NULL;
+		if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, MAX_FIRES, &ws->nf) != 0) {
+			log_warnx("task %s: rule set \"%s\" plans too many steps", t.code, rs->name);
+			goto out;
+		}
+		ws->plan_rs = rs;
+		ws->plan_deadline = t.deadline;
+	}
+	nf = ws->nf;
+	if (store_task_people(s->st, id, collect_person, pp) != STORE_OK)
+		goto out;
+	if (pp->overflow)
+		log_warnx("task %s: more than %d people; the rest get no reminders", t.code, MAX_PEOPLE);
+	for (size_t r = 0; r < pp->n && t.lead_name == NULL; r++)
+		if (pp->r[r].roles & ROLE_LEAD)
+			t.lead_name = strdup(pp->r[r].p.name);
+	snprintf(prefix, sizeof(prefix), "r:%lld:%lld:", (long long)id, (long long)t.deadline);
+	if (store_sched_keys(s->st, id, prefix, collect_key, &ks) != STORE_OK)
+		goto out;
+	if (ks.n > 1)
+		qsort(ks.k, ks.n, sizeof(char *), cmp_str);
+
+	for (size_t r = 0; r < pp->n; r++) {
+		const struct person *p = &pp->r[r].p;
+		for (int stream = 0; stream < 2; stream++) {
+			/* newest first: the first due, unwritten, unexpired one is sent */
+			bool sent_one = false;
+			for (size_t k = nf; k-- > 0;) {
+				bool esc = f[k].kind == STEP_ESCALATE;
+				if (esc != (stream == 1) || f[k].at > now || !(f[k].roles & pp->r[r].roles))
+					continue;
+				snprintf(key, sizeof(key), "%s%s:%lld", prefix, f[k].key, (long long)p->id);
+				if (keys_have(&ks, key)) {
+					sent_one = true; /* anything older is history */
+					continue;
+				}
+				bool skip = sent_one || f[k].expires <= now;
+				if ((rc = queue_one(s, &t, &f[k], p, key, skip, sent_one, now, stats)) !=
+				    STORE_OK)
+					goto out;
+				sent_one = true;
+			}
+		}
+	}
+	for (size_t k = 0; k < nf; k++)
+		if (f[k].at > now && (next == 0 || f[k].at < next))
+			next = f[k].at;
+	rc = store_task_set_next(s->st, id, next);
+out:
+	people_clear(pp);
+	keys_clear(&ks);
+	task_clear(&t);
+	return rc;
+}
+
+int
+sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *next_fire,
+	   char *err, size_t errlen)
+{
+	int64_t ids[BATCH];
+	size_t n;
+	struct workspace *ws = malloc(sizeof(*ws));
+
+	if (ws == NULL) {
+		snprintf(err, errlen, "scheduler: out of memory");
+		return -1;
+	}
+	ws->pp.n = 0;
+	ws->plan_rs = NULL;
+	for (;;) {
+		if (store_begin(s->st) != STORE_OK)
+			goto fail;
+		if (store_sched_due(s->st, now, ids, BATCH, &n) != STORE_OK)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			if (plan_task(s, ws, ids[i], now, stats) != STORE_OK)
+				goto fail;
+		if (store_commit(s->st) != STORE_OK)
+			goto fail;
+		if (n < BATCH)
+			break;
+	}
+	if (store_sched_next(s->st, next_fire) != STORE_OK)
+		goto fail;
+	free(ws);
+	return 0;
+fail:
+	snprintf(err, errlen, "scheduler: %s", store_errmsg(s->st));
+	store_rollback(s->st);
+	free(ws);
+	return -1;
+}

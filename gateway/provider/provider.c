@@ -1,0 +1,833 @@
+/*
+ * provider.c - what the provider backends share: the `providers` list of
+ * the configuration (common keys, then each backend's own), templates over
+ * a message with {{env.NAME}} secrets resolved at load, escaping for URLs,
+ * forms and JSON, reply body rules (a JSON field's value or a regex), and
+ * the small helpers classifying a reply needs.  Nothing here sends.
+ */
+#include "provider/provider.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_KEYS 48
+
+const char *
+provider_result_name(enum provider_result r)
+{
+	switch (r) {
+	case PROVIDER_ACCEPTED: return "accepted";
+	case PROVIDER_TRANSIENT: return "transient";
+	default: return "permanent";
+	}
+}
+
+void
+provider_msg_ref(int64_t id, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "duban-%" PRId64, id);
+}
+
+const struct provider_ops *
+provider_ops_find(const char *type)
+{
+	static const struct provider_ops *const all[] = { &provider_http_ops, &provider_kannel_ops };
+
+	for (size_t i = 0; i < ARRAY_LEN(all); i++)
+		if (strcmp(all[i]->type, type) == 0)
+			return all[i];
+	return NULL;
+}
+
+/* ---- escaping ------------------------------------------------------------ */
+
+int
+provider_url_escape(struct buf *out, const char *s, size_t len, bool form)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t start = out->len;
+	char tmp[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (n + 3 > sizeof(tmp)) {
+			if (buf_add(out, tmp, n) != 0)
+				goto full;
+			n = 0;
+		}
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			tmp[n++] = (char)c;
+		} else if (c == ' ' && form) {
+			tmp[n++] = '+';
+		} else {
+			tmp[n++] = '%';
+			tmp[n++] = hex[c >> 4];
+			tmp[n++] = hex[c & 15];
+		}
+	}
+	if (n > 0 && buf_add(out, tmp, n) != 0)
+		goto full;
+	if (out->data == NULL && buf_add(out, "", 0) != 0)
+		goto full;
+	return 0;
+full:
+	out->len = start;
+	if (out->data)
+		out->data[start] = '\0';
+	return -1;
+}
+
+int
+provider_json_escape(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = out->len;
+	char tmp[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (n + 6 > sizeof(tmp)) {
+			if (buf_add(out, tmp, n) != 0)
+				goto full;
+			n = 0;
+		}
+		switch (c) {
+		case '"': tmp[n++] = '\\'; tmp[n++] = '"'; break;
+		case '\\': tmp[n++] = '\\'; tmp[n++] = '\\'; break;
+		case '\n': tmp[n++] = '\\'; tmp[n++] = 'n'; break;
+		case '\r': tmp[n++] = '\\'; tmp[n++] = 'r'; break;
+		case '\t': tmp[n++] = '\\'; tmp[n++] = 't'; break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				memcpy(tmp + n, "\\u00", 4);
+				tmp[n + 4] = hex[c >> 4];
+				tmp[n + 5] = hex[c & 15];
+				n += 6;
+			} else {
+				tmp[n++] = (char)c;
+			}
+		}
+	}
+	if (n > 0 && buf_add(out, tmp, n) != 0)
+		goto full;
+	if (out->data == NULL && buf_add(out, "", 0) != 0)
+		goto full;
+	return 0;
+full:
+	out->len = start;
+	if (out->data)
+		out->data[start] = '\0';
+	return -1;
+}
+
+/* ---- templates ----------------------------------------------------------- */
+
+void
+ptmpl_free(struct ptmpl *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->p[i].lit);
+	free(t->p);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+ptmpl_push(struct ptmpl *t, enum ptmpl_var var, const char *lit, size_t len)
+{
+	struct ptmpl_piece *np;
+
+	if (var == PV_LITERAL && len == 0)
+		return 0;
+	/* Adjacent literals (text around an {{env.X}}) are merged. */
+	if (var == PV_LITERAL && t->n > 0 && t->p[t->n - 1].var == PV_LITERAL) {
+		struct ptmpl_piece *last = &t->p[t->n - 1];
+		char *nl = realloc(last->lit, last->len + len + 1);
+		if (nl == NULL)
+			return -1;
+		memcpy(nl + last->len, lit, len);
+		last->len += len;
+		nl[last->len] = '\0';
+		last->lit = nl;
+		return 0;
+	}
+	np = realloc(t->p, (t->n + 1) * sizeof(*np));
+	if (np == NULL)
+		return -1;
+	t->p = np;
+	np[t->n] = (struct ptmpl_piece){ var, NULL, 0 };
+	if (var == PV_LITERAL) {
+		if ((np[t->n].lit = malloc(len + 1)) == NULL)
+			return -1;
+		memcpy(np[t->n].lit, lit, len);
+		np[t->n].lit[len] = '\0';
+		np[t->n].len = len;
+	} else {
+		t->dynamic = true;
+	}
+	t->n++;
+	return 0;
+}
+
+static bool
+env_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 128 || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* One {{name}} (name trimmed, not NUL-terminated): 0, or -1 reported. */
+static int
+ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const char *name,
+	  size_t n, bool allow_msg, struct ptmpl *t)
+{
+	static const struct {
+		const char *name;
+		enum ptmpl_var var;
+	} vars[] = {
+		{ "phone", PV_PHONE }, { "phone_national", PV_PHONE_NATIONAL }, { "text", PV_TEXT },
+		{ "id", PV_ID }, { "signature", PV_SIGNATURE },
+	};
+	char envname[132];
+
+	if (n > 4 && memcmp(name, "env.", 4) == 0) {
+		const char *v;
+		if (!env_name_ok(name + 4, n - 4)) {
+			cfgval_error(cv, at, "%s: \"{{%.*s}}\" is not a valid environment variable name",
+				     what, (int)n, name);
+			return -1;
+		}
+		memcpy(envname, name + 4, n - 4);
+		envname[n - 4] = '\0';
+		v = getenv(envname);
+		if (v == NULL) {
+			cfgval_error(cv, at, "%s: environment variable %s is not set", what, envname);
+			return -1;
+		}
+		t->secret = true;
+		return ptmpl_push(t, PV_LITERAL, v, strlen(v)) == 0 ? 0 : -1;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		if (strlen(vars[i].name) != n || memcmp(vars[i].name, name, n) != 0)
+			continue;
+		if (!allow_msg) {
+			cfgval_error(cv, at, "%s: only {{env.NAME}} may be used here, not {{%.*s}}",
+				     what, (int)n, name);
+			return -1;
+		}
+		return ptmpl_push(t, vars[i].var, NULL, 0) == 0 ? 0 : -1;
+	}
+	cfgval_error(cv, at,
+		     "%s: unknown variable {{%.*s}} (known: {{phone}}, {{phone_national}}, {{text}}, "
+		     "{{id}}, {{signature}}, {{env.NAME}})",
+		     what, (int)n, name);
+	return -1;
+}
+
+int
+ptmpl_parse(struct cfgval *cv, const config_setting_t *at, const char *what, const char *s,
+	    bool allow_msg, struct ptmpl *t)
+{
+	const char *p = s;
+
+	memset(t, 0, sizeof(*t));
+	if (!utf8_valid(s, strlen(s))) {
+		cfgval_error(cv, at, "%s: not valid UTF-8", what);
+		return -1;
+	}
+	while (*p) {
+		const char *open = strstr(p, "{{"), *close, *a, *b;
+
+		if (open == NULL) {
+			if (ptmpl_push(t, PV_LITERAL, p, strlen(p)) != 0)
+				goto oom;
+			break;
+		}
+		if (ptmpl_push(t, PV_LITERAL, p, (size_t)(open - p)) != 0)
+			goto oom;
+		close = strstr(open + 2, "}}");
+		if (close == NULL) {
+			cfgval_error(cv, at, "%s: \"{{\" without \"}}\"", what);
+			goto fail;
+		}
+		for (a = open + 2; a < close && *a == ' '; a++)
+			;
+		for (b = close; b > a && b[-1] == ' '; b--)
+			;
+		if (ptmpl_var(cv, at, what, a, (size_t)(b - a), allow_msg, t) != 0)
+			goto fail;
+		p = close + 2;
+	}
+	return 0;
+oom:
+	cfgval_error(cv, at, "%s: out of memory", what);
+fail:
+	ptmpl_free(t);
+	return -1;
+}
+
+static int
+esc_add(struct buf *out, const char *s, size_t len, enum ptmpl_esc esc)
+{
+	switch (esc) {
+	case ESC_URL: return provider_url_escape(out, s, len, false);
+	case ESC_FORM: return provider_url_escape(out, s, len, true);
+	case ESC_JSON: return provider_json_escape(out, s, len);
+	default: return buf_add(out, s, len);
+	}
+}
+
+int
+ptmpl_expand(const struct ptmpl *t, const struct provider_msg *m, enum ptmpl_esc esc,
+	     struct buf *out)
+{
+	size_t start = out->len;
+	char ref[40];
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ptmpl_piece *pc = &t->p[i];
+		const char *v = NULL;
+		size_t vl;
+
+		switch (pc->var) {
+		case PV_LITERAL: v = pc->lit; break;
+		case PV_PHONE: v = m->phone; break;
+		case PV_PHONE_NATIONAL:
+			v = m->phone;
+			if (strncmp(v, "+86", 3) == 0)
+				v += 3;
+			else if (v[0] == '+')
+				v += 1;
+			break;
+		case PV_TEXT: v = m->text; break;
+		case PV_ID:
+			provider_msg_ref(m->id, ref, sizeof(ref));
+			v = ref;
+			break;
+		case PV_SIGNATURE: v = m->signature ? m->signature : ""; break;
+		}
+		vl = pc->var == PV_LITERAL ? pc->len : strlen(v);
+		if (esc_add(out, v, vl, esc) != 0)
+			goto full;
+	}
+	if (out->data == NULL && buf_add(out, "", 0) != 0)
+		goto full;
+	return 0;
+full:
+	out->len = start;
+	if (out->data)
+		out->data[start] = '\0';
+	return -1;
+}
+
+/* ---- params, rules, statuses ------------------------------------------- */
+
+void
+provider_params_free(struct provider_param *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].name);
+		ptmpl_free(&p[i].value);
+	}
+	free(p);
+}
+
+static bool
+header_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
+int
+provider_parse_params(struct cfgval *cv, const config_setting_t *g, bool headers,
+		      struct provider_param **out, size_t *n)
+{
+	int len = config_setting_length(g);
+	struct provider_param *p = calloc(len > 0 ? (size_t)len : 1, sizeof(*p));
+	size_t k = 0;
+	int bad = 0;
+	char what[160];
+
+	*out = NULL;
+	*n = 0;
+	if (p == NULL)
+		return -1;
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+
+		snprintf(what, sizeof(what), "%s '%s'", headers ? "header" : "parameter", name);
+		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+			cfgval_error(cv, s, "%s must be a string template", what);
+			bad = -1;
+			continue;
+		}
+		if (headers && (!header_name_ok(name) || strcasecmp(name, "Content-Length") == 0 ||
+				strcasecmp(name, "Host") == 0)) {
+			cfgval_error(cv, s, "%s: not a header duban may set", what);
+			bad = -1;
+			continue;
+		}
+		if (ptmpl_parse(cv, s, what, config_setting_get_string(s), true, &p[k].value) != 0) {
+			bad = -1;
+			continue;
+		}
+		if ((p[k].name = strdup(name)) == NULL) {
+			ptmpl_free(&p[k].value);
+			bad = -1;
+			continue;
+		}
+		k++;
+	}
+	if (bad != 0) {
+		provider_params_free(p, k);
+		return -1;
+	}
+	*out = p;
+	*n = k;
+	return 0;
+}
+
+void
+provider_rule_free(struct reply_rule *r)
+{
+	if (r == NULL)
+		return;
+	free(r->json_path);
+	free(r->json_value);
+	if (r->re) {
+		regfree(r->re);
+		free(r->re);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+void
+provider_parse_rule(struct cfgval *cv, const config_setting_t *g, const char *key,
+		    struct reply_rule *r)
+{
+	char jk[48], rk[48];
+	const char *s;
+	bool value_needed = strcmp(key, "id") != 0 && strcmp(key, "reason") != 0;
+
+	snprintf(jk, sizeof(jk), "%s_json", key);
+	snprintf(rk, sizeof(rk), "%s_regex", key);
+	if (cfgval_string(cv, g, jk, &s) == 1) {
+		const char *eq = strchr(s, '=');
+		const config_setting_t *at = config_setting_get_member(g, jk);
+
+		if (value_needed && (eq == NULL || eq == s)) {
+			cfgval_error(cv, at, "'%s' must be \"FIELD=VALUE\" (e.g. \"code=0\"), not \"%s\"",
+				     jk, s);
+		} else if (!value_needed && (*s == '\0' || eq != NULL)) {
+			cfgval_error(cv, at, "'%s' must name a JSON field (e.g. \"data.msgid\"), not \"%s\"",
+				     jk, s);
+		} else {
+			size_t pl = eq ? (size_t)(eq - s) : strlen(s);
+			r->json_path = strndup(s, pl);
+			if (eq)
+				r->json_value = strdup(eq + 1);
+			if (strstr(r->json_path, "..") || r->json_path[0] == '.' ||
+			    r->json_path[pl - 1] == '.')
+				cfgval_error(cv, at, "'%s': empty field name in path \"%s\"", jk,
+					     r->json_path);
+		}
+	}
+	if (cfgval_string(cv, g, rk, &s) == 1) {
+		const config_setting_t *at = config_setting_get_member(g, rk);
+		int rc;
+
+		r->re = calloc(1, sizeof(*r->re));
+		if (r->re == NULL)
+			return;
+		rc = regcomp(r->re, s, REG_EXTENDED);
+		if (rc != 0) {
+			char msg[200];
+			regerror(rc, r->re, msg, sizeof(msg));
+			cfgval_error(cv, at, "'%s': bad regular expression \"%s\": %s", rk, s, msg);
+			free(r->re);
+			r->re = NULL;
+		} else if (!value_needed && r->re->re_nsub < 1) {
+			cfgval_error(cv, at, "'%s' needs a group ( ... ) around the %s", rk,
+				     strcmp(key, "id") == 0 ? "message id" : "reason");
+		}
+	}
+}
+
+bool
+status_set_has(const struct status_set *s, long status)
+{
+	if (status < 100 || status > 599)
+		return false;
+	status -= 100;
+	return (s->bits[status / 64] >> (status % 64)) & 1;
+}
+
+/* ---- reply helpers ------------------------------------------------------ */
+
+int
+provider_json_get(const void *root, const char *path, char *out, size_t outlen)
+{
+	const json_t *j = root;
+	const char *p = path;
+	char seg[128];
+	int n;
+
+	while (j != NULL && *p) {
+		size_t l = strcspn(p, ".");
+		if (l >= sizeof(seg))
+			return -1;
+		memcpy(seg, p, l);
+		seg[l] = '\0';
+		p += l + (p[l] == '.');
+		if (json_is_object(j)) {
+			j = json_object_get(j, seg);
+		} else if (json_is_array(j)) {
+			long idx;
+			if (parse_long(seg, 0, 1000000, &idx) != 0)
+				return -1;
+			j = json_array_get(j, (size_t)idx);
+		} else {
+			return -1;
+		}
+	}
+	if (j == NULL)
+		return -1;
+	switch (json_typeof(j)) {
+	case JSON_STRING:
+		if (json_string_length(j) >= outlen)
+			return -1;
+		memcpy(out, json_string_value(j), json_string_length(j) + 1);
+		return 0;
+	case JSON_INTEGER:
+		n = snprintf(out, outlen, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		break;
+	case JSON_REAL: n = snprintf(out, outlen, "%.17g", json_real_value(j)); break;
+	case JSON_TRUE: n = snprintf(out, outlen, "true"); break;
+	case JSON_FALSE: n = snprintf(out, outlen, "false"); break;
+	case JSON_NULL: n = snprintf(out, outlen, "null"); break;
+	default: return -1;
+	}
+	return n >= 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+void
+provider_excerpt(const char *body, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0, i = 0;
+
+	if (outlen == 0)
+		return;
+	while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
+		i++;
+	while (i < len && o + 1 < outlen) {
+		unsigned char c = (unsigned char)body[i];
+		size_t sl = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+		if (sl > 1) {
+			if (i + sl > len || o + sl + 1 > outlen || !utf8_valid(body + i, sl))
+				break;
+			memcpy(out + o, body + i, sl);
+			o += sl;
+			i += sl;
+			continue;
+		}
+		out[o++] = (c < 0x20 || c == 0x7f || c >= 0x80) ? ' ' : (char)c;
+		i++;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+int
+provider_build(const struct provider_conf *pc, const struct provider_msg *m,
+	       struct provider_req *req, char *err, size_t errlen)
+{
+	return pc->ops->build(pc, m, req, err, errlen);
+}
+
+void
+provider_classify(const struct provider_conf *pc, const struct provider_msg *m,
+		  const struct provider_reply *r, struct provider_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	pc->ops->classify(pc, m, r, v);
+}
+
+void
+provider_req_init(struct provider_req *r)
+{
+	buf_init(&r->url, PROVIDER_URL_MAX);
+	buf_init(&r->body, PROVIDER_BODY_MAX);
+	buf_init(&r->headers, PROVIDER_URL_MAX);
+	r->post = false;
+}
+
+static void
+buf_empty(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void
+provider_req_reset(struct provider_req *r)
+{
+	buf_empty(&r->url);
+	buf_empty(&r->body);
+	buf_empty(&r->headers);
+	r->post = false;
+}
+
+void
+provider_req_free(struct provider_req *r)
+{
+	buf_free(&r->url);
+	buf_free(&r->body);
+	buf_free(&r->headers);
+}
+
+/* ---- the providers list -------------------------------------------------- */
+
+void
+provider_conf_free(struct provider_conf *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].ops && p[i].ops->free)
+			p[i].ops->free(&p[i]);
+		free(p[i].name);
+		free(p[i].callback_secret);
+		ptmpl_free(&p[i].url);
+	}
+	free(p);
+}
+
+static bool
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= PROVIDER_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+static void
+parse_retries(struct cfgval *cv, const config_setting_t *pg, struct retry_policy *r)
+{
+	static const char *const keys[] = { "max", "base_ms", "max_ms", "jitter", NULL };
+	const config_setting_t *g = cfgval_group(cv, pg, "retries");
+	const char *s;
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_int(cv, g, "max", 0, 100, &v) == 1)
+		r->max = (int)v;
+	if (cfgval_int(cv, g, "base_ms", 1, 3600000, &v) == 1)
+		r->base_ms = v;
+	if (cfgval_int(cv, g, "max_ms", 1, 86400000, &v) == 1)
+		r->max_ms = v;
+	if (r->max_ms < r->base_ms)
+		cfgval_error(cv, g, "retries: 'max_ms' (%ld) is less than 'base_ms' (%ld)", r->max_ms,
+			     r->base_ms);
+	if (cfgval_string(cv, g, "jitter", &s) == 1) {
+		if (strcmp(s, "full") == 0)
+			r->jitter = JITTER_FULL;
+		else if (strcmp(s, "equal") == 0)
+			r->jitter = JITTER_EQUAL;
+		else
+			cfgval_error(cv, config_setting_get_member(g, "jitter"),
+				     "'jitter' must be \"full\" or \"equal\", not \"%s\"", s);
+	}
+}
+
+static void
+parse_breaker(struct cfgval *cv, const config_setting_t *pg, struct provider_conf *pc)
+{
+	static const char *const keys[] = { "failures", "rest", NULL };
+	const config_setting_t *g = cfgval_group(cv, pg, "breaker");
+	struct duration d;
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_int(cv, g, "failures", 1, 100000, &v) == 1)
+		pc->breaker_failures = (int)v;
+	if (cfgval_duration(cv, g, "rest", &d) == 1) {
+		int64_t sec = duration_seconds(&d);
+		if (sec < 1 || sec > 86400)
+			cfgval_error(cv, config_setting_get_member(g, "rest"),
+				     "'rest' must be between 1s and 1d");
+		else
+			pc->breaker_rest_ms = (long)sec * 1000;
+	}
+}
+
+static void
+parse_common(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
+{
+	const char *s;
+	double f;
+	long v;
+	bool burst_given = false;
+
+	if (cfgval_string(cv, g, "url", &s) == 1) {
+		const config_setting_t *at = config_setting_get_member(g, "url");
+		if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+			cfgval_error(cv, at, "'url' must start with http:// or https://");
+		else
+			ptmpl_parse(cv, at, "'url'", s, false, &pc->url);
+	} else if (config_setting_get_member(g, "url") == NULL) {
+		cfgval_error(cv, g, "provider '%s' needs a 'url'", pc->name ? pc->name : "?");
+	}
+	if (cfgval_float(cv, g, "rate", 0, 1e6, &f) == 1)
+		pc->rate = f;
+	if (cfgval_float(cv, g, "burst", 1, 1e6, &f) == 1) {
+		pc->burst = f;
+		burst_given = true;
+	}
+	if (!burst_given)
+		pc->burst = pc->rate >= 10 ? pc->rate / 10 : 1;
+	if (cfgval_int(cv, g, "concurrency", 1, 1024, &v) == 1)
+		pc->concurrency = (int)v;
+	if (cfgval_int(cv, g, "timeout_ms", 100, 3600000, &v) == 1)
+		pc->timeout_ms = v;
+	if (cfgval_int(cv, g, "connect_timeout_ms", 10, 600000, &v) == 1) {
+		pc->connect_timeout_ms = v;
+		if (v > pc->timeout_ms)
+			cfgval_error(cv, config_setting_get_member(g, "connect_timeout_ms"),
+				     "'connect_timeout_ms' (%ld) is longer than 'timeout_ms' (%ld)", v,
+				     pc->timeout_ms);
+	} else if (pc->connect_timeout_ms > pc->timeout_ms) {
+		pc->connect_timeout_ms = pc->timeout_ms; /* the default, shortened to fit */
+	}
+	parse_retries(cv, g, &pc->retries);
+	parse_breaker(cv, g, pc);
+	provider_secret_parse(cv, g, pc);
+}
+
+static const char *const common_keys[] = {
+	"name", "type", "url", "rate", "burst", "concurrency", "timeout_ms", "connect_timeout_ms",
+	"retries", "breaker", "callback_secret", NULL
+};
+
+/* Parse one provider group; name and type first, so messages can name it. */
+static void
+parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *all, size_t idx)
+{
+	struct provider_conf *pc = &all[idx];
+	const char *keys[MAX_KEYS];
+	const char *s;
+	size_t nk = 0;
+
+	pc->line = cfgval_line(g);
+	pc->concurrency = 8;
+	pc->timeout_ms = 10000;
+	pc->connect_timeout_ms = 3000;
+	pc->retries = (struct retry_policy){ 5, 1000, 300000, JITTER_FULL };
+	pc->breaker_failures = 5;
+	pc->breaker_rest_ms = 30000;
+
+	if (cfgval_string(cv, g, "name", &s) == 1) {
+		if (!name_ok(s))
+			cfgval_error(cv, config_setting_get_member(g, "name"),
+				     "provider name \"%s\" must be 1-%d of a-z 0-9 - _", s,
+				     PROVIDER_NAME_MAX - 1);
+		for (size_t i = 0; i < idx; i++)
+			if (all[i].name && strcmp(all[i].name, s) == 0)
+				cfgval_error(cv, config_setting_get_member(g, "name"),
+					     "provider name \"%s\" is used twice (first at line %ld)", s,
+					     all[i].line);
+		pc->name = strdup(s);
+	} else if (config_setting_get_member(g, "name") == NULL) {
+		cfgval_error(cv, g, "a provider needs a 'name'");
+	}
+	if (cfgval_string(cv, g, "type", &s) == 1) {
+		pc->ops = provider_ops_find(s);
+		if (pc->ops == NULL)
+			cfgval_error(cv, config_setting_get_member(g, "type"),
+				     "provider type must be \"http\" or \"kannel\", not \"%s\"", s);
+	} else if (config_setting_get_member(g, "type") == NULL) {
+		cfgval_error(cv, g, "provider '%s' needs a 'type' (\"http\" or \"kannel\")",
+			     pc->name ? pc->name : "?");
+	}
+	for (const char *const *k = common_keys; *k; k++)
+		keys[nk++] = *k;
+	if (pc->ops)
+		for (const char *const *k = pc->ops->keys; *k && nk + 1 < MAX_KEYS; k++)
+			keys[nk++] = *k;
+	keys[nk] = NULL;
+	if (pc->ops) /* unknown keys make sense only once the type is known */
+		cfgval_keys(cv, g, keys);
+	parse_common(cv, g, pc);
+	if (pc->ops)
+		pc->ops->parse(cv, g, pc);
+}
+
+int
+provider_parse_list(struct cfgval *cv, const config_setting_t *list, struct provider_conf **out,
+		    size_t *n)
+{
+	size_t before = cv->diag->n;
+	struct provider_conf *p;
+	int len;
+
+	*out = NULL;
+	*n = 0;
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		cfgval_error(cv, list, "'providers' must be a list ( { ... }, { ... } )");
+		return -1;
+	}
+	len = config_setting_length(list);
+	if (len == 0)
+		return 0;
+	p = calloc((size_t)len, sizeof(*p));
+	if (p == NULL) {
+		cfgval_error(cv, list, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			cfgval_error(cv, g, "each provider must be a group { ... }");
+			continue;
+		}
+		parse_one(cv, g, p, (size_t)i);
+	}
+	if (cv->diag->n != before) {
+		provider_conf_free(p, (size_t)len);
+		return -1;
+	}
+	*out = p;
+	*n = (size_t)len;
+	return 0;
+}

@@ -1,0 +1,243 @@
+/*
+ * api_status.c - what an operator's monitoring reads: GET /healthz (is
+ * the database reachable, is the dispatcher alive, which providers rest
+ * behind an open circuit breaker) as JSON, and GET /metrics in the
+ * Prometheus text format (version 0.0.4): the outbox by status and kind,
+ * per-provider totals of sent, retried, rejected, failed and delivered
+ * messages, a histogram of send latency, delivery reports, replies, the
+ * scheduler's last pass and the HTTP server's own requests.  Counts come
+ * from the database, so they survive restarts and include what other
+ * processes did.
+ */
+#include "server/api.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define PULSE_DEAD_MS 10000 /* the daemon pulses at least every second */
+
+void
+api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp *out)
+{
+	bool db = store_ping(r->st) == STORE_OK;
+	bool alive = s->pulse_age_ms >= 0 && s->pulse_age_ms < PULSE_DEAD_MS;
+	size_t open = 0;
+	char when[40];
+	json_t *j, *provs = json_array();
+
+	for (size_t i = 0; provs && i < s->nbreakers; i++) {
+		const struct api_breaker *b = &s->breakers[i];
+		if (strcmp(b->state, "closed") != 0)
+			open++;
+		json_array_append_new(
+			provs, json_pack("{s:s, s:s, s:s?, s:i}", "name", b->name, "circuit",
+					 b->state, "open_until",
+					 b->open_until ? api_time(b->open_until, when, sizeof(when))
+						       : NULL,
+					 "in_flight", b->inflight));
+	}
+	j = json_pack("{s:s, s:{s:b, s:s?}, s:{s:b, s:I}, s:{s:s?}, s:o, s:I}", "status",
+		      !db || !alive ? "down"
+		      : open > 0    ? "degraded"
+				    : "ok",
+		      "database", "ok", db, "error", db ? NULL : store_errmsg(r->st), "dispatcher",
+		      "alive", alive, "last_pulse_ms", (json_int_t)s->pulse_age_ms, "scheduler",
+		      "last_tick", s->last_tick ? api_time(s->last_tick, when, sizeof(when)) : NULL,
+		      "providers", provs ? provs : json_array(), "uptime_s",
+		      (json_int_t)(time_now() - s->started));
+	json_decref(out->json);
+	out->status = j == NULL ? 500 : db && alive ? 200 : 503;
+	out->json = j ? j : json_pack("{s:s}", "error", "out of memory");
+}
+
+/* ---- Prometheus text ------------------------------------------------------------- */
+
+struct prom {
+	struct buf *b;
+	int rc;
+};
+
+/* A label value with \, " and newline escaped, as the format wants. */
+static void
+label(struct prom *p, const char *v)
+{
+	for (; *v && p->rc == 0; v++) {
+		const char *e = *v == '\\'   ? "\\\\"
+				: *v == '"'  ? "\\\""
+				: *v == '\n' ? "\\n"
+					     : NULL;
+		if ((e ? buf_adds(p->b, e) : buf_add(p->b, v, 1)) != 0)
+			p->rc = -1;
+	}
+}
+
+static void
+put(struct prom *p, const char *s)
+{
+	if (p->rc == 0 && buf_adds(p->b, s) != 0)
+		p->rc = -1;
+}
+
+static void
+head(struct prom *p, const char *name, const char *type, const char *help)
+{
+	if (p->rc == 0 &&
+	    buf_printf(p->b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type) != 0)
+		p->rc = -1;
+}
+
+/* name{k1="v1",k2="v2"} value: labels as NULL-terminated pairs. */
+static void
+sample(struct prom *p, const char *name, const char *const *labels, int64_t v)
+{
+	put(p, name);
+	if (labels && labels[0]) {
+		put(p, "{");
+		for (size_t i = 0; labels[i]; i += 2) {
+			put(p, i ? "," : "");
+			put(p, labels[i]);
+			put(p, "=\"");
+			label(p, labels[i + 1]);
+			put(p, "\"");
+		}
+		put(p, "}");
+	}
+	if (p->rc == 0 && buf_printf(p->b, " %" PRId64 "\n", v) != 0)
+		p->rc = -1;
+}
+
+static int
+msg_row(void *arg, const char *status, const char *kind, int64_t n)
+{
+	const char *l[] = { "status", status, "kind", kind, NULL };
+	sample(arg, "duban_messages", l, n);
+	return 0;
+}
+
+/* One pass over the providers for each family, so that a family's samples stay together. */
+struct prov_pass {
+	struct prom *p;
+	int family;
+};
+
+static int
+prov_row(void *arg, const struct provider_totals *t)
+{
+	static const char *const names[] = { "duban_sent_total", "duban_retried_total",
+					     "duban_rejected_total", "duban_failed_total",
+					     "duban_delivered_total" };
+	struct prov_pass *pp = arg;
+	const char *l[] = { "provider", t->provider, NULL, NULL, NULL };
+	const int64_t v[] = { t->sent, t->retried, t->rejected, t->failed, t->delivered };
+	char le[24];
+
+	if (pp->family < 5) {
+		sample(pp->p, names[pp->family], l, v[pp->family]);
+		return 0;
+	}
+	l[2] = "le";
+	for (int i = 0; i < STORE_LATENCY_BUCKETS; i++) {
+		snprintf(le, sizeof(le), "%g", (double)store_latency_bounds_ms[i] / 1000.0);
+		l[3] = le;
+		sample(pp->p, "duban_send_latency_seconds_bucket", l, t->le[i]);
+	}
+	l[3] = "+Inf";
+	sample(pp->p, "duban_send_latency_seconds_bucket", l, t->count);
+	l[2] = NULL;
+	put(pp->p, "duban_send_latency_seconds_sum{provider=\"");
+	label(pp->p, t->provider);
+	if (pp->p->rc == 0 && buf_printf(pp->p->b, "\"} %.3f\n", (double)t->sum_ms / 1000.0) != 0)
+		pp->p->rc = -1;
+	sample(pp->p, "duban_send_latency_seconds_count", l, t->count);
+	return 0;
+}
+
+static int
+dlr_row(void *arg, const char *provider, const char *status, int64_t n)
+{
+	const char *l[] = { "provider", provider, "status", status, NULL };
+	sample(arg, "duban_delivery_reports_total", l, n);
+	return 0;
+}
+
+static int
+inbound_row(void *arg, const char *action, const char *status, int64_t n)
+{
+	const char *l[] = { "action", action, "status", status, NULL };
+	sample(arg, "duban_replies_total", l, n);
+	return 0;
+}
+
+static int
+providers(struct api_req const *r, struct prom *p)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "duban_sent_total", "counter", "Send attempts a provider accepted." },
+		{ "duban_retried_total", "counter",
+		  "Send attempts that failed transiently (retried)." },
+		{ "duban_rejected_total", "counter", "Send attempts that failed permanently." },
+		{ "duban_failed_total", "counter",
+		  "Messages given up (status failed) through a provider." },
+		{ "duban_delivered_total", "counter",
+		  "Messages a delivery report says were delivered." },
+		{ "duban_send_latency_seconds", "histogram",
+		  "Time from request to provider reply." },
+	};
+
+	for (int f = 0; f < (int)ARRAY_LEN(fam); f++) {
+		struct prov_pass pp = { p, f };
+		head(p, fam[f].name, fam[f].type, fam[f].help);
+		if (store_metrics_providers(r->st, prov_row, &pp) != STORE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+server(const struct api_status *s, struct prom *p)
+{
+	static const char *const cls[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
+
+	head(p, "duban_scheduler_last_tick_timestamp_seconds", "gauge",
+	     "When the scheduler last ran (Unix time; 0: not yet).");
+	sample(p, "duban_scheduler_last_tick_timestamp_seconds", NULL, s->last_tick);
+	head(p, "duban_dispatcher_alive", "gauge",
+	     "1 when the dispatcher pulsed in the last 10 s.");
+	sample(p, "duban_dispatcher_alive", NULL,
+	       s->pulse_age_ms >= 0 && s->pulse_age_ms < PULSE_DEAD_MS);
+	head(p, "duban_provider_circuit_open", "gauge",
+	     "1 while a provider rests behind its open (or half-open) circuit breaker.");
+	for (size_t i = 0; i < s->nbreakers; i++) {
+		const char *l[] = { "provider", s->breakers[i].name, NULL };
+		sample(p, "duban_provider_circuit_open", l,
+		       strcmp(s->breakers[i].state, "closed") != 0);
+	}
+	head(p, "duban_http_requests_total", "counter", "HTTP requests answered, by status class.");
+	for (size_t i = 0; i < ARRAY_LEN(cls); i++) {
+		const char *l[] = { "class", cls[i], NULL };
+		sample(p, "duban_http_requests_total", l, (int64_t)s->by_class[i + 1]);
+	}
+}
+
+int
+api_metrics(const struct api_req *r, const struct api_status *s, struct buf *out)
+{
+	struct prom p = { out, 0 };
+
+	head(&p, "duban_up", "gauge", "1: the database answered this scrape.");
+	sample(&p, "duban_up", NULL, 1);
+	head(&p, "duban_messages", "gauge", "Messages in the outbox by status and kind.");
+	if (store_metrics_messages(r->st, msg_row, &p) != STORE_OK || providers(r, &p) != 0)
+		return -1;
+	head(&p, "duban_delivery_reports_total", "counter",
+	     "Delivery reports received, by provider and status.");
+	if (store_metrics_dlr(r->st, dlr_row, &p) != STORE_OK)
+		return -1;
+	head(&p, "duban_replies_total", "counter", "Replies (MO) received, by what duban did.");
+	if (store_metrics_inbound(r->st, inbound_row, &p) != STORE_OK)
+		return -1;
+	server(s, &p);
+	return p.rc;
+}

@@ -1,0 +1,370 @@
+/*
+ * store.c - opening the database, migrating its schema, transactions, the
+ * prepared-statement cache, the audit log and the meta table.
+ *
+ * Connection settings: WAL (readers never block the writer), foreign keys
+ * on, a busy timeout so that the CLI and the daemon wait for each other,
+ * and synchronous=FULL so that a committed status survives a power cut as
+ * well as a crash; writers batch rows per transaction to pay for that.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 10000
+
+int
+store_schema(void)
+{
+	return store_schema_version;
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	return st ? st->err : "no database";
+}
+
+int
+store_fail(struct store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+	return STORE_ERROR;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	for (size_t i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql) {
+			s = st->cache[i].stmt;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return s;
+		}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		return NULL;
+	}
+	if (st->ncache < STORE_STMT_CACHE) {
+		st->cache[st->ncache].sql = sql;
+		st->cache[st->ncache].stmt = s;
+		st->ncache++;
+	} else {
+		/* Full cache: a design error, but stay correct by replacing the
+		 * oldest entry (its statement is finalized). */
+		sqlite3_finalize(st->cache[0].stmt);
+		memmove(&st->cache[0], &st->cache[1], (STORE_STMT_CACHE - 1) * sizeof(st->cache[0]));
+		st->cache[STORE_STMT_CACHE - 1].sql = sql;
+		st->cache[STORE_STMT_CACHE - 1].stmt = s;
+	}
+	return s;
+}
+
+void
+store_bind_text(sqlite3_stmt *s, int i, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+}
+
+void
+store_bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, bool present)
+{
+	if (present)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+char *
+store_col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return strdup(t ? (const char *)t : "");
+}
+
+char *
+store_col_opt(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : store_col_str(s, i);
+}
+
+int
+store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		sqlite3_reset(s);
+		return STORE_OK;
+	}
+	store_fail(st, what);
+	sqlite3_reset(s);
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+		return STORE_EXISTS;
+	return STORE_ERROR;
+}
+
+static int
+exec(struct store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+static int
+user_version(struct store *st, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = STORE_ERROR;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, "reading the schema version");
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		rc = STORE_OK;
+	} else {
+		store_fail(st, "reading the schema version");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_migrate(struct store *st, int *from, int *to)
+{
+	int v;
+	char sql[64];
+
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	if (user_version(st, &v) != STORE_OK)
+		goto fail;
+	*from = v;
+	if (v > store_schema_version) {
+		snprintf(st->err, sizeof(st->err),
+			 "%s was written by a newer duban (schema %d; this duban knows %d): "
+			 "upgrade duban, do not downgrade a database",
+			 st->path, v, store_schema_version);
+		store_rollback(st);
+		return STORE_INVALID;
+	}
+	for (; v < store_schema_version; v++)
+		if (exec(st, store_migrations[v], "migrating the schema") != STORE_OK)
+			goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+	if (exec(st, sql, "setting the schema version") != STORE_OK)
+		goto fail;
+	*to = v;
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return STORE_ERROR;
+}
+
+/* Create the file 0600 before SQLite does, so it never exists with a wider mode. */
+static int
+create_private(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+store_open(const char *path, bool create, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int v, from, to;
+
+	*out = NULL;
+	if (stat(path, &sb) != 0) {
+		if (!create) {
+			snprintf(err, errlen, "%s: no database here (run \"duban init\" to create it)", path);
+			return STORE_NOTFOUND;
+		}
+		if (create_private(path, err, errlen) != 0)
+			return STORE_ERROR;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+		     "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;",
+		 "configuring the database") != STORE_OK ||
+	    user_version(st, &v) != STORE_OK) {
+		snprintf(err, errlen, "%s: %s", path, st->err);
+		goto fail;
+	}
+	if (v > store_schema_version) {
+		snprintf(err, errlen,
+			 "%s was written by a newer duban (schema %d; this duban knows %d): "
+			 "upgrade duban, do not downgrade a database",
+			 path, v, store_schema_version);
+		goto fail_invalid;
+	}
+	if (v < store_schema_version) {
+		if (!create) {
+			if (v == 0)
+				snprintf(err, errlen, "%s: not a duban database yet (run \"duban init\")", path);
+			else
+				snprintf(err, errlen,
+					 "%s: schema %d is older than this duban's %d (run \"duban init\" to migrate)",
+					 path, v, store_schema_version);
+			goto fail_invalid;
+		}
+		if (store_migrate(st, &from, &to) != STORE_OK) {
+			snprintf(err, errlen, "%s", st->err);
+			goto fail;
+		}
+	}
+	*out = st;
+	return STORE_OK;
+fail_invalid:
+	store_close(st);
+	return STORE_INVALID;
+fail:
+	store_close(st);
+	return STORE_ERROR;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, "BEGIN IMMEDIATE");
+	return s ? store_step_done(st, s, "starting a transaction") : STORE_ERROR;
+}
+
+int
+store_commit(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, "COMMIT");
+	int rc = s ? store_step_done(st, s, "committing") : STORE_ERROR;
+
+	if (rc != STORE_OK)
+		store_rollback(st);
+	return rc == STORE_OK ? STORE_OK : STORE_ERROR;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_data_version(struct store *st, int64_t *out)
+{
+	sqlite3_stmt *s = store_stmt(st, "PRAGMA data_version");
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return store_fail(st, "data_version");
+	}
+	*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+int
+store_event(struct store *st, const char *actor, const char *action, const char *object,
+	    const char *detail)
+{
+	static const char sql[] =
+		"INSERT INTO event (at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, time_now());
+	store_bind_text(s, 2, actor ? actor : "cli");
+	store_bind_text(s, 3, action);
+	store_bind_text(s, 4, object);
+	store_bind_text(s, 5, detail);
+	return store_step_done(st, s, "recording an event");
+}
+
+int
+store_meta_get(struct store *st, const char *key, char **out)
+{
+	static const char sql[] = "SELECT value FROM meta WHERE key = ?";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	*out = NULL;
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = store_col_str(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "reading meta");
+	return rc == SQLITE_ROW ? STORE_OK : STORE_NOTFOUND;
+}
+
+int
+store_meta_set(struct store *st, const char *key, const char *value)
+{
+	static const char sql[] =
+		"INSERT INTO meta (key, value) VALUES (?, ?) "
+		"ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, key);
+	store_bind_text(s, 2, value);
+	return store_step_done(st, s, "writing meta");
+}

@@ -1,0 +1,417 @@
+/*
+ * store_dispatch.c - the dispatcher's part of the store: leasing due rows,
+ * taking back leases a dead dispatcher left behind, finding when the next
+ * row becomes due, and recording send results with their attempt rows in
+ * batched transactions.  Also retry and cancel of single messages.
+ *
+ * A lease is one UPDATE ... RETURNING over the rows the partial index
+ * message_due yields in (priority, not_before) order, so taking 500 rows is
+ * one statement and one commit whatever the size of the outbox.  The index
+ * is named (INDEXED BY): without statistics SQLite would rather scan
+ * message_status and sort every queued row, which costs a second per lease
+ * with a million rows queued.
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The quiet-hours filter: held rows are neither leased nor waited for. */
+#define NOT_HELD "(?4 = 0 OR urgent = 1 OR kind = 'reply')"
+#define EXPIRED  "(expires_at IS NOT NULL AND expires_at <= ?1)"
+
+static int record_one(struct store *st, const struct send_result *r);
+
+int
+store_dispatch_tune(struct store *st)
+{
+	/* A bigger page cache keeps the outbox's hot index pages in memory;
+	 * checkpointing every 8 MiB instead of 4 MiB of WAL copies each hot
+	 * page half as often.  Both bounded: the daemon stays small. */
+	if (sqlite3_exec(st->db, "PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 2048;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "tuning the connection");
+	return STORE_OK;
+}
+
+static struct lease_msg *
+lease_row(sqlite3_stmt *s)
+{
+	const char *phone = (const char *)sqlite3_column_text(s, 2);
+	const char *body = (const char *)sqlite3_column_text(s, 3);
+	const char *enc = (const char *)sqlite3_column_text(s, 4);
+	size_t pl = phone ? strlen(phone) : 0, bl = body ? strlen(body) : 0;
+	struct lease_msg *m = malloc(sizeof(*m) + pl + bl + 2);
+
+	if (m == NULL)
+		return NULL;
+	m->id = sqlite3_column_int64(s, 0);
+	m->attempts = sqlite3_column_int(s, 5);
+	m->priority = sqlite3_column_int(s, 6);
+	m->ucs2 = enc && strcmp(enc, "UCS-2") == 0;
+	memcpy(m->data, phone ? phone : "", pl + 1);
+	memcpy(m->data + pl + 1, body ? body : "", bl + 1);
+	m->phone = m->data;
+	m->body = m->data + pl + 1;
+	return m;
+}
+
+int
+store_lease(struct store *st, const struct lease_opts *o, const struct send_result *res,
+	    size_t nres, struct lease_msg **out, size_t *n, size_t *expired)
+{
+	static const char sql[] =
+		"UPDATE message SET "
+		"  status = CASE WHEN " EXPIRED " THEN 'expired' ELSE 'sending' END,"
+		"  lease_until = CASE WHEN " EXPIRED " THEN NULL ELSE ?2 END,"
+		"  final_at = CASE WHEN " EXPIRED " THEN ?1 ELSE final_at END,"
+		"  last_error = CASE WHEN " EXPIRED " THEN 'expired before it could be sent' "
+		"               ELSE last_error END "
+		"WHERE id IN (SELECT id FROM message INDEXED BY message_due "
+		"             WHERE status = 'queued' AND not_before <= ?1 "
+		"             AND " NOT_HELD " ORDER BY priority, not_before LIMIT ?3) "
+		"RETURNING id, status, phone, body, encoding, attempts, priority";
+	sqlite3_stmt *s;
+	size_t got = 0, exp = 0;
+	int rc;
+
+	*n = 0;
+	if (expired)
+		*expired = 0;
+	if (o->max == 0)
+		return store_record_results(st, res, nres);
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	for (size_t i = 0; i < nres; i++)
+		if (record_one(st, &res[i]) != STORE_OK)
+			goto fail;
+	if ((s = store_stmt(st, sql)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, o->now);
+	sqlite3_bind_int64(s, 2, o->lease_until);
+	sqlite3_bind_int64(s, 3, (int64_t)o->max);
+	sqlite3_bind_int(s, 4, o->quiet);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(s, 1);
+		if (status && strcmp(status, "expired") == 0) {
+			exp++;
+			continue;
+		}
+		if (got == o->max || (out[got] = lease_row(s)) == NULL) {
+			snprintf(st->err, sizeof(st->err), "leasing messages: out of memory");
+			sqlite3_reset(s);
+			goto fail;
+		}
+		got++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "leasing messages");
+		goto fail;
+	}
+	if (store_commit(st) != STORE_OK)
+		goto fail;
+	*n = got;
+	if (expired)
+		*expired = exp;
+	return STORE_OK;
+fail:
+	store_rollback(st);
+	for (size_t i = 0; i < got; i++) {
+		free(out[i]);
+		out[i] = NULL;
+	}
+	return STORE_ERROR;
+}
+
+int
+store_lease_reclaim(struct store *st, int64_t now, size_t *n)
+{
+	static const char sql[] =
+		"UPDATE message SET status = 'queued', lease_until = NULL, not_before = ?1 "
+		"WHERE status = 'sending' AND lease_until < ?1";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (n)
+		*n = 0;
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	if ((s = store_stmt(st, sql)) == NULL) {
+		store_rollback(st);
+		return STORE_ERROR;
+	}
+	sqlite3_bind_int64(s, 1, now);
+	if ((rc = store_step_done(st, s, "taking back expired leases")) != STORE_OK) {
+		store_rollback(st);
+		return rc;
+	}
+	if (n)
+		*n = (size_t)sqlite3_changes(st->db);
+	return store_commit(st);
+}
+
+int
+store_lease_renew(struct store *st, const int64_t *ids, size_t n, int64_t lease_until)
+{
+	static const char sql[] =
+		"UPDATE message SET lease_until = ?2 WHERE id = ?1 AND status = 'sending'";
+	sqlite3_stmt *s;
+
+	if (n == 0)
+		return STORE_OK;
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		if ((s = store_stmt(st, sql)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, lease_until);
+		if (store_step_done(st, s, "renewing leases") != STORE_OK)
+			goto fail;
+	}
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return STORE_ERROR;
+}
+
+int
+store_next_due(struct store *st, int64_t now, bool quiet, int64_t *next)
+{
+	/* One seek per distinct priority (there are a handful) instead of a
+	 * scan of the whole queue for min(not_before). */
+	static const char prio_sql[] =
+		"SELECT priority FROM message INDEXED BY message_due "
+		"WHERE status = 'queued' AND priority > ?1 "
+		"ORDER BY priority LIMIT 1";
+	static const char due_sql[] =
+		"SELECT not_before FROM message INDEXED BY message_due "
+		"WHERE status = 'queued' AND priority = ?2 "
+		"AND not_before > ?1 AND " NOT_HELD " ORDER BY not_before LIMIT 1";
+	int64_t prio = INT64_MIN, best = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	for (;;) {
+		if ((s = store_stmt(st, prio_sql)) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(s, 1, prio);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			prio = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW)
+			return store_fail(st, "finding the next due message");
+		if ((s = store_stmt(st, due_sql)) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(s, 1, now);
+		sqlite3_bind_int64(s, 2, prio);
+		sqlite3_bind_int(s, 4, quiet);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			int64_t t = sqlite3_column_int64(s, 0);
+			if (best == 0 || t < best)
+				best = t;
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return store_fail(st, "finding the next due message");
+	}
+	*next = best;
+	return STORE_OK;
+}
+
+static int
+record_one(struct store *st, const struct send_result *r)
+{
+	static const char sent[] =
+		"UPDATE message SET status = 'sent', attempts = attempts + 1, sent_at = ?2, "
+		"provider = ?3, provider_ref = ?4, lease_until = NULL, last_error = NULL "
+		"WHERE id = ?1 AND status IN ('sending', 'queued')";
+	static const char retry[] =
+		"UPDATE message SET status = 'queued', attempts = attempts + 1, not_before = ?2, "
+		"provider = ?3, last_error = ?4, lease_until = NULL "
+		"WHERE id = ?1 AND status = 'sending'";
+	static const char failed[] =
+		"UPDATE message SET status = 'failed', attempts = attempts + 1, final_at = ?2, "
+		"provider = ?3, last_error = ?4, lease_until = NULL "
+		"WHERE id = ?1 AND status = 'sending'";
+	static const char release[] =
+		"UPDATE message SET status = 'queued', lease_until = NULL "
+		"WHERE id = ?1 AND status = 'sending'";
+	static const char attempt[] =
+		"INSERT INTO attempt (message, at, provider, http_status, result, error, latency_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	const char *sql = r->outcome == SEND_SENT	 ? sent
+			  : r->outcome == SEND_RETRY	 ? retry
+			  : r->outcome == SEND_FAILED ? failed
+						      : release;
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, r->id);
+	if (r->outcome != SEND_RELEASE) {
+		sqlite3_bind_int64(s, 2, r->outcome == SEND_RETRY ? r->not_before : r->at);
+		store_bind_text(s, 3, r->provider[0] ? r->provider : NULL);
+		if (r->outcome == SEND_SENT)
+			store_bind_text(s, 4, r->provider_ref[0] ? r->provider_ref : NULL);
+		else
+			store_bind_text(s, 4, r->error);
+	}
+	if ((rc = store_step_done(st, s, "recording a send result")) != STORE_OK)
+		return rc;
+	if (r->attempt == NULL)
+		return STORE_OK;
+	if ((s = store_stmt(st, attempt)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, r->at);
+	store_bind_text(s, 3, r->provider[0] ? r->provider : "-");
+	store_bind_opt_i64(s, 4, r->http_status, r->http_status != 0);
+	store_bind_text(s, 5, r->attempt);
+	store_bind_text(s, 6, r->error[0] ? r->error : NULL);
+	sqlite3_bind_int64(s, 7, r->latency_ms);
+	rc = store_step_done(st, s, "recording an attempt");
+	/* A message deleted meanwhile (its attempt has nothing to belong to). */
+	return rc == STORE_EXISTS ? STORE_OK : rc;
+}
+
+int
+store_record_results(struct store *st, const struct send_result *r, size_t n)
+{
+	if (n == 0)
+		return STORE_OK;
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	for (size_t i = 0; i < n; i++)
+		if (record_one(st, &r[i]) != STORE_OK) {
+			store_rollback(st);
+			return STORE_ERROR;
+		}
+	return store_commit(st);
+}
+
+int
+store_outbox_pending(struct store *st, int64_t now, bool quiet, struct outbox_pending *p)
+{
+	static const char sql[] =
+		"SELECT "
+		"  count(*) FILTER (WHERE status = 'queued' AND not_before <= ?1 AND " NOT_HELD "),"
+		"  count(*) FILTER (WHERE status = 'queued' AND attempts > 0 AND not_before > ?1),"
+		"  count(*) FILTER (WHERE status = 'sending') "
+		"FROM message WHERE status IN ('queued', 'sending')";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 4, quiet);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		p->due = sqlite3_column_int64(s, 0);
+		p->retrying = sqlite3_column_int64(s, 1);
+		p->sending = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "counting the outbox");
+}
+
+/* The status of message id into buf; STORE_NOTFOUND names it. */
+static int
+msg_status(struct store *st, int64_t id, char *buf, size_t len)
+{
+	static const char sql[] = "SELECT status FROM message WHERE id = ?1";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no message #%lld", (long long)id);
+		return STORE_NOTFOUND;
+	}
+	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "reading a message");
+}
+
+/* Shared by retry and cancel: check the status, then run upd(id, now, text). */
+static int
+msg_change(struct store *st, int64_t id, int64_t now, const char *text, const char *sql,
+	   const char *const *allowed, const char *verb, char *old, size_t oldlen)
+{
+	char status[16] = "";
+	sqlite3_stmt *s;
+	bool ok = false;
+	int rc;
+
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	if ((rc = msg_status(st, id, status, sizeof(status))) != STORE_OK)
+		goto out;
+	if (old)
+		snprintf(old, oldlen, "%s", status);
+	for (const char *const *a = allowed; *a; a++)
+		if (strcmp(*a, status) == 0)
+			ok = true;
+	if (!ok) {
+		if (strcmp(status, "sending") == 0)
+			snprintf(st->err, sizeof(st->err),
+				 "message #%lld is being sent right now; look again in a moment",
+				 (long long)id);
+		else
+			snprintf(st->err, sizeof(st->err), "message #%lld is %s: cannot %s it",
+				 (long long)id, status, verb);
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if ((s = store_stmt(st, sql)) == NULL) {
+		rc = STORE_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	store_bind_text(s, 3, text);
+	if ((rc = store_step_done(st, s, verb)) != STORE_OK)
+		goto out;
+	return store_commit(st);
+out:
+	store_rollback(st);
+	return rc;
+}
+
+int
+store_msg_retry(struct store *st, int64_t id, int64_t now, char *old, size_t oldlen)
+{
+	static const char *const allowed[] = { "failed", "expired", "cancelled", "skipped",
+					       "queued", NULL };
+	static const char sql[] =
+		"UPDATE message SET status = 'queued', attempts = 0, not_before = ?2, "
+		"expires_at = CASE WHEN status = 'queued' THEN expires_at END, final_at = NULL, "
+		"lease_until = NULL, last_error = ?3 "
+		"WHERE id = ?1";
+
+	return msg_change(st, id, now, NULL, sql, allowed, "retry", old, oldlen);
+}
+
+int
+store_msg_cancel(struct store *st, int64_t id, int64_t now, const char *reason, char *old,
+		 size_t oldlen)
+{
+	static const char *const allowed[] = { "queued", NULL };
+	static const char sql[] =
+		"UPDATE message SET status = 'cancelled', final_at = ?2, last_error = ?3, "
+		"lease_until = NULL WHERE id = ?1";
+
+	return msg_change(st, id, now, reason, sql, allowed, "cancel", old, oldlen);
+}

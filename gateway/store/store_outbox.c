@@ -1,0 +1,212 @@
+/*
+ * store_outbox.c - queuing messages and reading the outbox.  Leasing and
+ * recording send results belong to the dispatcher's part of the store
+ * (store_dispatch.c); this file only puts rows in and lists them.
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_COLS                                                                            \
+	"m.id, coalesce(m.person, 0), m.phone, m.body, m.encoding, m.parts, m.kind, "        \
+	"coalesce(m.task, 0), coalesce(m.notice, 0), m.step, m.template, m.ref, m.dedupe_key, " \
+	"m.priority, m.urgent, m.status, m.attempts, m.created_at, m.not_before, "           \
+	"coalesce(m.expires_at, 0), coalesce(m.lease_until, 0), coalesce(m.sent_at, 0), "     \
+	"coalesce(m.final_at, 0), coalesce(m.acked_at, 0), m.provider, m.provider_ref, "      \
+	"m.last_error, p.name, t.code"
+#define MSG_FROM " FROM message m LEFT JOIN person p ON p.id = m.person LEFT JOIN task t ON t.id = m.task "
+
+void
+message_clear(struct message *m)
+{
+	if (m == NULL)
+		return;
+	free(m->phone);
+	free(m->body);
+	free(m->encoding);
+	free(m->kind);
+	free(m->step);
+	free(m->template_name);
+	free(m->ref);
+	free(m->dedupe_key);
+	free(m->status);
+	free(m->provider);
+	free(m->provider_ref);
+	free(m->last_error);
+	free(m->person_name);
+	free(m->task_code);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+msg_row(sqlite3_stmt *s, struct message *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = sqlite3_column_int64(s, 0);
+	m->person = sqlite3_column_int64(s, 1);
+	m->phone = store_col_str(s, 2);
+	m->body = store_col_str(s, 3);
+	m->encoding = store_col_str(s, 4);
+	m->parts = sqlite3_column_int(s, 5);
+	m->kind = store_col_str(s, 6);
+	m->task = sqlite3_column_int64(s, 7);
+	m->notice = sqlite3_column_int64(s, 8);
+	m->step = store_col_opt(s, 9);
+	m->template_name = store_col_opt(s, 10);
+	m->ref = store_col_opt(s, 11);
+	m->dedupe_key = store_col_opt(s, 12);
+	m->priority = sqlite3_column_int(s, 13);
+	m->urgent = sqlite3_column_int(s, 14) != 0;
+	m->status = store_col_str(s, 15);
+	m->attempts = sqlite3_column_int(s, 16);
+	m->created_at = sqlite3_column_int64(s, 17);
+	m->not_before = sqlite3_column_int64(s, 18);
+	m->expires_at = sqlite3_column_int64(s, 19);
+	m->lease_until = sqlite3_column_int64(s, 20);
+	m->sent_at = sqlite3_column_int64(s, 21);
+	m->final_at = sqlite3_column_int64(s, 22);
+	m->acked_at = sqlite3_column_int64(s, 23);
+	m->provider = store_col_opt(s, 24);
+	m->provider_ref = store_col_opt(s, 25);
+	m->last_error = store_col_opt(s, 26);
+	m->person_name = store_col_opt(s, 27);
+	m->task_code = store_col_opt(s, 28);
+}
+
+int
+store_msg_add(struct store *st, const struct message *m, int64_t *id)
+{
+	static const char sql[] =
+		"INSERT INTO message (person, phone, body, encoding, parts, kind, task, notice, step, "
+		"  template, ref, dedupe_key, priority, urgent, status, created_at, not_before, "
+		"  expires_at, final_at, last_error) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+		"        CASE WHEN ?15 = 'queued' THEN NULL ELSE ?16 END, ?19)";
+	static const char existing[] =
+		"SELECT id FROM message WHERE (?1 IS NOT NULL AND dedupe_key = ?1) "
+		"OR (?2 IS NOT NULL AND ref = ?2)";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int64_t now = time_now();
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_opt_i64(s, 1, m->person, m->person != 0);
+	store_bind_text(s, 2, m->phone);
+	store_bind_text(s, 3, m->body);
+	store_bind_text(s, 4, m->encoding);
+	sqlite3_bind_int(s, 5, m->parts);
+	store_bind_text(s, 6, m->kind);
+	store_bind_opt_i64(s, 7, m->task, m->task != 0);
+	store_bind_opt_i64(s, 8, m->notice, m->notice != 0);
+	store_bind_text(s, 9, m->step);
+	store_bind_text(s, 10, m->template_name);
+	store_bind_text(s, 11, m->ref);
+	store_bind_text(s, 12, m->dedupe_key);
+	sqlite3_bind_int(s, 13, m->priority);
+	sqlite3_bind_int(s, 14, m->urgent);
+	store_bind_text(s, 15, m->status ? m->status : "queued");
+	sqlite3_bind_int64(s, 16, m->created_at ? m->created_at : now);
+	sqlite3_bind_int64(s, 17, m->not_before ? m->not_before : now);
+	store_bind_opt_i64(s, 18, m->expires_at, m->expires_at != 0);
+	store_bind_text(s, 19, m->last_error);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		if (id)
+			*id = sqlite3_last_insert_rowid(st->db);
+		return STORE_OK;
+	}
+	if ((rc & 0xff) != SQLITE_CONSTRAINT)
+		return store_fail(st, "queuing a message");
+	if ((s = store_stmt(st, existing)) == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, m->dedupe_key);
+	store_bind_text(s, 2, m->ref);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(s, 0);
+		snprintf(st->err, sizeof(st->err), "message #%lld has the same %s",
+			 (long long)sqlite3_column_int64(s, 0), m->ref ? "ref" : "dedupe key");
+		sqlite3_reset(s);
+		return STORE_EXISTS;
+	}
+	sqlite3_reset(s);
+	return store_fail(st, "queuing a message");
+}
+
+int
+store_msg_get(struct store *st, int64_t id, struct message *out)
+{
+	static const char sql[] = "SELECT " MSG_COLS MSG_FROM "WHERE m.id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		msg_row(s, out);
+		rc = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no message #%lld", (long long)id);
+		rc = STORE_NOTFOUND;
+	} else {
+		rc = store_fail(st, "reading a message");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_msg_each(struct store *st, const struct msg_filter *f,
+	       int (*fn)(void *arg, const struct message *m), void *arg)
+{
+	static const char sql[] =
+		"SELECT " MSG_COLS MSG_FROM
+		"WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.kind = ?2) "
+		"  AND (?3 = 0 OR m.task = ?3) AND (?4 = 0 OR m.notice = ?4) "
+		"ORDER BY m.id LIMIT ?5";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	struct message m;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, f ? f->status : NULL);
+	store_bind_text(s, 2, f ? f->kind : NULL);
+	sqlite3_bind_int64(s, 3, f ? f->task : 0);
+	sqlite3_bind_int64(s, 4, f ? f->notice : 0);
+	sqlite3_bind_int64(s, 5, f && f->limit ? (int64_t)f->limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		msg_row(s, &m);
+		int stop = fn(arg, &m);
+		message_clear(&m);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing messages");
+}
+
+int
+store_msg_key_exists(struct store *st, const char *key, bool *exists)
+{
+	static const char sql[] = "SELECT 1 FROM message WHERE dedupe_key = ?";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "looking up a dedupe key");
+	*exists = rc == SQLITE_ROW;
+	return STORE_OK;
+}

@@ -1,0 +1,210 @@
+/*
+ * store_schema.c - the database schema as forward-only migrations.  Entry
+ * i takes a database from user_version i to i+1; a database is never
+ * migrated backwards, and one written by a newer duban is refused.
+ *
+ * Times are INTEGER seconds since the epoch (UTC).  Status and kind columns
+ * carry CHECK constraints so that a bug cannot write a state the rest of
+ * duban does not know.  They are written as OR chains, not IN lists:
+ * SQLite builds an ephemeral table for an IN list on every row it checks,
+ * which made each outbox insert five times slower.
+ */
+#include "store/store_int.h"
+
+static const char schema_v1[] =
+	"CREATE TABLE person ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  phone TEXT NOT NULL UNIQUE,"
+	"  title TEXT NOT NULL DEFAULT '',"
+	"  org TEXT NOT NULL DEFAULT '',"
+	"  kind TEXT NOT NULL DEFAULT 'other'"
+	"    CHECK (kind = 'official' OR kind = 'farmer' OR kind = 'enterprise' OR kind = 'other'),"
+	"  opted_out_at INTEGER,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX person_name ON person(name);"
+	"CREATE INDEX person_org ON person(org);"
+	"CREATE INDEX person_kind ON person(kind);"
+
+	"CREATE TABLE grp ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE member ("
+	"  grp INTEGER NOT NULL REFERENCES grp(id) ON DELETE CASCADE,"
+	"  person INTEGER NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (grp, person)) WITHOUT ROWID;"
+	"CREATE INDEX member_person ON member(person);"
+
+	/* next_fire: when the scheduler must look at the task again (NULL:
+	 * never, e.g. done); indexed so a pass costs only what is due. */
+	"CREATE TABLE task ("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  title TEXT NOT NULL,"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  deadline INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'open'"
+	"    CHECK (status = 'open' OR status = 'done' OR status = 'cancelled'),"
+	"  rule_set TEXT NOT NULL DEFAULT 'default',"
+	"  team INTEGER REFERENCES grp(id) ON DELETE SET NULL,"
+	"  next_fire INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  done_at INTEGER,"
+	"  done_by INTEGER REFERENCES person(id) ON DELETE SET NULL);"
+	"CREATE INDEX task_next_fire ON task(next_fire) WHERE next_fire IS NOT NULL;"
+	"CREATE INDEX task_status ON task(status, deadline);"
+	"CREATE TABLE assignment ("
+	"  task INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,"
+	"  person INTEGER NOT NULL REFERENCES person(id) ON DELETE RESTRICT,"
+	"  role TEXT NOT NULL CHECK (role = 'lead' OR role = 'owner' OR role = 'member' OR role = 'supervisor'),"
+	"  PRIMARY KEY (task, person, role)) WITHOUT ROWID;"
+	"CREATE INDEX assignment_person ON assignment(person);"
+
+	"CREATE TABLE notice ("
+	"  id INTEGER PRIMARY KEY,"
+	"  title TEXT NOT NULL DEFAULT '',"
+	"  body TEXT NOT NULL,"
+	"  template TEXT,"
+	"  vars TEXT,"
+	"  audience TEXT NOT NULL,"
+	"  send_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (status = 'pending' OR status = 'scheduled' OR status = 'queued' OR status = 'cancelled'),"
+	"  recipients INTEGER NOT NULL DEFAULT 0,"
+	"  opted_out INTEGER NOT NULL DEFAULT 0,"
+	"  created_by TEXT NOT NULL,"
+	"  approved_by TEXT,"
+	"  created_at INTEGER NOT NULL);"
+
+	/* The outbox.  priority: lower goes first (0 urgent, 10 reminders and
+	 * escalations, 20 manual, 30 notices).  dedupe_key makes the scheduler
+	 * idempotent; ref is a client's idempotency reference. */
+	"CREATE TABLE message ("
+	"  id INTEGER PRIMARY KEY,"
+	"  person INTEGER REFERENCES person(id) ON DELETE SET NULL,"
+	"  phone TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  encoding TEXT NOT NULL CHECK (encoding = 'GSM-7' OR encoding = 'UCS-2'),"
+	"  parts INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind = 'reminder' OR kind = 'escalation' OR kind = 'notice' OR kind = 'manual' OR kind = 'reply'),"
+	"  task INTEGER REFERENCES task(id) ON DELETE SET NULL,"
+	"  notice INTEGER REFERENCES notice(id) ON DELETE SET NULL,"
+	"  step TEXT,"
+	"  template TEXT,"
+	"  ref TEXT,"
+	"  dedupe_key TEXT UNIQUE,"
+	"  priority INTEGER NOT NULL DEFAULT 20,"
+	"  urgent INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (status = 'queued' OR status = 'sending' OR status = 'sent' OR status = 'delivered' OR status = 'failed' OR status = 'expired' OR status = 'cancelled' OR status = 'skipped'),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  not_before INTEGER NOT NULL,"
+	"  expires_at INTEGER,"
+	"  lease_until INTEGER,"
+	"  sent_at INTEGER,"
+	"  final_at INTEGER,"
+	"  provider TEXT,"
+	"  provider_ref TEXT,"
+	"  last_error TEXT,"
+	"  acked_at INTEGER);"
+	"CREATE INDEX message_due ON message(priority, not_before) WHERE status = 'queued';"
+	"CREATE INDEX message_lease ON message(lease_until) WHERE status = 'sending';"
+	"CREATE INDEX message_task ON message(task, person) WHERE task IS NOT NULL;"
+	"CREATE INDEX message_notice ON message(notice, status) WHERE notice IS NOT NULL;"
+	"CREATE INDEX message_person ON message(person, created_at);"
+	"CREATE INDEX message_provider_ref ON message(provider_ref) WHERE provider_ref IS NOT NULL;"
+	"CREATE UNIQUE INDEX message_ref ON message(ref) WHERE ref IS NOT NULL;"
+	/* no index on status alone: counts per status read a notice's or a task's rows */
+
+	/* Every send attempt: time, provider, HTTP status, classification. */
+	"CREATE TABLE attempt ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  provider TEXT NOT NULL,"
+	"  http_status INTEGER,"
+	"  result TEXT NOT NULL CHECK (result = 'accepted' OR result = 'transient' OR result = 'permanent'),"
+	"  error TEXT,"
+	"  latency_ms INTEGER);"
+	"CREATE INDEX attempt_message ON attempt(message);"
+
+	/* Delivery reports, kept even when they arrive before the send's reply
+	 * is recorded; (provider, provider_ref, status) makes them idempotent. */
+	"CREATE TABLE dlr ("
+	"  id INTEGER PRIMARY KEY,"
+	"  provider TEXT NOT NULL,"
+	"  provider_ref TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  error TEXT,"
+	"  received_at INTEGER NOT NULL,"
+	"  message INTEGER REFERENCES message(id) ON DELETE SET NULL,"
+	"  UNIQUE (provider, provider_ref, status));"
+
+	/* Replies (MO).  (provider, provider_ref) drops duplicates. */
+	"CREATE TABLE inbound ("
+	"  id INTEGER PRIMARY KEY,"
+	"  provider TEXT NOT NULL,"
+	"  provider_ref TEXT,"
+	"  phone TEXT NOT NULL,"
+	"  person INTEGER REFERENCES person(id) ON DELETE SET NULL,"
+	"  text TEXT NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  action TEXT,"
+	"  status TEXT NOT NULL DEFAULT 'new' CHECK (status = 'new' OR status = 'handled' OR status = 'read'),"
+	"  UNIQUE (provider, provider_ref));"
+
+	/* The audit log: who did what, when. */
+	"CREATE TABLE event ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object TEXT,"
+	"  detail TEXT);"
+	"CREATE INDEX event_at ON event(at);"
+
+	/* Small key/value facts about the database itself. */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
+
+/*
+ * v2: delivery reports that arrive before the send's reply is recorded.
+ * A report is stored in dlr with message NULL when no sent message has
+ * its provider reference yet; when the dispatcher records the reference
+ * (the UPDATE that makes a row 'sent'), this trigger links the waiting
+ * reports - by the provider's reference, or by duban's own "duban-ID"
+ * when the provider reports that - and applies the first final one
+ * (delivered or failed).  Keeping it in SQL means the dispatcher's commit
+ * and the report's effect can never be split by a crash.  Also an index
+ * for the replies a staff member reads (duban inbox list).
+ */
+static const char schema_v2[] =
+	"CREATE INDEX dlr_message ON dlr(message) WHERE message IS NOT NULL;"
+	"CREATE INDEX inbound_status ON inbound(status, received_at);"
+	"CREATE INDEX inbound_person ON inbound(person, received_at);"
+	"CREATE TRIGGER message_dlr_pending AFTER UPDATE OF provider_ref ON message "
+	"WHEN NEW.provider_ref IS NOT NULL AND NEW.status = 'sent' "
+	"BEGIN "
+	"  UPDATE dlr SET message = NEW.id "
+	"   WHERE message IS NULL AND provider = NEW.provider "
+	"     AND (provider_ref = NEW.provider_ref OR provider_ref = 'duban-' || NEW.id);"
+	"  UPDATE message SET "
+	"    status = (SELECT d.status FROM dlr d WHERE d.message = NEW.id "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    final_at = (SELECT d.received_at FROM dlr d WHERE d.message = NEW.id "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    last_error = (SELECT d.error FROM dlr d WHERE d.message = NEW.id "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1) "
+	"  WHERE id = NEW.id AND status = 'sent' AND EXISTS (SELECT 1 FROM dlr d "
+	"    WHERE d.message = NEW.id AND (d.status = 'delivered' OR d.status = 'failed'));"
+	"END;";
+
+const char *const store_migrations[] = {
+	schema_v1,
+	schema_v2,
+};
+const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
