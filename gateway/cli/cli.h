@@ -40,6 +40,12 @@ struct cli_cmd {
 
 /* Open the database (it must exist and be current).  NULL after printing why. */
 struct store *cli_store(struct cli *c);
+/*
+ * The context the actions of core/ take, over c's database (opened with
+ * cli_store first), configuration, rules, templates and actor.
+ */
+struct duban_ctx;
+void cli_ctx(struct cli *c, struct duban_ctx *x);
 /* Print "duban: msg" on stderr; returns code, so callers can `return cli_err(...)`. */
 int cli_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parse "table|csv|json"; 0 or -1. */

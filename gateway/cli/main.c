@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "base/log.h"
+#include "core/ctx.h"
 #include "core/rules.h"
 #include "core/tmpl.h"
 #include "store/store.h"
@@ -118,6 +119,17 @@ cli_store_exit(int rc)
 	case STORE_INVALID: return EXIT_USAGE;
 	default: return EXIT_FAIL;
 	}
+}
+
+void
+cli_ctx(struct cli *c, struct duban_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->st = c->st;
+	x->cfg = c->cfg;
+	x->rules = c->rules;
+	x->tmpls = c->tmpls;
+	x->actor = c->actor;
 }
 
 struct store *
