@@ -60,7 +60,7 @@ $(BUILD)/smsc-sim: tools/smsc-sim.c $(wildcard tools/sim*.c) tools/sim.h $(BUILD
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libduban.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libduban.a $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) -DDUBAN_SRCDIR='"$(CURDIR)"' $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libduban.a $(LDLIBS) $(CMOCKA_LIBS)
 
 check: all $(UNIT_BINS)
 	@BUILD=$(BUILD) tests/run.sh

@@ -1,11 +1,17 @@
 #!/bin/sh
 # Run every unit test binary and every integration scenario, TAP style, and
-# end with one line "N passed, N failed".  Exit 0 only when nothing failed.
+# end with one line "N passed, N failed" (", N skipped" when any test
+# skipped).  Exit 0 only when nothing failed.
 #
 #   BUILD=build tests/run.sh [FILTER]
 #
-# Unit tests are cmocka binaries run with TAP output; integration scenarios
-# are tests/integration/*.sh, each printing "ok - ..." / "not ok - ...".
+# Unit tests are cmocka binaries (one per tests/unit/test_*.c) run with TAP
+# output; integration scenarios are tests/integration/t_*.sh, each printing
+# "ok - ..." / "not ok - ...".  The runner does not take silence for
+# success: a unit binary that is missing, a test that exits non-zero without
+# saying why, a scenario that checks nothing, and a FILTER that matches no
+# test are each counted as a failure.  cmocka's skips ("# SKIP") are counted
+# and printed as skips, never as passes.
 set -u
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,27 +19,49 @@ filter=${1:-}
 log=$(mktemp -d "${TMPDIR:-/tmp}/duban-check.XXXXXX")
 pass=0
 fail=0
-broken=""
+skipped=0
+ran=0
 
-count() { # file name
-	p=$(grep -c '^ok ' "$1")
-	f=$(grep -c '^not ok ' "$1")
+# count FILE NAME: add up the TAP lines of one test's output; prints the
+# failures and skips with the test's name.  Sets $checks to what it counted.
+count() {
+	s=$(grep -cE '^(not )?ok [^#]*# SKIP' "$1")
+	p=$(grep -E '^ok ' "$1" | grep -cvE '# SKIP')
+	f=$(grep -E '^not ok ' "$1" | grep -cvE '# SKIP')
 	pass=$((pass + p))
 	fail=$((fail + f))
+	skipped=$((skipped + s))
+	checks=$((p + f + s))
+	grep -E '^not ok ' "$1" | grep -vE '# SKIP' | sed "s|^|$2: |"
+	grep -E '^(not )?ok [^#]*# SKIP' "$1" | sed "s|^|$2: skipped: |"
 }
 
-for t in "$top/$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	name=$(basename "$t")
+# broken NAME RC OUT LINES: a test that failed without a TAP line saying so.
+broken() {
+	fail=$((fail + 1))
+	echo "not ok - $1 $2"
+	tail -"$4" "$3"
+}
+
+for src in "$top"/tests/unit/test_*.c; do
+	[ -f "$src" ] || continue
+	name=$(basename "$src" .c)
 	case "$name" in *"$filter"*) ;; *) continue ;; esac
+	ran=$((ran + 1))
+	t="$top/$BUILD/tests/$name"
+	if [ ! -x "$t" ]; then
+		fail=$((fail + 1))
+		echo "not ok - $name: no binary $BUILD/tests/$name (build it with make check)"
+		continue
+	fi
 	out="$log/$name.out"
 	CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>&1
 	rc=$?
-	count "$out"
-	grep '^not ok ' "$out" | sed "s|^|$name: |"
-	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
-		fail=$((fail + 1)); broken="$broken $name"
-		echo "not ok - $name exited $rc"; tail -5 "$out"
+	count "$out" "$name"
+	if [ "$checks" -eq 0 ]; then
+		broken "$name" "ran no test (exit $rc)" "$out" 5
+	elif [ $rc -ne 0 ] && ! grep -qE '^not ok ' "$out"; then
+		broken "$name" "exited $rc" "$out" 5
 	fi
 done
 
@@ -41,18 +69,28 @@ for s in "$top"/tests/integration/t_*.sh; do
 	[ -f "$s" ] || continue
 	name=$(basename "$s" .sh)
 	case "$name" in *"$filter"*) ;; *) continue ;; esac
+	ran=$((ran + 1))
 	out="$log/$name.out"
 	echo "# $name"
 	BUILD="$BUILD" TOP="$top" sh "$s" >"$out" 2>&1
 	rc=$?
-	count "$out"
-	grep '^not ok ' "$out" | sed "s|^|$name: |"
-	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
-		fail=$((fail + 1)); broken="$broken $name"
-		echo "not ok - $name exited $rc"; tail -20 "$out"
+	count "$out" "$name"
+	if [ "$checks" -eq 0 ]; then
+		broken "$name" "checked nothing (exit $rc)" "$out" 20
+	elif [ $rc -ne 0 ] && ! grep -qE '^not ok ' "$out"; then
+		broken "$name" "exited $rc" "$out" 20
 	fi
 done
 
+if [ "$ran" -eq 0 ]; then
+	fail=$((fail + 1))
+	echo "not ok - no test matches \"$filter\""
+fi
+
 [ $fail -ne 0 ] && echo "(logs kept in $log)" || rm -rf "$log"
-echo "$pass passed, $fail failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skipped skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ $fail -eq 0 ]

@@ -661,39 +661,18 @@ static void test_empty_and_missing_dir(void **state)
 	rules_free(NULL);
 }
 
-/* The source tree's top directory, from /proc/self/exe (BUILD/tests/test_rules). */
-static int top_dir(char *out, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", out, len - 1);
-
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	for (int i = 0; i < 3; i++) {
-		char *slash = strrchr(out, '/');
-		if (slash == NULL)
-			return -1;
-		*slash = '\0';
-	}
-	return 0;
-}
-
 /* rules/ and templates/ as shipped load together and plan as documented. */
 static void test_shipped_rules(void **state)
 {
 	struct fixture *f = *state;
-	char top[PATH_MAX], tdir[PATH_MAX + 16], rdir[PATH_MAX + 16];
+	char tdir[PATH_MAX], rdir[PATH_MAX];
 	struct tmpl_set *ts = NULL;
 	struct rules *r = NULL;
 	struct fire out[32];
 	size_t n;
 
-	if (top_dir(top, sizeof(top)) != 0)
-		skip();
-	snprintf(tdir, sizeof(tdir), "%s/templates", top);
-	snprintf(rdir, sizeof(rdir), "%s/rules", top);
-	if (access(tdir, R_OK) != 0 || access(rdir, R_OK) != 0)
-		skip();
+	unit_src_path(tdir, sizeof(tdir), "templates");
+	unit_src_path(rdir, sizeof(rdir), "rules");
 	if (tmpl_set_load_dir(tdir, &ts, &f->diag) != 0 ||
 	    rules_load_dir(rdir, ts, &r, &f->diag) != 0) {
 		diag_print(&f->diag, stderr);

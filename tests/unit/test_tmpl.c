@@ -482,27 +482,10 @@ static void test_load_dir_reports_every_file(void **state)
 	remove_dir(dir);
 }
 
-/* The source tree's top directory, from /proc/self/exe (BUILD/tests/test_tmpl). */
-static int top_dir(char *out, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", out, len - 1);
-
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	for (int i = 0; i < 3; i++) {
-		char *slash = strrchr(out, '/');
-		if (slash == NULL)
-			return -1;
-		*slash = '\0';
-	}
-	return 0;
-}
-
 /* The shipped templates load, render without blanks and fit two SMS parts. */
 static void test_shipped_templates(void **state)
 {
-	char top[PATH_MAX], dir[PATH_MAX + 16];
+	char dir[PATH_MAX];
 	struct diag d = { 0 };
 	struct tmpl_set *s = NULL;
 	struct tmpl_table tab = { std_kv, ARRAY_LEN(std_kv) };
@@ -511,11 +494,7 @@ static void test_shipped_templates(void **state)
 
 	(void)state;
 	std_kv[7].v.t = T0;
-	if (top_dir(top, sizeof(top)) != 0)
-		skip();
-	snprintf(dir, sizeof(dir), "%s/templates", top);
-	if (access(dir, R_OK) != 0)
-		skip();
+	unit_src_path(dir, sizeof(dir), "templates");
 	if (tmpl_set_load_dir(dir, &s, &d) != 0) {
 		diag_print(&d, stderr);
 		fail_msg("shipped templates do not load");

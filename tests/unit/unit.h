@@ -14,4 +14,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/*
+ * The path of rel (e.g. "templates") in the source tree the test was built
+ * from: the Makefile passes DUBAN_SRCDIR.  A missing path fails the test -
+ * the shipped files are what it checks, so it never skips them.
+ */
+static inline void
+unit_src_path(char *out, size_t len, const char *rel)
+{
+	int n = snprintf(out, len, "%s/%s", DUBAN_SRCDIR, rel);
+
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("source path too long: %s/%s", DUBAN_SRCDIR, rel);
+	if (access(out, R_OK) != 0)
+		fail_msg("%s: not readable (the test checks the shipped files)", out);
+}
 #endif
