@@ -5,7 +5,8 @@
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make demo       play the example town against the provider simulator
 #   make bench      throughput and scale benchmarks (prints figures)
-#   make lint       banned functions and file-size checks
+#   make lint       the layering rule, banned functions, file and function sizes
+#   make fuzz       libFuzzer on every harness of tests/fuzz (clang), FUZZ_SECONDS each
 
 CC      ?= cc
 BUILD   ?= build
@@ -34,8 +35,11 @@ LIB_SRCS  := $(filter-out gateway/cli/main.c,$(wildcard gateway/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:gateway/%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all setup check asan demo bench lint clean
+.PHONY: all setup check asan demo bench lint fuzz clean
 all: $(BUILD)/duban $(BUILD)/smsc-sim
 
 setup: $(SETUP_STAMP)
@@ -62,7 +66,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libduban.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DDUBAN_SRCDIR='"$(CURDIR)"' $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libduban.a $(LDLIBS) $(CMOCKA_LIBS)
 
-check: all $(UNIT_BINS)
+# The fuzz harnesses, linked with the plain driver: make check replays their
+# corpora and every input that ever crashed, with any compiler.
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(BUILD)/libduban.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libduban.a $(LDLIBS)
+
+check: all $(UNIT_BINS) $(REPLAY_BINS)
 	@BUILD=$(BUILD) tests/run.sh
 
 asan:
@@ -77,7 +87,33 @@ bench: all
 lint:
 	@scripts/lint.sh
 
+# libFuzzer: the library built again with clang's coverage and sanitizers,
+# each harness run for FUZZ_SECONDS from its committed corpus.  New inputs go
+# to build-fuzz/corpus/NAME; a crash is written to build-fuzz/crashes/NAME/ -
+# copy it to tests/fuzz/crashes/NAME/ with the fix, so make check replays it.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
+fuzz: | $(SETUP_STAMP)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@mkdir -p build-fuzz/obj
+	@for f in $(LIB_SRCS); do o=build-fuzz/obj/$$(echo $$f | tr / _).o; \
+	  [ $$o -nt $$f ] && [ -z "$$(find gateway -name '*.h' -newer $$o)" ] || $(FUZZ_CC) $(CPPFLAGS) $(WARN) -Wno-unused-command-line-argument -Wno-format-nonliteral $(FUZZ_FLAGS) \
+	    -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $$o $$f || exit 1; done
+	@rm -f build-fuzz/libduban.a && ar rcs build-fuzz/libduban.a \
+	  $(foreach f,$(LIB_SRCS),build-fuzz/obj/$(subst /,_,$(f)).o)
+	@for n in $(FUZZ_NAMES); do \
+	  $(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o build-fuzz/fuzz_$$n \
+	    tests/fuzz/fuzz_$$n.c build-fuzz/libduban.a $(LDLIBS) || exit 1; \
+	  mkdir -p build-fuzz/corpus/$$n build-fuzz/crashes/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/crashes/$$n/ build-fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+	    2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units' build-fuzz/$$n.log; \
+	done
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
