@@ -107,7 +107,7 @@ fuzz: | $(SETUP_STAMP)
 	    tests/fuzz/fuzz_$$n.c build-fuzz/libduban.a $(LDLIBS) || exit 1; \
 	  mkdir -p build-fuzz/corpus/$$n build-fuzz/crashes/$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-	  build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=build-fuzz/crashes/$$n/ build-fuzz/corpus/$$n tests/fuzz/corpus/$$n \
 	    2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units' build-fuzz/$$n.log; \
