@@ -608,6 +608,105 @@ provider_req_free(struct provider_req *r)
 	buf_free(&r->headers);
 }
 
+/* ---- callbacks ------------------------------------------------------------ */
+
+#define SECRET_MIN 16
+#define SECRET_MAX 256
+
+/*
+ * The `callback_secret` key of provider group g (a literal or {{env.NAME}};
+ * 16-256 URL-safe characters, since it may be a path segment) into
+ * pc->callback_secret: the only thing that authenticates a callback.
+ */
+static void
+parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
+{
+	const config_setting_t *at = config_setting_get_member(g, "callback_secret");
+	struct ptmpl t = { 0 };
+	const char *s;
+	size_t n;
+
+	if (cfgval_string(cv, g, "callback_secret", &s) != 1)
+		return;
+	if (ptmpl_parse(cv, at, "'callback_secret'", s, false, &t) != 0)
+		return;
+	if (t.n != 1 || t.p[0].var != PV_LITERAL) {
+		cfgval_error(cv, at, "'callback_secret' must not be empty");
+		goto out;
+	}
+	n = t.p[0].len;
+	if (n < SECRET_MIN || n > SECRET_MAX) {
+		cfgval_error(cv, at, "'callback_secret' must be %d to %d characters, not %zu",
+			     SECRET_MIN, SECRET_MAX, n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t.p[0].lit[i];
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.' && c != '~') {
+			cfgval_error(cv, at,
+				     "'callback_secret' may hold only A-Z a-z 0-9 - _ . ~ (it is "
+				     "part of a URL path)");
+			goto out;
+		}
+	}
+	free(pc->callback_secret);
+	pc->callback_secret = strdup(t.p[0].lit);
+	pc->secret_from_env = t.secret;
+out:
+	ptmpl_free(&t);
+}
+
+int
+provider_cb_get(const struct provider_cb_req *r, const char *name, enum provider_cb_need need,
+		char *out, size_t outlen, char *err, size_t errlen)
+{
+	int rc = r->field(r, name, out, outlen);
+
+	switch (need) {
+	case PROVIDER_CB_OPTIONAL:
+		if (rc != 0)
+			out[0] = '\0';
+		return 0;
+	case PROVIDER_CB_PRESENT:
+		if (rc == 0)
+			return 0;
+		snprintf(err, errlen, "field \"%s\" is missing or longer than %zu bytes", name,
+			 outlen - 1);
+		return -1;
+	default:
+		if (rc == 0 && out[0] != '\0')
+			return 0;
+		snprintf(err, errlen, "field \"%s\" is missing, empty or longer than %zu bytes",
+			 name, outlen - 1);
+		return -1;
+	}
+}
+
+int
+provider_dlr_parse(const struct provider_conf *pc, const struct provider_cb_req *r,
+		   struct provider_dlr *out, char *err, size_t errlen)
+{
+	if (pc->ops->dlr == NULL) {
+		snprintf(err, errlen, "provider type \"%s\" has no delivery reports",
+			 pc->ops->type);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	return pc->ops->dlr(pc, r, out, err, errlen);
+}
+
+int
+provider_mo_parse(const struct provider_conf *pc, const struct provider_cb_req *r,
+		  struct provider_mo *out, char *err, size_t errlen)
+{
+	if (pc->ops->mo == NULL) {
+		snprintf(err, errlen, "provider type \"%s\" passes on no replies", pc->ops->type);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	return pc->ops->mo(pc, r, out, err, errlen);
+}
+
 /* ---- the providers list -------------------------------------------------- */
 
 void
@@ -732,7 +831,7 @@ parse_common(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	}
 	parse_retries(cv, g, &pc->retries);
 	parse_breaker(cv, g, pc);
-	provider_secret_parse(cv, g, pc);
+	parse_secret(cv, g, pc);
 }
 
 static const char *const common_keys[] = {

@@ -192,7 +192,7 @@ struct provider_verdict {
 	char reason[PROVIDER_REASON_MAX];
 };
 
-/* ---- callbacks: delivery reports and replies (provider_cb.c) ---------------- */
+/* ---- callbacks: delivery reports and replies -------------------------------- */
 
 #define PROVIDER_MO_TEXT_MAX 2048 /* bytes of a reply's text, NUL included */
 
@@ -303,25 +303,24 @@ int provider_build(const struct provider_conf *pc, const struct provider_msg *m,
 void provider_classify(const struct provider_conf *pc, const struct provider_msg *m,
 		       const struct provider_reply *r, struct provider_verdict *v);
 
-/* ---- callbacks (provider_cb.c) ------------------------------------------ */
+/* ---- callbacks: what the backends' readers share ------------------------------ */
+
+/* How a field of a callback must be, for provider_cb_get. */
+enum provider_cb_need {
+	PROVIDER_CB_OPTIONAL, /* "" when absent */
+	PROVIDER_CB_PRESENT,  /* present, but may be empty (a reply's text) */
+	PROVIDER_CB_REQUIRED, /* present and not empty */
+};
 
 /*
- * The `callback_secret` key of provider group g (a literal or
- * {{env.NAME}}; 16-256 URL-safe characters) into pc->callback_secret.
+ * Read field name of callback request r into out (outlen bytes), as need
+ * says.  Returns 0, or -1 with err naming the field ("field \"ref\" is
+ * missing..."; the HTTP server answers with that field).  With
+ * PROVIDER_CB_OPTIONAL it never fails: out is "" when the field is absent.
  */
-void provider_secret_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc);
-/* The http backend's `dlr` and `mo` groups (defaults: the simulator's format). */
-void provider_http_cb_parse(struct cfgval *cv, const config_setting_t *g, struct http_cb_conf *cb);
-void provider_http_cb_free(struct http_cb_conf *cb);
-/* The backends' readers (the ops table's dlr and mo). */
-int provider_http_dlr(const struct provider_conf *pc, const struct provider_cb_req *r,
-		      struct provider_dlr *out, char *err, size_t errlen);
-int provider_http_mo(const struct provider_conf *pc, const struct provider_cb_req *r,
-		     struct provider_mo *out, char *err, size_t errlen);
-int provider_kannel_dlr(const struct provider_conf *pc, const struct provider_cb_req *r,
-			struct provider_dlr *out, char *err, size_t errlen);
-int provider_kannel_mo(const struct provider_conf *pc, const struct provider_cb_req *r,
-		       struct provider_mo *out, char *err, size_t errlen);
+int provider_cb_get(const struct provider_cb_req *r, const char *name, enum provider_cb_need need,
+		    char *out, size_t outlen, char *err, size_t errlen);
+
 /* Read a delivery report / a reply through pc->ops: 0, or -1 with err. */
 int provider_dlr_parse(const struct provider_conf *pc, const struct provider_cb_req *r,
 		       struct provider_dlr *out, char *err, size_t errlen);

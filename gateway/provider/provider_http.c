@@ -6,8 +6,10 @@
  * classified first by body rules (a JSON field's value or a regex saying
  * "permanent" or "temporary"), then by HTTP status (lists given in the
  * configuration, else 2xx accepted, 408/425/429/5xx temporary, other 4xx
- * permanent).  Without parameters it speaks the format of duban's
- * simulator: JSON {to, text, id, sign}, answering {"code":0,"msgid":"..."}.
+ * permanent).  Delivery reports and replies posted back are read by the
+ * field names and status words of its `dlr` and `mo` groups.  Without
+ * parameters it speaks the format of duban's simulator: JSON {to, text, id,
+ * sign}, answering {"code":0,"msgid":"..."}, reporting {msgid, status, err}.
  */
 #include "provider/provider.h"
 
@@ -137,6 +139,172 @@ default_params(struct http_conf *hc)
 	return 0;
 }
 
+/* ---- delivery reports and replies ---------------------------------------------
+ *
+ * Which fields of a report or a reply hold what, and which status words
+ * mean delivered or failed, are the `dlr` and `mo` groups of the provider;
+ * the defaults are the simulator's format.
+ */
+
+static const char *const dlr_keys[] = { "ref", "status", "delivered", "failed", "reason", NULL };
+static const char *const mo_keys[] = { "from", "to", "text", "id", NULL };
+
+static void
+strings_free(char **v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A list of status words, e.g. [ "DELIVRD" ]: 0, or -1 (reported). */
+static int
+parse_words(struct cfgval *cv, const config_setting_t *g, const char *key, char ***out, size_t *n)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char **v;
+	int len;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		cfgval_error(cv, s, "'%s' must be a list of status words, e.g. [ \"DELIVRD\" ]",
+			     key);
+		return -1;
+	}
+	len = config_setting_length(s);
+	v = calloc(len > 0 ? (size_t)len : 1, sizeof(*v));
+	if (v == NULL)
+		return -1;
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *w;
+
+		if (config_setting_type(e) == CONFIG_TYPE_INT) {
+			char num[24];
+			snprintf(num, sizeof(num), "%d", config_setting_get_int(e));
+			v[i] = strdup(num);
+		} else if (config_setting_type(e) == CONFIG_TYPE_STRING &&
+			   *(w = config_setting_get_string(e)) != '\0' && strlen(w) < 64) {
+			v[i] = strdup(w);
+		} else {
+			cfgval_error(cv, e,
+				     "'%s': status words are strings of 1 to 63 bytes (or numbers)",
+				     key);
+			strings_free(v, (size_t)len);
+			return -1;
+		}
+		if (v[i] == NULL) {
+			strings_free(v, (size_t)len);
+			return -1;
+		}
+	}
+	strings_free(*out, *n);
+	*out = v;
+	*n = (size_t)len;
+	return 0;
+}
+
+/* A field name (a dotted path in a JSON body): 0, or -1 (reported). */
+static void
+parse_field(struct cfgval *cv, const config_setting_t *g, const char *key, char **out)
+{
+	const char *s;
+
+	if (cfgval_string(cv, g, key, &s) != 1)
+		return;
+	if (*s == '\0' || strlen(s) > 120 || s[0] == '.' || s[strlen(s) - 1] == '.' ||
+	    strstr(s, "..")) {
+		cfgval_error(
+			cv, config_setting_get_member(g, key),
+			"'%s' must name a field (\"status\", or a JSON path like \"data.status\")",
+			key);
+		return;
+	}
+	free(*out);
+	*out = strdup(s);
+}
+
+static int
+set_default(char **field, const char *v)
+{
+	if (*field != NULL)
+		return 0;
+	*field = strdup(v);
+	return *field ? 0 : -1;
+}
+
+static int
+default_words(char ***v, size_t *n, const char *const *words)
+{
+	size_t k = 0;
+
+	if (*v != NULL)
+		return 0;
+	while (words[k])
+		k++;
+	if ((*v = calloc(k, sizeof(**v))) == NULL)
+		return -1;
+	for (*n = 0; *n < k; (*n)++)
+		if (((*v)[*n] = strdup(words[*n])) == NULL)
+			return -1;
+	return 0;
+}
+
+static void
+http_cb_parse(struct cfgval *cv, const config_setting_t *pg, struct http_cb_conf *cb)
+{
+	/* The simulator's (and SMPP's stat:) words, unless told otherwise. */
+	static const char *const delivered[] = { "DELIVRD", NULL };
+	static const char *const failed[] = { "UNDELIV", "REJECTD", "EXPIRED",
+					      "DELETED", "UNKNOWN", NULL };
+	const config_setting_t *g;
+
+	if ((g = cfgval_group(cv, pg, "dlr")) != NULL) {
+		cfgval_keys(cv, g, dlr_keys);
+		parse_field(cv, g, "ref", &cb->dlr_ref);
+		parse_field(cv, g, "status", &cb->dlr_status);
+		parse_field(cv, g, "reason", &cb->dlr_reason);
+		parse_words(cv, g, "delivered", &cb->delivered, &cb->ndelivered);
+		parse_words(cv, g, "failed", &cb->failed, &cb->nfailed);
+	}
+	if ((g = cfgval_group(cv, pg, "mo")) != NULL) {
+		cfgval_keys(cv, g, mo_keys);
+		parse_field(cv, g, "from", &cb->mo_from);
+		parse_field(cv, g, "to", &cb->mo_to);
+		parse_field(cv, g, "text", &cb->mo_text);
+		parse_field(cv, g, "id", &cb->mo_id);
+	}
+	if (set_default(&cb->dlr_ref, "msgid") != 0 ||
+	    set_default(&cb->dlr_status, "status") != 0 ||
+	    set_default(&cb->dlr_reason, "err") != 0 || set_default(&cb->mo_from, "from") != 0 ||
+	    set_default(&cb->mo_to, "to") != 0 || set_default(&cb->mo_text, "text") != 0 ||
+	    set_default(&cb->mo_id, "id") != 0 ||
+	    default_words(&cb->delivered, &cb->ndelivered, delivered) != 0 ||
+	    default_words(&cb->failed, &cb->nfailed, failed) != 0)
+		cfgval_error(cv, pg, "out of memory");
+}
+
+static void
+http_cb_free(struct http_cb_conf *cb)
+{
+	if (cb == NULL)
+		return;
+	free(cb->dlr_ref);
+	free(cb->dlr_status);
+	free(cb->dlr_reason);
+	strings_free(cb->delivered, cb->ndelivered);
+	strings_free(cb->failed, cb->nfailed);
+	free(cb->mo_from);
+	free(cb->mo_to);
+	free(cb->mo_text);
+	free(cb->mo_id);
+	memset(cb, 0, sizeof(*cb));
+}
+
 static void
 http_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
 {
@@ -175,7 +343,7 @@ http_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *p
 	if ((s = cfgval_group(cv, g, "headers")) != NULL)
 		provider_parse_params(cv, s, true, &hc->headers, &hc->nheaders);
 	parse_reply(cv, g, hc);
-	provider_http_cb_parse(cv, g, &hc->cb);
+	http_cb_parse(cv, g, &hc->cb);
 }
 
 static void
@@ -190,7 +358,7 @@ http_free(struct provider_conf *pc)
 	provider_rule_free(&hc->temporary);
 	provider_rule_free(&hc->id);
 	provider_rule_free(&hc->reason);
-	provider_http_cb_free(&hc->cb);
+	http_cb_free(&hc->cb);
 	memset(hc, 0, sizeof(*hc));
 }
 
@@ -378,6 +546,56 @@ http_classify(const struct provider_conf *pc, const struct provider_msg *m,
 	json_decref(root);
 }
 
+/* ---- reading delivery reports and replies ------------------------------------ */
+
+static bool
+word_in(const char *w, char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(w, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+http_dlr(const struct provider_conf *pc, const struct provider_cb_req *r, struct provider_dlr *out,
+	 char *err, size_t errlen)
+{
+	const struct http_cb_conf *cb = &pc->http.cb;
+	char status[64], why[64];
+
+	if (provider_cb_get(r, cb->dlr_ref, PROVIDER_CB_REQUIRED, out->ref, sizeof(out->ref), err,
+			    errlen) != 0 ||
+	    provider_cb_get(r, cb->dlr_status, PROVIDER_CB_REQUIRED, status, sizeof(status), err,
+			    errlen) != 0)
+		return -1;
+	provider_cb_get(r, cb->dlr_reason, PROVIDER_CB_OPTIONAL, why, sizeof(why), err, errlen);
+	if (word_in(status, cb->delivered, cb->ndelivered))
+		out->state = PROVIDER_DLR_DELIVERED;
+	else if (word_in(status, cb->failed, cb->nfailed))
+		out->state = PROVIDER_DLR_FAILED;
+	else
+		out->state = PROVIDER_DLR_PENDING;
+	snprintf(out->reason, sizeof(out->reason), "%s%s%s", status, why[0] ? " " : "", why);
+	return 0;
+}
+
+static int
+http_mo(const struct provider_conf *pc, const struct provider_cb_req *r, struct provider_mo *out,
+	char *err, size_t errlen)
+{
+	const struct http_cb_conf *cb = &pc->http.cb;
+
+	if (provider_cb_get(r, cb->mo_from, PROVIDER_CB_REQUIRED, out->from, sizeof(out->from), err,
+			    errlen) != 0 ||
+	    provider_cb_get(r, cb->mo_text, PROVIDER_CB_PRESENT, out->text, sizeof(out->text), err,
+			    errlen) != 0)
+		return -1;
+	provider_cb_get(r, cb->mo_to, PROVIDER_CB_OPTIONAL, out->to, sizeof(out->to), err, errlen);
+	provider_cb_get(r, cb->mo_id, PROVIDER_CB_OPTIONAL, out->ref, sizeof(out->ref), err, errlen);
+	return 0;
+}
+
 const struct provider_ops provider_http_ops = {
 	.type = "http",
 	.keys = http_keys,
@@ -385,6 +603,6 @@ const struct provider_ops provider_http_ops = {
 	.build = http_build,
 	.classify = http_classify,
 	.free = http_free,
-	.dlr = provider_http_dlr,
-	.mo = provider_http_mo,
+	.dlr = http_dlr,
+	.mo = http_mo,
 };
