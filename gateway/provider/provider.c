@@ -2,8 +2,9 @@
  * provider.c - what the provider backends share: the `providers` list of
  * the configuration (common keys, then each backend's own), templates over
  * a message with {{env.NAME}} secrets resolved at load, escaping for URLs,
- * forms and JSON, reply body rules (a JSON field's value or a regex), and
- * the small helpers classifying a reply needs.  Nothing here sends.
+ * forms and JSON, the small helpers reading a reply needs (a JSON field,
+ * an excerpt of the body), and what every backend's callbacks share: the
+ * callback secret and reading a field of a callback.  Nothing here sends.
  */
 #include "provider/provider.h"
 
@@ -330,156 +331,6 @@ full:
 	if (out->data)
 		out->data[start] = '\0';
 	return -1;
-}
-
-/* ---- params, rules, statuses ------------------------------------------- */
-
-void
-provider_params_free(struct provider_param *p, size_t n)
-{
-	if (p == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].name);
-		ptmpl_free(&p[i].value);
-	}
-	free(p);
-}
-
-static bool
-header_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'+-.^_`|~", *s))
-			return false;
-	return true;
-}
-
-int
-provider_parse_params(struct cfgval *cv, const config_setting_t *g, bool headers,
-		      struct provider_param **out, size_t *n)
-{
-	int len = config_setting_length(g);
-	struct provider_param *p = calloc(len > 0 ? (size_t)len : 1, sizeof(*p));
-	size_t k = 0;
-	int bad = 0;
-	char what[160];
-
-	*out = NULL;
-	*n = 0;
-	if (p == NULL)
-		return -1;
-	for (int i = 0; i < len; i++) {
-		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(s);
-
-		snprintf(what, sizeof(what), "%s '%s'", headers ? "header" : "parameter", name);
-		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-			cfgval_error(cv, s, "%s must be a string template", what);
-			bad = -1;
-			continue;
-		}
-		if (headers && (!header_name_ok(name) || strcasecmp(name, "Content-Length") == 0 ||
-				strcasecmp(name, "Host") == 0)) {
-			cfgval_error(cv, s, "%s: not a header duban may set", what);
-			bad = -1;
-			continue;
-		}
-		if (ptmpl_parse(cv, s, what, config_setting_get_string(s), true, &p[k].value) != 0) {
-			bad = -1;
-			continue;
-		}
-		if ((p[k].name = strdup(name)) == NULL) {
-			ptmpl_free(&p[k].value);
-			bad = -1;
-			continue;
-		}
-		k++;
-	}
-	if (bad != 0) {
-		provider_params_free(p, k);
-		return -1;
-	}
-	*out = p;
-	*n = k;
-	return 0;
-}
-
-void
-provider_rule_free(struct reply_rule *r)
-{
-	if (r == NULL)
-		return;
-	free(r->json_path);
-	free(r->json_value);
-	if (r->re) {
-		regfree(r->re);
-		free(r->re);
-	}
-	memset(r, 0, sizeof(*r));
-}
-
-void
-provider_parse_rule(struct cfgval *cv, const config_setting_t *g, const char *key,
-		    struct reply_rule *r)
-{
-	char jk[48], rk[48];
-	const char *s;
-	bool value_needed = strcmp(key, "id") != 0 && strcmp(key, "reason") != 0;
-
-	snprintf(jk, sizeof(jk), "%s_json", key);
-	snprintf(rk, sizeof(rk), "%s_regex", key);
-	if (cfgval_string(cv, g, jk, &s) == 1) {
-		const char *eq = strchr(s, '=');
-		const config_setting_t *at = config_setting_get_member(g, jk);
-
-		if (value_needed && (eq == NULL || eq == s)) {
-			cfgval_error(cv, at, "'%s' must be \"FIELD=VALUE\" (e.g. \"code=0\"), not \"%s\"",
-				     jk, s);
-		} else if (!value_needed && (*s == '\0' || eq != NULL)) {
-			cfgval_error(cv, at, "'%s' must name a JSON field (e.g. \"data.msgid\"), not \"%s\"",
-				     jk, s);
-		} else {
-			size_t pl = eq ? (size_t)(eq - s) : strlen(s);
-			r->json_path = strndup(s, pl);
-			if (eq)
-				r->json_value = strdup(eq + 1);
-			if (strstr(r->json_path, "..") || r->json_path[0] == '.' ||
-			    r->json_path[pl - 1] == '.')
-				cfgval_error(cv, at, "'%s': empty field name in path \"%s\"", jk,
-					     r->json_path);
-		}
-	}
-	if (cfgval_string(cv, g, rk, &s) == 1) {
-		const config_setting_t *at = config_setting_get_member(g, rk);
-		int rc;
-
-		r->re = calloc(1, sizeof(*r->re));
-		if (r->re == NULL)
-			return;
-		rc = regcomp(r->re, s, REG_EXTENDED);
-		if (rc != 0) {
-			char msg[200];
-			regerror(rc, r->re, msg, sizeof(msg));
-			cfgval_error(cv, at, "'%s': bad regular expression \"%s\": %s", rk, s, msg);
-			free(r->re);
-			r->re = NULL;
-		} else if (!value_needed && r->re->re_nsub < 1) {
-			cfgval_error(cv, at, "'%s' needs a group ( ... ) around the %s", rk,
-				     strcmp(key, "id") == 0 ? "message id" : "reason");
-		}
-	}
-}
-
-bool
-status_set_has(const struct status_set *s, long status)
-{
-	if (status < 100 || status > 599)
-		return false;
-	status -= 100;
-	return (s->bits[status / 64] >> (status % 64)) & 1;
 }
 
 /* ---- reply helpers ------------------------------------------------------ */

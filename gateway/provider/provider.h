@@ -14,7 +14,6 @@
 #define DUBAN_PROVIDER_H
 
 #include <libconfig.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,11 +49,6 @@ struct ptmpl {
 	size_t n;
 	bool secret;  /* uses {{env.NAME}}: never log the expansion */
 	bool dynamic; /* uses a per-message variable */
-};
-
-struct provider_param {
-	char *name;
-	struct ptmpl value;
 };
 
 /* What a backend gets of a message. */
@@ -100,50 +94,6 @@ struct retry_policy {
 	enum jitter jitter;
 };
 
-/* A body rule: a JSON field with a value ("code=0", path "a.b.0.c") and/or
- * a POSIX extended regex; either matching is a match. */
-struct reply_rule {
-	char *json_path, *json_value; /* NULL: no JSON rule */
-	regex_t *re;                  /* NULL: no regex */
-};
-
-/* A set of HTTP statuses 100..599. */
-struct status_set {
-	bool given;
-	uint64_t bits[10];
-};
-
-enum http_body { BODY_QUERY, BODY_FORM, BODY_JSON };
-
-/* The http backend's callbacks (provider_cb.c): which fields of a delivery
- * report or a reply hold what, and which status words mean what. */
-struct http_cb_conf {
-	char *dlr_ref, *dlr_status, *dlr_reason; /* field names (JSON paths) */
-	char **delivered, **failed;              /* status words (case-insensitive) */
-	size_t ndelivered, nfailed;
-	char *mo_from, *mo_to, *mo_text, *mo_id;
-};
-
-struct http_conf {
-	bool post;
-	enum http_body body;
-	struct provider_param *params, *headers;
-	size_t nparams, nheaders;
-	struct status_set accept_st, permanent_st, temporary_st;
-	struct reply_rule accept, permanent, temporary, id, reason;
-	enum provider_result otherwise; /* 2xx not matching the accept rule */
-	bool need_json;                 /* some rule reads the reply as JSON */
-	struct http_cb_conf cb;         /* delivery reports and replies */
-};
-
-struct kannel_conf {
-	struct ptmpl username, password, from, smsc, dlr_url;
-	long dlr_mask;      /* 0: no delivery reports asked */
-	bool post;          /* form body instead of a query string */
-	bool national;      /* send Chinese numbers without +86 */
-	bool sign;          /* prepend 【signature】 to the text */
-};
-
 struct provider_ops;
 
 struct provider_conf {
@@ -158,8 +108,8 @@ struct provider_conf {
 	int breaker_failures;        /* consecutive transport/5xx failures that open it */
 	long breaker_rest_ms;        /* how long it stays open */
 	long line;                   /* where it was configured */
-	struct http_conf http;
-	struct kannel_conf kannel;
+	void *backend;               /* the type's own settings: ops->parse makes them,
+				      * ops->free frees them */
 	char *callback_secret;       /* authenticates its callbacks; NULL: refused */
 	bool secret_from_env;        /* came from {{env.NAME}} */
 };
@@ -274,17 +224,6 @@ void provider_conf_free(struct provider_conf *p, size_t n);
 int ptmpl_parse(struct cfgval *cv, const config_setting_t *at, const char *what, const char *s,
 		bool allow_msg, struct ptmpl *t);
 void ptmpl_free(struct ptmpl *t);
-/* Parse a group of name = "template" pairs (params, headers). */
-int provider_parse_params(struct cfgval *cv, const config_setting_t *g, bool headers,
-			  struct provider_param **out, size_t *n);
-void provider_params_free(struct provider_param *p, size_t n);
-/* A body rule from KEY_json / KEY_regex in group g. */
-void provider_parse_rule(struct cfgval *cv, const config_setting_t *g, const char *key,
-			 struct reply_rule *r);
-void provider_rule_free(struct reply_rule *r);
-
-bool status_set_has(const struct status_set *s, long status);
-
 /*
  * Look up a dotted path ("data.0.msgid") in a JSON reply (a json_t *,
  * passed as void * to keep jansson out of this header) and write its value

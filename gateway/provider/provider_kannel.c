@@ -21,6 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a provider of type "kannel" adds to its struct provider_conf, as
+ * pc->backend. */
+struct kannel_conf {
+	struct ptmpl username, password, from, smsc, dlr_url;
+	long dlr_mask; /* 0: no delivery reports asked */
+	bool post;     /* form body instead of a query string */
+	bool national; /* send Chinese numbers without +86 */
+	bool sign;     /* prepend 【signature】 to the text */
+};
+
 static const char *const kannel_keys[] = {
 	"username", "password", "from", "smsc", "dlr_mask", "dlr_url", "method", "national",
 	"sign", NULL
@@ -43,10 +53,15 @@ tmpl_key(struct cfgval *cv, const config_setting_t *g, const char *key, bool all
 static void
 kannel_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
 {
-	struct kannel_conf *kc = &pc->kannel;
+	struct kannel_conf *kc = calloc(1, sizeof(*kc));
 	const char *s;
 	long v;
 
+	if (kc == NULL) {
+		cfgval_error(cv, g, "out of memory");
+		return;
+	}
+	pc->backend = kc;
 	kc->sign = true;
 	tmpl_key(cv, g, "username", false, true, &kc->username);
 	tmpl_key(cv, g, "password", false, true, &kc->password);
@@ -74,14 +89,17 @@ kannel_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 static void
 kannel_free(struct provider_conf *pc)
 {
-	struct kannel_conf *kc = &pc->kannel;
+	struct kannel_conf *kc = pc->backend;
 
+	if (kc == NULL)
+		return;
 	ptmpl_free(&kc->username);
 	ptmpl_free(&kc->password);
 	ptmpl_free(&kc->from);
 	ptmpl_free(&kc->smsc);
 	ptmpl_free(&kc->dlr_url);
-	memset(kc, 0, sizeof(*kc));
+	free(kc);
+	pc->backend = NULL;
 }
 
 static int
@@ -127,7 +145,7 @@ static int
 kannel_build(const struct provider_conf *pc, const struct provider_msg *m,
 	     struct provider_req *req, char *err, size_t errlen)
 {
-	const struct kannel_conf *kc = &pc->kannel;
+	const struct kannel_conf *kc = pc->backend;
 	struct buf *q = kc->post ? &req->body : &req->url;
 	const char *to = m->phone;
 	char mask[24];
