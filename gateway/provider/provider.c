@@ -32,15 +32,46 @@ provider_msg_ref(int64_t id, char *out, size_t outlen)
 	snprintf(out, outlen, "duban-%" PRId64, id);
 }
 
-const struct provider_ops *
-provider_ops_find(const char *type)
-{
-	static const struct provider_ops *const all[] = { &provider_http_ops, &provider_kannel_ops };
+/*
+ * The registry: X(TYPE) for each backend, whose table provider_TYPE_ops is
+ * the one name its file provider_TYPE.c exports (provider.h says how to
+ * write one).  A `type` is looked up here, and its error lists these.
+ */
+#define PROVIDER_BACKENDS(X) X(http) X(kannel)
 
-	for (size_t i = 0; i < ARRAY_LEN(all); i++)
-		if (strcmp(all[i]->type, type) == 0)
-			return all[i];
+#define DECLARE(type) extern const struct provider_ops provider_##type##_ops;
+PROVIDER_BACKENDS(DECLARE)
+#undef DECLARE
+
+#define ENTRY(type) &provider_##type##_ops,
+static const struct provider_ops *const backends[] = { PROVIDER_BACKENDS(ENTRY) };
+#undef ENTRY
+
+/* The backend called type, or NULL. */
+static const struct provider_ops *
+backend_find(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+		if (strcmp(backends[i]->type, type) == 0)
+			return backends[i];
 	return NULL;
+}
+
+/* The known types for a message: "\"http\" or \"kannel\"". */
+static void
+backend_names(char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++) {
+		const char *sep = i == 0 ? "" : i + 1 == ARRAY_LEN(backends) ? " or " : ", ";
+		int n = snprintf(out + o, outlen - o, "%s\"%s\"", sep, backends[i]->type);
+
+		if (n < 0 || (size_t)n >= outlen - o)
+			break; /* cut short: only a message */
+		o += (size_t)n;
+	}
 }
 
 /* ---- escaping ------------------------------------------------------------ */
@@ -697,6 +728,7 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	struct provider_conf *pc = &all[idx];
 	const char *keys[MAX_KEYS];
 	const char *s;
+	char types[128];
 	size_t nk = 0;
 
 	pc->line = cfgval_line(g);
@@ -721,14 +753,15 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	} else if (config_setting_get_member(g, "name") == NULL) {
 		cfgval_error(cv, g, "a provider needs a 'name'");
 	}
+	backend_names(types, sizeof(types));
 	if (cfgval_string(cv, g, "type", &s) == 1) {
-		pc->ops = provider_ops_find(s);
+		pc->ops = backend_find(s);
 		if (pc->ops == NULL)
 			cfgval_error(cv, config_setting_get_member(g, "type"),
-				     "provider type must be \"http\" or \"kannel\", not \"%s\"", s);
+				     "provider type must be %s, not \"%s\"", types, s);
 	} else if (config_setting_get_member(g, "type") == NULL) {
-		cfgval_error(cv, g, "provider '%s' needs a 'type' (\"http\" or \"kannel\")",
-			     pc->name ? pc->name : "?");
+		cfgval_error(cv, g, "provider '%s' needs a 'type' (%s)", pc->name ? pc->name : "?",
+			     types);
 	}
 	for (const char *const *k = common_keys; *k; k++)
 		keys[nk++] = *k;
