@@ -202,8 +202,6 @@ ptmpl_push(struct ptmpl *t, enum ptmpl_var var, const char *lit, size_t len)
 		memcpy(np[t->n].lit, lit, len);
 		np[t->n].lit[len] = '\0';
 		np[t->n].len = len;
-	} else {
-		t->dynamic = true;
 	}
 	t->n++;
 	return 0;
@@ -533,7 +531,6 @@ parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	}
 	free(pc->callback_secret);
 	pc->callback_secret = strdup(t.p[0].lit);
-	pc->secret_from_env = t.secret;
 out:
 	ptmpl_free(&t);
 }

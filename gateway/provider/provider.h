@@ -86,8 +86,7 @@ struct ptmpl_piece {
 struct ptmpl {
 	struct ptmpl_piece *p;
 	size_t n;
-	bool secret;  /* uses {{env.NAME}}: never log the expansion */
-	bool dynamic; /* uses a per-message variable */
+	bool secret; /* uses {{env.NAME}}: never log the expansion */
 };
 
 /* What a backend gets of a message. */
@@ -151,7 +150,6 @@ struct provider_conf {
 	void *backend;               /* the type's own settings: ops->parse makes them,
 				      * ops->free frees them */
 	char *callback_secret;       /* authenticates its callbacks; NULL: refused */
-	bool secret_from_env;        /* came from {{env.NAME}} */
 };
 
 /* ---- requests and replies ------------------------------------------------ */

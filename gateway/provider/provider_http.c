@@ -328,7 +328,7 @@ default_params(struct http_conf *hc)
 			return -1;
 		}
 		p->var = d[i].var;
-		hc->params[i].value = (struct ptmpl){ .p = p, .n = 1, .dynamic = true };
+		hc->params[i].value = (struct ptmpl){ .p = p, .n = 1 };
 		hc->nparams = i + 1;
 	}
 	return 0;
