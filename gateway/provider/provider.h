@@ -147,9 +147,10 @@ struct provider_conf {
 	int breaker_failures;        /* consecutive transport/5xx failures that open it */
 	long breaker_rest_ms;        /* how long it stays open */
 	long line;                   /* where it was configured */
-	void *backend;               /* the type's own settings: ops->parse makes them,
-				      * ops->free frees them */
 	char *callback_secret;       /* authenticates its callbacks; NULL: refused */
+	/* The type's own settings, a struct only its backend's file knows:
+	 * made by ops->parse, freed by ops->free. */
+	void *backend;
 };
 
 /* ---- requests and replies ------------------------------------------------ */

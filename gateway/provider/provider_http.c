@@ -73,6 +73,8 @@ static const char *const reply_keys[] = {
 	"id_regex", "reason_json", "reason_regex", "otherwise", NULL
 };
 
+/* ---- configuration ------------------------------------------------------------- */
+
 static void
 params_free(struct http_param *p, size_t n)
 {
@@ -334,13 +336,11 @@ default_params(struct http_conf *hc)
 	return 0;
 }
 
-/* ---- delivery reports and replies ---------------------------------------------
- *
- * Which fields of a report or a reply hold what, and which status words
- * mean delivered or failed, are the `dlr` and `mo` groups of the provider;
- * the defaults are the simulator's format.
+/*
+ * The `dlr` and `mo` groups say which fields of a delivery report or a
+ * reply hold what, and which status words mean delivered or failed; the
+ * defaults are the simulator's format.
  */
-
 static const char *const dlr_keys[] = { "ref", "status", "delivered", "failed", "reason", NULL };
 static const char *const mo_keys[] = { "from", "to", "text", "id", NULL };
 
@@ -565,6 +565,8 @@ http_free(struct provider_conf *pc)
 	pc->backend = NULL;
 }
 
+/* ---- requests ------------------------------------------------------------------ */
+
 /* name=value&name=value, escaped for a query string or a form. */
 static int
 add_urlencoded(struct buf *out, const struct http_param *p, size_t n,
@@ -657,6 +659,8 @@ body_full:
 	snprintf(err, errlen, "request body longer than %d bytes", PROVIDER_BODY_MAX);
 	return -1;
 }
+
+/* ---- replies ------------------------------------------------------------------- */
 
 static bool
 rule_match(const struct reply_rule *r, const json_t *root, const struct provider_reply *rep)
