@@ -2,8 +2,9 @@
  * provider.c - what the provider backends share: the `providers` list of
  * the configuration (common keys, then each backend's own), templates over
  * a message with {{env.NAME}} secrets resolved at load, escaping for URLs,
- * forms and JSON, reply body rules (a JSON field's value or a regex), and
- * the small helpers classifying a reply needs.  Nothing here sends.
+ * forms and JSON, the small helpers reading a reply needs (a JSON field,
+ * an excerpt of the body), and what every backend's callbacks share: the
+ * callback secret and reading a field of a callback.  Nothing here sends.
  */
 #include "provider/provider.h"
 
@@ -31,15 +32,46 @@ provider_msg_ref(int64_t id, char *out, size_t outlen)
 	snprintf(out, outlen, "duban-%" PRId64, id);
 }
 
-const struct provider_ops *
-provider_ops_find(const char *type)
-{
-	static const struct provider_ops *const all[] = { &provider_http_ops, &provider_kannel_ops };
+/*
+ * The registry: X(TYPE) for each backend, whose table provider_TYPE_ops is
+ * the one name its file provider_TYPE.c exports (provider.h says how to
+ * write one).  A `type` is looked up here, and its error lists these.
+ */
+#define PROVIDER_BACKENDS(X) X(http) X(kannel)
 
-	for (size_t i = 0; i < ARRAY_LEN(all); i++)
-		if (strcmp(all[i]->type, type) == 0)
-			return all[i];
+#define DECLARE(type) extern const struct provider_ops provider_##type##_ops;
+PROVIDER_BACKENDS(DECLARE)
+#undef DECLARE
+
+#define ENTRY(type) &provider_##type##_ops,
+static const struct provider_ops *const backends[] = { PROVIDER_BACKENDS(ENTRY) };
+#undef ENTRY
+
+/* The backend called type, or NULL. */
+static const struct provider_ops *
+backend_find(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+		if (strcmp(backends[i]->type, type) == 0)
+			return backends[i];
 	return NULL;
+}
+
+/* The known types for a message: "\"http\" or \"kannel\"". */
+static void
+backend_names(char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++) {
+		const char *sep = i == 0 ? "" : i + 1 == ARRAY_LEN(backends) ? " or " : ", ";
+		int n = snprintf(out + o, outlen - o, "%s\"%s\"", sep, backends[i]->type);
+
+		if (n < 0 || (size_t)n >= outlen - o)
+			break; /* cut short: only a message */
+		o += (size_t)n;
+	}
 }
 
 /* ---- escaping ------------------------------------------------------------ */
@@ -170,8 +202,6 @@ ptmpl_push(struct ptmpl *t, enum ptmpl_var var, const char *lit, size_t len)
 		memcpy(np[t->n].lit, lit, len);
 		np[t->n].lit[len] = '\0';
 		np[t->n].len = len;
-	} else {
-		t->dynamic = true;
 	}
 	t->n++;
 	return 0;
@@ -332,156 +362,6 @@ full:
 	return -1;
 }
 
-/* ---- params, rules, statuses ------------------------------------------- */
-
-void
-provider_params_free(struct provider_param *p, size_t n)
-{
-	if (p == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].name);
-		ptmpl_free(&p[i].value);
-	}
-	free(p);
-}
-
-static bool
-header_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'+-.^_`|~", *s))
-			return false;
-	return true;
-}
-
-int
-provider_parse_params(struct cfgval *cv, const config_setting_t *g, bool headers,
-		      struct provider_param **out, size_t *n)
-{
-	int len = config_setting_length(g);
-	struct provider_param *p = calloc(len > 0 ? (size_t)len : 1, sizeof(*p));
-	size_t k = 0;
-	int bad = 0;
-	char what[160];
-
-	*out = NULL;
-	*n = 0;
-	if (p == NULL)
-		return -1;
-	for (int i = 0; i < len; i++) {
-		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(s);
-
-		snprintf(what, sizeof(what), "%s '%s'", headers ? "header" : "parameter", name);
-		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-			cfgval_error(cv, s, "%s must be a string template", what);
-			bad = -1;
-			continue;
-		}
-		if (headers && (!header_name_ok(name) || strcasecmp(name, "Content-Length") == 0 ||
-				strcasecmp(name, "Host") == 0)) {
-			cfgval_error(cv, s, "%s: not a header duban may set", what);
-			bad = -1;
-			continue;
-		}
-		if (ptmpl_parse(cv, s, what, config_setting_get_string(s), true, &p[k].value) != 0) {
-			bad = -1;
-			continue;
-		}
-		if ((p[k].name = strdup(name)) == NULL) {
-			ptmpl_free(&p[k].value);
-			bad = -1;
-			continue;
-		}
-		k++;
-	}
-	if (bad != 0) {
-		provider_params_free(p, k);
-		return -1;
-	}
-	*out = p;
-	*n = k;
-	return 0;
-}
-
-void
-provider_rule_free(struct reply_rule *r)
-{
-	if (r == NULL)
-		return;
-	free(r->json_path);
-	free(r->json_value);
-	if (r->re) {
-		regfree(r->re);
-		free(r->re);
-	}
-	memset(r, 0, sizeof(*r));
-}
-
-void
-provider_parse_rule(struct cfgval *cv, const config_setting_t *g, const char *key,
-		    struct reply_rule *r)
-{
-	char jk[48], rk[48];
-	const char *s;
-	bool value_needed = strcmp(key, "id") != 0 && strcmp(key, "reason") != 0;
-
-	snprintf(jk, sizeof(jk), "%s_json", key);
-	snprintf(rk, sizeof(rk), "%s_regex", key);
-	if (cfgval_string(cv, g, jk, &s) == 1) {
-		const char *eq = strchr(s, '=');
-		const config_setting_t *at = config_setting_get_member(g, jk);
-
-		if (value_needed && (eq == NULL || eq == s)) {
-			cfgval_error(cv, at, "'%s' must be \"FIELD=VALUE\" (e.g. \"code=0\"), not \"%s\"",
-				     jk, s);
-		} else if (!value_needed && (*s == '\0' || eq != NULL)) {
-			cfgval_error(cv, at, "'%s' must name a JSON field (e.g. \"data.msgid\"), not \"%s\"",
-				     jk, s);
-		} else {
-			size_t pl = eq ? (size_t)(eq - s) : strlen(s);
-			r->json_path = strndup(s, pl);
-			if (eq)
-				r->json_value = strdup(eq + 1);
-			if (strstr(r->json_path, "..") || r->json_path[0] == '.' ||
-			    r->json_path[pl - 1] == '.')
-				cfgval_error(cv, at, "'%s': empty field name in path \"%s\"", jk,
-					     r->json_path);
-		}
-	}
-	if (cfgval_string(cv, g, rk, &s) == 1) {
-		const config_setting_t *at = config_setting_get_member(g, rk);
-		int rc;
-
-		r->re = calloc(1, sizeof(*r->re));
-		if (r->re == NULL)
-			return;
-		rc = regcomp(r->re, s, REG_EXTENDED);
-		if (rc != 0) {
-			char msg[200];
-			regerror(rc, r->re, msg, sizeof(msg));
-			cfgval_error(cv, at, "'%s': bad regular expression \"%s\": %s", rk, s, msg);
-			free(r->re);
-			r->re = NULL;
-		} else if (!value_needed && r->re->re_nsub < 1) {
-			cfgval_error(cv, at, "'%s' needs a group ( ... ) around the %s", rk,
-				     strcmp(key, "id") == 0 ? "message id" : "reason");
-		}
-	}
-}
-
-bool
-status_set_has(const struct status_set *s, long status)
-{
-	if (status < 100 || status > 599)
-		return false;
-	status -= 100;
-	return (s->bits[status / 64] >> (status % 64)) & 1;
-}
-
 /* ---- reply helpers ------------------------------------------------------ */
 
 int
@@ -608,6 +488,104 @@ provider_req_free(struct provider_req *r)
 	buf_free(&r->headers);
 }
 
+/* ---- callbacks ------------------------------------------------------------ */
+
+#define SECRET_MIN 16
+#define SECRET_MAX 256
+
+/*
+ * The `callback_secret` key of provider group g (a literal or {{env.NAME}};
+ * 16-256 URL-safe characters, since it may be a path segment) into
+ * pc->callback_secret: the only thing that authenticates a callback.
+ */
+static void
+parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
+{
+	const config_setting_t *at = config_setting_get_member(g, "callback_secret");
+	struct ptmpl t = { 0 };
+	const char *s;
+	size_t n;
+
+	if (cfgval_string(cv, g, "callback_secret", &s) != 1)
+		return;
+	if (ptmpl_parse(cv, at, "'callback_secret'", s, false, &t) != 0)
+		return;
+	if (t.n != 1 || t.p[0].var != PV_LITERAL) {
+		cfgval_error(cv, at, "'callback_secret' must not be empty");
+		goto out;
+	}
+	n = t.p[0].len;
+	if (n < SECRET_MIN || n > SECRET_MAX) {
+		cfgval_error(cv, at, "'callback_secret' must be %d to %d characters, not %zu",
+			     SECRET_MIN, SECRET_MAX, n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t.p[0].lit[i];
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.' && c != '~') {
+			cfgval_error(cv, at,
+				     "'callback_secret' may hold only A-Z a-z 0-9 - _ . ~ (it is "
+				     "part of a URL path)");
+			goto out;
+		}
+	}
+	free(pc->callback_secret);
+	pc->callback_secret = strdup(t.p[0].lit);
+out:
+	ptmpl_free(&t);
+}
+
+int
+provider_cb_get(const struct provider_cb_req *r, const char *name, enum provider_cb_need need,
+		char *out, size_t outlen, char *err, size_t errlen)
+{
+	int rc = r->field(r, name, out, outlen);
+
+	switch (need) {
+	case PROVIDER_CB_OPTIONAL:
+		if (rc != 0)
+			out[0] = '\0';
+		return 0;
+	case PROVIDER_CB_PRESENT:
+		if (rc == 0)
+			return 0;
+		snprintf(err, errlen, "field \"%s\" is missing or longer than %zu bytes", name,
+			 outlen - 1);
+		return -1;
+	default:
+		if (rc == 0 && out[0] != '\0')
+			return 0;
+		snprintf(err, errlen, "field \"%s\" is missing, empty or longer than %zu bytes",
+			 name, outlen - 1);
+		return -1;
+	}
+}
+
+int
+provider_dlr_parse(const struct provider_conf *pc, const struct provider_cb_req *r,
+		   struct provider_dlr *out, char *err, size_t errlen)
+{
+	if (pc->ops->dlr == NULL) {
+		snprintf(err, errlen, "provider type \"%s\" has no delivery reports",
+			 pc->ops->type);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	return pc->ops->dlr(pc, r, out, err, errlen);
+}
+
+int
+provider_mo_parse(const struct provider_conf *pc, const struct provider_cb_req *r,
+		  struct provider_mo *out, char *err, size_t errlen)
+{
+	if (pc->ops->mo == NULL) {
+		snprintf(err, errlen, "provider type \"%s\" passes on no replies", pc->ops->type);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	return pc->ops->mo(pc, r, out, err, errlen);
+}
+
 /* ---- the providers list -------------------------------------------------- */
 
 void
@@ -732,7 +710,7 @@ parse_common(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	}
 	parse_retries(cv, g, &pc->retries);
 	parse_breaker(cv, g, pc);
-	provider_secret_parse(cv, g, pc);
+	parse_secret(cv, g, pc);
 }
 
 static const char *const common_keys[] = {
@@ -747,6 +725,7 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	struct provider_conf *pc = &all[idx];
 	const char *keys[MAX_KEYS];
 	const char *s;
+	char types[128];
 	size_t nk = 0;
 
 	pc->line = cfgval_line(g);
@@ -771,14 +750,15 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	} else if (config_setting_get_member(g, "name") == NULL) {
 		cfgval_error(cv, g, "a provider needs a 'name'");
 	}
+	backend_names(types, sizeof(types));
 	if (cfgval_string(cv, g, "type", &s) == 1) {
-		pc->ops = provider_ops_find(s);
+		pc->ops = backend_find(s);
 		if (pc->ops == NULL)
 			cfgval_error(cv, config_setting_get_member(g, "type"),
-				     "provider type must be \"http\" or \"kannel\", not \"%s\"", s);
+				     "provider type must be %s, not \"%s\"", types, s);
 	} else if (config_setting_get_member(g, "type") == NULL) {
-		cfgval_error(cv, g, "provider '%s' needs a 'type' (\"http\" or \"kannel\")",
-			     pc->name ? pc->name : "?");
+		cfgval_error(cv, g, "provider '%s' needs a 'type' (%s)", pc->name ? pc->name : "?",
+			     types);
 	}
 	for (const char *const *k = common_keys; *k; k++)
 		keys[nk++] = *k;

@@ -3,18 +3,56 @@
  * (struct provider_ops), chosen by `type` in the configuration: "http" (a
  * generic HTTP API whose URL, method, body, parameters, headers and reply
  * rules are all configuration) and "kannel" (Kannel's /cgi-bin/sendsms).
- * A backend turns a message into an HTTP request and classifies the reply
- * as accepted, transient or permanent; the dispatcher does the sending.
- * Everything a backend needs is parsed and checked when the configuration
- * is loaded (templates, regular expressions, {{env.NAME}} secrets), so
- * building a request never meets a configuration error.  Secrets resolved
- * from the environment live in the configuration only and are never logged.
+ * A backend turns a message into an HTTP request, classifies the reply as
+ * accepted, transient or permanent, and reads the delivery reports and
+ * replies its provider posts back; the dispatcher does the sending and the
+ * HTTP server the listening.  Everything a backend needs is parsed and
+ * checked when the configuration is loaded (templates, regular
+ * expressions, {{env.NAME}} secrets), so building a request never meets a
+ * configuration error.  Secrets resolved from the environment live in the
+ * configuration only and are never logged.
+ *
+ * Adding a backend
+ *
+ * A backend is one file, gateway/provider/provider_TYPE.c, and one line in
+ * provider.c.  provider_kannel.c is the small example to copy.
+ *
+ *  1. In provider_TYPE.c, list the keys the type adds to a provider group
+ *     (NULL-terminated).  The common keys - name, type, url, rate, burst,
+ *     concurrency, timeout_ms, connect_timeout_ms, retries, breaker,
+ *     callback_secret - are provider.c's: it checks them into struct
+ *     provider_conf before the backend's parse runs, and refuses any key
+ *     that is neither common nor in the list.
+ *  2. Define the struct of the type's own settings in the .c file only.
+ *     Its parse allocates it into pc->backend and checks every key of the
+ *     list, reporting each problem with cfgval_error (so it reads
+ *     FILE:LINE: ...); its free frees it, pc->backend NULL included.
+ *  3. Write build (the request for one message: expand pc->url, then the
+ *     parameters, body and headers, into the bounded buffers of struct
+ *     provider_req; a backend that signs its requests signs here, where it
+ *     has all of it) and classify (a reply into a struct provider_verdict:
+ *     result, provider_fault for a 5xx, the provider's message id, a
+ *     reason).  If the provider posts delivery reports or replies to
+ *     /callbacks/dlr/NAME or /callbacks/mo/NAME, write dlr and mo, reading
+ *     fields with provider_cb_get; else leave them NULL.  The helpers are
+ *     here: ptmpl_parse and ptmpl_expand for values that are templates or
+ *     {{env.NAME}} secrets, provider_url_escape, provider_json_escape,
+ *     provider_json_get, provider_excerpt, provider_msg_ref.
+ *  4. Keep all of it static but the table itself,
+ *         const struct provider_ops provider_TYPE_ops = { .type = "TYPE", ... };
+ *  5. Add X(TYPE) to PROVIDER_BACKENDS in provider.c.
+ *
+ * Nothing else changes: the Makefile builds every .c file of gateway/, a
+ * bad `type` is answered with the registry's list of types, and no file
+ * outside provider/ names a backend or looks inside pc->backend.  Test the
+ * new type in tests/unit/test_provider.c (the exact request for a message,
+ * the classification of its provider's replies, configuration errors with
+ * their line) and document its keys in etc/duban.cfg.
  */
 #ifndef DUBAN_PROVIDER_H
 #define DUBAN_PROVIDER_H
 
 #include <libconfig.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,13 +86,7 @@ struct ptmpl_piece {
 struct ptmpl {
 	struct ptmpl_piece *p;
 	size_t n;
-	bool secret;  /* uses {{env.NAME}}: never log the expansion */
-	bool dynamic; /* uses a per-message variable */
-};
-
-struct provider_param {
-	char *name;
-	struct ptmpl value;
+	bool secret; /* uses {{env.NAME}}: never log the expansion */
 };
 
 /* What a backend gets of a message. */
@@ -100,52 +132,9 @@ struct retry_policy {
 	enum jitter jitter;
 };
 
-/* A body rule: a JSON field with a value ("code=0", path "a.b.0.c") and/or
- * a POSIX extended regex; either matching is a match. */
-struct reply_rule {
-	char *json_path, *json_value; /* NULL: no JSON rule */
-	regex_t *re;                  /* NULL: no regex */
-};
-
-/* A set of HTTP statuses 100..599. */
-struct status_set {
-	bool given;
-	uint64_t bits[10];
-};
-
-enum http_body { BODY_QUERY, BODY_FORM, BODY_JSON };
-
-/* The http backend's callbacks (provider_cb.c): which fields of a delivery
- * report or a reply hold what, and which status words mean what. */
-struct http_cb_conf {
-	char *dlr_ref, *dlr_status, *dlr_reason; /* field names (JSON paths) */
-	char **delivered, **failed;              /* status words (case-insensitive) */
-	size_t ndelivered, nfailed;
-	char *mo_from, *mo_to, *mo_text, *mo_id;
-};
-
-struct http_conf {
-	bool post;
-	enum http_body body;
-	struct provider_param *params, *headers;
-	size_t nparams, nheaders;
-	struct status_set accept_st, permanent_st, temporary_st;
-	struct reply_rule accept, permanent, temporary, id, reason;
-	enum provider_result otherwise; /* 2xx not matching the accept rule */
-	bool need_json;                 /* some rule reads the reply as JSON */
-	struct http_cb_conf cb;         /* delivery reports and replies */
-};
-
-struct kannel_conf {
-	struct ptmpl username, password, from, smsc, dlr_url;
-	long dlr_mask;      /* 0: no delivery reports asked */
-	bool post;          /* form body instead of a query string */
-	bool national;      /* send Chinese numbers without +86 */
-	bool sign;          /* prepend 【signature】 to the text */
-};
-
 struct provider_ops;
 
+/* A provider as configured: the common keys, and its backend's own. */
 struct provider_conf {
 	char *name;
 	const struct provider_ops *ops;
@@ -158,10 +147,10 @@ struct provider_conf {
 	int breaker_failures;        /* consecutive transport/5xx failures that open it */
 	long breaker_rest_ms;        /* how long it stays open */
 	long line;                   /* where it was configured */
-	struct http_conf http;
-	struct kannel_conf kannel;
 	char *callback_secret;       /* authenticates its callbacks; NULL: refused */
-	bool secret_from_env;        /* came from {{env.NAME}} */
+	/* The type's own settings, a struct only its backend's file knows:
+	 * made by ops->parse, freed by ops->free. */
+	void *backend;
 };
 
 /* ---- requests and replies ------------------------------------------------ */
@@ -192,7 +181,7 @@ struct provider_verdict {
 	char reason[PROVIDER_REASON_MAX];
 };
 
-/* ---- callbacks: delivery reports and replies (provider_cb.c) ---------------- */
+/* ---- callbacks: delivery reports and replies -------------------------------- */
 
 #define PROVIDER_MO_TEXT_MAX 2048 /* bytes of a reply's text, NUL included */
 
@@ -224,34 +213,40 @@ struct provider_mo {
 	char text[PROVIDER_MO_TEXT_MAX];
 };
 
+/*
+ * A backend.  Sending, retries, rate limits and the circuit breaker are
+ * the dispatcher's, listening and authenticating callbacks the HTTP
+ * server's; a backend only translates.  build, classify, dlr and mo see
+ * only a configuration whose parse reported nothing.
+ */
 struct provider_ops {
-	const char *type;
-	/* NULL-terminated list of the keys this type adds to a provider group. */
-	const char *const *keys;
-	/* Check and store the type's keys of group g into pc; problems go to cv. */
+	const char *type;        /* the `type` that chooses it */
+	const char *const *keys; /* NULL-terminated: the keys it adds to a provider group */
+	/*
+	 * Check the type's keys of group g and keep their values in a new
+	 * struct of the backend's own at pc->backend (the common keys are in
+	 * pc already).  Every problem goes to cv with its line; the
+	 * configuration is refused if there is any.  free is called either way.
+	 */
 	void (*parse)(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc);
 	/* Build the request for m into req (reset by the caller).  0, or -1 with
 	 * err (the message cannot be expressed: too long for the buffers). */
 	int (*build)(const struct provider_conf *pc, const struct provider_msg *m,
 		     struct provider_req *req, char *err, size_t errlen);
-	/* Classify a reply that arrived (transport errors never get here). */
+	/* Classify a reply that arrived into v (zeroed by the caller); transport
+	 * errors never get here. */
 	void (*classify)(const struct provider_conf *pc, const struct provider_msg *m,
 			 const struct provider_reply *r, struct provider_verdict *v);
-	/* Free what parse allocated in pc. */
+	/* Free pc->backend and set it to NULL; a NULL pc->backend is fine. */
 	void (*free)(struct provider_conf *pc);
-	/* Read a delivery report / a reply from request r into out: 0, or -1
-	 * with err naming the field at fault.  NULL: the type has none. */
+	/* Read a delivery report / a reply from request r into out (zeroed by
+	 * the caller): 0, or -1 with err naming the field at fault (see
+	 * provider_cb_get).  NULL: the type has none. */
 	int (*dlr)(const struct provider_conf *pc, const struct provider_cb_req *r,
 		   struct provider_dlr *out, char *err, size_t errlen);
 	int (*mo)(const struct provider_conf *pc, const struct provider_cb_req *r,
 		  struct provider_mo *out, char *err, size_t errlen);
 };
-
-extern const struct provider_ops provider_http_ops;
-extern const struct provider_ops provider_kannel_ops;
-
-/* The backend called type ("http", "kannel"), or NULL. */
-const struct provider_ops *provider_ops_find(const char *type);
 
 /*
  * Parse and validate the `providers = ( {...}, ... )` list: every problem
@@ -263,7 +258,7 @@ int provider_parse_list(struct cfgval *cv, const config_setting_t *list,
 /* Free an array of n providers (NULL is fine). */
 void provider_conf_free(struct provider_conf *p, size_t n);
 
-/* ---- helpers the backends share (provider.c) ----------------------------- */
+/* ---- helpers the backends share ------------------------------------------- */
 
 /*
  * Parse a template string s written at setting at.  allow_msg: per-message
@@ -273,18 +268,8 @@ void provider_conf_free(struct provider_conf *p, size_t n);
  */
 int ptmpl_parse(struct cfgval *cv, const config_setting_t *at, const char *what, const char *s,
 		bool allow_msg, struct ptmpl *t);
+/* Free the pieces of t and empty it (NULL is fine). */
 void ptmpl_free(struct ptmpl *t);
-/* Parse a group of name = "template" pairs (params, headers). */
-int provider_parse_params(struct cfgval *cv, const config_setting_t *g, bool headers,
-			  struct provider_param **out, size_t *n);
-void provider_params_free(struct provider_param *p, size_t n);
-/* A body rule from KEY_json / KEY_regex in group g. */
-void provider_parse_rule(struct cfgval *cv, const config_setting_t *g, const char *key,
-			 struct reply_rule *r);
-void provider_rule_free(struct reply_rule *r);
-
-bool status_set_has(const struct status_set *s, long status);
-
 /*
  * Look up a dotted path ("data.0.msgid") in a JSON reply (a json_t *,
  * passed as void * to keep jansson out of this header) and write its value
@@ -297,31 +282,31 @@ int provider_json_get(const void *root, const char *path, char *out, size_t outl
  * spaces, never cutting a UTF-8 sequence) for a failure reason. */
 void provider_excerpt(const char *body, size_t len, char *out, size_t outlen);
 
-/* Classify a provider reply / build a request through pc->ops. */
+/* Build a request / classify a reply through pc->ops (provider_classify
+ * zeroes v first); what they return is the backend's build / classify. */
 int provider_build(const struct provider_conf *pc, const struct provider_msg *m,
 		   struct provider_req *req, char *err, size_t errlen);
 void provider_classify(const struct provider_conf *pc, const struct provider_msg *m,
 		       const struct provider_reply *r, struct provider_verdict *v);
 
-/* ---- callbacks (provider_cb.c) ------------------------------------------ */
+/* ---- callbacks: what the backends' readers share ------------------------------ */
+
+/* How a field of a callback must be, for provider_cb_get. */
+enum provider_cb_need {
+	PROVIDER_CB_OPTIONAL, /* "" when absent */
+	PROVIDER_CB_PRESENT,  /* present, but may be empty (a reply's text) */
+	PROVIDER_CB_REQUIRED, /* present and not empty */
+};
 
 /*
- * The `callback_secret` key of provider group g (a literal or
- * {{env.NAME}}; 16-256 URL-safe characters) into pc->callback_secret.
+ * Read field name of callback request r into out (outlen bytes), as need
+ * says.  Returns 0, or -1 with err naming the field ("field \"ref\" is
+ * missing..."; the HTTP server answers with that field).  With
+ * PROVIDER_CB_OPTIONAL it never fails: out is "" when the field is absent.
  */
-void provider_secret_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc);
-/* The http backend's `dlr` and `mo` groups (defaults: the simulator's format). */
-void provider_http_cb_parse(struct cfgval *cv, const config_setting_t *g, struct http_cb_conf *cb);
-void provider_http_cb_free(struct http_cb_conf *cb);
-/* The backends' readers (the ops table's dlr and mo). */
-int provider_http_dlr(const struct provider_conf *pc, const struct provider_cb_req *r,
-		      struct provider_dlr *out, char *err, size_t errlen);
-int provider_http_mo(const struct provider_conf *pc, const struct provider_cb_req *r,
-		     struct provider_mo *out, char *err, size_t errlen);
-int provider_kannel_dlr(const struct provider_conf *pc, const struct provider_cb_req *r,
-			struct provider_dlr *out, char *err, size_t errlen);
-int provider_kannel_mo(const struct provider_conf *pc, const struct provider_cb_req *r,
-		       struct provider_mo *out, char *err, size_t errlen);
+int provider_cb_get(const struct provider_cb_req *r, const char *name, enum provider_cb_need need,
+		    char *out, size_t outlen, char *err, size_t errlen);
+
 /* Read a delivery report / a reply through pc->ops: 0, or -1 with err. */
 int provider_dlr_parse(const struct provider_conf *pc, const struct provider_cb_req *r,
 		       struct provider_dlr *out, char *err, size_t errlen);

@@ -13,11 +13,23 @@
  * can never succeed and are permanent; 503 "Temporal failure, try again
  * later." is temporary.  Kannel returns no message id, so the message's own
  * reference ("duban-<id>", also in dlr-url) is the provider reference.
+ * Delivery reports and replies come back on the URLs Kannel is given
+ * (dlr-url, an sms-service's get-url), in the fields named below.
  */
 #include "provider/provider.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* What a provider of type "kannel" adds to its struct provider_conf, as
+ * pc->backend. */
+struct kannel_conf {
+	struct ptmpl username, password, from, smsc, dlr_url;
+	long dlr_mask; /* 0: no delivery reports asked */
+	bool post;     /* form body instead of a query string */
+	bool national; /* send Chinese numbers without +86 */
+	bool sign;     /* prepend 【signature】 to the text */
+};
 
 static const char *const kannel_keys[] = {
 	"username", "password", "from", "smsc", "dlr_mask", "dlr_url", "method", "national",
@@ -41,10 +53,15 @@ tmpl_key(struct cfgval *cv, const config_setting_t *g, const char *key, bool all
 static void
 kannel_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
 {
-	struct kannel_conf *kc = &pc->kannel;
+	struct kannel_conf *kc = calloc(1, sizeof(*kc));
 	const char *s;
 	long v;
 
+	if (kc == NULL) {
+		cfgval_error(cv, g, "out of memory");
+		return;
+	}
+	pc->backend = kc;
 	kc->sign = true;
 	tmpl_key(cv, g, "username", false, true, &kc->username);
 	tmpl_key(cv, g, "password", false, true, &kc->password);
@@ -72,14 +89,17 @@ kannel_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 static void
 kannel_free(struct provider_conf *pc)
 {
-	struct kannel_conf *kc = &pc->kannel;
+	struct kannel_conf *kc = pc->backend;
 
+	if (kc == NULL)
+		return;
 	ptmpl_free(&kc->username);
 	ptmpl_free(&kc->password);
 	ptmpl_free(&kc->from);
 	ptmpl_free(&kc->smsc);
 	ptmpl_free(&kc->dlr_url);
-	memset(kc, 0, sizeof(*kc));
+	free(kc);
+	pc->backend = NULL;
 }
 
 static int
@@ -125,7 +145,7 @@ static int
 kannel_build(const struct provider_conf *pc, const struct provider_msg *m,
 	     struct provider_req *req, char *err, size_t errlen)
 {
-	const struct kannel_conf *kc = &pc->kannel;
+	const struct kannel_conf *kc = pc->backend;
 	struct buf *q = kc->post ? &req->body : &req->url;
 	const char *to = m->phone;
 	char mask[24];
@@ -207,6 +227,60 @@ kannel_classify(const struct provider_conf *pc, const struct provider_msg *m,
 	snprintf(v->reason, sizeof(v->reason), "HTTP %ld%s%s", r->status, why[0] ? ": " : "", why);
 }
 
+/* ---- delivery reports and replies ---------------------------------------------- */
+
+/*
+ * Kannel calls the dlr-url duban sent with each message; configure it as
+ *   dlr_url = "http://HOST:PORT/callbacks/dlr/NAME/SECRET?ref={{id}}&type=%d&reason=%A";
+ * %d is 1 delivered, 2 failed, 4 buffered, 8 accepted by the SMSC, 16
+ * rejected by the SMSC.  Replies come from an sms-service with
+ *   get-url = "http://HOST:PORT/callbacks/mo/NAME/SECRET?from=%p&to=%P&text=%a&id=%I"
+ */
+static int
+kannel_dlr(const struct provider_conf *pc, const struct provider_cb_req *r,
+	   struct provider_dlr *out, char *err, size_t errlen)
+{
+	char type[16], why[128];
+	long t;
+
+	(void)pc;
+	if (provider_cb_get(r, "ref", PROVIDER_CB_REQUIRED, out->ref, sizeof(out->ref), err,
+			    errlen) != 0 ||
+	    provider_cb_get(r, "type", PROVIDER_CB_REQUIRED, type, sizeof(type), err, errlen) != 0)
+		return -1;
+	if (parse_long(type, 0, 1 << 16, &t) != 0) {
+		snprintf(err, errlen,
+			 "field \"type\" must be Kannel's %%d (1, 2, 4, 8 or 16), not \"%s\"",
+			 type);
+		return -1;
+	}
+	provider_cb_get(r, "reason", PROVIDER_CB_OPTIONAL, why, sizeof(why), err, errlen);
+	if (t & 1)
+		out->state = PROVIDER_DLR_DELIVERED;
+	else if (t & (2 | 16))
+		out->state = PROVIDER_DLR_FAILED;
+	else
+		out->state = PROVIDER_DLR_PENDING;
+	snprintf(out->reason, sizeof(out->reason), "kannel type %ld%s%s", t, why[0] ? ": " : "",
+		 why);
+	return 0;
+}
+
+static int
+kannel_mo(const struct provider_conf *pc, const struct provider_cb_req *r, struct provider_mo *out,
+	  char *err, size_t errlen)
+{
+	(void)pc;
+	if (provider_cb_get(r, "from", PROVIDER_CB_REQUIRED, out->from, sizeof(out->from), err,
+			    errlen) != 0 ||
+	    provider_cb_get(r, "text", PROVIDER_CB_PRESENT, out->text, sizeof(out->text), err,
+			    errlen) != 0)
+		return -1;
+	provider_cb_get(r, "to", PROVIDER_CB_OPTIONAL, out->to, sizeof(out->to), err, errlen);
+	provider_cb_get(r, "id", PROVIDER_CB_OPTIONAL, out->ref, sizeof(out->ref), err, errlen);
+	return 0;
+}
+
 const struct provider_ops provider_kannel_ops = {
 	.type = "kannel",
 	.keys = kannel_keys,
@@ -214,6 +288,6 @@ const struct provider_ops provider_kannel_ops = {
 	.build = kannel_build,
 	.classify = kannel_classify,
 	.free = kannel_free,
-	.dlr = provider_kannel_dlr,
-	.mo = provider_kannel_mo,
+	.dlr = kannel_dlr,
+	.mo = kannel_mo,
 };

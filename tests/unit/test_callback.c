@@ -138,8 +138,7 @@ setup(void **state)
 	log_open("test", NULL, LOG_WARN);
 	if ((fx->cfg = config_defaults()) == NULL)
 		return -1;
-	fx->pc.name = "sim";
-	fx->pc.ops = &provider_http_ops;
+	fx->pc.name = "sim"; /* all that acting on a report or a reply reads of it */
 	fx->lead = add_person(fx->st, "郑秀兰", "+8617768096319");
 	fx->member = add_person(fx->st, "陈宝根", "+8615068766188");
 	*state = fx;

@@ -55,6 +55,22 @@ dump(const struct diag *d)
 		fprintf(stderr, "# %s\n", d->line[i]);
 }
 
+/* Whether template text s, which must parse, is marked secret (it uses
+ * {{env.NAME}}, so its expansion must never be logged). */
+static bool
+env_is_secret(const char *s)
+{
+	struct diag d = { 0 };
+	struct cfgval cv = { "test.cfg", &d };
+	struct ptmpl t;
+	bool secret;
+
+	assert_int_equal(ptmpl_parse(&cv, NULL, "'key'", s, true, &t), 0);
+	secret = t.secret;
+	ptmpl_free(&t);
+	return secret;
+}
+
 /* ---- escaping ------------------------------------------------------------ */
 
 static void
@@ -146,7 +162,7 @@ http_get_query_with_secret(void **state)
 		  "} );", &n, &d);
 	dump(&d);
 	assert_non_null(p);
-	assert_true(p[0].http.params[2].value.secret);
+	assert_true(env_is_secret("{{env.DUBAN_TEST_KEY}}"));
 	provider_req_init(&req);
 	assert_int_equal(provider_build(&p[0], &msg, &req, err, sizeof(err)), 0);
 	assert_false(req.post);
@@ -429,6 +445,113 @@ kannel_classify_codes(void **state)
 	provider_conf_free(p, n);
 }
 
+/* ---- callbacks ------------------------------------------------------------------ */
+
+/* A callback request whose fields are name, value, ..., NULL. */
+static int
+pairs_field(const struct provider_cb_req *r, const char *name, char *out, size_t outlen)
+{
+	const char *const *kv = r->ctx;
+
+	for (size_t i = 0; kv[i]; i += 2)
+		if (strcmp(kv[i], name) == 0) {
+			if (strlen(kv[i + 1]) >= outlen)
+				return -1;
+			memcpy(out, kv[i + 1], strlen(kv[i + 1]) + 1);
+			return 0;
+		}
+	return -1;
+}
+
+static void
+cb_get_needs(void **state)
+{
+	static const char *const kv[] = { "from", "13800138000", "text", "", "long", "0123456789",
+					   NULL };
+	const struct provider_cb_req r = { pairs_field, (void *)kv };
+	char out[8], err[128];
+
+	(void)state;
+	assert_int_equal(provider_cb_get(&r, "text", PROVIDER_CB_PRESENT, out, sizeof(out), err,
+					 sizeof(err)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(provider_cb_get(&r, "text", PROVIDER_CB_REQUIRED, out, sizeof(out), err,
+					 sizeof(err)), -1);
+	assert_string_equal(err, "field \"text\" is missing, empty or longer than 7 bytes");
+	assert_int_equal(provider_cb_get(&r, "to", PROVIDER_CB_PRESENT, out, sizeof(out), err,
+					 sizeof(err)), -1);
+	assert_string_equal(err, "field \"to\" is missing or longer than 7 bytes");
+	assert_int_equal(provider_cb_get(&r, "long", PROVIDER_CB_REQUIRED, out, sizeof(out), err,
+					 sizeof(err)), -1);
+	memcpy(out, "stale", 6);
+	assert_int_equal(provider_cb_get(&r, "long", PROVIDER_CB_OPTIONAL, out, sizeof(out), err,
+					 sizeof(err)), 0);
+	assert_string_equal(out, ""); /* too long for out: as if absent */
+	assert_int_equal(provider_cb_get(&r, "to", PROVIDER_CB_OPTIONAL, out, sizeof(out), NULL, 0),
+			 0);
+	assert_string_equal(out, "");
+}
+
+/* Through the ops table: each backend reads its own format, into a
+ * report or reply cleared of what it held before. */
+static void
+cb_parse_by_type(void **state)
+{
+	static const char *const sim_mo[] = { "from", "+8613800138000", "text", "", NULL };
+	static const char *const k_dlr[] = { "ref", "duban-9", "type", "1", NULL };
+	static const char *const k_bad[] = { "ref", "duban-9", "type", "delivered", NULL };
+	struct diag d = { 0 };
+	struct provider_cb_req r = { pairs_field, NULL };
+	struct provider_dlr dlr;
+	struct provider_mo mo;
+	char err[256];
+	size_t n = 0;
+	struct provider_conf *p;
+
+	(void)state;
+	setenv("DUBAN_TEST_KPASS", "x", 1);
+	p = parse("providers = ( { name = \"sim\"; type = \"http\"; url = \"http://h/\"; },\n"
+		  "  { name = \"k\"; type = \"kannel\"; url = \"http://k/\"; username = \"u\";\n"
+		  "    password = \"{{env.DUBAN_TEST_KPASS}}\"; } );", &n, &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(n, 2);
+	r.ctx = (void *)sim_mo;
+	memcpy(mo.to, "stale", 6);
+	assert_int_equal(provider_mo_parse(&p[0], &r, &mo, err, sizeof(err)), 0);
+	assert_string_equal(mo.from, "+8613800138000");
+	assert_string_equal(mo.text, ""); /* an empty reply is still a reply */
+	assert_string_equal(mo.to, "");
+	assert_int_equal(provider_dlr_parse(&p[0], &r, &dlr, err, sizeof(err)), -1);
+	assert_string_equal(err, "field \"msgid\" is missing, empty or longer than 127 bytes");
+	r.ctx = (void *)k_dlr;
+	assert_int_equal(provider_dlr_parse(&p[1], &r, &dlr, err, sizeof(err)), 0);
+	assert_string_equal(dlr.ref, "duban-9");
+	assert_int_equal(dlr.state, PROVIDER_DLR_DELIVERED);
+	assert_string_equal(dlr.reason, "kannel type 1");
+	r.ctx = (void *)k_bad;
+	assert_int_equal(provider_dlr_parse(&p[1], &r, &dlr, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "field \"type\" must be Kannel's %d"));
+	provider_conf_free(p, n);
+}
+
+/* The types a message names are the registry's. */
+static void
+type_errors_name_the_types(void **state)
+{
+	struct diag d = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	assert_null(parse("providers = ( { name = \"x\"; url = \"http://h/\"; },\n"
+			  "  { name = \"y\"; type = \"HTTP\"; url = \"http://h/\"; } );", &n, &d));
+	dump(&d);
+	assert_true(diag_has(&d, "test.cfg:1: provider 'x' needs a 'type' (\"http\" or \"kannel\")"));
+	assert_true(diag_has(&d, "test.cfg:2: provider type must be \"http\" or \"kannel\", "
+				  "not \"HTTP\""));
+	diag_clear(&d);
+}
+
 static void
 msg_ref_stable(void **state)
 {
@@ -458,6 +581,9 @@ main(void)
 		cmocka_unit_test(http_classify_otherwise_temporary),
 		cmocka_unit_test(kannel_build_query),
 		cmocka_unit_test(kannel_classify_codes),
+		cmocka_unit_test(cb_get_needs),
+		cmocka_unit_test(cb_parse_by_type),
+		cmocka_unit_test(type_errors_name_the_types),
 		cmocka_unit_test(msg_ref_stable),
 	};
 	return cmocka_run_group_tests_name("provider", tests, NULL, NULL);
