@@ -53,19 +53,17 @@ struct evloop {
 /* ---- the defaults ------------------------------------------------------------------ */
 
 static int64_t
-mono_ms(void *arg)
+mono_ms(void)
 {
 	struct timespec ts;
 
-	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
-poll_wait(void *arg, struct pollfd *fds, size_t nfds, int timeout_ms)
+poll_wait(struct evloop *l, struct pollfd *fds, size_t nfds, int timeout_ms)
 {
-	struct evloop *l = arg;
 	struct pollfd p[EVLOOP_FDS_MAX + 1];
 	char b[64];
 
@@ -85,10 +83,8 @@ poll_wait(void *arg, struct pollfd *fds, size_t nfds, int timeout_ms)
 }
 
 static void
-pipe_wakeup(void *arg)
+pipe_wakeup(struct evloop *l)
 {
-	struct evloop *l = arg;
-
 	if (write(l->pipe_wr, "w", 1) < 0) {
 		/* full: enough bytes are waiting to end the wait */
 	}
@@ -111,18 +107,14 @@ evloop_new(const struct evloop_ops *ops, const struct evloop_hooks *hooks, struc
 		l->ops = *ops;
 	if (hooks != NULL)
 		l->hooks = *hooks;
-	if (l->ops.now_ms == NULL)
-		l->ops.now_ms = mono_ms;
 	if (l->ops.wait == NULL) {
+		/* The default wait and wake-up go together: poll(2) and this pipe. */
 		if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
 			free(l);
 			return -1;
 		}
 		l->pipe_rd = fds[0];
 		l->pipe_wr = fds[1];
-		l->ops.wait = poll_wait;
-		l->ops.wakeup = pipe_wakeup;
-		l->ops.arg = l;
 	}
 	*out = l;
 	return 0;
@@ -146,7 +138,7 @@ evloop_free(struct evloop *l)
 static int64_t
 now_of(const struct evloop *l)
 {
-	return l->ops.now_ms(l->ops.arg);
+	return l->ops.now_ms != NULL ? l->ops.now_ms(l->ops.arg) : mono_ms();
 }
 
 static struct timer *
@@ -344,7 +336,8 @@ evloop_turn(struct evloop *l)
 	memcpy(w, l->w, n * sizeof(*w));
 	for (size_t i = 0; i < n; i++)
 		p[i] = (struct pollfd){ w[i].fd, POLLIN, 0 };
-	if (l->ops.wait(l->ops.arg, p, n, wait_ms(l)) != 0)
+	if ((l->ops.wait != NULL ? l->ops.wait(l->ops.arg, p, n, wait_ms(l))
+				 : poll_wait(l, p, n, wait_ms(l))) != 0)
 		return -1;
 	for (size_t i = 0; i < n && !l->stop; i++) {
 		bool still = false;
@@ -387,6 +380,8 @@ void
 evloop_wakeup(struct evloop *l)
 {
 	atomic_store(&l->woken, true);
-	if (l->ops.wakeup != NULL)
+	if (l->ops.wait == NULL)
+		pipe_wakeup(l);
+	else if (l->ops.wakeup != NULL)
 		l->ops.wakeup(l->ops.arg);
 }

@@ -40,8 +40,9 @@ typedef void (*evloop_fd_fn)(struct evloop *l, int fd, void *arg);
 typedef void (*evloop_hook_fn)(struct evloop *l, void *arg);
 
 /*
- * How the loop waits and reads the time; all members may be NULL (then
- * the defaults: poll(2) with a pipe of the loop's own, CLOCK_MONOTONIC).
+ * How the loop waits and reads the time; every member may be NULL.  wait
+ * NULL: poll(2) with a pipe of the loop's own, which evloop_wakeup writes
+ * to (wakeup is then unused).  now_ms NULL: CLOCK_MONOTONIC.
  */
 struct evloop_ops {
 	/*
