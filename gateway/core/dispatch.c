@@ -12,6 +12,7 @@
 #include "core/dispatch.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -1067,7 +1068,7 @@ dispatch_get_stats(const struct dispatch *d, struct dispatch_stats *out)
 int
 dispatch_wait_ms(const struct dispatch *d, int cap_ms)
 {
-	int64_t now = time_mono_ms(), at = now + cap_ms;
+	int64_t now = time_mono_ms(), at = cap_ms < 0 ? NEVER : now + cap_ms;
 
 	/* While a job runs, its end wakes the loop (curl_multi_wakeup). */
 	if (!d->job_posted && wants_lease(d) && d->next_lease_ms < at)
@@ -1087,7 +1088,9 @@ dispatch_wait_ms(const struct dispatch *d, int cap_ms)
 	}
 	if (!d->draining && d->nheap > 0 && d->blocked_until_ms < at)
 		at = d->blocked_until_ms;
-	return at <= now ? 0 : (int)(at - now);
+	if (at <= now)
+		return 0;
+	return at - now > INT_MAX ? INT_MAX : (int)(at - now);
 }
 
 int

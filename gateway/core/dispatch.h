@@ -62,11 +62,12 @@ void dispatch_discard(struct dispatch *d);
 /*
  * One turn of the engine: take back stale leases when it is time, lease
  * due rows when there is room, start requests, wait at most max_wait_ms
- * (less when the engine has a timer sooner; 0: do not wait) for network
- * activity or one of extra (may be NULL), then collect finished requests
- * and commit results when a batch is full or old enough.  Database
- * trouble is logged and retried later, never fatal.  Returns 0, or -1 on
- * a libcurl failure.
+ * (less when the engine has a timer sooner; 0: do not wait; < 0: only
+ * the engine's timers bound the wait) for network activity, one of extra
+ * (may be NULL) or dispatch_wakeup, then collect finished requests and
+ * commit results when a batch is full or old enough.  Database trouble
+ * is logged and retried later, never fatal.  Returns 0, or -1 on a
+ * libcurl failure.
  */
 int dispatch_turn(struct dispatch *d, int max_wait_ms, struct curl_waitfd *extra, unsigned nextra);
 /* New rows may be due (another process queued them): lease on the next turn. */
@@ -87,7 +88,8 @@ int dispatch_flush(struct dispatch *d);
 bool dispatch_idle(const struct dispatch *d);
 /* The last lease found no more due rows and nothing poked since. */
 bool dispatch_caught_up(const struct dispatch *d);
-/* Milliseconds until the engine wants a turn (0: now; capped at cap_ms). */
+/* Milliseconds until the engine wants a turn (0: now; capped at cap_ms
+ * unless cap_ms < 0, and at INT_MAX). */
 int dispatch_wait_ms(const struct dispatch *d, int cap_ms);
 void dispatch_get_stats(const struct dispatch *d, struct dispatch_stats *out);
 

@@ -301,6 +301,26 @@ parse_set_quiet(struct cfgval *cv, const config_setting_t *g, struct rule_set *r
 	rs->has_quiet = cfgval_quiet(cv, g, &rs->quiet) != 0;
 }
 
+/*
+ * A plan is every before-step once, every overdue repeat and the
+ * escalation (rules_plan_size), whatever the deadline: refuse a set
+ * whose plan would not fit the scheduler's RULES_MAX_FIRES, which
+ * would otherwise fail every pass that meets one of its tasks.
+ */
+static void
+check_plan_size(struct cfgval *cv, const config_setting_t *g, const struct rule_set *rs)
+{
+	size_t n = rules_plan_size(rs);
+
+	if (n <= RULES_MAX_FIRES)
+		return;
+	cfgval_error(cv, g,
+		     "rule set \"%s\": %zu reminder times per task (%zu before the deadline, %d overdue "
+		     "repeats, %d escalation), more than %d; remove steps or lower overdue's max",
+		     rs->name, n, rs->nbefore, rs->has_overdue ? rs->overdue_max : 0,
+		     rs->has_escalate ? 1 : 0, RULES_MAX_FIRES);
+}
+
 /* Parse and validate one set (group g) into rs; problems reported. */
 static void
 parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *tmpls,
@@ -336,6 +356,7 @@ parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *t
 	if (!present)
 		cfgval_error(cv, g, "rule set '%s' has no steps (give 'before', 'overdue' or 'escalate')",
 			     rs->name);
+	check_plan_size(cv, g, rs);
 }
 
 /* The line number of a "PATH:LINE: ..." message, or 0. */

@@ -18,6 +18,13 @@
 #include "core/tmpl.h"
 #include "base/util.h"
 
+/*
+ * The most fire times one task's plan may have.  The scheduler plans
+ * into a buffer of this size, so loading refuses a set that could need
+ * more: such a set could never be planned.
+ */
+#define RULES_MAX_FIRES 256
+
 /* Who a step goes to; steps hold a bitmask of these. */
 enum role { ROLE_LEAD = 1, ROLE_OWNER = 2, ROLE_MEMBER = 4, ROLE_SUPERVISOR = 8 };
 
@@ -63,7 +70,8 @@ struct rules;
  * Load every DIR/NAME.cfg (in name order); each top-level group is a rule set
  * named by its key, and a name may be defined only once across all files.
  * tmpls (may be NULL to skip the check) must hold every template the steps
- * name, and those templates may not use notice.* or var.* variables.
+ * name, and those templates may not use notice.* or var.* variables.  A
+ * set may plan at most RULES_MAX_FIRES fire times (rules_plan_size).
  * Returns 0 and a new set of rules in *out (free with rules_free), or -1
  * with every problem in diag as "FILE:LINE: message" and *out untouched.
  */

@@ -18,7 +18,6 @@
 #include "base/sms.h"
 
 #define BATCH 4096
-#define MAX_FIRES 256
 #define MAX_PEOPLE 512
 #define BODY_MAX 2048
 
@@ -28,7 +27,7 @@ static uint64_t
 rules_fingerprint(const struct sched *s)
 {
 	uint64_t h = 1469598103934665603ULL;
-	struct fire f[MAX_FIRES];
+	struct fire f[RULES_MAX_FIRES];
 	size_t n;
 
 #define MIX(v)                                              \
@@ -47,7 +46,7 @@ rules_fingerprint(const struct sched *s)
 		for (const char *p = rs->name; *p; p++)
 			MIX(*p);
 		if (rules_plan(rs, 1230739140 /* 2008-12-31 23:59 +08 */, &s->cfg->quiet, f,
-			       MAX_FIRES, &n) != 0)
+			       RULES_MAX_FIRES, &n) != 0)
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			MIX(f[k].at);
@@ -352,7 +351,7 @@ add:
  */
 /* Buffers a pass reuses for every task, so planning one costs no large allocation. */
 struct workspace {
-	struct fire f[MAX_FIRES];
+	struct fire f[RULES_MAX_FIRES];
 	size_t nf;
 	const struct rule_set *plan_rs; /* f holds the plan of this set and deadline */
 	int64_t plan_deadline;
@@ -390,7 +389,7 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	/* Most tasks of a town share a deadline ("年底前"): reuse the last plan. */
 	if (ws->plan_rs != rs || ws->plan_deadline != t.deadline) {
 		ws->plan_rs = NULL;
-		if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, MAX_FIRES, &ws->nf) != 0) {
+		if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, RULES_MAX_FIRES, &ws->nf) != 0) {
 			log_warnx("task %s: rule set \"%s\" plans too many steps", t.code, rs->name);
 			goto out;
 		}

@@ -1,33 +1,50 @@
 /*
- * daemon.c - `duban run`: one event loop over the scheduler and the
- * dispatcher.  Every wait is the shortest of: the scheduler's next fire
- * time, the dispatcher's own timers and network activity, the data_version
- * check (at most poll_ms, so rows other processes queue are noticed within
- * a second), the drain deadline, and the signal pipe.  There is no fixed
- * sleep.  SIGTERM/SIGINT stop leasing, let requests in flight finish for
- * the grace period, commit and exit 0; a second one exits at once.  SIGHUP
- * loads the configuration, templates and rules again and switches to them
- * only when all are valid, once the requests in flight are done.
+ * daemon.c - `duban run`: one event loop (base/evloop.c) over the
+ * scheduler, the dispatcher and the HTTP server.  The loop's timers are
+ * the scheduler's pass (it returns the delay to the next fire time), the
+ * data_version check every dispatcher.poll_ms (for rows other processes
+ * queue) and the drain deadline; the dispatcher's own timers (lease,
+ * lease reclaim and renewal, commit deadline, tokens, breakers) live in
+ * the engine, whose dispatch_turn is the loop's wait: it sleeps until the
+ * earliest of all of them, network activity, the signal pipe or a
+ * wake-up, and never longer.  The HTTP thread wakes the loop when a
+ * request committed work (an atomic set of bits, then curl_multi_wakeup
+ * through dispatch_wakeup), so the engine leases, or the scheduler runs,
+ * at once.  SIGTERM/SIGINT stop leasing, let requests in flight finish for
+ * the grace period, commit and return; a second one returns at once.
+ * SIGHUP loads the configuration, templates and rules again and switches
+ * to them only when all are valid, once the requests in flight are done;
+ * the scheduler then plans again at once.
  */
 #include "server/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "core/dispatch.h"
-#include "server/httpd.h"
+#include "base/evloop.h"
 #include "base/log.h"
+#include "core/config.h"
+#include "core/dispatch.h"
 #include "core/rules.h"
 #include "core/sched.h"
 #include "core/tmpl.h"
+#include "server/httpd.h"
+#include "store/store.h"
 
-#define NEVER INT64_MAX
-#define SCHED_MAX_SLEEP_MS (5 * 60 * 1000) /* a pass at least this often, whatever next_fire says */
+/*
+ * The scheduler's pass runs at least this often whatever its next fire
+ * time: that time is turned into a monotonic delay when it is computed,
+ * and a step of the wall clock (NTP, an operator) would shift it.
+ */
+#define SCHED_MAX_SLEEP_MS (5 * 60 * 1000)
+#define SCHED_RETRY_MS 5000 /* after a failed pass */
 
 /*
  * The write end of the signal pipe.  The one file-scope variable of duban
@@ -106,12 +123,18 @@ daemon_sig_close(struct daemon_sig *s)
 /* ---- the loop ------------------------------------------------------------- */
 
 struct run {
-	struct cli *c;
+	struct daemon_env *e;
+	struct evloop *loop;
+	/*
+	 * The engine, rebuilt on reload.  The loop's thread alone changes it,
+	 * under d_mu, which the HTTP thread's wake-up takes to reach it.
+	 */
 	struct dispatch *d;
+	pthread_mutex_t d_mu;
 	struct daemon_sig sig;
 	struct sched sched;
-	int64_t next_sched_ms, next_dv_ms, grace_until_ms;
-	int64_t dv;
+	long long sched_timer; /* the scheduler's pass (0: none, draining) */
+	int64_t dv;            /* the data_version last seen */
 	bool draining;
 	/* A valid new configuration waiting for the requests in flight. */
 	struct duban_config *ncfg;
@@ -119,20 +142,101 @@ struct run {
 	struct rules *nrules;
 	struct httpd *http;  /* the HTTP server (NULL: http not enabled) */
 	int64_t last_tick;   /* UTC seconds of the scheduler's last pass */
+	atomic_uint work;    /* HTTPD_WORK_* bits the HTTP thread left for the loop */
+	int rc;              /* enum daemon_rc once the loop stops */
 };
 
-static void
-run_sched(struct run *r, int64_t now)
+/* Put d in as the engine; returns the previous one, the caller's to free. */
+static struct dispatch *
+swap_engine(struct run *r, struct dispatch *d)
 {
+	struct dispatch *old;
+
+	pthread_mutex_lock(&r->d_mu);
+	old = r->d;
+	r->d = d;
+	pthread_mutex_unlock(&r->d_mu);
+	return old;
+}
+
+static void
+stop(struct run *r, int rc)
+{
+	r->rc = rc;
+	evloop_stop(r->loop);
+}
+
+/* The loop's wait is a turn of the engine: its network, its timers, the loop's descriptors. */
+static int
+engine_wait(void *arg, struct pollfd *fds, size_t nfds, int timeout_ms)
+{
+	struct run *r = arg;
+	struct curl_waitfd w[EVLOOP_FDS_MAX];
+
+	for (size_t i = 0; i < nfds; i++)
+		w[i] = (struct curl_waitfd){ fds[i].fd, CURL_WAIT_POLLIN, 0 };
+	if (r->d == NULL || dispatch_turn(r->d, timeout_ms, w, (unsigned)nfds) != 0) {
+		log_warnx("libcurl failed; stopping");
+		return -1;
+	}
+	for (size_t i = 0; i < nfds; i++)
+		fds[i].revents = (w[i].revents & CURL_WAIT_POLLIN) ? POLLIN : 0;
+	return 0;
+}
+
+/* Any thread: end the engine's wait (curl_multi_wakeup). */
+static void
+engine_wakeup(void *arg)
+{
+	struct run *r = arg;
+
+	pthread_mutex_lock(&r->d_mu);
+	if (r->d != NULL)
+		dispatch_wakeup(r->d);
+	pthread_mutex_unlock(&r->d_mu);
+}
+
+/* The HTTP thread: a request committed work for the loop. */
+static void
+on_http_work(void *arg, unsigned work)
+{
+	struct run *r = arg;
+
+	atomic_fetch_or(&r->work, work);
+	evloop_wakeup(r->loop);
+}
+
+/* The loop's thread, after a wake-up: do what the HTTP thread asked for. */
+static void
+on_wake(struct evloop *l, void *arg)
+{
+	struct run *r = arg;
+	unsigned work = atomic_exchange(&r->work, 0u);
+
+	if (r->draining)
+		return;
+	if (work & HTTPD_WORK_OUTBOX)
+		dispatch_poke(r->d);
+	if ((work & HTTPD_WORK_TASKS) && r->sched_timer != 0)
+		evloop_timer_set(l, r->sched_timer, 0);
+}
+
+/* The scheduler's pass; returns the delay to its next fire time. */
+static long
+on_sched_timer(struct evloop *l, void *arg)
+{
+	struct run *r = arg;
 	struct sched_stats stats = { 0 };
-	int64_t next = 0, at;
+	int64_t next = 0, at, now;
+	long delay = SCHED_MAX_SLEEP_MS;
 	char err[512];
 
-	r->next_sched_ms = now + SCHED_MAX_SLEEP_MS;
+	(void)l;
+	if (r->ncfg != NULL)
+		return delay; /* the reload runs it again once it is done */
 	if (sched_pass(&r->sched, time_now(), &stats, &next, err, sizeof(err)) != 0) {
-		log_warnx("scheduler: %s (trying again in 5 s)", err);
-		r->next_sched_ms = now + 5000;
-		return;
+		log_warnx("scheduler: %s (trying again in %d s)", err, SCHED_RETRY_MS / 1000);
+		return SCHED_RETRY_MS;
 	}
 	r->last_tick = time_now();
 	if (stats.queued > 0) {
@@ -142,26 +246,45 @@ run_sched(struct run *r, int64_t now)
 	if (stats.skipped > 0 || stats.failed > 0)
 		log_info("scheduler: %zu stale steps skipped, %zu reminders failed", stats.skipped,
 			 stats.failed);
-	if (next != 0 && (at = dispatch_mono_at(next)) < r->next_sched_ms)
-		r->next_sched_ms = at;
+	now = time_mono_ms();
+	if (next != 0 && (at = dispatch_mono_at(next)) - now < delay)
+		delay = at > now ? (long)(at - now) : 0;
+	return delay;
 }
 
-static void
-check_data_version(struct run *r, int64_t now)
+/* Has another process committed?  Then rows or tasks may be due. */
+static long
+on_dv_timer(struct evloop *l, void *arg)
 {
+	struct run *r = arg;
+	struct store *st = r->e->st;
 	int64_t v;
 
-	r->next_dv_ms = now + r->c->cfg->dispatcher.poll_ms;
-	if (store_data_version(r->c->st, &v) != STORE_OK) {
-		log_warnx("%s", store_errmsg(r->c->st));
-		return;
-	}
-	if (v != r->dv) {
-		/* Another process committed: new rows or tasks may be due. */
+	if (store_data_version(st, &v) != STORE_OK) {
+		log_warnx("%s", store_errmsg(st));
+	} else if (v != r->dv) {
 		r->dv = v;
 		dispatch_poke(r->d);
-		r->next_sched_ms = now;
+		if (r->sched_timer != 0)
+			evloop_timer_set(l, r->sched_timer, 0);
 	}
+	return r->e->cfg->dispatcher.poll_ms;
+}
+
+/* The grace period of a drain is over. */
+static long
+on_grace_timer(struct evloop *l, void *arg)
+{
+	struct run *r = arg;
+
+	(void)l;
+	if (!dispatch_idle(r->d)) {
+		log_warnx("grace period over: requests still in flight are abandoned and queued "
+			  "again");
+		dispatch_abort(r->d);
+	}
+	stop(r, DAEMON_OK);
+	return EVLOOP_DONE;
 }
 
 static void
@@ -179,7 +302,7 @@ free_pending(struct run *r)
 static void
 reload_begin(struct run *r)
 {
-	const struct duban_config *cur = r->c->cfg;
+	const struct duban_config *cur = r->e->cfg;
 	struct diag diag = { 0 };
 
 	if (cur->path == NULL) {
@@ -215,171 +338,147 @@ reload_begin(struct run *r)
 static int
 reload_finish(struct run *r)
 {
-	struct cli *c = r->c;
+	struct daemon_env *e = r->e;
+	struct dispatch *nd;
 	char err[512];
 
-	dispatch_free(r->d);
-	r->d = NULL;
+	dispatch_free(swap_engine(r, NULL));
 	/* The server lets go of the old configuration before it is freed. */
 	httpd_reload(r->http, r->ncfg);
-	config_free(c->cfg);
-	tmpl_set_free(c->tmpls);
-	rules_free(c->rules);
-	c->cfg = r->ncfg;
-	c->tmpls = r->ntmpls;
-	c->rules = r->nrules;
+	config_free(e->cfg);
+	tmpl_set_free(e->tmpls);
+	rules_free(e->rules);
+	e->cfg = r->ncfg;
+	e->tmpls = r->ntmpls;
+	e->rules = r->nrules;
 	r->ncfg = NULL;
 	r->ntmpls = NULL;
 	r->nrules = NULL;
-	if (time_set_zone(c->cfg->timezone) != 0)
-		log_warnx("time zone \"%s\" is not installed", c->cfg->timezone);
-	if (log_open("duban", c->cfg->log_file, c->cfg->log_level) != 0)
-		log_warn("%s", c->cfg->log_file);
-	r->sched = (struct sched){ c->st, c->cfg, c->rules, c->tmpls };
+	if (time_set_zone(e->cfg->timezone) != 0)
+		log_warnx("time zone \"%s\" is not installed", e->cfg->timezone);
+	if (log_open("duban", e->cfg->log_file, e->cfg->log_level) != 0)
+		log_warn("%s", e->cfg->log_file);
+	r->sched = (struct sched){ e->st, e->cfg, e->rules, e->tmpls };
 	if (sched_init(&r->sched) != 0)
-		log_warnx("scheduler: %s", store_errmsg(c->st));
-	if (dispatch_new(c->cfg, &r->d, err, sizeof(err)) != 0) {
+		log_warnx("scheduler: %s", store_errmsg(e->st));
+	if (dispatch_new(e->cfg, &nd, err, sizeof(err)) != 0) {
 		log_warnx("after reload: %s", err);
 		return -1;
 	}
-	r->next_sched_ms = 0;
-	log_info("configuration reloaded: %zu providers", c->cfg->nproviders);
+	swap_engine(r, nd);
+	/* Rules may have changed: plan with them now. */
+	evloop_timer_set(r->loop, r->sched_timer, 0);
+	log_info("configuration reloaded: %zu providers", e->cfg->nproviders);
 	return 0;
 }
 
+/* The signal pipe is readable. */
 static void
-on_signals(struct run *r, int64_t now, bool *stop_now)
+on_sig_fd(struct evloop *l, int fd, void *arg)
 {
+	struct run *r = arg;
 	int terms, hups;
 
+	(void)fd;
 	daemon_sig_read(&r->sig, &terms, &hups);
 	if (terms > 0 && !r->draining) {
 		r->draining = true;
-		r->grace_until_ms = now + r->c->cfg->dispatcher.grace_ms;
+		evloop_timer_del(l, r->sched_timer);
+		r->sched_timer = 0;
 		dispatch_drain(r->d);
+		if (evloop_timer_add(l, r->e->cfg->dispatcher.grace_ms, on_grace_timer, r, NULL) != 0)
+			on_grace_timer(l, r); /* out of memory: no grace period */
 		log_info("stopping: no more leasing; requests in flight have %ld s to finish "
 			 "(a second signal stops at once)",
-			 r->c->cfg->dispatcher.grace_ms / 1000);
+			 r->e->cfg->dispatcher.grace_ms / 1000);
 		terms--;
 	}
 	if (terms > 0) {
 		log_warnx("second signal: stopping at once; unfinished messages go out again when "
 			  "their lease runs out");
-		*stop_now = true;
+		dispatch_discard(swap_engine(r, NULL));
+		stop(r, DAEMON_FAILED);
+		return;
 	}
 	if (hups > 0 && !r->draining)
 		reload_begin(r);
 }
 
-static int64_t
-min64(int64_t a, int64_t b)
+/* Every turn, after the wait: the pulse, a reload waiting, the end of a drain. */
+static void
+after_wait(struct evloop *l, void *arg)
 {
-	return a < b ? a : b;
-}
+	struct run *r = arg;
 
-static int
-loop(struct run *r)
-{
-	struct curl_waitfd wfd = { r->sig.rd, CURL_WAIT_POLLIN, 0 };
-	bool stop_now = false;
-
-	for (;;) {
-		int64_t now = time_mono_ms(), until;
-
-		if (!r->draining && r->ncfg == NULL && now >= r->next_sched_ms)
-			run_sched(r, now);
-		if (now >= r->next_dv_ms)
-			check_data_version(r, now);
-		until = min64(r->next_sched_ms, r->next_dv_ms);
-		if (r->draining)
-			until = min64(until, r->grace_until_ms);
-		until = min64(until, now + 1000) - now;
-		wfd.revents = 0;
-		if (dispatch_turn(r->d, until > 0 ? (int)until : 0, &wfd, 1) != 0) {
-			log_warnx("libcurl failed; stopping");
-			return EXIT_FAIL;
-		}
-		httpd_pulse(r->http, r->d, r->last_tick);
-		now = time_mono_ms();
-		on_signals(r, now, &stop_now);
-		if (stop_now) {
-			dispatch_discard(r->d);
-			r->d = NULL;
-			return EXIT_FAIL;
-		}
-		if (r->ncfg != NULL && !r->draining && dispatch_idle(r->d) && reload_finish(r) != 0)
-			return EXIT_FAIL;
-		if (r->draining) {
-			if (dispatch_idle(r->d))
-				return EXIT_OK;
-			if (now >= r->grace_until_ms) {
-				log_warnx("grace period over: requests still in flight are abandoned and "
-					  "queued again");
-				dispatch_abort(r->d);
-				return EXIT_OK;
-			}
-		}
+	(void)l;
+	httpd_pulse(r->http, r->d, r->last_tick);
+	if (r->ncfg != NULL && !r->draining && dispatch_idle(r->d) && reload_finish(r) != 0) {
+		stop(r, DAEMON_FAILED);
+		return;
 	}
+	if (r->draining && dispatch_idle(r->d))
+		stop(r, DAEMON_OK);
 }
 
-static const char run_help[] =
-	"usage: duban run\n"
-	"\n"
-	"Run the daemon in the foreground: the scheduler queues reminders when they\n"
-	"are due, the dispatcher sends whatever is due through the configured\n"
-	"providers, and messages other commands queue are picked up within a\n"
-	"second.  Logs go to stderr or log.file, one line per event, phone numbers\n"
-	"masked.\n"
-	"\n"
-	"Signals: SIGTERM or SIGINT stop leasing, let requests in flight finish\n"
-	"(dispatcher.grace), commit and exit 0; a second one exits at once.  SIGHUP\n"
-	"reloads the configuration, rules and templates if they are all valid, and\n"
-	"otherwise logs why and keeps running on the previous ones.\n";
+/* Make the loop and its timers and descriptor.  0, or -1 (out of memory). */
+static int
+loop_new(struct run *r)
+{
+	const struct evloop_ops ops = { engine_wait, engine_wakeup, NULL, r };
+	const struct evloop_hooks hooks = { NULL, on_wake, after_wait, r };
+
+	if (evloop_new(&ops, &hooks, &r->loop) != 0 ||
+	    evloop_timer_add(r->loop, 0, on_sched_timer, r, &r->sched_timer) != 0 ||
+	    evloop_timer_add(r->loop, r->e->cfg->dispatcher.poll_ms, on_dv_timer, r, NULL) != 0 ||
+	    evloop_fd_add(r->loop, r->sig.rd, on_sig_fd, r) != 0)
+		return -1;
+	return 0;
+}
 
 int
-cmd_run(struct cli *c, int argc, char **argv)
+daemon_run(struct daemon_env *e, char *err, size_t errlen)
 {
-	struct run r = { .c = c };
+	struct run r = { .e = e, .sig = { -1, -1 } };
+	const struct httpd_wake wake = { on_http_work, &r };
 	struct dispatch_stats st;
-	char err[512];
-	int rc;
+	int rc = DAEMON_NOSTART;
 
-	if (cli_want_help(argc, argv, run_help))
-		return EXIT_OK;
-	if (argc > 1)
-		return cli_err(EXIT_USAGE, "run takes no arguments");
-	if (c->cfg->log_file && log_open("duban", c->cfg->log_file, c->cfg->log_level) != 0)
-		return cli_err(EXIT_FAIL, "%s: cannot open the log file", c->cfg->log_file);
-	if (cli_store(c) == NULL)
-		return EXIT_FAIL;
-	if (dispatch_new(c->cfg, &r.d, err, sizeof(err)) != 0)
-		return cli_err(EXIT_FAIL, "%s", err);
-	if (daemon_sig_open(&r.sig, true, err, sizeof(err)) != 0) {
-		dispatch_free(r.d);
-		return cli_err(EXIT_FAIL, "%s", err);
+	pthread_mutex_init(&r.d_mu, NULL);
+	atomic_init(&r.work, 0u);
+	if (dispatch_new(e->cfg, &r.d, err, errlen) != 0)
+		goto out;
+	if (daemon_sig_open(&r.sig, true, err, errlen) != 0)
+		goto out;
+	if (loop_new(&r) != 0) {
+		snprintf(err, errlen, "out of memory starting the event loop");
+		goto out;
 	}
-	r.sched = (struct sched){ c->st, c->cfg, c->rules, c->tmpls };
+	r.sched = (struct sched){ e->st, e->cfg, e->rules, e->tmpls };
 	if (sched_init(&r.sched) != 0)
-		log_warnx("scheduler: %s", store_errmsg(c->st));
-	store_data_version(c->st, &r.dv);
-	if (c->cfg->http.enabled && httpd_start(c->cfg, &r.http, err, sizeof(err)) != 0) {
-		dispatch_free(r.d);
-		daemon_sig_close(&r.sig);
-		return cli_err(EXIT_FAIL, "%s", err);
-	}
-	log_info("running: database %s, providers: %zu, pid %ld", c->cfg->database,
-		 c->cfg->nproviders, (long)getpid());
-	rc = loop(&r);
+		log_warnx("scheduler: %s", store_errmsg(e->st));
+	store_data_version(e->st, &r.dv);
+	if (e->cfg->http.enabled && httpd_start(e->cfg, &wake, &r.http, err, errlen) != 0)
+		goto out;
+	log_info("running: database %s, providers: %zu, pid %ld", e->cfg->database,
+		 e->cfg->nproviders, (long)getpid());
+	r.rc = DAEMON_OK;
+	rc = evloop_run(r.loop) != 0 ? DAEMON_FAILED : r.rc;
 	httpd_stop(r.http);
+	r.http = NULL;
 	if (r.d != NULL) {
 		dispatch_get_stats(r.d, &st);
 		log_info("stopped: %llu sent, %llu retried, %llu failed, %llu expired, %llu handed back",
 			 (unsigned long long)st.sent, (unsigned long long)st.retried,
 			 (unsigned long long)st.failed, (unsigned long long)st.expired,
 			 (unsigned long long)st.released);
-		dispatch_free(r.d);
 	}
+out:
+	httpd_stop(r.http);
+	dispatch_free(swap_engine(&r, NULL));
+	evloop_free(r.loop);
 	free_pending(&r);
-	daemon_sig_close(&r.sig);
+	if (r.sig.rd >= 0)
+		daemon_sig_close(&r.sig);
+	pthread_mutex_destroy(&r.d_mu);
 	return rc;
 }

@@ -8,7 +8,9 @@
  * callback_secret in the URL path or an HMAC-SHA256 signature of the body
  * - and hands the request to its route: api.c (/v1/...), callback.c
  * (/callbacks/...), api_status.c (/healthz, /metrics).  Every answer is
- * JSON but /metrics'.
+ * JSON but /metrics'.  When a route committed work for the daemon (a
+ * message queued, a task changed), the daemon's wake-up is called before
+ * the answer goes out, so that the work does not wait for a poll.
  */
 #include "server/httpd.h"
 
@@ -48,8 +50,8 @@ struct httpd {
 	struct tmpl_set *tmpls;
 	struct rules *rules;
 	struct store *st;
+	struct httpd_wake wake; /* the daemon's (fn NULL: none) */
 	char listen[128];
-	int port;
 	_Atomic size_t max_body;
 	int64_t started;
 	uint64_t requests, by_class[6];
@@ -211,6 +213,44 @@ signature_ok(struct MHD_Connection *c, const char *secret, const struct buf *bod
 	return CRYPTO_memcmp(mac, want, 32) == 0;
 }
 
+/* ---- waking the daemon ---------------------------------------------------------------- */
+
+/* Tell the daemon that a request committed work for it (HTTPD_WORK_* bits). */
+static void
+wake(struct httpd *h, unsigned work)
+{
+	if (work != 0 && h->wake.fn != NULL)
+		h->wake.fn(h->wake.arg, work);
+}
+
+/* path is route or below it: "/v1/messages", "/v1/messages/12/resend". */
+static bool
+under(const char *path, const char *route)
+{
+	size_t n = strlen(route);
+
+	return strncmp(path, route, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/*
+ * What a 2xx answer to METHOD PATH under /v1/ leaves for the daemon.
+ * Decided here, by route and method, so that the routes (api*.c) need not
+ * know there is a daemon: any write to messages or notices may have queued
+ * rows (a message, a resend, a notice's recipients) or cancelled some, any
+ * write to tasks may have moved a task's next reminder.
+ */
+static unsigned
+api_work(const char *method, const char *path)
+{
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return 0;
+	if (under(path, "/v1/messages") || under(path, "/v1/notices"))
+		return HTTPD_WORK_OUTBOX;
+	if (under(path, "/v1/tasks"))
+		return HTTPD_WORK_TASKS;
+	return 0;
+}
+
 /* ---- callbacks ------------------------------------------------------------------------ */
 
 struct cb_src {
@@ -310,6 +350,9 @@ mo(struct httpd *h, struct MHD_Connection *c, const struct provider_conf *pc, st
 		log_warnx("http: reply from %s: %s", pc->name, err);
 		return send_error(h, c, strstr(err, "UTF-8") ? 400 : 500, "%s", err);
 	}
+	/* A reply may have queued an answer (a confirmation, a forward). */
+	if (!res.duplicate)
+		wake(h, HTTPD_WORK_OUTBOX);
 	return send_json(h, c, 200,
 			 json_pack("{s:b, s:I, s:s, s:s, s:b}", "ok", 1, "reply",
 				   (json_int_t)res.inbound, "command", callback_cmd_name(res.cmd),
@@ -451,6 +494,8 @@ route(struct httpd *h, struct MHD_Connection *c, const char *method, struct hreq
 	ar.actor = actor;
 	ar.routes = tok->routes;
 	api_handle(&ar, &resp);
+	if (resp.status / 100 == 2)
+		wake(h, api_work(method, path));
 	if (resp.status >= 500)
 		log_warnx("http: %s %s (%s): %u", method, path, actor, resp.status);
 	return send_json(h, c, resp.status, resp.json);
@@ -577,7 +622,8 @@ load_dirs(const struct duban_config *cfg, struct tmpl_set **t, struct rules **r,
 }
 
 int
-httpd_start(const struct duban_config *cfg, struct httpd **out, char *err, size_t errlen)
+httpd_start(const struct duban_config *cfg, const struct httpd_wake *wake, struct httpd **out,
+	    char *err, size_t errlen)
 {
 	struct httpd *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
@@ -593,6 +639,8 @@ httpd_start(const struct duban_config *cfg, struct httpd **out, char *err, size_
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_mutex_init(&h->pulse_mu, NULL);
 	h->cfg = cfg;
+	if (wake != NULL)
+		h->wake = *wake;
 	h->started = time_now();
 	atomic_store(&h->max_body, cfg->http.max_body);
 	snprintf(h->listen, sizeof(h->listen), "%s", cfg->http.listen);
@@ -619,10 +667,9 @@ httpd_start(const struct duban_config *cfg, struct httpd **out, char *err, size_
 		goto fail;
 	}
 	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info ? (int)info->port : 0;
 	log_info("http: listening on %.*s:%d",
 		 (int)(strrchr(h->listen, ':') ? strrchr(h->listen, ':') - h->listen : 0),
-		 h->listen, h->port);
+		 h->listen, info ? (int)info->port : 0);
 	*out = h;
 	return 0;
 fail:
@@ -681,12 +728,6 @@ httpd_reload(struct httpd *h, const struct duban_config *cfg)
 			  cfg->http.enabled ? "the new http.listen" : "http.enabled = false",
 			  h->listen);
 	return rc;
-}
-
-int
-httpd_port(const struct httpd *h)
-{
-	return h ? h->port : 0;
 }
 
 void

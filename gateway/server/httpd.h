@@ -6,8 +6,9 @@
  * database connection; requests are handled one at a time, so a request
  * sees one configuration from start to end.  The daemon tells it how the
  * dispatcher is doing (httpd_pulse) and swaps its configuration on SIGHUP
- * (httpd_reload).  The `http` group of the configuration and
- * API tokens are core/config_http.h.
+ * (httpd_reload); the server tells the daemon when a request committed
+ * work for it (struct httpd_wake), so that work goes out at once.  The
+ * `http` group of the configuration and API tokens are core/config_http.h.
  */
 #ifndef DUBAN_HTTPD_H
 #define DUBAN_HTTPD_H
@@ -28,14 +29,33 @@
 struct httpd;
 struct dispatch;
 
+/* What a request answered 2xx may have left for the daemon (bits). */
+enum httpd_work {
+	HTTPD_WORK_OUTBOX = 1u << 0, /* messages queued or made due again: lease now */
+	HTTPD_WORK_TASKS = 1u << 1,  /* tasks added, changed or closed: run the scheduler now */
+};
+
+/*
+ * The daemon's wake-up: fn(arg, work) is called on the server's thread
+ * right after a request that may have left work (HTTPD_WORK_* bits)
+ * committed, before its answer is sent.  It must be thread-safe and must
+ * not wait for the daemon's loop.
+ */
+struct httpd_wake {
+	void (*fn)(void *arg, unsigned work);
+	void *arg;
+};
+
 /*
  * Start serving cfg->http on its own thread, with a new connection to
  * cfg->database and the templates and rules of cfg's folders.  cfg must
- * stay valid until httpd_stop or the next httpd_reload.  Returns 0, or
- * -1 with err (address in use, database cannot be opened ...).  Logs
- * "http: listening on ADDR:PORT" once it accepts connections.
+ * stay valid until httpd_stop or the next httpd_reload; wake (copied; may
+ * be NULL: nobody to wake) is called as struct httpd_wake says.  Returns
+ * 0, or -1 with err (address in use, database cannot be opened ...).
+ * Logs "http: listening on ADDR:PORT" once it accepts connections.
  */
-int httpd_start(const struct duban_config *cfg, struct httpd **out, char *err, size_t errlen);
+int httpd_start(const struct duban_config *cfg, const struct httpd_wake *wake, struct httpd **out,
+		char *err, size_t errlen);
 /* Stop accepting, finish the request being handled, free everything.  NULL is fine. */
 void httpd_stop(struct httpd *h);
 /*
@@ -47,8 +67,6 @@ void httpd_stop(struct httpd *h);
  * the server keeps its own copies of the previous ones).
  */
 int httpd_reload(struct httpd *h, const struct duban_config *cfg);
-/* The port the server listens on (the kernel's choice for port 0). */
-int httpd_port(const struct httpd *h);
 
 /*
  * The daemon's pulse, on every turn of its loop: the dispatcher is alive,

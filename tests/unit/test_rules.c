@@ -661,6 +661,63 @@ static void test_empty_and_missing_dir(void **state)
 	rules_free(NULL);
 }
 
+/*
+ * Write a.cfg with a small set on line 1 and, from line 2, set "big" of
+ * nbefore before-steps (hours, furthest first), 100 overdue repeats and an
+ * escalation: a plan of nbefore + 101 fire times.
+ */
+static void write_big_set(struct fixture *f, int nbefore)
+{
+	struct buf b;
+
+	buf_init(&b, 64 * 1024);
+	assert_int_equal(buf_adds(&b, "small = { escalate = { after = \"1d\"; to = [ \"lead\" ]; "
+				      "template = \"escalation\"; }; };\n"
+				      "big = {\n  before = (\n"), 0);
+	for (int i = nbefore; i >= 1; i--)
+		assert_int_equal(buf_printf(&b, "    { offset = \"%dh\"; to = [ \"lead\" ]; "
+					    "template = \"reminder\"; }%s\n", i, i > 1 ? "," : ""), 0);
+	assert_int_equal(buf_adds(&b, "  );\n"
+				      "  overdue = { every = \"1d\"; max = 100; to = [ \"lead\" ]; "
+				      "template = \"overdue\"; };\n"
+				      "  escalate = { after = \"2d\"; to = [ \"supervisor\" ]; "
+				      "template = \"escalation\"; };\n"
+				      "};\n"), 0);
+	write_file(f->rdir, "a.cfg", b.data);
+	buf_free(&b);
+}
+
+/*
+ * A set whose plan is longer than the scheduler's buffer is refused at
+ * load, naming the set and its line; one that just fits loads and plans.
+ */
+static void test_plan_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct fire *out = calloc(RULES_MAX_FIRES, sizeof(*out));
+	const struct rule_set *rs;
+	size_t n;
+
+	assert_non_null(out);
+	assert_int_equal(RULES_MAX_FIRES, 256);
+	write_big_set(f, 156);
+	expect_load_errors(f,
+		"@/a.cfg:2: rule set \"big\": 257 reminder times per task (156 before the deadline, "
+		"100 overdue repeats, 1 escalation), more than 256; remove steps or lower overdue's max",
+		NULL);
+
+	write_big_set(f, 155);
+	assert_int_equal(rules_load_dir(f->rdir, f->tmpls, &f->rules, &f->diag), 0);
+	assert_int_equal(f->diag.n, 0);
+	rs = rules_find(f->rules, "big");
+	assert_non_null(rs);
+	assert_int_equal(rules_plan_size(rs), RULES_MAX_FIRES);
+	assert_int_equal(rules_plan(rs, L("2008-12-31 23:59"), &CONFIG_QUIET, out, RULES_MAX_FIRES, &n),
+			 0);
+	assert_int_equal(n, RULES_MAX_FIRES);
+	free(out);
+}
+
 /* rules/ and templates/ as shipped load together and plan as documented. */
 static void test_shipped_rules(void **state)
 {
@@ -726,6 +783,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shipped_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
 }
