@@ -79,7 +79,7 @@ int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_dispatch(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
-/* The HTTP server's commands (cmd_http.c): API tokens and the replies' inbox. */
+/* The HTTP server's commands: API tokens (cmd_token.c), the replies' inbox (cmd_inbox.c). */
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
 /*

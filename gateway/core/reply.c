@@ -517,3 +517,26 @@ reply_receive(struct duban_ctx *x, const struct reply_in *in, struct reply_resul
 	person_clear(&j.who);
 	return rc;
 }
+
+int
+reply_mark_read(struct duban_ctx *x, const int64_t *ids, size_t n)
+{
+	char obj[32];
+	int rc;
+
+	if ((rc = store_begin(x->st)) != STORE_OK) {
+		snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(obj, sizeof(obj), "reply #%" PRId64, ids[i]);
+		if ((rc = store_inbound_set(x->st, ids[i], NULL, "read")) != STORE_OK ||
+		    (rc = store_event(x->st, x->actor, "reply.read", obj, NULL)) != STORE_OK)
+			break;
+	}
+	if (rc == STORE_OK && (rc = store_commit(x->st)) == STORE_OK)
+		return ACTION_OK;
+	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
+	store_rollback(x->st);
+	return rc;
+}

@@ -81,4 +81,11 @@ struct reply_result {
  */
 int reply_receive(struct duban_ctx *x, const struct reply_in *in, struct reply_result *out);
 
+/*
+ * Mark the n replies ids as read - dealt with by staff, out of the inbox
+ * - all or none, with the audit event "reply.read" for each.  An id that
+ * is no reply is ACTION_NOTFOUND.
+ */
+int reply_mark_read(struct duban_ctx *x, const int64_t *ids, size_t n);
+
 #endif

@@ -305,6 +305,27 @@ test_not_utf8(void **state)
 	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound"), 0);
 }
 
+static void
+test_mark_read(void **state)
+{
+	struct fixture *fx = *state;
+	struct reply_result a, b;
+	int64_t ids[2];
+
+	mo(fx, "17768096319", "路灯坏了", "mo-1", &a);
+	mo(fx, "13857612345", "明天去", "mo-2", &b);
+	ids[0] = a.inbound;
+	ids[1] = 99;
+	assert_int_equal(reply_mark_read(&fx->x, ids, 2), ACTION_NOTFOUND);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound WHERE status = 'read'"), 0);
+	ids[1] = b.inbound;
+	assert_int_equal(reply_mark_read(&fx->x, ids, 2), ACTION_OK);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound WHERE status = 'read'"), 2);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'reply.read' "
+				     "AND actor = 'front-end'"),
+			 2);
+}
+
 int
 main(void)
 {
@@ -316,6 +337,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_done_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optout_one_action, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_read, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
 }
