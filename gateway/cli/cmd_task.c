@@ -293,8 +293,10 @@ cmd_task_set(struct cli *c, int argc, char **argv,
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	cli_ctx(c, &x);
-	if ((rc = act(&x, argv[1], &t, &oc)) != ACTION_OK)
+	if ((rc = act(&x, argv[1], &t, &oc)) != ACTION_OK) {
+		task_clear(&t); /* a refused task is told too */
 		return cli_err(cli_store_exit(rc), "%s", x.err);
+	}
 	if (oc == TASK_ALREADY)
 		printf("%s is already %s\n", t.code, t.status);
 	else
