@@ -30,7 +30,6 @@ struct cli {
 
 struct tmpl_set;
 struct rules;
-struct csv_row;
 
 struct cli_cmd {
 	const char *name;
@@ -61,18 +60,14 @@ int cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmd
 /* Exit code for a store result: NOTFOUND/AMBIGUOUS/EXISTS/INVALID → 2, else 1. */
 int cli_store_exit(int rc);
 
-/*
- * Map a CSV header row to column numbers: cols holds each column's English
- * and Chinese names; map[i] gets the column of field i (-1: none).  Unknown,
- * doubled and missing required columns go to d.  0 or -1.
- */
-int cli_import_header(const char *file, const struct csv_row *row, int *map, size_t nmap,
-		      const char *const (*cols)[2], size_t ncols, const bool *required,
-		      struct diag *d);
-
 /* Command groups (one file each). */
 int cmd_person(struct cli *c, int argc, char **argv);
 int cmd_group(struct cli *c, int argc, char **argv);
+/* People as a result table (cmd_person.c; "group show" lists its members with it). */
+struct person;
+struct table *cli_person_table(void);
+/* Add p to the table arg; 0 or -1 (table_add). */
+int cli_person_row(void *arg, const struct person *p);
 int cmd_task(struct cli *c, int argc, char **argv);
 int cmd_tick(struct cli *c, int argc, char **argv);
 int cmd_outbox(struct cli *c, int argc, char **argv);
@@ -84,7 +79,7 @@ int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_dispatch(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
-/* The HTTP server's commands (cmd_http.c): API tokens and the replies' inbox. */
+/* The HTTP server's commands: API tokens (cmd_token.c), the replies' inbox (cmd_inbox.c). */
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
 /*

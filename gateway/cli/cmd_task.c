@@ -10,98 +10,18 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "base/csv.h"
-#include "base/phone.h"
-#include "core/rules.h"
+#include "core/ctx.h"
+#include "core/import.h"
+#include "core/task.h"
 #include "base/util.h"
 
-#define MAX_ASSIGNEES 256
-
-/* Resolve WHO to a person id; prints the reason and returns a store rc. */
+/* Print why an action refused; "rules" is the --rules option here. */
 static int
-resolve(struct cli *c, const char *who, int64_t *id, char *err, size_t errlen)
+action_err(const struct duban_ctx *x, int rc, const char *field)
 {
-	struct person p = { 0 };
-	int rc;
-
-	rc = store_person_find(c->st, who, &p);
-	if (rc == STORE_OK)
-		*id = p.id;
-	else
-		snprintf(err, errlen, "%s", store_errmsg(c->st));
-	person_clear(&p);
-	return rc;
-}
-
-static int
-check_rules(struct cli *c, const char *set, char *err, size_t errlen)
-{
-	if (set == NULL || *set == '\0' || c->rules == NULL || rules_find(c->rules, set))
-		return 0;
-	snprintf(err, errlen, "unknown rule set \"%s\" (sets are defined in %s/*.cfg)", set,
-		 c->cfg->rules_dir);
-	return -1;
-}
-
-struct people_args {
-	struct assignee a[MAX_ASSIGNEES];
-	size_t n;
-};
-
-/* Add WHO with role; 0 or a store rc with err set. */
-static int
-add_assignee(struct cli *c, struct people_args *pa, const char *who, const char *role, char *err,
-	     size_t errlen)
-{
-	int64_t id;
-	int rc;
-
-	if (pa->n == MAX_ASSIGNEES) {
-		snprintf(err, errlen, "more than %d people on one task", MAX_ASSIGNEES);
-		return STORE_INVALID;
-	}
-	if ((rc = resolve(c, who, &id, err, errlen)) != STORE_OK)
-		return rc;
-	pa->a[pa->n].person = id;
-	pa->a[pa->n].role = role;
-	pa->n++;
-	return STORE_OK;
-}
-
-/* Split "a;b;c" and add each with role. */
-static int
-add_list(struct cli *c, struct people_args *pa, const char *list, const char *role, char *err,
-	 size_t errlen)
-{
-	char *copy = strdup(list), *cur = copy, *tok;
-	int rc = STORE_OK;
-
-	if (copy == NULL)
-		return STORE_ERROR;
-	while ((tok = str_next_item(&cur)) != NULL)
-		if ((rc = add_assignee(c, pa, tok, role, err, errlen)) != STORE_OK)
-			break;
-	free(copy);
-	return rc;
-}
-
-static int
-team_id(struct cli *c, const char *name, int64_t *id, char *err, size_t errlen)
-{
-	struct group g = { 0 };
-	int rc;
-
-	if (name == NULL || *name == '\0') {
-		*id = 0;
-		return STORE_OK;
-	}
-	rc = store_group_find(c->st, name, false, &g);
-	if (rc == STORE_OK)
-		*id = g.id;
-	else
-		snprintf(err, errlen, "team: %s", store_errmsg(c->st));
-	group_clear(&g);
-	return rc;
+	if (field && strcmp(field, "rules") == 0)
+		return cli_err(cli_store_exit(rc), "--rules: %s", x->err);
+	return cli_err(cli_store_exit(rc), "%s", x->err);
 }
 
 /* ---- task add ---------------------------------------------------------------- */
@@ -118,7 +38,7 @@ static const char task_add_help[] =
 	"--rules names a rule set of rules_dir (default: \"default\").\n";
 
 static int
-task_add(struct cli *c, int argc, char **argv)
+cmd_task_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "title", required_argument, NULL, 't' },  { "deadline", required_argument, NULL, 'd' },
@@ -128,81 +48,55 @@ task_add(struct cli *c, int argc, char **argv)
 		{ "code", required_argument, NULL, 'c' },   { "detail", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
+	struct task_new n = { 0 };
 	struct task t = { 0 };
-	struct people_args pa;
-	const char *deadline = NULL, *lead = NULL, *team = NULL, *sup = NULL;
-	const char *owners[64], *members[64];
-	size_t no = 0, nm = 0;
-	char err[600], *code = NULL;
-	int64_t id;
+	struct duban_ctx x;
+	const char *deadline = NULL, *owners[64], *members[64], *field;
+	char dl[24];
 	int ch, rc;
 
-	pa.n = 0;
+	n.owners = owners;
+	n.members = members;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 't': t.title = optarg; break;
+		case 't': n.title = optarg; break;
 		case 'd': deadline = optarg; break;
-		case 'l': lead = optarg; break;
+		case 'l': n.lead = optarg; break;
 		case 'o':
-			if (no == ARRAY_LEN(owners))
+			if (n.nowners == ARRAY_LEN(owners))
 				return cli_err(EXIT_USAGE, "too many --owner");
-			owners[no++] = optarg;
+			owners[n.nowners++] = optarg;
 			break;
 		case 'm':
-			if (nm == ARRAY_LEN(members))
+			if (n.nmembers == ARRAY_LEN(members))
 				return cli_err(EXIT_USAGE, "too many --member");
-			members[nm++] = optarg;
+			members[n.nmembers++] = optarg;
 			break;
-		case 'T': team = optarg; break;
-		case 's': sup = optarg; break;
-		case 'r': t.rule_set = optarg; break;
-		case 'c': t.code = optarg; break;
-		case 'D': t.detail = optarg; break;
+		case 'T': n.team = optarg; break;
+		case 's': n.supervisor = optarg; break;
+		case 'r': n.rule_set = optarg; break;
+		case 'c': n.code = optarg; break;
+		case 'D': n.detail = optarg; break;
 		case 'h': fputs(task_add_help, stdout); return EXIT_OK;
 		default: fputs(task_add_help, stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
 		return cli_err(EXIT_USAGE, "task add: unexpected argument \"%s\"", argv[optind]);
-	if (t.title == NULL || *t.title == '\0' || deadline == NULL || lead == NULL)
+	if (n.title == NULL || *n.title == '\0' || deadline == NULL || n.lead == NULL)
 		return cli_err(EXIT_USAGE, "task add needs --title, --deadline and --lead");
-	if (time_parse_local(deadline, true, &t.deadline) != 0)
+	if (time_parse_local(deadline, true, &n.deadline) != 0)
 		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"",
 			       deadline);
-	if (check_rules(c, t.rule_set, err, sizeof(err)) != 0)
-		return cli_err(EXIT_USAGE, "--rules: %s", err);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((rc = store_begin(c->st)) != STORE_OK)
-		goto fail;
-	rc = add_assignee(c, &pa, lead, "lead", err, sizeof(err));
-	for (size_t i = 0; rc == STORE_OK && i < no; i++)
-		rc = add_assignee(c, &pa, owners[i], "owner", err, sizeof(err));
-	for (size_t i = 0; rc == STORE_OK && i < nm; i++)
-		rc = add_assignee(c, &pa, members[i], "member", err, sizeof(err));
-	if (rc == STORE_OK && sup)
-		rc = add_assignee(c, &pa, sup, "supervisor", err, sizeof(err));
-	if (rc == STORE_OK)
-		rc = team_id(c, team, &t.team, err, sizeof(err));
-	if (rc != STORE_OK) {
-		store_rollback(c->st);
-		return cli_err(cli_store_exit(rc), "%s", err);
-	}
-	if ((rc = store_task_add(c->st, &t, pa.a, pa.n, &id, &code)) != STORE_OK ||
-	    (rc = store_event(c->st, c->actor, "task.add", code, t.title)) != STORE_OK ||
-	    (rc = store_commit(c->st)) != STORE_OK)
-		goto fail;
-	{
-		char dl[24];
-		printf("added %s: %s (deadline %s)\n", code, t.title,
-		       time_fmt_local(t.deadline, dl, sizeof(dl)));
-	}
-	free(code);
+	cli_ctx(c, &x);
+	if ((rc = task_add(&x, &n, &t, &field)) != ACTION_OK)
+		return action_err(&x, rc, field);
+	printf("added %s: %s (deadline %s)\n", t.code, t.title,
+	       time_fmt_local(t.deadline, dl, sizeof(dl)));
+	task_clear(&t);
 	return EXIT_OK;
-fail:
-	free(code);
-	store_rollback(c->st);
-	return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
 }
 
 /* ---- task list / show ----------------------------------------------------------- */
@@ -379,13 +273,17 @@ static const char task_status_help[] =
 	"usage: duban task done CODE | cancel CODE | reopen CODE\n"
 	"\n"
 	"Close a task as done or cancelled (its reminders stop, and those queued but\n"
-	"not yet sent are cancelled), or reopen it (reminders resume from now).\n";
+	"not yet sent are cancelled), or reopen it (reminders resume from now).  A\n"
+	"done task is not cancelled, nor a cancelled one marked done, without\n"
+	"reopening it first.\n";
 
 static int
-task_set(struct cli *c, int argc, char **argv, const char *status)
+cmd_task_set(struct cli *c, int argc, char **argv,
+	     int (*act)(struct duban_ctx *, const char *, struct task *, enum task_outcome *))
 {
 	struct task t = { 0 };
-	char action[32];
+	struct duban_ctx x;
+	enum task_outcome oc;
 	int rc;
 
 	if (cli_want_help(argc, argv, task_status_help))
@@ -394,48 +292,36 @@ task_set(struct cli *c, int argc, char **argv, const char *status)
 		return cli_err(EXIT_USAGE, "usage: duban task %s CODE", argv[0]);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((rc = store_begin(c->st)) != STORE_OK)
-		goto fail;
-	if ((rc = find_task(c, argv[1], &t)) != STORE_OK) {
-		store_rollback(c->st);
-		return cli_store_exit(rc);
+	cli_ctx(c, &x);
+	if ((rc = act(&x, argv[1], &t, &oc)) != ACTION_OK) {
+		task_clear(&t); /* a refused task is told too */
+		return cli_err(cli_store_exit(rc), "%s", x.err);
 	}
-	if (strcmp(t.status, status) == 0) {
-		store_rollback(c->st);
-		printf("%s is already %s\n", t.code, status);
-		task_clear(&t);
-		return EXIT_OK;
-	}
-	snprintf(action, sizeof(action), "task.%s", argv[0]);
-	if ((rc = store_task_set_status(c->st, t.id, status, time_now(), 0)) != STORE_OK ||
-	    (rc = store_event(c->st, c->actor, action, t.code, NULL)) != STORE_OK ||
-	    (rc = store_commit(c->st)) != STORE_OK)
-		goto fail;
-	printf("%s %s: %s\n", t.code, strcmp(status, "open") == 0 ? "reopened" : status, t.title);
+	if (oc == TASK_ALREADY)
+		printf("%s is already %s\n", t.code, t.status);
+	else
+		printf("%s %s: %s\n", t.code, strcmp(t.status, "open") == 0 ? "reopened" : t.status,
+		       t.title);
 	task_clear(&t);
 	return EXIT_OK;
-fail:
-	store_rollback(c->st);
-	task_clear(&t);
-	return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
 }
 
 static int
-task_done(struct cli *c, int argc, char **argv)
+cmd_task_done(struct cli *c, int argc, char **argv)
 {
-	return task_set(c, argc, argv, "done");
+	return cmd_task_set(c, argc, argv, task_done);
 }
 
 static int
-task_cancel(struct cli *c, int argc, char **argv)
+cmd_task_cancel(struct cli *c, int argc, char **argv)
 {
-	return task_set(c, argc, argv, "cancelled");
+	return cmd_task_set(c, argc, argv, task_cancel);
 }
 
 static int
-task_reopen(struct cli *c, int argc, char **argv)
+cmd_task_reopen(struct cli *c, int argc, char **argv)
 {
-	return task_set(c, argc, argv, "open");
+	return cmd_task_set(c, argc, argv, task_reopen);
 }
 
 /* ---- update ----------------------------------------------------------------------- */
@@ -451,7 +337,7 @@ static const char task_update_help[] =
 	"sent, those queued but unsent are cancelled, future ones follow the change.\n";
 
 static int
-task_update(struct cli *c, int argc, char **argv)
+cmd_task_update(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "deadline", required_argument, NULL, 'd' }, { "title", required_argument, NULL, 't' },
@@ -462,35 +348,34 @@ task_update(struct cli *c, int argc, char **argv)
 		{ "remove", required_argument, NULL, 'R' },   { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct task_edit e = { 0 };
 	struct task t = { 0 };
-	struct people_args pa;
-	const char *who[128], *role[128], *removes[64], *title = NULL, *detail = NULL;
-	const char *rules = NULL, *team = NULL, *dls = NULL;
-	size_t nwho = 0, nrm = 0;
+	struct task_role people[128];
+	struct duban_ctx x;
+	const char *removes[64], *dls = NULL, *field;
 	bool no_team = false;
-	int64_t deadline = 0, tid = -1;
-	char err[600];
 	int ch, rc;
 
-	pa.n = 0;
+	e.people = people;
+	e.remove = removes;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': dls = optarg; break;
-		case 't': title = optarg; break;
-		case 'D': detail = optarg; break;
-		case 'r': rules = optarg; break;
-		case 'T': team = optarg; break;
+		case 't': e.title = optarg; break;
+		case 'D': e.detail = optarg; break;
+		case 'r': e.rule_set = optarg; break;
+		case 'T': e.team = optarg; break;
 		case 'N': no_team = true; break;
 		case 'l': case 'o': case 'm': case 's':
-			if (nwho == ARRAY_LEN(who))
+			if (e.npeople == ARRAY_LEN(people))
 				return cli_err(EXIT_USAGE, "too many people");
-			who[nwho] = optarg;
-			role[nwho++] = ch == 'l' ? "lead" : ch == 'o' ? "owner" : ch == 'm' ? "member" : "supervisor";
+			people[e.npeople].who = optarg;
+			people[e.npeople++].role = ch == 'l' ? "lead" : ch == 'o' ? "owner" : ch == 'm' ? "member" : "supervisor";
 			break;
 		case 'R':
-			if (nrm == ARRAY_LEN(removes))
+			if (e.nremove == ARRAY_LEN(removes))
 				return cli_err(EXIT_USAGE, "too many --remove");
-			removes[nrm++] = optarg;
+			removes[e.nremove++] = optarg;
 			break;
 		case 'h': fputs(task_update_help, stdout); return EXIT_OK;
 		default: fputs(task_update_help, stderr); return EXIT_USAGE;
@@ -498,48 +383,18 @@ task_update(struct cli *c, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_err(EXIT_USAGE, "usage: duban task update CODE [OPTIONS]");
-	if (dls && time_parse_local(dls, true, &deadline) != 0)
+	if (dls && time_parse_local(dls, true, &e.deadline) != 0)
 		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"", dls);
-	if (check_rules(c, rules, err, sizeof(err)) != 0)
-		return cli_err(EXIT_USAGE, "--rules: %s", err);
+	if (no_team)
+		e.team = "";
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((rc = store_begin(c->st)) != STORE_OK)
-		goto fail;
-	if ((rc = find_task(c, argv[optind], &t)) != STORE_OK) {
-		store_rollback(c->st);
-		return cli_store_exit(rc);
-	}
-	rc = STORE_OK;
-	for (size_t i = 0; rc == STORE_OK && i < nwho; i++)
-		rc = add_assignee(c, &pa, who[i], role[i], err, sizeof(err));
-	if (rc == STORE_OK && team)
-		rc = team_id(c, team, &tid, err, sizeof(err));
-	if (no_team)
-		tid = 0;
-	for (size_t i = 0; rc == STORE_OK && i < nrm; i++) {
-		int64_t pid;
-		if ((rc = resolve(c, removes[i], &pid, err, sizeof(err))) == STORE_OK &&
-		    (rc = store_task_unassign(c->st, t.id, pid, NULL)) != STORE_OK)
-			snprintf(err, sizeof(err), "%s", store_errmsg(c->st));
-	}
-	if (rc != STORE_OK) {
-		store_rollback(c->st);
-		task_clear(&t);
-		return cli_err(cli_store_exit(rc), "%s", err);
-	}
-	if ((rc = store_task_update(c->st, t.id, deadline, title, detail, rules, tid)) != STORE_OK ||
-	    (rc = store_task_assign(c->st, t.id, pa.a, pa.n, true)) != STORE_OK ||
-	    (rc = store_event(c->st, c->actor, "task.update", t.code, dls)) != STORE_OK ||
-	    (rc = store_commit(c->st)) != STORE_OK)
-		goto fail;
+	cli_ctx(c, &x);
+	if ((rc = task_update(&x, argv[optind], &e, &t, &field)) != ACTION_OK)
+		return action_err(&x, rc, field);
 	printf("updated %s\n", t.code);
 	task_clear(&t);
 	return EXIT_OK;
-fail:
-	store_rollback(c->st);
-	task_clear(&t);
-	return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
 }
 
 /* ---- import ----------------------------------------------------------------------- */
@@ -553,79 +408,19 @@ static const char task_import_help[] =
 	"WHO lists; an empty code gets the next free T<n>.  All or nothing: every bad\n"
 	"row is reported as FILE:LINE: reason and nothing is changed.\n";
 
-enum { TC_CODE, TC_TITLE, TC_DEADLINE, TC_LEAD, TC_OWNERS, TC_MEMBERS, TC_TEAM, TC_SUP, TC_RULES,
-       TC_DETAIL, TC_N };
-
-static const char *const task_cols[TC_N][2] = {
-	{ "code", "编号" },     { "title", "事项" },    { "deadline", "时限" },
-	{ "lead", "牵头领导" }, { "owners", "责任人" }, { "members", "成员" },
-	{ "team", "班子" },     { "supervisor", "督办" }, { "rules", "规则" },
-	{ "detail", "说明" },
-};
-
-/* One row: resolve and insert, or add its problems to d. */
 static int
-import_task_row(struct cli *c, const char *file, long line, char **f, struct diag *d)
-{
-	struct task t = { 0 };
-	struct people_args pa;
-	char err[600];
-	int rc = STORE_OK;
-	size_t before = d->n;
-
-	pa.n = 0;
-	t.code = f[TC_CODE];
-	t.title = f[TC_TITLE];
-	t.detail = f[TC_DETAIL];
-	t.rule_set = f[TC_RULES];
-	if (t.title == NULL || *t.title == '\0')
-		diag_add(d, file, line, "title is empty");
-	if (f[TC_DEADLINE] == NULL || time_parse_local(f[TC_DEADLINE], true, &t.deadline) != 0)
-		diag_add(d, file, line, "deadline \"%s\": expected YYYY-MM-DD or YYYY-MM-DD HH:MM",
-			 f[TC_DEADLINE] ? f[TC_DEADLINE] : "");
-	if (f[TC_LEAD] == NULL || *f[TC_LEAD] == '\0')
-		diag_add(d, file, line, "lead is empty");
-	else if ((rc = add_assignee(c, &pa, f[TC_LEAD], "lead", err, sizeof(err))) != STORE_OK)
-		diag_add(d, file, line, "lead: %s", err);
-	if (f[TC_OWNERS] && (rc = add_list(c, &pa, f[TC_OWNERS], "owner", err, sizeof(err))) != STORE_OK)
-		diag_add(d, file, line, "owners: %s", err);
-	if (f[TC_MEMBERS] && (rc = add_list(c, &pa, f[TC_MEMBERS], "member", err, sizeof(err))) != STORE_OK)
-		diag_add(d, file, line, "members: %s", err);
-	if (f[TC_SUP] && *f[TC_SUP] &&
-	    (rc = add_assignee(c, &pa, f[TC_SUP], "supervisor", err, sizeof(err))) != STORE_OK)
-		diag_add(d, file, line, "supervisor: %s", err);
-	if ((rc = team_id(c, f[TC_TEAM], &t.team, err, sizeof(err))) != STORE_OK)
-		diag_add(d, file, line, "%s", err);
-	if (check_rules(c, t.rule_set, err, sizeof(err)) != 0)
-		diag_add(d, file, line, "rules: %s", err);
-	if (rc == STORE_ERROR)
-		return rc;
-	if (d->n != before)
-		return STORE_OK;
-	rc = store_task_add(c->st, &t, pa.a, pa.n, NULL, NULL);
-	if (rc == STORE_EXISTS || rc == STORE_INVALID) {
-		diag_add(d, file, line, "%s", store_errmsg(c->st));
-		return STORE_OK;
-	}
-	return rc;
-}
-
-static int
-task_import(struct cli *c, int argc, char **argv)
+cmd_task_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "encoding", required_argument, NULL, 'e' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	static const bool required[TC_N] = { false, true, true, true };
-	struct csv_reader *r = NULL;
-	struct csv_row row;
+	struct import_result res;
 	struct diag d = { 0 };
+	struct duban_ctx x;
 	const char *encoding = NULL, *file;
-	char err[512];
-	int map[CSV_FIELDS_MAX], ch, rc = STORE_OK, code = EXIT_OK;
-	bool header = true, dry = false, txn = false;
-	size_t n = 0;
+	bool dry = false;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -640,63 +435,16 @@ task_import(struct cli *c, int argc, char **argv)
 	file = argv[optind];
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if (csv_open_file(file, encoding, &r, err, sizeof(err)) != 0)
-		return cli_err(EXIT_USAGE, "%s", err);
-	if ((rc = store_begin(c->st)) != STORE_OK)
-		goto fail;
-	txn = true;
-	while ((ch = csv_read(r, &row, err, sizeof(err))) != 0) {
-		char *f[TC_N] = { 0 };
-		if (ch < 0) {
-			diag_add(&d, NULL, 0, "%s", err);
-			continue;
-		}
-		if (header) {
-			header = false;
-			if (cli_import_header(file, &row, map, CSV_FIELDS_MAX, task_cols, TC_N, required, &d) != 0)
-				break;
-			continue;
-		}
-		for (size_t i = 0; i < row.n; i++)
-			if (map[i] >= 0)
-				f[map[i]] = str_trim(strdup(row.field[i]));
-			else if (*row.field[i])
-				diag_add(&d, file, row.line, "more fields than the header has columns");
-		rc = import_task_row(c, file, row.line, f, &d);
-		for (int k = 0; k < TC_N; k++)
-			free(f[k]);
-		n++;
-		if (rc != STORE_OK)
-			goto fail;
-	}
-	if (header && d.n == 0)
-		diag_add(&d, file, 0, "empty file: expected a header row");
-	if (d.n || dry) {
-		store_rollback(c->st);
-	} else {
-		char detail[64];
-		snprintf(detail, sizeof(detail), "%zu tasks", n);
-		if ((rc = store_event(c->st, c->actor, "task.import", file, detail)) != STORE_OK ||
-		    (rc = store_commit(c->st)) != STORE_OK)
-			goto fail;
-	}
-	if (d.n) {
+	cli_ctx(c, &x);
+	rc = import_tasks(&x, file, encoding, dry, &d, &res);
+	if (rc == ACTION_OK)
+		printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res.rows, file);
+	else if (rc == ACTION_INVALID)
 		diag_print(&d, stderr);
-		cli_err(EXIT_USAGE, "%s: %zu problem%s; nothing imported", file, d.n, d.n == 1 ? "" : "s");
-		code = EXIT_USAGE;
-	} else {
-		printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", n, file);
-	}
-	goto out;
-fail:
-	if (txn)
-		store_rollback(c->st);
-	cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	code = EXIT_FAIL;
-out:
-	csv_close(r);
+	if (rc != ACTION_OK)
+		cli_err(rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", x.err);
 	diag_clear(&d);
-	return code;
+	return rc == ACTION_OK ? EXIT_OK : rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL;
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
@@ -716,10 +464,10 @@ int
 cmd_task(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{ "add", task_add, NULL },       { "list", task_list, NULL },
-		{ "show", task_show, NULL },     { "done", task_done, NULL },
-		{ "cancel", task_cancel, NULL }, { "reopen", task_reopen, NULL },
-		{ "update", task_update, NULL }, { "import", task_import, NULL },
+		{ "add", cmd_task_add, NULL },       { "list", task_list, NULL },
+		{ "show", task_show, NULL },         { "done", cmd_task_done, NULL },
+		{ "cancel", cmd_task_cancel, NULL }, { "reopen", cmd_task_reopen, NULL },
+		{ "update", cmd_task_update, NULL }, { "import", cmd_task_import, NULL },
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(c, argc, argv, cmds, task_help);

@@ -13,19 +13,13 @@
 #include <string.h>
 
 #include "base/phone.h"
+#include "core/person.h"
 #include "core/sched.h"
 #include "base/util.h"
 
 #define AUDIENCE_TEXT_MAX (64 * 1024)
 
 /* ---- the audience ---------------------------------------------------------- */
-
-static bool
-kind_valid(const char *k)
-{
-	return strcmp(k, "official") == 0 || strcmp(k, "farmer") == 0 ||
-	       strcmp(k, "enterprise") == 0 || strcmp(k, "other") == 0;
-}
 
 /* Add a copy of s to list (n entries, at most NOTICE_SELECTORS_MAX) unless it is there. */
 static int
@@ -165,7 +159,7 @@ notice_audience_add(struct notice_audience *a, struct store *st, const char *sel
 		return add_group(a, st, value, nonempty, selector, err, errlen);
 	if (strcmp(type, "person") == 0)
 		return add_person(a, st, value, selector, err, errlen);
-	if (strcmp(type, "kind") == 0 && !kind_valid(value)) {
+	if (strcmp(type, "kind") == 0 && !person_kind_valid(value)) {
 		snprintf(err, errlen, "%s: the kind is official, farmer, enterprise or other", selector);
 		return STORE_INVALID;
 	}

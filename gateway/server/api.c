@@ -2,8 +2,8 @@
  * api.c - version 1 of duban's HTTP API, for the town's other systems (an
  * OA system, a web page): queue a message (idempotent by the client's
  * ref), broadcast a notice, follow it and cancel it, list, add and close
- * tasks.  It takes the same paths as the command line - the same checks
- * (cli_send_prepare, notice.c, the store's task functions), the same
+ * tasks (api_task.c).  It takes the same paths as the command line - the
+ * same checks (cli_send_prepare, notice.c, the actions of core/), the same
  * transactions, the same audit events, with the token's name as the actor.
  *
  * Requests are JSON objects, checked whole: an unknown field, a field of
@@ -17,18 +17,18 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/ctx.h"
 #include "core/notice.h"
 #include "base/phone.h"
-#include "core/rules.h"
 #include "core/sched.h"
 #include "base/sms.h"
 #include "core/tmpl.h"
 
 #define REF_MAX 128
-#define TITLE_MAX 200
+#define TITLE_MAX API_TITLE_MAX
 #define TEXT_MAX NOTICE_BODY_MAX
-#define WHO_MAX 128
-#define LIST_MAX 64
+#define WHO_MAX API_WHO_MAX
+#define LIST_MAX API_LIST_MAX
 
 /* ---- answers ------------------------------------------------------------------- */
 
@@ -46,16 +46,27 @@ api_error(struct api_resp *out, unsigned status, const char *field, const char *
 	out->json = json_pack("{s:s, s:s?}", "error", msg, "field", field);
 }
 
-static void
-reply(struct api_resp *out, unsigned status, json_t *body)
+void
+api_ctx(const struct api_req *r, struct duban_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->st = r->st;
+	x->cfg = r->cfg;
+	x->rules = r->rules;
+	x->tmpls = r->tmpls;
+	x->actor = r->actor;
+}
+
+void
+api_reply(struct api_resp *out, unsigned status, json_t *body)
 {
 	json_decref(out->json);
 	out->status = body ? status : 500;
 	out->json = body ? body : json_pack("{s:s}", "error", "out of memory");
 }
 
-static void
-store_error(struct api_resp *out, const struct api_req *r, int rc)
+void
+api_store_error(struct api_resp *out, const struct api_req *r, int rc)
 {
 	unsigned status = rc == STORE_NOTFOUND ? 404 : rc == STORE_ERROR ? 500 : 400;
 	api_error(out, status, NULL, "%s", store_errmsg(r->st));
@@ -77,17 +88,15 @@ api_time(int64_t t, char *out, size_t outlen)
 	return out;
 }
 
-/* A time as JSON: the string, or null for 0. */
-static json_t *
-jtime(int64_t t)
+json_t *
+api_jtime(int64_t t)
 {
 	char buf[40];
 	return t ? json_string(api_time(t, buf, sizeof(buf))) : json_null();
 }
 
-/* A string as JSON, null for NULL or "". */
-static json_t *
-jstr(const char *s)
+json_t *
+api_jstr(const char *s)
 {
 	return s && *s ? json_string(s) : json_null();
 }
@@ -153,9 +162,8 @@ api_query_arg(const char *query, const char *name, char *out, size_t outlen)
 
 /* ---- request bodies --------------------------------------------------------------- */
 
-/* The body as a JSON object with only allowed keys; NULL with out set (400). */
-static json_t *
-body_object(const struct api_req *r, const char *const *allowed, struct api_resp *out)
+json_t *
+api_body_object(const struct api_req *r, const char *const *allowed, struct api_resp *out)
 {
 	json_error_t e;
 	json_t *o;
@@ -187,10 +195,9 @@ body_object(const struct api_req *r, const char *const *allowed, struct api_resp
 	return o;
 }
 
-/* A string field: 1 present, 0 absent (required: 400), -1 wrong (out set). */
-static int
-get_str(json_t *o, const char *key, bool required, size_t maxlen, const char **v,
-	struct api_resp *out)
+int
+api_get_str(json_t *o, const char *key, bool required, size_t maxlen, const char **v,
+	    struct api_resp *out)
 {
 	json_t *j = json_object_get(o, key);
 
@@ -217,8 +224,8 @@ get_str(json_t *o, const char *key, bool required, size_t maxlen, const char **v
 	return 1;
 }
 
-static int
-get_bool(json_t *o, const char *key, bool *v, struct api_resp *out)
+int
+api_get_bool(json_t *o, const char *key, bool *v, struct api_resp *out)
 {
 	json_t *j = json_object_get(o, key);
 
@@ -232,9 +239,8 @@ get_bool(json_t *o, const char *key, bool *v, struct api_resp *out)
 	return 1;
 }
 
-/* An array of strings (at most LIST_MAX): 0 (absent or set), -1 wrong. */
-static int
-get_list(json_t *o, const char *key, const char **items, size_t *n, struct api_resp *out)
+int
+api_get_list(json_t *o, const char *key, const char **items, size_t *n, struct api_resp *out)
 {
 	json_t *j = json_object_get(o, key), *e;
 	size_t i;
@@ -329,24 +335,24 @@ message_json(const struct message *m)
 {
 	char ref[24];
 	json_t *j = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:i, s:b, s:o, s:i}", "id",
-			      (json_int_t)m->id, "to", m->phone, "person", jstr(m->person_name),
+			      (json_int_t)m->id, "to", m->phone, "person", api_jstr(m->person_name),
 			      "status", m->status, "kind", m->kind, "text", m->body, "encoding",
 			      m->encoding, "parts", m->parts, "urgent", m->urgent, "ref",
-			      jstr(m->ref), "attempts", m->attempts);
+			      api_jstr(m->ref), "attempts", m->attempts);
 
 	if (j == NULL)
 		return NULL;
 	snprintf(ref, sizeof(ref), "N%" PRId64, m->notice);
-	json_object_set_new(j, "task", jstr(m->task_code));
+	json_object_set_new(j, "task", api_jstr(m->task_code));
 	json_object_set_new(j, "notice", m->notice ? json_string(ref) : json_null());
-	json_object_set_new(j, "created_at", jtime(m->created_at));
-	json_object_set_new(j, "not_before", jtime(m->not_before));
-	json_object_set_new(j, "sent_at", jtime(m->sent_at));
-	json_object_set_new(j, "final_at", jtime(m->final_at));
-	json_object_set_new(j, "acked_at", jtime(m->acked_at));
-	json_object_set_new(j, "provider", jstr(m->provider));
-	json_object_set_new(j, "provider_ref", jstr(m->provider_ref));
-	json_object_set_new(j, "error", jstr(m->last_error));
+	json_object_set_new(j, "created_at", api_jtime(m->created_at));
+	json_object_set_new(j, "not_before", api_jtime(m->not_before));
+	json_object_set_new(j, "sent_at", api_jtime(m->sent_at));
+	json_object_set_new(j, "final_at", api_jtime(m->final_at));
+	json_object_set_new(j, "acked_at", api_jtime(m->acked_at));
+	json_object_set_new(j, "provider", api_jstr(m->provider));
+	json_object_set_new(j, "provider_ref", api_jstr(m->provider_ref));
+	json_object_set_new(j, "error", api_jstr(m->last_error));
 	return j;
 }
 
@@ -360,14 +366,14 @@ message_reply(const struct api_req *r, int64_t id, unsigned status, bool duplica
 	int rc;
 
 	if ((rc = store_msg_get(r->st, id, &m)) != STORE_OK) {
-		store_error(out, r, rc);
+		api_store_error(out, r, rc);
 		return;
 	}
 	j = message_json(&m);
 	message_clear(&m);
 	if (j && duplicate)
 		json_object_set_new(j, "duplicate", json_true());
-	reply(out, status, j);
+	api_reply(out, status, j);
 }
 
 /* The text of a message from a template: rendered for the person who has the number. */
@@ -398,7 +404,7 @@ render_message(const struct api_req *r, const char *name, char **vars, size_t nv
 		if (rc == STORE_OK)
 			have_person = true;
 		else if (rc != STORE_NOTFOUND) {
-			store_error(out, r, rc);
+			api_store_error(out, r, rc);
 			return -1;
 		}
 	}
@@ -442,7 +448,7 @@ queue_message(const struct api_req *r, struct message *m, int64_t *id, bool *dup
 		goto fail;
 	return 0;
 fail:
-	store_error(out, r, rc);
+	api_store_error(out, r, rc);
 	store_rollback(r->st);
 	return -1;
 }
@@ -461,16 +467,16 @@ post_message(const struct api_req *r, struct api_resp *out)
 	struct cli c = { .cfg = (struct duban_config *)r->cfg, .st = r->st };
 	bool urgent = false, dup;
 	int64_t id;
-	json_t *o = body_object(r, keys, out);
+	json_t *o = api_body_object(r, keys, out);
 
 	buf_init(&rendered, TEXT_MAX);
 	if (o == NULL)
 		return;
-	if (get_str(o, "to", true, 64, &to, out) < 0 ||
-	    get_str(o, "text", false, TEXT_MAX, &text, out) < 0 ||
-	    get_str(o, "template", false, 64, &tname, out) < 0 ||
-	    get_str(o, "ref", false, REF_MAX, &ref, out) < 0 ||
-	    get_bool(o, "urgent", &urgent, out) < 0 || get_vars(o, vars, &nvars, out) < 0)
+	if (api_get_str(o, "to", true, 64, &to, out) < 0 ||
+	    api_get_str(o, "text", false, TEXT_MAX, &text, out) < 0 ||
+	    api_get_str(o, "template", false, 64, &tname, out) < 0 ||
+	    api_get_str(o, "ref", false, REF_MAX, &ref, out) < 0 ||
+	    api_get_bool(o, "urgent", &urgent, out) < 0 || get_vars(o, vars, &nvars, out) < 0)
 		goto out;
 	if (ref && *ref == '\0') {
 		api_error(out, 400, "ref", "\"ref\" is empty");
@@ -558,7 +564,7 @@ notice_reply(const struct api_req *r, int64_t id, unsigned status, struct api_re
 
 	if ((rc = store_notice_get(r->st, id, &n)) != STORE_OK ||
 	    (rc = store_notice_counts(r->st, id, &k)) != STORE_OK) {
-		store_error(out, r, rc);
+		api_store_error(out, r, rc);
 		notice_clear(&n);
 		return;
 	}
@@ -566,10 +572,10 @@ notice_reply(const struct api_req *r, int64_t id, unsigned status, struct api_re
 	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:o, s:o}", "id",
 		      (json_int_t)n.id, "ref", ref, "title", n.title, "status",
 		      notice_shown(&n, &k, time_now()), "text", n.body, "template",
-		      jstr(n.template_name), "created_by", n.created_by, "approved_by",
-		      jstr(n.approved_by), "recipients", (json_int_t)n.recipients, "opted_out",
-		      (json_int_t)n.opted_out, "send_at", jtime(n.send_at), "created_at",
-		      jtime(n.created_at));
+		      api_jstr(n.template_name), "created_by", n.created_by, "approved_by",
+		      api_jstr(n.approved_by), "recipients", (json_int_t)n.recipients, "opted_out",
+		      (json_int_t)n.opted_out, "send_at", api_jtime(n.send_at), "created_at",
+		      api_jtime(n.created_at));
 	if (j != NULL)
 		json_object_set_new(
 			j, "counts",
@@ -580,7 +586,7 @@ notice_reply(const struct api_req *r, int64_t id, unsigned status, struct api_re
 				  "cancelled", (json_int_t)k.cancelled, "resent",
 				  (json_int_t)k.resent, "parts", (json_int_t)k.parts));
 	notice_clear(&n);
-	reply(out, status, j);
+	api_reply(out, status, j);
 }
 
 static json_t *
@@ -609,13 +615,13 @@ notice_args(const struct api_req *r, json_t *o, struct notice_args *a, struct ap
 {
 	int64_t now = time_now();
 
-	if (get_list(o, "audience", a->aud, &a->naud, out) < 0 ||
-	    get_str(o, "text", false, TEXT_MAX, &a->text, out) < 0 ||
-	    get_str(o, "template", false, 64, &a->tname, out) < 0 ||
-	    get_str(o, "title", false, TITLE_MAX, &a->title, out) < 0 ||
-	    get_str(o, "send_at", false, 32, &a->send_at, out) < 0 ||
-	    get_bool(o, "dry_run", &a->dry, out) < 0 ||
-	    get_bool(o, "confirm", &a->confirm, out) < 0 ||
+	if (api_get_list(o, "audience", a->aud, &a->naud, out) < 0 ||
+	    api_get_str(o, "text", false, TEXT_MAX, &a->text, out) < 0 ||
+	    api_get_str(o, "template", false, 64, &a->tname, out) < 0 ||
+	    api_get_str(o, "title", false, TITLE_MAX, &a->title, out) < 0 ||
+	    api_get_str(o, "send_at", false, 32, &a->send_at, out) < 0 ||
+	    api_get_bool(o, "dry_run", &a->dry, out) < 0 ||
+	    api_get_bool(o, "confirm", &a->confirm, out) < 0 ||
 	    get_vars(o, a->vars, &a->nvars, out) < 0)
 		return -1;
 	if (a->naud == 0) {
@@ -705,7 +711,7 @@ create_notice(const struct api_req *r, const struct notice_args *a,
 	buf_free(&vt);
 	return 0;
 fail_store:
-	store_error(out, r, rc);
+	api_store_error(out, r, rc);
 fail:
 	store_rollback(r->st);
 fail_out:
@@ -726,7 +732,7 @@ post_notice(const struct api_req *r, struct api_resp *out)
 	char err[512];
 	int64_t id;
 	int rc;
-	json_t *o = body_object(r, keys, out);
+	json_t *o = api_body_object(r, keys, out);
 
 	if (o == NULL || notice_args(r, o, &a, out) != 0)
 		goto out;
@@ -760,7 +766,7 @@ post_notice(const struct api_req *r, struct api_resp *out)
 		goto out;
 	}
 	if (a.dry) {
-		reply(out, 200, plan_json(&plan));
+		api_reply(out, 200, plan_json(&plan));
 		goto out;
 	}
 	if (plan.recipients == 0) {
@@ -796,7 +802,7 @@ cancel_notice(const struct api_req *r, int64_t id, struct api_resp *out)
 	int rc;
 
 	if ((rc = store_notice_get(r->st, id, &n)) != STORE_OK) {
-		store_error(out, r, rc);
+		api_store_error(out, r, rc);
 		return;
 	}
 	if (strcmp(n.status, "cancelled") != 0) {
@@ -821,256 +827,9 @@ cancel_notice(const struct api_req *r, int64_t id, struct api_resp *out)
 	notice_clear(&n);
 	return;
 fail:
-	store_error(out, r, rc);
+	api_store_error(out, r, rc);
 	store_rollback(r->st);
 	notice_clear(&n);
-}
-
-/* ---- tasks ----------------------------------------------------------------------------- */
-
-static json_t *
-task_json(const struct task *t)
-{
-	json_t *j =
-		json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", (json_int_t)t->id,
-			  "code", t->code, "title", t->title, "detail", t->detail ? t->detail : "",
-			  "status", t->status, "lead", jstr(t->lead_name), "team",
-			  jstr(t->team_name), "rules", t->rule_set ? t->rule_set : "default");
-
-	if (j == NULL)
-		return NULL;
-	json_object_set_new(j, "deadline", jtime(t->deadline));
-	json_object_set_new(
-		j, "overdue",
-		json_boolean(strcmp(t->status, "open") == 0 && t->deadline < time_now()));
-	json_object_set_new(j, "done_at", jtime(t->done_at));
-	json_object_set_new(j, "created_at", jtime(t->created_at));
-	return j;
-}
-
-static int
-task_row(void *arg, const struct task *t)
-{
-	json_t *j = task_json(t);
-
-	return j ? json_array_append_new(arg, j) : -1;
-}
-
-static void
-list_tasks(const struct api_req *r, struct api_resp *out)
-{
-	static const char *const ok[] = { "open", "overdue", "done", "cancelled" };
-	struct task_filter f = { .now = time_now() };
-	char status[16];
-	json_t *arr;
-	int rc;
-
-	if (api_query_arg(r->query, "status", status, sizeof(status)) == 0) {
-		for (size_t i = 0; i < ARRAY_LEN(ok); i++)
-			if (strcmp(status, ok[i]) == 0)
-				f.status = ok[i];
-		if (f.status == NULL) {
-			api_error(out, 400, "status",
-				  "status must be open, overdue, done or cancelled");
-			return;
-		}
-	}
-	if ((arr = json_array()) == NULL) {
-		api_error(out, 500, NULL, "out of memory");
-		return;
-	}
-	if ((rc = store_task_each(r->st, &f, task_row, arr)) != STORE_OK) {
-		json_decref(arr);
-		store_error(out, r, rc);
-		return;
-	}
-	reply(out, 200, json_pack("{s:o}", "tasks", arr));
-}
-
-/* WHO (a phone number, a name only one person has, #ID) to a person id. */
-static int
-resolve(const struct api_req *r, const char *field, const char *who, int64_t *id,
-	struct api_resp *out)
-{
-	struct person p = { 0 };
-	int rc;
-
-	rc = store_person_find(r->st, who, &p);
-	if (rc == STORE_OK)
-		*id = p.id;
-	else
-		api_error(out, rc == STORE_ERROR ? 500 : 400, field, "%s: %s", field,
-			  store_errmsg(r->st));
-	person_clear(&p);
-	return rc == STORE_OK ? 0 : -1;
-}
-
-struct task_args {
-	const char *title, *deadline, *lead, *team, *sup, *rules, *code, *detail;
-	const char *owners[LIST_MAX], *members[LIST_MAX];
-	size_t nowners, nmembers;
-	struct assignee a[2 * LIST_MAX + 2];
-	size_t na;
-};
-
-static int
-task_args(const struct api_req *r, json_t *o, struct task_args *a, struct task *t,
-	  struct api_resp *out)
-{
-	if (get_str(o, "title", true, TITLE_MAX, &a->title, out) < 0 ||
-	    get_str(o, "deadline", true, 32, &a->deadline, out) < 0 ||
-	    get_str(o, "lead", true, WHO_MAX, &a->lead, out) < 0 ||
-	    get_str(o, "team", false, WHO_MAX, &a->team, out) < 0 ||
-	    get_str(o, "supervisor", false, WHO_MAX, &a->sup, out) < 0 ||
-	    get_str(o, "rules", false, 64, &a->rules, out) < 0 ||
-	    get_str(o, "code", false, 31, &a->code, out) < 0 ||
-	    get_str(o, "detail", false, TEXT_MAX, &a->detail, out) < 0 ||
-	    get_list(o, "owners", a->owners, &a->nowners, out) < 0 ||
-	    get_list(o, "members", a->members, &a->nmembers, out) < 0)
-		return -1;
-	if (time_parse_local(a->deadline, true, &t->deadline) != 0) {
-		api_error(out, 400, "deadline",
-			  "\"deadline\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\" (local "
-			  "time)");
-		return -1;
-	}
-	if (a->rules && *a->rules && r->rules && rules_find(r->rules, a->rules) == NULL) {
-		api_error(out, 400, "rules", "unknown rule set \"%s\"", a->rules);
-		return -1;
-	}
-	t->title = (char *)a->title;
-	t->detail = (char *)a->detail;
-	t->rule_set = (char *)a->rules;
-	t->code = (char *)a->code;
-	return 0;
-}
-
-static int
-add_person(const struct api_req *r, struct task_args *a, const char *field, const char *who,
-	   const char *role, struct api_resp *out)
-{
-	if (resolve(r, field, who, &a->a[a->na].person, out) != 0)
-		return -1;
-	a->a[a->na++].role = role;
-	return 0;
-}
-
-/* Resolve every person of the task (inside the transaction). */
-static int
-task_people(const struct api_req *r, struct task_args *a, struct task *t, struct api_resp *out)
-{
-	struct group g = { 0 };
-	int rc;
-
-	if (add_person(r, a, "lead", a->lead, "lead", out) != 0)
-		return -1;
-	for (size_t i = 0; i < a->nowners; i++)
-		if (add_person(r, a, "owners", a->owners[i], "owner", out) != 0)
-			return -1;
-	for (size_t i = 0; i < a->nmembers; i++)
-		if (add_person(r, a, "members", a->members[i], "member", out) != 0)
-			return -1;
-	if (a->sup && add_person(r, a, "supervisor", a->sup, "supervisor", out) != 0)
-		return -1;
-	if (a->team && *a->team) {
-		rc = store_group_find(r->st, a->team, false, &g);
-		if (rc != STORE_OK) {
-			api_error(out, rc == STORE_ERROR ? 500 : 400, "team", "team: %s",
-				  store_errmsg(r->st));
-			group_clear(&g);
-			return -1;
-		}
-		t->team = g.id;
-		group_clear(&g);
-	}
-	return 0;
-}
-
-static void
-task_reply(const struct api_req *r, const char *code, unsigned status, bool already,
-	   struct api_resp *out)
-{
-	struct task t = { 0 };
-	json_t *j;
-	int rc;
-
-	if ((rc = store_task_find(r->st, code, &t)) != STORE_OK) {
-		store_error(out, r, rc);
-		return;
-	}
-	j = task_json(&t);
-	task_clear(&t);
-	if (j && already)
-		json_object_set_new(j, "already", json_true());
-	reply(out, status, j);
-}
-
-static void
-post_task(const struct api_req *r, struct api_resp *out)
-{
-	static const char *const keys[] = { "title",   "deadline", "lead",       "owners",
-					    "members", "team",     "supervisor", "rules",
-					    "code",    "detail",   NULL };
-	struct task_args a = { 0 };
-	struct task t = { 0 };
-	char *code = NULL;
-	int64_t id;
-	int rc;
-	json_t *o = body_object(r, keys, out);
-
-	if (o == NULL || task_args(r, o, &a, &t, out) != 0)
-		goto out;
-	if ((rc = store_begin(r->st)) != STORE_OK) {
-		store_error(out, r, rc);
-		goto out;
-	}
-	if (task_people(r, &a, &t, out) != 0) {
-		store_rollback(r->st);
-		goto out;
-	}
-	if ((rc = store_task_add(r->st, &t, a.a, a.na, &id, &code)) != STORE_OK ||
-	    (rc = store_event(r->st, r->actor, "task.add", code, t.title)) != STORE_OK ||
-	    (rc = store_commit(r->st)) != STORE_OK) {
-		api_error(out,
-			  rc == STORE_EXISTS  ? 409
-			  : rc == STORE_ERROR ? 500
-					      : 400,
-			  rc == STORE_EXISTS ? "code" : NULL, "%s", store_errmsg(r->st));
-		store_rollback(r->st);
-		goto out;
-	}
-	task_reply(r, code, 201, false, out);
-out:
-	free(code);
-	json_decref(o);
-}
-
-static void
-task_done(const struct api_req *r, const char *ref, struct api_resp *out)
-{
-	struct task t = { 0 };
-	bool already = false;
-	int rc;
-
-	if ((rc = store_begin(r->st)) != STORE_OK)
-		goto fail;
-	if ((rc = store_task_find(r->st, ref, &t)) != STORE_OK)
-		goto fail;
-	if (strcmp(t.status, "done") == 0) {
-		already = true;
-		store_rollback(r->st);
-	} else if ((rc = store_task_set_status(r->st, t.id, "done", time_now(), 0)) != STORE_OK ||
-		   (rc = store_event(r->st, r->actor, "task.done", t.code, NULL)) != STORE_OK ||
-		   (rc = store_commit(r->st)) != STORE_OK) {
-		goto fail;
-	}
-	task_reply(r, t.code, 200, already, out);
-	task_clear(&t);
-	return;
-fail:
-	store_error(out, r, rc);
-	store_rollback(r->st);
-	task_clear(&t);
 }
 
 /* ---- routing ----------------------------------------------------------------------------- */
@@ -1101,8 +860,8 @@ allowed(const struct api_req *r, unsigned route, struct api_resp *out)
 	return false;
 }
 
-static bool
-method(const struct api_req *r, const char *want, struct api_resp *out)
+bool
+api_method(const struct api_req *r, const char *want, struct api_resp *out)
 {
 	if (strcmp(r->method, want) == 0)
 		return true;
@@ -1113,9 +872,9 @@ method(const struct api_req *r, const char *want, struct api_resp *out)
 static void
 route_messages(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
-	if (n == 2 && method(r, "POST", out))
+	if (n == 2 && api_method(r, "POST", out))
 		post_message(r, out);
-	else if (n == 3 && method(r, "GET", out))
+	else if (n == 3 && api_method(r, "GET", out))
 		get_message(r, s[2], out);
 	else if (n > 3)
 		api_error(out, 404, NULL, "no such route: %s", r->path);
@@ -1127,7 +886,7 @@ route_notices(const struct api_req *r, char **s, int n, struct api_resp *out)
 	int64_t id;
 
 	if (n == 2) {
-		if (method(r, "POST", out))
+		if (api_method(r, "POST", out))
 			post_notice(r, out);
 		return;
 	}
@@ -1135,28 +894,10 @@ route_notices(const struct api_req *r, char **s, int n, struct api_resp *out)
 		api_error(out, 404, NULL, "no such route: %s", r->path);
 		return;
 	}
-	if (n == 3 && method(r, "GET", out))
+	if (n == 3 && api_method(r, "GET", out))
 		notice_reply(r, id, 200, out);
-	else if (n == 4 && method(r, "POST", out))
+	else if (n == 4 && api_method(r, "POST", out))
 		cancel_notice(r, id, out);
-}
-
-static void
-route_tasks(const struct api_req *r, char **s, int n, struct api_resp *out)
-{
-	if (n == 2) {
-		if (strcmp(r->method, "GET") == 0)
-			list_tasks(r, out);
-		else if (method(r, "POST", out))
-			post_task(r, out);
-	} else if (n == 3 && method(r, "GET", out)) {
-		task_reply(r, s[2], 200, false, out);
-	} else if (n == 4 && strcmp(s[3], "done") == 0) {
-		if (method(r, "POST", out))
-			task_done(r, s[2], out);
-	} else if (n >= 3) {
-		api_error(out, 404, NULL, "no such route: %s", r->path);
-	}
 }
 
 void
@@ -1179,7 +920,7 @@ api_handle(const struct api_req *r, struct api_resp *out)
 			route_notices(r, s, n, out);
 	} else if (strcmp(s[1], "tasks") == 0) {
 		if (allowed(r, HTTP_ROUTE_TASKS, out))
-			route_tasks(r, s, n, out);
+			api_route_tasks(r, s, n, out);
 	} else {
 		api_error(out, 404, NULL, "no such route: %s", r->path);
 	}

@@ -341,7 +341,7 @@ static enum MHD_Result
 mo(struct httpd *h, struct MHD_Connection *c, const struct provider_conf *pc, struct cb_src *src)
 {
 	struct provider_mo m;
-	struct callback_mo_result res;
+	struct reply_result res;
 	char err[400];
 
 	if (provider_mo_parse(pc, &src->req, &m, err, sizeof(err)) != 0)
@@ -355,7 +355,7 @@ mo(struct httpd *h, struct MHD_Connection *c, const struct provider_conf *pc, st
 		wake(h, HTTPD_WORK_OUTBOX);
 	return send_json(h, c, 200,
 			 json_pack("{s:b, s:I, s:s, s:s, s:b}", "ok", 1, "reply",
-				   (json_int_t)res.inbound, "command", callback_cmd_name(res.cmd),
+				   (json_int_t)res.inbound, "command", reply_cmd_name(res.cmd),
 				   "action", res.action ? res.action : "", "duplicate",
 				   res.duplicate));
 }

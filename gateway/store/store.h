@@ -83,7 +83,11 @@ int store_person_each(struct store *st, const struct person_filter *f,
 /* Remove; refused (STORE_INVALID) while the person has task assignments. */
 int store_person_remove(struct store *st, int64_t id);
 int store_person_set_optout(struct store *st, int64_t id, int64_t at /* 0: opt in */);
-/* Update name/title/org/kind of an existing person (NULL fields unchanged). */
+/*
+ * Update name, phone (normalized), title, org and kind of a person (NULL
+ * fields unchanged).  A phone someone else has is STORE_EXISTS naming
+ * them; STORE_NOTFOUND when there is no person id.
+ */
 int store_person_update(struct store *st, int64_t id, const struct person *p);
 
 struct group {

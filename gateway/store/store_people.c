@@ -56,13 +56,31 @@ person_row(sqlite3_stmt *s, struct person *p)
 	return STORE_OK;
 }
 
+/* After a unique-key failure on phone: say who has it.  STORE_EXISTS. */
+static int
+phone_taken(struct store *st, const char *phone, const char *what)
+{
+	static const char who[] = "SELECT name, id FROM person WHERE phone = ?";
+	sqlite3_stmt *s = store_stmt(st, who);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, phone);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(st->err, sizeof(st->err), "phone %s already belongs to %s (#%lld)", phone,
+			 (const char *)sqlite3_column_text(s, 0), (long long)sqlite3_column_int64(s, 1));
+	else
+		store_fail(st, what);
+	sqlite3_reset(s);
+	return STORE_EXISTS;
+}
+
 int
 store_person_add(struct store *st, const struct person *p, int64_t *id)
 {
 	static const char sql[] =
 		"INSERT INTO person (name, phone, title, org, kind, created_at) "
 		"VALUES (?, ?, ?, ?, ?, ?)";
-	static const char who[] = "SELECT name, id FROM person WHERE phone = ?";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
@@ -83,17 +101,7 @@ store_person_add(struct store *st, const struct person *p, int64_t *id)
 	}
 	if ((rc & 0xff) != SQLITE_CONSTRAINT)
 		return store_fail(st, "adding a person");
-	s = store_stmt(st, who);
-	if (s == NULL)
-		return STORE_ERROR;
-	store_bind_text(s, 1, p->phone);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		snprintf(st->err, sizeof(st->err), "phone %s already belongs to %s (#%lld)", p->phone,
-			 (const char *)sqlite3_column_text(s, 0), (long long)sqlite3_column_int64(s, 1));
-	else
-		store_fail(st, "adding a person");
-	sqlite3_reset(s);
-	return STORE_EXISTS;
+	return phone_taken(st, p->phone, "adding a person");
 }
 
 int
@@ -273,18 +281,31 @@ int
 store_person_update(struct store *st, int64_t id, const struct person *p)
 {
 	static const char sql[] =
-		"UPDATE person SET name = coalesce(?, name), title = coalesce(?, title), "
-		"org = coalesce(?, org), kind = coalesce(?, kind) WHERE id = ?";
+		"UPDATE person SET name = coalesce(?1, name), phone = coalesce(?2, phone), "
+		"title = coalesce(?3, title), org = coalesce(?4, org), kind = coalesce(?5, kind) "
+		"WHERE id = ?6";
 	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, p->name);
-	store_bind_text(s, 2, p->title);
-	store_bind_text(s, 3, p->org);
-	store_bind_text(s, 4, p->kind);
-	sqlite3_bind_int64(s, 5, id);
-	return store_step_done(st, s, "updating a person");
+	store_bind_text(s, 2, p->phone);
+	store_bind_text(s, 3, p->title);
+	store_bind_text(s, 4, p->org);
+	store_bind_text(s, 5, p->kind);
+	sqlite3_bind_int64(s, 6, id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		if (sqlite3_changes(st->db) > 0)
+			return STORE_OK;
+		snprintf(st->err, sizeof(st->err), "no person #%lld", (long long)id);
+		return STORE_NOTFOUND;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT && p->phone)
+		return phone_taken(st, p->phone, "updating a person");
+	return store_fail(st, "updating a person");
 }
 
 /* ---- groups ------------------------------------------------------------- */

@@ -269,6 +269,29 @@ expect_eq "the audit log has every write with the token's name" \
 	"$(sql "select group_concat(actor || ':' || action, ' ') from (select actor, action from event where actor like 'api:%' group by actor, action order by actor, action)")" \
 	"api:oa:message.send api:oa:notice.cancel api:oa:notice.create api:oa:task.add api:tasker:task.done"
 
+# One transition table for every front-end: closed tasks go through open.
+call POST "/v1/tasks/$TCODE/cancel" "" "$TASKER"
+expect_call "a done task cannot be cancelled: 409" 409
+expect_eq "  saying what to do" "$(jf .error)" "$TCODE is done: reopen it first to cancel it"
+call POST "/v1/tasks/$TCODE/reopen" "" "$TASKER"
+expect_call "reopen it" 200
+expect_eq "  open again, not overdue (the deadline is ahead)" "$(jf '[.status, .overdue, .done_at] | join(" ")')" "open false "
+call POST "/v1/tasks/$TCODE/reopen" "" "$TASKER"
+expect_eq "  reopening twice says so" "$(jf .already) $CODE" "true 200"
+call POST "/v1/tasks/$TCODE/cancel" "" "$TASKER"
+expect_call "cancel it" 200
+expect_eq "  cancelled" "$(jf .status)" cancelled
+call POST "/v1/tasks/$TCODE/done" "" "$TASKER"
+expect_call "a cancelled task cannot be marked done: 409" 409
+expect_eq "  saying what to do" "$(jf .error)" "$TCODE is cancelled: reopen it first to mark it done"
+expect_eq "  and it stays cancelled, with no event" \
+	"$(sql "select status from task where code = '$TCODE'") $(sql "select count(*) from event where action = 'task.done'")" \
+	"cancelled 1"
+call GET "/v1/tasks/$TCODE/close" "" "$TASKER"
+expect_call "an unknown verb: 404" 404
+call GET "/v1/tasks/$TCODE/done" "" "$TASKER"
+expect_call "done with GET: 405" 405
+
 # ---- metrics ---------------------------------------------------------------------------------------------------
 curl -s -D "$T/mhdr" -o "$T/metrics" "$API/metrics"
 expect_grep "/metrics is Prometheus text" 'Content-Type: text/plain; version=0.0.4' "$T/mhdr"

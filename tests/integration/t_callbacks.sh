@@ -193,6 +193,11 @@ mo 13957608929 "T" mo-8
 expect_eq "退订 and T after that: opted out already, no second confirmation" \
 	"$(inbound mo-7), $(inbound mo-8), $(count "kind = 'reply' and phone = '+8613957608929'")" \
 	"optout-again handled, optout-again handled, 1"
+check "duban person optout after TD" d person optout 13957608929
+expect_grep "  is the same action: already opted out" "already opted out" "$T/last.out"
+expect_eq "  one opt-out in the audit log, by SMS" \
+	"$(sql "select group_concat(actor, ' ') from event where action = 'person.optout' and object = '+8613957608929'")" \
+	"sms:林阿昌"
 mo 13957608929 "ＴＤ" mo-6
 expect_eq "the same reply twice (same id): stored once" "$MO $(sql "select count(*) from inbound where provider_ref = 'mo-6'")" "200 1"
 mo 13912345678 "n" mo-9

@@ -178,6 +178,20 @@ expect_eq "status cancelled, nothing to plan" \
 	"$(sql "SELECT status || ',' || (next_fire IS NULL) FROM task WHERE code = '$day'")" "cancelled,1"
 expect_eq "task list --status cancelled has it" \
 	"$("$DUBAN" task list --status cancelled --format json | jq -r '[.[].code] | join(" ")')" "$day"
+expect_exit "a cancelled task cannot be marked done: exit 2" 2 "$DUBAN" task done "$day"
+expect_grep "  saying what to do" "$day is cancelled: reopen it first to mark it done" "$T/last.err"
+expect_eq "  it stays cancelled, no event" \
+	"$(sql "SELECT status || ',' || (SELECT count(*) FROM event WHERE action = 'task.done' AND object = '$day') FROM task WHERE code = '$day'")" \
+	"cancelled,0"
+check "task done $late, then cancel it" "$DUBAN" task done "$late"
+expect_exit "a done task cannot be cancelled: exit 2" 2 "$DUBAN" task cancel "$late"
+expect_grep "  saying what to do" "$late is done: reopen it first to cancel it" "$T/last.err"
+check "reopen it" "$DUBAN" task reopen "$late"
+check "task reopen twice is harmless" "$DUBAN" task reopen "$late"
+expect_grep "  and says so" "already open" "$T/last.out"
+expect_eq "the audit log has each change once" \
+	"$(sql "SELECT group_concat(action, ' ') FROM (SELECT action FROM event WHERE object = '$late' ORDER BY id)")" \
+	"task.add task.done task.reopen task.done task.reopen"
 expect_exit "task done of no such task exits 2" 2 "$DUBAN" task done T9999
 expect_exit "task list --status bogus exits 2" 2 "$DUBAN" task list --status bogus
 

@@ -1,0 +1,238 @@
+/*
+ * cmd_group.c - "duban group ...": groups of people (镇领导班子, 村两委-小雄村,
+ * 农户-小雄村 ...), which are a task's team and a notice's audience.  Each
+ * change is an action of core/person.c; this file reads argv and prints.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/ctx.h"
+#include "core/person.h"
+#include "base/util.h"
+
+static int
+parse_fmt_opt(struct cli *c, const char *arg)
+{
+	if (cli_parse_format(arg, &c->fmt) != 0)
+		return cli_err(EXIT_USAGE, "--format must be table, csv or json, not \"%s\"", arg);
+	return 0;
+}
+
+/* ---- groups ----------------------------------------------------------------- */
+
+static const char group_help[] =
+	"usage: duban group add NAME [--description TEXT]\n"
+	"       duban group list [--format table|csv|json]\n"
+	"       duban group show NAME [--format table|csv|json]\n"
+	"       duban group remove NAME\n"
+	"       duban group add-member NAME WHO...\n"
+	"       duban group remove-member NAME WHO...\n"
+	"\n"
+	"Groups of people: 镇领导班子, 村两委-小雄村, 农户-小雄村 ...  A task's team is a\n"
+	"group; notices go to groups.  Removing a group keeps its people.\n"
+	"WHO is a phone number, a name only one person has, or #ID.\n";
+
+static int
+cmd_group_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "description", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct duban_ctx x;
+	const char *desc = "";
+	int ch, rc;
+	int64_t id;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': desc = optarg; break;
+		case 'h': fputs(group_help, stdout); return EXIT_OK;
+		default: fputs(group_help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || *argv[optind] == '\0')
+		return cli_err(EXIT_USAGE, "usage: duban group add NAME [--description TEXT]");
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	cli_ctx(c, &x);
+	if ((rc = group_add(&x, argv[optind], desc, &id)) != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
+	printf("added group #%lld %s\n", (long long)id, argv[optind]);
+	return EXIT_OK;
+}
+
+static int
+group_row_add(void *arg, const struct group *g)
+{
+	char id[24], n[24];
+	snprintf(id, sizeof(id), "%lld", (long long)g->id);
+	snprintf(n, sizeof(n), "%lld", (long long)g->members);
+	const char *cells[] = { id, g->name, n, g->description };
+	return table_add(arg, cells);
+}
+
+static int
+group_list(struct cli *c, int argc, char **argv)
+{
+	static const char *const h[] = { "id", "name", "members", "description" };
+	struct table *t;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			if (parse_fmt_opt(c, argv[++i]))
+				return EXIT_USAGE;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(group_help, stdout);
+			return EXIT_OK;
+		} else {
+			return cli_err(EXIT_USAGE, "group list: unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (cli_store(c) == NULL || (t = table_new(4, h, "isis")) == NULL)
+		return EXIT_FAIL;
+	rc = store_group_each(c->st, group_row_add, t);
+	if (rc == STORE_OK)
+		table_print(t, c->fmt, stdout);
+	else
+		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
+	table_free(t);
+	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+group_show(struct cli *c, int argc, char **argv)
+{
+	struct person_filter f = { 0 };
+	struct group g = { 0 };
+	struct table *t;
+	const char *name = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			if (parse_fmt_opt(c, argv[++i]))
+				return EXIT_USAGE;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(group_help, stdout);
+			return EXIT_OK;
+		} else if (name == NULL) {
+			name = argv[i];
+		} else {
+			return cli_err(EXIT_USAGE, "group show: unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (name == NULL)
+		return cli_err(EXIT_USAGE, "usage: duban group show NAME");
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	if ((rc = store_group_find(c->st, name, false, &g)) != STORE_OK)
+		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+	if ((t = cli_person_table()) == NULL) {
+		group_clear(&g);
+		return EXIT_FAIL;
+	}
+	f.group = name;
+	rc = store_person_each(c->st, &f, cli_person_row, t);
+	if (rc == STORE_OK) {
+		if (c->fmt == FMT_TABLE)
+			printf("%s: %lld members%s%s\n", g.name, (long long)g.members,
+			       *g.description ? " - " : "", g.description);
+		table_print(t, c->fmt, stdout);
+	} else {
+		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
+	}
+	table_free(t);
+	group_clear(&g);
+	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+cmd_group_remove(struct cli *c, int argc, char **argv)
+{
+	struct group g = { 0 };
+	struct duban_ctx x;
+	int rc;
+
+	if (cli_want_help(argc, argv, group_help))
+		return EXIT_OK;
+	if (argc != 2)
+		return cli_err(EXIT_USAGE, "usage: duban group remove NAME");
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	cli_ctx(c, &x);
+	if ((rc = group_remove(&x, argv[1], &g)) != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
+	printf("removed group %s (%lld members kept as people)\n", g.name, (long long)g.members);
+	group_clear(&g);
+	return EXIT_OK;
+}
+
+struct member_note {
+	const char *group;
+	bool add;
+};
+
+/* Someone who was in the group already, or not in it: say so, as a note. */
+static void
+member_note(void *arg, const struct person *p, bool changed)
+{
+	const struct member_note *m = arg;
+
+	if (!changed)
+		fprintf(stderr, "duban: %s %s %s\n", p->name, m->add ? "is already in" : "is not in",
+			m->group);
+}
+
+static int
+cmd_group_members(struct cli *c, int argc, char **argv, bool add)
+{
+	struct member_note note = { argc > 1 ? argv[1] : "", add };
+	struct duban_ctx x;
+	size_t changed;
+	int rc;
+
+	if (cli_want_help(argc, argv, group_help))
+		return EXIT_OK;
+	if (argc < 3)
+		return cli_err(EXIT_USAGE, "usage: duban group %s NAME WHO...", argv[0]);
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	cli_ctx(c, &x);
+	if ((rc = group_members(&x, argv[1], (const char *const *)argv + 2, (size_t)argc - 2, add,
+				member_note, &note, &changed)) != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
+	printf("%s %zu member%s %s %s\n", add ? "added" : "removed", changed, changed == 1 ? "" : "s",
+	       add ? "to" : "from", argv[1]);
+	return EXIT_OK;
+}
+
+static int
+group_add_member(struct cli *c, int argc, char **argv)
+{
+	return cmd_group_members(c, argc, argv, true);
+}
+
+static int
+group_remove_member(struct cli *c, int argc, char **argv)
+{
+	return cmd_group_members(c, argc, argv, false);
+}
+
+int
+cmd_group(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_cmd cmds[] = {
+		{ "add", cmd_group_add, NULL },
+		{ "list", group_list, NULL },
+		{ "show", group_show, NULL },
+		{ "remove", cmd_group_remove, NULL },
+		{ "add-member", group_add_member, NULL },
+		{ "remove-member", group_remove_member, NULL },
+		{ NULL, NULL, NULL },
+	};
+	return cli_dispatch(c, argc, argv, cmds, group_help);
+}

@@ -1,0 +1,374 @@
+/*
+ * cmd_person.c - "duban person ...": the people the town keeps - add,
+ * list, show, remove, opt out of notices and back in, and import from a
+ * spreadsheet.  Each change is an action of core/person.c (or
+ * core/import.c); this file reads argv and prints.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/ctx.h"
+#include "core/import.h"
+#include "core/person.h"
+#include "base/phone.h"
+#include "base/util.h"
+
+#define MAX_GROUPS_ARG 32
+
+/* ---- person add ---------------------------------------------------------- */
+
+static const char person_add_help[] =
+	"usage: duban person add --name NAME --phone PHONE [--title TITLE] [--org ORG]\n"
+	"                        [--kind official|farmer|enterprise|other] [--group GROUP]...\n"
+	"\n"
+	"Add a person.  The phone number may be written as a clerk types it\n"
+	"(138-0013-8000, +86 138 0013 8000, full-width digits ...); it is stored as\n"
+	"+8613800138000.  A number someone already has is refused, naming them.\n"
+	"Groups that do not exist yet are created.  kind defaults to other.\n";
+
+static int
+cmd_person_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' }, { "phone", required_argument, NULL, 'p' },
+		{ "title", required_argument, NULL, 't' }, { "org", required_argument, NULL, 'o' },
+		{ "kind", required_argument, NULL, 'k' }, { "group", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct person_new n = { 0 };
+	struct duban_ctx x;
+	char phone[PHONE_MAX];
+	const char *groups[MAX_GROUPS_ARG], *reason;
+	char *name = NULL;
+	int64_t id;
+	int ch, rc;
+
+	n.groups = groups;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': name = optarg; break;
+		case 'p': n.phone = optarg; break;
+		case 't': n.title = optarg; break;
+		case 'o': n.org = optarg; break;
+		case 'k': n.kind = optarg; break;
+		case 'g':
+			if (n.ngroups == MAX_GROUPS_ARG)
+				return cli_err(EXIT_USAGE, "at most %d --group options", MAX_GROUPS_ARG);
+			groups[n.ngroups++] = optarg;
+			break;
+		case 'h': fputs(person_add_help, stdout); return EXIT_OK;
+		default: fputs(person_add_help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_err(EXIT_USAGE, "person add: unexpected argument \"%s\"", argv[optind]);
+	if (name == NULL || *str_trim(name) == '\0' || n.phone == NULL)
+		return cli_err(EXIT_USAGE, "person add needs --name and --phone");
+	if (phone_normalize(n.phone, phone, sizeof(phone), &reason) != 0)
+		return cli_err(EXIT_USAGE, "--phone \"%s\": %s", n.phone, reason);
+	if (n.kind && !person_kind_valid(n.kind))
+		return cli_err(EXIT_USAGE, "--kind must be " PERSON_KINDS ", not \"%s\"", n.kind);
+	n.name = name;
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	cli_ctx(c, &x);
+	if ((rc = person_add(&x, &n, &id, phone)) != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
+	printf("added #%lld %s %s\n", (long long)id, n.name, phone);
+	return EXIT_OK;
+}
+
+/* ---- person list / show ---------------------------------------------------- */
+
+static const char person_list_help[] =
+	"usage: duban person list [--group G] [--org O] [--kind K] [--search TEXT]\n"
+	"                         [--format table|csv|json]\n"
+	"\n"
+	"List people (all, or those matching every filter given).\n";
+
+int
+cli_person_row(void *arg, const struct person *p)
+{
+	struct table *t = arg;
+	char id[24], opt[24] = "";
+
+	snprintf(id, sizeof(id), "%lld", (long long)p->id);
+	if (p->opted_out_at)
+		time_fmt_local(p->opted_out_at, opt, sizeof(opt));
+	const char *cells[] = { id, p->name, p->phone, p->title, p->org, p->kind,
+				p->groups ? p->groups : "", opt };
+	return table_add(t, cells);
+}
+
+struct table *
+cli_person_table(void)
+{
+	static const char *const h[] = { "id", "name", "phone", "title", "org", "kind", "groups",
+					 "opted_out" };
+	return table_new(ARRAY_LEN(h), h, "isssssnn");
+}
+
+static int
+parse_fmt_opt(struct cli *c, const char *arg)
+{
+	if (cli_parse_format(arg, &c->fmt) != 0)
+		return cli_err(EXIT_USAGE, "--format must be table, csv or json, not \"%s\"", arg);
+	return 0;
+}
+
+static int
+person_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "group", required_argument, NULL, 'g' }, { "org", required_argument, NULL, 'o' },
+		{ "kind", required_argument, NULL, 'k' }, { "search", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct person_filter f = { 0 };
+	struct table *t;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'g': f.group = optarg; break;
+		case 'o': f.org = optarg; break;
+		case 'k': f.kind = optarg; break;
+		case 's': f.search = optarg; break;
+		case 'F': if (parse_fmt_opt(c, optarg)) return EXIT_USAGE; break;
+		case 'h': fputs(person_list_help, stdout); return EXIT_OK;
+		default: fputs(person_list_help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_err(EXIT_USAGE, "person list: unexpected argument \"%s\"", argv[optind]);
+	if (cli_store(c) == NULL || (t = cli_person_table()) == NULL)
+		return EXIT_FAIL;
+	rc = store_person_each(c->st, &f, cli_person_row, t);
+	if (rc == STORE_OK)
+		table_print(t, c->fmt, stdout);
+	else
+		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
+	table_free(t);
+	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+static const char person_show_help[] =
+	"usage: duban person show WHO\n"
+	"\n"
+	"Show one person with their groups and tasks.  WHO is a phone number, a\n"
+	"name only one person has, or #ID.\n";
+
+static int
+task_line(void *arg, const struct task *t)
+{
+	char dl[24];
+	(void)arg;
+	printf("  %-5s %s  %s  (%s)\n", t->code, time_fmt_local(t->deadline, dl, sizeof(dl)),
+	       t->title, t->status);
+	return 0;
+}
+
+static int
+person_show(struct cli *c, int argc, char **argv)
+{
+	struct person p = { 0 };
+	struct person_filter f = { 0 };
+	struct task_filter tf = { 0 };
+	struct table *t;
+	int rc;
+
+	if (cli_want_help(argc, argv, person_show_help))
+		return EXIT_OK;
+	if (argc != 2)
+		return cli_err(EXIT_USAGE, "usage: duban person show WHO");
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	if ((rc = store_person_find(c->st, argv[1], &p)) != STORE_OK)
+		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+	if ((t = cli_person_table()) == NULL) {
+		person_clear(&p);
+		return EXIT_FAIL;
+	}
+	f.id = p.id;
+	if ((rc = store_person_each(c->st, &f, cli_person_row, t)) != STORE_OK) {
+		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
+		goto out;
+	}
+	if (c->fmt != FMT_TABLE) {
+		table_print(t, c->fmt, stdout);
+		goto out;
+	}
+	printf("#%lld %s\n  phone:  %s\n  title:  %s\n  org:    %s\n  kind:   %s\n",
+	       (long long)p.id, p.name, p.phone, p.title, p.org, p.kind);
+	printf("  groups: %s\n", table_cell(t, 0, 6));
+	if (p.opted_out_at) {
+		char ts[24];
+		printf("  opted out of notices: %s\n", time_fmt_local(p.opted_out_at, ts, sizeof(ts)));
+	}
+	printf("tasks:\n");
+	tf.person = p.id;
+	rc = store_task_each(c->st, &tf, task_line, NULL);
+out:
+	table_free(t);
+	person_clear(&p);
+	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- person remove / optout / optin --------------------------------------- */
+
+static const char person_remove_help[] =
+	"usage: duban person remove WHO\n"
+	"\n"
+	"Remove a person and their group memberships.  Refused while they are\n"
+	"assigned to a task (reassign it first with duban task update).  Messages\n"
+	"already sent to them stay in the outbox for the record.\n";
+
+static int
+cmd_person_remove(struct cli *c, int argc, char **argv)
+{
+	struct person p = { 0 };
+	struct duban_ctx x;
+	int rc;
+
+	if (cli_want_help(argc, argv, person_remove_help))
+		return EXIT_OK;
+	if (argc != 2)
+		return cli_err(EXIT_USAGE, "usage: duban person remove WHO");
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	cli_ctx(c, &x);
+	if ((rc = person_remove(&x, argv[1], &p)) != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
+	printf("removed #%lld %s\n", (long long)p.id, p.name);
+	person_clear(&p);
+	return EXIT_OK;
+}
+
+static const char person_optout_help[] =
+	"usage: duban person optout WHO\n"
+	"       duban person optin WHO\n"
+	"\n"
+	"Stop (or resume) policy notices to a person.  An opted-out person gets no\n"
+	"notices; reminders to officials about tasks they are responsible for are\n"
+	"NOT blocked by an opt-out, because they are part of the official's duty.\n";
+
+static int
+cmd_person_optinout(struct cli *c, int argc, char **argv, bool out)
+{
+	struct person p = { 0 };
+	struct duban_ctx x;
+	bool changed;
+	int rc;
+
+	if (cli_want_help(argc, argv, person_optout_help))
+		return EXIT_OK;
+	if (argc != 2)
+		return cli_err(EXIT_USAGE, "usage: duban person %s WHO", out ? "optout" : "optin");
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	cli_ctx(c, &x);
+	rc = out ? person_optout(&x, argv[1], &p, &changed) : person_optin(&x, argv[1], &p, &changed);
+	if (rc != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
+	if (changed)
+		printf("%s #%lld %s\n", out ? "opted out" : "opted in", (long long)p.id, p.name);
+	else
+		printf("#%lld %s is already opted %s\n", (long long)p.id, p.name, out ? "out" : "in");
+	person_clear(&p);
+	return EXIT_OK;
+}
+
+static int
+cmd_person_optout(struct cli *c, int argc, char **argv)
+{
+	return cmd_person_optinout(c, argc, argv, true);
+}
+
+static int
+cmd_person_optin(struct cli *c, int argc, char **argv)
+{
+	return cmd_person_optinout(c, argc, argv, false);
+}
+
+/* ---- person import ----------------------------------------------------------- */
+
+static const char person_import_help[] =
+	"usage: duban person import FILE [--encoding auto|utf-8|gb18030] [--dry-run]\n"
+	"\n"
+	"Import people from a CSV file (RFC 4180; UTF-8 with or without BOM, or\n"
+	"GB18030/GBK as Excel in China writes it, detected when the file is not\n"
+	"valid UTF-8).  The header row names the columns, in any order:\n"
+	"  name (姓名), phone (手机), title (职务), org (单位), kind (类别), groups (分组)\n"
+	"name and phone are required; groups are separated by ';' and created when\n"
+	"missing.  The import is all or nothing: if any row is bad, every bad row is\n"
+	"reported as FILE:LINE: reason and nothing is changed.\n";
+
+static int
+cmd_person_import(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "encoding", required_argument, NULL, 'e' }, { "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct import_result res;
+	struct diag d = { 0 };
+	struct duban_ctx x;
+	const char *encoding = NULL, *file;
+	bool dry = false;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'e': encoding = optarg; break;
+		case 'n': dry = true; break;
+		case 'h': fputs(person_import_help, stdout); return EXIT_OK;
+		default: fputs(person_import_help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_err(EXIT_USAGE, "usage: duban person import FILE");
+	file = argv[optind];
+	if (cli_store(c) == NULL)
+		return EXIT_FAIL;
+	cli_ctx(c, &x);
+	rc = import_people(&x, file, encoding, dry, &d, &res);
+	if (rc == ACTION_OK)
+		printf("%s %zu people from %s (%zu groups)\n", dry ? "would import" : "imported",
+		       res.rows, file, res.groups);
+	else if (rc == ACTION_INVALID)
+		diag_print(&d, stderr);
+	if (rc != ACTION_OK)
+		cli_err(rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", x.err);
+	diag_clear(&d);
+	return rc == ACTION_OK ? EXIT_OK : rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL;
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+static const char person_help[] =
+	"usage: duban person add --name NAME --phone PHONE [--title T] [--org O] [--kind K] [--group G]...\n"
+	"       duban person list [--group G] [--org O] [--kind K] [--search TEXT] [--format F]\n"
+	"       duban person show WHO\n"
+	"       duban person remove WHO\n"
+	"       duban person import FILE [--encoding auto|utf-8|gb18030] [--dry-run]\n"
+	"       duban person optout WHO | optin WHO\n"
+	"\n"
+	"WHO is a phone number, a name only one person has, or #ID.\n"
+	"\"duban person SUBCOMMAND --help\" tells more.\n";
+
+int
+cmd_person(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_cmd cmds[] = {
+		{ "add", cmd_person_add, NULL },       { "list", person_list, NULL },
+		{ "show", person_show, NULL },         { "remove", cmd_person_remove, NULL },
+		{ "import", cmd_person_import, NULL }, { "optout", cmd_person_optout, NULL },
+		{ "optin", cmd_person_optin, NULL },   { NULL, NULL, NULL },
+	};
+	return cli_dispatch(c, argc, argv, cmds, person_help);
+}
+

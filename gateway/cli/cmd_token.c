@@ -1,0 +1,116 @@
+/*
+ * cmd_token.c - "duban token new NAME": an API token for another system
+ * (shown once; the configuration keeps only its SHA-256).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "server/httpd.h"
+#include "base/util.h"
+
+/* ---- token new --------------------------------------------------------------------- */
+
+static const char token_help[] =
+	"usage: duban token new NAME [--routes messages,notices,tasks]\n"
+	"\n"
+	"Make a new API token for another system (NAME: a-z 0-9 - _, e.g. \"oa\"), print\n"
+	"it once, and print the line to add to the `tokens` list of the http group of\n"
+	"duban.cfg.  duban keeps only the token's SHA-256: store the token in the other\n"
+	"system now, it cannot be shown again (make a new one if it is lost).  The\n"
+	"other system sends it as \"Authorization: Bearer TOKEN\"; every change it\n"
+	"makes is in the audit log as api:NAME.  Reload the daemon (kill -HUP) after\n"
+	"editing the configuration.\n"
+	"\n"
+	"  --routes LIST   what the token may use, comma separated: messages (queue\n"
+	"                  and read messages), notices (broadcast, follow, cancel),\n"
+	"                  tasks (list, add, close).  Default: all three.\n";
+
+static int
+token_new(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "routes", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char tok[64], hex[65], list[128], *copy, *cur, *item, *save = NULL;
+	unsigned char sum[32];
+	const char *routes = "messages,notices,tasks", *name;
+	unsigned bits = 0;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': routes = optarg; break;
+		case 'h': fputs(token_help, stdout); return EXIT_OK;
+		default: fputs(token_help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fputs(token_help, stderr);
+		return EXIT_USAGE;
+	}
+	name = argv[optind];
+	if (*name == '\0' || strlen(name) > 31 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(name))
+		return cli_err(EXIT_USAGE, "token name \"%s\" must be 1-31 of a-z 0-9 - _", name);
+	if ((copy = strdup(routes)) == NULL)
+		return cli_err(EXIT_FAIL, "out of memory");
+	for (cur = copy; (item = strtok_r(cur, ",", &save)) != NULL; cur = NULL) {
+		unsigned bit;
+		if (httpd_route_bit(str_trim(item), &bit) != 0) {
+			cli_err(EXIT_USAGE, "--routes: \"%s\" is not messages, notices or tasks",
+				item);
+			free(copy);
+			return EXIT_USAGE;
+		}
+		bits |= bit;
+	}
+	free(copy);
+	if (bits == 0)
+		return cli_err(EXIT_USAGE,
+			       "--routes: name at least one of messages, notices, tasks");
+	list[0] = '\0';
+	for (unsigned b = 1; b <= HTTP_ROUTE_TASKS; b <<= 1)
+		if (bits & b) {
+			size_t l = strlen(list);
+			snprintf(list + l, sizeof(list) - l, "%s\"%s\"", l ? ", " : "",
+				 httpd_route_name(b));
+		}
+	if (httpd_token_new(tok, sizeof(tok)) != 0 || httpd_token_hash(tok, sum) != 0)
+		return cli_err(EXIT_FAIL,
+			       "cannot make a token: no randomness or hashing available");
+	for (size_t i = 0; i < sizeof(sum); i++)
+		snprintf(hex + i * 2, 3, "%02x", sum[i]);
+	for (size_t i = 0; i < c->cfg->http.ntokens; i++)
+		if (strcmp(c->cfg->http.tokens[i].name, name) == 0)
+			fprintf(stderr,
+				"duban: note: %s already has a token \"%s\": replace its sha256 "
+				"to revoke the old one\n",
+				c->cfg->path ? c->cfg->path : "the configuration", name);
+	printf("token for \"%s\" (shown this once; duban keeps only its SHA-256):\n\n    %s\n\n",
+	       name, tok);
+	printf("add this to the tokens list of the http group of %s, then reload (kill -HUP):\n\n",
+	       c->cfg->path ? c->cfg->path : "duban.cfg");
+	printf("    { name = \"%s\"; sha256 = \"%s\"; routes = [ %s ]; }\n", name, hex, list);
+	explicit_bzero(tok, sizeof(tok));
+	return EXIT_OK;
+}
+
+static const char token_group_help[] =
+	"usage: duban token new NAME [--routes LIST]\n"
+	"\n"
+	"API tokens of the HTTP server; see \"duban token new --help\".\n";
+
+int
+cmd_token(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_cmd cmds[] = {
+		{ "new", token_new, NULL },
+		{ NULL, NULL, NULL },
+	};
+	return cli_dispatch(c, argc, argv, cmds, token_group_help);
+}

@@ -1,0 +1,367 @@
+/*
+ * person.c - the actions on people, groups and membership.  The rules a
+ * person's record keeps (a phone number stored normalized and held by one
+ * person only, a kind from a short list, nobody removed while a task still
+ * names them) are checked here or by the store in the same transaction as
+ * the change and its audit event.
+ */
+#include "core/person.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/phone.h"
+#include "base/util.h"
+
+bool
+person_kind_valid(const char *kind)
+{
+	static const char *const kinds[] = { "official", "farmer", "enterprise", "other" };
+
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Pass a store failure on with the store's words. */
+static int
+store_failed(struct duban_ctx *x, int rc)
+{
+	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
+	return rc;
+}
+
+static int
+refuse(struct duban_ctx *x, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->err, sizeof(x->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Commit when rc is OK, else roll back; the result. */
+static int
+finish(struct duban_ctx *x, int rc)
+{
+	if (rc == ACTION_OK && (rc = store_commit(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if (rc != ACTION_OK)
+		store_rollback(x->st);
+	return rc;
+}
+
+/* A phone as typed into out (PHONE_MAX), or ACTION_INVALID saying why. */
+static int
+normalize(struct duban_ctx *x, const char *raw, char *out)
+{
+	const char *reason;
+
+	if (phone_normalize(raw, out, PHONE_MAX, &reason) != 0)
+		return refuse(x, ACTION_INVALID, "phone \"%s\": %s", raw, reason);
+	return ACTION_OK;
+}
+
+static int
+check_kind(struct duban_ctx *x, const char *kind)
+{
+	if (kind && !person_kind_valid(kind))
+		return refuse(x, ACTION_INVALID, "kind must be " PERSON_KINDS ", not \"%s\"", kind);
+	return ACTION_OK;
+}
+
+/* Put person into each group of names, making the groups that are missing. */
+static int
+join_groups(struct duban_ctx *x, int64_t person, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct group g = { 0 };
+		int rc = store_group_find(x->st, names[i], true, &g);
+		if (rc == STORE_OK)
+			rc = store_member_add(x->st, g.id, person, NULL);
+		group_clear(&g);
+		if (rc != STORE_OK)
+			return store_failed(x, rc);
+	}
+	return ACTION_OK;
+}
+
+int
+person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *phone)
+{
+	struct person p = { 0 };
+	char number[PHONE_MAX], *name = NULL;
+	int rc;
+
+	*id = 0;
+	if (n->name == NULL)
+		return refuse(x, ACTION_INVALID, "a person needs a name");
+	if ((name = strdup(n->name)) == NULL)
+		return refuse(x, ACTION_ERROR, "out of memory");
+	if (*str_trim(name) == '\0') {
+		rc = refuse(x, ACTION_INVALID, "a person needs a name");
+		goto out;
+	}
+	if (n->phone == NULL) {
+		rc = refuse(x, ACTION_INVALID, "a person needs a phone number");
+		goto out;
+	}
+	if ((rc = normalize(x, n->phone, number)) != ACTION_OK ||
+	    (rc = check_kind(x, n->kind)) != ACTION_OK)
+		goto out;
+	p.name = name;
+	p.phone = number;
+	p.title = (char *)n->title;
+	p.org = (char *)n->org;
+	p.kind = (char *)n->kind;
+	if ((rc = store_begin(x->st)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	if ((rc = store_person_add(x->st, &p, id)) != STORE_OK)
+		rc = store_failed(x, rc);
+	else if ((rc = join_groups(x, *id, n->groups, n->ngroups)) == ACTION_OK &&
+		 (rc = store_event(x->st, x->actor, "person.add", number, name)) != STORE_OK)
+		rc = store_failed(x, rc);
+	if ((rc = finish(x, rc)) != ACTION_OK)
+		*id = 0;
+	else if (phone)
+		memcpy(phone, number, strlen(number) + 1);
+out:
+	free(name);
+	return rc;
+}
+
+/* Find WHO inside the transaction. */
+static int
+find(struct duban_ctx *x, const char *who, struct person *p)
+{
+	int rc = store_person_find(x->st, who, p);
+	return rc == STORE_OK ? ACTION_OK : store_failed(x, rc);
+}
+
+/* Hand p to out (when not NULL) or free it. */
+static void
+give(struct person *p, struct person *out)
+{
+	if (out)
+		*out = *p;
+	else
+		person_clear(p);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
+	      struct person *out)
+{
+	struct person p = { 0 }, now = { 0 };
+	char number[PHONE_MAX], *name = NULL;
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (e->name && (name = strdup(e->name)) == NULL)
+		return refuse(x, ACTION_ERROR, "out of memory");
+	if (name && *str_trim(name) == '\0') {
+		free(name);
+		return refuse(x, ACTION_INVALID, "a person needs a name");
+	}
+	if ((e->phone && (rc = normalize(x, e->phone, number)) != ACTION_OK) ||
+	    (rc = check_kind(x, e->kind)) != ACTION_OK) {
+		free(name);
+		return rc;
+	}
+	if ((rc = store_begin(x->st)) != STORE_OK) {
+		free(name);
+		return store_failed(x, rc);
+	}
+	if ((rc = find(x, who, &p)) != ACTION_OK)
+		goto out;
+	now.name = name;
+	now.phone = e->phone ? number : NULL;
+	now.title = (char *)e->title;
+	now.org = (char *)e->org;
+	now.kind = (char *)e->kind;
+	if ((rc = store_person_update(x->st, p.id, &now)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	{
+		int64_t id = p.id;
+		person_clear(&p);
+		if ((rc = store_person_get(x->st, id, &p)) != STORE_OK ||
+		    (rc = store_event(x->st, x->actor, "person.update", p.phone, p.name)) != STORE_OK)
+			rc = store_failed(x, rc);
+	}
+out:
+	free(name);
+	if ((rc = finish(x, rc)) == ACTION_OK)
+		give(&p, out);
+	person_clear(&p);
+	return rc;
+}
+
+int
+person_remove(struct duban_ctx *x, const char *who, struct person *out)
+{
+	struct person p = { 0 };
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if ((rc = find(x, who, &p)) == ACTION_OK &&
+	    ((rc = store_person_remove(x->st, p.id)) != STORE_OK ||
+	     (rc = store_event(x->st, x->actor, "person.remove", p.phone, p.name)) != STORE_OK))
+		rc = store_failed(x, rc);
+	if ((rc = finish(x, rc)) == ACTION_OK)
+		give(&p, out);
+	person_clear(&p);
+	return rc;
+}
+
+int
+person_set_optout(struct duban_ctx *x, struct person *p, bool out, const char *note,
+		  bool *changed)
+{
+	int64_t at = out ? time_now() : 0;
+	int rc;
+
+	*changed = false;
+	if ((p->opted_out_at != 0) == out)
+		return ACTION_OK;
+	if ((rc = store_person_set_optout(x->st, p->id, at)) != STORE_OK ||
+	    (rc = store_event(x->st, x->actor, out ? "person.optout" : "person.optin", p->phone,
+			      note ? note : p->name)) != STORE_OK)
+		return store_failed(x, rc);
+	p->opted_out_at = at;
+	*changed = true;
+	return ACTION_OK;
+}
+
+static int
+optinout(struct duban_ctx *x, const char *who, bool out, struct person *res, bool *changed)
+{
+	struct person p = { 0 };
+	int rc;
+
+	*changed = false;
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if ((rc = find(x, who, &p)) == ACTION_OK)
+		rc = person_set_optout(x, &p, out, NULL, changed);
+	if (rc == ACTION_OK && !*changed)
+		store_rollback(x->st);
+	else if ((rc = finish(x, rc)) != ACTION_OK)
+		*changed = false;
+	if (rc == ACTION_OK)
+		give(&p, res);
+	person_clear(&p);
+	return rc;
+}
+
+int
+person_optout(struct duban_ctx *x, const char *who, struct person *out, bool *changed)
+{
+	return optinout(x, who, true, out, changed);
+}
+
+int
+person_optin(struct duban_ctx *x, const char *who, struct person *out, bool *changed)
+{
+	return optinout(x, who, false, out, changed);
+}
+
+/* ---- groups ---------------------------------------------------------------------- */
+
+int
+group_add(struct duban_ctx *x, const char *name, const char *description, int64_t *id)
+{
+	int rc;
+
+	*id = 0;
+	if (name == NULL || *name == '\0')
+		return refuse(x, ACTION_INVALID, "a group needs a name");
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if ((rc = store_group_add(x->st, name, description, id)) != STORE_OK ||
+	    (rc = store_event(x->st, x->actor, "group.add", name, NULL)) != STORE_OK)
+		rc = store_failed(x, rc);
+	if ((rc = finish(x, rc)) != ACTION_OK)
+		*id = 0;
+	return rc;
+}
+
+int
+group_remove(struct duban_ctx *x, const char *name, struct group *out)
+{
+	struct group g = { 0 };
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if ((rc = store_group_find(x->st, name, false, &g)) != STORE_OK ||
+	    (rc = store_group_remove(x->st, g.id)) != STORE_OK ||
+	    (rc = store_event(x->st, x->actor, "group.remove", g.name, NULL)) != STORE_OK)
+		rc = store_failed(x, rc);
+	if ((rc = finish(x, rc)) == ACTION_OK && out) {
+		*out = g;
+		return rc;
+	}
+	group_clear(&g);
+	return rc;
+}
+
+int
+group_members(struct duban_ctx *x, const char *name, const char *const *who, size_t n, bool add,
+	      void (*fn)(void *arg, const struct person *p, bool changed), void *arg,
+	      size_t *changed)
+{
+	struct group g = { 0 };
+	int rc;
+
+	*changed = 0;
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if ((rc = store_group_find(x->st, name, false, &g)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == ACTION_OK; i++) {
+		struct person p = { 0 };
+		bool did = false;
+		if ((rc = find(x, who[i], &p)) != ACTION_OK)
+			break;
+		rc = add ? store_member_add(x->st, g.id, p.id, &did)
+			 : store_member_remove(x->st, g.id, p.id, &did);
+		if (rc != STORE_OK)
+			rc = store_failed(x, rc);
+		else if (fn)
+			fn(arg, &p, did);
+		*changed += did;
+		person_clear(&p);
+	}
+	if (rc == ACTION_OK &&
+	    (rc = store_event(x->st, x->actor, add ? "group.add-member" : "group.remove-member",
+			      g.name, NULL)) != STORE_OK)
+		rc = store_failed(x, rc);
+out:
+	group_clear(&g);
+	if ((rc = finish(x, rc)) != ACTION_OK)
+		*changed = 0;
+	return rc;
+}
