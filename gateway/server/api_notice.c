@@ -12,17 +12,9 @@
 
 #include "base/sms.h"
 #include "core/notice.h"
-#include "core/tmpl.h"
 
-static const char *
-notice_shown(const struct notice *n, const struct notice_counts *k, int64_t now)
-{
-	if (strcmp(n->status, "pending") == 0 || strcmp(n->status, "cancelled") == 0)
-		return n->status;
-	if (n->send_at > now)
-		return "scheduled";
-	return k->queued + k->sending > 0 ? "queued" : "done";
-}
+/* A notice's text is bounded the same way from both front-ends. */
+_Static_assert(API_TEXT_MAX == NOTICE_BODY_MAX, "API_TEXT_MAX is not NOTICE_BODY_MAX");
 
 static void
 notice_reply(const struct api_req *r, int64_t id, unsigned status, struct api_resp *out)
@@ -42,7 +34,7 @@ notice_reply(const struct api_req *r, int64_t id, unsigned status, struct api_re
 	snprintf(ref, sizeof(ref), "N%" PRId64, n.id);
 	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:o, s:o}", "id",
 		      (json_int_t)n.id, "ref", ref, "title", n.title, "status",
-		      notice_shown(&n, &k, time_now()), "text", n.body, "template",
+		      notice_shown_status(&n, &k, time_now()), "text", n.body, "template",
 		      api_jstr(n.template_name), "created_by", n.created_by, "approved_by",
 		      api_jstr(n.approved_by), "recipients", (json_int_t)n.recipients, "opted_out",
 		      (json_int_t)n.opted_out, "send_at", api_jtime(n.send_at), "created_at",
@@ -82,10 +74,8 @@ struct notice_args {
 };
 
 static int
-notice_args(const struct api_req *r, json_t *o, struct notice_args *a, struct api_resp *out)
+notice_args(json_t *o, struct notice_args *a, struct api_resp *out)
 {
-	int64_t now = time_now();
-
 	if (api_get_list(o, "audience", a->aud, &a->naud, out) < 0 ||
 	    api_get_str(o, "text", false, API_TEXT_MAX, &a->text, out) < 0 ||
 	    api_get_str(o, "template", false, 64, &a->tname, out) < 0 ||
@@ -114,81 +104,48 @@ notice_args(const struct api_req *r, json_t *o, struct notice_args *a, struct ap
 		api_error(out, 400, "title", "\"title\" must be one line");
 		return -1;
 	}
-	a->at = now;
-	if (a->send_at && (time_parse_local(a->send_at, false, &a->at) != 0 || a->at + 60 <= now)) {
-		api_error(out, 400, "send_at", "\"send_at\": %s",
-			  a->at + 60 <= now ? "that time has passed"
-					    : "expected \"YYYY-MM-DD HH:MM\" (local time)");
+	if (a->send_at && time_parse_local(a->send_at, false, &a->at) != 0) {
+		api_error(out, 400, "send_at",
+			  "\"send_at\": expected \"YYYY-MM-DD HH:MM\" (local time)");
 		return -1;
 	}
-	(void)r;
 	return 0;
 }
 
-/* Create the notice, queue it (unless pending) and record the event: one transaction. */
-static int
-create_notice(const struct api_req *r, const struct notice_args *a,
-	      const struct notice_audience *aud, const struct notice_content *nc,
-	      const struct notice_plan *plan, int64_t *id, struct api_resp *out)
+/* The field a refusal of a notice action is about (NULL: none). */
+static const char *
+fault_field(enum notice_input in)
 {
-	int64_t now = time_now(), queued = 0;
-	struct notice nt;
-	struct buf vt;
-	char title[API_TITLE_MAX + 8], obj[32], detail[160], err[512];
-	int rc;
+	switch (in) {
+	case NOTICE_IN_SELECTOR:
+	case NOTICE_IN_AUDIENCE: return "audience";
+	case NOTICE_IN_TEXT: return "text";
+	case NOTICE_IN_TEMPLATE: return "template";
+	case NOTICE_IN_VARS: return "vars";
+	case NOTICE_IN_SEND_AT: return "send_at";
+	case NOTICE_IN_CONFIRM: return "confirm";
+	case NOTICE_IN_NONE: break;
+	}
+	return NULL;
+}
 
-	buf_init(&vt, 16 * 1024);
-	for (size_t i = 0; i < a->nvars; i++)
-		buf_printf(&vt, "%s%s", i ? "\n" : "", a->vars[i]);
-	snprintf(title, sizeof(title), "%s", a->title ? a->title : a->tname ? a->tname : "API");
-	nt = (struct notice){ .title = title,
-			      .body = plan->text,
-			      .template_name = (char *)a->tname,
-			      .vars = a->nvars ? vt.data : NULL,
-			      .send_at = a->at,
-			      .status = r->cfg->notices.require_approval ? "pending"
-					: a->at > now                    ? "scheduled"
-									 : "queued",
-			      .recipients = plan->recipients,
-			      .opted_out = plan->opted_out,
-			      .created_by = (char *)r->actor,
-			      .created_at = now };
-	nt.audience = notice_audience_text(aud);
-	if (nt.audience == NULL || (a->nvars && vt.data == NULL)) {
-		api_error(out, 500, NULL, "out of memory");
-		goto fail_out;
-	}
-	if ((rc = store_begin(r->st)) != STORE_OK ||
-	    (rc = store_notice_add(r->st, &nt, id)) != STORE_OK)
-		goto fail_store;
-	if (strcmp(nt.status, "pending") != 0) {
-		if ((rc = notice_queue(r->st, *id, aud, nc, plan, a->tname, a->at, &queued, err,
-				       sizeof(err))) != STORE_OK) {
-			api_error(out, rc == STORE_ERROR ? 500 : 400, NULL, "%s", err);
-			goto fail;
-		}
-		if ((rc = store_notice_update(r->st, *id, nt.status, NULL, queued,
-					      plan->opted_out)) != STORE_OK)
-			goto fail_store;
-	}
-	snprintf(obj, sizeof(obj), "N%" PRId64, *id);
-	snprintf(detail, sizeof(detail), "%s: %" PRId64 " recipients, %" PRId64 " opted out",
-		 nt.status, strcmp(nt.status, "pending") ? queued : plan->recipients,
-		 plan->opted_out);
-	if ((rc = store_event(r->st, r->actor, "notice.create", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(r->st)) != STORE_OK)
-		goto fail_store;
-	free(nt.audience);
-	buf_free(&vt);
-	return 0;
-fail_store:
-	api_store_error(out, r, rc);
-fail:
-	store_rollback(r->st);
-fail_out:
-	free(nt.audience);
-	buf_free(&vt);
-	return -1;
+/* Answer a refusal: 400 naming the field at fault (500 when the database failed). */
+static void
+notice_error(struct api_resp *out, int rc, const struct duban_ctx *x, enum notice_input fault)
+{
+	const char *field = fault_field(fault);
+
+	if (field == NULL)
+		api_error(out, rc == ACTION_NOTFOUND ? 404 : rc == ACTION_ERROR ? 500 : 400, NULL,
+			  "%s", x->err);
+	else if (fault == NOTICE_IN_SEND_AT)
+		api_error(out, 400, field, "\"send_at\": %s", x->err);
+	else if (fault == NOTICE_IN_CONFIRM)
+		api_error(out, 400, field,
+			  "%s: check with \"dry_run\": true, then send with \"confirm\": true",
+			  x->err);
+	else
+		api_error(out, rc == ACTION_ERROR ? 500 : 400, field, "%s", x->err);
 }
 
 static void
@@ -197,110 +154,57 @@ post_notice(const struct api_req *r, struct api_resp *out)
 	static const char *const keys[] = { "audience", "text",    "template", "vars", "title",
 					    "send_at",  "dry_run", "confirm",  NULL };
 	struct notice_args a = { 0 };
-	struct notice_audience aud = { 0 };
-	struct notice_plan plan = { 0 };
-	struct notice_content nc;
-	char err[512];
-	int64_t id;
+	struct notice_result res = { 0 };
+	struct notice_req rq;
+	struct duban_ctx x;
 	int rc;
 	json_t *o = api_body_object(r, keys, out);
 
-	if (o == NULL || notice_args(r, o, &a, out) != 0)
+	if (o == NULL || notice_args(o, &a, out) != 0)
 		goto out;
-	nc = (struct notice_content){ .text = a.text,
-				      .title = a.title,
-				      .vars = a.vars,
-				      .nvars = a.nvars,
-				      .signature = r->cfg->signature,
-				      .max_parts = r->cfg->max_parts,
-				      .now = time_now() };
-	if (a.tname && (r->tmpls == NULL || (nc.tmpl = tmpl_set_get(r->tmpls, a.tname)) == NULL)) {
-		api_error(out, 400, "template", "no template \"%s\" in %s", a.tname,
-			  r->cfg->templates_dir);
-		goto out;
-	}
-	if (notice_check(&nc, err, sizeof(err)) != 0) {
-		api_error(out, 400,
-			  a.tname ? (a.nvars || strstr(err, "var") ? "vars" : "template") : "text",
-			  "%s", err);
-		goto out;
-	}
-	for (size_t i = 0; i < a.naud; i++)
-		if ((rc = notice_audience_add(&aud, r->st, a.aud[i], true, err, sizeof(err))) !=
-		    STORE_OK) {
-			api_error(out, rc == STORE_ERROR ? 500 : 400, "audience", "%s", err);
-			goto out;
-		}
-	if ((rc = notice_plan(r->st, &aud, &nc, &plan, err, sizeof(err))) != STORE_OK) {
-		api_error(out, rc == STORE_ERROR ? 500 : 400, a.text ? "text" : "template", "%s",
-			  err);
-		goto out;
-	}
-	if (a.dry) {
-		api_reply(out, 200, plan_json(&plan));
-		goto out;
-	}
-	if (plan.recipients == 0) {
-		api_error(out, 400, "audience",
-			  "nobody to send to: all %" PRId64 " people selected opted out",
-			  plan.opted_out);
-		goto out;
-	}
-	if (!r->cfg->notices.require_approval && !a.confirm &&
-	    plan.recipients > (int64_t)r->cfg->notices.confirm_over) {
-		api_error(out, 400, "confirm",
-			  "%" PRId64
-			  " recipients is more than notices.confirm_over (%lu): check with "
-			  "\"dry_run\": true, then send with \"confirm\": true",
-			  plan.recipients, r->cfg->notices.confirm_over);
-		goto out;
-	}
-	if (create_notice(r, &a, &aud, &nc, &plan, &id, out) == 0)
-		notice_reply(r, id, 201, out);
+	/* A text notice without a title is listed as "API" (the command line
+	 * shows the start of its text); a template's is its name. */
+	rq = (struct notice_req){ .to = a.aud,
+				  .nto = a.naud,
+				  .text = a.text,
+				  .template_name = a.tname,
+				  .vars = a.vars,
+				  .nvars = a.nvars,
+				  .title = a.title ? a.title : a.tname ? NULL : "API",
+				  .send_at = a.at,
+				  .dry_run = a.dry,
+				  .confirm = { .yes = a.confirm } };
+	api_ctx(r, &x);
+	if ((rc = notice_create(&x, &rq, &res)) != ACTION_OK)
+		notice_error(out, rc, &x, res.fault);
+	else if (a.dry)
+		api_reply(out, 200, plan_json(&res.plan));
+	else
+		notice_reply(r, res.id, 201, out);
 out:
+	notice_result_clear(&res);
 	api_vars_free(a.vars, a.nvars);
-	notice_plan_clear(&plan);
-	notice_audience_free(&aud);
 	json_decref(o);
 }
 
 static void
 cancel_notice(const struct api_req *r, int64_t id, struct api_resp *out)
 {
-	struct notice n = { 0 };
-	int64_t cancelled = 0, sent = 0, sending = 0;
-	char obj[32], detail[128];
+	struct notice_cancelled k;
+	struct duban_ctx x;
 	int rc;
 
-	if ((rc = store_notice_get(r->st, id, &n)) != STORE_OK) {
-		api_store_error(out, r, rc);
+	api_ctx(r, &x);
+	if ((rc = notice_cancel(&x, id, &k)) != ACTION_OK) {
+		notice_error(out, rc, &x, NOTICE_IN_NONE);
 		return;
-	}
-	if (strcmp(n.status, "cancelled") != 0) {
-		snprintf(obj, sizeof(obj), "N%" PRId64, id);
-		if ((rc = store_begin(r->st)) != STORE_OK ||
-		    (rc = store_notice_cancel(r->st, id, time_now(), &cancelled, &sent,
-					      &sending)) != STORE_OK)
-			goto fail;
-		snprintf(detail, sizeof(detail),
-			 "%" PRId64 " cancelled, %" PRId64 " sent, %" PRId64 " being sent",
-			 cancelled, sent, sending);
-		if ((rc = store_event(r->st, r->actor, "notice.cancel", obj, detail)) != STORE_OK ||
-		    (rc = store_commit(r->st)) != STORE_OK)
-			goto fail;
 	}
 	notice_reply(r, id, 200, out);
 	if (out->status == 200 && out->json)
 		json_object_set_new(out->json, "cancelled_now",
-				    json_pack("{s:I, s:I, s:I}", "cancelled", (json_int_t)cancelled,
-					      "sent", (json_int_t)sent, "sending",
-					      (json_int_t)sending));
-	notice_clear(&n);
-	return;
-fail:
-	api_store_error(out, r, rc);
-	store_rollback(r->st);
-	notice_clear(&n);
+				    json_pack("{s:I, s:I, s:I}", "cancelled", (json_int_t)k.cancelled,
+					      "sent", (json_int_t)k.sent, "sending",
+					      (json_int_t)k.sending));
 }
 
 void
