@@ -90,7 +90,7 @@ audience_line(const char *text, char *out, size_t outlen)
 	return out;
 }
 
-/* Print what a notice will send and cost (dry run, confirmation, approval). */
+/* Print what a notice will send and cost (dry run, confirmation, approval); send_at 0: now. */
 static void
 print_plan(struct cli *c, const struct notice_plan *p, int64_t send_at, int64_t now)
 {
@@ -132,7 +132,7 @@ struct ask {
 	bool declined; /* asked, and the answer was not yes */
 };
 
-/* A notice_confirm function: ask on a terminal; without one, refuse (the caller says how to go on). */
+/* A notice_confirm function: ask on a terminal; without one, refuse (the caller says why). */
 static int
 ask_confirm(void *arg, const struct notice_plan *p, int64_t send_at)
 {
@@ -159,7 +159,8 @@ refused(const struct duban_ctx *x, int rc, const struct notice_result *res, cons
 {
 	switch (res->fault) {
 	case NOTICE_IN_SELECTOR: return cli_err(cli_store_exit(rc), "--to %s", x->err);
-	case NOTICE_IN_SEND_AT: return cli_err(cli_store_exit(rc), "--at \"%s\": %s", at, x->err);
+	case NOTICE_IN_SEND_AT:
+		return cli_err(cli_store_exit(rc), "--at \"%s\": %s", at ? at : "", x->err);
 	case NOTICE_IN_CONFIRM:
 		if (a->declined)
 			return cli_err(EXIT_FAIL, "not sent");
@@ -316,7 +317,7 @@ notice_send(struct cli *c, int argc, char **argv)
 		code = refused(&x, rc, &res, &ask, a.at);
 	} else if (a.dry) {
 		printf("dry run: nothing is queued\n");
-		print_plan(c, &res.plan, res.send_at, ask.now);
+		print_plan(c, &res.plan, send_at, ask.now);
 	} else if (strcmp(res.status, "pending") == 0) {
 		printf("notice N%lld waits for approval: %lld people, %lld SMS parts; "
 		       "approve with: duban notice approve N%lld --by WHO\n",

@@ -623,7 +623,8 @@ refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* Someone to send to, and a go-ahead over notices.confirm_over when ask is set. */
+/* Someone to send to, and a go-ahead over notices.confirm_over when ask is set
+ * (send_at, 0 for now, is what c->fn is shown). */
 static int
 check_plan(struct duban_ctx *x, const struct notice_plan *p, int64_t send_at, bool ask,
 	   const struct notice_confirm *c, enum notice_input *fault)
@@ -638,8 +639,9 @@ check_plan(struct duban_ctx *x, const struct notice_plan *p, int64_t send_at, bo
 	if (c->fn && c->fn(c->arg, p, send_at) == 0)
 		return ACTION_OK;
 	*fault = NOTICE_IN_CONFIRM;
-	return refuse(x, ACTION_INVALID, "%" PRId64 " recipients is more than notices.confirm_over (%lu)",
-		      p->recipients, x->cfg->notices.confirm_over);
+	return refuse(x, ACTION_INVALID,
+		      "%" PRId64 " recipients is more than notices.confirm_over (%lu)", p->recipients,
+		      x->cfg->notices.confirm_over);
 }
 
 /* A default title: the template's name, or the text's first 20 characters. */
@@ -703,9 +705,12 @@ request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
 	}
 	if (notice_check(nc, x->err, sizeof(x->err)) != 0) {
 		/* vars given, or one missing: the vars are at fault; else the template */
-		*fault = rq->template_name == NULL		       ? NOTICE_IN_TEXT
-			 : rq->nvars || strstr(x->err, "--var ") ? NOTICE_IN_VARS
-								 : NOTICE_IN_TEMPLATE;
+		if (rq->template_name == NULL)
+			*fault = NOTICE_IN_TEXT;
+		else if (rq->nvars || strstr(x->err, "--var "))
+			*fault = NOTICE_IN_VARS;
+		else
+			*fault = NOTICE_IN_TEMPLATE;
 		return ACTION_INVALID;
 	}
 	if (rq->send_at && rq->send_at + 60 <= now) {
@@ -784,7 +789,7 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 		out->fault = rq->text ? NOTICE_IN_TEXT : NOTICE_IN_TEMPLATE;
 		goto out;
 	}
-	if ((rc = check_plan(x, &out->plan, out->send_at, !approval && !rq->dry_run, &rq->confirm,
+	if ((rc = check_plan(x, &out->plan, rq->send_at, !approval && !rq->dry_run, &rq->confirm,
 			     &out->fault)) != ACTION_OK || rq->dry_run)
 		goto out;
 	if (rq->title == NULL)
@@ -874,11 +879,11 @@ approve_read(struct duban_ctx *x, int64_t id, struct stored *s, int64_t now)
 	if ((rc = store_notice_get(x->st, id, &s->n)) != STORE_OK)
 		return store_failed(x, rc);
 	if (strcmp(s->n.status, "pending") != 0)
-		return refuse(x, ACTION_INVALID, "notice N%" PRId64 " is %s, not waiting for approval",
-			      id, s->n.status);
+		return refuse(x, ACTION_INVALID,
+			      "notice N%" PRId64 " is %s, not waiting for approval", id, s->n.status);
 	if (strcmp(s->n.created_by, x->actor) == 0)
-		return refuse(x, ACTION_INVALID, "%s created notice N%" PRId64 " and cannot approve it too",
-			      x->actor, id);
+		return refuse(x, ACTION_INVALID,
+			      "%s created notice N%" PRId64 " and cannot approve it too", x->actor, id);
 	if ((rc = notice_audience_parse(&s->aud, x->st, s->n.audience, x->err,
 					sizeof(x->err))) != STORE_OK) {
 		char why[ACTION_ERR_MAX];
@@ -915,8 +920,9 @@ approve_write(struct duban_ctx *x, const struct stored *s, struct notice_result 
 		goto out;
 	}
 	snprintf(obj, sizeof(obj), "N%" PRId64, n->id);
-	snprintf(detail, sizeof(detail), "%s: %" PRId64 " recipients, %" PRId64 " opted out; created by %s",
-		 out->status, out->queued, out->plan.opted_out, n->created_by);
+	snprintf(detail, sizeof(detail),
+		 "%s: %" PRId64 " recipients, %" PRId64 " opted out; created by %s", out->status,
+		 out->queued, out->plan.opted_out, n->created_by);
 	if ((rc = store_notice_update(x->st, n->id, out->status, x->actor, out->queued,
 				      out->plan.opted_out)) != STORE_OK ||
 	    (rc = store_event(x->st, x->actor, "notice.approve", obj, detail)) != STORE_OK ||
@@ -942,7 +948,8 @@ notice_approve(struct duban_ctx *x, int64_t id, const struct notice_confirm *c,
 	out->status = s.n.send_at > now ? "scheduled" : "queued";
 	if ((rc = notice_plan(x->st, &s.aud, &s.nc, &out->plan, x->err, sizeof(x->err))) !=
 		    STORE_OK ||
-	    (rc = check_plan(x, &out->plan, s.n.send_at, true, c, &out->fault)) != ACTION_OK)
+	    (rc = check_plan(x, &out->plan, s.n.send_at > now ? s.n.send_at : 0, true, c,
+			     &out->fault)) != ACTION_OK)
 		goto out;
 	if ((rc = approve_write(x, &s, out)) == ACTION_OK)
 		out->id = id;

@@ -163,7 +163,7 @@ enum notice_input {
 /*
  * Going ahead with more than notices.confirm_over recipients: with yes,
  * without asking; else fn (NULL: nobody to ask, refused) is shown the
- * plan and the send time and returns 0 to go on.
+ * plan and the send time (0: now) and returns 0 to go on.
  */
 struct notice_confirm {
 	bool yes;
@@ -173,7 +173,7 @@ struct notice_confirm {
 
 /* A notice to create, as a front-end parsed it.  Nothing is owned. */
 struct notice_req {
-	const char *const *to;     /* the selectors (notice_audience_add); each must select someone */
+	const char *const *to;     /* selectors (notice_audience_add), each selecting someone */
 	size_t nto;
 	const char *text;          /* the text; or NULL and template_name */
 	const char *template_name; /* a template of ctx->tmpls */

@@ -35,14 +35,14 @@ struct outbox_req {
 	char *const *vars;         /* "key=value" for {{var.key}} (templates only) */
 	size_t nvars;
 	bool urgent;               /* before everything else, even in quiet hours and opted out */
-	const char *ref;           /* the client's reference: the same ref is queued once; NULL: none */
+	const char *ref;           /* the client's reference, queued once; NULL: none */
 };
 
 /* What outbox_send queued, or which input it refused. */
 struct outbox_queued {
 	int64_t id;              /* the message; with duplicate, the one queued before */
 	bool duplicate;          /* ref was queued before: nothing new was written */
-	char phone[PHONE_MAX];   /* the number normalized (E.164); "" for a duplicate found by ref */
+	char phone[PHONE_MAX];   /* the number normalized (E.164); "" for a known ref */
 	int parts;               /* SMS parts, with the signature */
 	const char *encoding;    /* "GSM-7" or "UCS-2" (static) */
 	enum outbox_input fault; /* after a refusal: what was wrong */

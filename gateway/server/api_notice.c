@@ -7,7 +7,6 @@
 #include "server/api.h"
 
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/sms.h"
