@@ -80,7 +80,7 @@ int cmd_template(struct cli *c, int argc, char **argv);
 /* Notices and reports (cmd_notice.c, cmd_report.c). */
 int cmd_notice(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
-/* The dispatcher (cmd_dispatch.c, daemon.c). */
+/* Manual messages and the dispatcher (cmd_send.c, cmd_dispatch.c, daemon.c). */
 int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_dispatch(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
