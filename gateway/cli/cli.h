@@ -75,27 +75,13 @@ int cmd_template(struct cli *c, int argc, char **argv);
 /* Notices and reports (cmd_notice.c, cmd_report.c). */
 int cmd_notice(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
-/* The dispatcher (cmd_dispatch.c) and the daemon (cmd_run.c). */
+/* Manual messages, the dispatcher and the daemon (cmd_send.c, cmd_dispatch.c, cmd_run.c). */
 int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_dispatch(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
 /* The HTTP server's commands: API tokens (cmd_token.c), the replies' inbox (cmd_inbox.c). */
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
-/*
- * Check a manual message before it is queued (cmd_dispatch.c; the HTTP API
- * uses it too): raw_phone normalized into phone (PHONE_MAX bytes), text
- * measured with the signature against sms.max_parts, linked to the person
- * who has the number, refused for someone who opted out unless urgent.
- * Fills m (kind manual, pointing at phone and text: nothing owned).
- * Returns 0, or -1 with why.  Needs c->cfg and c->st only.
- */
-struct message;
-int cli_send_prepare(struct cli *c, const char *raw_phone, const char *text, bool urgent,
-		     struct message *m, char *phone, char *why, size_t whylen);
-/* "outbox retry ID" / "outbox cancel ID": subcommands of the outbox group. */
-int outbox_retry(struct cli *c, int argc, char **argv);
-int outbox_cancel(struct cli *c, int argc, char **argv);
 struct sched;
 /* Point s at the CLI's store, configuration, rules and templates and
  * prepare it (sched_init); 0, or an exit code after printing why. */

@@ -2,8 +2,9 @@
  * cmd_notice.c - "duban notice ...": broadcasting policy notices to groups
  * of officials and farmers (send, with a dry run and a confirmation), and
  * following them up (list, show, cancel, resend the failed ones, approve
- * when notices.require_approval is set).  The audience, rendering and
- * queuing are notice.c's; this file parses, asks and prints.
+ * when notices.require_approval is set).  The rules, the rows and the
+ * audit events are the actions of notice.c (notice_create, notice_approve,
+ * notice_cancel, notice_resend); this file parses, asks and prints.
  *
  * Phone numbers are shown in full here: the clerk must be able to call a
  * farmer whose notice failed.  Only the logs mask them.
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/ctx.h"
 #include "core/notice.h"
 #include "base/phone.h"
 #include "base/util.h"
@@ -48,28 +50,26 @@ login_string(char *out, size_t outlen)
 	snprintf(out, outlen, "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
 }
 
+/* A notice reference (N12, #12 or 12) to its id; prints why not. */
+static int
+parse_notice(const char *ref, int64_t *id)
+{
+	if (notice_parse_id(ref, id) != 0)
+		return cli_err(EXIT_USAGE, "\"%s\" is not a notice (N12, #12 or 12)", ref);
+	return 0;
+}
+
 static int
 find_notice(struct cli *c, const char *ref, struct notice *n)
 {
 	int64_t id;
 	int rc;
 
-	if (notice_parse_id(ref, &id) != 0)
-		return cli_err(EXIT_USAGE, "\"%s\" is not a notice (N12, #12 or 12)", ref);
+	if (parse_notice(ref, &id) != 0)
+		return EXIT_USAGE;
 	if ((rc = store_notice_get(c->st, id, n)) != STORE_OK)
 		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
 	return 0;
-}
-
-/* The status a clerk reads: pending, scheduled, queued (rows waiting), done, cancelled. */
-static const char *
-shown_status(const struct notice *n, const struct notice_counts *k, int64_t now)
-{
-	if (strcmp(n->status, "pending") == 0 || strcmp(n->status, "cancelled") == 0)
-		return n->status;
-	if (n->send_at > now)
-		return "scheduled";
-	return k->queued + k->sending > 0 ? "queued" : "done";
 }
 
 /* One line per selector, joined with ", " into out. */
@@ -90,7 +90,7 @@ audience_line(const char *text, char *out, size_t outlen)
 	return out;
 }
 
-/* Print what a notice will send and cost (dry run, confirmation, approval). */
+/* Print what a notice will send and cost (dry run, confirmation, approval); send_at 0: now. */
 static void
 print_plan(struct cli *c, const struct notice_plan *p, int64_t send_at, int64_t now)
 {
@@ -125,29 +125,50 @@ print_plan(struct cli *c, const struct notice_plan *p, int64_t send_at, int64_t 
 	       *c->cfg->signature ? "】" : "", p->text ? p->text : "");
 }
 
-/*
- * Before queuing to more than notices.confirm_over people: ask on a
- * terminal; refuse without one unless --yes.  0 to go on, else an exit code.
- */
+/* Asking before queuing to more than notices.confirm_over people. */
+struct ask {
+	struct cli *c;
+	int64_t now;
+	bool declined; /* asked, and the answer was not yes */
+};
+
+/* A notice_confirm function: ask on a terminal; without one, refuse (the caller says why). */
 static int
-confirm(struct cli *c, const struct notice_plan *p, int64_t send_at, int64_t now, bool yes)
+ask_confirm(void *arg, const struct notice_plan *p, int64_t send_at)
 {
+	struct ask *a = arg;
 	char line[16];
 
-	if (yes || p->recipients <= (int64_t)c->cfg->notices.confirm_over)
-		return 0;
 	if (!isatty(STDIN_FILENO))
-		return cli_err(EXIT_USAGE,
-			       "%lld recipients is more than notices.confirm_over (%lu) and there is "
-			       "no terminal to ask: check with --dry-run, then add --yes",
-			       (long long)p->recipients, c->cfg->notices.confirm_over);
-	print_plan(c, p, send_at, now);
+		return -1;
+	print_plan(a->c, p, send_at, a->now);
 	printf("send to %lld people? [y/N] ", (long long)p->recipients);
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL ||
-	    (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 && strcmp(line, "yes\n") != 0))
-		return cli_err(EXIT_FAIL, "not sent");
+	    (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 && strcmp(line, "yes\n") != 0)) {
+		a->declined = true;
+		return -1;
+	}
 	return 0;
+}
+
+/* Print why notice_create or notice_approve refused; returns the exit code. */
+static int
+refused(const struct duban_ctx *x, int rc, const struct notice_result *res, const struct ask *a,
+	const char *at)
+{
+	switch (res->fault) {
+	case NOTICE_IN_SELECTOR: return cli_err(cli_store_exit(rc), "--to %s", x->err);
+	case NOTICE_IN_SEND_AT:
+		return cli_err(cli_store_exit(rc), "--at \"%s\": %s", at ? at : "", x->err);
+	case NOTICE_IN_CONFIRM:
+		if (a->declined)
+			return cli_err(EXIT_FAIL, "not sent");
+		return cli_err(EXIT_USAGE,
+			       "%s and there is no terminal to ask: check with --dry-run, then add --yes",
+			       x->err);
+	default: return cli_err(cli_store_exit(rc), "%s", x->err);
+	}
 }
 
 /* ---- notice send --------------------------------------------------------------- */
@@ -262,182 +283,55 @@ parse_send(int argc, char **argv, struct send_args *a)
 	return 0;
 }
 
-/* A default title: the template's name, or the text's first 20 characters. */
-static void
-default_title(const struct send_args *a, char *out, size_t outlen)
-{
-	size_t n = 0, chars = 0;
-	const char *s = a->text;
-
-	if (a->template_name) {
-		snprintf(out, outlen, "%s", a->template_name);
-		return;
-	}
-	while (s[n] && s[n] != '\n' && chars < 20) {
-		size_t len = 1;
-		while ((s[n + len] & 0xC0) == 0x80)
-			len++;
-		if (n + len + 4 >= outlen)
-			break;
-		n += len;
-		chars++;
-	}
-	memcpy(out, s, n);
-	snprintf(out + n, outlen - n, "%s", s[n] && s[n] != '\n' ? "…" : "");
-}
-
-/* vars as "k=v" lines for the notice's record; malloc'd or NULL when none. */
-static char *
-vars_text(char *const *vars, size_t n)
-{
-	struct buf b;
-
-	if (n == 0)
-		return NULL;
-	buf_init(&b, 16 * 1024);
-	for (size_t i = 0; i < n; i++)
-		if (buf_printf(&b, "%s%s", i ? "\n" : "", vars[i]) != 0) {
-			buf_free(&b);
-			return NULL;
-		}
-	return buf_steal(&b);
-}
-
-/* Queue (or leave pending) notice nt: one transaction with its messages and the audit event. */
-static int
-create_notice(struct cli *c, struct notice *nt, const struct notice_audience *aud,
-	      const struct notice_content *nc, const struct notice_plan *plan, int64_t *id,
-	      int64_t *queued)
-{
-	char err[512], obj[32], detail[160];
-	int rc;
-
-	*queued = 0;
-	if ((rc = store_begin(c->st)) != STORE_OK || (rc = store_notice_add(c->st, nt, id)) != STORE_OK)
-		goto fail_store;
-	if (strcmp(nt->status, "pending") != 0) {
-		if ((rc = notice_queue(c->st, *id, aud, nc, plan, nt->template_name, nt->send_at,
-				       queued, err, sizeof(err))) != STORE_OK)
-			goto fail;
-		if ((rc = store_notice_update(c->st, *id, nt->status, NULL, *queued, plan->opted_out)) !=
-		    STORE_OK)
-			goto fail_store;
-	}
-	snprintf(obj, sizeof(obj), "N%lld", (long long)*id);
-	snprintf(detail, sizeof(detail), "%s: %lld recipients, %lld opted out", nt->status,
-		 (long long)(strcmp(nt->status, "pending") ? *queued : plan->recipients),
-		 (long long)plan->opted_out);
-	if ((rc = store_event(c->st, nt->created_by, "notice.create", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(c->st)) != STORE_OK)
-		goto fail_store;
-	return 0;
-fail_store:
-	snprintf(err, sizeof(err), "%s", store_errmsg(c->st));
-fail:
-	store_rollback(c->st);
-	return cli_err(cli_store_exit(rc), "%s", err);
-}
-
-/* Resolve every --to; 0 or an exit code. */
-static int
-resolve_audience(struct cli *c, const struct send_args *a, struct notice_audience *aud)
-{
-	char err[512];
-	int rc;
-
-	for (size_t i = 0; i < a->nto; i++)
-		if ((rc = notice_audience_add(aud, c->st, a->to[i], true, err, sizeof(err))) != STORE_OK)
-			return cli_err(cli_store_exit(rc), "--to %s", err);
-	return 0;
-}
-
 static int
 notice_send(struct cli *c, int argc, char **argv)
 {
 	struct send_args a = { 0 };
-	struct notice_audience aud = { 0 };
-	struct notice_plan plan = { 0 };
-	struct notice nt = { 0 };
-	struct notice_content nc = { 0 };
-	char err[512], by[BY_MAX], title[128], when[24];
-	int64_t now = time_now(), send_at = now, id, queued;
-	int code;
+	struct notice_result res = { 0 };
+	struct notice_req rq;
+	struct duban_ctx x;
+	struct ask ask = { .c = c, .now = time_now() };
+	char by[BY_MAX], when[24];
+	int64_t send_at = 0;
+	int code, rc;
 
 	if ((code = parse_send(argc, argv, &a)) != 0)
 		return code < 0 ? EXIT_OK : code;
-	nc = (struct notice_content){ .text = a.text, .title = a.title, .vars = a.vars,
-				      .nvars = a.nvars, .signature = c->cfg->signature,
-				      .max_parts = c->cfg->max_parts, .now = now };
-	if (a.template_name && (nc.tmpl = tmpl_set_get(c->tmpls, a.template_name)) == NULL)
-		return cli_err(EXIT_USAGE, "no template \"%s\" in %s", a.template_name,
-			       c->cfg->templates_dir);
-	if (notice_check(&nc, err, sizeof(err)) != 0)
-		return cli_err(EXIT_USAGE, "%s", err);
-	if (a.at && (time_parse_local(a.at, false, &send_at) != 0 || send_at + 60 <= now))
-		return cli_err(EXIT_USAGE, "--at \"%s\": %s", a.at,
-			       send_at + 60 <= now ? "that time has passed"
-						   : "expected \"YYYY-MM-DD HH:MM\" (local time)");
+	if (a.at && time_parse_local(a.at, false, &send_at) != 0)
+		return cli_err(EXIT_USAGE, "--at \"%s\": expected \"YYYY-MM-DD HH:MM\" (local time)",
+			       a.at);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if (a.by)
-		code = who_string(c, a.by, by, sizeof(by));
-	else
+	if (a.by && (code = who_string(c, a.by, by, sizeof(by))) != 0)
+		return code;
+	if (a.by == NULL)
 		login_string(by, sizeof(by));
-	if (code != 0 || (code = resolve_audience(c, &a, &aud)) != 0)
-		goto out;
-	if ((code = notice_plan(c->st, &aud, &nc, &plan, err, sizeof(err))) != STORE_OK) {
-		code = cli_err(cli_store_exit(code), "%s", err);
-		goto out;
-	}
-	if (plan.recipients == 0) {
-		code = cli_err(EXIT_USAGE, "nobody to send to: all %lld people selected opted out",
-			       (long long)plan.opted_out);
-		goto out;
-	}
-	if (a.dry) {
+	cli_ctx(c, &x);
+	x.actor = by;
+	rq = (struct notice_req){ .to = a.to, .nto = a.nto, .text = a.text,
+				  .template_name = a.template_name, .vars = a.vars,
+				  .nvars = a.nvars, .title = a.title, .send_at = send_at,
+				  .dry_run = a.dry,
+				  .confirm = { .yes = a.yes, .fn = ask_confirm, .arg = &ask } };
+	if ((rc = notice_create(&x, &rq, &res)) != ACTION_OK) {
+		code = refused(&x, rc, &res, &ask, a.at);
+	} else if (a.dry) {
 		printf("dry run: nothing is queued\n");
-		print_plan(c, &plan, send_at, now);
-		goto out;
-	}
-	if (!c->cfg->notices.require_approval && (code = confirm(c, &plan, send_at, now, a.yes)) != 0)
-		goto out;
-	if (a.title == NULL)
-		default_title(&a, title, sizeof(title));
-	nt = (struct notice){ .title = (char *)(a.title ? a.title : title), .body = plan.text,
-			      .template_name = (char *)a.template_name,
-			      .vars = vars_text(a.vars, a.nvars), .send_at = send_at,
-			      .status = c->cfg->notices.require_approval ? "pending"
-					: send_at > now			  ? "scheduled"
-									  : "queued",
-			      .recipients = plan.recipients, .opted_out = plan.opted_out,
-			      .created_by = by, .created_at = now };
-	if (nt.body == NULL || (a.nvars && nt.vars == NULL)) {
-		code = cli_err(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	nt.audience = notice_audience_text(&aud);
-	if (nt.audience == NULL) {
-		code = cli_err(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if ((code = create_notice(c, &nt, &aud, &nc, &plan, &id, &queued)) != 0)
-		goto out;
-	if (strcmp(nt.status, "pending") == 0)
+		print_plan(c, &res.plan, send_at, ask.now);
+	} else if (strcmp(res.status, "pending") == 0) {
 		printf("notice N%lld waits for approval: %lld people, %lld SMS parts; "
 		       "approve with: duban notice approve N%lld --by WHO\n",
-		       (long long)id, (long long)plan.recipients, (long long)plan.total_parts,
-		       (long long)id);
-	else
+		       (long long)res.id, (long long)res.plan.recipients,
+		       (long long)res.plan.total_parts, (long long)res.id);
+	} else {
+		bool later = strcmp(res.status, "scheduled") == 0;
 		printf("notice N%lld %s %s: %lld people, %lld SMS parts (%lld opted out, left out)\n",
-		       (long long)id, strcmp(nt.status, "scheduled") == 0 ? "scheduled for" : "queued",
-		       strcmp(nt.status, "scheduled") == 0 ? time_fmt_local(send_at, when, sizeof(when))
-							    : "now",
-		       (long long)queued, (long long)plan.total_parts, (long long)plan.opted_out);
-out:
-	free(nt.vars);
-	free(nt.audience);
-	notice_plan_clear(&plan);
-	notice_audience_free(&aud);
+		       (long long)res.id, later ? "scheduled for" : "queued",
+		       later ? time_fmt_local(res.send_at, when, sizeof(when)) : "now",
+		       (long long)res.queued, (long long)res.plan.total_parts,
+		       (long long)res.plan.opted_out);
+	}
+	notice_result_clear(&res);
 	return code;
 }
 
@@ -470,7 +364,7 @@ list_row(void *arg, const struct notice *n, const struct notice_counts *k)
 	snprintf(s, sizeof(s), "%lld", (long long)(k->sent + k->delivered));
 	snprintf(d, sizeof(d), "%lld", (long long)k->delivered);
 	snprintf(f, sizeof(f), "%lld", (long long)k->failed);
-	const char *cells[] = { id, at, n->title, shown_status(n, k, lc->now), rec, opt, q, s, d, f,
+	const char *cells[] = { id, at, n->title, notice_shown_status(n, k, lc->now), rec, opt, q, s, d, f,
 				n->created_by, n->approved_by ? n->approved_by : "" };
 	return table_add(lc->t, cells);
 }
@@ -602,7 +496,7 @@ show_counts(struct cli *c, const struct notice *n, const struct notice_counts *k
 		cells[i] = num[i];
 	}
 	cells[1] = n->title;
-	cells[2] = shown_status(n, k, now);
+	cells[2] = notice_shown_status(n, k, now);
 	cells[3] = time_fmt_local(n->send_at, at, sizeof(at));
 	if ((t = table_new(ARRAY_LEN(h), h, "isssiiiiiiiiiii")) == NULL || table_add(t, cells) != 0) {
 		table_free(t);
@@ -640,7 +534,7 @@ notice_show(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (c->fmt == FMT_TABLE) {
-		printf("N%lld %s (%s)\n", (long long)n.id, n.title, shown_status(&n, &k, now));
+		printf("N%lld %s (%s)\n", (long long)n.id, n.title, notice_shown_status(&n, &k, now));
 		printf("  created     %s by %s\n", time_fmt_local(n.created_at, created, sizeof(created)),
 		       n.created_by);
 		if (n.approved_by)
@@ -670,49 +564,36 @@ static const char cancel_help[] =
 	"A notice waiting for approval is simply dropped.\n";
 
 static int
-notice_cancel(struct cli *c, int argc, char **argv)
+notice_cancel_cmd(struct cli *c, int argc, char **argv)
 {
-	struct notice n = { 0 };
+	struct notice_cancelled k;
+	struct duban_ctx x;
 	const char *ref;
-	char obj[32], detail[128], actor[BY_MAX];
-	int64_t cancelled = 0, sent = 0, sending = 0;
+	char actor[BY_MAX];
+	int64_t id;
 	int code, rc;
 
 	if ((code = parse_format_only(c, argc, argv, cancel_help, &ref, NULL)) != 0)
 		return code < 0 ? EXIT_OK : code;
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((code = find_notice(c, ref, &n)) != 0)
-		return code;
-	if (strcmp(n.status, "cancelled") == 0) {
-		printf("notice N%lld was already cancelled\n", (long long)n.id);
-		goto out;
-	}
-	snprintf(obj, sizeof(obj), "N%lld", (long long)n.id);
-	if ((rc = store_begin(c->st)) != STORE_OK ||
-	    (rc = store_notice_cancel(c->st, n.id, time_now(), &cancelled, &sent, &sending)) !=
-		    STORE_OK)
-		goto fail;
-	snprintf(detail, sizeof(detail), "%lld cancelled, %lld sent, %lld being sent",
-		 (long long)cancelled, (long long)sent, (long long)sending);
+	if (parse_notice(ref, &id) != 0)
+		return EXIT_USAGE;
 	login_string(actor, sizeof(actor));
-	if ((rc = store_event(c->st, actor, "notice.cancel", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(c->st)) != STORE_OK)
-		goto fail;
-	if (strcmp(n.status, "pending") == 0)
+	cli_ctx(c, &x);
+	x.actor = actor;
+	if ((rc = notice_cancel(&x, id, &k)) != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
+	if (k.already)
+		printf("notice N%lld was already cancelled\n", (long long)id);
+	else if (k.was_pending)
 		printf("cancelled notice N%lld (it was waiting for approval; nothing was queued)\n",
-		       (long long)n.id);
+		       (long long)id);
 	else
 		printf("cancelled notice N%lld: %lld unsent messages cancelled, %lld already sent "
 		       "stay sent, %lld being sent now\n",
-		       (long long)n.id, (long long)cancelled, (long long)sent, (long long)sending);
-	goto out;
-fail:
-	store_rollback(c->st);
-	code = cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
-out:
-	notice_clear(&n);
-	return code;
+		       (long long)id, (long long)k.cancelled, (long long)k.sent, (long long)k.sending);
+	return EXIT_OK;
 }
 
 static const char resend_help[] =
@@ -725,13 +606,13 @@ static const char resend_help[] =
 	"opted out since are left out.\n";
 
 static int
-notice_resend(struct cli *c, int argc, char **argv)
+notice_resend_cmd(struct cli *c, int argc, char **argv)
 {
-	struct notice n = { 0 };
+	struct duban_ctx x;
 	const char *ref;
-	char obj[32], detail[128], actor[BY_MAX];
+	char actor[BY_MAX];
 	bool failed = false;
-	int64_t queued = 0, opted = 0;
+	int64_t id, queued, opted;
 	int code, rc;
 
 	if ((code = parse_format_only(c, argc, argv, resend_help, &ref, &failed)) != 0)
@@ -740,38 +621,22 @@ notice_resend(struct cli *c, int argc, char **argv)
 		return cli_err(EXIT_USAGE, "usage: duban notice resend ID --failed");
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((code = find_notice(c, ref, &n)) != 0)
-		return code;
-	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "cancelled") == 0) {
-		code = cli_err(EXIT_USAGE, "notice N%lld is %s: nothing to resend", (long long)n.id,
-			       n.status);
-		goto out;
-	}
-	snprintf(obj, sizeof(obj), "N%lld", (long long)n.id);
-	if ((rc = store_begin(c->st)) != STORE_OK ||
-	    (rc = store_notice_resend(c->st, n.id, time_now(), &queued, &opted)) != STORE_OK)
-		goto fail;
-	snprintf(detail, sizeof(detail), "%lld queued again, %lld opted out", (long long)queued,
-		 (long long)opted);
+	if (parse_notice(ref, &id) != 0)
+		return EXIT_USAGE;
 	login_string(actor, sizeof(actor));
-	if ((rc = store_event(c->st, actor, "notice.resend", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(c->st)) != STORE_OK)
-		goto fail;
+	cli_ctx(c, &x);
+	x.actor = actor;
+	if ((rc = notice_resend(&x, id, &queued, &opted)) != ACTION_OK)
+		return cli_err(cli_store_exit(rc), "%s", x.err);
 	if (queued == 0 && opted == 0) {
-		printf("notice N%lld: no failed messages to resend\n", (long long)n.id);
-		goto out;
+		printf("notice N%lld: no failed messages to resend\n", (long long)id);
+		return EXIT_OK;
 	}
-	printf("notice N%lld: %lld failed messages queued again", (long long)n.id, (long long)queued);
+	printf("notice N%lld: %lld failed messages queued again", (long long)id, (long long)queued);
 	if (opted)
 		printf(" (%lld opted out since, left out)", (long long)opted);
 	putchar('\n');
-	goto out;
-fail:
-	store_rollback(c->st);
-	code = cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
-out:
-	notice_clear(&n);
-	return code;
+	return EXIT_OK;
 }
 
 /* ---- notice approve ------------------------------------------------------------------------ */
@@ -787,102 +652,26 @@ static const char approve_help[] =
 	"notices.confirm_over recipients it asks first, as notice send does\n"
 	"(--yes: do not ask).\n";
 
-/* Split "k=v\nk=v" (modified in place) into vars; returns the count. */
-static size_t
-split_vars(char *text, char **vars, size_t max)
-{
-	char *save = NULL, *line;
-	size_t n = 0;
-
-	for (line = strtok_r(text, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save))
-		vars[n++] = line;
-	return n;
-}
-
-/* Queue an approved notice in one transaction, if it is still pending. */
 static int
-queue_approved(struct cli *c, const struct notice *n, const struct notice_audience *aud,
-	       const struct notice_content *nc, const struct notice_plan *plan, const char *by,
-	       int64_t *queued)
-{
-	struct notice again = { 0 };
-	char err[512], obj[32], detail[160];
-	const char *status = n->send_at > nc->now ? "scheduled" : "queued";
-	int rc;
-
-	if ((rc = store_begin(c->st)) != STORE_OK || (rc = store_notice_get(c->st, n->id, &again)) != STORE_OK)
-		goto fail_store;
-	if (strcmp(again.status, "pending") != 0) {
-		snprintf(err, sizeof(err), "notice N%lld is %s now, not pending", (long long)n->id,
-			 again.status);
-		rc = STORE_INVALID;
-		goto fail;
-	}
-	if ((rc = notice_queue(c->st, n->id, aud, nc, plan, n->template_name, n->send_at, queued, err,
-			       sizeof(err))) != STORE_OK)
-		goto fail;
-	snprintf(obj, sizeof(obj), "N%lld", (long long)n->id);
-	snprintf(detail, sizeof(detail), "%s: %lld recipients, %lld opted out; created by %s", status,
-		 (long long)*queued, (long long)plan->opted_out, n->created_by);
-	if ((rc = store_notice_update(c->st, n->id, status, by, *queued, plan->opted_out)) != STORE_OK ||
-	    (rc = store_event(c->st, by, "notice.approve", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(c->st)) != STORE_OK)
-		goto fail_store;
-	notice_clear(&again);
-	return 0;
-fail_store:
-	snprintf(err, sizeof(err), "%s", store_errmsg(c->st));
-fail:
-	store_rollback(c->st);
-	notice_clear(&again);
-	return cli_err(cli_store_exit(rc), "%s", err);
-}
-
-/* The content of a stored notice: its text as reviewed, or its template again when personal. */
-static int
-stored_content(struct cli *c, const struct notice *n, struct notice_content *nc, char *vars_buf,
-	       char **vars)
-{
-	nc->text = n->body;
-	nc->title = n->title;
-	nc->signature = c->cfg->signature;
-	nc->max_parts = c->cfg->max_parts;
-	nc->now = time_now();
-	if (n->template_name == NULL)
-		return 0;
-	const struct tmpl *tp = tmpl_set_get(c->tmpls, n->template_name);
-	if (tp == NULL)
-		return cli_err(EXIT_FAIL, "template \"%s\" of notice N%lld is no longer in %s",
-			       n->template_name, (long long)n->id, c->cfg->templates_dir);
-	nc->vars = vars;
-	nc->nvars = vars_buf ? split_vars(vars_buf, vars, NOTICE_VARS_MAX) : 0;
-	nc->tmpl = tp;
-	if (!notice_is_personal(nc))
-		nc->tmpl = NULL; /* the text the creator saw is the text that goes */
-	return 0;
-}
-
-static int
-notice_approve(struct cli *c, int argc, char **argv)
+notice_approve_cmd(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "by", required_argument, NULL, 'b' }, { "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	struct notice n = { 0 };
-	struct notice_audience aud = { 0 };
-	struct notice_content nc = { 0 };
-	struct notice_plan plan = { 0 };
+	struct notice_result res = { 0 };
+	struct duban_ctx x;
+	struct ask ask = { .c = c, .now = time_now() };
+	struct notice_confirm confirm = { .fn = ask_confirm, .arg = &ask };
 	const char *who = NULL;
-	char by[BY_MAX], err[512], *vars_buf = NULL, *vars[NOTICE_VARS_MAX];
-	bool yes = false;
-	int64_t queued = 0;
+	char by[BY_MAX];
+	int64_t id;
 	int ch, code, rc;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b': who = optarg; break;
-		case 'y': yes = true; break;
+		case 'y': confirm.yes = true; break;
 		case 'h': fputs(approve_help, stdout); return EXIT_OK;
 		default: fputs(approve_help, stderr); return EXIT_USAGE;
 		}
@@ -891,50 +680,20 @@ notice_approve(struct cli *c, int argc, char **argv)
 		return cli_err(EXIT_USAGE, "usage: duban notice approve ID --by WHO");
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((code = find_notice(c, argv[optind], &n)) != 0)
-		return code;
+	if (parse_notice(argv[optind], &id) != 0)
+		return EXIT_USAGE;
 	if ((code = who_string(c, who, by, sizeof(by))) != 0)
-		goto out;
-	if (strcmp(n.status, "pending") != 0) {
-		code = cli_err(EXIT_USAGE, "notice N%lld is %s, not waiting for approval",
-			       (long long)n.id, n.status);
-		goto out;
-	}
-	if (strcmp(n.created_by, by) == 0) {
-		code = cli_err(EXIT_USAGE, "%s created notice N%lld and cannot approve it too", by,
-			       (long long)n.id);
-		goto out;
-	}
-	if ((rc = notice_audience_parse(&aud, c->st, n.audience, err, sizeof(err))) != STORE_OK) {
-		code = cli_err(cli_store_exit(rc), "notice N%lld: its audience %s", (long long)n.id, err);
-		goto out;
-	}
-	if (n.vars && (vars_buf = strdup(n.vars)) == NULL) {
-		code = cli_err(EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if ((code = stored_content(c, &n, &nc, vars_buf, vars)) != 0)
-		goto out;
-	if ((rc = notice_plan(c->st, &aud, &nc, &plan, err, sizeof(err))) != STORE_OK) {
-		code = cli_err(cli_store_exit(rc), "%s", err);
-		goto out;
-	}
-	if (plan.recipients == 0) {
-		code = cli_err(EXIT_USAGE, "nobody to send to: all %lld people selected opted out",
-			       (long long)plan.opted_out);
-		goto out;
-	}
-	if ((code = confirm(c, &plan, n.send_at, nc.now, yes)) != 0 ||
-	    (code = queue_approved(c, &n, &aud, &nc, &plan, by, &queued)) != 0)
-		goto out;
-	printf("notice N%lld approved by %s: %lld people, %lld SMS parts (%lld opted out, left out)\n",
-	       (long long)n.id, by, (long long)queued, (long long)plan.total_parts,
-	       (long long)plan.opted_out);
-out:
-	free(vars_buf);
-	notice_plan_clear(&plan);
-	notice_audience_free(&aud);
-	notice_clear(&n);
+		return code;
+	cli_ctx(c, &x);
+	x.actor = by;
+	if ((rc = notice_approve(&x, id, &confirm, &res)) != ACTION_OK)
+		code = refused(&x, rc, &res, &ask, NULL);
+	else
+		printf("notice N%lld approved by %s: %lld people, %lld SMS parts (%lld opted out, "
+		       "left out)\n",
+		       (long long)id, by, (long long)res.queued, (long long)res.plan.total_parts,
+		       (long long)res.plan.opted_out);
+	notice_result_clear(&res);
 	return code;
 }
 
@@ -959,8 +718,8 @@ cmd_notice(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
 		{ "send", notice_send, NULL },	   { "list", notice_list, NULL },
-		{ "show", notice_show, NULL },	   { "cancel", notice_cancel, NULL },
-		{ "resend", notice_resend, NULL }, { "approve", notice_approve, NULL },
+		{ "show", notice_show, NULL },	   { "cancel", notice_cancel_cmd, NULL },
+		{ "resend", notice_resend_cmd, NULL }, { "approve", notice_approve_cmd, NULL },
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(c, argc, argv, cmds, notice_help);

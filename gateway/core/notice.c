@@ -1,18 +1,23 @@
 /*
  * notice.c - policy notices: parsing and resolving audience selectors,
  * checking a notice's text or template before anything is queued, working
- * out what it will cost, and queuing it.  The audience is never held in
+ * out what it will cost, and queuing it; and the actions a clerk takes on
+ * a notice (create, approve, cancel, resend), each writing its rows with
+ * its audit event in one transaction.  The audience is never held in
  * memory: a shared text goes to the store as one INSERT ... SELECT, and a
  * text that names its recipient is rendered person by person while the
  * store streams the audience past.  All SQL is in store_notice.c.
  */
 #include "core/notice.h"
 
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/phone.h"
+#include "core/config.h"
 #include "core/person.h"
 #include "core/sched.h"
 #include "base/util.h"
@@ -236,12 +241,6 @@ notice_audience_view(const struct notice_audience *a, struct audience *out)
 	out->norg = a->norg;
 	out->kind = (const char *const *)a->kind;
 	out->nkind = a->nkind;
-}
-
-bool
-notice_audience_is_empty(const struct notice_audience *a)
-{
-	return a->ngroup + a->nperson + a->norg + a->nkind == 0;
 }
 
 void
@@ -569,4 +568,462 @@ notice_parse_id(const char *s, int64_t *id)
 		return -1;
 	*id = v;
 	return 0;
+}
+
+const char *
+notice_shown_status(const struct notice *n, const struct notice_counts *k, int64_t now)
+{
+	if (strcmp(n->status, "pending") == 0 || strcmp(n->status, "cancelled") == 0)
+		return n->status;
+	if (n->send_at > now)
+		return "scheduled";
+	return k->queued + k->sending > 0 ? "queued" : "done";
+}
+
+/* ---- the actions ------------------------------------------------------------------ */
+
+#define TITLE_MAX 128    /* a default title: 20 characters and "…" */
+#define VARS_TEXT_MAX (16 * 1024)
+
+void
+notice_result_clear(struct notice_result *r)
+{
+	if (r == NULL)
+		return;
+	notice_plan_clear(&r->plan);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Copy the store's message into x->err, roll back (harmless when nothing is open), return rc. */
+static int
+store_failed(struct duban_ctx *x, int rc)
+{
+	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
+	store_rollback(x->st);
+	return rc;
+}
+
+/* x->err from fmt; returns rc. */
+static int
+refuse(struct duban_ctx *x, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int
+refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->err, sizeof(x->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Someone to send to, and a go-ahead over notices.confirm_over when ask is set
+ * (send_at, 0 for now, is what c->fn is shown). */
+static int
+check_plan(struct duban_ctx *x, const struct notice_plan *p, int64_t send_at, bool ask,
+	   const struct notice_confirm *c, enum notice_input *fault)
+{
+	if (p->recipients == 0) {
+		*fault = NOTICE_IN_AUDIENCE;
+		return refuse(x, ACTION_INVALID, "nobody to send to: all %" PRId64
+				 " people selected opted out", p->opted_out);
+	}
+	if (!ask || c->yes || p->recipients <= (int64_t)x->cfg->notices.confirm_over)
+		return ACTION_OK;
+	if (c->fn && c->fn(c->arg, p, send_at) == 0)
+		return ACTION_OK;
+	*fault = NOTICE_IN_CONFIRM;
+	return refuse(x, ACTION_INVALID,
+		      "%" PRId64 " recipients is more than notices.confirm_over (%lu)", p->recipients,
+		      x->cfg->notices.confirm_over);
+}
+
+/* A default title: the template's name, or the text's first 20 characters. */
+static void
+default_title(const struct notice_req *rq, char *out, size_t outlen)
+{
+	size_t n = 0, chars = 0;
+	const char *s = rq->text;
+
+	if (rq->template_name) {
+		snprintf(out, outlen, "%s", rq->template_name);
+		return;
+	}
+	while (s[n] && s[n] != '\n' && chars < 20) {
+		size_t len = 1;
+		while ((s[n + len] & 0xC0) == 0x80)
+			len++;
+		if (n + len + 4 >= outlen)
+			break;
+		n += len;
+		chars++;
+	}
+	memcpy(out, s, n);
+	snprintf(out + n, outlen - n, "%s", s[n] && s[n] != '\n' ? "…" : "");
+}
+
+/* vars as "k=v" lines for the notice's record; malloc'd, or NULL when none (or no memory). */
+static char *
+vars_text(char *const *vars, size_t n)
+{
+	struct buf b;
+
+	if (n == 0)
+		return NULL;
+	buf_init(&b, VARS_TEXT_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (buf_printf(&b, "%s%s", i ? "\n" : "", vars[i]) != 0) {
+			buf_free(&b);
+			return NULL;
+		}
+	return buf_steal(&b);
+}
+
+/* The content of rq, checked; the fault names the input a refusal is about. */
+static int
+request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
+		struct notice_content *nc, enum notice_input *fault)
+{
+	*nc = (struct notice_content){ .text = rq->text, .title = rq->title, .vars = rq->vars,
+				       .nvars = rq->nvars, .signature = x->cfg->signature,
+				       .max_parts = x->cfg->max_parts, .now = now };
+	if ((rq->text == NULL) == (rq->template_name == NULL)) {
+		*fault = NOTICE_IN_TEXT;
+		return refuse(x, ACTION_INVALID, "a notice has a text or a template (one of them)");
+	}
+	if (rq->template_name &&
+	    (x->tmpls == NULL || (nc->tmpl = tmpl_set_get(x->tmpls, rq->template_name)) == NULL)) {
+		*fault = NOTICE_IN_TEMPLATE;
+		return refuse(x, ACTION_NOTFOUND, "no template \"%s\" in %s", rq->template_name,
+			      x->cfg->templates_dir);
+	}
+	if (notice_check(nc, x->err, sizeof(x->err)) != 0) {
+		/* vars given, or one missing: the vars are at fault; else the template */
+		if (rq->template_name == NULL)
+			*fault = NOTICE_IN_TEXT;
+		else if (rq->nvars || strstr(x->err, "--var "))
+			*fault = NOTICE_IN_VARS;
+		else
+			*fault = NOTICE_IN_TEMPLATE;
+		return ACTION_INVALID;
+	}
+	if (rq->send_at && rq->send_at + 60 <= now) {
+		*fault = NOTICE_IN_SEND_AT;
+		return refuse(x, ACTION_INVALID, "that time has passed");
+	}
+	return ACTION_OK;
+}
+
+/* Resolve every selector of rq into aud. */
+static int
+request_audience(struct duban_ctx *x, const struct notice_req *rq, struct notice_audience *aud,
+		 enum notice_input *fault)
+{
+	int rc;
+
+	for (size_t i = 0; i < rq->nto; i++)
+		if ((rc = notice_audience_add(aud, x->st, rq->to[i], true, x->err,
+					      sizeof(x->err))) != STORE_OK) {
+			*fault = NOTICE_IN_SELECTOR;
+			return rc;
+		}
+	return ACTION_OK;
+}
+
+/* Write notice nt, its messages unless pending, and its event: one transaction. */
+static int
+create_write(struct duban_ctx *x, const struct notice *nt, const struct notice_audience *aud,
+	     const struct notice_content *nc, struct notice_result *out)
+{
+	const struct notice_plan *plan = &out->plan;
+	bool pending = strcmp(nt->status, "pending") == 0;
+	char obj[32], detail[160];
+	int rc;
+
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_notice_add(x->st, nt, &out->id)) != STORE_OK)
+		return store_failed(x, rc);
+	if (!pending) {
+		if ((rc = notice_queue(x->st, out->id, aud, nc, plan, nt->template_name, nt->send_at,
+				       &out->queued, x->err, sizeof(x->err))) != STORE_OK) {
+			store_rollback(x->st);
+			return rc;
+		}
+		if ((rc = store_notice_update(x->st, out->id, nt->status, NULL, out->queued,
+					      plan->opted_out)) != STORE_OK)
+			return store_failed(x, rc);
+	}
+	snprintf(obj, sizeof(obj), "N%" PRId64, out->id);
+	snprintf(detail, sizeof(detail), "%s: %" PRId64 " recipients, %" PRId64 " opted out",
+		 nt->status, pending ? plan->recipients : out->queued, plan->opted_out);
+	if ((rc = store_event(x->st, x->actor, "notice.create", obj, detail)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	return ACTION_OK;
+}
+
+int
+notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_result *out)
+{
+	struct notice_audience aud = { 0 };
+	struct notice_content nc;
+	struct notice nt = { 0 };
+	char title[TITLE_MAX];
+	int64_t now = time_now();
+	bool approval = x->cfg->notices.require_approval;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->send_at = rq->send_at ? rq->send_at : now;
+	out->status = approval ? "pending" : out->send_at > now ? "scheduled" : "queued";
+	if ((rc = request_content(x, rq, now, &nc, &out->fault)) != ACTION_OK ||
+	    (rc = request_audience(x, rq, &aud, &out->fault)) != ACTION_OK)
+		goto out;
+	if ((rc = notice_plan(x->st, &aud, &nc, &out->plan, x->err, sizeof(x->err))) != STORE_OK) {
+		out->fault = rq->text ? NOTICE_IN_TEXT : NOTICE_IN_TEMPLATE;
+		goto out;
+	}
+	if ((rc = check_plan(x, &out->plan, rq->send_at, !approval && !rq->dry_run, &rq->confirm,
+			     &out->fault)) != ACTION_OK || rq->dry_run)
+		goto out;
+	if (rq->title == NULL)
+		default_title(rq, title, sizeof(title));
+	nt = (struct notice){ .title = (char *)(rq->title ? rq->title : title),
+			      .body = out->plan.text,
+			      .template_name = (char *)rq->template_name,
+			      .vars = vars_text(rq->vars, rq->nvars),
+			      .audience = notice_audience_text(&aud),
+			      .send_at = out->send_at,
+			      .status = (char *)out->status,
+			      .recipients = out->plan.recipients,
+			      .opted_out = out->plan.opted_out,
+			      .created_by = (char *)x->actor,
+			      .created_at = now };
+	if (nt.body == NULL || nt.audience == NULL || (rq->nvars && nt.vars == NULL))
+		rc = refuse(x, ACTION_ERROR, "out of memory");
+	else
+		rc = create_write(x, &nt, &aud, &nc, out);
+out:
+	free(nt.vars);
+	free(nt.audience);
+	notice_audience_free(&aud);
+	if (rc != ACTION_OK)
+		out->id = out->queued = 0;
+	return rc;
+}
+
+/* What approving a stored notice works from: its audience and content, read back. */
+struct stored {
+	struct notice n;
+	struct notice_audience aud;
+	struct notice_content nc;
+	char *vars_buf;
+	char *vars[NOTICE_VARS_MAX];
+};
+
+static void
+stored_clear(struct stored *s)
+{
+	free(s->vars_buf);
+	notice_audience_free(&s->aud);
+	notice_clear(&s->n);
+}
+
+/*
+ * The content of notice s->n: its text as reviewed, or its template again
+ * when the text is per person ("k=v" lines of its vars split in place).
+ */
+static int
+stored_content(struct duban_ctx *x, struct stored *s, int64_t now)
+{
+	const struct notice *n = &s->n;
+	const struct tmpl *tp;
+	char *save = NULL, *line;
+	size_t nv = 0;
+
+	s->nc = (struct notice_content){ .text = n->body, .title = n->title,
+					 .signature = x->cfg->signature,
+					 .max_parts = x->cfg->max_parts, .now = now };
+	if (n->template_name == NULL)
+		return ACTION_OK;
+	tp = x->tmpls ? tmpl_set_get(x->tmpls, n->template_name) : NULL;
+	if (tp == NULL) /* the installation lost it: a failure, not the request's fault */
+		return refuse(x, ACTION_ERROR, "template \"%s\" of notice N%" PRId64
+			      " is no longer in %s", n->template_name, n->id,
+			      x->cfg->templates_dir);
+	if (n->vars && (s->vars_buf = strdup(n->vars)) == NULL)
+		return refuse(x, ACTION_ERROR, "out of memory");
+	for (line = s->vars_buf ? strtok_r(s->vars_buf, "\n", &save) : NULL;
+	     line && nv < NOTICE_VARS_MAX; line = strtok_r(NULL, "\n", &save))
+		s->vars[nv++] = line;
+	s->nc.vars = s->vars;
+	s->nc.nvars = nv;
+	s->nc.tmpl = tp;
+	if (!notice_is_personal(&s->nc))
+		s->nc.tmpl = NULL; /* the text the creator saw is the text that goes */
+	return ACTION_OK;
+}
+
+/* Read notice id back for approval and check that x->actor may approve it. */
+static int
+approve_read(struct duban_ctx *x, int64_t id, struct stored *s, int64_t now)
+{
+	int rc;
+
+	if ((rc = store_notice_get(x->st, id, &s->n)) != STORE_OK)
+		return store_failed(x, rc);
+	if (strcmp(s->n.status, "pending") != 0)
+		return refuse(x, ACTION_INVALID,
+			      "notice N%" PRId64 " is %s, not waiting for approval", id, s->n.status);
+	if (strcmp(s->n.created_by, x->actor) == 0)
+		return refuse(x, ACTION_INVALID,
+			      "%s created notice N%" PRId64 " and cannot approve it too", x->actor, id);
+	if ((rc = notice_audience_parse(&s->aud, x->st, s->n.audience, x->err,
+					sizeof(x->err))) != STORE_OK) {
+		char why[ACTION_ERR_MAX];
+
+		snprintf(why, sizeof(why), "%s", x->err);
+		return refuse(x, rc, "notice N%" PRId64 ": its audience %s", id, why);
+	}
+	return stored_content(x, s, now);
+}
+
+/* Queue an approved notice, if it is still pending, with its event: one transaction. */
+static int
+approve_write(struct duban_ctx *x, const struct stored *s, struct notice_result *out)
+{
+	const struct notice *n = &s->n;
+	struct notice again = { 0 };
+	char obj[32], detail[ACTION_ERR_MAX];
+	int rc;
+
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_notice_get(x->st, n->id, &again)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	if (strcmp(again.status, "pending") != 0) {
+		store_rollback(x->st);
+		rc = refuse(x, ACTION_INVALID, "notice N%" PRId64 " is %s now, not pending", n->id,
+			    again.status);
+		goto out;
+	}
+	if ((rc = notice_queue(x->st, n->id, &s->aud, &s->nc, &out->plan, n->template_name,
+			       n->send_at, &out->queued, x->err, sizeof(x->err))) != STORE_OK) {
+		store_rollback(x->st);
+		goto out;
+	}
+	snprintf(obj, sizeof(obj), "N%" PRId64, n->id);
+	snprintf(detail, sizeof(detail),
+		 "%s: %" PRId64 " recipients, %" PRId64 " opted out; created by %s", out->status,
+		 out->queued, out->plan.opted_out, n->created_by);
+	if ((rc = store_notice_update(x->st, n->id, out->status, x->actor, out->queued,
+				      out->plan.opted_out)) != STORE_OK ||
+	    (rc = store_event(x->st, x->actor, "notice.approve", obj, detail)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		rc = store_failed(x, rc);
+out:
+	notice_clear(&again);
+	return rc;
+}
+
+int
+notice_approve(struct duban_ctx *x, int64_t id, const struct notice_confirm *c,
+	       struct notice_result *out)
+{
+	struct stored s = { 0 };
+	int64_t now = time_now();
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = approve_read(x, id, &s, now)) != ACTION_OK)
+		goto out;
+	out->send_at = s.n.send_at;
+	out->status = s.n.send_at > now ? "scheduled" : "queued";
+	if ((rc = notice_plan(x->st, &s.aud, &s.nc, &out->plan, x->err, sizeof(x->err))) !=
+		    STORE_OK ||
+	    (rc = check_plan(x, &out->plan, s.n.send_at > now ? s.n.send_at : 0, true, c,
+			     &out->fault)) != ACTION_OK)
+		goto out;
+	if ((rc = approve_write(x, &s, out)) == ACTION_OK)
+		out->id = id;
+out:
+	if (rc != ACTION_OK)
+		out->queued = 0;
+	stored_clear(&s);
+	return rc;
+}
+
+int
+notice_cancel(struct duban_ctx *x, int64_t id, struct notice_cancelled *out)
+{
+	struct notice n = { 0 };
+	char obj[32], detail[128];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_notice_get(x->st, id, &n)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	out->was_pending = strcmp(n.status, "pending") == 0;
+	if (strcmp(n.status, "cancelled") == 0) {
+		store_rollback(x->st);
+		out->already = true;
+		goto out;
+	}
+	if ((rc = store_notice_cancel(x->st, id, time_now(), &out->cancelled, &out->sent,
+				      &out->sending)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	snprintf(obj, sizeof(obj), "N%" PRId64, id);
+	snprintf(detail, sizeof(detail),
+		 "%" PRId64 " cancelled, %" PRId64 " sent, %" PRId64 " being sent", out->cancelled,
+		 out->sent, out->sending);
+	if ((rc = store_event(x->st, x->actor, "notice.cancel", obj, detail)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		rc = store_failed(x, rc);
+out:
+	if (rc != ACTION_OK)
+		memset(out, 0, sizeof(*out));
+	notice_clear(&n);
+	return rc;
+}
+
+int
+notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_out)
+{
+	struct notice n = { 0 };
+	char obj[32], detail[128];
+	int rc;
+
+	*queued = *opted_out = 0;
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_notice_get(x->st, id, &n)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "cancelled") == 0) {
+		store_rollback(x->st);
+		rc = refuse(x, ACTION_INVALID, "notice N%" PRId64 " is %s: nothing to resend", id,
+			    n.status);
+		goto out;
+	}
+	if ((rc = store_notice_resend(x->st, id, time_now(), queued, opted_out)) != STORE_OK) {
+		rc = store_failed(x, rc);
+		goto out;
+	}
+	snprintf(obj, sizeof(obj), "N%" PRId64, id);
+	snprintf(detail, sizeof(detail), "%" PRId64 " queued again, %" PRId64 " opted out", *queued,
+		 *opted_out);
+	if ((rc = store_event(x->st, x->actor, "notice.resend", obj, detail)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		rc = store_failed(x, rc);
+out:
+	if (rc != ACTION_OK)
+		*queued = *opted_out = 0;
+	notice_clear(&n);
+	return rc;
 }

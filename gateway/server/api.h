@@ -1,11 +1,13 @@
 /*
  * api.h - the HTTP server's routes, apart from the server itself
- * (httpd.c): API version 1 for the town's other systems (messages,
- * notices, tasks in api_task.c), /healthz and /metrics (api_status.c).  A route gets a
- * parsed request with the server's database connection and configuration
- * and answers with a status and a JSON body (jansson); /metrics answers
- * Prometheus text.  Every write is recorded in the audit log with the
- * token's name ("api:NAME").
+ * (httpd.c): API version 1 for the town's other systems (messages in
+ * api_message.c, notices in api_notice.c, tasks in api_task.c), /healthz and /metrics
+ * (api_status.c), and what they share (api.c).  A route gets a parsed
+ * request with the server's database connection and configuration and
+ * answers with a status and a JSON body (jansson); /metrics answers
+ * Prometheus text.  A route parses its request, calls the action of
+ * core/ and presents the result; every write is recorded in the audit log
+ * with the token's name ("api:NAME").
  */
 #ifndef DUBAN_API_H
 #define DUBAN_API_H
@@ -16,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/ctx.h"
 #include "server/httpd.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -66,55 +69,68 @@ int api_url_decode(const char *s, size_t n, char *out, size_t outlen);
 /* UTC seconds as local ISO 8601 with its offset: "2008-12-31T23:59:00+08:00". */
 const char *api_time(int64_t t, char *out, size_t outlen);
 
-/* ---- what the routes of api_*.c share (api.c) ----------------------------------- */
+/* ---- what the routes share (api.c) ----------------------------------------- */
 
-#define API_TITLE_MAX 200 /* bytes of a title */
-#define API_WHO_MAX 128   /* bytes of a WHO (phone, name, #ID) */
-#define API_LIST_MAX 64   /* items of a list field */
+/* Bounds of request fields, in bytes (lists: items). */
+#define API_REF_MAX 128
+#define API_TITLE_MAX 200
+#define API_TEXT_MAX 2048
+#define API_WHO_MAX 128
+#define API_LIST_MAX 64
 
-struct duban_ctx;
-/* The context of core/'s actions for request r: its connection, configuration, rules, templates, actor. */
-void api_ctx(const struct api_req *r, struct duban_ctx *x);
-/* Set out to status with body (owned; NULL: a 500 "out of memory"). */
+/* Answer with status and body (taken over); a NULL body (out of memory) is a 500. */
 void api_reply(struct api_resp *out, unsigned status, json_t *body);
-/* A store (or action) result as an error: 404 not found, 500 database, else 400; the store's words. */
+/* Answer with store_errmsg: 404 for STORE_NOTFOUND, 500 for STORE_ERROR, else 400. */
 void api_store_error(struct api_resp *out, const struct api_req *r, int rc);
-/* A time as JSON: the local ISO 8601 string (api_time), or null for 0. */
+/* A time as JSON: api_time's string, or null for 0.  A new reference. */
 json_t *api_jtime(int64_t t);
-/* A string as JSON, null for NULL or "". */
+/* A string as JSON, null for NULL or "".  A new reference. */
 json_t *api_jstr(const char *s);
 /*
- * The request body as a JSON object holding only the keys of allowed
- * (NULL-terminated).  Returns it (the caller json_decref's it), or NULL
- * with out set to a 400 naming what is wrong.
+ * The body as a JSON object with only the keys of allowed (NULL-ended):
+ * a new reference, or NULL with out set to the 400 that says why.
  */
 json_t *api_body_object(const struct api_req *r, const char *const *allowed,
 			struct api_resp *out);
 /*
- * A string field of o of at most maxlen bytes into *v (borrowed from o):
- * 1 present, 0 absent or null, -1 with out set to a 400 when it is
- * required and absent or empty, not a string, or too long.
+ * A string field of at most maxlen bytes into *v (borrowed from o): 1
+ * present, 0 absent (a 400 when required; a required one may not be
+ * empty), -1 wrong with out set.
  */
 int api_get_str(json_t *o, const char *key, bool required, size_t maxlen, const char **v,
 		struct api_resp *out);
-/* A boolean field: 1 present (*v set), 0 absent, -1 not a boolean (out set). */
+/* A boolean field: 1 present, 0 absent, -1 wrong with out set. */
 int api_get_bool(json_t *o, const char *key, bool *v, struct api_resp *out);
 /*
  * A list of at most API_LIST_MAX strings of 1 to API_WHO_MAX bytes into
- * items (borrowed from o), *n of them: 0 (absent: *n = 0), or -1 with out
- * set.
+ * items (borrowed from o), *n of them: 0 (absent or set), -1 wrong.
  */
 int api_get_list(json_t *o, const char *key, const char **items, size_t *n,
 		 struct api_resp *out);
-/* True when r's method is want; else false with a 405. */
+/*
+ * "vars": {"deadline": "12月20日", "n": 3} as "key=value" strings into
+ * vars (NOTICE_VARS_MAX entries; each malloc'd, *n of them, free with
+ * api_vars_free).  0, or -1 with out set.
+ */
+int api_get_vars(json_t *o, char **vars, size_t *n, struct api_resp *out);
+void api_vars_free(char **vars, size_t n);
+/* True when the request's method is want; else false with out set to a 405. */
 bool api_method(const struct api_req *r, const char *want, struct api_resp *out);
+/* The context of core/'s actions over r's database, configuration and token (actor). */
+void api_ctx(const struct api_req *r, struct duban_ctx *x);
 
 /*
- * /v1/tasks (api_task.c): s holds the n segments of the path ("v1",
- * "tasks", CODE, VERB).  GET lists (?status=), POST adds; GET /CODE shows
+ * The routes under /v1/messages (api_message.c) and /v1/notices
+ * (api_notice.c): seg holds the n segments of the path ("v1",
+ * "messages", ...).
+ */
+void api_route_messages(const struct api_req *r, char **seg, int n, struct api_resp *out);
+void api_route_notices(const struct api_req *r, char **seg, int n, struct api_resp *out);
+/*
+ * /v1/tasks (api_task.c): GET lists (?status=), POST adds; GET /CODE shows
  * one; POST /CODE/done, /cancel, /reopen change its status.
  */
-void api_route_tasks(const struct api_req *r, char **s, int n, struct api_resp *out);
+void api_route_tasks(const struct api_req *r, char **seg, int n, struct api_resp *out);
 
 /* ---- /healthz and /metrics (api_status.c) ---------------------------------- */
 

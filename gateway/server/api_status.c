@@ -45,9 +45,7 @@ api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp
 		      "last_tick", s->last_tick ? api_time(s->last_tick, when, sizeof(when)) : NULL,
 		      "providers", provs ? provs : json_array(), "uptime_s",
 		      (json_int_t)(time_now() - s->started));
-	json_decref(out->json);
-	out->status = j == NULL ? 500 : db && alive ? 200 : 503;
-	out->json = j ? j : json_pack("{s:s}", "error", "out of memory");
+	api_reply(out, db && alive ? 200 : 503, j);
 }
 
 /* ---- Prometheus text ------------------------------------------------------------- */

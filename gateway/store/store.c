@@ -1,6 +1,7 @@
 /*
  * store.c - opening the database, migrating its schema, transactions, the
- * prepared-statement cache, the audit log and the meta table.
+ * prepared-statement cache, the audit log, the meta table and a ping of
+ * the file for health checks.
  *
  * Connection settings: WAL (readers never block the writer), foreign keys
  * on, a busy timeout so that the CLI and the daemon wait for each other,
@@ -367,4 +368,19 @@ store_meta_set(struct store *st, const char *key, const char *value)
 	store_bind_text(s, 1, key);
 	store_bind_text(s, 2, value);
 	return store_step_done(st, s, "writing meta");
+}
+
+int
+store_ping(struct store *st)
+{
+	/* Reads the schema from the file: a missing or unreadable file fails. */
+	static const char sql[] = "SELECT count(*) FROM sqlite_master";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "reading the database");
 }

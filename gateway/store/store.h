@@ -51,6 +51,8 @@ int store_event(struct store *st, const char *actor, const char *action, const c
 /* A small fact about the database (meta table); *out malloc'd or NULL. */
 int store_meta_get(struct store *st, const char *key, char **out);
 int store_meta_set(struct store *st, const char *key, const char *value);
+/* A cheap read of the database file: 0 when it answers. */
+int store_ping(struct store *st);
 
 /* ---- people and groups (store_people.c) --------------------------------- */
 
@@ -158,9 +160,11 @@ int store_task_update(struct store *st, int64_t id, int64_t deadline, const char
 int store_task_assign(struct store *st, int64_t id, const struct assignee *a, size_t na,
 		      bool replace_roles);
 int store_task_unassign(struct store *st, int64_t id, int64_t person, const char *role);
+/* *yes: person is the lead or an owner of task. */
+int store_task_responsible(struct store *st, int64_t task, int64_t person, bool *yes);
 
 
-/* ---- the outbox (store_outbox.c) --------------------------------------------- */
+/* ---- messages: the outbox (store_message.c) ---------------------------------- */
 
 /* Priorities: lower is sent first. */
 enum { PRIO_URGENT = 0, PRIO_REMINDER = 10, PRIO_MANUAL = 20, PRIO_NOTICE = 30 };
@@ -201,8 +205,28 @@ struct msg_filter {
 /* Call fn for each matching message, newest last. */
 int store_msg_each(struct store *st, const struct msg_filter *f,
 		   int (*fn)(void *arg, const struct message *m), void *arg);
-/* True (in *exists) if a row with this dedupe key exists. */
-int store_msg_key_exists(struct store *st, const char *key, bool *exists);
+/* The message queued with client reference ref: STORE_NOTFOUND when none. */
+int store_msg_find_ref(struct store *st, const char *ref, int64_t *id);
+/*
+ * Queue a failed, expired, cancelled or skipped message again (attempts 0,
+ * due now, no expiry), or make a queued one due now.  A sent, delivered or
+ * sending message is refused (STORE_INVALID, saying why); STORE_NOTFOUND
+ * when there is no such message.  *old (may be NULL, >= 16 bytes) gets the
+ * previous status.  Call inside a transaction (with the audit event);
+ * nothing changes when it is refused.
+ */
+int store_msg_retry(struct store *st, int64_t id, int64_t now, char *old, size_t oldlen);
+/* Cancel a queued message (reason recorded); anything else is refused as above.
+ * Call inside a transaction too. */
+int store_msg_cancel(struct store *st, int64_t id, int64_t now, const char *reason, char *old,
+		     size_t oldlen);
+
+/*
+ * Acknowledge the latest reminder or escalation to person that a provider
+ * accepted (sent or delivered): acked_at = at, keeping an earlier ack.
+ * *msg and *task (0: none) tell which; STORE_NOTFOUND when there is none.
+ */
+int store_ack_latest(struct store *st, int64_t person, int64_t at, int64_t *msg, int64_t *task);
 
 /* ---- the scheduler's queries (store_sched.c) --------------------------------- */
 
@@ -223,7 +247,7 @@ int store_sched_task(struct store *st, int64_t id, struct task *t);
 /* Make every open task due for planning again (rules or quiet hours changed). */
 int store_sched_replan_all(struct store *st);
 
-/* ---- the dispatcher's queries (store_dispatch.c) ----------------------------- */
+/* ---- the dispatcher's leases and results (store_lease.c) ---------------------- */
 
 /*
  * A leased message: what the dispatcher needs to send it.  One allocation,
@@ -312,18 +336,6 @@ struct outbox_pending {
 	int64_t sending;   /* leased by some dispatcher */
 };
 int store_outbox_pending(struct store *st, int64_t now, bool quiet, struct outbox_pending *p);
-
-/*
- * Queue a failed, expired, cancelled or skipped message again (attempts 0,
- * due now, no expiry), or make a queued one due now.  A sent, delivered or
- * sending message is refused (STORE_INVALID, saying why); STORE_NOTFOUND
- * when there is no such message.  *old (may be NULL, >= 16 bytes) gets the
- * previous status.
- */
-int store_msg_retry(struct store *st, int64_t id, int64_t now, char *old, size_t oldlen);
-/* Cancel a queued message (reason recorded); anything else is refused as above. */
-int store_msg_cancel(struct store *st, int64_t id, int64_t now, const char *reason, char *old,
-		     size_t oldlen);
 
 /* ---- notices (store_notice.c) ------------------------------------------------ */
 
@@ -467,7 +479,7 @@ struct report_delivery {
 int store_report_delivery(struct store *st, int64_t from, int64_t to,
 			  int (*fn)(void *arg, const struct report_delivery *r), void *arg);
 
-/* ---- the HTTP server: delivery reports, replies, metrics (store_http.c) ---- */
+/* ---- delivery reports (store_dlr.c) ----------------------------------------- */
 
 /* What became of a delivery report (store_dlr_record). */
 struct dlr_outcome {
@@ -491,6 +503,8 @@ struct dlr_outcome {
  */
 int store_dlr_record(struct store *st, const char *provider, const char *ref, const char *status,
 		     const char *error, int64_t at, struct dlr_outcome *out);
+
+/* ---- replies (store_inbound.c) ---------------------------------------------- */
 
 /* A reply (MO) as stored: the inbox of staff. */
 struct inbound {
@@ -522,18 +536,8 @@ struct inbound_filter {
 /* Call fn for each matching reply, oldest first; fn returns 0 to go on. */
 int store_inbound_each(struct store *st, const struct inbound_filter *f,
 		       int (*fn)(void *arg, const struct inbound *in), void *arg);
-/*
- * Acknowledge the latest reminder or escalation to person that a provider
- * accepted (sent or delivered): acked_at = at, keeping an earlier ack.
- * *msg and *task (0: none) tell which; STORE_NOTFOUND when there is none.
- */
-int store_ack_latest(struct store *st, int64_t person, int64_t at, int64_t *msg, int64_t *task);
-/* *yes: person is the lead or an owner of task. */
-int store_task_responsible(struct store *st, int64_t task, int64_t person, bool *yes);
-/* The message queued with client reference ref: STORE_NOTFOUND when none. */
-int store_msg_find_ref(struct store *st, const char *ref, int64_t *id);
-/* A cheap read of the database file: 0 when it answers. */
-int store_ping(struct store *st);
+
+/* ---- what /metrics exports (store_metrics.c) ---------------------------------- */
 
 /* Messages by status and kind (the outbox gauge). */
 int store_metrics_messages(struct store *st,

@@ -382,3 +382,23 @@ store_task_unassign(struct store *st, int64_t id, int64_t person, const char *ro
 	store_bind_text(s, 3, role);
 	return store_step_done(st, s, "unassigning");
 }
+
+int
+store_task_responsible(struct store *st, int64_t task, int64_t person, bool *yes)
+{
+	static const char sql[] = "SELECT 1 FROM assignment WHERE task = ?1 AND person = ?2 "
+				  "AND (role = 'lead' OR role = 'owner')";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, task);
+	sqlite3_bind_int64(s, 2, person);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "reading a task's assignments");
+	*yes = rc == SQLITE_ROW;
+	return STORE_OK;
+}

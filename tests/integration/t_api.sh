@@ -218,6 +218,10 @@ call POST /v1/notices '{"audience": ["kind:farmer", "kind:official"], "text": "�
 expect_call "over confirm_over without confirm: 400 naming confirm" 400 confirm
 call POST /v1/notices '{"audience": ["group:没有这个组"], "text": "x"}'
 expect_call "an unknown group: 400 naming audience" 400 audience
+call POST /v1/notices '{"audience": ["person:林阿昌"], "text": "x", "dry_run": true}'
+expect_call "a dry run to people who all opted out is refused, as sending would be" 400 audience
+call POST /v1/notices '{"audience": ["org:庙峙村"], "text": "x", "send_at": "2008-01-01 09:00"}'
+expect_call "a send_at that has passed: 400 naming send_at" 400 send_at
 call POST /v1/notices '{"audience": "group:农户-小雄村", "text": "x"}'
 expect_call "audience must be a list" 400 audience
 call POST /v1/notices '{"audience": ["org:庙峙村"], "text": "x", "send_at": "明天"}'

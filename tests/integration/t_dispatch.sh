@@ -107,6 +107,17 @@ expect_exit "retrying a sent message is refused" 2 "$DUBAN" outbox retry 1
 check "outbox retry of the expired row" "$DUBAN" outbox retry "$late"
 check "dispatch again" "$DUBAN" dispatch
 expect_eq "the retried row is sent" "$(sql "select status from message where id = $late")" sent
+expect_eq "each outbox action is in the audit log, the refused ones not" \
+	"$(sql "select group_concat(action || ' ' || object || ' ' || coalesce(detail, '-'), '; ')
+	        from (select action, object, detail from event
+	              where action in ('message.retry', 'message.cancel') order by id)")" \
+	"message.cancel #$cancel -; message.retry #$late expired"
+expect_eq "a file of messages is one event" \
+	"$(sql "select count(*), max(detail) from event where action = 'message.send-file'")" \
+	"1|999 messages"
+expect_eq "each message sent alone is one event, its number masked" \
+	"$(sql "select count(*), sum(detail like '%****%') from event where action = 'message.send'")" \
+	"3|3"
 
 # ---- Kannel's sendsms ------------------------------------------------------------
 cp "$T/base.cfg" "$DUBAN_CONFIG"

@@ -70,6 +70,7 @@ expect_exit "an unknown person is refused" 2 d notice send --to person:#99 --tex
 expect_exit "an audience of only opted-out people sends nothing" 2 \
 	d notice send --to person:林阿昌 --text x
 expect_grep "  and says why" "opted out" "$T/last.err"
+expect_exit "  and a dry run says so as well" 2 d notice send --to person:林阿昌 --text x --dry-run
 expect_exit "no --to" 2 d notice send --text x
 expect_exit "both --text and --template" 2 d notice send --to kind:farmer --text x --template insurance
 expect_exit "--var with --text" 2 d notice send --to kind:farmer --text x --var a=b

@@ -5,14 +5,21 @@
  * (union, each person once, opted-out people counted and left out,
  * selectors that select nobody refused, the recorded text read back), the
  * plan (parts and totals, a text per person), queuing (one row each, keys
- * n:NOTICE:PERSON, bulk priority), cancelling and resending once.
+ * n:NOTICE:PERSON, bulk priority), cancelling and resending once; and the
+ * actions the CLI and the API share: create (a dry run writes nothing; the
+ * refusals name the input at fault; the confirmation over
+ * notices.confirm_over), approve (pending only, never by its creator),
+ * cancel and resend, each with its audit event or not at all.
  */
 #include "unit.h"
 
 #include <limits.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config.h"
+#include "core/ctx.h"
 #include "core/notice.h"
 #include "store/store.h"
 #include "core/tmpl.h"
@@ -23,6 +30,9 @@ struct fixture {
 	char path[PATH_MAX];
 	struct store *st;
 	int64_t p[6];    /* six people; p[1] opted out */
+	struct duban_config *cfg;  /* the defaults, for the actions */
+	struct tmpl_set *tmpls;    /* dir/tpl: insurance, training */
+	struct duban_ctx x;        /* actor "clerk" */
 };
 
 static int64_t
@@ -45,6 +55,37 @@ join(struct store *st, const char *group, int64_t person)
 	assert_int_equal(store_group_find(st, group, true, &g), STORE_OK);
 	assert_int_equal(store_member_add(st, g.id, person, NULL), STORE_OK);
 	group_clear(&g);
+}
+
+static int
+write_template(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s.txt", dir, name);
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	fputs(text, fp);
+	return fclose(fp);
+}
+
+/* What the actions need beside the database: a configuration, templates, an actor. */
+static int
+setup_actions(struct fixture *fx)
+{
+	char dir[sizeof(fx->dir) + 8];
+	struct diag d = { 0 };
+
+	snprintf(dir, sizeof(dir), "%s/tpl", fx->dir);
+	if (mkdir(dir, 0700) != 0 ||
+	    write_template(dir, "insurance", "请于{{var.deadline}}前登记，咨询{{var.contact}}。\n") != 0 ||
+	    write_template(dir, "training", "{{person.name}}您好：{{notice.title}}将于{{var.date}}举办。\n") != 0 ||
+	    tmpl_set_load_dir(dir, &fx->tmpls, &d) != 0 || (fx->cfg = config_defaults()) == NULL)
+		return -1;
+	fx->x = (struct duban_ctx){ .st = fx->st, .cfg = fx->cfg, .tmpls = fx->tmpls,
+				    .actor = "clerk" };
+	return 0;
 }
 
 /* Six people: A, B (opted out), C in 小雄村's farmers; C, D in 庙峙村's; E an
@@ -76,6 +117,8 @@ setup(void **state)
 	join(fx->st, "农户-庙峙村", fx->p[3]);
 	assert_int_equal(store_group_add(fx->st, "空组", "", NULL), STORE_OK);
 	assert_int_equal(store_person_set_optout(fx->st, fx->p[1], 1228870800), STORE_OK);
+	if (setup_actions(fx) != 0)
+		return -1;
 	*state = fx;
 	return 0;
 }
@@ -87,6 +130,8 @@ teardown(void **state)
 	char cmd[PATH_MAX + 16];
 
 	store_close(fx->st);
+	tmpl_set_free(fx->tmpls);
+	config_free(fx->cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
 	if (system(cmd) != 0)
 		return -1;
@@ -407,6 +452,329 @@ test_cancel_and_resend(void **state)
 	notice_audience_free(&a);
 }
 
+/* ---- the actions ---------------------------------------------------------------------- */
+
+static void
+exec_sql(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int64_t
+written(struct fixture *fx)
+{
+	return count(fx, "SELECT (SELECT count(*) FROM notice) + (SELECT count(*) FROM message) + "
+			 "(SELECT count(*) FROM event)");
+}
+
+static void
+test_create(void **state)
+{
+	struct fixture *fx = *state;
+	const char *to[] = { "kind:farmer" };
+	struct notice_req rq = { .to = to, .nto = 1,
+				 .text = "村级财务公开：本月账目已张贴于村委会公告栏，欢迎监督。" };
+	struct notice_result res;
+	struct notice n = { 0 };
+
+	/* a dry run plans and writes nothing */
+	rq.dry_run = true;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_int_equal(res.id, 0);
+	assert_int_equal(res.plan.recipients, 3);
+	assert_int_equal(res.plan.opted_out, 1);
+	assert_string_equal(res.status, "queued");
+	notice_result_clear(&res);
+	assert_int_equal(written(fx), 0);
+
+	rq.dry_run = false;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_int_equal(res.id, 1);
+	assert_int_equal(res.queued, 3);
+	notice_result_clear(&res);
+	assert_int_equal(store_notice_get(fx->st, 1, &n), STORE_OK);
+	assert_string_equal(n.created_by, "clerk");
+	assert_string_equal(n.status, "queued");
+	assert_string_equal(n.audience, "kind:farmer");
+	assert_string_equal(n.title, "村级财务公开：本月账目已张贴于村委会公告…"); /* 20 characters */
+	assert_int_equal(n.recipients, 3);
+	notice_clear(&n);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE notice = 1"), 3);
+	assert_int_equal(count(fx, "SELECT count(*) FROM event WHERE actor = 'clerk' AND "
+				   "action = 'notice.create' AND object = 'N1' AND "
+				   "detail = 'queued: 3 recipients, 1 opted out'"),
+			 1);
+
+	/* a template with its vars and title; later: scheduled */
+	to[0] = "group:农户-庙峙村";
+	char *vars[] = { "date=12月15日" };
+	rq = (struct notice_req){ .to = to, .nto = 1, .template_name = "training",
+				  .title = "技能培训", .vars = vars, .nvars = 1,
+				  .send_at = time_now() + 3600 };
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_string_equal(res.status, "scheduled");
+	assert_true(res.plan.personal);
+	notice_result_clear(&res);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE notice = 2 AND "
+				   "template = 'training' AND body LIKE '%您好：技能培训将于12月15日举办。'"),
+			 2);
+	assert_int_equal(count(fx, "SELECT count(*) FROM notice WHERE id = 2 AND vars = 'date=12月15日'"),
+			 1);
+}
+
+/* Each refusal names its input and writes nothing. */
+static void
+test_create_refused(void **state)
+{
+	struct fixture *fx = *state;
+	const char *to[2] = { "kind:farmer", NULL };
+	char *one[] = { "deadline=12月20日" };
+	struct notice_req rq;
+	struct notice_result res;
+	const struct {
+		const char *sel, *text, *tmpl;
+		char *const *vars;
+		size_t nvars;
+		int64_t send_at;
+		int rc;
+		enum notice_input fault;
+	} cases[] = {
+		{ "group:没有", "x", NULL, NULL, 0, 0, ACTION_NOTFOUND, NOTICE_IN_SELECTOR },
+		{ "group:空组", "x", NULL, NULL, 0, 0, ACTION_INVALID, NOTICE_IN_SELECTOR },
+		{ "kind:boss", "x", NULL, NULL, 0, 0, ACTION_INVALID, NOTICE_IN_SELECTOR },
+		{ "person:林阿昌", "x", NULL, NULL, 0, 0, ACTION_INVALID, NOTICE_IN_AUDIENCE },
+		{ "kind:farmer", "x", NULL, NULL, 0, 1228870800, ACTION_INVALID, NOTICE_IN_SEND_AT },
+		{ "kind:farmer", "", NULL, NULL, 0, 0, ACTION_INVALID, NOTICE_IN_TEXT },
+		{ "kind:farmer", NULL, "nope", NULL, 0, 0, ACTION_NOTFOUND, NOTICE_IN_TEMPLATE },
+		{ "kind:farmer", NULL, "insurance", one, 1, 0, ACTION_INVALID, NOTICE_IN_VARS },
+		{ "kind:farmer", NULL, "training", NULL, 0, 0, ACTION_INVALID, NOTICE_IN_VARS },
+		{ "kind:farmer", "x", "insurance", NULL, 0, 0, ACTION_INVALID, NOTICE_IN_TEXT },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		to[0] = cases[i].sel;
+		rq = (struct notice_req){ .to = to, .nto = 1, .text = cases[i].text,
+					  .template_name = cases[i].tmpl, .vars = cases[i].vars,
+					  .nvars = cases[i].nvars, .send_at = cases[i].send_at };
+		if (notice_create(&fx->x, &rq, &res) != cases[i].rc || res.fault != cases[i].fault)
+			fail_msg("case %zu (%s): %s, fault %d", i, cases[i].sel, fx->x.err, res.fault);
+		assert_int_equal(res.id, 0);
+		notice_result_clear(&res);
+		/* a dry run is refused the same way */
+		rq.dry_run = true;
+		assert_int_equal(notice_create(&fx->x, &rq, &res), cases[i].rc);
+		notice_result_clear(&res);
+	}
+	assert_int_equal(written(fx), 0);
+}
+
+static int asked;
+
+static int
+say(void *arg, const struct notice_plan *p, int64_t send_at)
+{
+	(void)send_at;
+	asked++;
+	assert_int_equal(p->recipients, 3);
+	return *(int *)arg;
+}
+
+static void
+test_create_confirm(void **state)
+{
+	struct fixture *fx = *state;
+	const char *to[] = { "kind:farmer" };
+	int no = -1, yes = 0;
+	struct notice_req rq = { .to = to, .nto = 1, .text = "通知" };
+	struct notice_result res;
+
+	fx->cfg->notices.confirm_over = 2;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_INVALID);
+	assert_int_equal(res.fault, NOTICE_IN_CONFIRM);
+	assert_string_equal(fx->x.err, "3 recipients is more than notices.confirm_over (2)");
+	notice_result_clear(&res);
+	rq.confirm = (struct notice_confirm){ .fn = say, .arg = &no };
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_INVALID);
+	assert_int_equal(asked, 1);
+	notice_result_clear(&res);
+	/* a dry run asks nobody */
+	rq.dry_run = true;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_int_equal(asked, 1);
+	notice_result_clear(&res);
+	assert_int_equal(written(fx), 0);
+	rq.dry_run = false;
+	rq.confirm.arg = &yes;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_int_equal(asked, 2);
+	notice_result_clear(&res);
+	rq.confirm = (struct notice_confirm){ .yes = true, .fn = say, .arg = &no };
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_int_equal(asked, 2);
+	notice_result_clear(&res);
+	/* waiting for approval, nothing is asked at creation */
+	fx->cfg->notices.require_approval = true;
+	rq.confirm.yes = false;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_string_equal(res.status, "pending");
+	assert_int_equal(asked, 2);
+	notice_result_clear(&res);
+	assert_int_equal(count(fx, "SELECT count(*) FROM notice"), 3);
+}
+
+static void
+test_approve(void **state)
+{
+	struct fixture *fx = *state;
+	const char *to[] = { "kind:farmer" };
+	char *vars[] = { "date=12月15日" };
+	struct notice_req rq = { .to = to, .nto = 1, .template_name = "training",
+				 .title = "技能培训", .vars = vars, .nvars = 1 };
+	struct notice_confirm c = { 0 };
+	struct notice_result res;
+
+	fx->cfg->notices.require_approval = true;
+	fx->x.actor = "郑秀兰 (#5)";
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_string_equal(res.status, "pending");
+	assert_int_equal(res.queued, 0);
+	assert_int_equal(res.plan.recipients, 3);
+	notice_result_clear(&res);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message"), 0);
+	assert_int_equal(count(fx, "SELECT count(*) FROM event WHERE detail = 'pending: 3 recipients, "
+				   "1 opted out'"),
+			 1);
+
+	assert_int_equal(notice_approve(&fx->x, 1, &c, &res), ACTION_INVALID);
+	assert_non_null(strstr(fx->x.err, "cannot approve it too"));
+	notice_result_clear(&res);
+	assert_int_equal(notice_approve(&fx->x, 9, &c, &res), ACTION_NOTFOUND);
+	notice_result_clear(&res);
+
+	/* the audience as it is when approved: who opted out meanwhile is left out */
+	assert_int_equal(store_person_set_optout(fx->st, fx->p[3], 1228870900), STORE_OK);
+	fx->x.actor = "林志远 (#7)";
+	assert_int_equal(notice_approve(&fx->x, 1, &c, &res), ACTION_OK);
+	assert_int_equal(res.id, 1);
+	assert_int_equal(res.queued, 2);
+	assert_int_equal(res.plan.opted_out, 2);
+	assert_string_equal(res.status, "queued");
+	notice_result_clear(&res);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message m JOIN person p ON p.id = m.person "
+				   "WHERE m.notice = 1 AND m.body = p.name || '您好：技能培训将于12月15日举办。'"),
+			 2);
+	assert_int_equal(count(fx, "SELECT count(*) FROM notice WHERE status = 'queued' "
+				   "AND approved_by = '林志远 (#7)' AND recipients = 2"),
+			 1);
+	assert_int_equal(count(fx, "SELECT count(*) FROM event WHERE actor = '林志远 (#7)' AND "
+				   "action = 'notice.approve' AND detail = 'queued: 2 recipients, 2 "
+				   "opted out; created by 郑秀兰 (#5)'"),
+			 1);
+	assert_int_equal(notice_approve(&fx->x, 1, &c, &res), ACTION_INVALID);
+	assert_non_null(strstr(fx->x.err, "not waiting for approval"));
+	notice_result_clear(&res);
+
+	/* over notices.confirm_over, approving asks too */
+	fx->cfg->notices.confirm_over = 1;
+	fx->x.actor = "郑秀兰 (#5)";
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	notice_result_clear(&res);
+	fx->x.actor = "林志远 (#7)";
+	assert_int_equal(notice_approve(&fx->x, 2, &c, &res), ACTION_INVALID);
+	assert_int_equal(res.fault, NOTICE_IN_CONFIRM);
+	notice_result_clear(&res);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE notice = 2"), 0);
+}
+
+static void
+test_cancel_resend_actions(void **state)
+{
+	struct fixture *fx = *state;
+	const char *to[] = { "kind:farmer" };
+	struct notice_req rq = { .to = to, .nto = 1, .text = "通知" };
+	struct notice_result res;
+	struct notice_cancelled k;
+	int64_t queued, opted;
+
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	notice_result_clear(&res);
+	exec_sql(fx, "UPDATE message SET status = 'failed' WHERE person = 1");
+	assert_int_equal(notice_resend(&fx->x, 1, &queued, &opted), ACTION_OK);
+	assert_int_equal(queued, 1);
+	assert_int_equal(count(fx, "SELECT count(*) FROM event WHERE action = 'notice.resend' "
+				   "AND detail = '1 queued again, 0 opted out'"),
+			 1);
+	assert_int_equal(notice_cancel(&fx->x, 1, &k), ACTION_OK);
+	assert_false(k.already);
+	assert_false(k.was_pending);
+	assert_int_equal(k.cancelled, 3);
+	assert_int_equal(notice_cancel(&fx->x, 1, &k), ACTION_OK);
+	assert_true(k.already);
+	assert_int_equal(k.cancelled, 0);
+	assert_int_equal(count(fx, "SELECT count(*) FROM event WHERE action = 'notice.cancel' "
+				   "AND detail = '3 cancelled, 0 sent, 0 being sent'"),
+			 1);
+	assert_int_equal(notice_resend(&fx->x, 1, &queued, &opted), ACTION_INVALID);
+	assert_non_null(strstr(fx->x.err, "is cancelled: nothing to resend"));
+	assert_int_equal(notice_cancel(&fx->x, 5, &k), ACTION_NOTFOUND);
+
+	fx->cfg->notices.require_approval = true;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	notice_result_clear(&res);
+	assert_int_equal(notice_resend(&fx->x, 2, &queued, &opted), ACTION_INVALID);
+	assert_int_equal(notice_cancel(&fx->x, 2, &k), ACTION_OK);
+	assert_true(k.was_pending);
+	assert_int_equal(count(fx, "SELECT count(*) FROM event"), 5);
+}
+
+/* An audit event that cannot be written takes the notice and its messages back. */
+static void
+test_actions_and_events_together(void **state)
+{
+	struct fixture *fx = *state;
+	const char *to[] = { "kind:farmer" };
+	struct notice_req rq = { .to = to, .nto = 1, .text = "通知" };
+	struct notice_result res;
+	struct notice_cancelled k;
+	int64_t queued, opted;
+
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	notice_result_clear(&res);
+	exec_sql(fx, "UPDATE message SET status = 'failed' WHERE person = 1;"
+		     "CREATE TRIGGER no_events BEFORE INSERT ON event "
+		     "BEGIN SELECT RAISE(ABORT, 'the audit log is full'); END");
+	assert_true(notice_create(&fx->x, &rq, &res) < 0);
+	assert_int_equal(res.id, 0);
+	notice_result_clear(&res);
+	assert_true(notice_resend(&fx->x, 1, &queued, &opted) < 0);
+	assert_true(notice_cancel(&fx->x, 1, &k) < 0);
+	assert_int_equal(count(fx, "SELECT count(*) FROM notice"), 1);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE status = 'queued'"), 2);
+	assert_int_equal(count(fx, "SELECT count(*) FROM message"), 3);
+}
+
+static void
+test_shown_status(void **state)
+{
+	struct notice n = { .status = "queued", .send_at = 100 };
+	struct notice_counts k = { 0 };
+
+	(void)state;
+	assert_string_equal(notice_shown_status(&n, &k, 50), "scheduled");
+	assert_string_equal(notice_shown_status(&n, &k, 100), "done");
+	k.sending = 1;
+	assert_string_equal(notice_shown_status(&n, &k, 100), "queued");
+	n.status = "pending";
+	assert_string_equal(notice_shown_status(&n, &k, 50), "pending");
+	n.status = "cancelled";
+	assert_string_equal(notice_shown_status(&n, &k, 100), "cancelled");
+}
+
 int
 main(void)
 {
@@ -418,6 +786,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_plan_and_queue_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_and_queue_personal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_and_resend, setup, teardown),
+		cmocka_unit_test(test_shown_status),
+		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_confirm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_resend_actions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_actions_and_events_together, setup, teardown),
 	};
 
 	if (time_set_zone("Asia/Shanghai") != 0)

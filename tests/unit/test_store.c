@@ -5,8 +5,10 @@
  * without create), migrating an empty SQLite file, the connection settings
  * (WAL, foreign keys), and the store rules the CLI relies on: unique phone
  * numbers that name their holder, ambiguous names, task codes T1, T2 ...,
- * and a task's status change cancelling its unsent reminders and resetting
- * its next fire time.
+ * a task's status change cancelling its unsent reminders and resetting
+ * its next fire time, and the outbox row by row: a client reference queued
+ * once and found again, retry and cancel refusing what they must and
+ * joining the caller's transaction.
  *
  * The checks of what is on disk use a second SQLite connection of their
  * own, as another process would see the file.
@@ -452,6 +454,41 @@ static void test_status_changes(void **state)
 	assert_int_equal(store_task_set_status(fx->st, 4242, "done", 0, 0), STORE_NOTFOUND);
 }
 
+static void test_msg_ref_retry_cancel(void **state)
+{
+	struct fixture *fx = *state;
+	struct message m = { .phone = "+8613800138000", .body = "x", .encoding = "GSM-7",
+			     .parts = 1, .kind = "manual", .ref = "oa-1" };
+	char old[16];
+	int64_t id = 0, again = 0, found = 0;
+
+	assert_int_equal(store_msg_add(fx->st, &m, &id), STORE_OK);
+	assert_int_equal(store_msg_add(fx->st, &m, &again), STORE_EXISTS);
+	assert_int_equal(again, id);
+	assert_int_equal(store_msg_find_ref(fx->st, "oa-1", &found), STORE_OK);
+	assert_int_equal(found, id);
+	assert_int_equal(store_msg_find_ref(fx->st, "oa-2", &found), STORE_NOTFOUND);
+
+	/* in the caller's transaction: a rollback takes the change back */
+	assert_int_equal(store_begin(fx->st), STORE_OK);
+	assert_int_equal(store_msg_cancel(fx->st, id, 1228870800, "by test", old, sizeof(old)),
+			 STORE_OK);
+	assert_string_equal(old, "queued");
+	store_rollback(fx->st);
+	expect_msg_status(fx, id, "queued");
+	assert_int_equal(store_begin(fx->st), STORE_OK);
+	assert_int_equal(store_msg_cancel(fx->st, id, 1228870800, "by test", NULL, 0), STORE_OK);
+	assert_int_equal(store_commit(fx->st), STORE_OK);
+	expect_msg_status(fx, id, "cancelled");
+	assert_int_equal(store_msg_cancel(fx->st, id, 1228870800, "by test", old, sizeof(old)),
+			 STORE_INVALID);
+	assert_string_equal(old, "cancelled");
+	assert_int_equal(store_msg_retry(fx->st, id, 1228870900, old, sizeof(old)), STORE_OK);
+	expect_msg_status(fx, id, "queued");
+	assert_int_equal(raw_int(fx->path, "SELECT not_before FROM message WHERE id = 1"), 1228870900);
+	assert_int_equal(store_msg_retry(fx->st, 99, 1228870900, NULL, 0), STORE_NOTFOUND);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TO(f) cmocka_unit_test_setup_teardown(f, setup_open, teardown)
 
@@ -468,6 +505,7 @@ int main(void)
 		TO(test_find_person),
 		TO(test_task_codes),
 		TO(test_status_changes),
+		TO(test_msg_ref_retry_cancel),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

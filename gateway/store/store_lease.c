@@ -1,8 +1,9 @@
 /*
- * store_dispatch.c - the dispatcher's part of the store: leasing due rows,
- * taking back leases a dead dispatcher left behind, finding when the next
- * row becomes due, and recording send results with their attempt rows in
- * batched transactions.  Also retry and cancel of single messages.
+ * store_lease.c - the dispatcher's part of the store: leasing due rows,
+ * taking back leases a dead dispatcher left behind, renewing the leases it
+ * holds, finding when the next row becomes due, recording send results
+ * with their attempt rows in batched transactions, and counting what is
+ * left to do.
  *
  * A lease is one UPDATE ... RETURNING over the rows the partial index
  * message_due yields in (priority, not_before) order, so taking 500 rows is
@@ -321,97 +322,4 @@ store_outbox_pending(struct store *st, int64_t now, bool quiet, struct outbox_pe
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "counting the outbox");
-}
-
-/* The status of message id into buf; STORE_NOTFOUND names it. */
-static int
-msg_status(struct store *st, int64_t id, char *buf, size_t len)
-{
-	static const char sql[] = "SELECT status FROM message WHERE id = ?1";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no message #%lld", (long long)id);
-		return STORE_NOTFOUND;
-	}
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "reading a message");
-}
-
-/* Shared by retry and cancel: check the status, then run upd(id, now, text). */
-static int
-msg_change(struct store *st, int64_t id, int64_t now, const char *text, const char *sql,
-	   const char *const *allowed, const char *verb, char *old, size_t oldlen)
-{
-	char status[16] = "";
-	sqlite3_stmt *s;
-	bool ok = false;
-	int rc;
-
-	if (store_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	if ((rc = msg_status(st, id, status, sizeof(status))) != STORE_OK)
-		goto out;
-	if (old)
-		snprintf(old, oldlen, "%s", status);
-	for (const char *const *a = allowed; *a; a++)
-		if (strcmp(*a, status) == 0)
-			ok = true;
-	if (!ok) {
-		if (strcmp(status, "sending") == 0)
-			snprintf(st->err, sizeof(st->err),
-				 "message #%lld is being sent right now; look again in a moment",
-				 (long long)id);
-		else
-			snprintf(st->err, sizeof(st->err), "message #%lld is %s: cannot %s it",
-				 (long long)id, status, verb);
-		rc = STORE_INVALID;
-		goto out;
-	}
-	if ((s = store_stmt(st, sql)) == NULL) {
-		rc = STORE_ERROR;
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	store_bind_text(s, 3, text);
-	if ((rc = store_step_done(st, s, verb)) != STORE_OK)
-		goto out;
-	return store_commit(st);
-out:
-	store_rollback(st);
-	return rc;
-}
-
-int
-store_msg_retry(struct store *st, int64_t id, int64_t now, char *old, size_t oldlen)
-{
-	static const char *const allowed[] = { "failed", "expired", "cancelled", "skipped",
-					       "queued", NULL };
-	static const char sql[] =
-		"UPDATE message SET status = 'queued', attempts = 0, not_before = ?2, "
-		"expires_at = CASE WHEN status = 'queued' THEN expires_at END, final_at = NULL, "
-		"lease_until = NULL, last_error = ?3 "
-		"WHERE id = ?1";
-
-	return msg_change(st, id, now, NULL, sql, allowed, "retry", old, oldlen);
-}
-
-int
-store_msg_cancel(struct store *st, int64_t id, int64_t now, const char *reason, char *old,
-		 size_t oldlen)
-{
-	static const char *const allowed[] = { "queued", NULL };
-	static const char sql[] =
-		"UPDATE message SET status = 'cancelled', final_at = ?2, last_error = ?3, "
-		"lease_until = NULL WHERE id = ?1";
-
-	return msg_change(st, id, now, reason, sql, allowed, "cancel", old, oldlen);
 }

@@ -1,7 +1,10 @@
 /*
- * store_outbox.c - queuing messages and reading the outbox.  Leasing and
- * recording send results belong to the dispatcher's part of the store
- * (store_dispatch.c); this file only puts rows in and lists them.
+ * store_message.c - the outbox table, message by message: queuing a row
+ * (a dedupe key or a client reference makes it idempotent), reading and
+ * listing rows, finding one by its client reference, queuing one again
+ * or cancelling it at a clerk's request, and acknowledging the reminder a
+ * reply answers.  What the dispatcher does to rows in bulk (leases,
+ * results) is store_lease.c's.
  */
 #include "store/store_int.h"
 
@@ -194,19 +197,147 @@ store_msg_each(struct store *st, const struct msg_filter *f,
 }
 
 int
-store_msg_key_exists(struct store *st, const char *key, bool *exists)
+store_msg_find_ref(struct store *st, const char *ref, int64_t *id)
 {
-	static const char sql[] = "SELECT 1 FROM message WHERE dedupe_key = ?";
+	static const char sql[] = "SELECT id FROM message WHERE ref = ?1";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	*id = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, ref);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no message with ref \"%s\"", ref);
+		return STORE_NOTFOUND;
+	}
+	return store_fail(st, "finding a message by ref");
+}
+
+/* The status of message id into buf; STORE_NOTFOUND names it. */
+static int
+msg_status(struct store *st, int64_t id, char *buf, size_t len)
+{
+	static const char sql[] = "SELECT status FROM message WHERE id = ?1";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	store_bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, "looking up a dedupe key");
-	*exists = rc == SQLITE_ROW;
+	if (rc == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no message #%lld", (long long)id);
+		return STORE_NOTFOUND;
+	}
+	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "reading a message");
+}
+
+/*
+ * Shared by retry and cancel: check the status, then run sql(id, now,
+ * text).  In the caller's transaction, so that the status read is the one
+ * changed and the caller's audit event commits with the change.
+ */
+static int
+msg_change(struct store *st, int64_t id, int64_t now, const char *text, const char *sql,
+	   const char *const *allowed, const char *verb, char *old, size_t oldlen)
+{
+	char status[16] = "";
+	sqlite3_stmt *s;
+	bool ok = false;
+	int rc;
+
+	if ((rc = msg_status(st, id, status, sizeof(status))) != STORE_OK)
+		return rc;
+	if (old)
+		snprintf(old, oldlen, "%s", status);
+	for (const char *const *a = allowed; *a; a++)
+		if (strcmp(*a, status) == 0)
+			ok = true;
+	if (!ok) {
+		if (strcmp(status, "sending") == 0)
+			snprintf(st->err, sizeof(st->err),
+				 "message #%lld is being sent right now; look again in a moment",
+				 (long long)id);
+		else
+			snprintf(st->err, sizeof(st->err), "message #%lld is %s: cannot %s it",
+				 (long long)id, status, verb);
+		return STORE_INVALID;
+	}
+	if ((s = store_stmt(st, sql)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	store_bind_text(s, 3, text);
+	return store_step_done(st, s, verb);
+}
+
+int
+store_msg_retry(struct store *st, int64_t id, int64_t now, char *old, size_t oldlen)
+{
+	static const char *const allowed[] = { "failed", "expired", "cancelled", "skipped",
+					       "queued", NULL };
+	static const char sql[] =
+		"UPDATE message SET status = 'queued', attempts = 0, not_before = ?2, "
+		"expires_at = CASE WHEN status = 'queued' THEN expires_at END, final_at = NULL, "
+		"lease_until = NULL, last_error = ?3 "
+		"WHERE id = ?1";
+
+	return msg_change(st, id, now, NULL, sql, allowed, "retry", old, oldlen);
+}
+
+int
+store_msg_cancel(struct store *st, int64_t id, int64_t now, const char *reason, char *old,
+		 size_t oldlen)
+{
+	static const char *const allowed[] = { "queued", NULL };
+	static const char sql[] =
+		"UPDATE message SET status = 'cancelled', final_at = ?2, last_error = ?3, "
+		"lease_until = NULL WHERE id = ?1";
+
+	return msg_change(st, id, now, reason, sql, allowed, "cancel", old, oldlen);
+}
+
+int
+store_ack_latest(struct store *st, int64_t person, int64_t at, int64_t *msg, int64_t *task)
+{
+	static const char sql[] =
+		"UPDATE message SET acked_at = coalesce(acked_at, ?2) WHERE id = ("
+		"  SELECT id FROM message WHERE person = ?1 "
+		"    AND (kind = 'reminder' OR kind = 'escalation') "
+		"    AND (status = 'sent' OR status = 'delivered') "
+		"  ORDER BY sent_at DESC, id DESC LIMIT 1) "
+		"RETURNING id, coalesce(task, 0)";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	*msg = *task = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, person);
+	sqlite3_bind_int64(s, 2, at);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*msg = sqlite3_column_int64(s, 0);
+		*task = sqlite3_column_int64(s, 1);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "acknowledging a reminder");
+	if (*msg == 0) {
+		snprintf(st->err, sizeof(st->err), "person #%lld has no reminder to acknowledge",
+			 (long long)person);
+		return STORE_NOTFOUND;
+	}
 	return STORE_OK;
 }

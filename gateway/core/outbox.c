@@ -1,0 +1,391 @@
+/*
+ * outbox.c - the actions of a clerk or another system on the outbox:
+ * queuing a manual message (checked as the phone will count it, linked to
+ * the person who has the number, idempotent by the client's reference),
+ * a file of them all or nothing, and queuing again or cancelling one
+ * message.  Each writes its rows and its audit event in one transaction;
+ * the SQL is store_message.c's.
+ */
+#include "core/outbox.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/sms.h"
+#include "core/config.h"
+#include "core/sched.h"
+#include "core/tmpl.h"
+
+#define LINE_MAX_BYTES 4096 /* one line of a file of messages */
+#define WHY_MAX 400
+
+/* Copy the store's message into x->err, roll back (harmless when nothing is open), return rc. */
+static int
+store_failed(struct duban_ctx *x, int rc)
+{
+	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
+	store_rollback(x->st);
+	return rc;
+}
+
+/*
+ * Check a manual message and fill m (kind manual, pointing at phone and
+ * text: nothing owned): raw normalized into phone (PHONE_MAX bytes), the
+ * text measured with the signature against sms.max_parts, linked to the
+ * person who has the number, refused for someone who opted out unless
+ * urgent.  Returns ACTION_OK, or a code with why (whylen bytes) and
+ * *fault (text faults are the template's when from_template).  Reads only.
+ */
+static int
+prepare(struct duban_ctx *x, const char *raw, const char *text, bool urgent, bool from_template,
+	struct message *m, char *phone, char *why, size_t whylen, enum outbox_input *fault)
+{
+	enum outbox_input text_fault = from_template ? OUTBOX_IN_TEMPLATE : OUTBOX_IN_TEXT;
+	struct sms_info info;
+	struct person p = { 0 };
+	const char *reason;
+	char err[200];
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (phone_normalize(raw, phone, PHONE_MAX, &reason) != 0) {
+		snprintf(why, whylen, "\"%s\": %s", raw, reason);
+		*fault = OUTBOX_IN_TO;
+		return ACTION_INVALID;
+	}
+	*fault = text_fault;
+	if (*text == '\0') {
+		snprintf(why, whylen, "the text is empty");
+		return ACTION_INVALID;
+	}
+	if (sms_measure(text, x->cfg->signature, &info, err, sizeof(err)) != 0) {
+		snprintf(why, whylen, "the text: %s", err);
+		return ACTION_INVALID;
+	}
+	if (info.parts > x->cfg->max_parts) {
+		snprintf(why, whylen,
+			 "the text needs %u SMS parts (%zu %s units with the signature); "
+			 "at most %u are allowed (sms.max_parts)",
+			 info.parts, info.units, sms_encoding_name(info.encoding), x->cfg->max_parts);
+		return ACTION_INVALID;
+	}
+	*fault = OUTBOX_IN_NONE;
+	rc = store_person_find(x->st, phone, &p);
+	if (rc == STORE_OK) {
+		m->person = p.id;
+		if (p.opted_out_at != 0 && !urgent) {
+			snprintf(why, whylen, "%s opted out of messages (send with --urgent if it must go)",
+				 p.name);
+			*fault = OUTBOX_IN_TO;
+			rc = ACTION_INVALID;
+			goto out;
+		}
+	} else if (rc != STORE_NOTFOUND) {
+		snprintf(why, whylen, "%s", store_errmsg(x->st));
+		goto out;
+	}
+	m->phone = phone;
+	m->body = (char *)text;
+	m->encoding = (char *)sms_encoding_name(info.encoding);
+	m->parts = (int)info.parts;
+	m->kind = "manual";
+	m->priority = urgent ? PRIO_URGENT : PRIO_MANUAL;
+	m->urgent = urgent;
+	rc = ACTION_OK;
+out:
+	person_clear(&p);
+	return rc;
+}
+
+/* The text of rq's template, rendered for the person who has the number (if anybody). */
+static int
+render(struct duban_ctx *x, const struct outbox_req *rq, struct buf *text,
+       enum outbox_input *fault)
+{
+	const char *name = rq->template_name;
+	const struct tmpl *t = x->tmpls ? tmpl_set_get(x->tmpls, name) : NULL;
+	struct person p = { 0 };
+	struct msg_vars mv;
+	char phone[PHONE_MAX];
+	const char *reason;
+	bool have_person = false;
+	int rc;
+
+	*fault = OUTBOX_IN_TEMPLATE;
+	if (t == NULL) {
+		snprintf(x->err, sizeof(x->err), "no template \"%s\" in %s", name,
+			 x->cfg->templates_dir);
+		return ACTION_NOTFOUND;
+	}
+	if (tmpl_uses_prefix(t, "task.")) {
+		snprintf(x->err, sizeof(x->err),
+			 "template \"%s\" needs a task: it cannot be sent alone", name);
+		return ACTION_INVALID;
+	}
+	if (phone_normalize(rq->to, phone, sizeof(phone), &reason) == 0) {
+		rc = store_person_find(x->st, phone, &p);
+		if (rc == STORE_OK) {
+			have_person = true;
+		} else if (rc != STORE_NOTFOUND) {
+			*fault = OUTBOX_IN_NONE;
+			return store_failed(x, rc);
+		}
+	}
+	mv = (struct msg_vars){ .person = have_person ? &p : NULL,
+				.signature = x->cfg->signature,
+				.now = time_now(),
+				.vars = rq->vars,
+				.nvars = rq->nvars };
+	rc = tmpl_render(t, msg_vars_lookup, &mv, text, x->err, sizeof(x->err));
+	person_clear(&p);
+	if (rc != 0) {
+		if (tmpl_uses_prefix(t, "var."))
+			*fault = OUTBOX_IN_VARS;
+		return ACTION_INVALID;
+	}
+	*fault = OUTBOX_IN_NONE;
+	return ACTION_OK;
+}
+
+/* Queue m with its audit event; a ref queued meanwhile is a duplicate, not an error. */
+static int
+queue_one(struct duban_ctx *x, const struct message *m, struct outbox_queued *out)
+{
+	char obj[32], masked[PHONE_MAX];
+	int rc;
+
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	rc = store_msg_add(x->st, m, &out->id);
+	if (rc == STORE_EXISTS && m->ref) {
+		store_rollback(x->st);
+		out->duplicate = true;
+		return ACTION_OK;
+	}
+	if (rc != STORE_OK)
+		return store_failed(x, rc);
+	snprintf(obj, sizeof(obj), "#%" PRId64, out->id);
+	phone_mask(m->phone, masked, sizeof(masked));
+	if ((rc = store_event(x->st, x->actor, "message.send", obj, masked)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	return ACTION_OK;
+}
+
+int
+outbox_send(struct duban_ctx *x, const struct outbox_req *rq, struct outbox_queued *out)
+{
+	struct message m;
+	struct buf rendered;
+	const char *text = rq->text;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (rq->ref) {
+		rc = store_msg_find_ref(x->st, rq->ref, &out->id);
+		if (rc == STORE_OK) {
+			out->duplicate = true;
+			return ACTION_OK;
+		}
+		if (rc != STORE_NOTFOUND)
+			return store_failed(x, rc);
+	}
+	/* The names are the API's fields: the command line always has a text. */
+	if ((rq->text == NULL) == (rq->template_name == NULL)) {
+		out->fault = rq->text ? OUTBOX_IN_TEMPLATE : OUTBOX_IN_TEXT;
+		snprintf(x->err, sizeof(x->err), "give \"text\" or \"template\" (one of them)");
+		return ACTION_INVALID;
+	}
+	if (rq->nvars && rq->text) {
+		out->fault = OUTBOX_IN_VARS;
+		snprintf(x->err, sizeof(x->err), "\"vars\" goes with \"template\", not with \"text\"");
+		return ACTION_INVALID;
+	}
+	buf_init(&rendered, OUTBOX_TEXT_MAX);
+	if (rq->template_name) {
+		if ((rc = render(x, rq, &rendered, &out->fault)) != ACTION_OK)
+			goto out;
+		text = rendered.data ? rendered.data : "";
+	}
+	rc = prepare(x, rq->to, text, rq->urgent, rq->template_name != NULL, &m, out->phone, x->err,
+		     sizeof(x->err), &out->fault);
+	if (rc != ACTION_OK)
+		goto out;
+	m.ref = (char *)rq->ref;
+	m.template_name = (char *)rq->template_name;
+	out->parts = m.parts;
+	out->encoding = m.encoding;
+	rc = queue_one(x, &m, out);
+out:
+	buf_free(&rendered);
+	return rc;
+}
+
+/* ---- a file of messages -------------------------------------------------------- */
+
+/* Split "PHONE<TAB>TEXT\n" in place; false for a line to skip. */
+static bool
+split_line(char *line, char **phone, char **text)
+{
+	size_t n = strlen(line);
+	char *tab;
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n == 0 || line[0] == '#')
+		return false;
+	tab = strchr(line, '\t');
+	*phone = line;
+	*text = tab ? tab + 1 : line + n;
+	if (tab)
+		*tab = '\0';
+	return true;
+}
+
+/*
+ * One pass over the file: check every line (queue false) or queue them
+ * (queue true, inside the caller's transaction).  Problems go to d;
+ * 0 when there was none.
+ */
+static int
+file_pass(struct duban_ctx *x, const char *path, bool urgent, bool queue, struct diag *d,
+	  struct outbox_file *out)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL, *ph, *text, phone[PHONE_MAX], why[WHY_MAX];
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	int rc = 0;
+
+	out->count = 0;
+	if (fp == NULL) {
+		diag_add(d, path, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		enum outbox_input fault;
+		struct message m;
+		int64_t id;
+
+		lineno++;
+		if (len > LINE_MAX_BYTES) {
+			diag_add(d, path, lineno, "line longer than %d bytes", LINE_MAX_BYTES);
+			continue;
+		}
+		if (lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+			memmove(line, line + 3, (size_t)len - 2);
+		if (!split_line(line, &ph, &text))
+			continue;
+		if (prepare(x, ph, text, urgent, false, &m, phone, why, sizeof(why), &fault) !=
+		    ACTION_OK) {
+			diag_add(d, path, lineno, "%s", why);
+			continue;
+		}
+		if (queue) {
+			if (store_msg_add(x->st, &m, &id) != STORE_OK) {
+				diag_add(d, path, lineno, "%s", store_errmsg(x->st));
+				rc = -1;
+				break;
+			}
+			if (out->count == 0)
+				out->first = id;
+			out->last = id;
+		}
+		out->count++;
+	}
+	if (ferror(fp))
+		diag_add(d, path, lineno, "read error: %s", strerror(errno));
+	free(line);
+	fclose(fp);
+	return rc == 0 && d->n == 0 ? 0 : -1;
+}
+
+int
+outbox_send_file(struct duban_ctx *x, const char *path, bool urgent, struct diag *d,
+		 struct outbox_file *out)
+{
+	char detail[64];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (file_pass(x, path, urgent, false, d, out) != 0) {
+		memset(out, 0, sizeof(*out));
+		snprintf(x->err, sizeof(x->err), "%s: %zu problem%s; nothing queued", path, d->n,
+			 d->n == 1 ? "" : "s");
+		return ACTION_INVALID;
+	}
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		goto fail;
+	if (file_pass(x, path, urgent, true, d, out) != 0) {
+		store_rollback(x->st);
+		memset(out, 0, sizeof(*out));
+		snprintf(x->err, sizeof(x->err), "%s: nothing queued", path);
+		return ACTION_ERROR;
+	}
+	snprintf(detail, sizeof(detail), "%zu messages", out->count);
+	if ((rc = store_event(x->st, x->actor, "message.send-file", path, detail)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		goto fail;
+	return ACTION_OK;
+fail:
+	snprintf(x->err, sizeof(x->err), "%s: nothing queued: %s", path, store_errmsg(x->st));
+	store_rollback(x->st);
+	memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* ---- one message again, or never ------------------------------------------------- */
+
+int
+outbox_retry(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
+{
+	char old[16] = "", obj[32];
+	int rc;
+
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_msg_retry(x->st, id, time_now(), old, sizeof(old))) != STORE_OK)
+		return store_failed(x, rc);
+	snprintf(obj, sizeof(obj), "#%" PRId64, id);
+	if ((rc = store_event(x->st, x->actor, "message.retry", obj, old)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if (was)
+		snprintf(was, waslen, "%s", old);
+	return ACTION_OK;
+}
+
+int
+outbox_cancel(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
+{
+	char old[16] = "", obj[32], why[96];
+	int rc;
+
+	snprintf(why, sizeof(why), "cancelled by %s", x->actor);
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_msg_cancel(x->st, id, time_now(), why, old, sizeof(old))) != STORE_OK)
+		return store_failed(x, rc);
+	snprintf(obj, sizeof(obj), "#%" PRId64, id);
+	if ((rc = store_event(x->st, x->actor, "message.cancel", obj, NULL)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		return store_failed(x, rc);
+	if (was)
+		snprintf(was, waslen, "%s", old);
+	return ACTION_OK;
+}
+
+int
+outbox_parse_id(const char *s, int64_t *id)
+{
+	long v;
+
+	if (*s == '#')
+		s++;
+	if (parse_long(s, 1, INT32_MAX, &v) != 0)
+		return -1;
+	*id = v;
+	return 0;
+}
