@@ -4,6 +4,7 @@
  * so that the user sees every problem in one run.
  */
 #include "base/cfgval.h"
+#include "base/zone.h"
 
 
 #include <errno.h>

@@ -20,7 +20,9 @@
 #include "core/dispatch.h"
 #include "base/phone.h"
 #include "base/sms.h"
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 #define LINE_MAX_BYTES 4096 /* one line of a --from-file file */
 

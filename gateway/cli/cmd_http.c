@@ -12,7 +12,9 @@
 
 #include "cli/cli.h"
 #include "server/httpd.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 /* ---- token new --------------------------------------------------------------------- */
 

@@ -18,7 +18,9 @@
 #include "cli/cli.h"
 #include "core/notice.h"
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/buf.h"
+#include "base/zone.h"
 
 #define BY_MAX 160
 

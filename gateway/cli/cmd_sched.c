@@ -12,7 +12,10 @@
 #include "base/phone.h"
 #include "core/sched.h"
 #include "base/sms.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 /* ---- tick ------------------------------------------------------------------------ */
 

@@ -13,7 +13,10 @@
 #include "base/csv.h"
 #include "base/phone.h"
 #include "core/rules.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/diag.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 #define MAX_ASSIGNEES 256
 

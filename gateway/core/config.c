@@ -16,6 +16,8 @@
 #include "base/cfgval.h"
 #include "core/config_http.h"
 #include "provider/provider.h"
+#include "base/utf8.h"
+#include "base/zone.h"
 
 struct duban_config *
 config_defaults(void)

@@ -14,7 +14,9 @@
 
 #include "base/phone.h"
 #include "core/sched.h"
-#include "base/util.h"
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/utf8.h"
 
 #define AUDIENCE_TEXT_MAX (64 * 1024)
 

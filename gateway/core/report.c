@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/array.h"
+#include "base/zone.h"
 
 static const char *const task_cols[] = { "code", "title", "lead", "deadline", "status", "done_at",
 					 "days_overdue", "days_early", "reminders_sent",

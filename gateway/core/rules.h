@@ -16,7 +16,8 @@
 
 #include "core/config.h"
 #include "core/tmpl.h"
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/duration.h"
 
 /* Who a step goes to; steps hold a bitmask of these. */
 enum role { ROLE_LEAD = 1, ROLE_OWNER = 2, ROLE_MEMBER = 4, ROLE_SUPERVISOR = 8 };

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "base/phone.h"
 #include "base/sms.h"
+#include "base/zone.h"
 
 #define BATCH 4096
 #define MAX_FIRES 256

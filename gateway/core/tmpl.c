@@ -7,6 +7,10 @@
  * such as {{ task.titel }} is refused at load instead of sending a blank.
  */
 #include "core/tmpl.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "base/zone.h"
 
 #include <ctype.h>
 #include <dirent.h>

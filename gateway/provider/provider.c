@@ -6,6 +6,9 @@
  * the small helpers classifying a reply needs.  Nothing here sends.
  */
 #include "provider/provider.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/utf8.h"
 
 #include <ctype.h>
 #include <inttypes.h>

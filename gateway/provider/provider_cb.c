@@ -9,6 +9,7 @@
  * secret, the only thing that authenticates a callback.
  */
 #include "provider/provider.h"
+#include "base/str.h"
 
 #include <ctype.h>
 #include <stdlib.h>

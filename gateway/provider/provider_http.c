@@ -10,6 +10,7 @@
  * simulator: JSON {to, text, id, sign}, answering {"code":0,"msgid":"..."}.
  */
 #include "provider/provider.h"
+#include "base/array.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "core/notice.h"
@@ -23,6 +24,9 @@
 #include "core/sched.h"
 #include "base/sms.h"
 #include "core/tmpl.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 #define REF_MAX 128
 #define TITLE_MAX 200

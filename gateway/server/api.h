@@ -18,7 +18,7 @@
 #include "core/config.h"
 #include "server/httpd.h"
 #include "store/store.h"
-#include "base/util.h"
+#include "base/buf.h"
 
 struct tmpl_set;
 struct rules;

@@ -10,6 +10,8 @@
  * processes did.
  */
 #include "server/api.h"
+#include "base/array.h"
+#include "base/zone.h"
 
 #include <inttypes.h>
 #include <string.h>

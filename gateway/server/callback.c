@@ -20,7 +20,9 @@
 #include "base/log.h"
 #include "base/phone.h"
 #include "base/sms.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/utf8.h"
+#include "base/zone.h"
 
 #define REPLY_TEXT_MAX 1024
 

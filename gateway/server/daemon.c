@@ -25,6 +25,7 @@
 #include "core/rules.h"
 #include "core/sched.h"
 #include "core/tmpl.h"
+#include "base/zone.h"
 
 #define NEVER INT64_MAX
 #define SCHED_MAX_SLEEP_MS (5 * 60 * 1000) /* a pass at least this often, whatever next_fire says */

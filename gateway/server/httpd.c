@@ -31,6 +31,9 @@
 #include "provider/provider.h"
 #include "core/rules.h"
 #include "core/tmpl.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 #define URI_MAX 8192
 #define TOKEN_MAX 256

@@ -7,9 +7,12 @@
  * The server has a connection of its own; nothing here keeps state.
  */
 #include "store/store_int.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 const long store_latency_bounds_ms[STORE_LATENCY_BUCKETS] = {
 	25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,

@@ -4,9 +4,11 @@
  * (store_dispatch.c); this file only puts rows in and lists them.
  */
 #include "store/store_int.h"
+#include "base/zone.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #define MSG_COLS                                                                            \
 	"m.id, coalesce(m.person, 0), m.phone, m.body, m.encoding, m.parts, m.kind, "        \

@@ -16,7 +16,8 @@
 #include "core/notice.h"
 #include "store/store.h"
 #include "core/tmpl.h"
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/zone.h"
 
 struct fixture {
 	char dir[64];

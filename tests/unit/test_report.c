@@ -7,7 +7,8 @@
 #include "unit.h"
 
 #include "core/report.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/zone.h"
 
 static int64_t
 at(const char *s)

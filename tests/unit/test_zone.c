@@ -1,13 +1,14 @@
 /*
- * test_util.c - the clock and local-time conversions (checked against the C
- * library across zones with and without daylight saving), durations,
- * bounded buffers, list splitting and display width.
+ * test_zone.c - the clock and local-time conversions (checked against the C
+ * library across zones with and without daylight saving), times of day and
+ * durations.
  */
 #include "unit.h"
 
 #include <time.h>
 
-#include "base/util.h"
+#include "base/duration.h"
+#include "base/zone.h"
 
 static const char *const zones[] = { "Asia/Shanghai", "America/New_York", "Europe/London",
 				     "Australia/Lord_Howe", "Asia/Kathmandu", "UTC" };
@@ -120,41 +121,6 @@ test_hhmm_and_duration(void **state)
 	assert_int_equal(duration_parse("", &d), -1);
 }
 
-static void
-test_buf_bound(void **state)
-{
-	struct buf b;
-	(void)state;
-	buf_init(&b, 8);
-	assert_int_equal(buf_adds(&b, "12345"), 0);
-	assert_int_equal(buf_adds(&b, "6789"), -1); /* refused whole, not truncated */
-	assert_string_equal(b.data, "12345");
-	assert_int_equal(buf_printf(&b, "%d", 678), 0);
-	assert_string_equal(b.data, "12345678");
-	assert_int_equal(buf_adds(&b, "9"), -1);
-	buf_free(&b);
-}
-
-static void
-test_items_and_width(void **state)
-{
-	char list[] = " 镇领导班子；党政办; ;个私经济服务站 ";
-	char *cur = list, *it;
-	(void)state;
-	assert_non_null(it = str_next_item(&cur));
-	assert_string_equal(it, "镇领导班子");
-	assert_non_null(it = str_next_item(&cur));
-	assert_string_equal(it, "党政办");
-	assert_non_null(it = str_next_item(&cur));
-	assert_string_equal(it, "个私经济服务站");
-	assert_null(str_next_item(&cur));
-	assert_int_equal(utf8_width("abc"), 3);
-	assert_int_equal(utf8_width("小雄镇"), 6);
-	assert_int_equal(utf8_width("T1 梅岙塘"), 9);
-	assert_true(utf8_valid("小雄", 6));
-	assert_false(utf8_valid("\xe5\xb0", 2));
-}
-
 int
 main(void)
 {
@@ -163,8 +129,6 @@ main(void)
 		cmocka_unit_test(test_dst_gap_and_overlap),
 		cmocka_unit_test(test_parse_local),
 		cmocka_unit_test(test_hhmm_and_duration),
-		cmocka_unit_test(test_buf_bound),
-		cmocka_unit_test(test_items_and_width),
 	};
-	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("zone", tests, NULL, NULL);
 }
