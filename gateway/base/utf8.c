@@ -1,64 +1,86 @@
 /*
- * utf8.c - UTF-8 validity and display width.
+ * utf8.c - decoding UTF-8.  The decoder checks the lead byte, gathers the
+ * continuation bytes and only then judges the value, so each malformed
+ * form gets one well-defined reason (the SMS checks print it); everything
+ * else here is a loop over utf8_decode().
  */
 #include "base/utf8.h"
 
-#include <stdint.h>
 #include <string.h>
 
-/* Decode one UTF-8 sequence at s (len bytes left); 0 on error. */
-static size_t
-utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+int
+utf8_decode(const char *s, size_t len, uint32_t *cp)
 {
-	uint32_t c;
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c, min;
 	size_t n;
 
 	if (len == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
+		return UTF8_TRUNCATED;
+	if (p[0] < 0x80) {
+		*cp = p[0];
 		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
 	}
-	if (n > len)
-		return 0;
+	if (p[0] < 0xC0)
+		return UTF8_CONTINUATION;
+	if (p[0] < 0xC2)
+		return UTF8_OVERLONG; /* C0 and C1 could only encode U+0000..U+007F */
+	if (p[0] > 0xF4)
+		return UTF8_BAD_BYTE;
+	if (p[0] < 0xE0)
+		n = 2, c = p[0] & 0x1F, min = 0x80;
+	else if (p[0] < 0xF0)
+		n = 3, c = p[0] & 0x0F, min = 0x800;
+	else
+		n = 4, c = p[0] & 0x07, min = 0x10000;
 	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
+		if (i >= len || (p[i] & 0xC0) != 0x80)
+			return UTF8_TRUNCATED;
+		c = (c << 6) | (p[i] & 0x3F);
 	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
-	    (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
+	if (c < min)
+		return UTF8_OVERLONG;
+	if (c >= 0xD800 && c <= 0xDFFF)
+		return UTF8_SURROGATE;
+	if (c > 0x10FFFF)
+		return UTF8_TOO_BIG;
 	*cp = c;
-	return n;
+	return (int)n;
+}
+
+const char *
+utf8_strerror(int err)
+{
+	switch (err) {
+	case UTF8_TRUNCATED: return "truncated sequence";
+	case UTF8_CONTINUATION: return "unexpected continuation byte";
+	case UTF8_OVERLONG: return "overlong encoding";
+	case UTF8_SURROGATE: return "UTF-16 surrogate encoded in UTF-8";
+	case UTF8_TOO_BIG: return "code point beyond U+10FFFF";
+	case UTF8_BAD_BYTE: return "byte never valid in UTF-8";
+	}
+	return "not UTF-8";
+}
+
+size_t
+utf8_valid_len(const char *s, size_t len)
+{
+	size_t i = 0;
+	uint32_t cp;
+
+	while (i < len) {
+		int n = utf8_decode(s + i, len - i, &cp);
+		if (n < 0)
+			break;
+		i += (size_t)n;
+	}
+	return i;
 }
 
 bool
 utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-
-	while (len > 0) {
-		size_t n = utf8_decode(p, len, &cp);
-		if (n == 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
+	return utf8_valid_len(s, len) == len;
 }
 
 static bool
@@ -76,19 +98,17 @@ is_wide(uint32_t c)
 size_t
 utf8_width(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), w = 0;
+	size_t len = strlen(s), i = 0, w = 0;
 	uint32_t cp;
 
-	while (len > 0) {
-		size_t n = utf8_decode(p, len, &cp);
-		if (n == 0) {
+	while (i < len) {
+		int n = utf8_decode(s + i, len - i, &cp);
+		if (n < 0) {
 			n = 1;
 			cp = '?';
 		}
 		w += is_wide(cp) ? 2 : 1;
-		p += n;
-		len -= n;
+		i += (size_t)n;
 	}
 	return w;
 }
