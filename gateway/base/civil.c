@@ -1,11 +1,22 @@
 /*
  * civil.c - Gregorian calendar arithmetic.  Eras of 400 years (146097
  * days) make every computation a few divisions, valid for any year an
- * int64_t of days can hold.
+ * int64_t of days can hold.  Counting local calendar days is here too,
+ * since it is date arithmetic once the zone has placed both instants on
+ * the local calendar.
  */
 #include "base/civil.h"
 
 #include <string.h>
+
+#include "base/zone.h"
+
+/* floor(a / b) for b > 0: the day of a second before 1970 is negative. */
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
 
 int64_t
 civil_to_days(int64_t y, int64_t m, int64_t d)
@@ -21,28 +32,53 @@ civil_to_days(int64_t y, int64_t m, int64_t d)
 }
 
 void
-civil_from_seconds(int64_t t, struct tm *tm)
+civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 {
-	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t secs = t - days * 86400;
 	int64_t z = days + 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
 	int64_t doe = z - era * 146097;
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400;
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
 
-	y += m <= 2;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+int
+civil_weekday(int64_t days)
+{
+	return (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+}
+
+void
+civil_from_seconds(int64_t t, struct tm *tm)
+{
+	int64_t days = floor_div(t, 86400);
+	int64_t secs = t - days * 86400;
+	int64_t y;
+	int m, d;
+
+	civil_from_days(days, &y, &m, &d);
 	memset(tm, 0, sizeof(*tm));
 	tm->tm_year = (int)(y - 1900);
-	tm->tm_mon = (int)(m - 1);
-	tm->tm_mday = (int)d;
+	tm->tm_mon = m - 1;
+	tm->tm_mday = d;
 	tm->tm_hour = (int)(secs / 3600);
 	tm->tm_min = (int)(secs / 60 % 60);
 	tm->tm_sec = (int)(secs % 60);
-	tm->tm_wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+	tm->tm_wday = civil_weekday(days);
 	tm->tm_yday = (int)(days - civil_to_days(y, 1, 1));
+}
+
+long
+civil_days_between(int64_t from, int64_t to)
+{
+	struct tm a, b;
+
+	time_local(from, &a);
+	time_local(to, &b);
+	return (long)(civil_to_days(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday) -
+		      civil_to_days(a.tm_year + 1900, a.tm_mon + 1, a.tm_mday));
 }
