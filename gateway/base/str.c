@@ -12,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *
-xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 int
 parse_long(const char *s, long min, long max, long *out)
 {

@@ -9,8 +9,6 @@
 
 #include <stddef.h>
 
-/* strdup that returns NULL for NULL. */
-char *xstrdup(const char *s);
 /* Parse a whole decimal integer in [min, max]; 0 or -1. */
 int parse_long(const char *s, long min, long max, long *out);
 /* Copy with truncation check: 0, or -1 if src does not fit. */
