@@ -75,10 +75,8 @@ civil_from_seconds(int64_t t, struct tm *tm)
 long
 civil_days_between(int64_t from, int64_t to)
 {
-	struct tm a, b;
+	const struct zone *z = zone_current(); /* one zone for both instants */
 
-	time_local(from, &a);
-	time_local(to, &b);
-	return (long)(civil_to_days(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday) -
-		      civil_to_days(a.tm_year + 1900, a.tm_mon + 1, a.tm_mday));
+	return (long)(floor_div(to + zone_offset(z, to), 86400) -
+		      floor_div(from + zone_offset(z, from), 86400));
 }

@@ -22,7 +22,7 @@
 #include "base/sms.h"
 #include "base/diag.h"
 #include "base/str.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #define LINE_MAX_BYTES 4096 /* one line of a --from-file file */
 

@@ -20,6 +20,7 @@
 #include "base/phone.h"
 #include "base/array.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 #define BY_MAX 160

@@ -17,6 +17,7 @@
 #include "base/array.h"
 #include "base/diag.h"
 #include "base/str.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 #define MAX_GROUPS_ARG 32

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/report.h"
 #include "base/str.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 static const char tasks_help[] =

@@ -15,6 +15,7 @@
 #include "base/array.h"
 #include "base/buf.h"
 #include "base/str.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 /* ---- tick ------------------------------------------------------------------------ */

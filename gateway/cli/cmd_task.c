@@ -16,6 +16,7 @@
 #include "base/array.h"
 #include "base/diag.h"
 #include "base/str.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 #define MAX_ASSIGNEES 256

@@ -16,6 +16,7 @@
 #include "core/tmpl.h"
 #include "store/store.h"
 #include "base/diag.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 #define DUBAN_VERSION "0.1.0"

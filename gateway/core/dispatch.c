@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "base/phone.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 #define NEVER INT64_MAX

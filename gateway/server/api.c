@@ -26,6 +26,7 @@
 #include "core/tmpl.h"
 #include "base/array.h"
 #include "base/str.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 #define REF_MAX 128

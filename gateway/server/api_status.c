@@ -11,7 +11,7 @@
  */
 #include "server/api.h"
 #include "base/array.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #include <inttypes.h>
 #include <string.h>

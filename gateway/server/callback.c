@@ -22,7 +22,7 @@
 #include "base/sms.h"
 #include "base/array.h"
 #include "base/utf8.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #define REPLY_TEXT_MAX 1024
 

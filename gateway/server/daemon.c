@@ -25,6 +25,7 @@
 #include "core/rules.h"
 #include "core/sched.h"
 #include "core/tmpl.h"
+#include "base/clock.h"
 #include "base/zone.h"
 
 #define NEVER INT64_MAX

@@ -33,7 +33,7 @@
 #include "core/tmpl.h"
 #include "base/array.h"
 #include "base/str.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #define URI_MAX 8192
 #define TOKEN_MAX 256

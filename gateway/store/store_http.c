@@ -8,7 +8,7 @@
  */
 #include "store/store_int.h"
 #include "base/str.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>

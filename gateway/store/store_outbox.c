@@ -4,7 +4,7 @@
  * (store_dispatch.c); this file only puts rows in and lists them.
  */
 #include "store/store_int.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 
 #include "base/phone.h"
 #include "base/str.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

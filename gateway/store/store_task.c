@@ -9,7 +9,7 @@
  */
 #include "store/store_int.h"
 #include "base/str.h"
-#include "base/zone.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
