@@ -34,8 +34,11 @@ enum utf8_error {
  * in this order, which decides the error when several apply: the lead
  * byte (CONTINUATION, OVERLONG for C0/C1, BAD_BYTE), then that every
  * continuation byte is there (TRUNCATED), then the value (OVERLONG,
- * SURROGATE, TOO_BIG).  On text already known to be valid (utf8_valid) it
- * never fails, and gives the same code point and length as any decoder.
+ * SURROGATE, TOO_BIG).  On valid input the result is the one every correct
+ * decoder gives, so a caller that checked a whole string with utf8_valid()
+ * may step through it with "n = utf8_decode(s + i, len - i, &cp); i += n"
+ * and never see an error (the replacement for a private decoder that
+ * trusted validated text).
  */
 int utf8_decode(const char *s, size_t len, uint32_t *cp);
 /*
