@@ -78,8 +78,8 @@ struct zone {
 	struct rule rule;
 };
 
-static struct zone_type utc_types[1] = { { 0, false } };
-static struct zone zone_utc = { .name = "UTC", .ntypes = 1, .types = utc_types };
+/* UTC needs no file: no transitions, offset 0 always. */
+static const struct zone zone_utc = { .name = "UTC" };
 
 /*
  * The configured zone.  current is what every conversion reads; kept
