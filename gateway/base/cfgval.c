@@ -4,6 +4,9 @@
  * so that the user sees every problem in one run.
  */
 #include "base/cfgval.h"
+#include "base/zone.h"
+#include "base/diag.h"
+#include "base/duration.h"
 
 
 #include <errno.h>

@@ -10,7 +10,8 @@
 #include <libconfig.h>
 #include <stdbool.h>
 
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/duration.h"
 
 struct cfgval {
 	const char *file;   /* the file being checked, for messages */

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/utf8.h"
+
 #define ENC_UTF8 "UTF-8"
 #define ENC_GB18030 "GB18030"
 
@@ -83,46 +85,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* Offset of the first byte that does not start a well-formed UTF-8 sequence
- * (no overlongs, surrogates or code points past U+10FFFF), or n if none. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = s[i], lo = 0x80, hi = 0xBF;
-		size_t need, k;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c == 0xE0)
-			need = 2, lo = 0xA0;
-		else if (c == 0xED)
-			need = 2, hi = 0x9F;
-		else if (c >= 0xE1 && c <= 0xEF)
-			need = 2;
-		else if (c == 0xF0)
-			need = 3, lo = 0x90;
-		else if (c == 0xF4)
-			need = 3, hi = 0x8F;
-		else if (c >= 0xF1 && c <= 0xF3)
-			need = 3;
-		else
-			return i;
-		if (n - i - 1 < need || s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (k = 2; k <= need; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return i;
-		i += need + 1;
-	}
-	return n;
 }
 
 /* 1-based line holding byte off of data (LF is a single byte in both
@@ -234,7 +196,7 @@ static int reader_new(const char *name, char *data, size_t len, bool own, const 
 		goto out;
 	}
 	r->line = 1;
-	bad = enc == ENC_FORCE_GB18030 ? 0 : utf8_invalid_at(u, len);
+	bad = enc == ENC_FORCE_GB18030 ? 0 : utf8_valid_len(data, len);
 	if (enc == ENC_FORCE_GB18030 || (enc == ENC_AUTO && bad < len)) {
 		r->encoding = ENC_GB18030;
 		if (gb18030_to_utf8(name, data, len, &r->buf, &r->len, err, errlen) < 0)

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -96,24 +95,3 @@ LOGFN(log_warn, LOG_WARN, 1)
 LOGFN(log_warnx, LOG_WARN, 0)
 LOGFN(log_info, LOG_INFO, 0)
 LOGFN(log_debug, LOG_DEBUG, 0)
-
-void
-fatal(const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vlog(LOG_ERROR, e, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vlog(LOG_ERROR, 0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}

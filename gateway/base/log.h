@@ -1,7 +1,7 @@
 /*
  * log.h - one line per event to stderr or the configured file, with the
  * OpenSMTPD family of calls: log_warn adds strerror(errno), log_warnx does
- * not, fatal/fatalx log and exit (only main and start-up code call those).
+ * not.  There is no fatal(): modules return errors and only main exits.
  * Phone numbers must be masked by the caller with phone_mask(): nothing
  * here can tell a number from other text.
  */
@@ -26,7 +26,5 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8.h"
+
 /* Digits kept while scanning; longer inputs are counted, and reported too long. */
 #define SCAN_DIGITS 32
 #define E164_MIN 8
@@ -56,39 +58,6 @@ struct scan {
 	bool plus;
 	int open_parens;
 };
-
-/* Decode one UTF-8 code point at s into *cp and its length into *len.
- * Returns 0, or -1 on any malformed, overlong, surrogate or out-of-range form. */
-static int utf8_decode(const unsigned char *s, uint32_t *cp, size_t *len)
-{
-	uint32_t c, min;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		*len = 1;
-		return 0;
-	}
-	if (s[0] < 0xC2 || s[0] > 0xF4)
-		return -1;
-	if (s[0] < 0xE0) {
-		n = 2, c = s[0] & 0x1F, min = 0x80;
-	} else if (s[0] < 0xF0) {
-		n = 3, c = s[0] & 0x0F, min = 0x800;
-	} else {
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return -1;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
-		return -1;
-	*cp = c;
-	*len = n;
-	return 0;
-}
 
 static bool is_space_cp(uint32_t cp)
 {
@@ -168,18 +137,18 @@ static int scan_cp(struct scan *sc, uint32_t cp, const char **reason)
 /* Scan the whole input into sc.  Returns 0, or -1 with *reason set. */
 static int scan_input(const char *in, struct scan *sc, const char **reason)
 {
-	const unsigned char *p = (const unsigned char *)in;
+	size_t len = strlen(in), i = 0;
 	uint32_t cp;
-	size_t len;
 
-	while (*p != '\0') {
-		if (utf8_decode(p, &cp, &len) < 0) {
+	while (i < len) {
+		int n = utf8_decode(in + i, len - i, &cp);
+		if (n < 0) {
 			*reason = R_UTF8;
 			return -1;
 		}
 		if (scan_cp(sc, cp, reason) < 0)
 			return -1;
-		p += len;
+		i += (size_t)n;
 	}
 	if (sc->open_parens != 0) {
 		*reason = R_PARENS;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8.h"
+
 #define GSM7_SINGLE 160
 #define GSM7_PART 153
 #define UCS2_SINGLE 70
@@ -43,57 +45,6 @@ struct meter {
 	size_t cur;      /* units in the last of those parts */
 	size_t per_part;
 };
-
-/* Decode one UTF-8 code point at s into *cp and its length into *len.
- * Returns 0, or -1 and points *why at what is wrong. */
-static int utf8_decode(const unsigned char *s, uint32_t *cp, size_t *len, const char **why)
-{
-	uint32_t c, min;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		*len = 1;
-		return 0;
-	}
-	if (s[0] < 0xC0) {
-		*why = "unexpected continuation byte";
-		return -1;
-	}
-	if (s[0] < 0xC2) {
-		*why = "overlong encoding";
-		return -1;
-	}
-	if (s[0] > 0xF4) {
-		*why = "byte never valid in UTF-8";
-		return -1;
-	}
-	if (s[0] < 0xE0)
-		n = 2, c = s[0] & 0x1F, min = 0x80;
-	else if (s[0] < 0xF0)
-		n = 3, c = s[0] & 0x0F, min = 0x800;
-	else
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*why = "truncated sequence";
-			return -1;
-		}
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min)
-		*why = "overlong encoding";
-	else if (c >= 0xD800 && c <= 0xDFFF)
-		*why = "UTF-16 surrogate encoded in UTF-8";
-	else if (c > 0x10FFFF)
-		*why = "code point beyond U+10FFFF";
-	else {
-		*cp = c;
-		*len = n;
-		return 0;
-	}
-	return -1;
-}
 
 /* Septets cp takes in GSM-7: 1 (default alphabet), 2 (extension table, sent
  * as ESC + char), or 0 if GSM-7 cannot carry it. */
@@ -131,21 +82,20 @@ static size_t cp_units(enum sms_encoding enc, uint32_t cp)
 static int check_string(const char *s, const char *what, bool *all_gsm, char *err,
 			size_t errlen)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	const char *why = NULL;
+	size_t len = strlen(s), i = 0;
 	uint32_t cp;
-	size_t len;
 
-	while (*p != '\0') {
-		if (utf8_decode(p, &cp, &len, &why) < 0) {
+	while (i < len) {
+		int n = utf8_decode(s + i, len - i, &cp);
+		if (n < 0) {
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen, "%s: invalid UTF-8 at byte offset %zu (%s)",
-					 what, (size_t)(p - (const unsigned char *)s), why);
+					 what, i, utf8_strerror(n));
 			return -1;
 		}
 		if (*all_gsm && gsm_septets(cp) == 0)
 			*all_gsm = false;
-		p += len;
+		i += (size_t)n;
 	}
 	return 0;
 }
@@ -153,12 +103,11 @@ static int check_string(const char *s, const char *what, bool *all_gsm, char *er
 /* Add the code points of s (already validated) to the meter. */
 static void meter_feed(struct meter *m, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	const char *why;
+	size_t len = strlen(s), i = 0, cost;
 	uint32_t cp;
-	size_t len, cost;
+	int n;
 
-	while (*p != '\0' && utf8_decode(p, &cp, &len, &why) == 0) {
+	while (i < len && (n = utf8_decode(s + i, len - i, &cp)) > 0) {
 		cost = cp_units(m->enc, cp);
 		m->units += cost;
 		m->chars++;
@@ -168,7 +117,7 @@ static void meter_feed(struct meter *m, const char *s)
 		} else {
 			m->cur += cost;
 		}
-		p += len;
+		i += (size_t)n;
 	}
 }
 

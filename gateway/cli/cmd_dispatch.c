@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "server/daemon.h"
 #include "core/dispatch.h"
-#include "base/util.h"
+#include "base/clock.h"
 
 static const char dispatch_help[] =
 	"usage: duban dispatch [--until-empty]\n"

@@ -10,7 +10,6 @@
 #include "cli/cli.h"
 #include "core/ctx.h"
 #include "core/person.h"
-#include "base/util.h"
 
 static int
 parse_fmt_opt(struct cli *c, const char *arg)

@@ -11,7 +11,9 @@
 #include "cli/cli.h"
 #include "core/ctx.h"
 #include "core/reply.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 #define READ_MAX 256
 

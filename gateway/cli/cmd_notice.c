@@ -20,7 +20,10 @@
 #include "core/ctx.h"
 #include "core/notice.h"
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 #define BY_MAX 160
 

@@ -14,7 +14,9 @@
 #include "core/ctx.h"
 #include "core/outbox.h"
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 /* ---- outbox list ------------------------------------------------------------------ */
 

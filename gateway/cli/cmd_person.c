@@ -14,7 +14,10 @@
 #include "core/import.h"
 #include "core/person.h"
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/diag.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 #define MAX_GROUPS_ARG 32
 

@@ -10,7 +10,9 @@
 
 #include "cli/cli.h"
 #include "core/report.h"
-#include "base/util.h"
+#include "base/str.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 static const char tasks_help[] =
 	"usage: duban report tasks [--format table|csv|json]\n"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/diag.h"
 #include "cli/cli.h"
 #include "core/ctx.h"
 #include "core/outbox.h"

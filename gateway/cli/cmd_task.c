@@ -13,7 +13,10 @@
 #include "core/ctx.h"
 #include "core/import.h"
 #include "core/task.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/diag.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 /* Print why an action refused; "rules" is the --rules option here. */
 static int

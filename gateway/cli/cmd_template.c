@@ -11,7 +11,9 @@
 #include "cli/cli.h"
 #include "core/sched.h"
 #include "base/sms.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/buf.h"
+#include "base/clock.h"
 
 static const char template_help[] =
 	"usage: duban template list\n"

@@ -7,7 +7,8 @@
 
 #include "cli/cli.h"
 #include "core/sched.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 static const char tick_help[] =
 	"usage: duban tick [--quiet]\n"

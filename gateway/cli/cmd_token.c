@@ -9,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "server/httpd.h"
-#include "base/util.h"
+#include "base/str.h"
 
 /* ---- token new --------------------------------------------------------------------- */
 

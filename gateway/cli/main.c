@@ -15,7 +15,9 @@
 #include "core/rules.h"
 #include "core/tmpl.h"
 #include "store/store.h"
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 #define DUBAN_VERSION "0.1.0"
 

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "base/csv.h"
-#include "base/util.h"
+#include "base/str.h"
+#include "base/utf8.h"
 
 struct table {
 	size_t ncols, nrows, cap;

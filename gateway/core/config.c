@@ -16,6 +16,10 @@
 #include "base/cfgval.h"
 #include "core/config_http.h"
 #include "provider/provider.h"
+#include "base/utf8.h"
+#include "base/zone.h"
+#include "base/diag.h"
+#include "base/duration.h"
 
 struct duban_config *
 config_defaults(void)

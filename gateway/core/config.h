@@ -11,7 +11,7 @@
 
 #include "base/cfgval.h"
 #include "base/log.h"
-#include "base/util.h"
+#include "base/diag.h"
 
 struct provider_conf; /* provider.h */
 

@@ -16,6 +16,8 @@
 #include <sys/random.h>
 
 #include "base/phone.h"
+#include "base/array.h"
+#include "base/str.h"
 
 #define TOKEN_NAME_MAX 32
 #define MAX_BODY_MIN 1024L

@@ -22,6 +22,9 @@
 
 #include "base/log.h"
 #include "base/phone.h"
+#include "base/clock.h"
+#include "base/zone.h"
+#include "base/buf.h"
 
 #define NEVER INT64_MAX
 

@@ -17,6 +17,9 @@
 #include "core/person.h"
 #include "core/task.h"
 #include "store/store.h"
+#include "base/diag.h"
+#include "base/str.h"
+#include "base/zone.h"
 
 int
 import_header(const char *file, const struct csv_row *row, int *map, size_t nmap,

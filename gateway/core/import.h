@@ -14,7 +14,7 @@
 
 #include "core/ctx.h"
 #include "base/csv.h"
-#include "base/util.h"
+#include "base/diag.h"
 
 /*
  * Map a CSV header row to column numbers: cols holds each column's

@@ -20,7 +20,10 @@
 #include "core/config.h"
 #include "core/person.h"
 #include "core/sched.h"
-#include "base/util.h"
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "base/clock.h"
 
 #define AUDIENCE_TEXT_MAX (64 * 1024)
 

@@ -18,6 +18,10 @@
 #include "core/config.h"
 #include "core/sched.h"
 #include "core/tmpl.h"
+#include "base/diag.h"
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/clock.h"
 
 #define LINE_MAX_BYTES 4096 /* one line of a file of messages */
 #define WHY_MAX 400

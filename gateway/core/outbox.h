@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/diag.h"
 #include "core/ctx.h"
 
 #define OUTBOX_TEXT_MAX 2048 /* bytes of a text rendered from a template */

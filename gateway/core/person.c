@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/clock.h"
 
 bool
 person_kind_valid(const char *kind)

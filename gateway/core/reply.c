@@ -20,7 +20,9 @@
 #include "base/log.h"
 #include "base/phone.h"
 #include "base/sms.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/utf8.h"
+#include "base/clock.h"
 #include "core/config.h"
 #include "core/person.h"
 #include "core/task.h"
@@ -47,28 +49,6 @@ reply_cmd_name(enum reply_cmd c)
 
 /* ---- parsing a reply ------------------------------------------------------- */
 
-/* Decode one UTF-8 sequence of valid text at s; *len gets its length. */
-static unsigned long
-utf8_next(const unsigned char *s, size_t *len)
-{
-	if (s[0] < 0x80) {
-		*len = 1;
-		return s[0];
-	}
-	if (s[0] < 0xe0) {
-		*len = 2;
-		return ((unsigned long)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-	}
-	if (s[0] < 0xf0) {
-		*len = 3;
-		return ((unsigned long)(s[0] & 0x0f) << 12) | ((unsigned long)(s[1] & 0x3f) << 6) |
-		       (s[2] & 0x3f);
-	}
-	*len = 4;
-	return ((unsigned long)(s[0] & 0x07) << 18) | ((unsigned long)(s[1] & 0x3f) << 12) |
-	       ((unsigned long)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-}
-
 static bool
 is_space_cp(unsigned long c)
 {
@@ -94,7 +74,6 @@ is_trailing_punct(unsigned long c)
 int
 reply_normalize(const char *text, char *out, size_t outlen)
 {
-	const unsigned char *p = (const unsigned char *)text;
 	size_t o = 0, n = strlen(text), i = 0;
 	size_t ends[REPLY_NORM_MAX]; /* where each kept character starts in out */
 	unsigned long cps[REPLY_NORM_MAX];
@@ -106,8 +85,9 @@ reply_normalize(const char *text, char *out, size_t outlen)
 	if (!utf8_valid(text, n))
 		return -1;
 	while (i < n) {
-		size_t len;
-		unsigned long c = utf8_next(p + i, &len);
+		uint32_t c;
+		/* never negative: the whole text was checked above */
+		size_t len = (size_t)utf8_decode(text + i, n - i, &c);
 
 		i += len;
 		if (c >= 0xff01 && c <= 0xff5e) /* full-width ASCII */
@@ -128,7 +108,7 @@ reply_normalize(const char *text, char *out, size_t outlen)
 			/* kept as it was written (already valid UTF-8) */
 			if (o + len + 1 > outlen)
 				return -1;
-			memcpy(out + o, p + i - len, len);
+			memcpy(out + o, text + i - len, len);
 			o += len;
 		}
 	}

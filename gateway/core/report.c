@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/util.h"
+#include "base/array.h"
+#include "base/civil.h"
+#include "base/zone.h"
 
 static const char *const task_cols[] = { "code", "title", "lead", "deadline", "status", "done_at",
 					 "days_overdue", "days_early", "reminders_sent",
@@ -45,26 +47,13 @@ report_columns(enum report_kind k, struct report_columns *out)
 }
 
 long
-report_calendar_days(int64_t a, int64_t b)
-{
-	struct tm ta, tb;
-
-	time_local(a, &ta);
-	time_local(b, &tb);
-	/* Noon to noon: a DST shift of an hour cannot change the rounding. */
-	int64_t na = time_from_local(ta.tm_year + 1900, ta.tm_mon + 1, ta.tm_mday, 12, 0, 0);
-	int64_t nb = time_from_local(tb.tm_year + 1900, tb.tm_mon + 1, tb.tm_mday, 12, 0, 0);
-	return (long)((nb - na + (nb >= na ? 43200 : -43200)) / 86400);
-}
-
-long
 report_days_late(int64_t deadline, int64_t at)
 {
 	long d;
 
 	if (at <= deadline)
 		return 0;
-	d = report_calendar_days(deadline, at);
+	d = civil_days_between(deadline, at);
 	return d < 1 ? 1 : d;
 }
 
@@ -111,7 +100,7 @@ task_row(void *arg, const struct report_task *r)
 			snprintf(late, sizeof(late), "%ld", report_days_late(r->deadline, r->done_at));
 		else
 			snprintf(early, sizeof(early), "%ld",
-				 report_calendar_days(r->done_at, r->deadline));
+				 civil_days_between(r->done_at, r->deadline));
 	}
 	fmt_i64(rem, sizeof(rem), r->reminders);
 	fmt_i64(esc, sizeof(esc), r->escalations);

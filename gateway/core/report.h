@@ -41,8 +41,6 @@ struct report_opts {
 int report_run(struct store *st, enum report_kind k, const struct report_opts *o,
 	       int (*fn)(void *arg, const char *const *cells), void *arg, char *err, size_t errlen);
 
-/* Whole local calendar days from a's date to b's date (negative when b is earlier). */
-long report_calendar_days(int64_t a, int64_t b);
 /*
  * How many days at is past deadline: the calendar days between their
  * dates, at least 1 (a part of a day counts as a day).  0 when at is not

@@ -15,8 +15,15 @@
 #include <libconfig.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/cfgval.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/zone.h"
+#include "base/diag.h"
+#include "base/buf.h"
+#include "base/duration.h"
 
 #define RULES_MAX_SPAN (366L * 86400) /* longest offset, repeat or expiry */
 

@@ -16,7 +16,8 @@
 
 #include "core/config.h"
 #include "core/tmpl.h"
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/duration.h"
 
 /*
  * The most fire times one task's plan may have.  The scheduler plans

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/civil.h"
 #include "base/log.h"
 #include "base/phone.h"
 #include "base/sms.h"
+#include "base/buf.h"
 
 #define BATCH 4096
 #define MAX_PEOPLE 512
@@ -89,20 +91,6 @@ sched_init(struct sched *s)
 
 /* ---- rendering ------------------------------------------------------------------ */
 
-/* Whole local calendar days from now's date to t's date (negative: past). */
-static long long
-days_between(int64_t now, int64_t t)
-{
-	struct tm a, b;
-
-	time_local(now, &a);
-	time_local(t, &b);
-	int64_t da = time_from_local(a.tm_year + 1900, a.tm_mon + 1, a.tm_mday, 12, 0, 0);
-	int64_t db = time_from_local(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday, 12, 0, 0);
-	/* Noon to noon: a DST shift of an hour cannot change the rounding. */
-	return (db - da + (db >= da ? 43200 : -43200)) / 86400;
-}
-
 int
 msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 {
@@ -146,13 +134,13 @@ msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 			v->t = t->deadline;
 		} else if (strcmp(f, "days_left") == 0) {
 			v->type = TMPL_INT;
-			v->i = days_between(c->now, t->deadline);
+			v->i = civil_days_between(c->now, t->deadline);
 		} else if (strcmp(f, "hours_left") == 0) {
 			v->type = TMPL_INT;
 			int64_t d = t->deadline - c->now;
 			v->i = d >= 0 ? d / 3600 : -((-d + 3599) / 3600);
 		} else if (strcmp(f, "days_overdue") == 0) {
-			long long days = days_between(c->now, t->deadline);
+			long long days = civil_days_between(c->now, t->deadline);
 			v->type = TMPL_INT;
 			v->i = days < 0 ? -days : 0;
 		} else

@@ -16,7 +16,9 @@
 
 #include "core/config.h"
 #include "core/rules.h"
-#include "base/util.h"
+#include "base/str.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 /*
  * The transition table: what each verb does to a task in each status.

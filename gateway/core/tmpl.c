@@ -7,6 +7,12 @@
  * such as {{ task.titel }} is refused at load instead of sending a blank.
  */
 #include "core/tmpl.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "base/zone.h"
+#include "base/diag.h"
+#include "base/buf.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/util.h"
+#include "base/buf.h"
+#include "base/diag.h"
 
 enum tmpl_type { TMPL_STR, TMPL_INT, TMPL_TIME };
 

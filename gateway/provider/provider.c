@@ -7,6 +7,11 @@
  * callback secret and reading a field of a callback.  Nothing here sends.
  */
 #include "provider/provider.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "base/buf.h"
+#include "base/duration.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 #include "base/cfgval.h"
-#include "base/util.h"
+#include "base/buf.h"
 
 #define PROVIDER_NAME_MAX   32          /* bytes of a provider name, NUL included */
 #define PROVIDER_REF_MAX    128         /* provider message id, NUL included */

@@ -12,6 +12,8 @@
  * sign}, answering {"code":0,"msgid":"..."}, reporting {msgid, status, err}.
  */
 #include "provider/provider.h"
+#include "base/array.h"
+#include "base/buf.h"
 
 #include <ctype.h>
 #include <jansson.h>

@@ -17,6 +17,8 @@
  * (dlr-url, an sms-service's get-url), in the fields named below.
  */
 #include "provider/provider.h"
+#include "base/buf.h"
+#include "base/str.h"
 
 #include <stdlib.h>
 #include <string.h>

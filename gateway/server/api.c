@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "core/notice.h"
+#include "base/array.h"
+#include "base/zone.h"
 
 /* ---- answers ------------------------------------------------------------------- */
 

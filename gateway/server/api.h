@@ -21,7 +21,7 @@
 #include "core/ctx.h"
 #include "server/httpd.h"
 #include "store/store.h"
-#include "base/util.h"
+#include "base/buf.h"
 
 struct tmpl_set;
 struct rules;

@@ -11,6 +11,8 @@
 
 #include "base/sms.h"
 #include "core/notice.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 /* A notice's text is bounded the same way from both front-ends. */
 _Static_assert(API_TEXT_MAX == NOTICE_BODY_MAX, "API_TEXT_MAX is not NOTICE_BODY_MAX");

@@ -10,6 +10,9 @@
  * processes did.
  */
 #include "server/api.h"
+#include "base/array.h"
+#include "base/clock.h"
+#include "base/buf.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -10,6 +10,9 @@
 
 #include "core/ctx.h"
 #include "core/task.h"
+#include "base/array.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 #define DETAIL_MAX 2048 /* as the text of a notice or message */
 

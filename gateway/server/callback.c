@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/util.h"
+#include "base/clock.h"
 #include "core/ctx.h"
 
 /* ---- delivery reports ------------------------------------------------------------ */

@@ -37,6 +37,9 @@
 #include "core/tmpl.h"
 #include "server/httpd.h"
 #include "store/store.h"
+#include "base/diag.h"
+#include "base/clock.h"
+#include "base/zone.h"
 
 /*
  * The scheduler's pass runs at least this often whatever its next fire

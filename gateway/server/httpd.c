@@ -33,6 +33,11 @@
 #include "provider/provider.h"
 #include "core/rules.h"
 #include "core/tmpl.h"
+#include "base/array.h"
+#include "base/str.h"
+#include "base/clock.h"
+#include "base/diag.h"
+#include "base/buf.h"
 
 #define URI_MAX 8192
 #define TOKEN_MAX 256

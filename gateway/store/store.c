@@ -9,6 +9,7 @@
  * well as a crash; writers batch rows per transaction to pay for that.
  */
 #include "store/store_int.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,9 +5,11 @@
  * reference the report names.
  */
 #include "store/store_int.h"
+#include "base/str.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 /* duban's own reference "duban-ID" -> ID, else 0. */
 static int64_t

@@ -4,9 +4,11 @@
  * each one.
  */
 #include "store/store_int.h"
+#include "base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 void
 inbound_clear(struct inbound *in)

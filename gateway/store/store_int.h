@@ -9,7 +9,6 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
-#include "base/util.h"
 
 #define STORE_STMT_CACHE 128
 

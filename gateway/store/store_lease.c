@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 /* The quiet-hours filter: held rows are neither leased nor waited for. */
 #define NOT_HELD "(?4 = 0 OR urgent = 1 OR kind = 'reply')"

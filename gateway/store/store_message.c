@@ -7,9 +7,11 @@
  * results) is store_lease.c's.
  */
 #include "store/store_int.h"
+#include "base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #define MSG_COLS                                                                            \
 	"m.id, coalesce(m.person, 0), m.phone, m.body, m.encoding, m.parts, m.kind, "        \

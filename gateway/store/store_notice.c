@@ -9,6 +9,7 @@
  * person is selected once however many selectors name them.
  */
 #include "store/store_int.h"
+#include "base/clock.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -6,6 +6,8 @@
 #include "store/store_int.h"
 
 #include "base/phone.h"
+#include "base/str.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

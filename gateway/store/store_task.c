@@ -8,6 +8,8 @@
  * the change.
  */
 #include "store/store_int.h"
+#include "base/str.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/rules.h"
 #include "core/tmpl.h"
+#include "base/diag.h"
 
 struct fuzz_dirs {
 	char root[64], cfg[128], rules[128], tdir[128], tfile[192], rfile[192];

@@ -14,6 +14,7 @@
 
 #include "base/cfgval.h"
 #include "provider/provider.h"
+#include "base/diag.h"
 
 static const char providers_cfg[] =
 	"providers = ("

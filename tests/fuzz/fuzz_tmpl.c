@@ -6,6 +6,8 @@
 #include "fuzz.h"
 
 #include "core/tmpl.h"
+#include "base/diag.h"
+#include "base/buf.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,6 +7,7 @@
 #include "unit.h"
 
 #include "core/dispatch.h"
+#include "base/zone.h"
 
 static void
 backoff_full_jitter_bounds(void **state)

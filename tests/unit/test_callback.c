@@ -19,7 +19,8 @@
 #include "base/log.h"
 #include "provider/provider.h"
 #include "store/store.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/diag.h"
 
 /* ---- on a database ---------------------------------------------------------------------- */
 

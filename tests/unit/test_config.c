@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "base/diag.h"
 
 struct fixture {
 	char dir[64];

@@ -23,7 +23,9 @@
 #include "core/notice.h"
 #include "store/store.h"
 #include "core/tmpl.h"
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/zone.h"
+#include "base/clock.h"
 
 struct fixture {
 	char dir[64];

@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "base/phone.h"
-#include "base/util.h"
+#include "base/diag.h"
+#include "base/zone.h"
 #include "core/config.h"
 #include "core/ctx.h"
 #include "core/outbox.h"

@@ -16,7 +16,6 @@
 #include "core/ctx.h"
 #include "core/person.h"
 #include "store/store.h"
-#include "base/util.h"
 
 struct fixture {
 	char dir[64];

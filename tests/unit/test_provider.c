@@ -9,6 +9,8 @@
 #include <libconfig.h>
 
 #include "provider/provider.h"
+#include "base/diag.h"
+#include "base/buf.h"
 
 static const struct provider_msg msg = {
 	.id = 42,

@@ -21,7 +21,7 @@
 #include "core/reply.h"
 #include "core/task.h"
 #include "store/store.h"
-#include "base/util.h"
+#include "base/array.h"
 
 /* ---- parsing -------------------------------------------------------------------------- */
 

@@ -7,7 +7,9 @@
 #include "unit.h"
 
 #include "core/report.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/civil.h"
+#include "base/zone.h"
 
 static int64_t
 at(const char *s)
@@ -24,11 +26,11 @@ test_calendar_days(void **state)
 {
 	(void)state;
 	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
-	assert_int_equal(report_calendar_days(at("2008-12-08 10:00"), at("2008-12-10 23:59")), 2);
-	assert_int_equal(report_calendar_days(at("2008-12-10 23:59"), at("2008-12-11 00:01")), 1);
-	assert_int_equal(report_calendar_days(at("2008-12-10 00:00"), at("2008-12-10 23:59")), 0);
-	assert_int_equal(report_calendar_days(at("2008-12-31 09:00"), at("2008-12-01 09:00")), -30);
-	assert_int_equal(report_calendar_days(at("2008-12-31 23:59"), at("2009-01-01 00:00")), 1);
+	assert_int_equal(civil_days_between(at("2008-12-08 10:00"), at("2008-12-10 23:59")), 2);
+	assert_int_equal(civil_days_between(at("2008-12-10 23:59"), at("2008-12-11 00:01")), 1);
+	assert_int_equal(civil_days_between(at("2008-12-10 00:00"), at("2008-12-10 23:59")), 0);
+	assert_int_equal(civil_days_between(at("2008-12-31 09:00"), at("2008-12-01 09:00")), -30);
+	assert_int_equal(civil_days_between(at("2008-12-31 23:59"), at("2009-01-01 00:00")), 1);
 }
 
 static void
@@ -51,8 +53,8 @@ test_dst(void **state)
 		fail_msg("zone Europe/Berlin is not installed (scripts/setup.sh installs tzdata)");
 	assert_int_equal(time_set_zone("Europe/Berlin"), 0);
 	/* 2008-03-30 has 23 hours in Berlin, 2008-10-26 has 25 */
-	assert_int_equal(report_calendar_days(at("2008-03-29 23:30"), at("2008-03-31 00:30")), 2);
-	assert_int_equal(report_calendar_days(at("2008-10-25 00:10"), at("2008-10-27 23:50")), 2);
+	assert_int_equal(civil_days_between(at("2008-03-29 23:30"), at("2008-03-31 00:30")), 2);
+	assert_int_equal(civil_days_between(at("2008-10-25 00:10"), at("2008-10-27 23:50")), 2);
 	assert_int_equal(report_days_late(at("2008-03-29 23:59"), at("2008-03-30 23:00")), 1);
 	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
 }

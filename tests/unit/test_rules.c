@@ -15,7 +15,9 @@
 
 #include "core/rules.h"
 #include "core/tmpl.h"
-#include "base/util.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/zone.h"
 
 /* The default set of the design, as in rules/default.cfg. */
 static const char DEFAULT_SET[] =

@@ -16,7 +16,8 @@
 #include "core/ctx.h"
 #include "core/task.h"
 #include "store/store.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/zone.h"
 
 struct fixture {
 	char dir[64];

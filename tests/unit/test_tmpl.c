@@ -14,7 +14,10 @@
 
 #include "base/sms.h"
 #include "core/tmpl.h"
-#include "base/util.h"
+#include "base/array.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/zone.h"
 
 static int64_t T0; /* 2008-12-31 23:59 local */
 
