@@ -70,7 +70,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libduban.a tests/unit/unit.h
 # corpora and every input that ever crashed, with any compiler.
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(BUILD)/libduban.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libduban.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -DDUBAN_SRCDIR='"$(CURDIR)"' $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libduban.a $(LDLIBS)
 
 check: all $(UNIT_BINS) $(REPLAY_BINS)
 	@BUILD=$(BUILD) tests/run.sh
@@ -103,7 +103,7 @@ fuzz: | $(SETUP_STAMP)
 	@rm -f build-fuzz/libduban.a && ar rcs build-fuzz/libduban.a \
 	  $(foreach f,$(LIB_SRCS),build-fuzz/obj/$(subst /,_,$(f)).o)
 	@for n in $(FUZZ_NAMES); do \
-	  $(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o build-fuzz/fuzz_$$n \
+	  $(FUZZ_CC) $(CPPFLAGS) -DDUBAN_SRCDIR='"$(CURDIR)"' $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o build-fuzz/fuzz_$$n \
 	    tests/fuzz/fuzz_$$n.c build-fuzz/libduban.a $(LDLIBS) || exit 1; \
 	  mkdir -p build-fuzz/corpus/$$n build-fuzz/crashes/$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
