@@ -9,7 +9,9 @@
 #
 # Environment: BENCH_N (default 100000) rows for the throughput run,
 # BENCH_SMALL (1000) and BENCH_LARGE (1000000) for the memory comparison
-# (BENCH_LARGE=0 skips it), BENCH_CONCURRENCY (64) requests in flight.
+# (BENCH_LARGE=0 skips it), BENCH_CONCURRENCY (64) requests in flight,
+# BENCH_PROFILE=1 samples the daemon with perf (cpu-clock) during the
+# throughput run and prints where its time went (needs linux-perf).
 # Rows are queued with one INSERT ... SELECT (what a broadcast to that many
 # farmers would leave in the outbox), not through `duban send`, so that
 # queuing a million rows takes seconds.
@@ -91,9 +93,18 @@ run() {
 	t0=$(date +%s%N)
 	"$DUBAN" run 2>>"$W/daemon.log" &
 	DPID=$!
+	PERF_PID=""
+	if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$2" = throughput ] && command -v perf >/dev/null; then
+		perf record -q -e cpu-clock -F 1999 -g -p "$DPID" -o "$W/perf.data" 2>>"$W/perf.log" &
+		PERF_PID=$!
+	fi
 	poll 3600 sim_has $(( base + n )) || { echo "timed out" >&2; exit 1; }
 	poll 60 all_sent "$n" || { echo "not all committed" >&2; exit 1; }
 	t1=$(date +%s%N)
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID"
+		wait "$PERF_PID" || true
+	fi
 	rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DPID/status")
 	kill -TERM "$DPID"
 	wait "$DPID" || true
@@ -110,4 +121,9 @@ run "$N" throughput
 run "$SMALL" small
 if [ "$LARGE" -gt 0 ]; then
 	run "$LARGE" large
+fi
+if [ -s "$W/perf.data" ]; then
+	echo "profile of the throughput run (perf, cpu-clock, self time, top 25):"
+	perf report -q -i "$W/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+		sed 's/[[:space:]-]*$//' | grep -v '^$' | head -25
 fi
