@@ -47,10 +47,6 @@ struct duban_ctx;
 void cli_ctx(struct cli *c, struct duban_ctx *x);
 /* Print "duban: msg" on stderr; returns code, so callers can `return cli_err(...)`. */
 int cli_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Parse "table|csv|json"; 0 or -1. */
-int cli_parse_format(const char *s, enum out_format *out);
-/* True if argv[1] is -h/--help; prints help first. */
-bool cli_want_help(int argc, char **argv, const char *help);
 /*
  * Run a subcommand from a table: argv[0] is the group ("person"), argv[1]
  * the subcommand.  Unknown or missing subcommands print the group help.
@@ -59,6 +55,36 @@ int cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmd
 		 const char *group_help);
 /* Exit code for a store result: NOTFOUND/AMBIGUOUS/EXISTS/INVALID → 2, else 1. */
 int cli_store_exit(int rc);
+
+/* ---- arguments (args.c) -------------------------------------------------- */
+
+/* Parse "table|csv|json"; 0 or -1. */
+int cli_parse_format(const char *s, enum out_format *out);
+/*
+ * Set c->fmt from the value of a --format option; 0, or -1 after printing
+ * "--format must be table, csv or json" (the command then exits
+ * EXIT_USAGE).  name_it adds the refused value (..., not "xml"), as the
+ * person and group commands have always said it.
+ */
+int cli_format_opt(struct cli *c, const char *arg, bool name_it);
+/* True if an argument before any "--" is -h/--help; prints help first. */
+bool cli_want_help(int argc, char **argv, const char *help);
+/*
+ * Print a command's help and return its exit code: on stdout and EXIT_OK
+ * when asked for it (-h, --help), on stderr and EXIT_USAGE when it is shown
+ * because the arguments were wrong.
+ */
+int cli_show_help(const char *help, bool asked);
+/*
+ * Read the arguments of a list or show command by hand, in order:
+ * "--format F" (cli_format_opt, with name_it), -h/--help, and one operand
+ * into *operand (NULL when there is none; pass operand NULL for a command
+ * that takes none).  Anything more is refused as "CMD: unexpected argument"
+ * (cmd: "task show").  Returns 0, or -1 with *code the exit code after
+ * printing the help or why.
+ */
+int cli_format_args(struct cli *c, int argc, char **argv, const char *cmd, const char *help,
+		    bool name_it, const char **operand, int *code);
 
 /* Command groups (one file each). */
 int cmd_person(struct cli *c, int argc, char **argv);

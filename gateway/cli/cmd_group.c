@@ -11,14 +11,6 @@
 #include "core/ctx.h"
 #include "core/person.h"
 
-static int
-parse_fmt_opt(struct cli *c, const char *arg)
-{
-	if (cli_parse_format(arg, &c->fmt) != 0)
-		return cli_err(EXIT_USAGE, "--format must be table, csv or json, not \"%s\"", arg);
-	return 0;
-}
-
 /* ---- groups ----------------------------------------------------------------- */
 
 static const char group_help[] =
@@ -48,8 +40,8 @@ cmd_group_add(struct cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': desc = optarg; break;
-		case 'h': fputs(group_help, stdout); return EXIT_OK;
-		default: fputs(group_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(group_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc || *argv[optind] == '\0')
@@ -78,19 +70,10 @@ group_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const h[] = { "id", "name", "members", "description" };
 	struct table *t;
-	int rc;
+	int code, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (parse_fmt_opt(c, argv[++i]))
-				return EXIT_USAGE;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(group_help, stdout);
-			return EXIT_OK;
-		} else {
-			return cli_err(EXIT_USAGE, "group list: unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	if (cli_format_args(c, argc, argv, "group list", group_help, true, NULL, &code) != 0)
+		return code;
 	if (cli_store(c) == NULL || (t = table_new(4, h, "isis")) == NULL)
 		return EXIT_FAIL;
 	rc = store_group_each(c->st, group_row_add, t);
@@ -108,22 +91,11 @@ group_show(struct cli *c, int argc, char **argv)
 	struct person_filter f = { 0 };
 	struct group g = { 0 };
 	struct table *t;
-	const char *name = NULL;
-	int rc;
+	const char *name;
+	int code, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (parse_fmt_opt(c, argv[++i]))
-				return EXIT_USAGE;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(group_help, stdout);
-			return EXIT_OK;
-		} else if (name == NULL) {
-			name = argv[i];
-		} else {
-			return cli_err(EXIT_USAGE, "group show: unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	if (cli_format_args(c, argc, argv, "group show", group_help, true, &name, &code) != 0)
+		return code;
 	if (name == NULL)
 		return cli_err(EXIT_USAGE, "usage: duban group show NAME");
 	if (cli_store(c) == NULL)

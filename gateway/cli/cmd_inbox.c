@@ -75,11 +75,11 @@ inbox_list(struct cli *c, int argc, char **argv)
 			f.limit = (size_t)limit;
 			break;
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
-		case 'h': fputs(inbox_list_help, stdout); return EXIT_OK;
-		default: fputs(inbox_list_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(inbox_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -126,10 +126,8 @@ inbox_read(struct cli *c, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, inbox_read_help))
 		return EXIT_OK;
-	if (argc < 2) {
-		fputs(inbox_read_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 2)
+		return cli_show_help(inbox_read_help, false);
 	if (argc - 1 > READ_MAX)
 		return cli_err(EXIT_USAGE, "at most %d replies at a time", READ_MAX);
 	for (int i = 1; i < argc; i++)

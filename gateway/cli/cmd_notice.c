@@ -270,7 +270,7 @@ parse_send(int argc, char **argv, struct send_args *a)
 		case 'n': a->dry = true; break;
 		case 'y': a->yes = true; break;
 		case 'h': fputs(send_help, stdout); return -1;
-		default: fputs(send_help, stderr); return EXIT_USAGE;
+		default: return cli_show_help(send_help, false);
 		}
 	}
 	if (optind != argc)
@@ -385,8 +385,8 @@ parse_format_only(struct cli *c, int argc, char **argv, const char *help, const 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'f':
 			if (failed == NULL)
@@ -394,7 +394,7 @@ parse_format_only(struct cli *c, int argc, char **argv, const char *help, const 
 			*failed = true;
 			break;
 		case 'h': fputs(help, stdout); return -1;
-		default: fputs(help, stderr); return EXIT_USAGE;
+		default: return cli_show_help(help, false);
 		}
 	}
 	if (arg == NULL ? optind != argc : optind + 1 != argc)
@@ -675,8 +675,8 @@ notice_approve_cmd(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'b': who = optarg; break;
 		case 'y': confirm.yes = true; break;
-		case 'h': fputs(approve_help, stdout); return EXIT_OK;
-		default: fputs(approve_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(approve_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc || who == NULL)

@@ -79,11 +79,11 @@ outbox_list(struct cli *c, int argc, char **argv)
 			f.limit = (size_t)lim;
 			break;
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
-		case 'h': fputs(outbox_list_help, stdout); return EXIT_OK;
-		default: fputs(outbox_list_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(outbox_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -128,10 +128,8 @@ outbox_retry_cmd(struct cli *c, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, retry_help))
 		return EXIT_OK;
-	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0) {
-		fputs(retry_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0)
+		return cli_show_help(retry_help, false);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	cli_ctx(c, &x);
@@ -156,10 +154,8 @@ outbox_cancel_cmd(struct cli *c, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, cancel_help))
 		return EXIT_OK;
-	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0) {
-		fputs(cancel_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0)
+		return cli_show_help(cancel_help, false);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	cli_ctx(c, &x);

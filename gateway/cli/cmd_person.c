@@ -62,8 +62,8 @@ cmd_person_add(struct cli *c, int argc, char **argv)
 				return cli_err(EXIT_USAGE, "at most %d --group options", MAX_GROUPS_ARG);
 			groups[n.ngroups++] = optarg;
 			break;
-		case 'h': fputs(person_add_help, stdout); return EXIT_OK;
-		default: fputs(person_add_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(person_add_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -115,14 +115,6 @@ cli_person_table(void)
 }
 
 static int
-parse_fmt_opt(struct cli *c, const char *arg)
-{
-	if (cli_parse_format(arg, &c->fmt) != 0)
-		return cli_err(EXIT_USAGE, "--format must be table, csv or json, not \"%s\"", arg);
-	return 0;
-}
-
-static int
 person_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -141,9 +133,9 @@ person_list(struct cli *c, int argc, char **argv)
 		case 'o': f.org = optarg; break;
 		case 'k': f.kind = optarg; break;
 		case 's': f.search = optarg; break;
-		case 'F': if (parse_fmt_opt(c, optarg)) return EXIT_USAGE; break;
-		case 'h': fputs(person_list_help, stdout); return EXIT_OK;
-		default: fputs(person_list_help, stderr); return EXIT_USAGE;
+		case 'F': if (cli_format_opt(c, optarg, true) != 0) return EXIT_USAGE; break;
+		case 'h':
+		default: return cli_show_help(person_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -328,8 +320,8 @@ cmd_person_import(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'e': encoding = optarg; break;
 		case 'n': dry = true; break;
-		case 'h': fputs(person_import_help, stdout); return EXIT_OK;
-		default: fputs(person_import_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(person_import_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc)

@@ -88,14 +88,12 @@ cmd_send(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'u': urgent = true; break;
 		case 'f': file = optarg; break;
-		case 'h': fputs(send_help, stdout); return EXIT_OK;
-		default: fputs(send_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(send_help, ch == 'h');
 		}
 	}
-	if (file ? optind != argc : optind + 2 != argc) {
-		fputs(send_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (file ? optind != argc : optind + 2 != argc)
+		return cli_show_help(send_help, false);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if (file)

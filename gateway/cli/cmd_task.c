@@ -80,8 +80,8 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		case 'r': n.rule_set = optarg; break;
 		case 'c': n.code = optarg; break;
 		case 'D': n.detail = optarg; break;
-		case 'h': fputs(task_add_help, stdout); return EXIT_OK;
-		default: fputs(task_add_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(task_add_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -155,11 +155,11 @@ task_list(struct cli *c, int argc, char **argv)
 			f.status = optarg;
 			break;
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
-		case 'h': fputs(task_list_help, stdout); return EXIT_OK;
-		default: fputs(task_list_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(task_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -215,23 +215,12 @@ task_show(struct cli *c, int argc, char **argv)
 {
 	struct task t = { 0 };
 	struct msg_filter mf = { 0 };
-	const char *code = NULL;
+	const char *code;
 	char dl[24];
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (cli_parse_format(argv[++i], &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(task_show_help, stdout);
-			return EXIT_OK;
-		} else if (code == NULL) {
-			code = argv[i];
-		} else {
-			return cli_err(EXIT_USAGE, "task show: unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	if (cli_format_args(c, argc, argv, "task show", task_show_help, false, &code, &rc) != 0)
+		return rc;
 	if (code == NULL)
 		return cli_err(EXIT_USAGE, "usage: duban task show CODE");
 	if (cli_store(c) == NULL)
@@ -380,8 +369,8 @@ cmd_task_update(struct cli *c, int argc, char **argv)
 				return cli_err(EXIT_USAGE, "too many --remove");
 			removes[e.nremove++] = optarg;
 			break;
-		case 'h': fputs(task_update_help, stdout); return EXIT_OK;
-		default: fputs(task_update_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(task_update_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc)
@@ -429,8 +418,8 @@ cmd_task_import(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'e': encoding = optarg; break;
 		case 'n': dry = true; break;
-		case 'h': fputs(task_import_help, stdout); return EXIT_OK;
-		default: fputs(task_import_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(task_import_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc)

@@ -84,34 +84,6 @@ cli_err(int code, const char *fmt, ...)
 }
 
 int
-cli_parse_format(const char *s, enum out_format *out)
-{
-	if (strcmp(s, "table") == 0)
-		*out = FMT_TABLE;
-	else if (strcmp(s, "csv") == 0)
-		*out = FMT_CSV;
-	else if (strcmp(s, "json") == 0)
-		*out = FMT_JSON;
-	else
-		return -1;
-	return 0;
-}
-
-bool
-cli_want_help(int argc, char **argv, const char *help)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(help, stdout);
-			return true;
-		}
-	}
-	return false;
-}
-
-int
 cli_store_exit(int rc)
 {
 	switch (rc) {
@@ -154,15 +126,13 @@ cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmds,
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(group_help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+		return cli_show_help(group_help, argc >= 2);
 	}
 	for (const struct cli_cmd *k = cmds; k->name; k++)
 		if (strcmp(k->name, argv[1]) == 0)
 			return k->run(c, argc - 1, argv + 1);
 	cli_err(EXIT_USAGE, "%s: unknown command \"%s\"", argv[0], argv[1]);
-	fputs(group_help, stderr);
-	return EXIT_USAGE;
+	return cli_show_help(group_help, false);
 }
 
 static const char init_help[] =
@@ -206,10 +176,8 @@ cmd_config(struct cli *c, int argc, char **argv)
 {
 	if (cli_want_help(argc, argv, config_help))
 		return EXIT_OK;
-	if (argc != 2 || strcmp(argv[1], "check") != 0) {
-		fputs(config_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc != 2 || strcmp(argv[1], "check") != 0)
+		return cli_show_help(config_help, false);
 	/* main() loaded and validated everything before we got here. */
 	printf("%s: ok\n", c->cfg->path ? c->cfg->path : "built-in defaults");
 	return EXIT_OK;
@@ -235,8 +203,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': c.config_path = optarg; break;
 		case 'F':
-			if (cli_parse_format(optarg, &c.fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(&c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("duban %s (schema %d)\n", DUBAN_VERSION, store_schema()); return EXIT_OK;
