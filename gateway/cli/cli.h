@@ -40,11 +40,13 @@ struct cli_cmd {
 /* Open the database (it must exist and be current).  NULL after printing why. */
 struct store *cli_store(struct cli *c);
 /*
- * The context the actions of core/ take, over c's database (opened with
- * cli_store first), configuration, rules, templates and actor.
+ * The context the actions of core/ take, over c's database (opened here
+ * with cli_store when it is not open yet), configuration, rules, templates
+ * and actor.  0, or -1 after printing why the database did not open (the
+ * command then exits EXIT_FAIL).
  */
 struct duban_ctx;
-void cli_ctx(struct cli *c, struct duban_ctx *x);
+int cli_ctx(struct cli *c, struct duban_ctx *x);
 /* Print "duban: msg" on stderr; returns code, so callers can `return cli_err(...)`. */
 int cli_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
@@ -55,6 +57,17 @@ int cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmd
 		 const char *group_help);
 /* Exit code for a store result: NOTFOUND/AMBIGUOUS/EXISTS/INVALID → 2, else 1. */
 int cli_store_exit(int rc);
+/*
+ * A store call on c->st returned rc (not STORE_OK): print the store's
+ * message and return the exit code for rc (cli_store_exit).
+ */
+int cli_store_err(struct cli *c, int rc);
+/*
+ * An action of core/ refused with rc (not ACTION_OK): print its sentence
+ * (x->err) and return the exit code for rc (cli_store_exit: the action
+ * codes are the store's).
+ */
+int cli_action_err(const struct duban_ctx *x, int rc);
 
 /* ---- arguments (args.c) -------------------------------------------------- */
 

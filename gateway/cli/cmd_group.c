@@ -46,11 +46,10 @@ cmd_group_add(struct cli *c, int argc, char **argv)
 	}
 	if (optind + 1 != argc || *argv[optind] == '\0')
 		return cli_err(EXIT_USAGE, "usage: duban group add NAME [--description TEXT]");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = group_add(&x, argv[optind], desc, &id)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("added group #%lld %s\n", (long long)id, argv[optind]);
 	return EXIT_OK;
 }
@@ -101,7 +100,7 @@ group_show(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_group_find(c->st, name, false, &g)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	if ((t = cli_person_table()) == NULL) {
 		group_clear(&g);
 		return EXIT_FAIL;
@@ -132,11 +131,10 @@ cmd_group_remove(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban group remove NAME");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = group_remove(&x, argv[1], &g)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("removed group %s (%lld members kept as people)\n", g.name, (long long)g.members);
 	group_clear(&g);
 	return EXIT_OK;
@@ -170,12 +168,11 @@ cmd_group_members(struct cli *c, int argc, char **argv, bool add)
 		return EXIT_OK;
 	if (argc < 3)
 		return cli_err(EXIT_USAGE, "usage: duban group %s NAME WHO...", argv[0]);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = group_members(&x, argv[1], (const char *const *)argv + 2, (size_t)argc - 2, add,
 				member_note, &note, &changed)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("%s %zu member%s %s %s\n", add ? "added" : "removed", changed, changed == 1 ? "" : "s",
 	       add ? "to" : "from", argv[1]);
 	return EXIT_OK;

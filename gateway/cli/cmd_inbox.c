@@ -133,11 +133,10 @@ inbox_read(struct cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (reply_id(argv[i], &ids[i - 1]) != 0)
 			return cli_err(EXIT_USAGE, "\"%s\" is not a reply id", argv[i]);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = reply_mark_read(&x, ids, (size_t)argc - 1)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("%d repl%s marked read\n", argc - 1, argc == 2 ? "y" : "ies");
 	return EXIT_OK;
 }

@@ -71,7 +71,7 @@ find_notice(struct cli *c, const char *ref, struct notice *n)
 	if (parse_notice(ref, &id) != 0)
 		return EXIT_USAGE;
 	if ((rc = store_notice_get(c->st, id, n)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	return 0;
 }
 
@@ -170,7 +170,7 @@ refused(const struct duban_ctx *x, int rc, const struct notice_result *res, cons
 		return cli_err(EXIT_USAGE,
 			       "%s and there is no terminal to ask: check with --dry-run, then add --yes",
 			       x->err);
-	default: return cli_err(cli_store_exit(rc), "%s", x->err);
+	default: return cli_action_err(x, rc);
 	}
 }
 
@@ -303,13 +303,12 @@ notice_send(struct cli *c, int argc, char **argv)
 	if (a.at && time_parse_local(a.at, false, &send_at) != 0)
 		return cli_err(EXIT_USAGE, "--at \"%s\": expected \"YYYY-MM-DD HH:MM\" (local time)",
 			       a.at);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if (a.by && (code = who_string(c, a.by, by, sizeof(by))) != 0)
 		return code;
 	if (a.by == NULL)
 		login_string(by, sizeof(by));
-	cli_ctx(c, &x);
 	x.actor = by;
 	rq = (struct notice_req){ .to = a.to, .nto = a.nto, .text = a.text,
 				  .template_name = a.template_name, .vars = a.vars,
@@ -578,15 +577,14 @@ notice_cancel_cmd(struct cli *c, int argc, char **argv)
 
 	if ((code = parse_format_only(c, argc, argv, cancel_help, &ref, NULL)) != 0)
 		return code < 0 ? EXIT_OK : code;
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if (parse_notice(ref, &id) != 0)
 		return EXIT_USAGE;
 	login_string(actor, sizeof(actor));
-	cli_ctx(c, &x);
 	x.actor = actor;
 	if ((rc = notice_cancel(&x, id, &k)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	if (k.already)
 		printf("notice N%lld was already cancelled\n", (long long)id);
 	else if (k.was_pending)
@@ -622,15 +620,14 @@ notice_resend_cmd(struct cli *c, int argc, char **argv)
 		return code < 0 ? EXIT_OK : code;
 	if (!failed)
 		return cli_err(EXIT_USAGE, "usage: duban notice resend ID --failed");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if (parse_notice(ref, &id) != 0)
 		return EXIT_USAGE;
 	login_string(actor, sizeof(actor));
-	cli_ctx(c, &x);
 	x.actor = actor;
 	if ((rc = notice_resend(&x, id, &queued, &opted)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	if (queued == 0 && opted == 0) {
 		printf("notice N%lld: no failed messages to resend\n", (long long)id);
 		return EXIT_OK;
@@ -681,13 +678,12 @@ notice_approve_cmd(struct cli *c, int argc, char **argv)
 	}
 	if (optind + 1 != argc || who == NULL)
 		return cli_err(EXIT_USAGE, "usage: duban notice approve ID --by WHO");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if (parse_notice(argv[optind], &id) != 0)
 		return EXIT_USAGE;
 	if ((code = who_string(c, who, by, sizeof(by))) != 0)
 		return code;
-	cli_ctx(c, &x);
 	x.actor = by;
 	if ((rc = notice_approve(&x, id, &confirm, &res)) != ACTION_OK)
 		code = refused(&x, rc, &res, &ask, NULL);

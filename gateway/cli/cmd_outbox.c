@@ -93,7 +93,7 @@ outbox_list(struct cli *c, int argc, char **argv)
 	if (task) {
 		struct task tk = { 0 };
 		if ((rc = store_task_find(c->st, task, &tk)) != STORE_OK)
-			return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+			return cli_store_err(c, rc);
 		f.task = tk.id;
 		task_clear(&tk);
 	}
@@ -130,11 +130,10 @@ outbox_retry_cmd(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0)
 		return cli_show_help(retry_help, false);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = outbox_retry(&x, id, old, sizeof(old))) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("message #%" PRId64 " (was %s) is queued again\n", id, old);
 	return EXIT_OK;
 }
@@ -156,11 +155,10 @@ outbox_cancel_cmd(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0)
 		return cli_show_help(cancel_help, false);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = outbox_cancel(&x, id, NULL, 0)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("message #%" PRId64 " cancelled\n", id);
 	return EXIT_OK;
 }

@@ -75,11 +75,10 @@ cmd_person_add(struct cli *c, int argc, char **argv)
 	if (n.kind && !person_kind_valid(n.kind))
 		return cli_err(EXIT_USAGE, "--kind must be " PERSON_KINDS ", not \"%s\"", n.kind);
 	n.name = name;
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = person_add(&x, &n, &id, phone)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("added #%lld %s %s\n", (long long)id, n.name, phone);
 	return EXIT_OK;
 }
@@ -183,7 +182,7 @@ person_show(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_person_find(c->st, argv[1], &p)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	if ((t = cli_person_table()) == NULL) {
 		person_clear(&p);
 		return EXIT_FAIL;
@@ -233,11 +232,10 @@ cmd_person_remove(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban person remove WHO");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = person_remove(&x, argv[1], &p)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("removed #%lld %s\n", (long long)p.id, p.name);
 	person_clear(&p);
 	return EXIT_OK;
@@ -263,12 +261,11 @@ cmd_person_optinout(struct cli *c, int argc, char **argv, bool out)
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban person %s WHO", out ? "optout" : "optin");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	rc = out ? person_optout(&x, argv[1], &p, &changed) : person_optin(&x, argv[1], &p, &changed);
 	if (rc != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	if (changed)
 		printf("%s #%lld %s\n", out ? "opted out" : "opted in", (long long)p.id, p.name);
 	else
@@ -327,9 +324,8 @@ cmd_person_import(struct cli *c, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_err(EXIT_USAGE, "usage: duban person import FILE");
 	file = argv[optind];
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	rc = import_people(&x, file, encoding, dry, &d, &res);
 	if (rc == ACTION_OK)
 		printf("%s %zu people from %s (%zu groups)\n", dry ? "would import" : "imported",

@@ -24,7 +24,7 @@ action_err(const struct duban_ctx *x, int rc, const char *field)
 {
 	if (field && strcmp(field, "rules") == 0)
 		return cli_err(cli_store_exit(rc), "--rules: %s", x->err);
-	return cli_err(cli_store_exit(rc), "%s", x->err);
+	return cli_action_err(x, rc);
 }
 
 /* ---- task add ---------------------------------------------------------------- */
@@ -91,9 +91,8 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 	if (time_parse_local(deadline, true, &n.deadline) != 0)
 		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"",
 			       deadline);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = task_add(&x, &n, &t, &field)) != ACTION_OK)
 		return action_err(&x, rc, field);
 	printf("added %s: %s (deadline %s)\n", t.code, t.title,
@@ -177,15 +176,6 @@ task_list(struct cli *c, int argc, char **argv)
 }
 
 static int
-find_task(struct cli *c, const char *code, struct task *t)
-{
-	int rc = store_task_find(c->st, code, t);
-	if (rc != STORE_OK)
-		cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
-	return rc;
-}
-
-static int
 show_person_line(void *arg, const struct person *p, const char *role)
 {
 	(void)arg;
@@ -225,8 +215,8 @@ task_show(struct cli *c, int argc, char **argv)
 		return cli_err(EXIT_USAGE, "usage: duban task show CODE");
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((rc = find_task(c, code, &t)) != STORE_OK)
-		return cli_store_exit(rc);
+	if ((rc = store_task_find(c->st, code, &t)) != STORE_OK)
+		return cli_store_err(c, rc);
 	if (c->fmt != FMT_TABLE) {
 		struct table *tb = task_table();
 		if (tb == NULL || task_row_add(tb, &t) != 0) {
@@ -282,12 +272,11 @@ cmd_task_set(struct cli *c, int argc, char **argv,
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban task %s CODE", argv[0]);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = act(&x, argv[1], &t, &oc)) != ACTION_OK) {
 		task_clear(&t); /* a refused task is told too */
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	}
 	if (oc == TASK_ALREADY)
 		printf("%s is already %s\n", t.code, t.status);
@@ -379,9 +368,8 @@ cmd_task_update(struct cli *c, int argc, char **argv)
 		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"", dls);
 	if (no_team)
 		e.team = "";
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = task_update(&x, argv[optind], &e, &t, &field)) != ACTION_OK)
 		return action_err(&x, rc, field);
 	printf("updated %s\n", t.code);
@@ -425,9 +413,8 @@ cmd_task_import(struct cli *c, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_err(EXIT_USAGE, "usage: duban task import FILE");
 	file = argv[optind];
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	rc = import_tasks(&x, file, encoding, dry, &d, &res);
 	if (rc == ACTION_OK)
 		printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res.rows, file);

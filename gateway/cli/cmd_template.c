@@ -98,12 +98,11 @@ template_preview(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if (task_code && (rc = store_task_find(c->st, task_code, &t)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	if (who) {
 		rc = store_person_find(c->st, who, &p);
 		if (rc != STORE_OK) {
-			cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
-			code = cli_store_exit(rc);
+			code = cli_store_err(c, rc);
 			goto out;
 		}
 	} else if (task_code) {

@@ -95,15 +95,30 @@ cli_store_exit(int rc)
 	}
 }
 
-void
+int
+cli_store_err(struct cli *c, int rc)
+{
+	return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+}
+
+int
+cli_action_err(const struct duban_ctx *x, int rc)
+{
+	return cli_err(cli_store_exit(rc), "%s", x->err);
+}
+
+int
 cli_ctx(struct cli *c, struct duban_ctx *x)
 {
+	if (cli_store(c) == NULL)
+		return -1;
 	memset(x, 0, sizeof(*x));
 	x->st = c->st;
 	x->cfg = c->cfg;
 	x->rules = c->rules;
 	x->tmpls = c->tmpls;
 	x->actor = c->actor;
+	return 0;
 }
 
 struct store *
