@@ -139,6 +139,13 @@ struct table *table_new(size_t ncols, const char *const *headers, const char *ty
 /* Add a row of ncols cells (copied); 0 or -1 when out of memory. */
 int table_add(struct table *t, const char *const *cells);
 int table_print(const struct table *t, enum out_format fmt, FILE *fp);
+/*
+ * The end of a list command: t was filled by a walk over the store that
+ * returned rc.  Prints t in c->fmt on stdout when rc is STORE_OK, else the
+ * store's message (a walk stopped by a row that could not be added counts
+ * as a failure too); frees t.  Returns EXIT_OK or EXIT_FAIL.
+ */
+int cli_print_table(struct cli *c, struct table *t, int rc);
 size_t table_rows(const struct table *t);
 /* The text of a cell ("" when out of range). */
 const char *table_cell(const struct table *t, size_t row, size_t col);

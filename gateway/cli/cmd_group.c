@@ -76,12 +76,7 @@ group_list(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL || (t = table_new(4, h, "isis")) == NULL)
 		return EXIT_FAIL;
 	rc = store_group_each(c->st, group_row_add, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 static int
@@ -107,17 +102,11 @@ group_show(struct cli *c, int argc, char **argv)
 	}
 	f.group = name;
 	rc = store_person_each(c->st, &f, cli_person_row, t);
-	if (rc == STORE_OK) {
-		if (c->fmt == FMT_TABLE)
-			printf("%s: %lld members%s%s\n", g.name, (long long)g.members,
-			       *g.description ? " - " : "", g.description);
-		table_print(t, c->fmt, stdout);
-	} else {
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	}
-	table_free(t);
+	if (rc == STORE_OK && c->fmt == FMT_TABLE)
+		printf("%s: %lld members%s%s\n", g.name, (long long)g.members,
+		       *g.description ? " - " : "", g.description);
 	group_clear(&g);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 static int

@@ -417,12 +417,7 @@ notice_list(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL || (lc.t = table_new(ARRAY_LEN(h), h, "isssiiiiiisn")) == NULL)
 		return EXIT_FAIL;
 	rc = store_notice_each(c->st, list_row, &lc);
-	if (rc == STORE_OK)
-		table_print(lc.t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(lc.t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, lc.t, rc);
 }
 
 /* ---- notice show ----------------------------------------------------------------------- */
@@ -463,12 +458,7 @@ show_failed(struct cli *c, const struct notice *n)
 	if (t == NULL)
 		return EXIT_FAIL;
 	rc = store_notice_failed_each(c->st, n->id, failed_row, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 /* The counts as one row (csv, json) or as status/count lines (table). */

@@ -100,12 +100,7 @@ outbox_list(struct cli *c, int argc, char **argv)
 	if ((t = table_new(ARRAY_LEN(h), h, "isssssnnsiisn")) == NULL)
 		return EXIT_FAIL;
 	rc = store_msg_each(c->st, &f, msg_row_add, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 /* ---- outbox retry / cancel ----------------------------------------------------------- */

@@ -142,12 +142,7 @@ person_list(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL || (t = cli_person_table()) == NULL)
 		return EXIT_FAIL;
 	rc = store_person_each(c->st, &f, cli_person_row, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 static const char person_show_help[] =

@@ -167,12 +167,7 @@ task_list(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	f.now = time_now();
 	rc = store_task_each(c->st, &f, task_row_add, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 static int
