@@ -121,6 +121,26 @@ int cmd_run(struct cli *c, int argc, char **argv);
 /* The HTTP server's commands: API tokens (cmd_token.c), the replies' inbox (cmd_inbox.c). */
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
+
+/* ---- person import and task import (import_csv.c) ----------------------- */
+
+struct diag;
+struct import_result;
+/* An import action of core/import.h: import_people or import_tasks. */
+typedef int cli_import_fn(struct duban_ctx *x, const char *file, const char *encoding, bool dry,
+			  struct diag *d, struct import_result *res);
+/* Print what an import did (with dry: would do). */
+typedef void cli_imported_fn(const char *file, bool dry, const struct import_result *res);
+/*
+ * Run "duban GROUP import FILE [--encoding E] [--dry-run]" (argv[0] is
+ * "import", help its --help) with the action run: imported prints what it
+ * did; a refused file prints every bad row as FILE:LINE: reason, then why.
+ * Returns the exit code: EXIT_USAGE for bad arguments or a bad file,
+ * EXIT_FAIL when the database failed.
+ */
+int cli_import(struct cli *c, int argc, char **argv, const char *group, const char *help,
+	       cli_import_fn *run, cli_imported_fn *imported);
+
 struct sched;
 /* Point s at the CLI's store, configuration, rules and templates and
  * prepare it (sched_init); 0, or an exit code after printing why. */

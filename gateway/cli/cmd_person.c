@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "core/ctx.h"
@@ -15,7 +14,6 @@
 #include "core/person.h"
 #include "base/phone.h"
 #include "base/array.h"
-#include "base/diag.h"
 #include "base/str.h"
 #include "base/zone.h"
 
@@ -294,43 +292,17 @@ static const char person_import_help[] =
 	"missing.  The import is all or nothing: if any row is bad, every bad row is\n"
 	"reported as FILE:LINE: reason and nothing is changed.\n";
 
+static void
+people_imported(const char *file, bool dry, const struct import_result *res)
+{
+	printf("%s %zu people from %s (%zu groups)\n", dry ? "would import" : "imported", res->rows,
+	       file, res->groups);
+}
+
 static int
 cmd_person_import(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "encoding", required_argument, NULL, 'e' }, { "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
-	struct import_result res;
-	struct diag d = { 0 };
-	struct duban_ctx x;
-	const char *encoding = NULL, *file;
-	bool dry = false;
-	int ch, rc;
-
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'e': encoding = optarg; break;
-		case 'n': dry = true; break;
-		case 'h':
-		default: return cli_show_help(person_import_help, ch == 'h');
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban person import FILE");
-	file = argv[optind];
-	if (cli_ctx(c, &x) != 0)
-		return EXIT_FAIL;
-	rc = import_people(&x, file, encoding, dry, &d, &res);
-	if (rc == ACTION_OK)
-		printf("%s %zu people from %s (%zu groups)\n", dry ? "would import" : "imported",
-		       res.rows, file, res.groups);
-	else if (rc == ACTION_INVALID)
-		diag_print(&d, stderr);
-	if (rc != ACTION_OK)
-		cli_err(rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", x.err);
-	diag_clear(&d);
-	return rc == ACTION_OK ? EXIT_OK : rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	return cli_import(c, argc, argv, "person", person_import_help, import_people, people_imported);
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */

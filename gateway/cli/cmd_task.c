@@ -14,7 +14,6 @@
 #include "core/import.h"
 #include "core/task.h"
 #include "base/array.h"
-#include "base/diag.h"
 #include "base/clock.h"
 #include "base/zone.h"
 
@@ -383,42 +382,16 @@ static const char task_import_help[] =
 	"WHO lists; an empty code gets the next free T<n>.  All or nothing: every bad\n"
 	"row is reported as FILE:LINE: reason and nothing is changed.\n";
 
+static void
+tasks_imported(const char *file, bool dry, const struct import_result *res)
+{
+	printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res->rows, file);
+}
+
 static int
 cmd_task_import(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "encoding", required_argument, NULL, 'e' }, { "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
-	struct import_result res;
-	struct diag d = { 0 };
-	struct duban_ctx x;
-	const char *encoding = NULL, *file;
-	bool dry = false;
-	int ch, rc;
-
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'e': encoding = optarg; break;
-		case 'n': dry = true; break;
-		case 'h':
-		default: return cli_show_help(task_import_help, ch == 'h');
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban task import FILE");
-	file = argv[optind];
-	if (cli_ctx(c, &x) != 0)
-		return EXIT_FAIL;
-	rc = import_tasks(&x, file, encoding, dry, &d, &res);
-	if (rc == ACTION_OK)
-		printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res.rows, file);
-	else if (rc == ACTION_INVALID)
-		diag_print(&d, stderr);
-	if (rc != ACTION_OK)
-		cli_err(rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", x.err);
-	diag_clear(&d);
-	return rc == ACTION_OK ? EXIT_OK : rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	return cli_import(c, argc, argv, "task", task_import_help, import_tasks, tasks_imported);
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
