@@ -26,6 +26,16 @@ action_err(const struct duban_ctx *x, int rc, const char *field)
 	return cli_action_err(x, rc);
 }
 
+/* A --deadline value: a date (the end of that day) or a date and time; 0, or -1 after saying why. */
+static int
+parse_deadline(const char *s, int64_t *deadline)
+{
+	if (time_parse_local(s, true, deadline) == 0)
+		return 0;
+	cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"", s);
+	return -1;
+}
+
 /* ---- task add ---------------------------------------------------------------- */
 
 static const char task_add_help[] =
@@ -87,9 +97,8 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		return cli_err(EXIT_USAGE, "task add: unexpected argument \"%s\"", argv[optind]);
 	if (n.title == NULL || *n.title == '\0' || deadline == NULL || n.lead == NULL)
 		return cli_err(EXIT_USAGE, "task add needs --title, --deadline and --lead");
-	if (time_parse_local(deadline, true, &n.deadline) != 0)
-		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"",
-			       deadline);
+	if (parse_deadline(deadline, &n.deadline) != 0)
+		return EXIT_USAGE;
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = task_add(&x, &n, &t, &field)) != ACTION_OK)
@@ -358,8 +367,8 @@ cmd_task_update(struct cli *c, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_err(EXIT_USAGE, "usage: duban task update CODE [OPTIONS]");
-	if (dls && time_parse_local(dls, true, &e.deadline) != 0)
-		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"", dls);
+	if (dls && parse_deadline(dls, &e.deadline) != 0)
+		return EXIT_USAGE;
 	if (no_team)
 		e.team = "";
 	if (cli_ctx(c, &x) != 0)
