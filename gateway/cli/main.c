@@ -135,17 +135,28 @@ cli_store(struct cli *c)
 	return c->st;
 }
 
+/* The entry of table cmds named name, or NULL. */
+static const struct cli_cmd *
+find_cmd(const struct cli_cmd *cmds, const char *name)
+{
+	for (const struct cli_cmd *k = cmds; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
 int
 cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmds,
 	     const char *group_help)
 {
+	const struct cli_cmd *sub;
+
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		return cli_show_help(group_help, argc >= 2);
 	}
-	for (const struct cli_cmd *k = cmds; k->name; k++)
-		if (strcmp(k->name, argv[1]) == 0)
-			return k->run(c, argc - 1, argv + 1);
+	if ((sub = find_cmd(cmds, argv[1])) != NULL)
+		return sub->run(c, argc - 1, argv + 1);
 	cli_err(EXIT_USAGE, "%s: unknown command \"%s\"", argv[0], argv[1]);
 	return cli_show_help(group_help, false);
 }
@@ -232,10 +243,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const struct cli_cmd *cmd = NULL;
-	for (const struct cli_cmd *k = commands; k->name; k++)
-		if (strcmp(k->name, argv[0]) == 0)
-			cmd = k;
+	const struct cli_cmd *cmd = find_cmd(commands, argv[0]);
 	if (cmd == NULL) {
 		cli_err(EXIT_USAGE, "unknown command \"%s\" (see duban --help)", argv[0]);
 		return EXIT_USAGE;
