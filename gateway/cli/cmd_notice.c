@@ -62,6 +62,24 @@ parse_notice(const char *ref, int64_t *id)
 	return 0;
 }
 
+/*
+ * The context in which the clerk at the keyboard changes notice ref: the
+ * database open, *id its id, and x->actor "cli:LOGIN", kept in actor (of
+ * BY_MAX bytes, which must live as long as x).  0, or the exit code after
+ * printing why.
+ */
+static int
+clerk_ctx(struct cli *c, const char *ref, int64_t *id, struct duban_ctx *x, char *actor)
+{
+	if (cli_ctx(c, x) != 0)
+		return EXIT_FAIL;
+	if (parse_notice(ref, id) != 0)
+		return EXIT_USAGE;
+	login_string(actor, BY_MAX);
+	x->actor = actor;
+	return 0;
+}
+
 static int
 find_notice(struct cli *c, const char *ref, struct notice *n)
 {
@@ -567,12 +585,8 @@ notice_cancel_cmd(struct cli *c, int argc, char **argv)
 
 	if ((code = parse_format_only(c, argc, argv, cancel_help, &ref, NULL)) != 0)
 		return code < 0 ? EXIT_OK : code;
-	if (cli_ctx(c, &x) != 0)
-		return EXIT_FAIL;
-	if (parse_notice(ref, &id) != 0)
-		return EXIT_USAGE;
-	login_string(actor, sizeof(actor));
-	x.actor = actor;
+	if ((code = clerk_ctx(c, ref, &id, &x, actor)) != 0)
+		return code;
 	if ((rc = notice_cancel(&x, id, &k)) != ACTION_OK)
 		return cli_action_err(&x, rc);
 	if (k.already)
@@ -610,12 +624,8 @@ notice_resend_cmd(struct cli *c, int argc, char **argv)
 		return code < 0 ? EXIT_OK : code;
 	if (!failed)
 		return cli_err(EXIT_USAGE, "usage: duban notice resend ID --failed");
-	if (cli_ctx(c, &x) != 0)
-		return EXIT_FAIL;
-	if (parse_notice(ref, &id) != 0)
-		return EXIT_USAGE;
-	login_string(actor, sizeof(actor));
-	x.actor = actor;
+	if ((code = clerk_ctx(c, ref, &id, &x, actor)) != 0)
+		return code;
 	if ((rc = notice_resend(&x, id, &queued, &opted)) != ACTION_OK)
 		return cli_action_err(&x, rc);
 	if (queued == 0 && opted == 0) {
