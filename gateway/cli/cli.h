@@ -1,7 +1,9 @@
 /*
  * cli.h - what the command implementations (cmd_*.c) share: the parsed
  * global options, the loaded configuration, lazy opening of the database,
- * output formats, and how a command reports errors.
+ * how a command reports errors (main.c), how it reads its arguments
+ * (args.c), the front-end of the two imports (import_csv.c) and output
+ * formats (output.c).
  *
  * Exit codes: 0 success, 1 failure at run time, 2 bad usage or bad input.
  */
