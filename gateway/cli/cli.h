@@ -1,7 +1,9 @@
 /*
  * cli.h - what the command implementations (cmd_*.c) share: the parsed
  * global options, the loaded configuration, lazy opening of the database,
- * output formats, and how a command reports errors.
+ * how a command reports errors (main.c), how it reads its arguments
+ * (args.c), the front-end of the two imports (import_csv.c) and output
+ * formats (output.c).
  *
  * Exit codes: 0 success, 1 failure at run time, 2 bad usage or bad input.
  */
@@ -40,17 +42,15 @@ struct cli_cmd {
 /* Open the database (it must exist and be current).  NULL after printing why. */
 struct store *cli_store(struct cli *c);
 /*
- * The context the actions of core/ take, over c's database (opened with
- * cli_store first), configuration, rules, templates and actor.
+ * The context the actions of core/ take, over c's database (opened here
+ * with cli_store when it is not open yet), configuration, rules, templates
+ * and actor.  0, or -1 after printing why the database did not open (the
+ * command then exits EXIT_FAIL).
  */
 struct duban_ctx;
-void cli_ctx(struct cli *c, struct duban_ctx *x);
+int cli_ctx(struct cli *c, struct duban_ctx *x);
 /* Print "duban: msg" on stderr; returns code, so callers can `return cli_err(...)`. */
 int cli_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Parse "table|csv|json"; 0 or -1. */
-int cli_parse_format(const char *s, enum out_format *out);
-/* True if argv[1] is -h/--help; prints help first. */
-bool cli_want_help(int argc, char **argv, const char *help);
 /*
  * Run a subcommand from a table: argv[0] is the group ("person"), argv[1]
  * the subcommand.  Unknown or missing subcommands print the group help.
@@ -59,6 +59,47 @@ int cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmd
 		 const char *group_help);
 /* Exit code for a store result: NOTFOUND/AMBIGUOUS/EXISTS/INVALID → 2, else 1. */
 int cli_store_exit(int rc);
+/*
+ * A store call on c->st returned rc (not STORE_OK): print the store's
+ * message and return the exit code for rc (cli_store_exit).
+ */
+int cli_store_err(struct cli *c, int rc);
+/*
+ * An action of core/ refused with rc (not ACTION_OK): print its sentence
+ * (x->err) and return the exit code for rc (cli_store_exit: the action
+ * codes are the store's).
+ */
+int cli_action_err(const struct duban_ctx *x, int rc);
+
+/* ---- arguments (args.c) -------------------------------------------------- */
+
+/* Parse "table|csv|json"; 0 or -1. */
+int cli_parse_format(const char *s, enum out_format *out);
+/*
+ * Set c->fmt from the value of a --format option; 0, or -1 after printing
+ * "--format must be table, csv or json" (the command then exits
+ * EXIT_USAGE).  name_it adds the refused value (..., not "xml"), as the
+ * person and group commands have always said it.
+ */
+int cli_format_opt(struct cli *c, const char *arg, bool name_it);
+/* True if an argument before any "--" is -h/--help; prints help first. */
+bool cli_want_help(int argc, char **argv, const char *help);
+/*
+ * Print a command's help and return its exit code: on stdout and EXIT_OK
+ * when asked for it (-h, --help), on stderr and EXIT_USAGE when it is shown
+ * because the arguments were wrong.
+ */
+int cli_show_help(const char *help, bool asked);
+/*
+ * Read the arguments of a list or show command by hand, in order:
+ * "--format F" (cli_format_opt, with name_it), -h/--help, and one operand
+ * into *operand (NULL when there is none; pass operand NULL for a command
+ * that takes none).  Anything more is refused as "CMD: unexpected argument"
+ * (cmd: "task show").  Returns 0, or -1 with *code the exit code after
+ * printing the help or why.
+ */
+int cli_format_args(struct cli *c, int argc, char **argv, const char *cmd, const char *help,
+		    bool name_it, const char **operand, int *code);
 
 /* Command groups (one file each). */
 int cmd_person(struct cli *c, int argc, char **argv);
@@ -82,6 +123,26 @@ int cmd_run(struct cli *c, int argc, char **argv);
 /* The HTTP server's commands: API tokens (cmd_token.c), the replies' inbox (cmd_inbox.c). */
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
+
+/* ---- person import and task import (import_csv.c) ----------------------- */
+
+struct diag;
+struct import_result;
+/* An import action of core/import.h: import_people or import_tasks. */
+typedef int cli_import_fn(struct duban_ctx *x, const char *file, const char *encoding, bool dry,
+			  struct diag *d, struct import_result *res);
+/* Print what an import did (with dry: would do). */
+typedef void cli_imported_fn(const char *file, bool dry, const struct import_result *res);
+/*
+ * Run "duban GROUP import FILE [--encoding E] [--dry-run]" (argv[0] is
+ * "import", help its --help) with the action run: imported prints what it
+ * did; a refused file prints every bad row as FILE:LINE: reason, then why.
+ * Returns the exit code: EXIT_USAGE for bad arguments or a bad file,
+ * EXIT_FAIL when the database failed.
+ */
+int cli_import(struct cli *c, int argc, char **argv, const char *group, const char *help,
+	       cli_import_fn *run, cli_imported_fn *imported);
+
 struct sched;
 /* Point s at the CLI's store, configuration, rules and templates and
  * prepare it (sched_init); 0, or an exit code after printing why. */
@@ -100,6 +161,13 @@ struct table *table_new(size_t ncols, const char *const *headers, const char *ty
 /* Add a row of ncols cells (copied); 0 or -1 when out of memory. */
 int table_add(struct table *t, const char *const *cells);
 int table_print(const struct table *t, enum out_format fmt, FILE *fp);
+/*
+ * The end of a list command: t was filled by a walk over the store that
+ * returned rc.  Prints t in c->fmt on stdout when rc is STORE_OK, else the
+ * store's message (a walk stopped by a row that could not be added counts
+ * as a failure too); frees t.  Returns EXIT_OK or EXIT_FAIL.
+ */
+int cli_print_table(struct cli *c, struct table *t, int rc);
 size_t table_rows(const struct table *t);
 /* The text of a cell ("" when out of range). */
 const char *table_cell(const struct table *t, size_t row, size_t col);

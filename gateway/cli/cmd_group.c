@@ -5,19 +5,10 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "core/ctx.h"
 #include "core/person.h"
-
-static int
-parse_fmt_opt(struct cli *c, const char *arg)
-{
-	if (cli_parse_format(arg, &c->fmt) != 0)
-		return cli_err(EXIT_USAGE, "--format must be table, csv or json, not \"%s\"", arg);
-	return 0;
-}
 
 /* ---- groups ----------------------------------------------------------------- */
 
@@ -48,17 +39,16 @@ cmd_group_add(struct cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': desc = optarg; break;
-		case 'h': fputs(group_help, stdout); return EXIT_OK;
-		default: fputs(group_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(group_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc || *argv[optind] == '\0')
 		return cli_err(EXIT_USAGE, "usage: duban group add NAME [--description TEXT]");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = group_add(&x, argv[optind], desc, &id)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("added group #%lld %s\n", (long long)id, argv[optind]);
 	return EXIT_OK;
 }
@@ -78,28 +68,14 @@ group_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const h[] = { "id", "name", "members", "description" };
 	struct table *t;
-	int rc;
+	int code, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (parse_fmt_opt(c, argv[++i]))
-				return EXIT_USAGE;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(group_help, stdout);
-			return EXIT_OK;
-		} else {
-			return cli_err(EXIT_USAGE, "group list: unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	if (cli_format_args(c, argc, argv, "group list", group_help, true, NULL, &code) != 0)
+		return code;
 	if (cli_store(c) == NULL || (t = table_new(4, h, "isis")) == NULL)
 		return EXIT_FAIL;
 	rc = store_group_each(c->st, group_row_add, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 static int
@@ -108,45 +84,28 @@ group_show(struct cli *c, int argc, char **argv)
 	struct person_filter f = { 0 };
 	struct group g = { 0 };
 	struct table *t;
-	const char *name = NULL;
-	int rc;
+	const char *name;
+	int code, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (parse_fmt_opt(c, argv[++i]))
-				return EXIT_USAGE;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(group_help, stdout);
-			return EXIT_OK;
-		} else if (name == NULL) {
-			name = argv[i];
-		} else {
-			return cli_err(EXIT_USAGE, "group show: unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	if (cli_format_args(c, argc, argv, "group show", group_help, true, &name, &code) != 0)
+		return code;
 	if (name == NULL)
 		return cli_err(EXIT_USAGE, "usage: duban group show NAME");
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_group_find(c->st, name, false, &g)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	if ((t = cli_person_table()) == NULL) {
 		group_clear(&g);
 		return EXIT_FAIL;
 	}
 	f.group = name;
 	rc = store_person_each(c->st, &f, cli_person_row, t);
-	if (rc == STORE_OK) {
-		if (c->fmt == FMT_TABLE)
-			printf("%s: %lld members%s%s\n", g.name, (long long)g.members,
-			       *g.description ? " - " : "", g.description);
-		table_print(t, c->fmt, stdout);
-	} else {
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	}
-	table_free(t);
+	if (rc == STORE_OK && c->fmt == FMT_TABLE)
+		printf("%s: %lld members%s%s\n", g.name, (long long)g.members,
+		       *g.description ? " - " : "", g.description);
 	group_clear(&g);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 static int
@@ -160,11 +119,10 @@ cmd_group_remove(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban group remove NAME");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = group_remove(&x, argv[1], &g)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("removed group %s (%lld members kept as people)\n", g.name, (long long)g.members);
 	group_clear(&g);
 	return EXIT_OK;
@@ -198,12 +156,11 @@ cmd_group_members(struct cli *c, int argc, char **argv, bool add)
 		return EXIT_OK;
 	if (argc < 3)
 		return cli_err(EXIT_USAGE, "usage: duban group %s NAME WHO...", argv[0]);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = group_members(&x, argv[1], (const char *const *)argv + 2, (size_t)argc - 2, add,
 				member_note, &note, &changed)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("%s %zu member%s %s %s\n", add ? "added" : "removed", changed, changed == 1 ? "" : "s",
 	       add ? "to" : "from", argv[1]);
 	return EXIT_OK;

@@ -75,11 +75,11 @@ inbox_list(struct cli *c, int argc, char **argv)
 			f.limit = (size_t)limit;
 			break;
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
-		case 'h': fputs(inbox_list_help, stdout); return EXIT_OK;
-		default: fputs(inbox_list_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(inbox_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -126,20 +126,17 @@ inbox_read(struct cli *c, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, inbox_read_help))
 		return EXIT_OK;
-	if (argc < 2) {
-		fputs(inbox_read_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 2)
+		return cli_show_help(inbox_read_help, false);
 	if (argc - 1 > READ_MAX)
 		return cli_err(EXIT_USAGE, "at most %d replies at a time", READ_MAX);
 	for (int i = 1; i < argc; i++)
 		if (reply_id(argv[i], &ids[i - 1]) != 0)
 			return cli_err(EXIT_USAGE, "\"%s\" is not a reply id", argv[i]);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = reply_mark_read(&x, ids, (size_t)argc - 1)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("%d repl%s marked read\n", argc - 1, argc == 2 ? "y" : "ies");
 	return EXIT_OK;
 }

@@ -62,6 +62,24 @@ parse_notice(const char *ref, int64_t *id)
 	return 0;
 }
 
+/*
+ * The context in which the clerk at the keyboard changes notice ref: the
+ * database open, *id its id, and x->actor "cli:LOGIN", kept in actor (of
+ * BY_MAX bytes, which must live as long as x).  0, or the exit code after
+ * printing why.
+ */
+static int
+clerk_ctx(struct cli *c, const char *ref, int64_t *id, struct duban_ctx *x, char *actor)
+{
+	if (cli_ctx(c, x) != 0)
+		return EXIT_FAIL;
+	if (parse_notice(ref, id) != 0)
+		return EXIT_USAGE;
+	login_string(actor, BY_MAX);
+	x->actor = actor;
+	return 0;
+}
+
 static int
 find_notice(struct cli *c, const char *ref, struct notice *n)
 {
@@ -71,7 +89,7 @@ find_notice(struct cli *c, const char *ref, struct notice *n)
 	if (parse_notice(ref, &id) != 0)
 		return EXIT_USAGE;
 	if ((rc = store_notice_get(c->st, id, n)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	return 0;
 }
 
@@ -170,7 +188,7 @@ refused(const struct duban_ctx *x, int rc, const struct notice_result *res, cons
 		return cli_err(EXIT_USAGE,
 			       "%s and there is no terminal to ask: check with --dry-run, then add --yes",
 			       x->err);
-	default: return cli_err(cli_store_exit(rc), "%s", x->err);
+	default: return cli_action_err(x, rc);
 	}
 }
 
@@ -270,7 +288,7 @@ parse_send(int argc, char **argv, struct send_args *a)
 		case 'n': a->dry = true; break;
 		case 'y': a->yes = true; break;
 		case 'h': fputs(send_help, stdout); return -1;
-		default: fputs(send_help, stderr); return EXIT_USAGE;
+		default: return cli_show_help(send_help, false);
 		}
 	}
 	if (optind != argc)
@@ -303,13 +321,12 @@ notice_send(struct cli *c, int argc, char **argv)
 	if (a.at && time_parse_local(a.at, false, &send_at) != 0)
 		return cli_err(EXIT_USAGE, "--at \"%s\": expected \"YYYY-MM-DD HH:MM\" (local time)",
 			       a.at);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if (a.by && (code = who_string(c, a.by, by, sizeof(by))) != 0)
 		return code;
 	if (a.by == NULL)
 		login_string(by, sizeof(by));
-	cli_ctx(c, &x);
 	x.actor = by;
 	rq = (struct notice_req){ .to = a.to, .nto = a.nto, .text = a.text,
 				  .template_name = a.template_name, .vars = a.vars,
@@ -385,8 +402,8 @@ parse_format_only(struct cli *c, int argc, char **argv, const char *help, const 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'f':
 			if (failed == NULL)
@@ -394,7 +411,7 @@ parse_format_only(struct cli *c, int argc, char **argv, const char *help, const 
 			*failed = true;
 			break;
 		case 'h': fputs(help, stdout); return -1;
-		default: fputs(help, stderr); return EXIT_USAGE;
+		default: return cli_show_help(help, false);
 		}
 	}
 	if (arg == NULL ? optind != argc : optind + 1 != argc)
@@ -418,12 +435,7 @@ notice_list(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL || (lc.t = table_new(ARRAY_LEN(h), h, "isssiiiiiisn")) == NULL)
 		return EXIT_FAIL;
 	rc = store_notice_each(c->st, list_row, &lc);
-	if (rc == STORE_OK)
-		table_print(lc.t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(lc.t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, lc.t, rc);
 }
 
 /* ---- notice show ----------------------------------------------------------------------- */
@@ -464,12 +476,7 @@ show_failed(struct cli *c, const struct notice *n)
 	if (t == NULL)
 		return EXIT_FAIL;
 	rc = store_notice_failed_each(c->st, n->id, failed_row, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 /* The counts as one row (csv, json) or as status/count lines (table). */
@@ -578,15 +585,10 @@ notice_cancel_cmd(struct cli *c, int argc, char **argv)
 
 	if ((code = parse_format_only(c, argc, argv, cancel_help, &ref, NULL)) != 0)
 		return code < 0 ? EXIT_OK : code;
-	if (cli_store(c) == NULL)
-		return EXIT_FAIL;
-	if (parse_notice(ref, &id) != 0)
-		return EXIT_USAGE;
-	login_string(actor, sizeof(actor));
-	cli_ctx(c, &x);
-	x.actor = actor;
+	if ((code = clerk_ctx(c, ref, &id, &x, actor)) != 0)
+		return code;
 	if ((rc = notice_cancel(&x, id, &k)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	if (k.already)
 		printf("notice N%lld was already cancelled\n", (long long)id);
 	else if (k.was_pending)
@@ -622,15 +624,10 @@ notice_resend_cmd(struct cli *c, int argc, char **argv)
 		return code < 0 ? EXIT_OK : code;
 	if (!failed)
 		return cli_err(EXIT_USAGE, "usage: duban notice resend ID --failed");
-	if (cli_store(c) == NULL)
-		return EXIT_FAIL;
-	if (parse_notice(ref, &id) != 0)
-		return EXIT_USAGE;
-	login_string(actor, sizeof(actor));
-	cli_ctx(c, &x);
-	x.actor = actor;
+	if ((code = clerk_ctx(c, ref, &id, &x, actor)) != 0)
+		return code;
 	if ((rc = notice_resend(&x, id, &queued, &opted)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	if (queued == 0 && opted == 0) {
 		printf("notice N%lld: no failed messages to resend\n", (long long)id);
 		return EXIT_OK;
@@ -675,19 +672,18 @@ notice_approve_cmd(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'b': who = optarg; break;
 		case 'y': confirm.yes = true; break;
-		case 'h': fputs(approve_help, stdout); return EXIT_OK;
-		default: fputs(approve_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(approve_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc || who == NULL)
 		return cli_err(EXIT_USAGE, "usage: duban notice approve ID --by WHO");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if (parse_notice(argv[optind], &id) != 0)
 		return EXIT_USAGE;
 	if ((code = who_string(c, who, by, sizeof(by))) != 0)
 		return code;
-	cli_ctx(c, &x);
 	x.actor = by;
 	if ((rc = notice_approve(&x, id, &confirm, &res)) != ACTION_OK)
 		code = refused(&x, rc, &res, &ask, NULL);

@@ -79,11 +79,11 @@ outbox_list(struct cli *c, int argc, char **argv)
 			f.limit = (size_t)lim;
 			break;
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
-		case 'h': fputs(outbox_list_help, stdout); return EXIT_OK;
-		default: fputs(outbox_list_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(outbox_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -93,19 +93,14 @@ outbox_list(struct cli *c, int argc, char **argv)
 	if (task) {
 		struct task tk = { 0 };
 		if ((rc = store_task_find(c->st, task, &tk)) != STORE_OK)
-			return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+			return cli_store_err(c, rc);
 		f.task = tk.id;
 		task_clear(&tk);
 	}
 	if ((t = table_new(ARRAY_LEN(h), h, "isssssnnsiisn")) == NULL)
 		return EXIT_FAIL;
 	rc = store_msg_each(c->st, &f, msg_row_add, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 /* ---- outbox retry / cancel ----------------------------------------------------------- */
@@ -128,15 +123,12 @@ outbox_retry_cmd(struct cli *c, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, retry_help))
 		return EXIT_OK;
-	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0) {
-		fputs(retry_help, stderr);
-		return EXIT_USAGE;
-	}
-	if (cli_store(c) == NULL)
+	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0)
+		return cli_show_help(retry_help, false);
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = outbox_retry(&x, id, old, sizeof(old))) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("message #%" PRId64 " (was %s) is queued again\n", id, old);
 	return EXIT_OK;
 }
@@ -156,15 +148,12 @@ outbox_cancel_cmd(struct cli *c, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, cancel_help))
 		return EXIT_OK;
-	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0) {
-		fputs(cancel_help, stderr);
-		return EXIT_USAGE;
-	}
-	if (cli_store(c) == NULL)
+	if (argc != 2 || outbox_parse_id(argv[1], &id) != 0)
+		return cli_show_help(cancel_help, false);
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = outbox_cancel(&x, id, NULL, 0)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("message #%" PRId64 " cancelled\n", id);
 	return EXIT_OK;
 }

@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "core/ctx.h"
@@ -15,7 +14,6 @@
 #include "core/person.h"
 #include "base/phone.h"
 #include "base/array.h"
-#include "base/diag.h"
 #include "base/str.h"
 #include "base/zone.h"
 
@@ -62,8 +60,8 @@ cmd_person_add(struct cli *c, int argc, char **argv)
 				return cli_err(EXIT_USAGE, "at most %d --group options", MAX_GROUPS_ARG);
 			groups[n.ngroups++] = optarg;
 			break;
-		case 'h': fputs(person_add_help, stdout); return EXIT_OK;
-		default: fputs(person_add_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(person_add_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -75,11 +73,10 @@ cmd_person_add(struct cli *c, int argc, char **argv)
 	if (n.kind && !person_kind_valid(n.kind))
 		return cli_err(EXIT_USAGE, "--kind must be " PERSON_KINDS ", not \"%s\"", n.kind);
 	n.name = name;
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = person_add(&x, &n, &id, phone)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("added #%lld %s %s\n", (long long)id, n.name, phone);
 	return EXIT_OK;
 }
@@ -115,14 +112,6 @@ cli_person_table(void)
 }
 
 static int
-parse_fmt_opt(struct cli *c, const char *arg)
-{
-	if (cli_parse_format(arg, &c->fmt) != 0)
-		return cli_err(EXIT_USAGE, "--format must be table, csv or json, not \"%s\"", arg);
-	return 0;
-}
-
-static int
 person_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -141,9 +130,9 @@ person_list(struct cli *c, int argc, char **argv)
 		case 'o': f.org = optarg; break;
 		case 'k': f.kind = optarg; break;
 		case 's': f.search = optarg; break;
-		case 'F': if (parse_fmt_opt(c, optarg)) return EXIT_USAGE; break;
-		case 'h': fputs(person_list_help, stdout); return EXIT_OK;
-		default: fputs(person_list_help, stderr); return EXIT_USAGE;
+		case 'F': if (cli_format_opt(c, optarg, true) != 0) return EXIT_USAGE; break;
+		case 'h':
+		default: return cli_show_help(person_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -151,12 +140,7 @@ person_list(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL || (t = cli_person_table()) == NULL)
 		return EXIT_FAIL;
 	rc = store_person_each(c->st, &f, cli_person_row, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+	return cli_print_table(c, t, rc);
 }
 
 static const char person_show_help[] =
@@ -191,7 +175,7 @@ person_show(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_person_find(c->st, argv[1], &p)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	if ((t = cli_person_table()) == NULL) {
 		person_clear(&p);
 		return EXIT_FAIL;
@@ -241,11 +225,10 @@ cmd_person_remove(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban person remove WHO");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = person_remove(&x, argv[1], &p)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("removed #%lld %s\n", (long long)p.id, p.name);
 	person_clear(&p);
 	return EXIT_OK;
@@ -271,12 +254,11 @@ cmd_person_optinout(struct cli *c, int argc, char **argv, bool out)
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban person %s WHO", out ? "optout" : "optin");
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	rc = out ? person_optout(&x, argv[1], &p, &changed) : person_optin(&x, argv[1], &p, &changed);
 	if (rc != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	if (changed)
 		printf("%s #%lld %s\n", out ? "opted out" : "opted in", (long long)p.id, p.name);
 	else
@@ -310,44 +292,17 @@ static const char person_import_help[] =
 	"missing.  The import is all or nothing: if any row is bad, every bad row is\n"
 	"reported as FILE:LINE: reason and nothing is changed.\n";
 
+static void
+people_imported(const char *file, bool dry, const struct import_result *res)
+{
+	printf("%s %zu people from %s (%zu groups)\n", dry ? "would import" : "imported", res->rows,
+	       file, res->groups);
+}
+
 static int
 cmd_person_import(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "encoding", required_argument, NULL, 'e' }, { "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
-	struct import_result res;
-	struct diag d = { 0 };
-	struct duban_ctx x;
-	const char *encoding = NULL, *file;
-	bool dry = false;
-	int ch, rc;
-
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'e': encoding = optarg; break;
-		case 'n': dry = true; break;
-		case 'h': fputs(person_import_help, stdout); return EXIT_OK;
-		default: fputs(person_import_help, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban person import FILE");
-	file = argv[optind];
-	if (cli_store(c) == NULL)
-		return EXIT_FAIL;
-	cli_ctx(c, &x);
-	rc = import_people(&x, file, encoding, dry, &d, &res);
-	if (rc == ACTION_OK)
-		printf("%s %zu people from %s (%zu groups)\n", dry ? "would import" : "imported",
-		       res.rows, file, res.groups);
-	else if (rc == ACTION_INVALID)
-		diag_print(&d, stderr);
-	if (rc != ACTION_OK)
-		cli_err(rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", x.err);
-	diag_clear(&d);
-	return rc == ACTION_OK ? EXIT_OK : rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	return cli_import(c, argc, argv, "person", person_import_help, import_people, people_imported);
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */

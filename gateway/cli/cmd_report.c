@@ -99,8 +99,8 @@ run_report(struct cli *c, int argc, char **argv, enum report_kind k, const char 
 		bool range = k == REPORT_DELIVERY, yearly = k == REPORT_PEOPLE;
 		switch (ch) {
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'f':
 		case 't':
@@ -118,8 +118,8 @@ run_report(struct cli *c, int argc, char **argv, enum report_kind k, const char 
 			o.from = time_from_local((int)year, 1, 1, 0, 0, 0);
 			o.to = time_from_local((int)year + 1, 1, 1, 0, 0, 0);
 			break;
-		case 'h': fputs(help, stdout); return EXIT_OK;
-		default: fputs(help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(help, ch == 'h');
 		}
 	}
 	if (optind != argc)

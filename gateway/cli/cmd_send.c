@@ -41,9 +41,10 @@ send_one(struct cli *c, const char *phone, const char *text, bool urgent)
 	char masked[PHONE_MAX];
 	int rc;
 
-	cli_ctx(c, &x);
+	if (cli_ctx(c, &x) != 0)
+		return EXIT_FAIL;
 	if ((rc = outbox_send(&x, &rq, &q)) != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	printf("queued #%" PRId64 " to %s (%d part%s, %s%s)\n", q.id,
 	       phone_mask(q.phone, masked, sizeof(masked)), q.parts, q.parts == 1 ? "" : "s",
 	       q.encoding, urgent ? ", urgent" : "");
@@ -58,12 +59,13 @@ send_file(struct cli *c, const char *path, bool urgent)
 	struct outbox_file f;
 	int rc;
 
-	cli_ctx(c, &x);
+	if (cli_ctx(c, &x) != 0)
+		return EXIT_FAIL;
 	rc = outbox_send_file(&x, path, urgent, &d, &f);
 	diag_print(&d, stderr);
 	diag_clear(&d);
 	if (rc != ACTION_OK)
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	if (f.count == 0)
 		printf("%s: no messages in the file\n", path);
 	else
@@ -88,16 +90,12 @@ cmd_send(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'u': urgent = true; break;
 		case 'f': file = optarg; break;
-		case 'h': fputs(send_help, stdout); return EXIT_OK;
-		default: fputs(send_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(send_help, ch == 'h');
 		}
 	}
-	if (file ? optind != argc : optind + 2 != argc) {
-		fputs(send_help, stderr);
-		return EXIT_USAGE;
-	}
-	if (cli_store(c) == NULL)
-		return EXIT_FAIL;
+	if (file ? optind != argc : optind + 2 != argc)
+		return cli_show_help(send_help, false);
 	if (file)
 		return send_file(c, file, urgent);
 	return send_one(c, argv[optind], argv[optind + 1], urgent);

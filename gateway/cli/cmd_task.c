@@ -14,7 +14,6 @@
 #include "core/import.h"
 #include "core/task.h"
 #include "base/array.h"
-#include "base/diag.h"
 #include "base/clock.h"
 #include "base/zone.h"
 
@@ -24,7 +23,17 @@ action_err(const struct duban_ctx *x, int rc, const char *field)
 {
 	if (field && strcmp(field, "rules") == 0)
 		return cli_err(cli_store_exit(rc), "--rules: %s", x->err);
-	return cli_err(cli_store_exit(rc), "%s", x->err);
+	return cli_action_err(x, rc);
+}
+
+/* A --deadline value: a date (the end of that day) or a date and time; 0, or -1 after saying why. */
+static int
+parse_deadline(const char *s, int64_t *deadline)
+{
+	if (time_parse_local(s, true, deadline) == 0)
+		return 0;
+	cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"", s);
+	return -1;
 }
 
 /* ---- task add ---------------------------------------------------------------- */
@@ -80,20 +89,18 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		case 'r': n.rule_set = optarg; break;
 		case 'c': n.code = optarg; break;
 		case 'D': n.detail = optarg; break;
-		case 'h': fputs(task_add_help, stdout); return EXIT_OK;
-		default: fputs(task_add_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(task_add_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
 		return cli_err(EXIT_USAGE, "task add: unexpected argument \"%s\"", argv[optind]);
 	if (n.title == NULL || *n.title == '\0' || deadline == NULL || n.lead == NULL)
 		return cli_err(EXIT_USAGE, "task add needs --title, --deadline and --lead");
-	if (time_parse_local(deadline, true, &n.deadline) != 0)
-		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"",
-			       deadline);
-	if (cli_store(c) == NULL)
+	if (parse_deadline(deadline, &n.deadline) != 0)
+		return EXIT_USAGE;
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = task_add(&x, &n, &t, &field)) != ACTION_OK)
 		return action_err(&x, rc, field);
 	printf("added %s: %s (deadline %s)\n", t.code, t.title,
@@ -155,11 +162,11 @@ task_list(struct cli *c, int argc, char **argv)
 			f.status = optarg;
 			break;
 		case 'F':
-			if (cli_parse_format(optarg, &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
-		case 'h': fputs(task_list_help, stdout); return EXIT_OK;
-		default: fputs(task_list_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(task_list_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
@@ -168,21 +175,7 @@ task_list(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	f.now = time_now();
 	rc = store_task_each(c->st, &f, task_row_add, t);
-	if (rc == STORE_OK)
-		table_print(t, c->fmt, stdout);
-	else
-		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
-	table_free(t);
-	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
-}
-
-static int
-find_task(struct cli *c, const char *code, struct task *t)
-{
-	int rc = store_task_find(c->st, code, t);
-	if (rc != STORE_OK)
-		cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
-	return rc;
+	return cli_print_table(c, t, rc);
 }
 
 static int
@@ -215,29 +208,18 @@ task_show(struct cli *c, int argc, char **argv)
 {
 	struct task t = { 0 };
 	struct msg_filter mf = { 0 };
-	const char *code = NULL;
+	const char *code;
 	char dl[24];
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (cli_parse_format(argv[++i], &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(task_show_help, stdout);
-			return EXIT_OK;
-		} else if (code == NULL) {
-			code = argv[i];
-		} else {
-			return cli_err(EXIT_USAGE, "task show: unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	if (cli_format_args(c, argc, argv, "task show", task_show_help, false, &code, &rc) != 0)
+		return rc;
 	if (code == NULL)
 		return cli_err(EXIT_USAGE, "usage: duban task show CODE");
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((rc = find_task(c, code, &t)) != STORE_OK)
-		return cli_store_exit(rc);
+	if ((rc = store_task_find(c->st, code, &t)) != STORE_OK)
+		return cli_store_err(c, rc);
 	if (c->fmt != FMT_TABLE) {
 		struct table *tb = task_table();
 		if (tb == NULL || task_row_add(tb, &t) != 0) {
@@ -293,12 +275,11 @@ cmd_task_set(struct cli *c, int argc, char **argv,
 		return EXIT_OK;
 	if (argc != 2)
 		return cli_err(EXIT_USAGE, "usage: duban task %s CODE", argv[0]);
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = act(&x, argv[1], &t, &oc)) != ACTION_OK) {
 		task_clear(&t); /* a refused task is told too */
-		return cli_err(cli_store_exit(rc), "%s", x.err);
+		return cli_action_err(&x, rc);
 	}
 	if (oc == TASK_ALREADY)
 		printf("%s is already %s\n", t.code, t.status);
@@ -380,19 +361,18 @@ cmd_task_update(struct cli *c, int argc, char **argv)
 				return cli_err(EXIT_USAGE, "too many --remove");
 			removes[e.nremove++] = optarg;
 			break;
-		case 'h': fputs(task_update_help, stdout); return EXIT_OK;
-		default: fputs(task_update_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(task_update_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_err(EXIT_USAGE, "usage: duban task update CODE [OPTIONS]");
-	if (dls && time_parse_local(dls, true, &e.deadline) != 0)
-		return cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"", dls);
+	if (dls && parse_deadline(dls, &e.deadline) != 0)
+		return EXIT_USAGE;
 	if (no_team)
 		e.team = "";
-	if (cli_store(c) == NULL)
+	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	cli_ctx(c, &x);
 	if ((rc = task_update(&x, argv[optind], &e, &t, &field)) != ACTION_OK)
 		return action_err(&x, rc, field);
 	printf("updated %s\n", t.code);
@@ -411,43 +391,16 @@ static const char task_import_help[] =
 	"WHO lists; an empty code gets the next free T<n>.  All or nothing: every bad\n"
 	"row is reported as FILE:LINE: reason and nothing is changed.\n";
 
+static void
+tasks_imported(const char *file, bool dry, const struct import_result *res)
+{
+	printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res->rows, file);
+}
+
 static int
 cmd_task_import(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "encoding", required_argument, NULL, 'e' }, { "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
-	struct import_result res;
-	struct diag d = { 0 };
-	struct duban_ctx x;
-	const char *encoding = NULL, *file;
-	bool dry = false;
-	int ch, rc;
-
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'e': encoding = optarg; break;
-		case 'n': dry = true; break;
-		case 'h': fputs(task_import_help, stdout); return EXIT_OK;
-		default: fputs(task_import_help, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban task import FILE");
-	file = argv[optind];
-	if (cli_store(c) == NULL)
-		return EXIT_FAIL;
-	cli_ctx(c, &x);
-	rc = import_tasks(&x, file, encoding, dry, &d, &res);
-	if (rc == ACTION_OK)
-		printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res.rows, file);
-	else if (rc == ACTION_INVALID)
-		diag_print(&d, stderr);
-	if (rc != ACTION_OK)
-		cli_err(rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", x.err);
-	diag_clear(&d);
-	return rc == ACTION_OK ? EXIT_OK : rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	return cli_import(c, argc, argv, "task", task_import_help, import_tasks, tasks_imported);
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */

@@ -85,8 +85,8 @@ template_preview(struct cli *c, int argc, char **argv)
 				return cli_err(EXIT_USAGE, "--var takes KEY=VALUE (at most 32)");
 			vars[nvars++] = optarg;
 			break;
-		case 'h': fputs(template_help, stdout); return EXIT_OK;
-		default: fputs(template_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(template_help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc)
@@ -98,12 +98,11 @@ template_preview(struct cli *c, int argc, char **argv)
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if (task_code && (rc = store_task_find(c->st, task_code, &t)) != STORE_OK)
-		return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+		return cli_store_err(c, rc);
 	if (who) {
 		rc = store_person_find(c->st, who, &p);
 		if (rc != STORE_OK) {
-			cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
-			code = cli_store_exit(rc);
+			code = cli_store_err(c, rc);
 			goto out;
 		}
 	} else if (task_code) {
@@ -141,16 +140,13 @@ out:
 static int
 cmd_template_list(struct cli *c, int argc, char **argv)
 {
+	int code;
+
+	/* Help first, wherever it stands: the loop below would refuse what precedes it. */
 	if (cli_want_help(argc, argv, template_help))
 		return EXIT_OK;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (cli_parse_format(argv[++i], &c->fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
-		} else {
-			return cli_err(EXIT_USAGE, "template list: unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	if (cli_format_args(c, argc, argv, "template list", template_help, false, NULL, &code) != 0)
+		return code;
 	return template_list(c);
 }
 

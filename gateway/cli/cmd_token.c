@@ -45,14 +45,12 @@ token_new(struct cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': routes = optarg; break;
-		case 'h': fputs(token_help, stdout); return EXIT_OK;
-		default: fputs(token_help, stderr); return EXIT_USAGE;
+		case 'h':
+		default: return cli_show_help(token_help, ch == 'h');
 		}
 	}
-	if (optind + 1 != argc) {
-		fputs(token_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind + 1 != argc)
+		return cli_show_help(token_help, false);
 	name = argv[optind];
 	if (*name == '\0' || strlen(name) > 31 ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(name))

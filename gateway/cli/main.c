@@ -84,34 +84,6 @@ cli_err(int code, const char *fmt, ...)
 }
 
 int
-cli_parse_format(const char *s, enum out_format *out)
-{
-	if (strcmp(s, "table") == 0)
-		*out = FMT_TABLE;
-	else if (strcmp(s, "csv") == 0)
-		*out = FMT_CSV;
-	else if (strcmp(s, "json") == 0)
-		*out = FMT_JSON;
-	else
-		return -1;
-	return 0;
-}
-
-bool
-cli_want_help(int argc, char **argv, const char *help)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(help, stdout);
-			return true;
-		}
-	}
-	return false;
-}
-
-int
 cli_store_exit(int rc)
 {
 	switch (rc) {
@@ -123,15 +95,30 @@ cli_store_exit(int rc)
 	}
 }
 
-void
+int
+cli_store_err(struct cli *c, int rc)
+{
+	return cli_err(cli_store_exit(rc), "%s", store_errmsg(c->st));
+}
+
+int
+cli_action_err(const struct duban_ctx *x, int rc)
+{
+	return cli_err(cli_store_exit(rc), "%s", x->err);
+}
+
+int
 cli_ctx(struct cli *c, struct duban_ctx *x)
 {
+	if (cli_store(c) == NULL)
+		return -1;
 	memset(x, 0, sizeof(*x));
 	x->st = c->st;
 	x->cfg = c->cfg;
 	x->rules = c->rules;
 	x->tmpls = c->tmpls;
 	x->actor = c->actor;
+	return 0;
 }
 
 struct store *
@@ -148,21 +135,30 @@ cli_store(struct cli *c)
 	return c->st;
 }
 
+/* The entry of table cmds named name, or NULL. */
+static const struct cli_cmd *
+find_cmd(const struct cli_cmd *cmds, const char *name)
+{
+	for (const struct cli_cmd *k = cmds; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
 int
 cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmds,
 	     const char *group_help)
 {
+	const struct cli_cmd *sub;
+
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(group_help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+		return cli_show_help(group_help, argc >= 2);
 	}
-	for (const struct cli_cmd *k = cmds; k->name; k++)
-		if (strcmp(k->name, argv[1]) == 0)
-			return k->run(c, argc - 1, argv + 1);
+	if ((sub = find_cmd(cmds, argv[1])) != NULL)
+		return sub->run(c, argc - 1, argv + 1);
 	cli_err(EXIT_USAGE, "%s: unknown command \"%s\"", argv[0], argv[1]);
-	fputs(group_help, stderr);
-	return EXIT_USAGE;
+	return cli_show_help(group_help, false);
 }
 
 static const char init_help[] =
@@ -206,10 +202,8 @@ cmd_config(struct cli *c, int argc, char **argv)
 {
 	if (cli_want_help(argc, argv, config_help))
 		return EXIT_OK;
-	if (argc != 2 || strcmp(argv[1], "check") != 0) {
-		fputs(config_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc != 2 || strcmp(argv[1], "check") != 0)
+		return cli_show_help(config_help, false);
 	/* main() loaded and validated everything before we got here. */
 	printf("%s: ok\n", c->cfg->path ? c->cfg->path : "built-in defaults");
 	return EXIT_OK;
@@ -235,8 +229,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': c.config_path = optarg; break;
 		case 'F':
-			if (cli_parse_format(optarg, &c.fmt) != 0)
-				return cli_err(EXIT_USAGE, "--format must be table, csv or json");
+			if (cli_format_opt(&c, optarg, false) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("duban %s (schema %d)\n", DUBAN_VERSION, store_schema()); return EXIT_OK;
@@ -249,10 +243,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const struct cli_cmd *cmd = NULL;
-	for (const struct cli_cmd *k = commands; k->name; k++)
-		if (strcmp(k->name, argv[0]) == 0)
-			cmd = k;
+	const struct cli_cmd *cmd = find_cmd(commands, argv[0]);
 	if (cmd == NULL) {
 		cli_err(EXIT_USAGE, "unknown command \"%s\" (see duban --help)", argv[0]);
 		return EXIT_USAGE;

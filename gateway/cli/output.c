@@ -196,3 +196,14 @@ table_print(const struct table *t, enum out_format fmt, FILE *fp)
 	default: return print_text(t, fp);
 	}
 }
+
+int
+cli_print_table(struct cli *c, struct table *t, int rc)
+{
+	if (rc == STORE_OK)
+		table_print(t, c->fmt, stdout);
+	else
+		cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
+	table_free(t);
+	return rc == STORE_OK ? EXIT_OK : EXIT_FAIL;
+}
