@@ -63,14 +63,6 @@ import_header(const char *file, const struct csv_row *row, int *map, size_t nmap
 	return d->n ? -1 : 0;
 }
 
-/* Pass a store failure on with the store's words. */
-static int
-store_failed(struct duban_ctx *x, int rc)
-{
-	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-	return rc;
-}
-
 /* ---- people ----------------------------------------------------------------------- */
 
 enum { PC_NAME, PC_PHONE, PC_TITLE, PC_ORG, PC_KIND, PC_GROUPS, PC_N };
@@ -347,7 +339,7 @@ import_people(struct duban_ctx *x, const char *file, const char *encoding, bool 
 	goto out;
 fail:
 	store_rollback(x->st);
-	rc = store_failed(x, STORE_ERROR);
+	rc = action_fail(x, STORE_ERROR);
 out:
 	gcache_free(&gc);
 	prows_free(rows, n);
@@ -443,7 +435,7 @@ import_task_row(struct duban_ctx *x, const char *file, long line, char **f, stru
 		diag_add(d, file, line, "%s", store_errmsg(x->st));
 		return ACTION_OK;
 	}
-	return rc == STORE_OK ? ACTION_OK : store_failed(x, rc);
+	return rc == STORE_OK ? ACTION_OK : action_fail(x, rc);
 }
 
 /* Read every row of r into the open transaction; *n counts the rows. */
@@ -499,7 +491,7 @@ import_tasks(struct duban_ctx *x, const char *file, const char *encoding, bool d
 	if (csv_open_file(file, encoding, &r, x->err, sizeof(x->err)) != 0)
 		return ACTION_INVALID;
 	if ((rc = store_begin(x->st)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 		goto out;
 	}
 	if ((rc = read_tasks(x, file, r, d, &res->rows)) != ACTION_OK) {
@@ -513,7 +505,7 @@ import_tasks(struct duban_ctx *x, const char *file, const char *encoding, bool d
 		if ((rc = store_event(x->st, x->actor, "task.import", file, detail)) != STORE_OK ||
 		    (rc = store_commit(x->st)) != STORE_OK) {
 			store_rollback(x->st);
-			rc = store_failed(x, rc);
+			rc = action_fail(x, rc);
 			goto out;
 		}
 	}
