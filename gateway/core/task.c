@@ -283,6 +283,68 @@ task_rules_check(struct duban_ctx *x, const char *set)
 
 /* ---- add and update --------------------------------------------------------------- */
 
+/* The result of an edit: rc, with the input at fault f (NULL: the database) into *field
+ * when field is not NULL. */
+static int
+edit_result(int rc, const char *f, const char **field)
+{
+	if (field)
+		*field = f;
+	return rc;
+}
+
+/* Check the rule set an edit names (*f "rules" when unknown), then open its transaction. */
+static int
+edit_begin(struct duban_ctx *x, const char *rule_set, const char **f)
+{
+	int rc;
+
+	if ((rc = task_rules_check(x, rule_set)) != ACTION_OK) {
+		*f = "rules";
+		return rc;
+	}
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_fail(x, rc);
+	return ACTION_OK;
+}
+
+/*
+ * End an edit's transaction, whose change is written when rc is ACTION_OK:
+ * task id read back into out (may be NULL), then commit; or roll back and
+ * empty out, f naming the input at fault.
+ */
+static int
+edit_finish(struct duban_ctx *x, int rc, int64_t id, struct task *out, const char *f,
+	    const char **field)
+{
+	if (rc == ACTION_OK)
+		rc = reread(x, id, out);
+	if ((rc = action_finish(x, rc)) != ACTION_OK) {
+		task_clear(out);
+		return edit_result(rc, f, field);
+	}
+	return edit_result(rc, NULL, field);
+}
+
+/* What a new task cannot go without; *f names what is missing. */
+static int
+check_new(struct duban_ctx *x, const struct task_new *n, const char **f)
+{
+	if (n->title == NULL || *n->title == '\0') {
+		*f = "title";
+		return action_refuse(x, ACTION_INVALID, "a task needs a title");
+	}
+	if (n->deadline <= 0) {
+		*f = "deadline";
+		return action_refuse(x, ACTION_INVALID, "a task needs a deadline");
+	}
+	if (n->lead == NULL || *n->lead == '\0') {
+		*f = "lead";
+		return action_refuse(x, ACTION_INVALID, "a task needs a lead (牵头领导)");
+	}
+	return ACTION_OK;
+}
+
 /* Resolve a new task's people and team, inside the transaction; *field names a failure. */
 static int
 new_people(struct duban_ctx *x, const struct task_new *n, struct task_people *tp, int64_t *team,
@@ -317,7 +379,7 @@ task_add(struct duban_ctx *x, const struct task_new *n, struct task *out, const 
 {
 	struct task_people tp;
 	struct task t = { 0 };
-	const char *f = NULL, *dummy;
+	const char *f = NULL;
 	char *code = NULL;
 	int64_t id = 0;
 	int rc;
@@ -325,27 +387,9 @@ task_add(struct duban_ctx *x, const struct task_new *n, struct task *out, const 
 	tp.n = 0;
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (field == NULL)
-		field = &dummy;
-	*field = NULL;
-	if (n->title == NULL || *n->title == '\0') {
-		*field = "title";
-		return action_refuse(x, ACTION_INVALID, "a task needs a title");
-	}
-	if (n->deadline <= 0) {
-		*field = "deadline";
-		return action_refuse(x, ACTION_INVALID, "a task needs a deadline");
-	}
-	if (n->lead == NULL || *n->lead == '\0') {
-		*field = "lead";
-		return action_refuse(x, ACTION_INVALID, "a task needs a lead (牵头领导)");
-	}
-	if ((rc = task_rules_check(x, n->rule_set)) != ACTION_OK) {
-		*field = "rules";
-		return rc;
-	}
-	if ((rc = store_begin(x->st)) != STORE_OK)
-		return action_fail(x, rc);
+	if ((rc = check_new(x, n, &f)) != ACTION_OK ||
+	    (rc = edit_begin(x, n->rule_set, &f)) != ACTION_OK)
+		return edit_result(rc, f, field);
 	if ((rc = new_people(x, n, &tp, &t.team, &f)) != ACTION_OK)
 		goto out;
 	t.code = (char *)n->code;
@@ -357,20 +401,12 @@ task_add(struct duban_ctx *x, const struct task_new *n, struct task *out, const 
 		if (rc == STORE_EXISTS || rc == STORE_INVALID)
 			f = "code";
 		rc = action_fail(x, rc);
-		goto out;
-	}
-	if ((rc = store_event(x->st, x->actor, "task.add", code, n->title)) != STORE_OK) {
+	} else if ((rc = store_event(x->st, x->actor, "task.add", code, n->title)) != STORE_OK) {
 		rc = action_fail(x, rc);
-		goto out;
 	}
-	rc = reread(x, id, out);
 out:
 	free(code);
-	if ((rc = action_finish(x, rc)) != ACTION_OK) {
-		*field = f;
-		task_clear(out);
-	}
-	return rc;
+	return edit_finish(x, rc, id, out, f, field);
 }
 
 /* The field of the API and the import that names people of a role. */
@@ -409,27 +445,19 @@ task_update(struct duban_ctx *x, const char *code, const struct task_edit *e, st
 {
 	struct task_people tp;
 	struct task t = { 0 };
-	const char *f = NULL, *dummy;
+	const char *f = NULL;
 	char dl[24];
-	int64_t team = -1;
+	int64_t team = -1, id;
 	int rc;
 
 	tp.n = 0;
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (field == NULL)
-		field = &dummy;
-	*field = NULL;
-	if (e->title && *e->title == '\0') {
-		*field = "title";
-		return action_refuse(x, ACTION_INVALID, "a task needs a title");
-	}
-	if ((rc = task_rules_check(x, e->rule_set)) != ACTION_OK) {
-		*field = "rules";
-		return rc;
-	}
-	if ((rc = store_begin(x->st)) != STORE_OK)
-		return action_fail(x, rc);
+	if (e->title && *e->title == '\0')
+		return edit_result(action_refuse(x, ACTION_INVALID, "a task needs a title"), "title",
+				   field);
+	if ((rc = edit_begin(x, e->rule_set, &f)) != ACTION_OK)
+		return edit_result(rc, f, field);
 	if ((rc = store_task_find(x->st, code, &t)) != STORE_OK) {
 		rc = action_fail(x, rc);
 		goto out;
@@ -451,18 +479,12 @@ task_update(struct duban_ctx *x, const char *code, const struct task_edit *e, st
 	    (rc = store_task_assign(x->st, t.id, tp.a, tp.n, true)) != STORE_OK ||
 	    (rc = store_event(x->st, x->actor, "task.update", t.code,
 			      e->deadline ? time_fmt_local(e->deadline, dl, sizeof(dl)) : NULL)) !=
-		    STORE_OK) {
+		    STORE_OK)
 		rc = action_fail(x, rc);
-		goto out;
-	}
-	rc = reread(x, t.id, out);
 out:
+	id = t.id;
 	task_clear(&t);
-	if ((rc = action_finish(x, rc)) != ACTION_OK) {
-		*field = f;
-		task_clear(out);
-	}
-	return rc;
+	return edit_finish(x, rc, id, out, f, field);
 }
 
 /* ---- acknowledging ---------------------------------------------------------------- */
