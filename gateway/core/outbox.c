@@ -335,17 +335,20 @@ fail:
 
 /* ---- one message again, or never ------------------------------------------------- */
 
-int
-outbox_retry(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
+/*
+ * The end of a change to message id, its status before in old: its audit
+ * event (action, detail) and the commit, then old into was (when not
+ * NULL).  On failure rolls back with the store's words.
+ */
+static int
+message_changed(struct duban_ctx *x, int64_t id, const char *action, const char *detail,
+		const char *old, char *was, size_t waslen)
 {
-	char old[16] = "", obj[32];
+	char obj[32];
 	int rc;
 
-	if ((rc = store_begin(x->st)) != STORE_OK ||
-	    (rc = store_msg_retry(x->st, id, time_now(), old, sizeof(old))) != STORE_OK)
-		return action_abort(x, rc);
 	snprintf(obj, sizeof(obj), "#%" PRId64, id);
-	if ((rc = store_event(x->st, x->actor, "message.retry", obj, old)) != STORE_OK ||
+	if ((rc = store_event(x->st, x->actor, action, obj, detail)) != STORE_OK ||
 	    (rc = store_commit(x->st)) != STORE_OK)
 		return action_abort(x, rc);
 	if (was)
@@ -354,22 +357,28 @@ outbox_retry(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
 }
 
 int
+outbox_retry(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
+{
+	char old[16] = "";
+	int rc;
+
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_msg_retry(x->st, id, time_now(), old, sizeof(old))) != STORE_OK)
+		return action_abort(x, rc);
+	return message_changed(x, id, "message.retry", old, old, was, waslen);
+}
+
+int
 outbox_cancel(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
 {
-	char old[16] = "", obj[32], why[96];
+	char old[16] = "", why[96];
 	int rc;
 
 	snprintf(why, sizeof(why), "cancelled by %s", x->actor);
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_msg_cancel(x->st, id, time_now(), why, old, sizeof(old))) != STORE_OK)
 		return action_abort(x, rc);
-	snprintf(obj, sizeof(obj), "#%" PRId64, id);
-	if ((rc = store_event(x->st, x->actor, "message.cancel", obj, NULL)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return action_abort(x, rc);
-	if (was)
-		snprintf(was, waslen, "%s", old);
-	return ACTION_OK;
+	return message_changed(x, id, "message.cancel", NULL, old, was, waslen);
 }
 
 int
