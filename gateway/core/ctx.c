@@ -1,9 +1,9 @@
 /*
  * ctx.c - the few lines every action of core/ ends with: a store failure
  * or a refusal put into words in the context's err, and the action's
- * transaction committed or rolled back.  Written once so that an action
- * that stops says why, and leaves nothing half-written, the same way
- * wherever it stops.
+ * transaction committed, with its audit event, or rolled back.  Written
+ * once so that an action that stops says why, and leaves nothing
+ * half-written, the same way wherever it stops.
  */
 #include "core/ctx.h"
 
@@ -44,4 +44,15 @@ action_finish(struct duban_ctx *x, int rc)
 	if (rc != ACTION_OK)
 		store_rollback(x->st);
 	return rc;
+}
+
+int
+action_commit(struct duban_ctx *x, const char *action, const char *object, const char *detail)
+{
+	int rc;
+
+	if ((rc = store_event(x->st, x->actor, action, object, detail)) != STORE_OK ||
+	    (rc = store_commit(x->st)) != STORE_OK)
+		return action_abort(x, rc);
+	return ACTION_OK;
 }

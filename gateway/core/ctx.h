@@ -62,5 +62,10 @@ int action_refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
  * rolls back.  Returns rc, or the commit's failure with the store's
  * message in x->err (nothing was written). */
 int action_finish(struct duban_ctx *x, int rc);
+/* The last step of an action: its audit event (action, object, detail, by
+ * x->actor) recorded, then the commit.  ACTION_OK, or the store's code
+ * with its message in x->err, rolled back. */
+int action_commit(struct duban_ctx *x, const char *action, const char *object,
+		  const char *detail);
 
 #endif

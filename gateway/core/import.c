@@ -519,11 +519,8 @@ import_tasks(struct duban_ctx *x, const char *file, const char *encoding, bool d
 		store_rollback(x->st);
 	} else {
 		snprintf(detail, sizeof(detail), "%zu tasks", res->rows);
-		if ((rc = store_event(x->st, x->actor, "task.import", file, detail)) != STORE_OK ||
-		    (rc = store_commit(x->st)) != STORE_OK) {
-			rc = action_abort(x, rc);
+		if ((rc = action_commit(x, "task.import", file, detail)) != ACTION_OK)
 			goto out;
-		}
 	}
 	if (d->n)
 		rc = nothing_imported(x, file, d);

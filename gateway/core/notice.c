@@ -736,10 +736,7 @@ create_write(struct duban_ctx *x, const struct notice *nt, const struct notice_a
 	snprintf(obj, sizeof(obj), "N%" PRId64, out->id);
 	snprintf(detail, sizeof(detail), "%s: %" PRId64 " recipients, %" PRId64 " opted out",
 		 nt->status, pending ? plan->recipients : out->queued, plan->opted_out);
-	if ((rc = store_event(x->st, x->actor, "notice.create", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return action_abort(x, rc);
-	return ACTION_OK;
+	return action_commit(x, "notice.create", obj, detail);
 }
 
 int
@@ -900,10 +897,10 @@ approve_write(struct duban_ctx *x, const struct stored *s, struct notice_result 
 		 "%s: %" PRId64 " recipients, %" PRId64 " opted out; created by %s", out->status,
 		 out->queued, out->plan.opted_out, n->created_by);
 	if ((rc = store_notice_update(x->st, n->id, out->status, x->actor, out->queued,
-				      out->plan.opted_out)) != STORE_OK ||
-	    (rc = store_event(x->st, x->actor, "notice.approve", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
+				      out->plan.opted_out)) != STORE_OK)
 		rc = action_abort(x, rc);
+	else
+		rc = action_commit(x, "notice.approve", obj, detail);
 out:
 	notice_clear(&again);
 	return rc;
@@ -964,9 +961,7 @@ notice_cancel(struct duban_ctx *x, int64_t id, struct notice_cancelled *out)
 	snprintf(detail, sizeof(detail),
 		 "%" PRId64 " cancelled, %" PRId64 " sent, %" PRId64 " being sent", out->cancelled,
 		 out->sent, out->sending);
-	if ((rc = store_event(x->st, x->actor, "notice.cancel", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		rc = action_abort(x, rc);
+	rc = action_commit(x, "notice.cancel", obj, detail);
 out:
 	if (rc != ACTION_OK)
 		memset(out, 0, sizeof(*out));
@@ -1000,9 +995,7 @@ notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_o
 	snprintf(obj, sizeof(obj), "N%" PRId64, id);
 	snprintf(detail, sizeof(detail), "%" PRId64 " queued again, %" PRId64 " opted out", *queued,
 		 *opted_out);
-	if ((rc = store_event(x->st, x->actor, "notice.resend", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		rc = action_abort(x, rc);
+	rc = action_commit(x, "notice.resend", obj, detail);
 out:
 	if (rc != ACTION_OK)
 		*queued = *opted_out = 0;

@@ -164,10 +164,7 @@ queue_one(struct duban_ctx *x, const struct message *m, struct outbox_queued *ou
 		return action_abort(x, rc);
 	snprintf(obj, sizeof(obj), "#%" PRId64, out->id);
 	phone_mask(m->phone, masked, sizeof(masked));
-	if ((rc = store_event(x->st, x->actor, "message.send", obj, masked)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return action_abort(x, rc);
-	return ACTION_OK;
+	return action_commit(x, "message.send", obj, masked);
 }
 
 int
@@ -348,9 +345,8 @@ message_changed(struct duban_ctx *x, int64_t id, const char *action, const char 
 	int rc;
 
 	snprintf(obj, sizeof(obj), "#%" PRId64, id);
-	if ((rc = store_event(x->st, x->actor, action, obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return action_abort(x, rc);
+	if ((rc = action_commit(x, action, obj, detail)) != ACTION_OK)
+		return rc;
 	if (was)
 		snprintf(was, waslen, "%s", old);
 	return ACTION_OK;

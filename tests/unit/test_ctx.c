@@ -3,7 +3,8 @@
  * refusal's sentence, cut at the context's bound; a store failure passed on
  * in the store's words, with the transaction left open (action_fail) or
  * rolled back (action_abort); and the end of a transaction, committed only
- * when the action succeeded, a failed commit said in the store's words.
+ * when the action succeeded (action_finish) or with the action's audit
+ * event (action_commit), a failed commit said in the store's words.
  */
 #include "unit.h"
 
@@ -163,6 +164,21 @@ test_finish(void **state)
 	assert_non_null(strstr(fx->x.err, "committing"));
 }
 
+static void
+test_commit(void **state)
+{
+	struct fixture *fx = *state;
+
+	begin_with_event(fx);
+	assert_int_equal(action_commit(&fx->x, "test.done", "X1", "both"), ACTION_OK);
+	assert_int_equal(events(fx), 2); /* the step's and the action's, together */
+	/* nothing open to commit: the store's words, rolled back */
+	fx->x.err[0] = '\0';
+	assert_int_equal(action_commit(&fx->x, "test.done", "X2", NULL), ACTION_ERROR);
+	assert_string_equal(fx->x.err, store_errmsg(fx->st));
+	assert_non_null(strstr(fx->x.err, "committing"));
+}
+
 int
 main(void)
 {
@@ -171,6 +187,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fail_leaves_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ctx", tests, NULL, NULL);
 }
