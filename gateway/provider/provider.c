@@ -81,6 +81,22 @@ backend_names(char *out, size_t outlen)
 
 /* ---- escaping ------------------------------------------------------------ */
 
+/*
+ * The end of an append made in steps since out->len was start: the n
+ * bytes still staged in tmp go out, and out holds a string even when
+ * nothing was added.  0, or -1 with out cut back to start.
+ */
+static int
+append_end(struct buf *out, size_t start, const char *tmp, size_t n)
+{
+	if ((n > 0 && buf_add(out, tmp, n) != 0) ||
+	    (out->data == NULL && buf_add(out, "", 0) != 0)) {
+		buf_truncate(out, start);
+		return -1;
+	}
+	return 0;
+}
+
 int
 provider_url_escape(struct buf *out, const char *s, size_t len, bool form)
 {
@@ -107,15 +123,9 @@ provider_url_escape(struct buf *out, const char *s, size_t len, bool form)
 			tmp[n++] = hex[c & 15];
 		}
 	}
-	if (n > 0 && buf_add(out, tmp, n) != 0)
-		goto full;
-	if (out->data == NULL && buf_add(out, "", 0) != 0)
-		goto full;
-	return 0;
+	return append_end(out, start, tmp, n);
 full:
-	out->len = start;
-	if (out->data)
-		out->data[start] = '\0';
+	buf_truncate(out, start);
 	return -1;
 }
 
@@ -152,15 +162,9 @@ provider_json_escape(struct buf *out, const char *s, size_t len)
 			}
 		}
 	}
-	if (n > 0 && buf_add(out, tmp, n) != 0)
-		goto full;
-	if (out->data == NULL && buf_add(out, "", 0) != 0)
-		goto full;
-	return 0;
+	return append_end(out, start, tmp, n);
 full:
-	out->len = start;
-	if (out->data)
-		out->data[start] = '\0';
+	buf_truncate(out, start);
 	return -1;
 }
 
@@ -354,17 +358,12 @@ ptmpl_expand(const struct ptmpl *t, const struct provider_msg *m, enum ptmpl_esc
 		case PV_SIGNATURE: v = m->signature ? m->signature : ""; break;
 		}
 		vl = pc->var == PV_LITERAL ? pc->len : strlen(v);
-		if (esc_add(out, v, vl, esc) != 0)
-			goto full;
+		if (esc_add(out, v, vl, esc) != 0) {
+			buf_truncate(out, start);
+			return -1;
+		}
 	}
-	if (out->data == NULL && buf_add(out, "", 0) != 0)
-		goto full;
-	return 0;
-full:
-	out->len = start;
-	if (out->data)
-		out->data[start] = '\0';
-	return -1;
+	return append_end(out, start, NULL, 0);
 }
 
 /* ---- reply helpers ------------------------------------------------------ */
