@@ -66,17 +66,11 @@ backend_find(const char *type)
 static void
 backend_names(char *out, size_t outlen)
 {
-	size_t o = 0;
+	const char *types[ARRAY_LEN(backends)];
 
-	out[0] = '\0';
-	for (size_t i = 0; i < ARRAY_LEN(backends); i++) {
-		const char *sep = i == 0 ? "" : i + 1 == ARRAY_LEN(backends) ? " or " : ", ";
-		int n = snprintf(out + o, outlen - o, "%s\"%s\"", sep, backends[i]->type);
-
-		if (n < 0 || (size_t)n >= outlen - o)
-			break; /* cut short: only a message */
-		o += (size_t)n;
-	}
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+		types[i] = backends[i]->type;
+	cfgval_words_text(types, ARRAY_LEN(backends), out, outlen);
 }
 
 /* ---- escaping ------------------------------------------------------------ */
@@ -624,9 +618,11 @@ static void
 parse_retries(struct cfgval *cv, const config_setting_t *pg, struct retry_policy *r)
 {
 	static const char *const keys[] = { "max", "base_ms", "max_ms", "jitter", NULL };
+	static const char *const jitters[] = { "full", "equal", NULL };
+	static const enum jitter jitter_of[] = { JITTER_FULL, JITTER_EQUAL };
 	const config_setting_t *g = cfgval_group(cv, pg, "retries");
-	const char *s;
 	long v;
+	int w;
 
 	if (g == NULL)
 		return;
@@ -640,15 +636,8 @@ parse_retries(struct cfgval *cv, const config_setting_t *pg, struct retry_policy
 	if (r->max_ms < r->base_ms)
 		cfgval_error(cv, g, "retries: 'max_ms' (%ld) is less than 'base_ms' (%ld)", r->max_ms,
 			     r->base_ms);
-	if (cfgval_string(cv, g, "jitter", &s) == 1) {
-		if (strcmp(s, "full") == 0)
-			r->jitter = JITTER_FULL;
-		else if (strcmp(s, "equal") == 0)
-			r->jitter = JITTER_EQUAL;
-		else
-			cfgval_error(cv, config_setting_get_member(g, "jitter"),
-				     "'jitter' must be \"full\" or \"equal\", not \"%s\"", s);
-	}
+	if (cfgval_word(cv, g, "jitter", jitters, &w) == 1)
+		r->jitter = jitter_of[w];
 }
 
 static void

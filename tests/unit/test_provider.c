@@ -265,6 +265,47 @@ config_errors_have_lines(void **state)
 	diag_clear(&d);
 }
 
+/* The keys that take one of a few words: each wrong word named with the
+ * words it may be, each right one taken. */
+static void
+config_words(void **state)
+{
+	struct diag d = { 0 };
+	struct provider_conf *p;
+	size_t n = 0;
+
+	(void)state;
+	assert_null(parse("providers = (\n"
+			  "  { name = \"h\"; type = \"http\"; url = \"http://h/\";\n"
+			  "    body = \"xml\"; reply = { otherwise = \"maybe\"; };\n"
+			  "    retries = { jitter = \"half\"; }; },\n"
+			  "  { name = \"k\"; type = \"kannel\"; url = \"http://k/\"; username = \"u\";\n"
+			  "    password = \"p\"; method = \"post\"; }\n"
+			  ");", &n, &d));
+	dump(&d);
+	assert_true(diag_has(&d, "test.cfg:3: 'body' must be \"query\", \"form\" or \"json\", "
+				  "not \"xml\""));
+	assert_true(diag_has(&d, "test.cfg:3: 'otherwise' must be \"permanent\" or \"temporary\", "
+				  "not \"maybe\""));
+	assert_true(diag_has(&d, "test.cfg:4: 'jitter' must be \"full\" or \"equal\", not \"half\""));
+	assert_true(diag_has(&d, "test.cfg:6: 'method' must be \"GET\" or \"POST\", not \"post\""));
+	assert_int_equal(d.n, 4);
+	diag_clear(&d);
+	p = parse("providers = (\n"
+		  "  { name = \"h\"; type = \"http\"; url = \"http://h/\"; method = \"post\";\n"
+		  "    body = \"form\"; reply = { otherwise = \"temporary\"; };\n"
+		  "    retries = { jitter = \"equal\"; }; },\n"
+		  "  { name = \"k\"; type = \"kannel\"; url = \"http://k/\"; username = \"u\";\n"
+		  "    password = \"p\"; method = \"POST\"; }\n"
+		  ");", &n, &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].retries.jitter, JITTER_EQUAL);
+	provider_conf_free(p, n);
+	diag_clear(&d);
+}
+
 /* ---- the http backend: replies --------------------------------------------- */
 
 static void
@@ -578,6 +619,7 @@ main(void)
 		cmocka_unit_test(http_form_body),
 		cmocka_unit_test(http_header_line_break_refused),
 		cmocka_unit_test(config_errors_have_lines),
+		cmocka_unit_test(config_words),
 		cmocka_unit_test(http_classify_defaults),
 		cmocka_unit_test(http_classify_rules),
 		cmocka_unit_test(http_classify_otherwise_temporary),
