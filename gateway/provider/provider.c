@@ -601,19 +601,6 @@ provider_conf_free(struct provider_conf *p, size_t n)
 	free(p);
 }
 
-static bool
-name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= PROVIDER_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
-			return false;
-	return true;
-}
-
 static void
 parse_retries(struct cfgval *cv, const config_setting_t *pg, struct retry_policy *r)
 {
@@ -730,7 +717,7 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	pc->breaker_rest_ms = 30000;
 
 	if (cfgval_string(cv, g, "name", &s) == 1) {
-		if (!name_ok(s))
+		if (!str_is_name(s, PROVIDER_NAME_MAX))
 			cfgval_error(cv, config_setting_get_member(g, "name"),
 				     "provider name \"%s\" must be 1-%d of a-z 0-9 - _", s,
 				     PROVIDER_NAME_MAX - 1);

@@ -1,7 +1,8 @@
 /*
  * test_str.c - bounded buffers (refused whole at the bound, never
  * truncated; cut back to take back a step), list splitting as
- * spreadsheets write lists, and the display width of Chinese text.
+ * spreadsheets write lists, the names the configuration gives, and the
+ * display width of Chinese text.
  */
 #include "unit.h"
 
@@ -45,6 +46,20 @@ test_buf_truncate(void **state)
 }
 
 static void
+test_is_name(void **state)
+{
+	(void)state;
+	assert_true(str_is_name("cn-mobile_2", 32));
+	assert_true(str_is_name("abc", 4)); /* 3 bytes and the NUL fit in 4 */
+	assert_false(str_is_name("abcd", 4));
+	assert_false(str_is_name("", 32));
+	assert_false(str_is_name("Ops", 32));   /* upper case */
+	assert_false(str_is_name("a b", 32));   /* blank */
+	assert_false(str_is_name("a.b", 32));
+	assert_false(str_is_name("镇政府", 32)); /* not ASCII */
+}
+
+static void
 test_items_and_width(void **state)
 {
 	char list[] = " 镇领导班子；党政办; ;个私经济服务站 ";
@@ -70,6 +85,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_bound),
 		cmocka_unit_test(test_buf_truncate),
+		cmocka_unit_test(test_is_name),
 		cmocka_unit_test(test_items_and_width),
 	};
 	return cmocka_run_group_tests_name("str", tests, NULL, NULL);
