@@ -91,75 +91,93 @@ append_end(struct buf *out, size_t start, const char *tmp, size_t n)
 	return 0;
 }
 
-int
-provider_url_escape(struct buf *out, const char *s, size_t len, bool form)
+/* RFC 3986's unreserved characters: a URL carries them as they are. */
+static bool
+url_unreserved(unsigned char c)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t start = out->len;
-	char tmp[256];
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (n + 3 > sizeof(tmp)) {
-			if (buf_add(out, tmp, n) != 0)
-				goto full;
-			n = 0;
-		}
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			tmp[n++] = (char)c;
-		} else if (c == ' ' && form) {
-			tmp[n++] = '+';
-		} else {
-			tmp[n++] = '%';
-			tmp[n++] = hex[c >> 4];
-			tmp[n++] = hex[c & 15];
-		}
-	}
-	return append_end(out, start, tmp, n);
-full:
-	buf_truncate(out, start);
-	return -1;
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-int
-provider_json_escape(struct buf *out, const char *s, size_t len)
+/* c escaped for a URL (or a form, where a blank is '+') into e; its length, 3 at most. */
+static size_t
+url_byte(unsigned char c, bool form, char *e)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (url_unreserved(c)) {
+		e[0] = (char)c;
+		return 1;
+	}
+	if (c == ' ' && form) {
+		e[0] = '+';
+		return 1;
+	}
+	e[0] = '%';
+	e[1] = hex[c >> 4];
+	e[2] = hex[c & 15];
+	return 3;
+}
+
+/* c escaped for a JSON string into e; its length, 6 at most. */
+static size_t
+json_byte(unsigned char c, char *e)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t start = out->len;
+
+	switch (c) {
+	case '"': memcpy(e, "\\\"", 2); return 2;
+	case '\\': memcpy(e, "\\\\", 2); return 2;
+	case '\n': memcpy(e, "\\n", 2); return 2;
+	case '\r': memcpy(e, "\\r", 2); return 2;
+	case '\t': memcpy(e, "\\t", 2); return 2;
+	default:
+		if (c < 0x20 || c == 0x7f) {
+			memcpy(e, "\\u00", 4);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			return 6;
+		}
+		e[0] = (char)c;
+		return 1;
+	}
+}
+
+/*
+ * Append len bytes of s to out escaped as esc says (ESC_URL, ESC_FORM or
+ * ESC_JSON), through a small stage so that out grows in few steps.  0, or
+ * -1 with out as it was (past its bound, or out of memory).
+ */
+static int
+escape_append(struct buf *out, const char *s, size_t len, enum ptmpl_esc esc)
+{
+	size_t start = out->len, n = 0;
 	char tmp[256];
-	size_t n = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (n + 6 > sizeof(tmp)) {
-			if (buf_add(out, tmp, n) != 0)
-				goto full;
+			if (buf_add(out, tmp, n) != 0) {
+				buf_truncate(out, start);
+				return -1;
+			}
 			n = 0;
 		}
-		switch (c) {
-		case '"': tmp[n++] = '\\'; tmp[n++] = '"'; break;
-		case '\\': tmp[n++] = '\\'; tmp[n++] = '\\'; break;
-		case '\n': tmp[n++] = '\\'; tmp[n++] = 'n'; break;
-		case '\r': tmp[n++] = '\\'; tmp[n++] = 'r'; break;
-		case '\t': tmp[n++] = '\\'; tmp[n++] = 't'; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				memcpy(tmp + n, "\\u00", 4);
-				tmp[n + 4] = hex[c >> 4];
-				tmp[n + 5] = hex[c & 15];
-				n += 6;
-			} else {
-				tmp[n++] = (char)c;
-			}
-		}
+		n += esc == ESC_JSON ? json_byte(c, tmp + n) : url_byte(c, esc == ESC_FORM, tmp + n);
 	}
 	return append_end(out, start, tmp, n);
-full:
-	buf_truncate(out, start);
-	return -1;
+}
+
+int
+provider_url_escape(struct buf *out, const char *s, size_t len, bool form)
+{
+	return escape_append(out, s, len, form ? ESC_FORM : ESC_URL);
+}
+
+int
+provider_json_escape(struct buf *out, const char *s, size_t len)
+{
+	return escape_append(out, s, len, ESC_JSON);
 }
 
 /* ---- templates ----------------------------------------------------------- */
@@ -520,7 +538,7 @@ parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)t.p[0].lit[i];
-		if (!isalnum(c) && c != '-' && c != '_' && c != '.' && c != '~') {
+		if (!url_unreserved(c)) {
 			cfgval_error(cv, at,
 				     "'callback_secret' may hold only A-Z a-z 0-9 - _ . ~ (it is "
 				     "part of a URL path)");

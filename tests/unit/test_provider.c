@@ -104,6 +104,32 @@ url_escape_bounded(void **state)
 	buf_free(&b);
 }
 
+/* Longer than the escaper's stage: written in several steps, and taken
+ * back whole when a later step meets the bound. */
+static void
+escape_in_steps(void **state)
+{
+	char in[3 * 100 + 1] = "", want[9 * 100 + 1] = "";
+	struct buf b;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		memcpy(in + 3 * i, "小", 3);
+		memcpy(want + 9 * i, "%E5%B0%8F", 9);
+	}
+	buf_init(&b, 4096);
+	assert_int_equal(provider_url_escape(&b, in, strlen(in), false), 0);
+	assert_string_equal(b.data, want);
+	buf_free(&b);
+	buf_init(&b, 600);
+	assert_int_equal(buf_adds(&b, "msg="), 0);
+	assert_int_equal(provider_url_escape(&b, in, strlen(in), false), -1);
+	assert_string_equal(b.data, "msg=");
+	assert_int_equal(provider_json_escape(&b, "\n\x01", 2), 0);
+	assert_string_equal(b.data, "msg=\\n\\u0001");
+	buf_free(&b);
+}
+
 static void
 json_escape_all(void **state)
 {
@@ -613,6 +639,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(url_escape_chinese),
 		cmocka_unit_test(url_escape_bounded),
+		cmocka_unit_test(escape_in_steps),
 		cmocka_unit_test(json_escape_all),
 		cmocka_unit_test(http_default_is_sim_json),
 		cmocka_unit_test(http_get_query_with_secret),
