@@ -22,6 +22,9 @@ void buf_init(struct buf *b, size_t max);
 int buf_add(struct buf *b, const void *data, size_t len);
 int buf_adds(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Cut b back to its first len bytes (no-op when len >= b->len): takes back
+ * what was appended in several steps when a later step is refused. */
+void buf_truncate(struct buf *b, size_t len);
 /* Frees the data, not the struct. */
 void buf_free(struct buf *b);
 /* Hand the data to the caller (who frees it); the buffer is emptied. */

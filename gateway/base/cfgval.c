@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 long
@@ -83,20 +84,73 @@ member(const config_setting_t *grp, const char *key)
 	return grp ? config_setting_get_member(grp, key) : NULL;
 }
 
-int
-cfgval_string(struct cfgval *cv, const config_setting_t *grp, const char *key, const char **out)
+/*
+ * Member key of grp, which must be of type type: 1 with *out, 0 when
+ * absent, -1 when it is of another type (reported).
+ */
+static int
+typed_member(struct cfgval *cv, const config_setting_t *grp, const char *key, int type,
+	     config_setting_t **out)
 {
 	config_setting_t *s = member(grp, key);
 
 	if (s == NULL)
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		cfgval_error(cv, s, "'%s' must be a string, not %s", key,
+	if (config_setting_type(s) != type) {
+		cfgval_error(cv, s, "'%s' must be %s, not %s", key, type_name(type),
 			     type_name(config_setting_type(s)));
 		return -1;
 	}
-	*out = config_setting_get_string(s);
+	*out = s;
 	return 1;
+}
+
+int
+cfgval_string(struct cfgval *cv, const config_setting_t *grp, const char *key, const char **out)
+{
+	config_setting_t *s;
+	int rc = typed_member(cv, grp, key, CONFIG_TYPE_STRING, &s);
+
+	if (rc == 1)
+		*out = config_setting_get_string(s);
+	return rc;
+}
+
+void
+cfgval_words_text(const char *const *words, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+		int k = snprintf(out + o, outlen - o, "%s\"%s\"", sep, words[i]);
+
+		if (k < 0 || (size_t)k >= outlen - o)
+			break; /* cut short: only a message */
+		o += (size_t)k;
+	}
+}
+
+int
+cfgval_word(struct cfgval *cv, const config_setting_t *grp, const char *key,
+	    const char *const *words, int *index)
+{
+	char list[256];
+	const char *v = NULL;
+	size_t n;
+	int rc = cfgval_string(cv, grp, key, &v);
+
+	if (rc <= 0)
+		return rc;
+	for (n = 0; words[n]; n++)
+		if (strcmp(v, words[n]) == 0) {
+			*index = (int)n;
+			return 1;
+		}
+	cfgval_words_text(words, n, list, sizeof(list));
+	cfgval_error(cv, member(grp, key), "'%s' must be %s, not \"%s\"", key, list, v);
+	return -1;
 }
 
 int
@@ -154,17 +208,12 @@ cfgval_float(struct cfgval *cv, const config_setting_t *grp, const char *key, do
 int
 cfgval_bool(struct cfgval *cv, const config_setting_t *grp, const char *key, bool *out)
 {
-	config_setting_t *s = member(grp, key);
+	config_setting_t *s;
+	int rc = typed_member(cv, grp, key, CONFIG_TYPE_BOOL, &s);
 
-	if (s == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		cfgval_error(cv, s, "'%s' must be true or false, not %s", key,
-			     type_name(config_setting_type(s)));
-		return -1;
-	}
-	*out = config_setting_get_bool(s) != 0;
-	return 1;
+	if (rc == 1)
+		*out = config_setting_get_bool(s) != 0;
+	return rc;
 }
 
 int
@@ -204,16 +253,9 @@ cfgval_duration(struct cfgval *cv, const config_setting_t *grp, const char *key,
 const config_setting_t *
 cfgval_group(struct cfgval *cv, const config_setting_t *grp, const char *key)
 {
-	config_setting_t *s = member(grp, key);
+	config_setting_t *s;
 
-	if (s == NULL)
-		return NULL;
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		cfgval_error(cv, s, "'%s' must be a group { ... }, not %s", key,
-			     type_name(config_setting_type(s)));
-		return NULL;
-	}
-	return s;
+	return typed_member(cv, grp, key, CONFIG_TYPE_GROUP, &s) == 1 ? s : NULL;
 }
 
 int

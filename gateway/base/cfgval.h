@@ -40,6 +40,19 @@ int cfgval_int(struct cfgval *cv, const config_setting_t *grp, const char *key, 
 int cfgval_float(struct cfgval *cv, const config_setting_t *grp, const char *key, double min,
 		 double max, double *out);
 int cfgval_bool(struct cfgval *cv, const config_setting_t *grp, const char *key, bool *out);
+/*
+ * A string key that takes one of a few words (words: NULL-terminated),
+ * matched exactly: *index is its place in words.  Another word is
+ * reported as "'method' must be "GET" or "POST", not "get"".
+ */
+int cfgval_word(struct cfgval *cv, const config_setting_t *grp, const char *key,
+		const char *const *words, int *index);
+/*
+ * The n words as a sentence offers them: "\"a\", \"b\" or \"c\"" (quoted);
+ * cut short when out (outlen bytes) is too small, which only a message
+ * can be.
+ */
+void cfgval_words_text(const char *const *words, size_t n, char *out, size_t outlen);
 /* "HH:MM" as minutes after midnight. */
 int cfgval_hhmm(struct cfgval *cv, const config_setting_t *grp, const char *key, int *out);
 /* "7d", "36h" ... */

@@ -84,6 +84,20 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+bool
+str_is_name(const char *s, size_t size)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= size)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' &&
+		    *s != '_')
+			return false;
+	return true;
+}
+
 int
 dir_list(const char *dir, const char *suffix, char ***names, size_t *n, char *err, size_t errlen)
 {

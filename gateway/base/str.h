@@ -7,6 +7,7 @@
 #ifndef DUBAN_STR_H
 #define DUBAN_STR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Parse a whole decimal integer in [min, max]; 0 or -1. */
@@ -21,6 +22,12 @@ int strlcpy_checked(char *dst, const char *src, size_t size);
 char *str_next_item(char **cursor);
 /* Trim ASCII whitespace in place at both ends; returns s. */
 char *str_trim(char *s);
+/*
+ * True when s is a name as the configuration gives them to providers and
+ * API tokens: 1 to size - 1 bytes of a-z, 0-9, '-' and '_', so that it
+ * goes into a URL path, a log line or the audit log as it is.
+ */
+bool str_is_name(const char *s, size_t size);
 
 /*
  * The names of the regular entries of dir ending in suffix (".cfg"),

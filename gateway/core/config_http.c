@@ -182,20 +182,6 @@ hex_decode(const char *s, unsigned char *out, size_t n)
 	return 0;
 }
 
-static bool
-token_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= TOKEN_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' &&
-		    *s != '_')
-			return false;
-	return true;
-}
-
 static void
 parse_routes(struct cfgval *cv, const config_setting_t *t, struct http_token *tok)
 {
@@ -248,7 +234,7 @@ parse_token(struct cfgval *cv, const config_setting_t *t, struct httpd_conf *hc)
 	}
 	cfgval_keys(cv, t, keys);
 	if (cfgval_string(cv, t, "name", &s) == 1) {
-		if (!token_name_ok(s))
+		if (!str_is_name(s, TOKEN_NAME_MAX))
 			cfgval_error(cv, config_setting_get_member(t, "name"),
 				     "token name \"%s\" must be 1-%d of a-z 0-9 - _", s,
 				     TOKEN_NAME_MAX - 1);

@@ -42,4 +42,30 @@ struct duban_ctx {
 	char err[ACTION_ERR_MAX];     /* why, after an action returned < 0 */
 };
 
+/*
+ * How an action says why it stopped (core/ctx.c).  Each returns rc, so an
+ * action can write "return action_fail(x, rc);".
+ */
+
+/* The store failed: its message (store_errmsg) goes to x->err.  A
+ * transaction stays open: a step of a larger action leaves it to the
+ * action that opened it. */
+int action_fail(struct duban_ctx *x, int rc);
+/* As action_fail, and rolls back the open transaction (harmless when none
+ * is open): for an action that stops here. */
+int action_abort(struct duban_ctx *x, int rc);
+/* Refused (or failed other than in the store): the sentence fmt says why
+ * goes to x->err, cut at ACTION_ERR_MAX. */
+int action_refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The end of an action's transaction: commits when rc is ACTION_OK, else
+ * rolls back.  Returns rc, or the commit's failure with the store's
+ * message in x->err (nothing was written). */
+int action_finish(struct duban_ctx *x, int rc);
+/* The last step of an action: its audit event (action, object, detail, by
+ * x->actor) recorded, then the commit.  ACTION_OK, or the store's code
+ * with its message in x->err, rolled back. */
+int action_commit(struct duban_ctx *x, const char *action, const char *object,
+		  const char *detail);
+
 #endif

@@ -63,12 +63,52 @@ import_header(const char *file, const struct csv_row *row, int *map, size_t nmap
 	return d->n ? -1 : 0;
 }
 
-/* Pass a store failure on with the store's words. */
+/* A spreadsheet being read: its first row names the columns. */
+struct sheet {
+	struct csv_reader *r;
+	const char *file;
+	const char *const (*cols)[2]; /* as import_header */
+	size_t ncols;
+	const bool *required;
+	int map[CSV_FIELDS_MAX]; /* once the header is read: the column of each field, or -1 */
+	bool header;             /* the header is still to come */
+	char err[512];
+};
+
+/*
+ * The next row of data of s into row: 1, or 0 at the end of the file or
+ * when the header is bad.  The first row is taken as the header; a row
+ * that cannot be read, a bad header and a file without even a header go
+ * to d.
+ */
 static int
-store_failed(struct duban_ctx *x, int rc)
+sheet_next(struct sheet *s, struct csv_row *row, struct diag *d)
 {
-	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-	return rc;
+	int rc;
+
+	while ((rc = csv_read(s->r, row, s->err, sizeof(s->err))) != 0) {
+		if (rc < 0) {
+			diag_add(d, NULL, 0, "%s", s->err);
+			continue;
+		}
+		if (!s->header)
+			return 1;
+		s->header = false;
+		if (import_header(s->file, row, s->map, CSV_FIELDS_MAX, s->cols, s->ncols,
+				  s->required, d) != 0)
+			return 0;
+	}
+	if (s->header && d->n == 0)
+		diag_add(d, s->file, 0, "empty file: expected a header row");
+	return 0;
+}
+
+/* The answer to a file with problems, which are in d: nothing was imported. */
+static int
+nothing_imported(struct duban_ctx *x, const char *file, const struct diag *d)
+{
+	return action_refuse(x, ACTION_INVALID, "%s: %zu problem%s; nothing imported", file, d->n,
+			     d->n == 1 ? "" : "s");
 }
 
 /* ---- people ----------------------------------------------------------------------- */
@@ -198,30 +238,17 @@ read_people(const char *file, const char *encoding, struct prow **rows_out, size
 	    struct diag *d)
 {
 	static const bool required[PC_N] = { true, true, false, false, false, false };
-	struct csv_reader *r = NULL;
+	struct sheet s = { .file = file, .cols = person_cols, .ncols = PC_N, .required = required,
+			   .header = true };
 	struct csv_row row;
 	struct prow *rows = NULL;
 	size_t n = 0, cap = 0;
-	int map[CSV_FIELDS_MAX], rc;
-	char err[512];
-	bool header = true;
 
-	if (csv_open_file(file, encoding, &r, err, sizeof(err)) != 0) {
-		diag_add(d, NULL, 0, "%s", err);
+	if (csv_open_file(file, encoding, &s.r, s.err, sizeof(s.err)) != 0) {
+		diag_add(d, NULL, 0, "%s", s.err);
 		return -1;
 	}
-	while ((rc = csv_read(r, &row, err, sizeof(err))) != 0) {
-		if (rc < 0) {
-			diag_add(d, NULL, 0, "%s", err);
-			continue;
-		}
-		if (header) {
-			header = false;
-			if (import_header(file, &row, map, CSV_FIELDS_MAX, person_cols, PC_N, required,
-					  d) != 0)
-				break;
-			continue;
-		}
+	while (sheet_next(&s, &row, d) == 1) {
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
 			struct prow *nr = realloc(rows, ncap * sizeof(*nr));
@@ -237,12 +264,12 @@ read_people(const char *file, const char *encoding, struct prow **rows_out, size
 		p->line = row.line;
 		bool extra = false;
 		for (size_t i = 0; i < row.n; i++) {
-			if (map[i] < 0) {
+			if (s.map[i] < 0) {
 				if (*row.field[i])
 					extra = true;
 				continue;
 			}
-			p->f[map[i]] = str_trim(strdup(row.field[i]));
+			p->f[s.map[i]] = str_trim(strdup(row.field[i]));
 		}
 		n++;
 		if (extra)
@@ -250,9 +277,7 @@ read_people(const char *file, const char *encoding, struct prow **rows_out, size
 		else
 			check_person_row(file, p, d);
 	}
-	if (header && d->n == 0)
-		diag_add(d, file, 0, "empty file: expected a header row");
-	csv_close(r);
+	csv_close(s.r);
 	*rows_out = rows;
 	*nrows = n;
 	return d->n ? -1 : 0;
@@ -338,16 +363,13 @@ import_people(struct duban_ctx *x, const char *file, const char *encoding, bool 
 	if (d->n) {
 		if (d->n <= d->cap)
 			qsort(d->line, d->n, sizeof(char *), by_line);
-		rc = ACTION_INVALID;
-		snprintf(x->err, sizeof(x->err), "%s: %zu problem%s; nothing imported", file, d->n,
-			 d->n == 1 ? "" : "s");
+		rc = nothing_imported(x, file, d);
 	}
 	res->rows = n;
 	res->groups = gc.n;
 	goto out;
 fail:
-	store_rollback(x->st);
-	rc = store_failed(x, STORE_ERROR);
+	rc = action_abort(x, STORE_ERROR);
 out:
 	gcache_free(&gc);
 	prows_free(rows, n);
@@ -443,7 +465,7 @@ import_task_row(struct duban_ctx *x, const char *file, long line, char **f, stru
 		diag_add(d, file, line, "%s", store_errmsg(x->st));
 		return ACTION_OK;
 	}
-	return rc == STORE_OK ? ACTION_OK : store_failed(x, rc);
+	return rc == STORE_OK ? ACTION_OK : action_fail(x, rc);
 }
 
 /* Read every row of r into the open transaction; *n counts the rows. */
@@ -452,27 +474,16 @@ read_tasks(struct duban_ctx *x, const char *file, struct csv_reader *r, struct d
 	   size_t *n)
 {
 	static const bool required[TC_N] = { false, true, true, true };
+	struct sheet s = { .r = r, .file = file, .cols = task_cols, .ncols = TC_N,
+			   .required = required, .header = true };
 	struct csv_row row;
-	char err[512];
-	int map[CSV_FIELDS_MAX], ch, rc = ACTION_OK;
-	bool header = true;
+	int rc;
 
-	while ((ch = csv_read(r, &row, err, sizeof(err))) != 0) {
+	while (sheet_next(&s, &row, d) == 1) {
 		char *f[TC_N] = { 0 };
-		if (ch < 0) {
-			diag_add(d, NULL, 0, "%s", err);
-			continue;
-		}
-		if (header) {
-			header = false;
-			if (import_header(file, &row, map, CSV_FIELDS_MAX, task_cols, TC_N, required,
-					  d) != 0)
-				break;
-			continue;
-		}
 		for (size_t i = 0; i < row.n; i++)
-			if (map[i] >= 0)
-				f[map[i]] = str_trim(strdup(row.field[i]));
+			if (s.map[i] >= 0)
+				f[s.map[i]] = str_trim(strdup(row.field[i]));
 			else if (*row.field[i])
 				diag_add(d, file, row.line, "more fields than the header has columns");
 		rc = import_task_row(x, file, row.line, f, d);
@@ -482,8 +493,6 @@ read_tasks(struct duban_ctx *x, const char *file, struct csv_reader *r, struct d
 		if (rc != ACTION_OK)
 			return rc;
 	}
-	if (header && d->n == 0)
-		diag_add(d, file, 0, "empty file: expected a header row");
 	return ACTION_OK;
 }
 
@@ -499,7 +508,7 @@ import_tasks(struct duban_ctx *x, const char *file, const char *encoding, bool d
 	if (csv_open_file(file, encoding, &r, x->err, sizeof(x->err)) != 0)
 		return ACTION_INVALID;
 	if ((rc = store_begin(x->st)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 		goto out;
 	}
 	if ((rc = read_tasks(x, file, r, d, &res->rows)) != ACTION_OK) {
@@ -510,18 +519,11 @@ import_tasks(struct duban_ctx *x, const char *file, const char *encoding, bool d
 		store_rollback(x->st);
 	} else {
 		snprintf(detail, sizeof(detail), "%zu tasks", res->rows);
-		if ((rc = store_event(x->st, x->actor, "task.import", file, detail)) != STORE_OK ||
-		    (rc = store_commit(x->st)) != STORE_OK) {
-			store_rollback(x->st);
-			rc = store_failed(x, rc);
+		if ((rc = action_commit(x, "task.import", file, detail)) != ACTION_OK)
 			goto out;
-		}
 	}
-	if (d->n) {
-		rc = ACTION_INVALID;
-		snprintf(x->err, sizeof(x->err), "%s: %zu problem%s; nothing imported", file, d->n,
-			 d->n == 1 ? "" : "s");
-	}
+	if (d->n)
+		rc = nothing_imported(x, file, d);
 out:
 	csv_close(r);
 	return rc;

@@ -11,7 +11,6 @@
 #include "core/notice.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,29 +596,6 @@ notice_result_clear(struct notice_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Copy the store's message into x->err, roll back (harmless when nothing is open), return rc. */
-static int
-store_failed(struct duban_ctx *x, int rc)
-{
-	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-	store_rollback(x->st);
-	return rc;
-}
-
-/* x->err from fmt; returns rc. */
-static int
-refuse(struct duban_ctx *x, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int
-refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(x->err, sizeof(x->err), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Someone to send to, and a go-ahead over notices.confirm_over when ask is set
  * (send_at, 0 for now, is what c->fn is shown). */
 static int
@@ -628,17 +604,17 @@ check_plan(struct duban_ctx *x, const struct notice_plan *p, int64_t send_at, bo
 {
 	if (p->recipients == 0) {
 		*fault = NOTICE_IN_AUDIENCE;
-		return refuse(x, ACTION_INVALID, "nobody to send to: all %" PRId64
-				 " people selected opted out", p->opted_out);
+		return action_refuse(x, ACTION_INVALID, "nobody to send to: all %" PRId64
+					" people selected opted out", p->opted_out);
 	}
 	if (!ask || c->yes || p->recipients <= (int64_t)x->cfg->notices.confirm_over)
 		return ACTION_OK;
 	if (c->fn && c->fn(c->arg, p, send_at) == 0)
 		return ACTION_OK;
 	*fault = NOTICE_IN_CONFIRM;
-	return refuse(x, ACTION_INVALID,
-		      "%" PRId64 " recipients is more than notices.confirm_over (%lu)", p->recipients,
-		      x->cfg->notices.confirm_over);
+	return action_refuse(x, ACTION_INVALID,
+			     "%" PRId64 " recipients is more than notices.confirm_over (%lu)",
+			     p->recipients, x->cfg->notices.confirm_over);
 }
 
 /* A default title: the template's name, or the text's first 20 characters. */
@@ -692,13 +668,14 @@ request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
 				       .max_parts = x->cfg->max_parts, .now = now };
 	if ((rq->text == NULL) == (rq->template_name == NULL)) {
 		*fault = NOTICE_IN_TEXT;
-		return refuse(x, ACTION_INVALID, "a notice has a text or a template (one of them)");
+		return action_refuse(x, ACTION_INVALID,
+				     "a notice has a text or a template (one of them)");
 	}
 	if (rq->template_name &&
 	    (x->tmpls == NULL || (nc->tmpl = tmpl_set_get(x->tmpls, rq->template_name)) == NULL)) {
 		*fault = NOTICE_IN_TEMPLATE;
-		return refuse(x, ACTION_NOTFOUND, "no template \"%s\" in %s", rq->template_name,
-			      x->cfg->templates_dir);
+		return action_refuse(x, ACTION_NOTFOUND, "no template \"%s\" in %s",
+				     rq->template_name, x->cfg->templates_dir);
 	}
 	if (notice_check(nc, x->err, sizeof(x->err)) != 0) {
 		/* vars given, or one missing: the vars are at fault; else the template */
@@ -712,7 +689,7 @@ request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
 	}
 	if (rq->send_at && rq->send_at + 60 <= now) {
 		*fault = NOTICE_IN_SEND_AT;
-		return refuse(x, ACTION_INVALID, "that time has passed");
+		return action_refuse(x, ACTION_INVALID, "that time has passed");
 	}
 	return ACTION_OK;
 }
@@ -745,7 +722,7 @@ create_write(struct duban_ctx *x, const struct notice *nt, const struct notice_a
 
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_notice_add(x->st, nt, &out->id)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_abort(x, rc);
 	if (!pending) {
 		if ((rc = notice_queue(x->st, out->id, aud, nc, plan, nt->template_name, nt->send_at,
 				       &out->queued, x->err, sizeof(x->err))) != STORE_OK) {
@@ -754,15 +731,12 @@ create_write(struct duban_ctx *x, const struct notice *nt, const struct notice_a
 		}
 		if ((rc = store_notice_update(x->st, out->id, nt->status, NULL, out->queued,
 					      plan->opted_out)) != STORE_OK)
-			return store_failed(x, rc);
+			return action_abort(x, rc);
 	}
 	snprintf(obj, sizeof(obj), "N%" PRId64, out->id);
 	snprintf(detail, sizeof(detail), "%s: %" PRId64 " recipients, %" PRId64 " opted out",
 		 nt->status, pending ? plan->recipients : out->queued, plan->opted_out);
-	if ((rc = store_event(x->st, x->actor, "notice.create", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return store_failed(x, rc);
-	return ACTION_OK;
+	return action_commit(x, "notice.create", obj, detail);
 }
 
 int
@@ -803,7 +777,7 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 			      .created_by = (char *)x->actor,
 			      .created_at = now };
 	if (nt.body == NULL || nt.audience == NULL || (rq->nvars && nt.vars == NULL))
-		rc = refuse(x, ACTION_ERROR, "out of memory");
+		rc = action_refuse(x, ACTION_ERROR, "out of memory");
 	else
 		rc = create_write(x, &nt, &aud, &nc, out);
 out:
@@ -851,11 +825,11 @@ stored_content(struct duban_ctx *x, struct stored *s, int64_t now)
 		return ACTION_OK;
 	tp = x->tmpls ? tmpl_set_get(x->tmpls, n->template_name) : NULL;
 	if (tp == NULL) /* the installation lost it: a failure, not the request's fault */
-		return refuse(x, ACTION_ERROR, "template \"%s\" of notice N%" PRId64
-			      " is no longer in %s", n->template_name, n->id,
-			      x->cfg->templates_dir);
+		return action_refuse(x, ACTION_ERROR, "template \"%s\" of notice N%" PRId64
+				     " is no longer in %s", n->template_name, n->id,
+				     x->cfg->templates_dir);
 	if (n->vars && (s->vars_buf = strdup(n->vars)) == NULL)
-		return refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, "out of memory");
 	for (line = s->vars_buf ? strtok_r(s->vars_buf, "\n", &save) : NULL;
 	     line && nv < NOTICE_VARS_MAX; line = strtok_r(NULL, "\n", &save))
 		s->vars[nv++] = line;
@@ -874,19 +848,21 @@ approve_read(struct duban_ctx *x, int64_t id, struct stored *s, int64_t now)
 	int rc;
 
 	if ((rc = store_notice_get(x->st, id, &s->n)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_abort(x, rc);
 	if (strcmp(s->n.status, "pending") != 0)
-		return refuse(x, ACTION_INVALID,
-			      "notice N%" PRId64 " is %s, not waiting for approval", id, s->n.status);
+		return action_refuse(x, ACTION_INVALID,
+				     "notice N%" PRId64 " is %s, not waiting for approval", id,
+				     s->n.status);
 	if (strcmp(s->n.created_by, x->actor) == 0)
-		return refuse(x, ACTION_INVALID,
-			      "%s created notice N%" PRId64 " and cannot approve it too", x->actor, id);
+		return action_refuse(x, ACTION_INVALID,
+				     "%s created notice N%" PRId64 " and cannot approve it too",
+				     x->actor, id);
 	if ((rc = notice_audience_parse(&s->aud, x->st, s->n.audience, x->err,
 					sizeof(x->err))) != STORE_OK) {
 		char why[ACTION_ERR_MAX];
 
 		snprintf(why, sizeof(why), "%s", x->err);
-		return refuse(x, rc, "notice N%" PRId64 ": its audience %s", id, why);
+		return action_refuse(x, rc, "notice N%" PRId64 ": its audience %s", id, why);
 	}
 	return stored_content(x, s, now);
 }
@@ -902,13 +878,13 @@ approve_write(struct duban_ctx *x, const struct stored *s, struct notice_result 
 
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_notice_get(x->st, n->id, &again)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_abort(x, rc);
 		goto out;
 	}
 	if (strcmp(again.status, "pending") != 0) {
 		store_rollback(x->st);
-		rc = refuse(x, ACTION_INVALID, "notice N%" PRId64 " is %s now, not pending", n->id,
-			    again.status);
+		rc = action_refuse(x, ACTION_INVALID, "notice N%" PRId64 " is %s now, not pending",
+				   n->id, again.status);
 		goto out;
 	}
 	if ((rc = notice_queue(x->st, n->id, &s->aud, &s->nc, &out->plan, n->template_name,
@@ -921,10 +897,10 @@ approve_write(struct duban_ctx *x, const struct stored *s, struct notice_result 
 		 "%s: %" PRId64 " recipients, %" PRId64 " opted out; created by %s", out->status,
 		 out->queued, out->plan.opted_out, n->created_by);
 	if ((rc = store_notice_update(x->st, n->id, out->status, x->actor, out->queued,
-				      out->plan.opted_out)) != STORE_OK ||
-	    (rc = store_event(x->st, x->actor, "notice.approve", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		rc = store_failed(x, rc);
+				      out->plan.opted_out)) != STORE_OK)
+		rc = action_abort(x, rc);
+	else
+		rc = action_commit(x, "notice.approve", obj, detail);
 out:
 	notice_clear(&again);
 	return rc;
@@ -967,7 +943,7 @@ notice_cancel(struct duban_ctx *x, int64_t id, struct notice_cancelled *out)
 	memset(out, 0, sizeof(*out));
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_notice_get(x->st, id, &n)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_abort(x, rc);
 		goto out;
 	}
 	out->was_pending = strcmp(n.status, "pending") == 0;
@@ -978,16 +954,14 @@ notice_cancel(struct duban_ctx *x, int64_t id, struct notice_cancelled *out)
 	}
 	if ((rc = store_notice_cancel(x->st, id, time_now(), &out->cancelled, &out->sent,
 				      &out->sending)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_abort(x, rc);
 		goto out;
 	}
 	snprintf(obj, sizeof(obj), "N%" PRId64, id);
 	snprintf(detail, sizeof(detail),
 		 "%" PRId64 " cancelled, %" PRId64 " sent, %" PRId64 " being sent", out->cancelled,
 		 out->sent, out->sending);
-	if ((rc = store_event(x->st, x->actor, "notice.cancel", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		rc = store_failed(x, rc);
+	rc = action_commit(x, "notice.cancel", obj, detail);
 out:
 	if (rc != ACTION_OK)
 		memset(out, 0, sizeof(*out));
@@ -1005,25 +979,23 @@ notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_o
 	*queued = *opted_out = 0;
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_notice_get(x->st, id, &n)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_abort(x, rc);
 		goto out;
 	}
 	if (strcmp(n.status, "pending") == 0 || strcmp(n.status, "cancelled") == 0) {
 		store_rollback(x->st);
-		rc = refuse(x, ACTION_INVALID, "notice N%" PRId64 " is %s: nothing to resend", id,
-			    n.status);
+		rc = action_refuse(x, ACTION_INVALID, "notice N%" PRId64 " is %s: nothing to resend",
+				   id, n.status);
 		goto out;
 	}
 	if ((rc = store_notice_resend(x->st, id, time_now(), queued, opted_out)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_abort(x, rc);
 		goto out;
 	}
 	snprintf(obj, sizeof(obj), "N%" PRId64, id);
 	snprintf(detail, sizeof(detail), "%" PRId64 " queued again, %" PRId64 " opted out", *queued,
 		 *opted_out);
-	if ((rc = store_event(x->st, x->actor, "notice.resend", obj, detail)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		rc = store_failed(x, rc);
+	rc = action_commit(x, "notice.resend", obj, detail);
 out:
 	if (rc != ACTION_OK)
 		*queued = *opted_out = 0;

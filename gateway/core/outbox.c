@@ -26,15 +26,6 @@
 #define LINE_MAX_BYTES 4096 /* one line of a file of messages */
 #define WHY_MAX 400
 
-/* Copy the store's message into x->err, roll back (harmless when nothing is open), return rc. */
-static int
-store_failed(struct duban_ctx *x, int rc)
-{
-	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-	store_rollback(x->st);
-	return rc;
-}
-
 /*
  * Check a manual message and fill m (kind manual, pointing at phone and
  * text: nothing owned): raw normalized into phone (PHONE_MAX bytes), the
@@ -135,7 +126,7 @@ render(struct duban_ctx *x, const struct outbox_req *rq, struct buf *text,
 			have_person = true;
 		} else if (rc != STORE_NOTFOUND) {
 			*fault = OUTBOX_IN_NONE;
-			return store_failed(x, rc);
+			return action_abort(x, rc);
 		}
 	}
 	mv = (struct msg_vars){ .person = have_person ? &p : NULL,
@@ -162,7 +153,7 @@ queue_one(struct duban_ctx *x, const struct message *m, struct outbox_queued *ou
 	int rc;
 
 	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_abort(x, rc);
 	rc = store_msg_add(x->st, m, &out->id);
 	if (rc == STORE_EXISTS && m->ref) {
 		store_rollback(x->st);
@@ -170,13 +161,10 @@ queue_one(struct duban_ctx *x, const struct message *m, struct outbox_queued *ou
 		return ACTION_OK;
 	}
 	if (rc != STORE_OK)
-		return store_failed(x, rc);
+		return action_abort(x, rc);
 	snprintf(obj, sizeof(obj), "#%" PRId64, out->id);
 	phone_mask(m->phone, masked, sizeof(masked));
-	if ((rc = store_event(x->st, x->actor, "message.send", obj, masked)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return store_failed(x, rc);
-	return ACTION_OK;
+	return action_commit(x, "message.send", obj, masked);
 }
 
 int
@@ -195,7 +183,7 @@ outbox_send(struct duban_ctx *x, const struct outbox_req *rq, struct outbox_queu
 			return ACTION_OK;
 		}
 		if (rc != STORE_NOTFOUND)
-			return store_failed(x, rc);
+			return action_abort(x, rc);
 	}
 	/* The names are the API's fields: the command line always has a text. */
 	if ((rq->text == NULL) == (rq->template_name == NULL)) {
@@ -344,41 +332,49 @@ fail:
 
 /* ---- one message again, or never ------------------------------------------------- */
 
-int
-outbox_retry(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
+/*
+ * The end of a change to message id, its status before in old: its audit
+ * event (action, detail) and the commit, then old into was (when not
+ * NULL).  On failure rolls back with the store's words.
+ */
+static int
+message_changed(struct duban_ctx *x, int64_t id, const char *action, const char *detail,
+		const char *old, char *was, size_t waslen)
 {
-	char old[16] = "", obj[32];
+	char obj[32];
 	int rc;
 
-	if ((rc = store_begin(x->st)) != STORE_OK ||
-	    (rc = store_msg_retry(x->st, id, time_now(), old, sizeof(old))) != STORE_OK)
-		return store_failed(x, rc);
 	snprintf(obj, sizeof(obj), "#%" PRId64, id);
-	if ((rc = store_event(x->st, x->actor, "message.retry", obj, old)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+	if ((rc = action_commit(x, action, obj, detail)) != ACTION_OK)
+		return rc;
 	if (was)
 		snprintf(was, waslen, "%s", old);
 	return ACTION_OK;
 }
 
 int
+outbox_retry(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
+{
+	char old[16] = "";
+	int rc;
+
+	if ((rc = store_begin(x->st)) != STORE_OK ||
+	    (rc = store_msg_retry(x->st, id, time_now(), old, sizeof(old))) != STORE_OK)
+		return action_abort(x, rc);
+	return message_changed(x, id, "message.retry", old, old, was, waslen);
+}
+
+int
 outbox_cancel(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
 {
-	char old[16] = "", obj[32], why[96];
+	char old[16] = "", why[96];
 	int rc;
 
 	snprintf(why, sizeof(why), "cancelled by %s", x->actor);
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_msg_cancel(x->st, id, time_now(), why, old, sizeof(old))) != STORE_OK)
-		return store_failed(x, rc);
-	snprintf(obj, sizeof(obj), "#%" PRId64, id);
-	if ((rc = store_event(x->st, x->actor, "message.cancel", obj, NULL)) != STORE_OK ||
-	    (rc = store_commit(x->st)) != STORE_OK)
-		return store_failed(x, rc);
-	if (was)
-		snprintf(was, waslen, "%s", old);
-	return ACTION_OK;
+		return action_abort(x, rc);
+	return message_changed(x, id, "message.cancel", NULL, old, was, waslen);
 }
 
 int

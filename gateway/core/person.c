@@ -7,7 +7,6 @@
  */
 #include "core/person.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,39 +27,6 @@ person_kind_valid(const char *kind)
 	return false;
 }
 
-/* Pass a store failure on with the store's words. */
-static int
-store_failed(struct duban_ctx *x, int rc)
-{
-	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-	return rc;
-}
-
-static int
-refuse(struct duban_ctx *x, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(x->err, sizeof(x->err), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Commit when rc is OK, else roll back; the result. */
-static int
-finish(struct duban_ctx *x, int rc)
-{
-	if (rc == ACTION_OK && (rc = store_commit(x->st)) != STORE_OK)
-		return store_failed(x, rc);
-	if (rc != ACTION_OK)
-		store_rollback(x->st);
-	return rc;
-}
-
 /* A phone as typed into out (PHONE_MAX), or ACTION_INVALID saying why. */
 static int
 normalize(struct duban_ctx *x, const char *raw, char *out)
@@ -68,7 +34,7 @@ normalize(struct duban_ctx *x, const char *raw, char *out)
 	const char *reason;
 
 	if (phone_normalize(raw, out, PHONE_MAX, &reason) != 0)
-		return refuse(x, ACTION_INVALID, "phone \"%s\": %s", raw, reason);
+		return action_refuse(x, ACTION_INVALID, "phone \"%s\": %s", raw, reason);
 	return ACTION_OK;
 }
 
@@ -76,7 +42,8 @@ static int
 check_kind(struct duban_ctx *x, const char *kind)
 {
 	if (kind && !person_kind_valid(kind))
-		return refuse(x, ACTION_INVALID, "kind must be " PERSON_KINDS ", not \"%s\"", kind);
+		return action_refuse(x, ACTION_INVALID, "kind must be " PERSON_KINDS ", not \"%s\"",
+				     kind);
 	return ACTION_OK;
 }
 
@@ -91,7 +58,7 @@ join_groups(struct duban_ctx *x, int64_t person, const char *const *names, size_
 			rc = store_member_add(x->st, g.id, person, NULL);
 		group_clear(&g);
 		if (rc != STORE_OK)
-			return store_failed(x, rc);
+			return action_fail(x, rc);
 	}
 	return ACTION_OK;
 }
@@ -105,15 +72,15 @@ person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *p
 
 	*id = 0;
 	if (n->name == NULL)
-		return refuse(x, ACTION_INVALID, "a person needs a name");
+		return action_refuse(x, ACTION_INVALID, "a person needs a name");
 	if ((name = strdup(n->name)) == NULL)
-		return refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, "out of memory");
 	if (*str_trim(name) == '\0') {
-		rc = refuse(x, ACTION_INVALID, "a person needs a name");
+		rc = action_refuse(x, ACTION_INVALID, "a person needs a name");
 		goto out;
 	}
 	if (n->phone == NULL) {
-		rc = refuse(x, ACTION_INVALID, "a person needs a phone number");
+		rc = action_refuse(x, ACTION_INVALID, "a person needs a phone number");
 		goto out;
 	}
 	if ((rc = normalize(x, n->phone, number)) != ACTION_OK ||
@@ -125,15 +92,15 @@ person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *p
 	p.org = (char *)n->org;
 	p.kind = (char *)n->kind;
 	if ((rc = store_begin(x->st)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 		goto out;
 	}
 	if ((rc = store_person_add(x->st, &p, id)) != STORE_OK)
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 	else if ((rc = join_groups(x, *id, n->groups, n->ngroups)) == ACTION_OK &&
 		 (rc = store_event(x->st, x->actor, "person.add", number, name)) != STORE_OK)
-		rc = store_failed(x, rc);
-	if ((rc = finish(x, rc)) != ACTION_OK)
+		rc = action_fail(x, rc);
+	if ((rc = action_finish(x, rc)) != ACTION_OK)
 		*id = 0;
 	else if (phone)
 		memcpy(phone, number, strlen(number) + 1);
@@ -147,7 +114,7 @@ static int
 find(struct duban_ctx *x, const char *who, struct person *p)
 {
 	int rc = store_person_find(x->st, who, p);
-	return rc == STORE_OK ? ACTION_OK : store_failed(x, rc);
+	return rc == STORE_OK ? ACTION_OK : action_fail(x, rc);
 }
 
 /* Hand p to out (when not NULL) or free it. */
@@ -172,10 +139,10 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (e->name && (name = strdup(e->name)) == NULL)
-		return refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, "out of memory");
 	if (name && *str_trim(name) == '\0') {
 		free(name);
-		return refuse(x, ACTION_INVALID, "a person needs a name");
+		return action_refuse(x, ACTION_INVALID, "a person needs a name");
 	}
 	if ((e->phone && (rc = normalize(x, e->phone, number)) != ACTION_OK) ||
 	    (rc = check_kind(x, e->kind)) != ACTION_OK) {
@@ -184,7 +151,7 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 	}
 	if ((rc = store_begin(x->st)) != STORE_OK) {
 		free(name);
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	}
 	if ((rc = find(x, who, &p)) != ACTION_OK)
 		goto out;
@@ -194,7 +161,7 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 	now.org = (char *)e->org;
 	now.kind = (char *)e->kind;
 	if ((rc = store_person_update(x->st, p.id, &now)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 		goto out;
 	}
 	{
@@ -202,11 +169,11 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 		person_clear(&p);
 		if ((rc = store_person_get(x->st, id, &p)) != STORE_OK ||
 		    (rc = store_event(x->st, x->actor, "person.update", p.phone, p.name)) != STORE_OK)
-			rc = store_failed(x, rc);
+			rc = action_fail(x, rc);
 	}
 out:
 	free(name);
-	if ((rc = finish(x, rc)) == ACTION_OK)
+	if ((rc = action_finish(x, rc)) == ACTION_OK)
 		give(&p, out);
 	person_clear(&p);
 	return rc;
@@ -221,12 +188,12 @@ person_remove(struct duban_ctx *x, const char *who, struct person *out)
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	if ((rc = find(x, who, &p)) == ACTION_OK &&
 	    ((rc = store_person_remove(x->st, p.id)) != STORE_OK ||
 	     (rc = store_event(x->st, x->actor, "person.remove", p.phone, p.name)) != STORE_OK))
-		rc = store_failed(x, rc);
-	if ((rc = finish(x, rc)) == ACTION_OK)
+		rc = action_fail(x, rc);
+	if ((rc = action_finish(x, rc)) == ACTION_OK)
 		give(&p, out);
 	person_clear(&p);
 	return rc;
@@ -245,7 +212,7 @@ person_set_optout(struct duban_ctx *x, struct person *p, bool out, const char *n
 	if ((rc = store_person_set_optout(x->st, p->id, at)) != STORE_OK ||
 	    (rc = store_event(x->st, x->actor, out ? "person.optout" : "person.optin", p->phone,
 			      note ? note : p->name)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	p->opted_out_at = at;
 	*changed = true;
 	return ACTION_OK;
@@ -261,12 +228,12 @@ optinout(struct duban_ctx *x, const char *who, bool out, struct person *res, boo
 	if (res)
 		memset(res, 0, sizeof(*res));
 	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	if ((rc = find(x, who, &p)) == ACTION_OK)
 		rc = person_set_optout(x, &p, out, NULL, changed);
 	if (rc == ACTION_OK && !*changed)
 		store_rollback(x->st);
-	else if ((rc = finish(x, rc)) != ACTION_OK)
+	else if ((rc = action_finish(x, rc)) != ACTION_OK)
 		*changed = false;
 	if (rc == ACTION_OK)
 		give(&p, res);
@@ -295,13 +262,13 @@ group_add(struct duban_ctx *x, const char *name, const char *description, int64_
 
 	*id = 0;
 	if (name == NULL || *name == '\0')
-		return refuse(x, ACTION_INVALID, "a group needs a name");
+		return action_refuse(x, ACTION_INVALID, "a group needs a name");
 	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	if ((rc = store_group_add(x->st, name, description, id)) != STORE_OK ||
 	    (rc = store_event(x->st, x->actor, "group.add", name, NULL)) != STORE_OK)
-		rc = store_failed(x, rc);
-	if ((rc = finish(x, rc)) != ACTION_OK)
+		rc = action_fail(x, rc);
+	if ((rc = action_finish(x, rc)) != ACTION_OK)
 		*id = 0;
 	return rc;
 }
@@ -315,12 +282,12 @@ group_remove(struct duban_ctx *x, const char *name, struct group *out)
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	if ((rc = store_group_find(x->st, name, false, &g)) != STORE_OK ||
 	    (rc = store_group_remove(x->st, g.id)) != STORE_OK ||
 	    (rc = store_event(x->st, x->actor, "group.remove", g.name, NULL)) != STORE_OK)
-		rc = store_failed(x, rc);
-	if ((rc = finish(x, rc)) == ACTION_OK && out) {
+		rc = action_fail(x, rc);
+	if ((rc = action_finish(x, rc)) == ACTION_OK && out) {
 		*out = g;
 		return rc;
 	}
@@ -338,9 +305,9 @@ group_members(struct duban_ctx *x, const char *name, const char *const *who, siz
 
 	*changed = 0;
 	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	if ((rc = store_group_find(x->st, name, false, &g)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == ACTION_OK; i++) {
@@ -351,7 +318,7 @@ group_members(struct duban_ctx *x, const char *name, const char *const *who, siz
 		rc = add ? store_member_add(x->st, g.id, p.id, &did)
 			 : store_member_remove(x->st, g.id, p.id, &did);
 		if (rc != STORE_OK)
-			rc = store_failed(x, rc);
+			rc = action_fail(x, rc);
 		else if (fn)
 			fn(arg, &p, did);
 		*changed += did;
@@ -360,10 +327,10 @@ group_members(struct duban_ctx *x, const char *name, const char *const *who, siz
 	if (rc == ACTION_OK &&
 	    (rc = store_event(x->st, x->actor, add ? "group.add-member" : "group.remove-member",
 			      g.name, NULL)) != STORE_OK)
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 out:
 	group_clear(&g);
-	if ((rc = finish(x, rc)) != ACTION_OK)
+	if ((rc = action_finish(x, rc)) != ACTION_OK)
 		*changed = 0;
 	return rc;
 }

@@ -183,11 +183,11 @@ struct mo_job {
 	char actor[160]; /* "sms:NAME" or "sms:138****8000" for the audit log */
 };
 
+/* The store failed: its words into err; -1. */
 static int
 fail_store(struct mo_job *j)
 {
-	snprintf(j->x->err, sizeof(j->x->err), "%s", store_errmsg(j->x->st));
-	return -1;
+	return action_fail(j->x, -1);
 }
 
 /*
@@ -504,10 +504,8 @@ reply_mark_read(struct duban_ctx *x, const int64_t *ids, size_t n)
 	char obj[32];
 	int rc;
 
-	if ((rc = store_begin(x->st)) != STORE_OK) {
-		snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-		return rc;
-	}
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_fail(x, rc);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(obj, sizeof(obj), "reply #%" PRId64, ids[i]);
 		if ((rc = store_inbound_set(x->st, ids[i], NULL, "read")) != STORE_OK ||
@@ -516,7 +514,5 @@ reply_mark_read(struct duban_ctx *x, const int64_t *ids, size_t n)
 	}
 	if (rc == STORE_OK && (rc = store_commit(x->st)) == STORE_OK)
 		return ACTION_OK;
-	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-	store_rollback(x->st);
-	return rc;
+	return action_abort(x, rc);
 }

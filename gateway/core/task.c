@@ -9,7 +9,6 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,39 +66,6 @@ static const char *const state_names[TASK_NSTATES] = { "open", "done", "cancelle
 static const char *const verb_names[TASK_NVERBS] = { "done", "cancel", "reopen" };
 static const char *const verb_phrases[TASK_NVERBS] = { "mark it done", "cancel it", "reopen it" };
 
-/* Pass a store failure on with the store's words. */
-static int
-store_failed(struct duban_ctx *x, int rc)
-{
-	snprintf(x->err, sizeof(x->err), "%s", store_errmsg(x->st));
-	return rc;
-}
-
-static int
-refuse(struct duban_ctx *x, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-refuse(struct duban_ctx *x, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(x->err, sizeof(x->err), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Commit, or roll back and say why; rc passes through when it is not OK. */
-static int
-finish(struct duban_ctx *x, int rc)
-{
-	if (rc == ACTION_OK && (rc = store_commit(x->st)) != STORE_OK)
-		return store_failed(x, rc);
-	if (rc != ACTION_OK)
-		store_rollback(x->st);
-	return rc;
-}
-
 int
 task_state_parse(const char *s, enum task_state *out)
 {
@@ -141,7 +107,7 @@ reread(struct duban_ctx *x, int64_t id, struct task *out)
 		return ACTION_OK;
 	task_clear(out);
 	if ((rc = store_task_get(x->st, id, out)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	return ACTION_OK;
 }
 
@@ -159,20 +125,22 @@ task_transition(struct duban_ctx *x, const char *code, enum task_verb verb, int6
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if ((rc = store_task_find(x->st, code, &t)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	if (task_state_parse(t.status, &from) != 0) {
-		rc = refuse(x, ACTION_ERROR, "task %s has an unknown status \"%s\"", t.code, t.status);
+		rc = action_refuse(x, ACTION_ERROR, "task %s has an unknown status \"%s\"", t.code,
+				   t.status);
 		goto out;
 	}
 	if (by != 0) {
 		if ((rc = store_task_responsible(x->st, t.id, by, &yes)) != STORE_OK) {
-			rc = store_failed(x, rc);
+			rc = action_fail(x, rc);
 			goto out;
 		}
 		if (!yes) {
 			*oc = TASK_FORBIDDEN;
-			rc = refuse(x, ACTION_INVALID, "only the lead or an owner of %s may %s",
-				    t.code, verb_phrases[verb]);
+			rc = action_refuse(x, ACTION_INVALID,
+					   "only the lead or an owner of %s may %s", t.code,
+					   verb_phrases[verb]);
 			goto out;
 		}
 	}
@@ -182,7 +150,8 @@ task_transition(struct duban_ctx *x, const char *code, enum task_verb verb, int6
 		goto out;
 	}
 	if (*oc == TASK_REFUSED) {
-		rc = refuse(x, ACTION_INVALID, "%s is %s: %s", t.code, t.status, table[from][verb].why);
+		rc = action_refuse(x, ACTION_INVALID, "%s is %s: %s", t.code, t.status,
+				   table[from][verb].why);
 		goto out;
 	}
 	snprintf(action, sizeof(action), "task.%s", verb_names[verb]);
@@ -190,7 +159,7 @@ task_transition(struct duban_ctx *x, const char *code, enum task_verb verb, int6
 					to == TASK_DONE ? by : 0)) != STORE_OK ||
 	    (rc = store_event(x->st, x->actor, action, t.code, note)) != STORE_OK) {
 		*oc = TASK_REFUSED;
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 		goto out;
 	}
 	rc = reread(x, t.id, out);
@@ -216,13 +185,13 @@ staff_transition(struct duban_ctx *x, const char *code, enum task_verb verb, str
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	rc = task_transition(x, code, verb, 0, NULL, out, oc);
 	if (rc == ACTION_OK && *oc == TASK_ALREADY) {
 		store_rollback(x->st);
 		return ACTION_OK;
 	}
-	if ((rc = finish(x, rc)) != ACTION_OK && *oc == TASK_CHANGED) {
+	if ((rc = action_finish(x, rc)) != ACTION_OK && *oc == TASK_CHANGED) {
 		/* written but not committed: nothing happened after all */
 		*oc = TASK_REFUSED;
 		task_clear(out);
@@ -257,9 +226,10 @@ task_people_add(struct duban_ctx *x, struct task_people *tp, const char *who, co
 	int rc;
 
 	if (tp->n == TASK_PEOPLE_MAX)
-		return refuse(x, ACTION_INVALID, "more than %d people on one task", TASK_PEOPLE_MAX);
+		return action_refuse(x, ACTION_INVALID, "more than %d people on one task",
+				     TASK_PEOPLE_MAX);
 	if ((rc = store_person_find(x->st, who, &p)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	tp->a[tp->n].person = p.id;
 	tp->a[tp->n].role = role;
 	tp->n++;
@@ -275,7 +245,7 @@ task_people_add_list(struct duban_ctx *x, struct task_people *tp, const char *li
 	int rc = ACTION_OK;
 
 	if (copy == NULL)
-		return refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, "out of memory");
 	while ((item = str_next_item(&cur)) != NULL)
 		if ((rc = task_people_add(x, tp, item, role)) != ACTION_OK)
 			break;
@@ -296,7 +266,7 @@ task_team_find(struct duban_ctx *x, const char *team, int64_t *id)
 	if (rc == STORE_OK)
 		*id = g.id;
 	else
-		refuse(x, rc, "team: %s", store_errmsg(x->st));
+		action_refuse(x, rc, "team: %s", store_errmsg(x->st));
 	group_clear(&g);
 	return rc;
 }
@@ -306,11 +276,74 @@ task_rules_check(struct duban_ctx *x, const char *set)
 {
 	if (set == NULL || *set == '\0' || x->rules == NULL || rules_find(x->rules, set))
 		return ACTION_OK;
-	return refuse(x, ACTION_INVALID, "unknown rule set \"%s\" (sets are defined in %s/*.cfg)",
-		      set, x->cfg ? x->cfg->rules_dir : "rules_dir");
+	return action_refuse(x, ACTION_INVALID,
+			     "unknown rule set \"%s\" (sets are defined in %s/*.cfg)", set,
+			     x->cfg ? x->cfg->rules_dir : "rules_dir");
 }
 
 /* ---- add and update --------------------------------------------------------------- */
+
+/* The result of an edit: rc, with the input at fault f (NULL: the database) into *field
+ * when field is not NULL. */
+static int
+edit_result(int rc, const char *f, const char **field)
+{
+	if (field)
+		*field = f;
+	return rc;
+}
+
+/* Check the rule set an edit names (*f "rules" when unknown), then open its transaction. */
+static int
+edit_begin(struct duban_ctx *x, const char *rule_set, const char **f)
+{
+	int rc;
+
+	if ((rc = task_rules_check(x, rule_set)) != ACTION_OK) {
+		*f = "rules";
+		return rc;
+	}
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_fail(x, rc);
+	return ACTION_OK;
+}
+
+/*
+ * End an edit's transaction, whose change is written when rc is ACTION_OK:
+ * task id read back into out (may be NULL), then commit; or roll back and
+ * empty out, f naming the input at fault.
+ */
+static int
+edit_finish(struct duban_ctx *x, int rc, int64_t id, struct task *out, const char *f,
+	    const char **field)
+{
+	if (rc == ACTION_OK)
+		rc = reread(x, id, out);
+	if ((rc = action_finish(x, rc)) != ACTION_OK) {
+		task_clear(out);
+		return edit_result(rc, f, field);
+	}
+	return edit_result(rc, NULL, field);
+}
+
+/* What a new task cannot go without; *f names what is missing. */
+static int
+check_new(struct duban_ctx *x, const struct task_new *n, const char **f)
+{
+	if (n->title == NULL || *n->title == '\0') {
+		*f = "title";
+		return action_refuse(x, ACTION_INVALID, "a task needs a title");
+	}
+	if (n->deadline <= 0) {
+		*f = "deadline";
+		return action_refuse(x, ACTION_INVALID, "a task needs a deadline");
+	}
+	if (n->lead == NULL || *n->lead == '\0') {
+		*f = "lead";
+		return action_refuse(x, ACTION_INVALID, "a task needs a lead (牵头领导)");
+	}
+	return ACTION_OK;
+}
 
 /* Resolve a new task's people and team, inside the transaction; *field names a failure. */
 static int
@@ -346,7 +379,7 @@ task_add(struct duban_ctx *x, const struct task_new *n, struct task *out, const 
 {
 	struct task_people tp;
 	struct task t = { 0 };
-	const char *f = NULL, *dummy;
+	const char *f = NULL;
 	char *code = NULL;
 	int64_t id = 0;
 	int rc;
@@ -354,27 +387,9 @@ task_add(struct duban_ctx *x, const struct task_new *n, struct task *out, const 
 	tp.n = 0;
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (field == NULL)
-		field = &dummy;
-	*field = NULL;
-	if (n->title == NULL || *n->title == '\0') {
-		*field = "title";
-		return refuse(x, ACTION_INVALID, "a task needs a title");
-	}
-	if (n->deadline <= 0) {
-		*field = "deadline";
-		return refuse(x, ACTION_INVALID, "a task needs a deadline");
-	}
-	if (n->lead == NULL || *n->lead == '\0') {
-		*field = "lead";
-		return refuse(x, ACTION_INVALID, "a task needs a lead (牵头领导)");
-	}
-	if ((rc = task_rules_check(x, n->rule_set)) != ACTION_OK) {
-		*field = "rules";
-		return rc;
-	}
-	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+	if ((rc = check_new(x, n, &f)) != ACTION_OK ||
+	    (rc = edit_begin(x, n->rule_set, &f)) != ACTION_OK)
+		return edit_result(rc, f, field);
 	if ((rc = new_people(x, n, &tp, &t.team, &f)) != ACTION_OK)
 		goto out;
 	t.code = (char *)n->code;
@@ -385,21 +400,13 @@ task_add(struct duban_ctx *x, const struct task_new *n, struct task *out, const 
 	if ((rc = store_task_add(x->st, &t, tp.a, tp.n, &id, &code)) != STORE_OK) {
 		if (rc == STORE_EXISTS || rc == STORE_INVALID)
 			f = "code";
-		rc = store_failed(x, rc);
-		goto out;
+		rc = action_fail(x, rc);
+	} else if ((rc = store_event(x->st, x->actor, "task.add", code, n->title)) != STORE_OK) {
+		rc = action_fail(x, rc);
 	}
-	if ((rc = store_event(x->st, x->actor, "task.add", code, n->title)) != STORE_OK) {
-		rc = store_failed(x, rc);
-		goto out;
-	}
-	rc = reread(x, id, out);
 out:
 	free(code);
-	if ((rc = finish(x, rc)) != ACTION_OK) {
-		*field = f;
-		task_clear(out);
-	}
-	return rc;
+	return edit_finish(x, rc, id, out, f, field);
 }
 
 /* The field of the API and the import that names people of a role. */
@@ -427,7 +434,7 @@ edit_remove(struct duban_ctx *x, int64_t task, const struct task_edit *e)
 			rc = store_task_unassign(x->st, task, p.id, NULL);
 		person_clear(&p);
 		if (rc != STORE_OK)
-			return store_failed(x, rc);
+			return action_fail(x, rc);
 	}
 	return ACTION_OK;
 }
@@ -438,29 +445,21 @@ task_update(struct duban_ctx *x, const char *code, const struct task_edit *e, st
 {
 	struct task_people tp;
 	struct task t = { 0 };
-	const char *f = NULL, *dummy;
+	const char *f = NULL;
 	char dl[24];
-	int64_t team = -1;
+	int64_t team = -1, id;
 	int rc;
 
 	tp.n = 0;
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (field == NULL)
-		field = &dummy;
-	*field = NULL;
-	if (e->title && *e->title == '\0') {
-		*field = "title";
-		return refuse(x, ACTION_INVALID, "a task needs a title");
-	}
-	if ((rc = task_rules_check(x, e->rule_set)) != ACTION_OK) {
-		*field = "rules";
-		return rc;
-	}
-	if ((rc = store_begin(x->st)) != STORE_OK)
-		return store_failed(x, rc);
+	if (e->title && *e->title == '\0')
+		return edit_result(action_refuse(x, ACTION_INVALID, "a task needs a title"), "title",
+				   field);
+	if ((rc = edit_begin(x, e->rule_set, &f)) != ACTION_OK)
+		return edit_result(rc, f, field);
 	if ((rc = store_task_find(x->st, code, &t)) != STORE_OK) {
-		rc = store_failed(x, rc);
+		rc = action_fail(x, rc);
 		goto out;
 	}
 	for (size_t i = 0; i < e->npeople; i++) {
@@ -480,18 +479,12 @@ task_update(struct duban_ctx *x, const char *code, const struct task_edit *e, st
 	    (rc = store_task_assign(x->st, t.id, tp.a, tp.n, true)) != STORE_OK ||
 	    (rc = store_event(x->st, x->actor, "task.update", t.code,
 			      e->deadline ? time_fmt_local(e->deadline, dl, sizeof(dl)) : NULL)) !=
-		    STORE_OK) {
-		rc = store_failed(x, rc);
-		goto out;
-	}
-	rc = reread(x, t.id, out);
+		    STORE_OK)
+		rc = action_fail(x, rc);
 out:
+	id = t.id;
 	task_clear(&t);
-	if ((rc = finish(x, rc)) != ACTION_OK) {
-		*field = f;
-		task_clear(out);
-	}
-	return rc;
+	return edit_finish(x, rc, id, out, f, field);
 }
 
 /* ---- acknowledging ---------------------------------------------------------------- */
@@ -504,9 +497,9 @@ task_ack_reminder(struct duban_ctx *x, int64_t person, const char *note, int64_t
 	int rc;
 
 	if ((rc = store_ack_latest(x->st, person, time_now(), msg, task)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	snprintf(obj, sizeof(obj), "#%" PRId64, *msg);
 	if ((rc = store_event(x->st, x->actor, "message.ack", obj, note)) != STORE_OK)
-		return store_failed(x, rc);
+		return action_fail(x, rc);
 	return ACTION_OK;
 }

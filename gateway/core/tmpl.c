@@ -373,9 +373,7 @@ render_fail(const struct tmpl *t, struct buf *out, size_t start, char *err, size
 	char msg[256];
 	va_list ap;
 
-	out->len = start;
-	if (out->data != NULL)
-		out->data[start] = '\0';
+	buf_truncate(out, start);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

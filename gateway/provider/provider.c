@@ -66,102 +66,118 @@ backend_find(const char *type)
 static void
 backend_names(char *out, size_t outlen)
 {
-	size_t o = 0;
+	const char *types[ARRAY_LEN(backends)];
 
-	out[0] = '\0';
-	for (size_t i = 0; i < ARRAY_LEN(backends); i++) {
-		const char *sep = i == 0 ? "" : i + 1 == ARRAY_LEN(backends) ? " or " : ", ";
-		int n = snprintf(out + o, outlen - o, "%s\"%s\"", sep, backends[i]->type);
-
-		if (n < 0 || (size_t)n >= outlen - o)
-			break; /* cut short: only a message */
-		o += (size_t)n;
-	}
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+		types[i] = backends[i]->type;
+	cfgval_words_text(types, ARRAY_LEN(backends), out, outlen);
 }
 
 /* ---- escaping ------------------------------------------------------------ */
 
-int
-provider_url_escape(struct buf *out, const char *s, size_t len, bool form)
+/*
+ * The end of an append made in steps since out->len was start: the n
+ * bytes still staged in tmp go out, and out holds a string even when
+ * nothing was added.  0, or -1 with out cut back to start.
+ */
+static int
+append_end(struct buf *out, size_t start, const char *tmp, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t start = out->len;
-	char tmp[256];
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (n + 3 > sizeof(tmp)) {
-			if (buf_add(out, tmp, n) != 0)
-				goto full;
-			n = 0;
-		}
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			tmp[n++] = (char)c;
-		} else if (c == ' ' && form) {
-			tmp[n++] = '+';
-		} else {
-			tmp[n++] = '%';
-			tmp[n++] = hex[c >> 4];
-			tmp[n++] = hex[c & 15];
-		}
+	if ((n > 0 && buf_add(out, tmp, n) != 0) ||
+	    (out->data == NULL && buf_add(out, "", 0) != 0)) {
+		buf_truncate(out, start);
+		return -1;
 	}
-	if (n > 0 && buf_add(out, tmp, n) != 0)
-		goto full;
-	if (out->data == NULL && buf_add(out, "", 0) != 0)
-		goto full;
 	return 0;
-full:
-	out->len = start;
-	if (out->data)
-		out->data[start] = '\0';
-	return -1;
 }
 
-int
-provider_json_escape(struct buf *out, const char *s, size_t len)
+/* RFC 3986's unreserved characters: a URL carries them as they are. */
+static bool
+url_unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* c escaped for a URL (or a form, where a blank is '+') into e; its length, 3 at most. */
+static size_t
+url_byte(unsigned char c, bool form, char *e)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (url_unreserved(c)) {
+		e[0] = (char)c;
+		return 1;
+	}
+	if (c == ' ' && form) {
+		e[0] = '+';
+		return 1;
+	}
+	e[0] = '%';
+	e[1] = hex[c >> 4];
+	e[2] = hex[c & 15];
+	return 3;
+}
+
+/* c escaped for a JSON string into e; its length, 6 at most. */
+static size_t
+json_byte(unsigned char c, char *e)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t start = out->len;
+
+	switch (c) {
+	case '"': memcpy(e, "\\\"", 2); return 2;
+	case '\\': memcpy(e, "\\\\", 2); return 2;
+	case '\n': memcpy(e, "\\n", 2); return 2;
+	case '\r': memcpy(e, "\\r", 2); return 2;
+	case '\t': memcpy(e, "\\t", 2); return 2;
+	default:
+		if (c < 0x20 || c == 0x7f) {
+			memcpy(e, "\\u00", 4);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			return 6;
+		}
+		e[0] = (char)c;
+		return 1;
+	}
+}
+
+/*
+ * Append len bytes of s to out escaped as esc says (ESC_URL, ESC_FORM or
+ * ESC_JSON), through a small stage so that out grows in few steps.  0, or
+ * -1 with out as it was (past its bound, or out of memory).
+ */
+static int
+escape_append(struct buf *out, const char *s, size_t len, enum ptmpl_esc esc)
+{
+	size_t start = out->len, n = 0;
 	char tmp[256];
-	size_t n = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (n + 6 > sizeof(tmp)) {
-			if (buf_add(out, tmp, n) != 0)
-				goto full;
+			if (buf_add(out, tmp, n) != 0) {
+				buf_truncate(out, start);
+				return -1;
+			}
 			n = 0;
 		}
-		switch (c) {
-		case '"': tmp[n++] = '\\'; tmp[n++] = '"'; break;
-		case '\\': tmp[n++] = '\\'; tmp[n++] = '\\'; break;
-		case '\n': tmp[n++] = '\\'; tmp[n++] = 'n'; break;
-		case '\r': tmp[n++] = '\\'; tmp[n++] = 'r'; break;
-		case '\t': tmp[n++] = '\\'; tmp[n++] = 't'; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				memcpy(tmp + n, "\\u00", 4);
-				tmp[n + 4] = hex[c >> 4];
-				tmp[n + 5] = hex[c & 15];
-				n += 6;
-			} else {
-				tmp[n++] = (char)c;
-			}
-		}
+		n += esc == ESC_JSON ? json_byte(c, tmp + n) : url_byte(c, esc == ESC_FORM, tmp + n);
 	}
-	if (n > 0 && buf_add(out, tmp, n) != 0)
-		goto full;
-	if (out->data == NULL && buf_add(out, "", 0) != 0)
-		goto full;
-	return 0;
-full:
-	out->len = start;
-	if (out->data)
-		out->data[start] = '\0';
-	return -1;
+	return append_end(out, start, tmp, n);
+}
+
+int
+provider_url_escape(struct buf *out, const char *s, size_t len, bool form)
+{
+	return escape_append(out, s, len, form ? ESC_FORM : ESC_URL);
+}
+
+int
+provider_json_escape(struct buf *out, const char *s, size_t len)
+{
+	return escape_append(out, s, len, ESC_JSON);
 }
 
 /* ---- templates ----------------------------------------------------------- */
@@ -354,17 +370,12 @@ ptmpl_expand(const struct ptmpl *t, const struct provider_msg *m, enum ptmpl_esc
 		case PV_SIGNATURE: v = m->signature ? m->signature : ""; break;
 		}
 		vl = pc->var == PV_LITERAL ? pc->len : strlen(v);
-		if (esc_add(out, v, vl, esc) != 0)
-			goto full;
+		if (esc_add(out, v, vl, esc) != 0) {
+			buf_truncate(out, start);
+			return -1;
+		}
 	}
-	if (out->data == NULL && buf_add(out, "", 0) != 0)
-		goto full;
-	return 0;
-full:
-	out->len = start;
-	if (out->data)
-		out->data[start] = '\0';
-	return -1;
+	return append_end(out, start, NULL, 0);
 }
 
 /* ---- reply helpers ------------------------------------------------------ */
@@ -527,7 +538,7 @@ parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)t.p[0].lit[i];
-		if (!isalnum(c) && c != '-' && c != '_' && c != '.' && c != '~') {
+		if (!url_unreserved(c)) {
 			cfgval_error(cv, at,
 				     "'callback_secret' may hold only A-Z a-z 0-9 - _ . ~ (it is "
 				     "part of a URL path)");
@@ -608,26 +619,15 @@ provider_conf_free(struct provider_conf *p, size_t n)
 	free(p);
 }
 
-static bool
-name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= PROVIDER_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
-			return false;
-	return true;
-}
-
 static void
 parse_retries(struct cfgval *cv, const config_setting_t *pg, struct retry_policy *r)
 {
 	static const char *const keys[] = { "max", "base_ms", "max_ms", "jitter", NULL };
+	static const char *const jitters[] = { "full", "equal", NULL };
+	static const enum jitter jitter_of[] = { JITTER_FULL, JITTER_EQUAL };
 	const config_setting_t *g = cfgval_group(cv, pg, "retries");
-	const char *s;
 	long v;
+	int w;
 
 	if (g == NULL)
 		return;
@@ -641,15 +641,8 @@ parse_retries(struct cfgval *cv, const config_setting_t *pg, struct retry_policy
 	if (r->max_ms < r->base_ms)
 		cfgval_error(cv, g, "retries: 'max_ms' (%ld) is less than 'base_ms' (%ld)", r->max_ms,
 			     r->base_ms);
-	if (cfgval_string(cv, g, "jitter", &s) == 1) {
-		if (strcmp(s, "full") == 0)
-			r->jitter = JITTER_FULL;
-		else if (strcmp(s, "equal") == 0)
-			r->jitter = JITTER_EQUAL;
-		else
-			cfgval_error(cv, config_setting_get_member(g, "jitter"),
-				     "'jitter' must be \"full\" or \"equal\", not \"%s\"", s);
-	}
+	if (cfgval_word(cv, g, "jitter", jitters, &w) == 1)
+		r->jitter = jitter_of[w];
 }
 
 static void
@@ -742,7 +735,7 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	pc->breaker_rest_ms = 30000;
 
 	if (cfgval_string(cv, g, "name", &s) == 1) {
-		if (!name_ok(s))
+		if (!str_is_name(s, PROVIDER_NAME_MAX))
 			cfgval_error(cv, config_setting_get_member(g, "name"),
 				     "provider name \"%s\" must be 1-%d of a-z 0-9 - _", s,
 				     PROVIDER_NAME_MAX - 1);

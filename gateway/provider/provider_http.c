@@ -279,8 +279,10 @@ parse_status_set(struct cfgval *cv, const config_setting_t *g, const char *key,
 static void
 parse_reply(struct cfgval *cv, const config_setting_t *pg, struct http_conf *hc)
 {
+	static const char *const otherwise[] = { "permanent", "temporary", NULL };
+	static const enum provider_result otherwise_of[] = { PROVIDER_PERMANENT, PROVIDER_TRANSIENT };
 	const config_setting_t *g = cfgval_group(cv, pg, "reply");
-	const char *s;
+	int w;
 
 	hc->otherwise = PROVIDER_PERMANENT;
 	if (g != NULL) {
@@ -293,15 +295,8 @@ parse_reply(struct cfgval *cv, const config_setting_t *pg, struct http_conf *hc)
 		parse_rule(cv, g, "temporary", &hc->temporary);
 		parse_rule(cv, g, "id", &hc->id);
 		parse_rule(cv, g, "reason", &hc->reason);
-		if (cfgval_string(cv, g, "otherwise", &s) == 1) {
-			if (strcmp(s, "permanent") == 0)
-				hc->otherwise = PROVIDER_PERMANENT;
-			else if (strcmp(s, "temporary") == 0)
-				hc->otherwise = PROVIDER_TRANSIENT;
-			else
-				cfgval_error(cv, config_setting_get_member(g, "otherwise"),
-					     "'otherwise' must be \"permanent\" or \"temporary\", not \"%s\"", s);
-		}
+		if (cfgval_word(cv, g, "otherwise", otherwise, &w) == 1)
+			hc->otherwise = otherwise_of[w];
 	}
 	/* The simulator's (and many providers') shape, unless told otherwise. */
 	if (hc->id.json_path == NULL && hc->id.re == NULL)
@@ -505,9 +500,12 @@ http_cb_free(struct http_cb *cb)
 static void
 http_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
 {
+	static const char *const bodies[] = { "query", "form", "json", NULL };
+	static const enum http_body body_of[] = { BODY_QUERY, BODY_FORM, BODY_JSON };
 	struct http_conf *hc = calloc(1, sizeof(*hc));
 	const config_setting_t *s;
 	const char *v;
+	int w;
 
 	if (hc == NULL) {
 		cfgval_error(cv, g, "out of memory");
@@ -515,6 +513,8 @@ http_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *p
 	}
 	pc->backend = hc;
 	hc->post = true;
+	/* In any case, unlike the other words of a configuration (cfgval_word):
+	 * kept for the configurations that rely on it. */
 	if (cfgval_string(cv, g, "method", &v) == 1) {
 		if (strcasecmp(v, "POST") == 0)
 			hc->post = true;
@@ -525,18 +525,11 @@ http_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *p
 				     "'method' must be \"GET\" or \"POST\", not \"%s\"", v);
 	}
 	hc->body = hc->post ? BODY_JSON : BODY_QUERY;
-	if (cfgval_string(cv, g, "body", &v) == 1) {
-		s = config_setting_get_member(g, "body");
-		if (strcmp(v, "query") == 0)
-			hc->body = BODY_QUERY;
-		else if (strcmp(v, "form") == 0)
-			hc->body = BODY_FORM;
-		else if (strcmp(v, "json") == 0)
-			hc->body = BODY_JSON;
-		else
-			cfgval_error(cv, s, "'body' must be \"query\", \"form\" or \"json\", not \"%s\"", v);
+	if (cfgval_word(cv, g, "body", bodies, &w) == 1) {
+		hc->body = body_of[w];
 		if (!hc->post && hc->body != BODY_QUERY)
-			cfgval_error(cv, s, "'body' = \"%s\" needs method = \"POST\"", v);
+			cfgval_error(cv, config_setting_get_member(g, "body"),
+				     "'body' = \"%s\" needs method = \"POST\"", bodies[w]);
 	}
 	if ((s = cfgval_group(cv, g, "params")) != NULL)
 		parse_params(cv, s, false, &hc->params, &hc->nparams);

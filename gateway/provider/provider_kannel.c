@@ -55,9 +55,10 @@ tmpl_key(struct cfgval *cv, const config_setting_t *g, const char *key, bool all
 static void
 kannel_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf *pc)
 {
+	static const char *const methods[] = { "GET", "POST", NULL };
 	struct kannel_conf *kc = calloc(1, sizeof(*kc));
-	const char *s;
 	long v;
+	int w;
 
 	if (kc == NULL) {
 		cfgval_error(cv, g, "out of memory");
@@ -75,15 +76,8 @@ kannel_parse(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	if (kc->dlr_mask != 0 && kc->dlr_url.n == 0)
 		cfgval_error(cv, config_setting_get_member(g, "dlr_mask"),
 			     "'dlr_mask' asks for delivery reports: give 'dlr_url' too");
-	if (cfgval_string(cv, g, "method", &s) == 1) {
-		if (strcmp(s, "GET") == 0)
-			kc->post = false;
-		else if (strcmp(s, "POST") == 0)
-			kc->post = true;
-		else
-			cfgval_error(cv, config_setting_get_member(g, "method"),
-				     "'method' must be \"GET\" or \"POST\", not \"%s\"", s);
-	}
+	if (cfgval_word(cv, g, "method", methods, &w) == 1)
+		kc->post = strcmp(methods[w], "POST") == 0;
 	cfgval_bool(cv, g, "national", &kc->national);
 	cfgval_bool(cv, g, "sign", &kc->sign);
 }

@@ -104,6 +104,32 @@ url_escape_bounded(void **state)
 	buf_free(&b);
 }
 
+/* Longer than the escaper's stage: written in several steps, and taken
+ * back whole when a later step meets the bound. */
+static void
+escape_in_steps(void **state)
+{
+	char in[3 * 100 + 1] = "", want[9 * 100 + 1] = "";
+	struct buf b;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		memcpy(in + 3 * i, "小", 3);
+		memcpy(want + 9 * i, "%E5%B0%8F", 9);
+	}
+	buf_init(&b, 4096);
+	assert_int_equal(provider_url_escape(&b, in, strlen(in), false), 0);
+	assert_string_equal(b.data, want);
+	buf_free(&b);
+	buf_init(&b, 600);
+	assert_int_equal(buf_adds(&b, "msg="), 0);
+	assert_int_equal(provider_url_escape(&b, in, strlen(in), false), -1);
+	assert_string_equal(b.data, "msg=");
+	assert_int_equal(provider_json_escape(&b, "\n\x01", 2), 0);
+	assert_string_equal(b.data, "msg=\\n\\u0001");
+	buf_free(&b);
+}
+
 static void
 json_escape_all(void **state)
 {
@@ -262,6 +288,47 @@ config_errors_have_lines(void **state)
 	assert_null(parse("providers = ( { name = \"g\"; type = \"http\"; url = \"http://h/\";\n"
 			  "method = \"GET\"; body = \"json\"; } );", &n, &d));
 	assert_true(diag_has(&d, "test.cfg:2: 'body' = \"json\" needs method = \"POST\""));
+	diag_clear(&d);
+}
+
+/* The keys that take one of a few words: each wrong word named with the
+ * words it may be, each right one taken. */
+static void
+config_words(void **state)
+{
+	struct diag d = { 0 };
+	struct provider_conf *p;
+	size_t n = 0;
+
+	(void)state;
+	assert_null(parse("providers = (\n"
+			  "  { name = \"h\"; type = \"http\"; url = \"http://h/\";\n"
+			  "    body = \"xml\"; reply = { otherwise = \"maybe\"; };\n"
+			  "    retries = { jitter = \"half\"; }; },\n"
+			  "  { name = \"k\"; type = \"kannel\"; url = \"http://k/\"; username = \"u\";\n"
+			  "    password = \"p\"; method = \"post\"; }\n"
+			  ");", &n, &d));
+	dump(&d);
+	assert_true(diag_has(&d, "test.cfg:3: 'body' must be \"query\", \"form\" or \"json\", "
+				  "not \"xml\""));
+	assert_true(diag_has(&d, "test.cfg:3: 'otherwise' must be \"permanent\" or \"temporary\", "
+				  "not \"maybe\""));
+	assert_true(diag_has(&d, "test.cfg:4: 'jitter' must be \"full\" or \"equal\", not \"half\""));
+	assert_true(diag_has(&d, "test.cfg:6: 'method' must be \"GET\" or \"POST\", not \"post\""));
+	assert_int_equal(d.n, 4);
+	diag_clear(&d);
+	p = parse("providers = (\n"
+		  "  { name = \"h\"; type = \"http\"; url = \"http://h/\"; method = \"post\";\n"
+		  "    body = \"form\"; reply = { otherwise = \"temporary\"; };\n"
+		  "    retries = { jitter = \"equal\"; }; },\n"
+		  "  { name = \"k\"; type = \"kannel\"; url = \"http://k/\"; username = \"u\";\n"
+		  "    password = \"p\"; method = \"POST\"; }\n"
+		  ");", &n, &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].retries.jitter, JITTER_EQUAL);
+	provider_conf_free(p, n);
 	diag_clear(&d);
 }
 
@@ -572,12 +639,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(url_escape_chinese),
 		cmocka_unit_test(url_escape_bounded),
+		cmocka_unit_test(escape_in_steps),
 		cmocka_unit_test(json_escape_all),
 		cmocka_unit_test(http_default_is_sim_json),
 		cmocka_unit_test(http_get_query_with_secret),
 		cmocka_unit_test(http_form_body),
 		cmocka_unit_test(http_header_line_break_refused),
 		cmocka_unit_test(config_errors_have_lines),
+		cmocka_unit_test(config_words),
 		cmocka_unit_test(http_classify_defaults),
 		cmocka_unit_test(http_classify_rules),
 		cmocka_unit_test(http_classify_otherwise_temporary),
