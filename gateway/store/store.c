@@ -10,8 +10,10 @@
  */
 #include "store/store_int.h"
 #include "base/clock.h"
+#include "base/str.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +118,71 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
 		return STORE_EXISTS;
 	return STORE_ERROR;
+}
+
+int
+store_step_insert(struct store *st, sqlite3_stmt *s, const char *what, int64_t *id)
+{
+	int rc = store_step_done(st, s, what);
+
+	if (rc == STORE_OK && id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+int
+store_step_changed(struct store *st, sqlite3_stmt *s, const char *what, bool *changed)
+{
+	int rc = store_step_done(st, s, what);
+
+	if (changed)
+		*changed = rc == STORE_OK && sqlite3_changes(st->db) > 0;
+	return rc;
+}
+
+int
+store_step_row(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound, ...)
+{
+	va_list ap;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc != SQLITE_DONE || notfound == NULL)
+		return store_fail(st, what);
+	va_start(ap, notfound);
+	vsnprintf(st->err, sizeof(st->err), notfound, ap);
+	va_end(ap);
+	return STORE_NOTFOUND;
+}
+
+int
+store_rows_end(struct store *st, sqlite3_stmt *s, int rc, const char *what)
+{
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : store_fail(st, what);
+}
+
+int
+store_notfound(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+	return STORE_NOTFOUND;
+}
+
+int64_t
+store_ref_id(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	long v;
+
+	if (strncmp(text, prefix, n) != 0 || parse_long(text + n, 1, INT32_MAX, &v) != 0)
+		return 0;
+	return v;
 }
 
 static int
@@ -306,16 +373,14 @@ int
 store_data_version(struct store *st, int64_t *out)
 {
 	sqlite3_stmt *s = store_stmt(st, "PRAGMA data_version");
+	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_fail(st, "data_version");
-	}
-	*out = sqlite3_column_int64(s, 0);
+	if ((rc = store_step_row(st, s, "data_version", NULL)) == STORE_OK)
+		*out = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	return STORE_OK;
+	return rc;
 }
 
 int
@@ -347,13 +412,10 @@ store_meta_get(struct store *st, const char *key, char **out)
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step_row(st, s, "reading meta", "no meta key \"%s\"", key)) == STORE_OK)
 		*out = store_col_str(s, 0);
 	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, "reading meta");
-	return rc == SQLITE_ROW ? STORE_OK : STORE_NOTFOUND;
+	return rc;
 }
 
 int
@@ -381,7 +443,7 @@ store_ping(struct store *st)
 
 	if (s == NULL)
 		return STORE_ERROR;
-	rc = sqlite3_step(s);
+	rc = store_step_row(st, s, "reading the database", NULL);
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "reading the database");
+	return rc;
 }
