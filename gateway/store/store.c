@@ -141,6 +141,21 @@ store_step_changed(struct store *st, sqlite3_stmt *s, const char *what, bool *ch
 }
 
 int
+store_step_update(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound, ...)
+{
+	va_list ap;
+	bool changed;
+	int rc = store_step_changed(st, s, what, &changed);
+
+	if (rc != STORE_OK || changed)
+		return rc;
+	va_start(ap, notfound);
+	vsnprintf(st->err, sizeof(st->err), notfound, ap);
+	va_end(ap);
+	return STORE_NOTFOUND;
+}
+
+int
 store_step_row(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound, ...)
 {
 	va_list ap;

@@ -76,17 +76,13 @@ store_inbound_set(struct store *st, int64_t id, const char *action, const char *
 		"UPDATE inbound SET action = coalesce(?2, action), status = coalesce(?3, status) "
 		"WHERE id = ?1";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	bool changed;
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	store_bind_text(s, 2, action);
 	store_bind_text(s, 3, status);
-	if ((rc = store_step_changed(st, s, "updating a reply", &changed)) != STORE_OK)
-		return rc;
-	return changed ? STORE_OK : store_notfound(st, "no reply #%lld", (long long)id);
+	return store_step_update(st, s, "updating a reply", "no reply #%lld", (long long)id);
 }
 
 int

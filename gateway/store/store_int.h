@@ -58,6 +58,13 @@ int store_step_insert(struct store *st, sqlite3_stmt *s, const char *what, int64
  */
 int store_step_changed(struct store *st, sqlite3_stmt *s, const char *what, bool *changed);
 /*
+ * Run s, an UPDATE or DELETE of the one row it names, as store_step_done;
+ * STORE_NOTFOUND with st->err worded from the printf format notfound when
+ * it changed no row.
+ */
+int store_step_update(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound,
+		      ...) __attribute__((format(printf, 4, 5)));
+/*
  * Step s, a statement that selects at most one row.  STORE_OK: s stands
  * on the row for the caller to read.  No row: STORE_NOTFOUND with st->err
  * worded from the printf format notfound or, when notfound is NULL because
@@ -67,9 +74,10 @@ int store_step_changed(struct store *st, sqlite3_stmt *s, const char *what, bool
 int store_step_row(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound, ...)
 	__attribute__((format(printf, 4, 5)));
 /*
- * The end of a listing over s, given rc, the last sqlite3_step result:
- * resets s and returns STORE_OK when the rows ran out (SQLITE_DONE) or the
- * caller stopped on a row (SQLITE_ROW), else store_fail(st, what).
+ * The end of reading s, given rc, the last sqlite3_step result: resets s
+ * and returns STORE_OK when the rows ran out (SQLITE_DONE) or the caller
+ * stopped on a row (SQLITE_ROW: a listing's callback said stop, or a row
+ * was only looked for), else store_fail(st, what).
  */
 int store_rows_end(struct store *st, sqlite3_stmt *s, int rc, const char *what);
 /* Word st->err from the printf format fmt; returns STORE_NOTFOUND. */

@@ -198,24 +198,6 @@ store_msg_find_ref(struct store *st, const char *ref, int64_t *id)
 	return rc;
 }
 
-/* The status of message id into buf; STORE_NOTFOUND names it. */
-static int
-msg_status(struct store *st, int64_t id, char *buf, size_t len)
-{
-	static const char sql[] = "SELECT status FROM message WHERE id = ?1";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	if ((rc = store_step_row(st, s, "reading a message", "no message #%lld", (long long)id)) ==
-	    STORE_OK)
-		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	return rc;
-}
-
 /*
  * Shared by retry and cancel: check the status, then run sql(id, now,
  * text).  In the caller's transaction, so that the status read is the one
@@ -226,12 +208,15 @@ msg_change(struct store *st, int64_t id, int64_t now, const char *text, const ch
 	   const char *const *allowed, const char *verb, char *old, size_t oldlen)
 {
 	char status[16] = "";
+	struct message m;
 	sqlite3_stmt *s;
 	bool ok = false;
 	int rc;
 
-	if ((rc = msg_status(st, id, status, sizeof(status))) != STORE_OK)
+	if ((rc = store_msg_get(st, id, &m)) != STORE_OK)
 		return rc;
+	snprintf(status, sizeof(status), "%s", m.status ? m.status : "");
+	message_clear(&m);
 	if (old)
 		snprintf(old, oldlen, "%s", status);
 	for (const char *const *a = allowed; *a; a++)

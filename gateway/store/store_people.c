@@ -215,8 +215,6 @@ store_person_remove(struct store *st, int64_t id)
 		"JOIN task t ON t.id = a.task WHERE a.person = ?";
 	static const char del[] = "DELETE FROM person WHERE id = ?";
 	sqlite3_stmt *s = store_stmt(st, tasks);
-	bool removed;
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
@@ -232,10 +230,7 @@ store_person_remove(struct store *st, int64_t id)
 	if ((s = store_stmt(st, del)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = store_step_changed(st, s, "removing a person", &removed);
-	if (rc == STORE_OK && !removed)
-		return store_notfound(st, "no person #%lld", (long long)id);
-	return rc;
+	return store_step_update(st, s, "removing a person", "no person #%lld", (long long)id);
 }
 
 int
@@ -259,7 +254,6 @@ store_person_update(struct store *st, int64_t id, const struct person *p)
 		"title = coalesce(?3, title), org = coalesce(?4, org), kind = coalesce(?5, kind) "
 		"WHERE id = ?6";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	bool updated;
 	int rc;
 
 	if (s == NULL)
@@ -270,9 +264,7 @@ store_person_update(struct store *st, int64_t id, const struct person *p)
 	store_bind_text(s, 4, p->org);
 	store_bind_text(s, 5, p->kind);
 	sqlite3_bind_int64(s, 6, id);
-	rc = store_step_changed(st, s, "updating a person", &updated);
-	if (rc == STORE_OK && !updated)
-		return store_notfound(st, "no person #%lld", (long long)id);
+	rc = store_step_update(st, s, "updating a person", "no person #%lld", (long long)id);
 	if (rc == STORE_EXISTS) /* a constraint: the phone's, unless no phone was given */
 		return p->phone ? phone_taken(st, p->phone, "updating a person") : STORE_ERROR;
 	return rc;

@@ -289,7 +289,6 @@ store_task_set_status(struct store *st, int64_t id, const char *status, int64_t 
 		"  next_fire = CASE WHEN ?2 = 'open' THEN 0 ELSE NULL END "
 		"WHERE id = ?1";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	bool changed;
 	int rc;
 
 	if (s == NULL)
@@ -298,10 +297,9 @@ store_task_set_status(struct store *st, int64_t id, const char *status, int64_t 
 	store_bind_text(s, 2, status);
 	sqlite3_bind_int64(s, 3, at ? at : time_now());
 	sqlite3_bind_int64(s, 4, by);
-	if ((rc = store_step_changed(st, s, "changing a task's status", &changed)) != STORE_OK)
+	rc = store_step_update(st, s, "changing a task's status", "no task #%lld", (long long)id);
+	if (rc != STORE_OK)
 		return rc;
-	if (!changed)
-		return store_notfound(st, "no task #%lld", (long long)id);
 	if (strcmp(status, "open") != 0)
 		return cancel_unsent(st, id, strcmp(status, "done") == 0 ? "task done" : "task cancelled");
 	return STORE_OK;
@@ -319,7 +317,6 @@ store_task_update(struct store *st, int64_t id, int64_t deadline, const char *ti
 		"  updated_at = ?7, next_fire = CASE WHEN status = 'open' THEN 0 ELSE NULL END "
 		"WHERE id = ?1";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	bool changed;
 	int rc;
 
 	if (s == NULL)
@@ -331,10 +328,9 @@ store_task_update(struct store *st, int64_t id, int64_t deadline, const char *ti
 	store_bind_text(s, 5, rule_set);
 	sqlite3_bind_int64(s, 6, team);
 	sqlite3_bind_int64(s, 7, time_now());
-	if ((rc = store_step_changed(st, s, "updating a task", &changed)) != STORE_OK)
+	if ((rc = store_step_update(st, s, "updating a task", "no task #%lld", (long long)id)) !=
+	    STORE_OK)
 		return rc;
-	if (!changed)
-		return store_notfound(st, "no task #%lld", (long long)id);
 	/* Reminders written for the old deadline or rules are stale news. */
 	if (deadline != 0 || rule_set != NULL)
 		return cancel_unsent(st, id, "task changed");
@@ -369,9 +365,6 @@ store_task_responsible(struct store *st, int64_t task, int64_t person, bool *yes
 	sqlite3_bind_int64(s, 1, task);
 	sqlite3_bind_int64(s, 2, person);
 	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, "reading a task's assignments");
 	*yes = rc == SQLITE_ROW;
-	return STORE_OK;
+	return store_rows_end(st, s, rc, "reading a task's assignments");
 }
