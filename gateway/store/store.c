@@ -140,6 +140,27 @@ store_step_changed(struct store *st, sqlite3_stmt *s, const char *what, bool *ch
 	return rc;
 }
 
+/* Word st->err from fmt and ap, for the not-found helpers; returns STORE_NOTFOUND. */
+__attribute__((format(printf, 2, 0)))
+static int
+vnotfound(struct store *st, const char *fmt, va_list ap)
+{
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	return STORE_NOTFOUND;
+}
+
+int
+store_notfound(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vnotfound(st, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 int
 store_step_update(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound, ...)
 {
@@ -150,9 +171,9 @@ store_step_update(struct store *st, sqlite3_stmt *s, const char *what, const cha
 	if (rc != STORE_OK || changed)
 		return rc;
 	va_start(ap, notfound);
-	vsnprintf(st->err, sizeof(st->err), notfound, ap);
+	rc = vnotfound(st, notfound, ap);
 	va_end(ap);
-	return STORE_NOTFOUND;
+	return rc;
 }
 
 int
@@ -166,9 +187,9 @@ store_step_row(struct store *st, sqlite3_stmt *s, const char *what, const char *
 	if (rc != SQLITE_DONE || notfound == NULL)
 		return store_fail(st, what);
 	va_start(ap, notfound);
-	vsnprintf(st->err, sizeof(st->err), notfound, ap);
+	rc = vnotfound(st, notfound, ap);
 	va_end(ap);
-	return STORE_NOTFOUND;
+	return rc;
 }
 
 int
@@ -176,17 +197,6 @@ store_rows_end(struct store *st, sqlite3_stmt *s, int rc, const char *what)
 {
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : store_fail(st, what);
-}
-
-int
-store_notfound(struct store *st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof(st->err), fmt, ap);
-	va_end(ap);
-	return STORE_NOTFOUND;
 }
 
 int64_t
