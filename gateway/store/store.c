@@ -10,9 +10,11 @@
  */
 #include "store/store_int.h"
 #include "base/clock.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,96 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
 		return STORE_EXISTS;
 	return STORE_ERROR;
+}
+
+int
+store_step_insert(struct store *st, sqlite3_stmt *s, const char *what, int64_t *id)
+{
+	int rc = store_step_done(st, s, what);
+
+	if (rc == STORE_OK && id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+int
+store_step_changed(struct store *st, sqlite3_stmt *s, const char *what, bool *changed)
+{
+	int rc = store_step_done(st, s, what);
+
+	if (changed)
+		*changed = rc == STORE_OK && sqlite3_changes(st->db) > 0;
+	return rc;
+}
+
+/* Word st->err from fmt and ap, for the not-found helpers; returns STORE_NOTFOUND. */
+__attribute__((format(printf, 2, 0)))
+static int
+vnotfound(struct store *st, const char *fmt, va_list ap)
+{
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	return STORE_NOTFOUND;
+}
+
+int
+store_notfound(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vnotfound(st, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+store_step_update(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound, ...)
+{
+	va_list ap;
+	bool changed;
+	int rc = store_step_changed(st, s, what, &changed);
+
+	if (rc != STORE_OK || changed)
+		return rc;
+	va_start(ap, notfound);
+	rc = vnotfound(st, notfound, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+store_step_row(struct store *st, sqlite3_stmt *s, const char *what, const char *notfound, ...)
+{
+	va_list ap;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc != SQLITE_DONE || notfound == NULL)
+		return store_fail(st, what);
+	va_start(ap, notfound);
+	rc = vnotfound(st, notfound, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+store_rows_end(struct store *st, sqlite3_stmt *s, int rc, const char *what)
+{
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : store_fail(st, what);
+}
+
+int64_t
+store_ref_id(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	long v;
+
+	if (strncmp(text, prefix, n) != 0 || parse_long(text + n, 1, INT32_MAX, &v) != 0)
+		return 0;
+	return v;
 }
 
 static int
@@ -306,16 +398,14 @@ int
 store_data_version(struct store *st, int64_t *out)
 {
 	sqlite3_stmt *s = store_stmt(st, "PRAGMA data_version");
+	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_fail(st, "data_version");
-	}
-	*out = sqlite3_column_int64(s, 0);
+	if ((rc = store_step_row(st, s, "data_version", NULL)) == STORE_OK)
+		*out = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	return STORE_OK;
+	return rc;
 }
 
 int
@@ -347,13 +437,10 @@ store_meta_get(struct store *st, const char *key, char **out)
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step_row(st, s, "reading meta", "no meta key \"%s\"", key)) == STORE_OK)
 		*out = store_col_str(s, 0);
 	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, "reading meta");
-	return rc == SQLITE_ROW ? STORE_OK : STORE_NOTFOUND;
+	return rc;
 }
 
 int
@@ -381,7 +468,7 @@ store_ping(struct store *st)
 
 	if (s == NULL)
 		return STORE_ERROR;
-	rc = sqlite3_step(s);
+	rc = store_step_row(st, s, "reading the database", NULL);
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "reading the database");
+	return rc;
 }

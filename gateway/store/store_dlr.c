@@ -5,22 +5,10 @@
  * reference the report names.
  */
 #include "store/store_int.h"
-#include "base/str.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-
-/* duban's own reference "duban-ID" -> ID, else 0. */
-static int64_t
-own_ref_id(const char *ref)
-{
-	long v;
-
-	if (strncmp(ref, "duban-", 6) != 0 || parse_long(ref + 6, 1, INT32_MAX, &v) != 0)
-		return 0;
-	return v;
-}
 
 /* The sent (or later) message of provider with reference ref: *id 0 when none. */
 static int
@@ -42,15 +30,12 @@ dlr_find(struct store *st, const char *provider, const char *ref, int64_t *id, c
 		return STORE_ERROR;
 	store_bind_text(s, 1, provider);
 	store_bind_text(s, 2, ref);
-	sqlite3_bind_int64(s, 3, own_ref_id(ref));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	sqlite3_bind_int64(s, 3, store_ref_id(ref, "duban-")); /* duban's own reference */
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
 		snprintf(status, statuslen, "%s", (const char *)sqlite3_column_text(s, 1));
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK
-						     : store_fail(st, "finding a report's message");
+	return store_rows_end(st, s, rc, "finding a report's message");
 }
 
 static int
@@ -62,7 +47,6 @@ dlr_insert(struct store *st, const char *provider, const char *ref, const char *
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 		"ON CONFLICT (provider, provider_ref, status) DO NOTHING";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
@@ -72,10 +56,7 @@ dlr_insert(struct store *st, const char *provider, const char *ref, const char *
 	store_bind_text(s, 4, error);
 	sqlite3_bind_int64(s, 5, at);
 	store_bind_opt_i64(s, 6, msg, msg != 0);
-	if ((rc = store_step_done(st, s, "recording a delivery report")) != STORE_OK)
-		return rc;
-	*inserted = sqlite3_changes(st->db) > 0;
-	return STORE_OK;
+	return store_step_changed(st, s, "recording a delivery report", inserted);
 }
 
 static int
@@ -85,7 +66,6 @@ dlr_apply(struct store *st, int64_t msg, const char *status, const char *error, 
 	static const char sql[] = "UPDATE message SET status = ?2, final_at = ?3, last_error = ?4 "
 				  "WHERE id = ?1 AND status = 'sent'";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
@@ -93,10 +73,7 @@ dlr_apply(struct store *st, int64_t msg, const char *status, const char *error, 
 	store_bind_text(s, 2, status);
 	sqlite3_bind_int64(s, 3, at);
 	store_bind_text(s, 4, strcmp(status, "failed") == 0 ? error : NULL);
-	if ((rc = store_step_done(st, s, "applying a delivery report")) != STORE_OK)
-		return rc;
-	*applied = sqlite3_changes(st->db) > 0;
-	return STORE_OK;
+	return store_step_changed(st, s, "applying a delivery report", applied);
 }
 
 int

@@ -35,6 +35,7 @@ store_inbound_add(struct store *st, const struct inbound *in, int64_t *id)
 	static const char existing[] =
 		"SELECT id FROM inbound WHERE provider = ?1 AND provider_ref = ?2";
 	sqlite3_stmt *s = store_stmt(st, sql);
+	bool added;
 	int rc;
 
 	if (s == NULL)
@@ -47,21 +48,22 @@ store_inbound_add(struct store *st, const struct inbound *in, int64_t *id)
 	sqlite3_bind_int64(s, 6, in->received_at ? in->received_at : time_now());
 	store_bind_text(s, 7, in->action);
 	store_bind_text(s, 8, in->status);
-	if ((rc = store_step_done(st, s, "storing a reply")) != STORE_OK)
+	if ((rc = store_step_changed(st, s, "storing a reply", &added)) != STORE_OK)
 		return rc;
-	if (sqlite3_changes(st->db) > 0) {
+	if (added) {
 		*id = sqlite3_last_insert_rowid(st->db);
 		return STORE_OK;
 	}
+	*id = 0;
 	if ((s = store_stmt(st, existing)) == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, in->provider);
 	store_bind_text(s, 2, in->provider_ref);
-	rc = sqlite3_step(s);
-	*id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	if ((rc = store_step_row(st, s, "finding a duplicate reply", NULL)) == STORE_OK)
+		*id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return store_fail(st, "finding a duplicate reply");
+	if (rc != STORE_OK)
+		return rc;
 	snprintf(st->err, sizeof(st->err), "reply %s/%s was received before (#%lld)", in->provider,
 		 in->provider_ref ? in->provider_ref : "", (long long)*id);
 	return STORE_EXISTS;
@@ -74,20 +76,13 @@ store_inbound_set(struct store *st, int64_t id, const char *action, const char *
 		"UPDATE inbound SET action = coalesce(?2, action), status = coalesce(?3, status) "
 		"WHERE id = ?1";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	store_bind_text(s, 2, action);
 	store_bind_text(s, 3, status);
-	if ((rc = store_step_done(st, s, "updating a reply")) != STORE_OK)
-		return rc;
-	if (sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no reply #%lld", (long long)id);
-		return STORE_NOTFOUND;
-	}
-	return STORE_OK;
+	return store_step_update(st, s, "updating a reply", "no reply #%lld", (long long)id);
 }
 
 int
@@ -115,23 +110,18 @@ store_inbound_each(struct store *st, const struct inbound_filter *f,
 		memset(&in, 0, sizeof(in));
 		in.id = sqlite3_column_int64(s, 0);
 		in.provider = store_col_str(s, 1);
-		in.provider_ref =
-			sqlite3_column_type(s, 2) == SQLITE_NULL ? NULL : store_col_str(s, 2);
+		in.provider_ref = store_col_opt(s, 2);
 		in.phone = store_col_str(s, 3);
 		in.person = sqlite3_column_int64(s, 4);
-		in.person_name =
-			sqlite3_column_type(s, 5) == SQLITE_NULL ? NULL : store_col_str(s, 5);
+		in.person_name = store_col_opt(s, 5);
 		in.text = store_col_str(s, 6);
 		in.received_at = sqlite3_column_int64(s, 7);
 		in.action = store_col_str(s, 8);
 		in.status = store_col_str(s, 9);
 		int stop = fn(arg, &in);
 		inbound_clear(&in);
-		if (stop) {
-			rc = SQLITE_DONE;
+		if (stop)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing replies");
+	return store_rows_end(st, s, rc, "listing replies");
 }

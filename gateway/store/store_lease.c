@@ -106,12 +106,8 @@ store_lease(struct store *st, const struct lease_opts *o, const struct send_resu
 		}
 		got++;
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_fail(st, "leasing messages");
-		goto fail;
-	}
-	if (store_commit(st) != STORE_OK)
+	if (store_rows_end(st, s, rc, "leasing messages") != STORE_OK ||
+	    store_commit(st) != STORE_OK)
 		goto fail;
 	*n = got;
 	if (expired)
@@ -212,15 +208,13 @@ store_next_due(struct store *st, int64_t now, bool quiet, int64_t *next)
 		sqlite3_bind_int64(s, 1, now);
 		sqlite3_bind_int64(s, 2, prio);
 		sqlite3_bind_int(s, 4, quiet);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			int64_t t = sqlite3_column_int64(s, 0);
 			if (best == 0 || t < best)
 				best = t;
 		}
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store_fail(st, "finding the next due message");
+		if (store_rows_end(st, s, rc, "finding the next due message") != STORE_OK)
+			return STORE_ERROR;
 	}
 	*next = best;
 	return STORE_OK;
@@ -315,12 +309,11 @@ store_outbox_pending(struct store *st, int64_t now, bool quiet, struct outbox_pe
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int(s, 4, quiet);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = store_step_row(st, s, "counting the outbox", NULL)) == STORE_OK) {
 		p->due = sqlite3_column_int64(s, 0);
 		p->retrying = sqlite3_column_int64(s, 1);
 		p->sending = sqlite3_column_int64(s, 2);
 	}
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "counting the outbox");
+	return rc;
 }

@@ -116,29 +116,21 @@ store_msg_add(struct store *st, const struct message *m, int64_t *id)
 	sqlite3_bind_int64(s, 17, m->not_before ? m->not_before : now);
 	store_bind_opt_i64(s, 18, m->expires_at, m->expires_at != 0);
 	store_bind_text(s, 19, m->last_error);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE) {
-		if (id)
-			*id = sqlite3_last_insert_rowid(st->db);
-		return STORE_OK;
-	}
-	if ((rc & 0xff) != SQLITE_CONSTRAINT)
-		return store_fail(st, "queuing a message");
+	if ((rc = store_step_insert(st, s, "queuing a message", id)) != STORE_EXISTS)
+		return rc;
 	if ((s = store_stmt(st, existing)) == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, m->dedupe_key);
 	store_bind_text(s, 2, m->ref);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((rc = store_step_row(st, s, "queuing a message", NULL)) == STORE_OK) {
 		if (id)
 			*id = sqlite3_column_int64(s, 0);
 		snprintf(st->err, sizeof(st->err), "message #%lld has the same %s",
 			 (long long)sqlite3_column_int64(s, 0), m->ref ? "ref" : "dedupe key");
-		sqlite3_reset(s);
-		return STORE_EXISTS;
+		rc = STORE_EXISTS;
 	}
 	sqlite3_reset(s);
-	return store_fail(st, "queuing a message");
+	return rc;
 }
 
 int
@@ -151,16 +143,9 @@ store_msg_get(struct store *st, int64_t id, struct message *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = store_step_row(st, s, "reading a message", "no message #%lld", (long long)id)) ==
+	    STORE_OK)
 		msg_row(s, out);
-		rc = STORE_OK;
-	} else if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no message #%lld", (long long)id);
-		rc = STORE_NOTFOUND;
-	} else {
-		rc = store_fail(st, "reading a message");
-	}
 	sqlite3_reset(s);
 	return rc;
 }
@@ -189,13 +174,10 @@ store_msg_each(struct store *st, const struct msg_filter *f,
 		msg_row(s, &m);
 		int stop = fn(arg, &m);
 		message_clear(&m);
-		if (stop) {
-			rc = SQLITE_DONE;
+		if (stop)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing messages");
+	return store_rows_end(st, s, rc, "listing messages");
 }
 
 int
@@ -209,39 +191,11 @@ store_msg_find_ref(struct store *st, const char *ref, int64_t *id)
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, ref);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step_row(st, s, "finding a message by ref", "no message with ref \"%s\"",
+				 ref)) == STORE_OK)
 		*id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no message with ref \"%s\"", ref);
-		return STORE_NOTFOUND;
-	}
-	return store_fail(st, "finding a message by ref");
-}
-
-/* The status of message id into buf; STORE_NOTFOUND names it. */
-static int
-msg_status(struct store *st, int64_t id, char *buf, size_t len)
-{
-	static const char sql[] = "SELECT status FROM message WHERE id = ?1";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no message #%lld", (long long)id);
-		return STORE_NOTFOUND;
-	}
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "reading a message");
+	return rc;
 }
 
 /*
@@ -254,12 +208,15 @@ msg_change(struct store *st, int64_t id, int64_t now, const char *text, const ch
 	   const char *const *allowed, const char *verb, char *old, size_t oldlen)
 {
 	char status[16] = "";
+	struct message m;
 	sqlite3_stmt *s;
 	bool ok = false;
 	int rc;
 
-	if ((rc = msg_status(st, id, status, sizeof(status))) != STORE_OK)
+	if ((rc = store_msg_get(st, id, &m)) != STORE_OK)
 		return rc;
+	snprintf(status, sizeof(status), "%s", m.status ? m.status : "");
+	message_clear(&m);
 	if (old)
 		snprintf(old, oldlen, "%s", status);
 	for (const char *const *a = allowed; *a; a++)
@@ -336,10 +293,8 @@ store_ack_latest(struct store *st, int64_t person, int64_t at, int64_t *msg, int
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "acknowledging a reminder");
-	if (*msg == 0) {
-		snprintf(st->err, sizeof(st->err), "person #%lld has no reminder to acknowledge",
-			 (long long)person);
-		return STORE_NOTFOUND;
-	}
+	if (*msg == 0)
+		return store_notfound(st, "person #%lld has no reminder to acknowledge",
+				      (long long)person);
 	return STORE_OK;
 }

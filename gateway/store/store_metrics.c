@@ -13,13 +13,11 @@ const long store_latency_bounds_ms[STORE_LATENCY_BUCKETS] = {
 	25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
 };
 
-int
-store_metrics_messages(struct store *st,
-		       int (*fn)(void *arg, const char *status, const char *kind, int64_t n),
-		       void *arg)
+/* Rows (text, text, count) of a GROUP BY query sql (a static string), to fn. */
+static int
+each_pair_count(struct store *st, const char *sql, const char *what,
+		int (*fn)(void *arg, const char *a, const char *b, int64_t n), void *arg)
 {
-	static const char sql[] =
-		"SELECT status, kind, count(*) FROM message GROUP BY status, kind ORDER BY 1, 2";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
@@ -27,12 +25,20 @@ store_metrics_messages(struct store *st,
 		return STORE_ERROR;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (fn(arg, (const char *)sqlite3_column_text(s, 0),
-		       (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2)) != 0) {
-			rc = SQLITE_DONE;
+		       (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2)) != 0)
 			break;
-		}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "counting messages");
+	return store_rows_end(st, s, rc, what);
+}
+
+int
+store_metrics_messages(struct store *st,
+		       int (*fn)(void *arg, const char *status, const char *kind, int64_t n),
+		       void *arg)
+{
+	static const char sql[] =
+		"SELECT status, kind, count(*) FROM message GROUP BY status, kind ORDER BY 1, 2";
+
+	return each_pair_count(st, sql, "counting messages", fn, arg);
 }
 
 int
@@ -83,33 +89,10 @@ store_metrics_providers(struct store *st, int (*fn)(void *arg, const struct prov
 		t.sum_ms = sqlite3_column_int64(s, c++);
 		t.failed = sqlite3_column_int64(s, c++);
 		t.delivered = sqlite3_column_int64(s, c++);
-		if (fn(arg, &t) != 0) {
-			rc = SQLITE_DONE;
+		if (fn(arg, &t) != 0)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "counting attempts");
-}
-
-/* Rows (text, text, count) of a GROUP BY query sql (a static string), to fn. */
-static int
-each_pair_count(struct store *st, const char *sql, const char *what,
-		int (*fn)(void *arg, const char *a, const char *b, int64_t n), void *arg)
-{
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (s == NULL)
-		return STORE_ERROR;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (fn(arg, (const char *)sqlite3_column_text(s, 0),
-		       (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, what);
+	return store_rows_end(st, s, rc, "counting attempts");
 }
 
 int

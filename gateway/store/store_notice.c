@@ -109,13 +109,12 @@ store_audience_count(struct store *st, const struct audience *a, int64_t *select
 		return STORE_ERROR;
 	if (bind_audience(st, s, a) != STORE_OK)
 		return STORE_ERROR;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = store_step_row(st, s, "counting a notice's audience", NULL)) == STORE_OK) {
 		*selected = sqlite3_column_int64(s, 0);
 		*opted_out = sqlite3_column_int64(s, 1);
 	}
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "counting a notice's audience");
+	return rc;
 }
 
 int
@@ -146,8 +145,7 @@ store_audience_each(struct store *st, const struct audience *a,
 			return STORE_INVALID;
 		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "reading a notice's audience");
+	return store_rows_end(st, s, rc, "reading a notice's audience");
 }
 
 int
@@ -158,7 +156,6 @@ store_notice_add(struct store *st, const struct notice *n, int64_t *id)
 		"  recipients, opted_out, created_by, approved_by, created_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
@@ -174,11 +171,7 @@ store_notice_add(struct store *st, const struct notice *n, int64_t *id)
 	store_bind_text(s, 10, n->created_by);
 	store_bind_text(s, 11, n->approved_by);
 	sqlite3_bind_int64(s, 12, n->created_at ? n->created_at : time_now());
-	if ((rc = store_step_done(st, s, "adding a notice")) != STORE_OK)
-		return rc;
-	if (id)
-		*id = sqlite3_last_insert_rowid(st->db);
-	return STORE_OK;
+	return store_step_insert(st, s, "adding a notice", id);
 }
 
 #define NOTICE_COLS                                                                           \
@@ -219,16 +212,9 @@ store_notice_get(struct store *st, int64_t id, struct notice *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if ((rc = notice_row(s, out)) != STORE_OK)
-			snprintf(st->err, sizeof(st->err), "reading a notice: out of memory");
-	} else if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no notice N%lld", (long long)id);
-		rc = STORE_NOTFOUND;
-	} else {
-		rc = store_fail(st, "reading a notice");
-	}
+	rc = store_step_row(st, s, "reading a notice", "no notice N%lld", (long long)id);
+	if (rc == STORE_OK && (rc = notice_row(s, out)) != STORE_OK)
+		snprintf(st->err, sizeof(st->err), "reading a notice: out of memory");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -312,8 +298,7 @@ counts_rows(struct store *st, sqlite3_stmt *s, struct notice_counts *c)
 		else
 			c->cancelled += n; /* cancelled, or skipped (never used for notices) */
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "counting a notice's messages");
+	return store_rows_end(st, s, rc, "counting a notice's messages");
 }
 
 /* The resends and accepted parts of notice id, over all its rows. */
@@ -330,13 +315,12 @@ counts_totals(struct store *st, int64_t id, struct notice_counts *c)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = store_step_row(st, s, "counting a notice's messages", NULL)) == STORE_OK) {
 		c->resent = sqlite3_column_int64(s, 0);
 		c->parts = sqlite3_column_int64(s, 1);
 	}
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "counting a notice's messages");
+	return rc;
 }
 
 int
@@ -375,22 +359,12 @@ store_notice_each(struct store *st,
 		if (s == NULL)
 			return STORE_ERROR;
 		sqlite3_bind_int64(s, 1, last);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_DONE) {
-			sqlite3_reset(s);
-			return STORE_OK;
-		}
-		if (rc != SQLITE_ROW) {
-			rc = store_fail(st, "listing notices");
-			sqlite3_reset(s);
-			return rc;
-		}
-		rc = notice_row(s, &n);
-		sqlite3_reset(s);
-		if (rc != STORE_OK) {
+		rc = store_step_row(st, s, "listing notices", "no notice after N%lld", (long long)last);
+		if (rc == STORE_OK && (rc = notice_row(s, &n)) != STORE_OK)
 			snprintf(st->err, sizeof(st->err), "listing notices: out of memory");
-			return rc;
-		}
+		sqlite3_reset(s);
+		if (rc != STORE_OK)
+			return rc == STORE_NOTFOUND ? STORE_OK : rc; /* no more notices */
 		last = n.id;
 		rc = store_notice_counts(st, n.id, &c);
 		if (rc == STORE_OK && fn(arg, &n, &c) != 0)
@@ -428,13 +402,10 @@ store_notice_failed_each(struct store *st, int64_t id,
 		m.final_at = sqlite3_column_int64(s, 6);
 		m.provider = (char *)sqlite3_column_text(s, 7);
 		m.last_error = (char *)sqlite3_column_text(s, 8);
-		if (fn(arg, &m) != 0) {
-			rc = SQLITE_DONE;
+		if (fn(arg, &m) != 0)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing a notice's failed messages");
+	return store_rows_end(st, s, rc, "listing a notice's failed messages");
 }
 
 int
@@ -462,14 +433,13 @@ store_notice_cancel(struct store *st, int64_t id, int64_t now, int64_t *cancelle
 	if ((s = store_stmt(st, left)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = store_step_row(st, s, "cancelling a notice", NULL)) == STORE_OK) {
 		*sent = sqlite3_column_int64(s, 0);
 		*sending = sqlite3_column_int64(s, 1);
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return store_fail(st, "cancelling a notice");
+	if (rc != STORE_OK)
+		return rc;
 	if ((s = store_stmt(st, mark)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
@@ -501,11 +471,11 @@ store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	*opted_out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = store_step_row(st, s, "resending a notice", NULL);
+	*opted_out = rc == STORE_OK ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return store_fail(st, "resending a notice");
+	if (rc != STORE_OK)
+		return rc;
 	if ((s = store_stmt(st, sql)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);

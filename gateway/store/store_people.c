@@ -6,14 +6,11 @@
 #include "store/store_int.h"
 
 #include "base/phone.h"
-#include "base/str.h"
 #include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PERSON_COLS "p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at, p.created_at"
 
 void
 person_clear(struct person *p)
@@ -39,8 +36,8 @@ group_clear(struct group *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static int
-person_row(sqlite3_stmt *s, struct person *p)
+int
+store_person_row(sqlite3_stmt *s, struct person *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(s, 0);
@@ -68,11 +65,9 @@ phone_taken(struct store *st, const char *phone, const char *what)
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, phone);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (store_step_row(st, s, what, NULL) == STORE_OK)
 		snprintf(st->err, sizeof(st->err), "phone %s already belongs to %s (#%lld)", phone,
 			 (const char *)sqlite3_column_text(s, 0), (long long)sqlite3_column_int64(s, 1));
-	else
-		store_fail(st, what);
 	sqlite3_reset(s);
 	return STORE_EXISTS;
 }
@@ -94,16 +89,9 @@ store_person_add(struct store *st, const struct person *p, int64_t *id)
 	store_bind_text(s, 4, p->org ? p->org : "");
 	store_bind_text(s, 5, p->kind ? p->kind : "other");
 	sqlite3_bind_int64(s, 6, p->created_at ? p->created_at : time_now());
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE) {
-		if (id)
-			*id = sqlite3_last_insert_rowid(st->db);
-		return STORE_OK;
-	}
-	if ((rc & 0xff) != SQLITE_CONSTRAINT)
-		return store_fail(st, "adding a person");
-	return phone_taken(st, p->phone, "adding a person");
+	if ((rc = store_step_insert(st, s, "adding a person", id)) == STORE_EXISTS)
+		return phone_taken(st, p->phone, "adding a person");
+	return rc;
 }
 
 int
@@ -116,14 +104,9 @@ store_person_get(struct store *st, int64_t id, struct person *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		rc = person_row(s, out);
-	else if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no person #%lld", (long long)id);
-		rc = STORE_NOTFOUND;
-	} else
-		rc = store_fail(st, "reading a person");
+	if ((rc = store_step_row(st, s, "reading a person", "no person #%lld", (long long)id)) ==
+	    STORE_OK)
+		rc = store_person_row(s, out);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -135,25 +118,20 @@ store_person_find(struct store *st, const char *who, struct person *out)
 	static const char by_name[] =
 		"SELECT " PERSON_COLS " FROM person p WHERE p.name = ? ORDER BY p.id LIMIT 6";
 	sqlite3_stmt *s;
-	long v;
+	int64_t id;
 	int rc, n = 0;
 	char list[300] = "", phone[PHONE_MAX];
 	const char *reason;
 
-	if (who[0] == '#' && parse_long(who + 1, 1, INT32_MAX, &v) == 0)
-		return store_person_get(st, v, out);
+	if ((id = store_ref_id(who, "#")) != 0)
+		return store_person_get(st, id, out);
 	if (who[0] != '#' && phone_normalize(who, phone, sizeof(phone), &reason) == 0) {
 		if ((s = store_stmt(st, by_phone)) == NULL)
 			return STORE_ERROR;
 		store_bind_text(s, 1, phone);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			rc = person_row(s, out);
-		else if (rc == SQLITE_DONE) {
-			snprintf(st->err, sizeof(st->err), "nobody has the phone number %s", phone);
-			rc = STORE_NOTFOUND;
-		} else
-			rc = store_fail(st, "finding a person");
+		if ((rc = store_step_row(st, s, "finding a person", "nobody has the phone number %s",
+					 phone)) == STORE_OK)
+			rc = store_person_row(s, out);
 		sqlite3_reset(s);
 		return rc;
 	}
@@ -162,7 +140,7 @@ store_person_find(struct store *st, const char *who, struct person *out)
 	store_bind_text(s, 1, who);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		size_t l = strlen(list);
-		if (n == 0 && person_row(s, out) != STORE_OK) {
+		if (n == 0 && store_person_row(s, out) != STORE_OK) {
 			sqlite3_reset(s);
 			return STORE_ERROR;
 		}
@@ -176,10 +154,8 @@ store_person_find(struct store *st, const char *who, struct person *out)
 			person_clear(out);
 		return store_fail(st, "finding a person");
 	}
-	if (n == 0) {
-		snprintf(st->err, sizeof(st->err), "nobody is called \"%s\" (give a name or a phone number)", who);
-		return STORE_NOTFOUND;
-	}
+	if (n == 0)
+		return store_notfound(st, "nobody is called \"%s\" (give a name or a phone number)", who);
 	if (n > 1) {
 		person_clear(out);
 		snprintf(st->err, sizeof(st->err),
@@ -218,20 +194,17 @@ store_person_each(struct store *st, const struct person_filter *f,
 		store_bind_opt_i64(s, 5, f->id, f->id != 0);
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (person_row(s, &p) != STORE_OK) {
+		if (store_person_row(s, &p) != STORE_OK) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
 		p.groups = store_col_str(s, 8);
 		int stop = fn(arg, &p);
 		person_clear(&p);
-		if (stop) {
-			rc = SQLITE_DONE;
+		if (stop)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing people");
+	return store_rows_end(st, s, rc, "listing people");
 }
 
 int
@@ -242,7 +215,6 @@ store_person_remove(struct store *st, int64_t id)
 		"JOIN task t ON t.id = a.task WHERE a.person = ?";
 	static const char del[] = "DELETE FROM person WHERE id = ?";
 	sqlite3_stmt *s = store_stmt(st, tasks);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
@@ -258,12 +230,7 @@ store_person_remove(struct store *st, int64_t id)
 	if ((s = store_stmt(st, del)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = store_step_done(st, s, "removing a person");
-	if (rc == STORE_OK && sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no person #%lld", (long long)id);
-		return STORE_NOTFOUND;
-	}
-	return rc;
+	return store_step_update(st, s, "removing a person", "no person #%lld", (long long)id);
 }
 
 int
@@ -297,17 +264,10 @@ store_person_update(struct store *st, int64_t id, const struct person *p)
 	store_bind_text(s, 4, p->org);
 	store_bind_text(s, 5, p->kind);
 	sqlite3_bind_int64(s, 6, id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE) {
-		if (sqlite3_changes(st->db) > 0)
-			return STORE_OK;
-		snprintf(st->err, sizeof(st->err), "no person #%lld", (long long)id);
-		return STORE_NOTFOUND;
-	}
-	if ((rc & 0xff) == SQLITE_CONSTRAINT && p->phone)
-		return phone_taken(st, p->phone, "updating a person");
-	return store_fail(st, "updating a person");
+	rc = store_step_update(st, s, "updating a person", "no person #%lld", (long long)id);
+	if (rc == STORE_EXISTS) /* a constraint: the phone's, unless no phone was given */
+		return p->phone ? phone_taken(st, p->phone, "updating a person") : STORE_ERROR;
+	return rc;
 }
 
 /* ---- groups ------------------------------------------------------------- */
@@ -324,20 +284,31 @@ store_group_add(struct store *st, const char *name, const char *description, int
 	store_bind_text(s, 1, name);
 	store_bind_text(s, 2, description ? description : "");
 	sqlite3_bind_int64(s, 3, time_now());
-	rc = store_step_done(st, s, "adding a group");
+	rc = store_step_insert(st, s, "adding a group", id);
 	if (rc == STORE_EXISTS)
 		snprintf(st->err, sizeof(st->err), "a group called \"%s\" already exists", name);
-	else if (rc == STORE_OK && id)
-		*id = sqlite3_last_insert_rowid(st->db);
 	return rc;
+}
+
+/* What group_row reads: a group with its number of members. */
+#define GROUP_SELECT                                                                          \
+	"SELECT g.id, g.name, g.description, (SELECT count(*) FROM member m WHERE m.grp = g.id) " \
+	"FROM grp g "
+
+/* Fill *g from a row of GROUP_SELECT. */
+static void
+group_row(sqlite3_stmt *s, struct group *g)
+{
+	g->id = sqlite3_column_int64(s, 0);
+	g->name = store_col_str(s, 1);
+	g->description = store_col_str(s, 2);
+	g->members = sqlite3_column_int64(s, 3);
 }
 
 int
 store_group_find(struct store *st, const char *name, bool create, struct group *out)
 {
-	static const char sql[] =
-		"SELECT g.id, g.name, g.description, (SELECT count(*) FROM member m WHERE m.grp = g.id) "
-		"FROM grp g WHERE g.name = ?";
+	static const char sql[] = GROUP_SELECT "WHERE g.name = ?";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 	int64_t id;
@@ -345,22 +316,12 @@ store_group_find(struct store *st, const char *name, bool create, struct group *
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		out->name = store_col_str(s, 1);
-		out->description = store_col_str(s, 2);
-		out->members = sqlite3_column_int64(s, 3);
-		sqlite3_reset(s);
-		return STORE_OK;
-	}
+	if ((rc = store_step_row(st, s, "finding a group", "no group called \"%s\"", name)) ==
+	    STORE_OK)
+		group_row(s, out);
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "finding a group");
-	if (!create) {
-		snprintf(st->err, sizeof(st->err), "no group called \"%s\"", name);
-		return STORE_NOTFOUND;
-	}
+	if (rc != STORE_NOTFOUND || !create)
+		return rc;
 	if ((rc = store_group_add(st, name, "", &id)) != STORE_OK)
 		return rc;
 	out->id = id;
@@ -373,9 +334,7 @@ store_group_find(struct store *st, const char *name, bool create, struct group *
 int
 store_group_each(struct store *st, int (*fn)(void *arg, const struct group *g), void *arg)
 {
-	static const char sql[] =
-		"SELECT g.id, g.name, g.description, (SELECT count(*) FROM member m WHERE m.grp = g.id) "
-		"FROM grp g ORDER BY g.name";
+	static const char sql[] = GROUP_SELECT "ORDER BY g.name";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	struct group g;
 	int rc;
@@ -383,19 +342,13 @@ store_group_each(struct store *st, int (*fn)(void *arg, const struct group *g), 
 	if (s == NULL)
 		return STORE_ERROR;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		g.id = sqlite3_column_int64(s, 0);
-		g.name = store_col_str(s, 1);
-		g.description = store_col_str(s, 2);
-		g.members = sqlite3_column_int64(s, 3);
+		group_row(s, &g);
 		int stop = fn(arg, &g);
 		group_clear(&g);
-		if (stop) {
-			rc = SQLITE_DONE;
+		if (stop)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing groups");
+	return store_rows_end(st, s, rc, "listing groups");
 }
 
 int
@@ -410,36 +363,32 @@ store_group_remove(struct store *st, int64_t id)
 	return store_step_done(st, s, "removing a group");
 }
 
-int
-store_member_add(struct store *st, int64_t grp, int64_t person, bool *added)
+/* Run sql, which adds or removes the membership (?1 grp, ?2 person), as store_step_changed. */
+static int
+member_change(struct store *st, const char *sql, int64_t grp, int64_t person, const char *what,
+	      bool *changed)
 {
-	static const char sql[] = "INSERT OR IGNORE INTO member (grp, person) VALUES (?, ?)";
 	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, grp);
 	sqlite3_bind_int64(s, 2, person);
-	rc = store_step_done(st, s, "adding a member");
-	if (added)
-		*added = rc == STORE_OK && sqlite3_changes(st->db) > 0;
-	return rc;
+	return store_step_changed(st, s, what, changed);
+}
+
+int
+store_member_add(struct store *st, int64_t grp, int64_t person, bool *added)
+{
+	static const char sql[] = "INSERT OR IGNORE INTO member (grp, person) VALUES (?, ?)";
+
+	return member_change(st, sql, grp, person, "adding a member", added);
 }
 
 int
 store_member_remove(struct store *st, int64_t grp, int64_t person, bool *removed)
 {
 	static const char sql[] = "DELETE FROM member WHERE grp = ? AND person = ?";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
 
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, grp);
-	sqlite3_bind_int64(s, 2, person);
-	rc = store_step_done(st, s, "removing a member");
-	if (removed)
-		*removed = rc == STORE_OK && sqlite3_changes(st->db) > 0;
-	return rc;
+	return member_change(st, sql, grp, person, "removing a member", removed);
 }

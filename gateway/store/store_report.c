@@ -68,13 +68,10 @@ store_report_tasks(struct store *st, bool overdue_only, int64_t now,
 		r.escalations = sqlite3_column_int64(s, 9);
 		r.reply_at = sqlite3_column_int64(s, 10);
 		r.reply = (const char *)sqlite3_column_text(s, 11);
-		if (fn(arg, &r) != 0) {
-			rc = SQLITE_DONE;
+		if (fn(arg, &r) != 0)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "reporting tasks");
+	return store_rows_end(st, s, rc, "reporting tasks");
 }
 
 int
@@ -111,13 +108,10 @@ store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 		r.late = sqlite3_column_int64(s, 6);
 		r.open = sqlite3_column_int64(s, 7);
 		r.overdue = sqlite3_column_int64(s, 8);
-		if (fn(arg, &r) != 0) {
-			rc = SQLITE_DONE;
+		if (fn(arg, &r) != 0)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "reporting people");
+	return store_rows_end(st, s, rc, "reporting people");
 }
 
 int
@@ -151,11 +145,8 @@ store_report_delivery(struct store *st, int64_t from, int64_t to,
 		r.expired = sqlite3_column_int64(s, 7);
 		r.cancelled = sqlite3_column_int64(s, 8);
 		r.parts = sqlite3_column_int64(s, 9);
-		if (fn(arg, &r) != 0) {
-			rc = SQLITE_DONE;
+		if (fn(arg, &r) != 0)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "reporting delivery");
+	return store_rows_end(st, s, rc, "reporting delivery");
 }

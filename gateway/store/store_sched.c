@@ -5,7 +5,6 @@
  */
 #include "store/store_int.h"
 
-#include <stdio.h>
 #include <string.h>
 
 int
@@ -25,8 +24,7 @@ store_sched_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t 
 	sqlite3_bind_int64(s, 2, (int64_t)max);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
 		ids[(*n)++] = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : store_fail(st, "finding due tasks");
+	return store_rows_end(st, s, rc, "finding due tasks");
 }
 
 int
@@ -48,8 +46,7 @@ store_sched_keys(struct store *st, int64_t task, const char *prefix,
 			rc = SQLITE_NOMEM;
 			break;
 		}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "reading a task's reminders");
+	return store_rows_end(st, s, rc, "reading a task's reminders");
 }
 
 int
@@ -76,10 +73,10 @@ store_sched_next(struct store *st, int64_t *next)
 
 	if (s == NULL)
 		return STORE_ERROR;
-	rc = sqlite3_step(s);
-	*next = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = store_step_row(st, s, "finding the next fire time", NULL);
+	*next = rc == STORE_OK ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_fail(st, "finding the next fire time");
+	return rc;
 }
 
 int
@@ -103,19 +100,14 @@ store_sched_task(struct store *st, int64_t id, struct task *t)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	memset(t, 0, sizeof(*t));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = store_step_row(st, s, "reading a task", "no task #%lld", (long long)id)) ==
+	    STORE_OK) {
 		t->id = id;
 		t->code = store_col_str(s, 0);
 		t->title = store_col_str(s, 1);
 		t->rule_set = store_col_str(s, 2);
 		t->deadline = sqlite3_column_int64(s, 3);
 		rc = t->code && t->title && t->rule_set ? STORE_OK : STORE_ERROR;
-	} else if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no task #%lld", (long long)id);
-		rc = STORE_NOTFOUND;
-	} else {
-		rc = store_fail(st, "reading a task");
 	}
 	sqlite3_reset(s);
 	return rc;

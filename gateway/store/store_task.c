@@ -50,14 +50,12 @@ task_row(sqlite3_stmt *s, struct task *t)
 	t->rule_set = store_col_str(s, 5);
 	t->deadline = sqlite3_column_int64(s, 6);
 	t->team = sqlite3_column_int64(s, 7);
-	if (sqlite3_column_type(s, 8) != SQLITE_NULL)
-		t->team_name = store_col_str(s, 8);
+	t->team_name = store_col_opt(s, 8);
 	t->created_at = sqlite3_column_int64(s, 9);
 	t->updated_at = sqlite3_column_int64(s, 10);
 	t->done_at = sqlite3_column_int64(s, 11);
 	t->next_fire = sqlite3_column_int64(s, 12);
-	if (sqlite3_column_type(s, 13) != SQLITE_NULL)
-		t->lead_name = store_col_str(s, 13);
+	t->lead_name = store_col_opt(s, 13);
 	if (!t->code || !t->title || !t->detail || !t->status || !t->rule_set) {
 		task_clear(t);
 		return STORE_ERROR;
@@ -72,16 +70,14 @@ next_code(struct store *st, char *out, size_t outlen)
 		"SELECT coalesce(max(CAST(substr(code, 2) AS INTEGER)), 0) + 1 FROM task "
 		"WHERE code GLOB 'T[0-9]*' AND NOT substr(code, 2) GLOB '*[^0-9]*'";
 	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_fail(st, "choosing a task code");
-	}
-	snprintf(out, outlen, "T%lld", (long long)sqlite3_column_int64(s, 0));
+	if ((rc = store_step_row(st, s, "choosing a task code", NULL)) == STORE_OK)
+		snprintf(out, outlen, "T%lld", (long long)sqlite3_column_int64(s, 0));
 	sqlite3_reset(s);
-	return STORE_OK;
+	return rc;
 }
 
 int
@@ -151,14 +147,13 @@ store_task_add(struct store *st, const struct task *t, const struct assignee *a,
 	store_bind_opt_i64(s, 6, t->team, t->team != 0);
 	sqlite3_bind_int64(s, 7, t->created_at ? t->created_at : now);
 	sqlite3_bind_int64(s, 8, now);
-	rc = store_step_done(st, s, "adding a task");
+	rc = store_step_insert(st, s, "adding a task", &tid);
 	if (rc == STORE_EXISTS) {
 		snprintf(st->err, sizeof(st->err), "a task with code %s already exists", code);
 		return rc;
 	}
 	if (rc != STORE_OK)
 		return rc;
-	tid = sqlite3_last_insert_rowid(st->db);
 	if ((rc = store_task_assign(st, tid, a, na, false)) != STORE_OK)
 		return rc;
 	if (id)
@@ -178,14 +173,8 @@ store_task_get(struct store *st, int64_t id, struct task *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step_row(st, s, "reading a task", "no task #%lld", (long long)id)) == STORE_OK)
 		rc = task_row(s, out);
-	else if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no task #%lld", (long long)id);
-		rc = STORE_NOTFOUND;
-	} else
-		rc = store_fail(st, "reading a task");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -195,22 +184,17 @@ store_task_find(struct store *st, const char *code, struct task *out)
 {
 	static const char sql[] = "SELECT " TASK_COLS TASK_FROM "WHERE t.code = ? COLLATE NOCASE";
 	sqlite3_stmt *s;
-	long v;
+	int64_t id;
 	int rc;
 
-	if (code[0] == '#' && parse_long(code + 1, 1, INT32_MAX, &v) == 0)
-		return store_task_get(st, v, out);
+	if ((id = store_ref_id(code, "#")) != 0)
+		return store_task_get(st, id, out);
 	if ((s = store_stmt(st, sql)) == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, code);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step_row(st, s, "finding a task", "no task with code \"%s\"", code)) ==
+	    STORE_OK)
 		rc = task_row(s, out);
-	else if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no task with code \"%s\"", code);
-		rc = STORE_NOTFOUND;
-	} else
-		rc = store_fail(st, "finding a task");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -241,13 +225,10 @@ store_task_each(struct store *st, const struct task_filter *f,
 		}
 		int stop = fn(arg, &t);
 		task_clear(&t);
-		if (stop) {
-			rc = SQLITE_DONE;
+		if (stop)
 			break;
-		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing tasks");
+	return store_rows_end(st, s, rc, "listing tasks");
 }
 
 int
@@ -255,10 +236,10 @@ store_task_people(struct store *st, int64_t task,
 		  int (*fn)(void *arg, const struct person *p, const char *role), void *arg)
 {
 	static const char sql[] =
-		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at, p.created_at, a.role "
+		"SELECT " PERSON_COLS ", a.role "
 		"FROM assignment a JOIN person p ON p.id = a.person WHERE a.task = ?1 "
 		"UNION ALL "
-		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at, p.created_at, 'member' "
+		"SELECT " PERSON_COLS ", 'member' "
 		"FROM member m JOIN person p ON p.id = m.person "
 		"WHERE m.grp = (SELECT team FROM task WHERE id = ?1)";
 	sqlite3_stmt *s = store_stmt(st, sql);
@@ -269,24 +250,16 @@ store_task_people(struct store *st, int64_t task,
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, task);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&p, 0, sizeof(p));
-		p.id = sqlite3_column_int64(s, 0);
-		p.name = store_col_str(s, 1);
-		p.phone = store_col_str(s, 2);
-		p.title = store_col_str(s, 3);
-		p.org = store_col_str(s, 4);
-		p.kind = store_col_str(s, 5);
-		p.opted_out_at = sqlite3_column_int64(s, 6);
-		p.created_at = sqlite3_column_int64(s, 7);
-		int stop = fn(arg, &p, (const char *)sqlite3_column_text(s, 8));
-		person_clear(&p);
-		if (stop) {
-			rc = SQLITE_DONE;
+		if (store_person_row(s, &p) != STORE_OK) {
+			rc = SQLITE_NOMEM;
 			break;
 		}
+		int stop = fn(arg, &p, (const char *)sqlite3_column_text(s, 8));
+		person_clear(&p);
+		if (stop)
+			break;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(st, "listing a task's people");
+	return store_rows_end(st, s, rc, "listing a task's people");
 }
 
 /* Cancel the task's reminders that are queued but not yet sent. */
@@ -324,12 +297,9 @@ store_task_set_status(struct store *st, int64_t id, const char *status, int64_t 
 	store_bind_text(s, 2, status);
 	sqlite3_bind_int64(s, 3, at ? at : time_now());
 	sqlite3_bind_int64(s, 4, by);
-	if ((rc = store_step_done(st, s, "changing a task's status")) != STORE_OK)
+	rc = store_step_update(st, s, "changing a task's status", "no task #%lld", (long long)id);
+	if (rc != STORE_OK)
 		return rc;
-	if (sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no task #%lld", (long long)id);
-		return STORE_NOTFOUND;
-	}
 	if (strcmp(status, "open") != 0)
 		return cancel_unsent(st, id, strcmp(status, "done") == 0 ? "task done" : "task cancelled");
 	return STORE_OK;
@@ -358,12 +328,9 @@ store_task_update(struct store *st, int64_t id, int64_t deadline, const char *ti
 	store_bind_text(s, 5, rule_set);
 	sqlite3_bind_int64(s, 6, team);
 	sqlite3_bind_int64(s, 7, time_now());
-	if ((rc = store_step_done(st, s, "updating a task")) != STORE_OK)
+	if ((rc = store_step_update(st, s, "updating a task", "no task #%lld", (long long)id)) !=
+	    STORE_OK)
 		return rc;
-	if (sqlite3_changes(st->db) == 0) {
-		snprintf(st->err, sizeof(st->err), "no task #%lld", (long long)id);
-		return STORE_NOTFOUND;
-	}
 	/* Reminders written for the old deadline or rules are stale news. */
 	if (deadline != 0 || rule_set != NULL)
 		return cancel_unsent(st, id, "task changed");
@@ -398,9 +365,6 @@ store_task_responsible(struct store *st, int64_t task, int64_t person, bool *yes
 	sqlite3_bind_int64(s, 1, task);
 	sqlite3_bind_int64(s, 2, person);
 	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, "reading a task's assignments");
 	*yes = rc == SQLITE_ROW;
-	return STORE_OK;
+	return store_rows_end(st, s, rc, "reading a task's assignments");
 }

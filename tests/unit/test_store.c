@@ -4,9 +4,11 @@
  * without create, a database written by a newer duban, an unmigrated one
  * without create), migrating an empty SQLite file, the connection settings
  * (WAL, foreign keys), and the store rules the CLI relies on: unique phone
- * numbers that name their holder, ambiguous names, task codes T1, T2 ...,
- * a task's status change cancelling its unsent reminders and resetting
- * its next fire time, and the outbox row by row: a client reference queued
+ * numbers that name their holder, ambiguous names, every lookup or change
+ * of a missing row naming what it looked for, membership changes saying
+ * what they changed, task codes T1, T2 ..., a task's status change
+ * cancelling its unsent reminders and resetting its next fire time, and
+ * the outbox row by row: a client reference queued
  * once and found again, retry and cancel refusing what they must and
  * joining the caller's transaction.
  *
@@ -320,6 +322,97 @@ static void test_find_person(void **state)
 	assert_int_equal(store_person_find(fx->st, "#999", &out), STORE_NOTFOUND);
 }
 
+/* Each lookup and change of a missing row says what it looked for, word for word. */
+static void test_missing_rows_named(void **state)
+{
+	struct fixture *fx = *state;
+	struct person out = { 0 };
+	struct task t = { 0 };
+	struct message m = { 0 };
+	struct group g = { 0 };
+	struct person edit = { .title = "村委委员" };
+	int64_t id;
+
+	assert_int_equal(store_person_get(fx->st, 999, &out), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no person #999");
+	assert_int_equal(store_person_find(fx->st, "#998", &out), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no person #998");
+	assert_int_equal(store_person_find(fx->st, "+8613800138000", &out), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "nobody has the phone number +8613800138000");
+	/* "#" without a number 1..INT32_MAX is a name like any other */
+	assert_int_equal(store_person_find(fx->st, "#0", &out), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st),
+			    "nobody is called \"#0\" (give a name or a phone number)");
+	assert_int_equal(store_person_find(fx->st, "#12x", &out), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st),
+			    "nobody is called \"#12x\" (give a name or a phone number)");
+	assert_int_equal(store_person_update(fx->st, 997, &edit), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no person #997");
+	assert_int_equal(store_person_remove(fx->st, 996), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no person #996");
+
+	assert_int_equal(store_task_get(fx->st, 42, &t), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no task #42");
+	assert_int_equal(store_task_find(fx->st, "#43", &t), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no task #43");
+	assert_int_equal(store_task_find(fx->st, "T9", &t), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no task with code \"T9\"");
+	assert_int_equal(store_task_find(fx->st, "#T9", &t), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no task with code \"#T9\"");
+	assert_int_equal(store_task_update(fx->st, 44, 0, "x", NULL, NULL, -1), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no task #44");
+	assert_int_equal(store_task_set_status(fx->st, 45, "done", 0, 0), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no task #45");
+
+	assert_int_equal(store_msg_get(fx->st, 7, &m), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no message #7");
+	assert_int_equal(store_msg_cancel(fx->st, 8, 1228870800, "x", NULL, 0), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no message #8");
+	assert_int_equal(store_msg_find_ref(fx->st, "oa-9", &id), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no message with ref \"oa-9\"");
+	assert_int_equal(id, 0);
+
+	assert_int_equal(store_inbound_set(fx->st, 5, "done", NULL), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no reply #5");
+	assert_int_equal(store_group_find(fx->st, "两委", false, &g), STORE_NOTFOUND);
+	assert_string_equal(store_errmsg(fx->st), "no group called \"两委\"");
+}
+
+/* A person's update names the holder of a taken phone; a group's membership says what changed. */
+static void test_update_and_members(void **state)
+{
+	struct fixture *fx = *state;
+	struct person a = { .name = "林志远", .phone = "+8613957608911", .kind = "official" };
+	struct person b = { .name = "林雪梅", .phone = "+8613957608912", .kind = "official" };
+	struct person to_a = { .phone = "+8613957608911" };
+	struct person bad_kind = { .kind = "martian" };
+	struct group g = { 0 };
+	int64_t ida, idb;
+	bool changed;
+
+	assert_int_equal(store_person_add(fx->st, &a, &ida), STORE_OK);
+	assert_int_equal(store_person_add(fx->st, &b, &idb), STORE_OK);
+	assert_int_equal(store_person_update(fx->st, idb, &to_a), STORE_EXISTS);
+	expect_contains(store_errmsg(fx->st), "already belongs to 林志远");
+	/* a constraint that is not the phone's is a plain failure */
+	assert_int_equal(store_person_update(fx->st, idb, &bad_kind), STORE_ERROR);
+	expect_contains(store_errmsg(fx->st), "updating a person: ");
+
+	assert_int_equal(store_group_find(fx->st, "两委", true, &g), STORE_OK);
+	assert_int_equal(store_member_add(fx->st, g.id, ida, &changed), STORE_OK);
+	assert_true(changed);
+	assert_int_equal(store_member_add(fx->st, g.id, ida, &changed), STORE_OK);
+	assert_false(changed); /* already a member */
+	assert_int_equal(store_member_remove(fx->st, g.id, idb, &changed), STORE_OK);
+	assert_false(changed); /* never was */
+	assert_int_equal(store_member_remove(fx->st, g.id, ida, &changed), STORE_OK);
+	assert_true(changed);
+	group_clear(&g);
+	assert_int_equal(store_group_find(fx->st, "两委", false, &g), STORE_OK);
+	assert_int_equal(g.members, 0);
+	group_clear(&g);
+}
+
 /* ---- tasks ----------------------------------------------------------------- */
 
 static int64_t add_lead(struct fixture *fx)
@@ -503,6 +596,8 @@ int main(void)
 		TO(test_wal_and_foreign_keys),
 		TO(test_duplicate_phone),
 		TO(test_find_person),
+		TO(test_missing_rows_named),
+		TO(test_update_and_members),
 		TO(test_task_codes),
 		TO(test_status_changes),
 		TO(test_msg_ref_retry_cancel),
