@@ -834,6 +834,7 @@ guard_conf(const struct httpd_conf *hc, struct httpd_guard_conf *gc)
 	gc->connections = hc->connections;
 	gc->per_address = hc->per_address;
 	gc->header_ms = hc->header_ms;
+	gc->grace_ms = HTTPD_GUARD_GRACE_MS;
 }
 
 /* The database connections, the guard and the writer.  0, or -1 with err. */

@@ -21,8 +21,6 @@
 
 #include "base/clock.h"
 
-#define GRACE_MS 500 /* a new connection's time to send its header before it can make room */
-
 enum conn_state {
 	CONN_WAITING, /* for a whole request header: the deadline runs */
 	CONN_BUSY,    /* its request is being received or handled */
@@ -96,13 +94,13 @@ same_address(const struct httpd_guard_conn *a, const struct httpd_guard_conn *b)
 
 /*
  * The longest waiting connection but not (of addr's, when not NULL) that
- * began to wait before born (CLOCK_MONOTONIC ms; INT64_MAX: any), or NULL.
+ * began to wait at born or before (CLOCK_MONOTONIC ms; INT64_MAX: any), or NULL.
  */
 static struct httpd_guard_conn *
 longest_waiting(struct httpd_guard *g, const struct httpd_guard_conn *not,
 		const struct httpd_guard_conn *addr, int64_t born)
 {
-	for (struct httpd_guard_conn *c = g->head; c != NULL && c->since_ms < born; c = c->next)
+	for (struct httpd_guard_conn *c = g->head; c != NULL && c->since_ms <= born; c = c->next)
 		if (c != not && c->state == CONN_WAITING && (addr == NULL || same_address(c, addr)))
 			return c;
 	return NULL;
@@ -221,18 +219,15 @@ set_address(struct httpd_guard_conn *c, const struct sockaddr *sa)
 
 /*
  * Make room for new connection c (under the lock), or shut c itself down.
- * A connection younger than GRACE_MS is not closed for room: a client
- * that reconnects as fast as it is closed would otherwise make every new
- * connection of its address the longest waiting one within milliseconds,
- * before a health check sharing the address has been read.  Meanwhile an
- * address may exceed per_address; the reserve still bounds the whole.
+ * While all of an address's waiting connections are within their grace,
+ * the address may exceed per_address; the reserve still bounds the whole.
  */
 static void
 make_room(struct httpd_guard *g, struct httpd_guard_conn *c)
 {
 	unsigned reserve = g->conf.connections / 8 ? g->conf.connections / 8 : 1;
 	unsigned mine = 0, waiting = 0;
-	int64_t born = c->since_ms - GRACE_MS;
+	int64_t born = c->since_ms - g->conf.grace_ms;
 	struct httpd_guard_conn *v;
 
 	for (struct httpd_guard_conn *o = g->head; o != NULL; o = o->next)

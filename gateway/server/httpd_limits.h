@@ -17,7 +17,11 @@
  *   - is the longest waiting one of all, when more than connections
  *     minus a reserve (an eighth) are open: new clients always find a
  *     free connection, and the ones that waited longest make room.
- * A connection whose request is being handled is never closed for room.
+ * A connection whose request is being handled is never closed for room,
+ * nor one younger than grace_ms while an older one can make room: a
+ * client that reconnects as fast as it is closed would otherwise make
+ * every new connection of its address the longest waiting one within
+ * milliseconds, before a health check sharing the address is read.
  * A new connection that finds nothing to close in its place (every
  * other connection of its address, or every connection, busy) is closed
  * itself.
@@ -36,7 +40,10 @@ struct httpd_guard_conf {
 	unsigned connections; /* open at once */
 	unsigned per_address; /* open at once from one address */
 	long header_ms;       /* to send a whole request header */
+	long grace_ms;        /* a new connection is not closed for room before this */
 };
+
+#define HTTPD_GUARD_GRACE_MS 500 /* the server's grace_ms */
 
 /* What the guard has done so far (for the log and the tests). */
 struct httpd_guard_stats {
