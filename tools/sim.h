@@ -67,7 +67,7 @@ enum canned_id {
 
 struct opts {
 	const char *listen, *port_file, *record, *reject, *require_header;
-	const char *kannel_user, *kannel_pass, *dlr_url, *mo_url;
+	const char *kannel_user, *kannel_pass, *dlr_url, *mo_url, *sign_secret;
 	double fail_rate, rate_429, drop_rate, dlr_fail_rate, down_at, down_for;
 	long fail_status, retry_after, delay_ms, dlr_delay_ms, threads, dlr_threads;
 	unsigned long long seed;

@@ -111,6 +111,8 @@ static const char usage_text[] =
 "  --dlr-fail-rate F       fraction of reports saying UNDELIV / %d=2 (default 0)\n"
 "  --dlr-threads N         delivery report sender threads (default 2)\n"
 "  --mo-url URL            where POST /_sim/mo delivers incoming messages\n"
+"  --sign-secret S         sign what is sent to --dlr-url, dlr-urls and --mo-url as duban's\n"
+"                          callbacks check it (X-Duban-Timestamp, X-Duban-Signature)\n"
 "  --seed N                PRNG seed of every fraction (default 1)\n"
 "  --threads N             HTTP server threads (default 2)\n"
 "  --quiet                 log only errors (and the \"listening on\" line)\n"
@@ -146,6 +148,7 @@ static const struct opt_def {
 	{ "dlr-fail-rate", OK_DBL, OFF(dlr_fail_rate), 0, 1 },
 	{ "dlr-threads", OK_LONG, OFF(dlr_threads), 1, MAX_THREADS },
 	{ "mo-url", OK_STR, OFF(mo_url), 0, 0 },
+	{ "sign-secret", OK_STR, OFF(sign_secret), 0, 0 },
 	{ "seed", OK_SEED, OFF(seed), 0, 0 },
 	{ "threads", OK_LONG, OFF(threads), 1, MAX_THREADS },
 	{ "quiet", OK_FLAG, OFF(quiet), 0, 0 },

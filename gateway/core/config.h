@@ -46,6 +46,11 @@ struct httpd_conf {
 	struct http_token *tokens;
 	size_t ntokens;
 	char *forward_to;   /* E.164: replies that are no command go to this clerk; NULL: kept only */
+	unsigned threads;      /* request handler threads (a restart applies a change) */
+	unsigned connections;  /* connections at once (a restart applies a change) */
+	unsigned per_address;  /* connections at once from one client address */
+	long header_ms;        /* to receive a request's whole header, from its start */
+	long signature_window; /* seconds a signed callback's timestamp may be off */
 };
 
 struct duban_config {

@@ -1,7 +1,9 @@
 /*
  * config_http.c - the `http` group of duban.cfg (where the server listens,
  * how big a request may be, the API tokens and the routes each may use,
- * the clerk replies are forwarded to), checked whole at load like every
+ * the clerk replies are forwarded to, what the server may spend on its
+ * clients: threads, connections and the time to send a request header,
+ * and how old a signed callback may be), checked whole at load like every
  * other group, and the tokens themselves: 256 random bits, shown once,
  * kept in the configuration only as their SHA-256.
  */
@@ -18,10 +20,14 @@
 #include "base/phone.h"
 #include "base/array.h"
 #include "base/str.h"
+#include "base/duration.h"
 
 #define TOKEN_NAME_MAX 32
 #define MAX_BODY_MIN 1024L
 #define MAX_BODY_MAX (16L * 1024 * 1024)
+#define THREADS_MAX 64
+#define CONNECTIONS_MIN 16
+#define CONNECTIONS_MAX 10000
 
 static const char *const route_names[] = { "messages", "notices", "tasks" };
 
@@ -50,6 +56,11 @@ httpd_conf_defaults(struct httpd_conf *hc)
 {
 	memset(hc, 0, sizeof(*hc));
 	hc->max_body = 65536;
+	hc->threads = 4;
+	hc->connections = 256;
+	hc->per_address = 32;
+	hc->header_ms = 10000;
+	hc->signature_window = 300;
 	hc->listen = strdup("127.0.0.1:8080");
 	return hc->listen ? 0 : -1;
 }
@@ -282,11 +293,56 @@ parse_tokens(struct cfgval *cv, const config_setting_t *list, struct httpd_conf 
 		parse_token(cv, config_setting_get_elem(list, (unsigned)i), hc);
 }
 
+/* A duration key of g in seconds within [min, max]: 1 set, 0 absent, -1 reported. */
+static int
+seconds_key(struct cfgval *cv, const config_setting_t *g, const char *key, long min, long max,
+	    long *out)
+{
+	struct duration d;
+	int64_t sec;
+	int rc = cfgval_duration(cv, g, key, &d);
+
+	if (rc != 1)
+		return rc;
+	sec = duration_seconds(&d);
+	if (sec < min || sec > max) {
+		cfgval_error(cv, config_setting_get_member(g, key),
+			     "'%s' must be between %lds and %lds", key, min, max);
+		return -1;
+	}
+	*out = (long)sec;
+	return 1;
+}
+
+/* What the server may spend on its clients: threads, connections, time. */
+static void
+parse_limits(struct cfgval *cv, const config_setting_t *g, struct httpd_conf *hc)
+{
+	long n;
+
+	if (cfgval_int(cv, g, "threads", 1, THREADS_MAX, &n) == 1)
+		hc->threads = (unsigned)n;
+	if (cfgval_int(cv, g, "connections", CONNECTIONS_MIN, CONNECTIONS_MAX, &n) == 1)
+		hc->connections = (unsigned)n;
+	if (cfgval_int(cv, g, "connections_per_address", 1, CONNECTIONS_MAX, &n) == 1)
+		hc->per_address = (unsigned)n;
+	if (hc->per_address > hc->connections)
+		cfgval_error(cv, config_setting_get_member(g, "connections_per_address"),
+			     "'connections_per_address' (%u) is more than 'connections' (%u)",
+			     hc->per_address, hc->connections);
+	if (seconds_key(cv, g, "header_timeout", 1, 300, &n) == 1)
+		hc->header_ms = n * 1000;
+	if (seconds_key(cv, g, "signature_window", 10, 86400, &n) == 1)
+		hc->signature_window = n;
+}
+
 void
 httpd_conf_parse(struct cfgval *cv, const config_setting_t *g, struct httpd_conf *hc)
 {
-	static const char *const keys[] = { "enabled", "listen",     "max_body",
-					    "tokens",  "forward_to", NULL };
+	static const char *const keys[] = { "enabled",	      "listen",		  "max_body",
+					    "tokens",	      "forward_to",	  "threads",
+					    "connections",    "connections_per_address",
+					    "header_timeout", "signature_window", NULL };
 	const config_setting_t *s;
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -309,6 +365,7 @@ httpd_conf_parse(struct cfgval *cv, const config_setting_t *g, struct httpd_conf
 	}
 	if (cfgval_int(cv, g, "max_body", MAX_BODY_MIN, MAX_BODY_MAX, &n) == 1)
 		hc->max_body = (size_t)n;
+	parse_limits(cv, g, hc);
 	if ((s = config_setting_get_member(g, "tokens")) != NULL)
 		parse_tokens(cv, s, hc);
 	if (cfgval_string(cv, g, "forward_to", &v) == 1 && *v != '\0') {

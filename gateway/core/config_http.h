@@ -1,8 +1,10 @@
 /*
  * config_http.h - the `http` group of the configuration (listen address,
- * body limit, API tokens, the clerk's forwarding number) and the API
- * tokens themselves: how one is made and how it is stored (its SHA-256).
- * The server (server/httpd.c) and `duban token` both use these.
+ * body limit, API tokens, the clerk's forwarding number, the server's
+ * limits on threads, connections and time, the window of signed
+ * callbacks) and the API tokens themselves: how one is made and how it
+ * is stored (its SHA-256).  The server (server/httpd.c) and `duban
+ * token` both use these.
  */
 #ifndef DUBAN_CONFIG_HTTP_H
 #define DUBAN_CONFIG_HTTP_H
@@ -16,11 +18,17 @@
 
 #define HTTPD_TOKEN_PREFIX "dbn_"
 
-/* The defaults: disabled, listen "127.0.0.1:8080", max_body 65536.  0 or -1 (memory). */
+/*
+ * The defaults: disabled, listen "127.0.0.1:8080", max_body 65536, 4
+ * threads, 256 connections, 32 per address, header_timeout 10 s,
+ * signature_window 300 s.  0 or -1 (memory).
+ */
 int httpd_conf_defaults(struct httpd_conf *hc);
 /*
  * Check and store the `http` group g into hc (enabled unless enabled =
- * false): listen, max_body, tokens, forward_to.  Problems go to cv.
+ * false): listen, max_body, tokens, forward_to, threads, connections,
+ * connections_per_address, header_timeout, signature_window.  Problems go
+ * to cv.
  */
 void httpd_conf_parse(struct cfgval *cv, const config_setting_t *g, struct httpd_conf *hc);
 /* Free what hc holds, not hc. */

@@ -12,6 +12,7 @@
 #include "base/utf8.h"
 #include "base/buf.h"
 #include "base/duration.h"
+#include "base/jsonpath.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -383,30 +384,10 @@ ptmpl_expand(const struct ptmpl *t, const struct provider_msg *m, enum ptmpl_esc
 int
 provider_json_get(const void *root, const char *path, char *out, size_t outlen)
 {
-	const json_t *j = root;
-	const char *p = path;
-	char seg[128];
+	const json_t *j;
 	int n;
 
-	while (j != NULL && *p) {
-		size_t l = strcspn(p, ".");
-		if (l >= sizeof(seg))
-			return -1;
-		memcpy(seg, p, l);
-		seg[l] = '\0';
-		p += l + (p[l] == '.');
-		if (json_is_object(j)) {
-			j = json_object_get(j, seg);
-		} else if (json_is_array(j)) {
-			long idx;
-			if (parse_long(seg, 0, 1000000, &idx) != 0)
-				return -1;
-			j = json_array_get(j, (size_t)idx);
-		} else {
-			return -1;
-		}
-	}
-	if (j == NULL)
+	if (jsonpath_get(root, path, &j) != 0)
 		return -1;
 	switch (json_typeof(j)) {
 	case JSON_STRING:

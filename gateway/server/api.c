@@ -108,7 +108,8 @@ api_url_decode(const char *s, size_t n, char *out, size_t outlen)
 			c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 			i += 2;
 		}
-		if (o + 1 >= outlen)
+		/* A NUL would end the value early: "TD%00junk" must not read as "TD". */
+		if (c == '\0' || o + 1 >= outlen)
 			return -1;
 		out[o++] = c;
 	}
@@ -137,6 +138,40 @@ api_query_arg(const char *query, const char *name, char *out, size_t outlen)
 		p = end ? end + 1 : NULL;
 	}
 	return -1;
+}
+
+int
+api_form_check(const char *form, size_t len, char *field, size_t fieldlen)
+{
+	const char *p = form, *end = form + len;
+
+	if (fieldlen > 0)
+		field[0] = '\0';
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		const char *kend = eq ? eq : stop;
+		bool nul = memchr(p, '\0', (size_t)(stop - p)) != NULL;
+
+		for (const char *q = p; q + 2 < stop && !nul; q++)
+			nul = q[0] == '%' && q[1] == '0' && q[2] == '0';
+		if (nul) {
+			/* The name as far as it reads, for the answer's "field". */
+			size_t o = 0;
+			for (const char *q = p; q < kend && o + 1 < fieldlen; q++) {
+				if (*q == '\0' || (q + 2 < kend && q[0] == '%' && q[1] == '0' &&
+						   q[2] == '0'))
+					break;
+				field[o++] = *q;
+			}
+			if (fieldlen > 0)
+				field[o] = '\0';
+			return -1;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return 0;
 }
 
 /* ---- request bodies --------------------------------------------------------------- */

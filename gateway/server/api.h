@@ -63,8 +63,19 @@ void api_error(struct api_resp *out, unsigned status, const char *field, const c
  * than outlen.
  */
 int api_query_arg(const char *query, const char *name, char *out, size_t outlen);
-/* Decode a URL-encoded form value of n bytes into out; 0, or -1 when too long. */
+/*
+ * Decode a URL-encoded form value of n bytes into out; 0, or -1 when too
+ * long or when it holds a NUL byte (%00 or a raw one), which would cut
+ * the value short.
+ */
 int api_url_decode(const char *s, size_t n, char *out, size_t outlen);
+/*
+ * Check a query string or form body of len bytes (it may hold raw NUL
+ * bytes): no name or value may carry a NUL, as %00 or raw.  0, or -1
+ * with the name of the first that does (as sent, up to the NUL; cut to
+ * fieldlen) in field, for a 400 that names it.
+ */
+int api_form_check(const char *form, size_t len, char *field, size_t fieldlen);
 
 /* UTC seconds as local ISO 8601 with its offset: "2008-12-31T23:59:00+08:00". */
 const char *api_time(int64_t t, char *out, size_t outlen);

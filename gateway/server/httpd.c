@@ -1,36 +1,49 @@
 /*
- * httpd.c - the HTTP server of `duban run`: libmicrohttpd with one internal
- * thread, so requests are handled one at a time on the server's own
- * database connection, under a lock that a configuration swap (SIGHUP)
- * waits for.  It reads and bounds request bodies (over http.max_body:
- * 413), authenticates - API tokens by their SHA-256 compared in constant
- * time (401 without or with a bad one), providers' callbacks by their
- * callback_secret in the URL path or an HMAC-SHA256 signature of the body
- * - and hands the request to its route: api.c (/v1/...), callback.c
- * (/callbacks/...), api_status.c (/healthz, /metrics).  Every answer is
- * JSON but /metrics'.  When a route committed work for the daemon (a
- * message queued, a task changed), the daemon's wake-up is called before
- * the answer goes out, so that the work does not wait for a poll.
+ * httpd.c - the HTTP server of `duban run`: libmicrohttpd with a pool of
+ * http.threads threads, each request read whole and bounded (over
+ * http.max_body: 413), its header checked for bytes libmicrohttpd would
+ * not show (a NUL ends a header line there), authenticated - API tokens
+ * by their SHA-256 compared in constant time (401 without or with a bad
+ * one); providers' callbacks by callback.c - and handed to its route:
+ * api.c (/v1/...), callback.c (/callbacks/...), api_status.c (/healthz,
+ * /metrics).  Every answer is JSON but /metrics'.
+ *
+ * Reads never wait behind writes.  A read (/healthz, /metrics, a GET
+ * under /v1/) runs on the pool thread that received it, on a database
+ * connection of its own taken from a pool of them (WAL: a reader sees the
+ * last commit and never waits for a writer).  A write (any other method
+ * under /v1/, every callback) is suspended and handed to the one writer
+ * thread, which runs writes one after the other on its own connection,
+ * as SQLite runs writers anyway; when a write waits for the database (a
+ * `duban` command holding the write lock), only the writes behind it wait.
+ * When a route committed work for the daemon (a message queued, a task
+ * changed), the daemon's wake-up is called before the answer goes out.
+ *
+ * A request sees one configuration from start to end: it holds a
+ * reference to the configuration (with its templates and rules) that was
+ * current when its whole request had arrived, until its answer is ready.
+ * httpd_reload makes a new one current at once - later requests use it -
+ * and waits until no request holds the previous one, so the daemon may
+ * free it.  The connections are guarded by httpd_limits.c.
  */
 #include "server/httpd.h"
 
 #include <limits.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "server/api.h"
 #include "server/callback.h"
+#include "server/httpd_limits.h"
 #include "core/dispatch.h"
 #include "base/log.h"
-#include "provider/provider.h"
 #include "core/rules.h"
 #include "core/tmpl.h"
 #include "base/array.h"
@@ -41,30 +54,30 @@
 
 #define URI_MAX 8192
 #define TOKEN_MAX 256
+#define METHOD_MAX 16
 #define METRICS_MAX (4 * 1024 * 1024)
-#define CONN_LIMIT 256u
-#define CONN_TIMEOUT_S 30u
+#define CONN_IDLE_S 30u     /* a body or an answer that stalls this long is dropped */
 #define CONN_MEMORY (64 * 1024)
-#define SIG_HEADER "X-Duban-Signature"
+#define WRITES_QUEUED_MAX 64 /* writes waiting for the writer; more: 503 */
+#define HEADER_VALUE_MAX 128 /* bytes kept of a callback's signature headers */
 
-struct httpd {
-	struct MHD_Daemon *mhd;
-	/* Held while a request is handled and while the configuration is swapped. */
-	pthread_mutex_t mu;
+/* One configuration as requests use it; refs under gen_mu. */
+struct httpd_gen {
 	const struct duban_config *cfg;
 	struct tmpl_set *tmpls;
 	struct rules *rules;
-	struct store *st;
-	struct httpd_wake wake; /* the daemon's (fn NULL: none) */
-	char listen[128];
-	_Atomic size_t max_body;
-	int64_t started;
-	uint64_t requests, by_class[6];
-	/* The daemon's pulse (pulse_mu only: never waits for a request). */
-	pthread_mutex_t pulse_mu;
-	int64_t pulse_ms, last_tick;
-	size_t nbreakers;
-	struct api_breaker breakers[HTTPD_PROVIDERS_MAX];
+	unsigned refs; /* requests holding it, and 1 while it is current */
+};
+
+/* What a request is, once it has arrived whole. */
+enum hreq_kind { HREQ_HEALTHZ, HREQ_METRICS, HREQ_CALLBACK, HREQ_API };
+
+/* An answer ready to be sent. */
+struct answer {
+	unsigned status;
+	char *text; /* malloc'd; NULL: none (out of memory) */
+	size_t len;
+	const char *ctype;
 };
 
 /* One request: made by the URI log callback, freed when it completes. */
@@ -72,58 +85,152 @@ struct hreq {
 	char *uri; /* path?query as the client sent it ("" when too long) */
 	struct buf body;
 	bool started, too_big, uri_too_long;
+	/* Set when it has arrived whole (serve): */
+	enum hreq_kind kind;
+	char method[METHOD_MAX];
+	char *path;        /* the URI up to '?' (malloc'd) */
+	const char *query; /* after '?' in uri, "" when none */
+	char actor[64];    /* "api:NAME" */
+	unsigned routes;
+	char ctype[HEADER_VALUE_MAX], ts[HEADER_VALUE_MAX], sig[HEADER_VALUE_MAX];
+	bool has_ctype, has_ts, has_sig;
+	struct httpd_gen *gen; /* held until its answer is ready */
+	/* A write, while the writer has it: */
+	struct hreq *next;
+	struct MHD_Connection *conn;
+	bool answered;
+	struct answer ans;
 };
+
+struct httpd {
+	struct MHD_Daemon *mhd;
+	struct httpd_guard *guard;
+	/* The configurations: gens[cur] is current; the other is free between reloads. */
+	pthread_mutex_t gen_mu;
+	pthread_cond_t gen_cv; /* a configuration's last request let go of it */
+	struct httpd_gen gens[2];
+	int cur;
+	/* The readers' database connections, one per thread; pool_mu. */
+	pthread_mutex_t pool_mu;
+	struct store **readers;
+	size_t nreaders, nfree;
+	/* The writer: its thread, connection and queue (wq_mu). */
+	pthread_mutex_t wq_mu;
+	pthread_cond_t wq_cv;
+	struct hreq *wq_head, *wq_tail;
+	size_t wq_n;
+	bool wq_stopping, writer_started;
+	pthread_t writer;
+	struct store *wst;
+	struct httpd_wake wake; /* the daemon's (fn NULL: none) */
+	char listen[128];
+	unsigned threads, connections; /* as started: a change needs a restart */
+	_Atomic size_t max_body;
+	int64_t started;
+	_Atomic uint64_t requests, by_class[6];
+	/* The daemon's pulse (pulse_mu only: never waits for a request). */
+	pthread_mutex_t pulse_mu;
+	int64_t pulse_ms, last_tick;
+	size_t nbreakers;
+	struct api_breaker breakers[HTTPD_PROVIDERS_MAX];
+};
+
+/* ---- configurations --------------------------------------------------------------- */
+
+static struct httpd_gen *
+gen_get(struct httpd *h)
+{
+	struct httpd_gen *g;
+
+	pthread_mutex_lock(&h->gen_mu);
+	g = &h->gens[h->cur];
+	g->refs++;
+	pthread_mutex_unlock(&h->gen_mu);
+	return g;
+}
+
+static void
+gen_put(struct httpd *h, struct httpd_gen *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&h->gen_mu);
+	if (--g->refs == 0)
+		pthread_cond_broadcast(&h->gen_cv);
+	pthread_mutex_unlock(&h->gen_mu);
+}
 
 /* ---- answers ----------------------------------------------------------------------- */
 
-static enum MHD_Result
-send_text(struct httpd *h, struct MHD_Connection *c, unsigned status, char *text, size_t len,
-	  const char *ctype, bool auth_header)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-
-	h->requests++;
-	if (status / 100 < ARRAY_LEN(h->by_class))
-		h->by_class[status / 100]++;
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (auth_header)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					"Bearer realm=\"duban\"");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-/* Send j (consumed) as the JSON body of a status answer. */
-static enum MHD_Result
-send_json(struct httpd *h, struct MHD_Connection *c, unsigned status, json_t *j)
+/* Make j (consumed) the JSON body of a status answer. */
+static void
+answer_json(struct answer *a, unsigned status, json_t *j)
 {
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	size_t n;
 	char *t;
 
 	json_decref(j);
-	if (s == NULL) {
-		status = 500;
-		s = strdup("{\"error\":\"out of memory\"}");
-		if (s == NULL)
-			return MHD_NO;
+	a->ctype = "application/json; charset=utf-8";
+	a->status = s ? status : 500;
+	if (s == NULL && (s = strdup("{\"error\":\"out of memory\"}")) == NULL) {
+		a->text = NULL;
+		return;
 	}
 	n = strlen(s);
 	if ((t = realloc(s, n + 2)) == NULL) {
 		free(s);
-		return MHD_NO;
+		a->text = NULL;
+		return;
 	}
 	t[n] = '\n';
 	t[n + 1] = '\0';
-	return send_text(h, c, status, t, n + 1, "application/json; charset=utf-8", status == 401);
+	a->text = t;
+	a->len = n + 1;
+}
+
+static void answer_error(struct answer *a, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+answer_error(struct answer *a, unsigned status, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	answer_json(a, status, json_pack("{s:s, s:n}", "error", msg, "field"));
+}
+
+/* Queue answer a on c (its text is handed over). */
+static enum MHD_Result
+send_answer(struct httpd *h, struct MHD_Connection *c, struct answer *a)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (a->text == NULL)
+		return MHD_NO;
+	atomic_fetch_add(&h->requests, 1);
+	if (a->status / 100 < ARRAY_LEN(h->by_class))
+		atomic_fetch_add(&h->by_class[a->status / 100], 1);
+	resp = MHD_create_response_from_buffer(a->len, a->text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(a->text);
+		a->text = NULL;
+		return MHD_NO;
+	}
+	a->text = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (a->status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"duban\"");
+	ret = MHD_queue_response(c, a->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
 }
 
 static enum MHD_Result send_error(struct httpd *h, struct MHD_Connection *c, unsigned status,
@@ -132,32 +239,81 @@ static enum MHD_Result send_error(struct httpd *h, struct MHD_Connection *c, uns
 static enum MHD_Result
 send_error(struct httpd *h, struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
+	struct answer a;
 	char msg[600];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return send_json(h, c, status, json_pack("{s:s, s:n}", "error", msg, "field"));
+	answer_error(&a, status, "%s", msg);
+	return send_answer(h, c, &a);
+}
+
+/* ---- what a request header holds ---------------------------------------------------- */
+
+struct header_sum {
+	size_t bytes, fields;
+};
+
+static enum MHD_Result
+add_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+	  const char *value, size_t value_size)
+{
+	struct header_sum *s = cls;
+
+	(void)kind;
+	(void)key;
+	(void)value;
+	s->bytes += key_size + 1 + value_size + 1; /* "Key:value" LF */
+	s->fields++;
+	return MHD_YES;
+}
+
+/*
+ * True when the request header holds bytes that are in none of the parts
+ * libmicrohttpd shows: it ends a header line at a NUL byte and drops the
+ * rest ("Authorization: Bearer TOKEN\0junk" reads as the token), which
+ * only its count of the header's bytes still tells.  Allowed beyond what
+ * the parts account for: a CR before each LF and one space after each
+ * colon, as every HTTP client writes them; more whitespace than that is
+ * refused too, which no client sends.
+ */
+static bool
+header_hides_bytes(struct MHD_Connection *c, const char *method, const char *uri,
+		   const char *version)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	struct header_sum s = { 0, 0 };
+	size_t seen, slack;
+
+	if (ci == NULL)
+		return false;
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, add_field, &s);
+	/* "METHOD URI VERSION" LF, the fields, and the empty line's LF */
+	seen = strlen(method) + 1 + strlen(uri) + 1 + strlen(version) + 1 + s.bytes + 1;
+	slack = (s.fields + 2) + s.fields;
+	return ci->header_size > seen + slack;
 }
 
 /* ---- authentication ------------------------------------------------------------------- */
 
 /*
- * The token of the Authorization header: 0 and *tok, or the status to
- * answer (401).  Every configured token is compared, in constant time.
+ * The token of the Authorization header: 0 with r's actor and routes, or
+ * the status to answer (401) with *why.  Every configured token is
+ * compared, in constant time.
  */
 static unsigned
-authenticate(struct httpd *h, struct MHD_Connection *c, const struct http_token **tok,
+authenticate(const struct httpd_gen *g, struct MHD_Connection *c, struct hreq *r,
 	     const char **why)
 {
-	const struct httpd_conf *hc = &h->cfg->http;
+	const struct httpd_conf *hc = &g->cfg->http;
 	const char *a =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char sum[32];
 	const struct http_token *found = NULL;
 
-	*tok = NULL;
 	if (a == NULL) {
 		*why = "no token: send \"Authorization: Bearer TOKEN\"";
 		return 401;
@@ -179,43 +335,9 @@ authenticate(struct httpd *h, struct MHD_Connection *c, const struct http_token 
 		*why = "invalid token";
 		return 401;
 	}
-	*tok = found;
+	snprintf(r->actor, sizeof(r->actor), "api:%s", found->name);
+	r->routes = found->routes;
 	return 0;
-}
-
-static bool
-secret_equal(const char *a, const char *b)
-{
-	unsigned char ha[32], hb[32];
-
-	/* Equal-length digests: the comparison says nothing about the lengths. */
-	if (httpd_token_hash(a, ha) != 0 || httpd_token_hash(b, hb) != 0)
-		return false;
-	return CRYPTO_memcmp(ha, hb, sizeof(ha)) == 0;
-}
-
-/* X-Duban-Signature: sha256=HEX of HMAC-SHA256(callback_secret, body). */
-static bool
-signature_ok(struct MHD_Connection *c, const char *secret, const struct buf *body)
-{
-	const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SIG_HEADER);
-	unsigned char mac[EVP_MAX_MD_SIZE], want[32];
-	unsigned int n = 0;
-
-	if (sig == NULL || strncmp(sig, "sha256=", 7) != 0 || strlen(sig + 7) != 64)
-		return false;
-	for (size_t i = 0; i < 32; i++) {
-		unsigned v;
-		if (sscanf(sig + 7 + i * 2, "%2x", &v) != 1)
-			return false;
-		want[i] = (unsigned char)v;
-	}
-	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
-		 (const unsigned char *)(body->data ? body->data : ""), body->len, mac,
-		 &n) == NULL ||
-	    n != 32)
-		return false;
-	return CRYPTO_memcmp(mac, want, 32) == 0;
 }
 
 /* ---- waking the daemon ---------------------------------------------------------------- */
@@ -256,167 +378,7 @@ api_work(const char *method, const char *path)
 	return 0;
 }
 
-/* ---- callbacks ------------------------------------------------------------------------ */
-
-struct cb_src {
-	struct provider_cb_req req;
-	json_t *json;      /* the body, when it is JSON */
-	const char *form;  /* the body, when it is a form */
-	const char *query; /* the URL's query string */
-};
-
-/* The JSON value at a dotted path (NULL: none). */
-static const json_t *
-json_at(const json_t *j, const char *path)
-{
-	char seg[128];
-
-	while (j != NULL && *path) {
-		size_t l = strcspn(path, ".");
-		long idx;
-
-		if (l >= sizeof(seg))
-			return NULL;
-		memcpy(seg, path, l);
-		seg[l] = '\0';
-		path += l + (path[l] == '.');
-		if (json_is_object(j))
-			j = json_object_get(j, seg);
-		else if (json_is_array(j) && parse_long(seg, 0, 1000000, &idx) == 0)
-			j = json_array_get(j, (size_t)idx);
-		else
-			return NULL;
-	}
-	return j;
-}
-
-static int
-cb_field(const struct provider_cb_req *r, const char *name, char *out, size_t outlen)
-{
-	const struct cb_src *s = r->ctx;
-
-	if (s->json) {
-		const json_t *v = json_at(s->json, name);
-		if (v != NULL && !json_is_null(v))
-			return provider_json_get(s->json, name, out, outlen);
-	}
-	if (s->form && api_query_arg(s->form, name, out, outlen) == 0)
-		return 0;
-	return api_query_arg(s->query, name, out, outlen);
-}
-
-/* 400 for a callback a backend could not read; the field is the one its message names. */
-static enum MHD_Result
-bad_callback(struct httpd *h, struct MHD_Connection *c, const char *what, const char *err)
-{
-	const char *q = strstr(err, "field \""), *end;
-	char field[128] = "";
-	char msg[600];
-
-	if (q != NULL && (end = strchr(q + 7, '"')) != NULL &&
-	    (size_t)(end - q - 7) < sizeof(field)) {
-		memcpy(field, q + 7, (size_t)(end - q - 7));
-		field[end - q - 7] = '\0';
-	}
-	snprintf(msg, sizeof(msg), "%s: %s", what, err);
-	return send_json(h, c, 400,
-			 json_pack("{s:s, s:s?}", "error", msg, "field", field[0] ? field : NULL));
-}
-
-static enum MHD_Result
-dlr(struct httpd *h, struct MHD_Connection *c, const struct provider_conf *pc, struct cb_src *src)
-{
-	struct provider_dlr d;
-	struct dlr_outcome o;
-	char err[400];
-
-	if (provider_dlr_parse(pc, &src->req, &d, err, sizeof(err)) != 0)
-		return bad_callback(h, c, "delivery report", err);
-	if (callback_dlr(h->st, pc, &d, &o, err, sizeof(err)) != 0) {
-		log_warnx("http: delivery report from %s: %s", pc->name, err);
-		return send_error(h, c, 500, "%s", err);
-	}
-	return send_json(h, c, 200,
-			 json_pack("{s:b, s:s, s:o, s:b, s:b}", "ok", 1, "ref", d.ref, "message",
-				   o.message ? json_integer(o.message) : json_null(), "applied",
-				   o.applied, "duplicate", o.duplicate));
-}
-
-static enum MHD_Result
-mo(struct httpd *h, struct MHD_Connection *c, const struct provider_conf *pc, struct cb_src *src)
-{
-	struct provider_mo m;
-	struct reply_result res;
-	char err[400];
-
-	if (provider_mo_parse(pc, &src->req, &m, err, sizeof(err)) != 0)
-		return bad_callback(h, c, "reply", err);
-	if (callback_mo(h->st, h->cfg, pc, &m, &res, err, sizeof(err)) != 0) {
-		log_warnx("http: reply from %s: %s", pc->name, err);
-		return send_error(h, c, strstr(err, "UTF-8") ? 400 : 500, "%s", err);
-	}
-	/* A reply may have queued an answer (a confirmation, a forward). */
-	if (!res.duplicate)
-		wake(h, HTTPD_WORK_OUTBOX);
-	return send_json(h, c, 200,
-			 json_pack("{s:b, s:I, s:s, s:s, s:b}", "ok", 1, "reply",
-				   (json_int_t)res.inbound, "command", reply_cmd_name(res.cmd),
-				   "action", res.action ? res.action : "", "duplicate",
-				   res.duplicate));
-}
-
-/* /callbacks/{dlr|mo}/PROVIDER[/SECRET] */
-static enum MHD_Result
-callbacks(struct httpd *h, struct MHD_Connection *c, const char *path, const char *query,
-	  struct hreq *r)
-{
-	char buf[512], *seg[5], *save = NULL, *t;
-	const struct provider_conf *pc = NULL;
-	const char *ct =
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	struct cb_src src = { { cb_field, NULL }, NULL, NULL, query };
-	enum MHD_Result ret;
-	int n = 0;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return send_error(h, c, 404, "no such route");
-	for (t = strtok_r(buf, "/", &save); t && n < 5; t = strtok_r(NULL, "/", &save))
-		seg[n++] = t;
-	if (t != NULL || n < 3 || n > 4 ||
-	    (strcmp(seg[1], "dlr") != 0 && strcmp(seg[1], "mo") != 0))
-		return send_error(h, c, 404, "no such route: %s", path);
-	for (size_t i = 0; i < h->cfg->nproviders; i++)
-		if (strcmp(h->cfg->providers[i].name, seg[2]) == 0)
-			pc = &h->cfg->providers[i];
-	if (pc == NULL)
-		return send_error(h, c, 404, "no provider \"%s\"", seg[2]);
-	if (pc->callback_secret == NULL)
-		return send_error(h, c, 404,
-				  "provider \"%s\" takes no callbacks (no callback_secret)",
-				  pc->name);
-	if (n == 4 ? !secret_equal(seg[3], pc->callback_secret)
-		   : !signature_ok(c, pc->callback_secret, &r->body)) {
-		log_warnx("http: %s callback for %s refused: %s", seg[1], pc->name,
-			  n == 4 ? "wrong secret" : "no valid " SIG_HEADER);
-		return send_error(h, c, 401,
-				  "not authenticated: the provider's callback secret is "
-				  "missing or wrong");
-	}
-	src.req.ctx = &src;
-	if (r->body.len > 0 &&
-	    ((ct && strncasecmp(ct, "application/json", 16) == 0) || r->body.data[0] == '{')) {
-		src.json = json_loadb(r->body.data, r->body.len, 0, NULL);
-		if (src.json == NULL)
-			return send_error(h, c, 400, "malformed JSON body");
-	} else if (r->body.len > 0) {
-		src.form = r->body.data;
-	}
-	ret = strcmp(seg[1], "dlr") == 0 ? dlr(h, c, pc, &src) : mo(h, c, pc, &src);
-	json_decref(src.json);
-	return ret;
-}
-
-/* ---- /healthz, /metrics, /v1 ---------------------------------------------------------- */
+/* ---- running a request -------------------------------------------------------------- */
 
 static void
 status_of(struct httpd *h, struct api_status *s)
@@ -424,8 +386,9 @@ status_of(struct httpd *h, struct api_status *s)
 	memset(s, 0, sizeof(*s));
 	s->daemon = true;
 	s->started = h->started;
-	s->requests = h->requests;
-	memcpy(s->by_class, h->by_class, sizeof(s->by_class));
+	s->requests = atomic_load(&h->requests);
+	for (size_t i = 0; i < ARRAY_LEN(s->by_class); i++)
+		s->by_class[i] = atomic_load(&h->by_class[i]);
 	pthread_mutex_lock(&h->pulse_mu);
 	s->pulse_age_ms = h->pulse_ms ? time_mono_ms() - h->pulse_ms : -1;
 	s->last_tick = h->last_tick;
@@ -434,79 +397,326 @@ status_of(struct httpd *h, struct api_status *s)
 	pthread_mutex_unlock(&h->pulse_mu);
 }
 
-static enum MHD_Result
-metrics(struct httpd *h, struct MHD_Connection *c, const struct api_req *ar)
+static void
+metrics(struct httpd *h, const struct api_req *ar, struct answer *a)
 {
+	static const char ctype[] = "text/plain; version=0.0.4; charset=utf-8";
 	struct api_status s;
 	struct buf b;
 
 	status_of(h, &s);
 	buf_init(&b, METRICS_MAX);
+	a->status = 200;
+	a->ctype = ctype;
 	if (api_metrics(ar, &s, &b) != 0) {
-		log_warnx("http: /metrics: %s", store_errmsg(h->st));
+		log_warnx("http: /metrics: %s", store_errmsg(ar->st));
 		buf_free(&b);
-		b.data = strdup("# the database did not answer\nduban_up 0\n");
-		return b.data ? send_text(h, c, 503, b.data, strlen(b.data),
-					  "text/plain; version=0.0.4; charset=utf-8", false)
-			      : MHD_NO;
+		a->status = 503;
+		a->text = strdup("# the database did not answer\nduban_up 0\n");
+		a->len = a->text ? strlen(a->text) : 0;
+		return;
 	}
-	return send_text(h, c, 200, buf_steal(&b), b.len,
-			 "text/plain; version=0.0.4; charset=utf-8", false);
+	a->len = b.len;
+	a->text = buf_steal(&b);
+}
+
+/*
+ * Run request r, which has arrived whole and holds its configuration, on
+ * database connection st into a; *work: what it left for the daemon.
+ */
+static void
+run(struct httpd *h, struct hreq *r, struct store *st, struct answer *a, unsigned *work)
+{
+	const struct httpd_gen *g = r->gen;
+	struct api_req ar = { .method = r->method,
+			      .path = r->path,
+			      .query = r->query,
+			      .body = r->body.data ? r->body.data : "",
+			      .len = r->body.len,
+			      .actor = r->actor,
+			      .routes = r->routes,
+			      .st = st,
+			      .cfg = g->cfg,
+			      .tmpls = g->tmpls,
+			      .rules = g->rules };
+	struct api_resp resp = { 0, NULL };
+	struct api_status s;
+	bool queued = false;
+
+	*work = 0;
+	switch (r->kind) {
+	case HREQ_HEALTHZ:
+		status_of(h, &s);
+		api_healthz(&ar, &s, &resp);
+		break;
+	case HREQ_METRICS:
+		metrics(h, &ar, a);
+		return;
+	case HREQ_CALLBACK: {
+		struct callback_req cr = { .method = r->method,
+					   .path = r->path,
+					   .query = r->query,
+					   .body = ar.body,
+					   .len = ar.len,
+					   .content_type = r->has_ctype ? r->ctype : NULL,
+					   .timestamp = r->has_ts ? r->ts : NULL,
+					   .signature = r->has_sig ? r->sig : NULL,
+					   .now = (int64_t)time(NULL),
+					   .st = st,
+					   .cfg = g->cfg };
+		callback_handle(&cr, &resp, &queued);
+		*work = queued && resp.status == 200 ? HTTPD_WORK_OUTBOX : 0;
+		break;
+	}
+	case HREQ_API:
+		api_handle(&ar, &resp);
+		if (resp.status / 100 == 2)
+			*work = api_work(r->method, r->path);
+		if (resp.status >= 500)
+			log_warnx("http: %s %s (%s): %u", r->method, r->path, r->actor,
+				  resp.status);
+		break;
+	}
+	answer_json(a, resp.status, resp.json);
+}
+
+/* ---- the readers' connections ------------------------------------------------------------ */
+
+static struct store *
+reader_get(struct httpd *h)
+{
+	struct store *st = NULL;
+
+	pthread_mutex_lock(&h->pool_mu);
+	if (h->nfree > 0)
+		st = h->readers[--h->nfree];
+	pthread_mutex_unlock(&h->pool_mu);
+	return st;
+}
+
+static void
+reader_put(struct httpd *h, struct store *st)
+{
+	pthread_mutex_lock(&h->pool_mu);
+	h->readers[h->nfree++] = st;
+	pthread_mutex_unlock(&h->pool_mu);
+}
+
+/* ---- the writer ------------------------------------------------------------------------- */
+
+/* The writer is done with r: answered, its configuration let go, its connection resumed. */
+static void
+write_done(struct httpd *h, struct hreq *r)
+{
+	struct MHD_Connection *c = r->conn;
+
+	gen_put(h, r->gen);
+	r->gen = NULL;
+	r->answered = true;
+	/* Last: once resumed, the connection may answer and free r at once. */
+	MHD_resume_connection(c);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct httpd *h = arg;
+	struct hreq *r;
+	unsigned work;
+	bool stopping;
+
+	for (;;) {
+		pthread_mutex_lock(&h->wq_mu);
+		while (h->wq_head == NULL && !h->wq_stopping)
+			pthread_cond_wait(&h->wq_cv, &h->wq_mu);
+		if ((r = h->wq_head) != NULL) {
+			h->wq_head = r->next;
+			if (h->wq_head == NULL)
+				h->wq_tail = NULL;
+			h->wq_n--;
+		}
+		stopping = h->wq_stopping;
+		pthread_mutex_unlock(&h->wq_mu);
+		if (r == NULL)
+			break;
+		if (stopping) {
+			answer_error(&r->ans, 503, "the server is stopping; send it again later");
+		} else {
+			run(h, r, h->wst, &r->ans, &work);
+			wake(h, work);
+		}
+		write_done(h, r);
+	}
+	return NULL;
+}
+
+/*
+ * Hand write r to the writer, suspending c until it is answered.  0, or -1
+ * (the queue is full or the server stopping: c is not suspended).
+ */
+static int
+writer_push(struct httpd *h, struct MHD_Connection *c, struct hreq *r)
+{
+	pthread_mutex_lock(&h->wq_mu);
+	if (h->wq_stopping || h->wq_n >= WRITES_QUEUED_MAX) {
+		pthread_mutex_unlock(&h->wq_mu);
+		return -1;
+	}
+	/* Under the lock, so that the writer cannot resume it before it is suspended. */
+	MHD_suspend_connection(c);
+	r->conn = c;
+	r->next = NULL;
+	if (h->wq_tail)
+		h->wq_tail->next = r;
+	else
+		h->wq_head = r;
+	h->wq_tail = r;
+	h->wq_n++;
+	pthread_cond_signal(&h->wq_cv);
+	pthread_mutex_unlock(&h->wq_mu);
+	return 0;
+}
+
+/* ---- a request that has arrived whole ---------------------------------------------------- */
+
+/* Copy header name of c into out (bounded); true when present and it fits. */
+static bool
+copy_header(struct MHD_Connection *c, const char *name, char *out, size_t outlen)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+
+	return v != NULL && snprintf(out, outlen, "%s", v) < (int)outlen;
+}
+
+/*
+ * What r is, and whether it may run at once (a read) or is a write: 0
+ * with r's kind, or an answer already in a (a status to refuse it with).
+ */
+static int
+classify(struct MHD_Connection *c, struct hreq *r, bool *write, struct answer *a)
+{
+	const char *why;
+	unsigned st;
+
+	*write = false;
+	if (strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/metrics") == 0) {
+		if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+			answer_error(a, 405, "%s %s: use GET", r->method, r->path);
+			return -1;
+		}
+		r->kind = r->path[1] == 'm' ? HREQ_METRICS : HREQ_HEALTHZ;
+		return 0;
+	}
+	if (strncmp(r->path, "/callbacks/", 11) == 0) {
+		r->kind = HREQ_CALLBACK;
+		r->has_ctype = copy_header(c, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype,
+					   sizeof(r->ctype));
+		r->has_ts = copy_header(c, CALLBACK_TS_HEADER, r->ts, sizeof(r->ts));
+		r->has_sig = copy_header(c, CALLBACK_SIG_HEADER, r->sig, sizeof(r->sig));
+		*write = true;
+		return 0;
+	}
+	if (strncmp(r->path, "/v1/", 4) != 0) {
+		answer_error(a, 404, "no such route: %s", r->path);
+		return -1;
+	}
+	if ((st = authenticate(r->gen, c, r, &why)) != 0) {
+		answer_error(a, st, "%s", why);
+		return -1;
+	}
+	r->kind = HREQ_API;
+	*write = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+	return 0;
 }
 
 static enum MHD_Result
-route(struct httpd *h, struct MHD_Connection *c, const char *method, struct hreq *r)
+serve(struct httpd *h, struct MHD_Connection *c, const char *method, const char *version,
+      struct hreq *r)
 {
-	char path[URI_MAX];
 	const char *q = strchr(r->uri, '?');
 	size_t pl = q ? (size_t)(q - r->uri) : strlen(r->uri);
-	struct api_req ar = { .method = method,
-			      .path = path,
-			      .query = q ? q + 1 : "",
-			      .body = r->body.data ? r->body.data : "",
-			      .len = r->body.len,
-			      .st = h->st,
-			      .cfg = h->cfg,
-			      .tmpls = h->tmpls,
-			      .rules = h->rules };
-	struct api_resp resp = { 0, NULL };
-	const struct http_token *tok;
-	const char *why;
-	char actor[64];
-	unsigned st;
+	struct store *st;
+	struct answer a;
+	char field[64];
+	unsigned work;
+	bool write;
 
-	if (pl >= sizeof(path))
-		return send_error(h, c, 414, "URI too long");
-	memcpy(path, r->uri, pl);
-	path[pl] = '\0';
-	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {
-		struct api_status s;
-		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-			return send_error(h, c, 405, "%s %s: use GET", method, path);
-		if (path[1] == 'm')
-			return metrics(h, c, &ar);
-		status_of(h, &s);
-		api_healthz(&ar, &s, &resp);
-		return send_json(h, c, resp.status, resp.json);
+	if (r->too_big)
+		return send_error(h, c, 413, "the body is larger than http.max_body (%zu bytes)",
+				  atomic_load(&h->max_body));
+	if (r->uri_too_long)
+		return send_error(h, c, 414, "the URI is longer than %d bytes", URI_MAX - 1);
+	if (snprintf(r->method, sizeof(r->method), "%s", method) >= (int)sizeof(r->method))
+		return send_error(h, c, 405, "no such method");
+	if ((r->path = strndup(r->uri, pl)) == NULL)
+		return MHD_NO;
+	r->query = q ? q + 1 : "";
+	if (header_hides_bytes(c, method, r->uri, version)) {
+		/* A token, a signature or a type could read as something else than was sent. */
+		if (strncmp(r->path, "/v1/", 4) == 0)
+			return send_error(h, c, 401,
+					  "invalid token: the request header holds a NUL byte");
+		return send_error(h, c, 400, "the request header holds a NUL byte");
 	}
-	if (strncmp(path, "/callbacks/", 11) == 0)
-		return callbacks(h, c, path, ar.query, r);
-	if (strncmp(path, "/v1/", 4) != 0)
-		return send_error(h, c, 404, "no such route: %s", path);
-	if ((st = authenticate(h, c, &tok, &why)) != 0)
-		return send_error(h, c, st, "%s", why);
-	snprintf(actor, sizeof(actor), "api:%s", tok->name);
-	ar.actor = actor;
-	ar.routes = tok->routes;
-	api_handle(&ar, &resp);
-	if (resp.status / 100 == 2)
-		wake(h, api_work(method, path));
-	if (resp.status >= 500)
-		log_warnx("http: %s %s (%s): %u", method, path, actor, resp.status);
-	return send_json(h, c, resp.status, resp.json);
+	if (api_form_check(r->query, strlen(r->query), field, sizeof(field)) != 0) {
+		answer_json(&a, 400,
+			    json_pack("{s:s, s:s}", "error", "a query parameter holds a NUL byte",
+				      "field", field));
+		return send_answer(h, c, &a);
+	}
+	r->gen = gen_get(h);
+	if (classify(c, r, &write, &a) != 0) {
+		gen_put(h, r->gen);
+		r->gen = NULL;
+		return send_answer(h, c, &a);
+	}
+	if (write) {
+		if (writer_push(h, c, r) == 0)
+			return MHD_YES;
+		gen_put(h, r->gen);
+		r->gen = NULL;
+		return send_error(h, c, 503, "too many writes waiting; send it again later");
+	}
+	if ((st = reader_get(h)) == NULL) {
+		answer_error(&a, 503, "no database connection free; send it again later");
+	} else {
+		run(h, r, st, &a, &work);
+		reader_put(h, st);
+	}
+	gen_put(h, r->gen);
+	r->gen = NULL;
+	return send_answer(h, c, &a);
 }
 
 /* ---- libmicrohttpd's callbacks ------------------------------------------------------- */
+
+static struct httpd_guard_conn *
+guard_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+	      enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	const union MHD_ConnectionInfo *fd, *addr;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		httpd_guard_close(h->guard, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*socket_context = fd ? httpd_guard_open(h->guard, fd->connect_fd,
+						addr ? addr->client_addr : NULL)
+			     : NULL;
+}
 
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -529,14 +739,17 @@ static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
+	struct httpd *h = cls;
 	struct hreq *r = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	httpd_guard_idle(h->guard, guard_of(c));
 	if (r == NULL)
 		return;
+	gen_put(h, r->gen);
 	buf_free(&r->body);
+	free(r->ans.text);
+	free(r->path);
 	free(r->uri);
 	free(r);
 	*con_cls = NULL;
@@ -548,10 +761,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 {
 	struct httpd *h = cls;
 	struct hreq *r = *con_cls;
-	enum MHD_Result ret;
 
 	(void)url;
-	(void)version;
 	if (r == NULL)
 		return MHD_NO; /* out of memory in on_uri */
 	if (!r->started) {
@@ -561,15 +772,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		long len;
 
 		r->started = true;
+		httpd_guard_busy(h->guard, guard_of(c));
 		buf_init(&r->body, max);
 		if (cl && (parse_long(cl, 0, LONG_MAX, &len) != 0 || (size_t)len > max)) {
 			/* Refused before reading it: MHD closes the connection after the answer. */
-			pthread_mutex_lock(&h->mu);
-			ret = send_error(h, c, 413,
-					 "the body is larger than http.max_body (%zu bytes)", max);
-			pthread_mutex_unlock(&h->mu);
 			r->too_big = true;
-			return ret;
+			return send_error(h, c, 413,
+					  "the body is larger than http.max_body (%zu bytes)", max);
 		}
 		return MHD_YES;
 	}
@@ -579,16 +788,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	pthread_mutex_lock(&h->mu);
-	if (r->too_big)
-		ret = send_error(h, c, 413, "the body is larger than http.max_body (%zu bytes)",
-				 atomic_load(&h->max_body));
-	else if (r->uri_too_long)
-		ret = send_error(h, c, 414, "the URI is longer than %d bytes", URI_MAX - 1);
-	else
-		ret = route(h, c, method, r);
-	pthread_mutex_unlock(&h->mu);
-	return ret;
+	if (r->answered) /* the writer is done with it */
+		return send_answer(h, c, &r->ans);
+	return serve(h, c, method, version, r);
 }
 
 static void
@@ -626,6 +828,42 @@ load_dirs(const struct duban_config *cfg, struct tmpl_set **t, struct rules **r,
 	return -1;
 }
 
+static void
+guard_conf(const struct httpd_conf *hc, struct httpd_guard_conf *gc)
+{
+	gc->connections = hc->connections;
+	gc->per_address = hc->per_address;
+	gc->header_ms = hc->header_ms;
+	gc->grace_ms = HTTPD_GUARD_GRACE_MS;
+}
+
+/* The database connections, the guard and the writer.  0, or -1 with err. */
+static int
+start_workers(struct httpd *h, const struct duban_config *cfg, char *err, size_t errlen)
+{
+	struct httpd_guard_conf gc;
+
+	guard_conf(&cfg->http, &gc);
+	h->nreaders = cfg->http.threads;
+	if ((h->readers = calloc(h->nreaders, sizeof(*h->readers))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (h->nfree = 0; h->nfree < h->nreaders; h->nfree++)
+		if (store_open(cfg->database, false, &h->readers[h->nfree], err, errlen) !=
+		    STORE_OK)
+			return -1;
+	if (store_open(cfg->database, false, &h->wst, err, errlen) != STORE_OK)
+		return -1;
+	if (httpd_guard_new(&gc, &h->guard) != 0 ||
+	    pthread_create(&h->writer, NULL, writer_main, h) != 0) {
+		snprintf(err, errlen, "http: cannot start its threads");
+		return -1;
+	}
+	h->writer_started = true;
+	return 0;
+}
+
 int
 httpd_start(const struct duban_config *cfg, const struct httpd_wake *wake, struct httpd **out,
 	    char *err, size_t errlen)
@@ -634,35 +872,52 @@ httpd_start(const struct duban_config *cfg, const struct httpd_wake *wake, struc
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
+	unsigned limit;
 
 	*out = NULL;
 	if (h == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->gen_mu, NULL);
+	pthread_cond_init(&h->gen_cv, NULL);
+	pthread_mutex_init(&h->pool_mu, NULL);
+	pthread_mutex_init(&h->wq_mu, NULL);
+	pthread_cond_init(&h->wq_cv, NULL);
 	pthread_mutex_init(&h->pulse_mu, NULL);
-	h->cfg = cfg;
+	h->gens[0].cfg = cfg;
+	h->gens[0].refs = 1;
 	if (wake != NULL)
 		h->wake = *wake;
 	h->started = time_now();
+	h->threads = cfg->http.threads;
+	h->connections = cfg->http.connections;
 	atomic_store(&h->max_body, cfg->http.max_body);
 	snprintf(h->listen, sizeof(h->listen), "%s", cfg->http.listen);
 	if (httpd_parse_listen(cfg->http.listen, &ss, &sl, err, errlen) != 0 ||
-	    store_open(cfg->database, false, &h->st, err, errlen) != STORE_OK ||
-	    load_dirs(cfg, &h->tmpls, &h->rules, err, errlen) != 0)
+	    load_dirs(cfg, &h->gens[0].tmpls, &h->gens[0].rules, err, errlen) != 0 ||
+	    start_workers(h, cfg, err, errlen) != 0)
 		goto fail;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/*
+	 * The guard keeps the connections within http.connections; libmicrohttpd's
+	 * own limit, which it splits between its threads and enforces by closing
+	 * new connections unseen, stays above what any one thread may be given.
+	 */
+	limit = (cfg->http.connections + cfg->http.connections / 4 + 16) * cfg->http.threads;
 	/* clang-format off */
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_THREAD_POOL_SIZE, cfg->http.threads,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				  MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
-				  MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
+				  MHD_OPTION_CONNECTION_LIMIT, limit,
+				  MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_END);
 	/* clang-format on */
@@ -687,21 +942,52 @@ httpd_stop(struct httpd *h)
 {
 	if (h == NULL)
 		return;
+	/* The writer first: it answers what waits for it and resumes each connection. */
+	if (h->writer_started) {
+		pthread_mutex_lock(&h->wq_mu);
+		h->wq_stopping = true;
+		pthread_cond_signal(&h->wq_cv);
+		pthread_mutex_unlock(&h->wq_mu);
+		pthread_join(h->writer, NULL);
+	}
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
-	store_close(h->st);
-	tmpl_set_free(h->tmpls);
-	rules_free(h->rules);
-	pthread_mutex_destroy(&h->mu);
+	httpd_guard_free(h->guard); /* after MHD: closing connections calls it */
+	for (size_t i = 0; h->readers && i < h->nfree; i++)
+		store_close(h->readers[i]);
+	free(h->readers);
+	store_close(h->wst);
+	tmpl_set_free(h->gens[h->cur].tmpls);
+	rules_free(h->gens[h->cur].rules);
+	pthread_mutex_destroy(&h->gen_mu);
+	pthread_cond_destroy(&h->gen_cv);
+	pthread_mutex_destroy(&h->pool_mu);
+	pthread_mutex_destroy(&h->wq_mu);
+	pthread_cond_destroy(&h->wq_cv);
 	pthread_mutex_destroy(&h->pulse_mu);
 	free(h);
+}
+
+/* Log what of cfg's http group a reload cannot apply. */
+static void
+reload_warnings(const struct httpd *h, const struct httpd_conf *hc)
+{
+	if (!hc->enabled || strcmp(hc->listen, h->listen) != 0)
+		log_warnx("http: %s takes effect when duban run is restarted; still serving %s",
+			  hc->enabled ? "the new http.listen" : "http.enabled = false", h->listen);
+	if (hc->threads != h->threads || hc->connections != h->connections)
+		log_warnx("http: http.threads and http.connections take effect when duban run is "
+			  "restarted; still %u threads, %u connections",
+			  h->threads, h->connections);
 }
 
 int
 httpd_reload(struct httpd *h, const struct duban_config *cfg)
 {
-	struct tmpl_set *t = NULL, *old_t = NULL;
-	struct rules *r = NULL, *old_r = NULL;
+	struct httpd_gen *old, *ng;
+	struct httpd_guard_conf gc;
+	struct tmpl_set *t = NULL;
+	struct rules *r = NULL;
 	char err[512];
 	int rc = 0;
 
@@ -712,26 +998,33 @@ httpd_reload(struct httpd *h, const struct duban_config *cfg)
 				  "duban run is restarted");
 		return 0;
 	}
+	old = &h->gens[h->cur];
+	ng = &h->gens[!h->cur];
 	if (load_dirs(cfg, &t, &r, err, sizeof(err)) != 0) {
 		log_warnx("http: %s; keeping the previous templates and rules", err);
 		rc = -1;
 	}
-	pthread_mutex_lock(&h->mu);
-	h->cfg = cfg;
-	if (rc == 0) {
-		old_t = h->tmpls;
-		old_r = h->rules;
-		h->tmpls = t;
-		h->rules = r;
-	}
+	/* The free slot: no request holds it since the last reload waited for them. */
+	ng->cfg = cfg;
+	ng->tmpls = rc == 0 ? t : old->tmpls;
+	ng->rules = rc == 0 ? r : old->rules;
 	atomic_store(&h->max_body, cfg->http.max_body);
-	pthread_mutex_unlock(&h->mu);
-	tmpl_set_free(old_t);
-	rules_free(old_r);
-	if (!cfg->http.enabled || strcmp(cfg->http.listen, h->listen) != 0)
-		log_warnx("http: %s takes effect when duban run is restarted; still serving %s",
-			  cfg->http.enabled ? "the new http.listen" : "http.enabled = false",
-			  h->listen);
+	guard_conf(&cfg->http, &gc);
+	httpd_guard_configure(h->guard, &gc);
+	pthread_mutex_lock(&h->gen_mu);
+	ng->refs = 1;
+	h->cur = !h->cur;
+	/* New requests take the new one from here; wait for those holding the old. */
+	old->refs--;
+	while (old->refs > 0)
+		pthread_cond_wait(&h->gen_cv, &h->gen_mu);
+	pthread_mutex_unlock(&h->gen_mu);
+	if (old->tmpls != ng->tmpls)
+		tmpl_set_free(old->tmpls);
+	if (old->rules != ng->rules)
+		rules_free(old->rules);
+	memset(old, 0, sizeof(*old));
+	reload_warnings(h, &cfg->http);
 	return rc;
 }
 

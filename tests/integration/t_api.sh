@@ -75,11 +75,14 @@ check "config check with an http group" d config check
 cp "$DUBAN_CONFIG" "$T/good.cfg"
 cat >>"$T/base.cfg" <<'CFG'
 http = { listen = "127.0.0.1"; max_body = 10;
-  tokens = ( { name = "oa"; sha256 = "abc"; routes = [ "all" ]; } ); colour = 1; };
+  tokens = ( { name = "oa"; sha256 = "abc"; routes = [ "all" ]; } ); colour = 1;
+  threads = 0; connections_per_address = 1000; header_timeout = "1h"; signature_window = 5; };
 CFG
 expect_exit "a bad http group is refused" 1 d -c "$T/base.cfg" config check
 for want in "'listen'" "'max_body' must be between" "'sha256' must be 64 hex digits" \
-	'"all" is not' "unknown key 'colour'"; do
+	'"all" is not' "unknown key 'colour'" "'threads' must be between" \
+	"'connections_per_address' (1000) is more than 'connections' (256)" \
+	"'header_timeout' must be between 1s and 300s" "'signature_window'"; do
 	expect_grep "refused with its line: $want" "base.cfg:[0-9]*: .*$want" "$T/last.err"
 done
 

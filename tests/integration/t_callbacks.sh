@@ -4,7 +4,10 @@
 # them arriving before the dispatcher has recorded the send, some sent
 # again by hand) leave every row delivered or failed as reported; Kannel's
 # dlr-url works the same; callbacks need the provider's secret (in the
-# path, or an HMAC signature); and replies injected through the simulator
+# path, or an HMAC signature of the request: the simulator signs every
+# report and reply it pushes, the test signs with the openssl command);
+# a callback's fields come from its query (GET) or its body (POST), never
+# both; and replies injected through the simulator
 # act: 完成 T1 from the lead closes the task (not from a member), 收到 / １
 # acknowledge the latest reminder, ＴＤ / 退订 opt out with one confirmation,
 # anything else waits in `duban inbox` and goes to the clerk's phone.
@@ -44,7 +47,8 @@ KANNEL_P() { echo "{ name = \"kannel\"; type = \"kannel\"; url = \"$SIM_URL/cgi-
 write_cfg "$(SIM_P)"
 d init >/dev/null
 start_duban || exit 1
-start_sim --dlr-url "$API/callbacks/dlr/sim/$S1" --mo-url "$API/callbacks/mo/sim/$S1" \
+# The simulator signs what it pushes (no secret in its URLs).
+start_sim --dlr-url "$API/callbacks/dlr/sim" --mo-url "$API/callbacks/mo/sim" --sign-secret "$S1" \
 	--dlr-fail-rate 0.2 --dlr-threads 4 || exit 1
 write_cfg "$(SIM_P)"
 kill -HUP "$DPID"
@@ -58,7 +62,7 @@ check "queue $N messages" d send --from-file "$T/run.tsv"
 wait_for 60 is "count \"status in ('delivered', 'failed')\"" $N &&
 	ok "every message ended delivered or failed" ||
 	notok "every message ended delivered or failed ($(sql "select group_concat(status || '=' || n) from (select status, count(*) n from message group by 1)"))"
-expect_eq "the simulator sent a report for each, all answered 2xx" \
+expect_eq "the simulator sent a signed report for each, all answered 2xx" \
 	"$(stat_of dlr_sent) $(stat_of dlr_errors)" "$N 0"
 early=$(grep -c 'no sent message has this reference (yet)' "$T/daemon.log")
 [ "$early" -gt 0 ] && ok "$early reports arrived before the send was recorded" ||
@@ -103,16 +107,33 @@ CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $S1" \
 expect_eq "an API-style token is no way in: 401" "$CODE" 401
 CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -d '{}' "$API/callbacks/dlr/nobody/$S1")
 expect_eq "an unknown provider: 404" "$CODE" 404
+# sign METHOD PATH QUERY BODY: the signature of a request signed at $TS,
+# as README tells a provider to make it.
+sign() {
+	printf '%s\n%s\n%s\n%s\n%s' "$TS" "$1" "$2" "$3" "$4" | openssl dgst -sha256 -hmac "$S1" |
+		sed 's/.*= *//'
+}
 BODY='{"msgid":"sim-never","status":"DELIVRD","err":"000"}'
-SIG=$(printf %s "$BODY" | openssl dgst -sha256 -hmac "$S1" | sed 's/.*= *//')
-CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -H "X-Duban-Signature: sha256=$SIG" \
+TS=$(date +%s)
+SIG=$(sign POST /callbacks/dlr/sim "" "$BODY")
+CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -H "X-Duban-Signature: sha256=$SIG" -H "X-Duban-Timestamp: $TS" \
 	-H 'Content-Type: application/json' --data-binary "$BODY" "$API/callbacks/dlr/sim")
 expect_eq "a valid HMAC signature instead of the secret: 200" "$CODE" 200
 expect_eq "an unknown id is answered 200 with no message" "$(jq -r '.ok, .message' "$T/resp" | tr '\n' ' ')" "true null "
 expect_grep "and logged" 'dlr sim sim-never delivered: no sent message' "$T/daemon.log"
-CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -H "X-Duban-Signature: sha256=$SIG" \
+CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -H "X-Duban-Signature: sha256=$SIG" -H "X-Duban-Timestamp: $TS" \
 	--data-binary '{"msgid":"sim-never","status":"UNDELIV"}' "$API/callbacks/dlr/sim")
 expect_eq "a signature of another body: 401" "$CODE" 401
+OLD=$(printf %s "$BODY" | openssl dgst -sha256 -hmac "$S1" | sed 's/.*= *//')
+CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -H "X-Duban-Signature: sha256=$OLD" \
+	-H 'Content-Type: application/json' --data-binary "$BODY" "$API/callbacks/dlr/sim")
+expect_eq "a signature of the body alone (no timestamp, method, path, query): 401" "$CODE" 401
+CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -d '{"msgid":"sim-never","status":"DELIVRD"}' \
+	"$API/callbacks/dlr/sim/$S1?status=UNDELIV")
+expect_eq "a POST with fields in its query too: 400" "$CODE" 400
+CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -X GET -d '{"msgid":"sim-never","status":"DELIVRD"}' \
+	"$API/callbacks/dlr/sim/$S1?msgid=sim-never&status=DELIVRD")
+expect_eq "a GET with a body too: 400" "$CODE" 400
 CODE=$(curl -s -o "$T/resp" -w '%{http_code}' -d '{"msgid":"sim-1"}' "$API/callbacks/dlr/sim/$S1")
 expect_eq "a report without its status: 400" "$CODE" 400
 expect_eq "naming the field" "$(jq -r .field "$T/resp")" status
