@@ -3,6 +3,7 @@
 #   make            build build/duban and build/smsc-sim
 #   make check      run every test; ends with "N passed, N failed"
 #   make asan       the same tests under AddressSanitizer + UBSan
+#   make tsan       the daemon's threaded tests under ThreadSanitizer (build-tsan/)
 #   make demo       play the example town against the provider simulator
 #   make bench      throughput and scale benchmarks (prints figures)
 #   make lint       the layering rule, banned functions, file and function sizes
@@ -20,6 +21,13 @@ BUILD   := build-asan
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
            -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+endif
+# ThreadSanitizer: the daemon's loop, its HTTP thread and the dispatcher's
+# database thread.  A report fails the test that caused it (tests/run.sh).
+ifeq ($(SANITIZE),thread)
+BUILD   := build-tsan
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 endif
 
 # pkg-config runs only once the setup script has installed what is missing.
@@ -39,7 +47,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all setup check asan demo bench lint fuzz clean
+.PHONY: all setup check asan tsan demo bench lint fuzz clean
 all: $(BUILD)/duban $(BUILD)/smsc-sim
 
 setup: $(SETUP_STAMP)
@@ -78,6 +86,19 @@ check: all $(UNIT_BINS) $(REPLAY_BINS)
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 check
 
+# The tests where more than one thread runs: the unit tests that start
+# threads, and every scenario around `duban run` or `duban dispatch` (names
+# are substrings, as for tests/run.sh: t_notice also runs test_notice).
+# A ThreadSanitizer report fails the test that caused it.  About a minute
+# and a half on two cores, the build included.
+TSAN_TESTS := test_evloop test_zone_threads test_log t_daemon t_api t_callbacks t_wakeup \
+              t_crash t_dispatch t_failover t_notice t_report t_reload
+tsan:
+	@echo 'int main(void) { return 0; }' | $(CC) -fsanitize=thread -x c -o /dev/null - || \
+	  { echo "make tsan needs ThreadSanitizer's runtime (Debian: apt-get install libtsan2)"; exit 1; }
+	@$(MAKE) --no-print-directory SANITIZE=thread all $(UNIT_BINS:$(BUILD)/%=build-tsan/%)
+	@BUILD=build-tsan tests/run.sh $(TSAN_TESTS)
+
 demo: all
 	@BUILD=$(BUILD) examples/demo.sh
 
@@ -114,6 +135,6 @@ fuzz: | $(SETUP_STAMP)
 	done
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

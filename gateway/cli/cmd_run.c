@@ -17,12 +17,14 @@ static const char run_help[] =
 	"What the HTTP API queues, and tasks it changes, are picked up at once;\n"
 	"messages other commands queue within dispatcher.poll_ms (half a second\n"
 	"unless changed).  Logs go to stderr or log.file, one line per event, phone\n"
-	"numbers masked.\n"
+	"numbers masked; log.file is created 0600, and one that others may read is\n"
+	"narrowed to 0640.\n"
 	"\n"
 	"Signals: SIGTERM or SIGINT stop leasing, let requests in flight finish\n"
 	"(dispatcher.grace), commit and exit 0; a second one exits at once.  SIGHUP\n"
 	"reloads the configuration, rules and templates if they are all valid, and\n"
-	"otherwise logs why and keeps running on the previous ones.\n";
+	"otherwise logs why and keeps running on the previous ones; either way it\n"
+	"reopens log.file, so that logrotate can move it.\n";
 
 int
 cmd_run(struct cli *c, int argc, char **argv)

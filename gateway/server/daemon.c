@@ -14,7 +14,8 @@
  * the grace period, commit and return; a second one returns at once.
  * SIGHUP loads the configuration, templates and rules again and switches
  * to them only when all are valid, once the requests in flight are done;
- * the scheduler then plans again at once.
+ * the scheduler then plans again at once.  It reopens the log file too,
+ * even when the new configuration is refused (logrotate's SIGHUP).
  */
 #include "server/daemon.h"
 
@@ -290,6 +291,20 @@ on_grace_timer(struct evloop *l, void *arg)
 	return EVLOOP_DONE;
 }
 
+/*
+ * Open cfg's log file again (or go back to stderr): after logrotate moved
+ * it, the lines go to a new file.  Other threads may be logging; base/log.c
+ * swaps the file under them.  A file that cannot be opened is logged, and
+ * the log stays where it was.
+ */
+static void
+reopen_log(const struct duban_config *cfg)
+{
+	if (log_open("duban", cfg->log_file, cfg->log_level) != 0)
+		log_warnx("log file %s: %s; still logging where it did before", cfg->log_file,
+			  strerror(errno));
+}
+
 static void
 free_pending(struct run *r)
 {
@@ -319,6 +334,8 @@ reload_begin(struct run *r)
 	if (config_load_file(cur->path, &r->ncfg, &diag) != 0 ||
 	    tmpl_set_load_dir(r->ncfg->templates_dir, &r->ntmpls, &diag) != 0 ||
 	    rules_load_dir(r->ncfg->rules_dir, r->ntmpls, &r->nrules, &diag) != 0) {
+		/* Refused, but the log is reopened all the same: logrotate sent this. */
+		reopen_log(cur);
 		for (size_t i = 0; i < diag.n && i < diag.cap; i++)
 			log_warnx("SIGHUP: %s", diag.line[i] ? diag.line[i] : "(out of memory)");
 		log_warnx("SIGHUP: configuration not reloaded; still running on the previous one");
@@ -327,6 +344,7 @@ reload_begin(struct run *r)
 		return;
 	}
 	if (strcmp(r->ncfg->database, cur->database) != 0 || r->ncfg->nproviders == 0) {
+		reopen_log(cur);
 		log_warnx("SIGHUP: %s: %s; still running on the previous configuration", cur->path,
 			  r->ncfg->nproviders == 0 ? "no providers configured"
 						   : "the database cannot change while running (restart)");
@@ -337,7 +355,16 @@ reload_begin(struct run *r)
 	dispatch_drain(r->d);
 }
 
-/* The old engine is idle: swap the configuration in.  0, or -1 (fatal). */
+/*
+ * The old engine is idle: swap the configuration in.  0, or -1 (fatal).
+ * Who could still hold the old configuration, and why none does once it
+ * is freed: the engine and its database thread (d->cfg, the providers)
+ * are joined and freed first; the HTTP thread lets go in httpd_reload,
+ * which waits for the request in flight; the scheduler runs on this
+ * thread.  What other threads read without a lock is published atomically
+ * and never freed under them: the time zone (base/zone.c) and the log's
+ * file, level and name (base/log.c).
+ */
 static int
 reload_finish(struct run *r)
 {
@@ -359,8 +386,7 @@ reload_finish(struct run *r)
 	r->nrules = NULL;
 	if (time_set_zone(e->cfg->timezone) != 0)
 		log_warnx("time zone \"%s\" is not installed", e->cfg->timezone);
-	if (log_open("duban", e->cfg->log_file, e->cfg->log_level) != 0)
-		log_warn("%s", e->cfg->log_file);
+	reopen_log(e->cfg);
 	r->sched = (struct sched){ e->st, e->cfg, e->rules, e->tmpls };
 	if (sched_init(&r->sched) != 0)
 		log_warnx("scheduler: %s", store_errmsg(e->st));

@@ -5,9 +5,9 @@
  * next fire time comes; the dispatcher leases whenever work is due; work
  * the HTTP API commits wakes the loop at once, and rows other processes
  * queue are noticed within dispatcher.poll_ms (SQLite's data_version).
- * SIGTERM/SIGINT drain, SIGHUP reloads.  Also the signal plumbing it
- * shares with `duban dispatch`: handlers only write a byte to a pipe that
- * the event loop waits on.
+ * SIGTERM/SIGINT drain, SIGHUP reloads (and reopens the log file).  Also
+ * the signal plumbing it shares with `duban dispatch`: handlers only write
+ * a byte to a pipe that the event loop waits on.
  */
 #ifndef DUBAN_DAEMON_H
 #define DUBAN_DAEMON_H
