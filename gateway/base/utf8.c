@@ -112,3 +112,32 @@ utf8_width(const char *s)
 	}
 	return w;
 }
+
+size_t
+utf8_sanitize(const char *s, size_t len, char *out, size_t outlen)
+{
+	static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD */
+	size_t i = 0, o = 0;
+	uint32_t cp;
+
+	if (outlen == 0)
+		return 0;
+	while (i < len) {
+		int n = utf8_decode(s + i, len - i, &cp);
+		const char *from = s + i;
+		size_t k = (size_t)n;
+
+		if (n < 0 || cp == 0) {
+			from = repl;
+			k = sizeof(repl) - 1;
+			n = 1;
+		}
+		if (o + k + 1 > outlen)
+			break;
+		memcpy(out + o, from, k);
+		o += k;
+		i += (size_t)n;
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -59,5 +59,13 @@ bool utf8_valid(const char *s, size_t len);
  * sequence counts 1 (it is shown as a replacement character).
  */
 size_t utf8_width(const char *s);
+/*
+ * Copy the len bytes at s into out (outlen bytes, NUL-terminated) as valid
+ * UTF-8 for a place that refuses anything else, such as a JSON string:
+ * every byte that does not start a well-formed sequence, and every NUL,
+ * becomes U+FFFD; when out is too small the copy stops before a whole
+ * character, never inside one.  Returns the bytes written, NUL excluded.
+ */
+size_t utf8_sanitize(const char *s, size_t len, char *out, size_t outlen);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "core/notice.h"
 #include "base/array.h"
+#include "base/utf8.h"
 #include "base/zone.h"
 
 /* ---- answers ------------------------------------------------------------------- */
@@ -23,15 +24,22 @@
 void
 api_error(struct api_resp *out, unsigned status, const char *field, const char *fmt, ...)
 {
-	char msg[600];
+	char raw[600], msg[sizeof(raw) * 3], name[API_WHO_MAX * 3 + 1];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* JSON takes valid UTF-8 only: a field name or value quoted from the
+	 * request may hold anything, and the cut above may split a character. */
+	utf8_sanitize(raw, n < 0 ? 0 : (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1, msg,
+		      sizeof(msg));
+	if (field != NULL)
+		utf8_sanitize(field, strnlen(field, API_WHO_MAX), name, sizeof(name));
 	json_decref(out->json);
 	out->status = status;
-	out->json = json_pack("{s:s, s:s?}", "error", msg, "field", field);
+	out->json = json_pack("{s:s, s:s?}", "error", msg, "field", field ? name : NULL);
 }
 
 void

@@ -322,6 +322,27 @@ test_callers(void **state)
 	assert_int_equal(utf8_width("\xC0\x80"), 2);
 }
 
+/* Text made safe for JSON: bad bytes and NULs replaced, never a cut character. */
+static void
+test_sanitize(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(utf8_sanitize("te\x89t", 4, out, sizeof(out)), 6);
+	assert_string_equal(out, "te\xef\xbf\xbdt");
+	assert_int_equal(utf8_sanitize("a\0b", 3, out, sizeof(out)), 5);
+	assert_string_equal(out, "a\xef\xbf\xbd" "b");
+	assert_true(utf8_valid(out, strlen(out)));
+	/* "小雄镇" is 9 bytes: an 8-byte buffer holds two characters, not 2.3 */
+	assert_int_equal(utf8_sanitize("小雄镇", 9, out, 8), 6);
+	assert_string_equal(out, "小雄");
+	assert_int_equal(utf8_sanitize("\xe5\xb0", 2, out, sizeof(out)), 6);
+	assert_true(utf8_valid(out, strlen(out)));
+	assert_int_equal(utf8_sanitize("x", 1, out, 1), 0);
+	assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -333,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_valid_len),
 		cmocka_unit_test(test_callers),
+		cmocka_unit_test(test_sanitize),
 	};
 	return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
 }
