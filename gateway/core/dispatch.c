@@ -585,11 +585,11 @@ db_collect(struct dispatch *d)
 	if (!d->job_posted)
 		return;
 	pthread_mutex_lock(&d->mu);
-	done = d->job_done;
+	if ((done = d->job_done))
+		d->job_posted = false; /* the thread reads it under mu */
 	pthread_mutex_unlock(&d->mu);
 	if (!done)
 		return;
-	d->job_posted = false;
 	now = time_mono_ms();
 	if (j->lease)
 		d->stats.lease_us += j->us;

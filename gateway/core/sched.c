@@ -623,11 +623,11 @@ sched_thread_collect(struct sched_thread *t, int *rc, struct sched_stats *stats,
 	if (!t->posted)
 		return false;
 	pthread_mutex_lock(&t->mu);
-	ended = t->ended;
+	if ((ended = t->ended))
+		t->posted = false; /* the thread reads it under mu */
 	pthread_mutex_unlock(&t->mu);
 	if (!ended)
 		return false;
-	t->posted = false;
 	*rc = t->rc;
 	*stats = t->stats;
 	*next_fire = t->next;
