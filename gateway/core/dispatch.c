@@ -60,7 +60,7 @@ struct dbjob {
 	size_t nres;
 	bool lease, reclaim;
 	struct lease_opts o;
-	int64_t *renew;          /* ids held in memory whose lease to extend */
+	int64_t *renew;          /* ids held (heap, in flight, results): extend their lease */
 	size_t nrenew;
 	int64_t renew_until;
 	int64_t quiet_end, now_s;
@@ -91,7 +91,8 @@ struct dispatch {
 	size_t batch;
 	long lease_ms, commit_ms;
 	int64_t next_lease_ms, next_reclaim_ms, next_renew_ms, flush_retry_ms;
-	int64_t *renew_ids; /* room for every row held: batch + slots */
+	int64_t *renew_ids; /* the ids of the rows held, for a renewal */
+	size_t caprenew;
 	int64_t blocked_until_ms; /* starting is blocked until then (NEVER: until a request ends) */
 	bool caught_up, draining, discard, poked;
 	uint64_t rng;
@@ -362,7 +363,8 @@ dispatch_new(const struct duban_config *cfg, struct dispatch **out, char *err, s
 	d->slots = calloc(d->nslots, sizeof(*d->slots));
 	d->heap = calloc(d->capheap, sizeof(*d->heap));
 	d->lease_buf = calloc(d->batch, sizeof(*d->lease_buf));
-	d->renew_ids = calloc(d->batch + d->nslots, sizeof(*d->renew_ids));
+	d->caprenew = d->batch + d->nslots;
+	d->renew_ids = calloc(d->caprenew, sizeof(*d->renew_ids));
 	d->res = calloc(d->capres, sizeof(*d->res));
 	d->capjres = d->capres;
 	d->jres = calloc(d->capjres, sizeof(*d->jres));
@@ -429,6 +431,9 @@ db_do(struct dispatch *d, struct dbjob *j)
 	j->got = j->expired = j->reclaimed = 0;
 	j->have_next = false;
 	j->err[0] = '\0';
+	/* Renewal first: a reclaim then cannot take back a row this engine
+	 * holds (its lease now ends after now_s), however long the rows
+	 * waited for this job (see "Crash safety" in docs/internals). */
 	if (j->nrenew > 0 && store_lease_renew(st, j->renew, j->nrenew, j->renew_until) != STORE_OK)
 		j->reclaim_rc = STORE_ERROR;
 	if (j->reclaim_rc == STORE_OK && j->reclaim &&
@@ -580,19 +585,21 @@ db_collect(struct dispatch *d)
 	if (!d->job_posted)
 		return;
 	pthread_mutex_lock(&d->mu);
-	done = d->job_done;
+	if ((done = d->job_done))
+		d->job_posted = false; /* the thread reads it under mu */
 	pthread_mutex_unlock(&d->mu);
 	if (!done)
 		return;
-	d->job_posted = false;
 	now = time_mono_ms();
 	if (j->lease)
 		d->stats.lease_us += j->us;
 	else
 		d->stats.record_us += j->us;
-	if (j->reclaim_rc != STORE_OK)
+	if (j->reclaim_rc != STORE_OK) {
 		log_warnx("%s", j->err);
-	else if (j->reclaimed > 0) {
+		if (j->nrenew > 0)
+			d->next_renew_ms = now + 1000; /* before the leases run out */
+	} else if (j->reclaimed > 0) {
 		log_info("took back %zu messages whose lease ran out (a dispatcher stopped "
 			 "mid-send); sending them again", j->reclaimed);
 		d->stats.reclaimed += j->reclaimed;
@@ -699,18 +706,38 @@ wants_lease(const struct dispatch *d)
 	return !d->draining && d->nheap <= d->batch / 2 && d->nres < 4 * d->batch;
 }
 
-/* The ids of the rows this engine holds (heap and in flight) into renew_ids. */
+/* Rows this engine holds: leased in the heap, in flight, or sent and
+ * waiting for their result to commit (still 'sending' in the database). */
 static size_t
-held_ids(struct dispatch *d)
+nheld(const struct dispatch *d)
 {
-	size_t n = 0;
+	return d->nheap + (size_t)d->inflight + d->nres;
+}
 
+/* The ids of the rows this engine holds into renew_ids (*n of them).
+ * 0, or -1 when out of memory. */
+static int
+held_ids(struct dispatch *d, size_t *n)
+{
+	size_t need = nheld(d), k = 0;
+
+	*n = 0;
+	if (need > d->caprenew) {
+		int64_t *ids = realloc(d->renew_ids, need * sizeof(*ids));
+		if (ids == NULL)
+			return -1;
+		d->renew_ids = ids;
+		d->caprenew = need;
+	}
 	for (size_t i = 0; i < d->nheap; i++)
-		d->renew_ids[n++] = d->heap[i]->id;
+		d->renew_ids[k++] = d->heap[i]->id;
 	for (size_t i = 0; i < d->nslots; i++)
 		if (d->slots[i].msg != NULL)
-			d->renew_ids[n++] = d->slots[i].msg->id;
-	return n;
+			d->renew_ids[k++] = d->slots[i].msg->id;
+	for (size_t i = 0; i < d->nres; i++)
+		d->renew_ids[k++] = d->res[i].id;
+	*n = k;
+	return 0;
 }
 
 /* Post a job to the database thread when one is due and none is running. */
@@ -741,8 +768,14 @@ db_maybe_post(struct dispatch *d, int64_t now)
 	reclaim = !d->draining && now >= d->next_reclaim_ms;
 	if (reclaim)
 		d->next_reclaim_ms = now + (d->lease_ms / 2 > 1000 ? d->lease_ms / 2 : 1000);
-	if (now >= d->next_renew_ms && d->nheap + (size_t)d->inflight > 0) {
-		nrenew = held_ids(d);
+	/* A reclaim always renews what this engine holds first: its leases
+	 * may have run out while a commit waited for the write lock. */
+	if ((reclaim || now >= d->next_renew_ms) && nheld(d) > 0) {
+		if (held_ids(d, &nrenew) != 0) {
+			log_warnx("out of memory renewing %zu leases; not taking back others' either",
+				  nheld(d));
+			reclaim = false;
+		}
 		d->next_renew_ms = now + d->lease_ms / 3;
 	}
 	flush = d->nres > 0 && now >= d->flush_retry_ms &&
@@ -1078,7 +1111,7 @@ dispatch_wait_ms(const struct dispatch *d, int cap_ms)
 		at = d->next_lease_ms;
 	if (!d->job_posted && !d->draining && d->next_reclaim_ms < at)
 		at = d->next_reclaim_ms;
-	if (!d->job_posted && d->nheap + (size_t)d->inflight > 0 && d->next_renew_ms < at)
+	if (!d->job_posted && nheld(d) > 0 && d->next_renew_ms < at)
 		at = d->next_renew_ms;
 	if (!d->job_posted && d->nres > 0) {
 		int64_t f = d->res_first_ms + d->commit_ms;

@@ -5,10 +5,13 @@
  * Work is done in batches of tasks, one transaction per batch, so a pass
  * over 100,000 due tasks commits a few dozen times, not 100,000 times, and
  * a crash loses at most the batch in flight (which the next pass redoes:
- * nothing was committed, so nothing is queued twice).
+ * nothing was committed, so nothing is queued twice).  The daemon runs
+ * its passes on a thread of their own (sched_thread, at the end), so that
+ * a pass waiting for the write lock never stalls its event loop.
  */
 #include "core/sched.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #define BATCH 4096
 #define MAX_PEOPLE 512
 #define BODY_MAX 2048
+#define FP_LEN 17 /* a rules fingerprint: 16 hex digits */
 
 /* A fingerprint of everything that decides fire times: the rule sets and
  * the configured quiet hours, planned against a fixed deadline. */
@@ -67,26 +71,41 @@ rules_fingerprint(const struct sched *s)
 int
 sched_init(struct sched *s)
 {
-	char want[32], *have = NULL;
+	(void)s;
+	return 0;
+}
+
+/*
+ * Is the database planned with the rules whose fingerprint is fp?  *same
+ * tells; STORE_OK or STORE_ERROR.  A read: outside a transaction it takes
+ * no lock, inside it sees what the transaction will change.
+ */
+static int
+planned_with(struct sched *s, const char *fp, bool *same)
+{
+	char *have = NULL;
+
+	*same = false;
+	if (store_meta_get(s->st, "rules_fingerprint", &have) == STORE_ERROR)
+		return STORE_ERROR;
+	*same = have != NULL && strcmp(have, fp) == 0;
+	free(have);
+	return STORE_OK;
+}
+
+/* In the pass's transaction: plan every open task again when the database
+ * was planned with other rules.  STORE_OK or an error. */
+static int
+plan_again_if_changed(struct sched *s, const char *fp)
+{
+	bool same;
 	int rc;
 
-	snprintf(want, sizeof(want), "%016llx", (unsigned long long)rules_fingerprint(s));
-	if (store_meta_get(s->st, "rules_fingerprint", &have) == STORE_ERROR)
-		return -1;
-	if (have != NULL && strcmp(have, want) == 0) {
-		free(have);
-		return 0;
-	}
-	free(have);
-	if ((rc = store_begin(s->st)) == STORE_OK &&
-	    (rc = store_sched_replan_all(s->st)) == STORE_OK &&
-	    (rc = store_meta_set(s->st, "rules_fingerprint", want)) == STORE_OK)
-		rc = store_commit(s->st);
-	if (rc != STORE_OK) {
-		store_rollback(s->st);
-		return -1;
-	}
-	return 0;
+	if ((rc = planned_with(s, fp, &same)) != STORE_OK || same)
+		return rc;
+	if ((rc = store_sched_replan_all(s->st)) != STORE_OK)
+		return rc;
+	return store_meta_set(s->st, "rules_fingerprint", fp);
 }
 
 /* ---- rendering ------------------------------------------------------------------ */
@@ -431,12 +450,18 @@ out:
 	return rc;
 }
 
-int
-sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *next_fire,
-	   char *err, size_t errlen)
+/*
+ * A pass; planned holds the fingerprint of the rules the database is known
+ * to be planned with ("" when not known), updated.
+ */
+static int
+pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *stats,
+     int64_t *next_fire, char *err, size_t errlen)
 {
 	int64_t ids[BATCH];
+	char fp[FP_LEN];
 	size_t n;
+	bool same = false;
 	struct workspace *ws = malloc(sizeof(*ws));
 
 	if (ws == NULL) {
@@ -445,8 +470,18 @@ sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *nex
 	}
 	ws->pp.n = 0;
 	ws->plan_rs = NULL;
+	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)rules_fingerprint(s));
+	if (strcmp(fp, planned) == 0 || (planned_with(s, fp, &same) == STORE_OK && same)) {
+		snprintf(planned, FP_LEN, "%s", fp);
+		/* Most passes find nothing due (the daemon runs one after every
+		 * commit of another process): a read says so without the write lock. */
+		if (store_sched_due(s->st, now, ids, 1, &n) == STORE_OK && n == 0)
+			goto next;
+	}
 	for (;;) {
 		if (store_begin(s->st) != STORE_OK)
+			goto fail;
+		if (strcmp(fp, planned) != 0 && plan_again_if_changed(s, fp) != STORE_OK)
 			goto fail;
 		if (store_sched_due(s->st, now, ids, BATCH, &n) != STORE_OK)
 			goto fail;
@@ -455,9 +490,11 @@ sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *nex
 				goto fail;
 		if (store_commit(s->st) != STORE_OK)
 			goto fail;
+		snprintf(planned, FP_LEN, "%s", fp);
 		if (n < BATCH)
 			break;
 	}
+next:
 	if (store_sched_next(s->st, next_fire) != STORE_OK)
 		goto fail;
 	free(ws);
@@ -467,4 +504,151 @@ fail:
 	store_rollback(s->st);
 	free(ws);
 	return -1;
+}
+
+int
+sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *next_fire,
+	   char *err, size_t errlen)
+{
+	char planned[FP_LEN] = "";
+
+	return pass(s, now, planned, stats, next_fire, err, errlen);
+}
+
+/* ---- the scheduler's thread ------------------------------------------------------- */
+
+struct sched_thread {
+	struct store *st;         /* the thread's own connection */
+	struct sched s;           /* the pass's, over st */
+	char planned[FP_LEN];     /* the rules the database was found planned with */
+	void (*done)(void *arg);
+	void *arg;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, stop;
+	/* Under mu: posted by the caller, ended by the thread. */
+	bool posted, ended;
+	int64_t now;
+	/* The outcome, the thread's until ended, then the caller's. */
+	int rc;
+	struct sched_stats stats;
+	int64_t next;
+	char err[512];
+};
+
+static void *
+sched_main(void *arg)
+{
+	struct sched_thread *t = arg;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		while (!t->stop && !(t->posted && !t->ended))
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (!(t->posted && !t->ended))
+			break; /* stopping, nothing to do */
+		pthread_mutex_unlock(&t->mu);
+		t->stats = (struct sched_stats){ 0 };
+		t->next = 0;
+		t->err[0] = '\0';
+		t->rc = pass(&t->s, t->now, t->planned, &t->stats, &t->next, t->err, sizeof(t->err));
+		pthread_mutex_lock(&t->mu);
+		t->ended = true;
+		pthread_mutex_unlock(&t->mu);
+		t->done(t->arg);
+		pthread_mutex_lock(&t->mu);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+int
+sched_thread_new(const char *path, void (*done)(void *arg), void *arg,
+		 struct sched_thread **out, char *err, size_t errlen)
+{
+	struct sched_thread *t;
+
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "scheduler: out of memory");
+		return -1;
+	}
+	t->done = done;
+	t->arg = arg;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	if (store_open(path, false, &t->st, err, errlen) != STORE_OK)
+		goto fail;
+	if (pthread_create(&t->th, NULL, sched_main, t) != 0) {
+		snprintf(err, errlen, "cannot start the scheduler's thread");
+		goto fail;
+	}
+	t->started = true;
+	*out = t;
+	return 0;
+fail:
+	sched_thread_free(t);
+	return -1;
+}
+
+int
+sched_thread_start(struct sched_thread *t, const struct sched *s, int64_t now)
+{
+	if (t->posted)
+		return -1;
+	t->s = *s;
+	t->s.st = t->st;
+	t->now = now;
+	pthread_mutex_lock(&t->mu);
+	t->posted = true;
+	t->ended = false;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+bool
+sched_thread_busy(const struct sched_thread *t)
+{
+	return t->posted;
+}
+
+bool
+sched_thread_collect(struct sched_thread *t, int *rc, struct sched_stats *stats,
+		     int64_t *next_fire, char *err, size_t errlen)
+{
+	bool ended;
+
+	if (!t->posted)
+		return false;
+	pthread_mutex_lock(&t->mu);
+	if ((ended = t->ended))
+		t->posted = false; /* the thread reads it under mu */
+	pthread_mutex_unlock(&t->mu);
+	if (!ended)
+		return false;
+	*rc = t->rc;
+	*stats = t->stats;
+	*next_fire = t->next;
+	snprintf(err, errlen, "%s", t->err);
+	return true;
+}
+
+void
+sched_thread_free(struct sched_thread *t)
+{
+	if (t == NULL)
+		return;
+	if (t->started) {
+		pthread_mutex_lock(&t->mu);
+		t->stop = true;
+		pthread_cond_broadcast(&t->cv);
+		pthread_mutex_unlock(&t->mu);
+		pthread_join(t->th, NULL);
+	}
+	store_close(t->st);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
 }

@@ -13,6 +13,7 @@
 #ifndef DUBAN_SCHED_H
 #define DUBAN_SCHED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,18 +37,59 @@ struct sched_stats {
 };
 
 /*
- * Prepare a pass: when the rules or the quiet hours differ from those the
- * database was last planned with, every open task is planned again.
- * Returns 0 or -1 (message in store_errmsg).
+ * Prepare passes over s's rules.  When the rules or the quiet hours differ
+ * from those the database was last planned with, every open task must be
+ * planned again: the next pass does that, in its first transaction, so
+ * this touches no database and never waits for a lock.  Returns 0.
  */
 int sched_init(struct sched *s);
 /*
- * Run one pass at time now (UTC seconds).  Adds to *stats; *next_fire gets
- * the earliest time a later pass has work (0: none).  Returns 0 or -1 with
- * err set; a failure rolls back the batch it was in, never half a task.
+ * Run one pass at time now (UTC seconds): plan again when the rules changed
+ * (see sched_init), then queue what is due.  Adds to *stats; *next_fire
+ * gets the earliest time a later pass has work (0: none).  A pass that
+ * finds nothing to do takes no write lock.  Returns 0 or -1 with err set; a
+ * failure rolls back the batch it was in, never half a task.
  */
 int sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t *next_fire,
 	       char *err, size_t errlen);
+
+/*
+ * Passes on a thread of their own, with a database connection of their
+ * own, for an event loop that must never wait for the write lock another
+ * process holds: the loop starts a pass and goes on; the thread calls
+ * done(arg) when it ends (from its own thread: it must only wake the
+ * loop), and the loop collects the outcome.  One pass at a time.
+ */
+struct sched_thread;
+
+/*
+ * Open the database at path for the thread and start it; done(arg) is
+ * called after every pass.  Returns 0 with *out the caller's to free, or
+ * -1 with err (the database cannot be opened, the thread cannot start).
+ */
+int sched_thread_new(const char *path, void (*done)(void *arg), void *arg,
+		     struct sched_thread **out, char *err, size_t errlen);
+/*
+ * Start a pass over s's configuration, rules and templates (its st is not
+ * used: the thread has its own) at time now.  They must stay valid until
+ * the pass is collected.  Returns 0, or -1 when a pass is running or not
+ * yet collected.
+ */
+int sched_thread_start(struct sched_thread *t, const struct sched *s, int64_t now);
+/* A pass is started and not yet collected. */
+bool sched_thread_busy(const struct sched_thread *t);
+/*
+ * The outcome of a pass that has ended: returns true and fills *rc
+ * (sched_pass's), *stats, *next_fire and err; false when no pass has ended
+ * since the last collect.
+ */
+bool sched_thread_collect(struct sched_thread *t, int *rc, struct sched_stats *stats,
+			  int64_t *next_fire, char *err, size_t errlen);
+/*
+ * Stop the thread, waiting for a pass in progress (which may wait out the
+ * busy timeout), and close its database.  NULL is fine.
+ */
+void sched_thread_free(struct sched_thread *t);
 
 /*
  * The values a message template can use: a task and a person (each may be

@@ -1,9 +1,12 @@
 /*
  * daemon.c - `duban run`: one event loop (base/evloop.c) over the
  * scheduler, the dispatcher and the HTTP server.  The loop's timers are
- * the scheduler's pass (it returns the delay to the next fire time), the
- * data_version check every dispatcher.poll_ms (for rows other processes
- * queue) and the drain deadline; the dispatcher's own timers (lease,
+ * the scheduler's pass (run on the scheduler's thread, whose end arms the
+ * next fire time), the data_version check every dispatcher.poll_ms (for
+ * rows other processes queue) and the drain deadline; the loop's thread
+ * never waits for the database's write lock, which another process may
+ * hold for long: a stall there would count replies already in the
+ * sockets as timeouts.  The dispatcher's own timers (lease,
  * lease reclaim and renewal, commit deadline, tokens, breakers) live in
  * the engine, whose dispatch_turn is the loop's wait: it sleeps until the
  * earliest of all of them, network activity, the signal pipe or a
@@ -137,7 +140,9 @@ struct run {
 	pthread_mutex_t d_mu;
 	struct daemon_sig sig;
 	struct sched sched;
+	struct sched_thread *sth; /* where the passes run: they may wait for the write lock */
 	long long sched_timer; /* the scheduler's pass (0: none, draining) */
+	bool sched_again;      /* the timer fired while a pass ran: another at once */
 	int64_t dv;            /* the data_version last seen */
 	bool draining;
 	/* A valid new configuration waiting for the requests in flight. */
@@ -210,13 +215,59 @@ on_http_work(void *arg, unsigned work)
 	evloop_wakeup(r->loop);
 }
 
-/* The loop's thread, after a wake-up: do what the HTTP thread asked for. */
+/* The scheduler's thread: a pass has ended. */
+static void
+on_sched_done(void *arg)
+{
+	struct run *r = arg;
+
+	evloop_wakeup(r->loop);
+}
+
+/* The outcome of a pass that has ended, if one has; arms the next. */
+static void
+sched_collect(struct run *r)
+{
+	struct sched_stats stats;
+	int64_t next, at, now;
+	long delay = SCHED_MAX_SLEEP_MS;
+	char err[512];
+	int rc;
+
+	if (!sched_thread_collect(r->sth, &rc, &stats, &next, err, sizeof(err)))
+		return;
+	if (rc != 0) {
+		log_warnx("scheduler: %s (trying again in %d s)", err, SCHED_RETRY_MS / 1000);
+		delay = SCHED_RETRY_MS;
+	} else {
+		r->last_tick = time_now();
+		if (stats.queued > 0) {
+			log_info("scheduler: %zu reminders queued", stats.queued);
+			if (r->d != NULL)
+				dispatch_poke(r->d);
+		}
+		if (stats.skipped > 0 || stats.failed > 0)
+			log_info("scheduler: %zu stale steps skipped, %zu reminders failed",
+				 stats.skipped, stats.failed);
+		now = time_mono_ms();
+		if (next != 0 && (at = dispatch_mono_at(next)) - now < delay)
+			delay = at > now ? (long)(at - now) : 0;
+	}
+	if (r->sched_again)
+		delay = 0;
+	r->sched_again = false;
+	if (r->sched_timer != 0)
+		evloop_timer_set(r->loop, r->sched_timer, delay);
+}
+
+/* The loop's thread, after a wake-up: a pass that ended, what the HTTP thread asked for. */
 static void
 on_wake(struct evloop *l, void *arg)
 {
 	struct run *r = arg;
 	unsigned work = atomic_exchange(&r->work, 0u);
 
+	sched_collect(r);
 	if (r->draining)
 		return;
 	if (work & HTTPD_WORK_OUTBOX)
@@ -225,38 +276,28 @@ on_wake(struct evloop *l, void *arg)
 		evloop_timer_set(l, r->sched_timer, 0);
 }
 
-/* The scheduler's pass; returns the delay to its next fire time. */
+/*
+ * Time for the scheduler's pass: start it on its thread (the loop never
+ * waits for the write lock); its end, in sched_collect, arms the next.
+ */
 static long
 on_sched_timer(struct evloop *l, void *arg)
 {
 	struct run *r = arg;
-	struct sched_stats stats = { 0 };
-	int64_t next = 0, at, now;
-	long delay = SCHED_MAX_SLEEP_MS;
-	char err[512];
 
 	(void)l;
 	if (r->ncfg != NULL)
-		return delay; /* the reload runs it again once it is done */
-	if (sched_pass(&r->sched, time_now(), &stats, &next, err, sizeof(err)) != 0) {
-		log_warnx("scheduler: %s (trying again in %d s)", err, SCHED_RETRY_MS / 1000);
-		return SCHED_RETRY_MS;
-	}
-	r->last_tick = time_now();
-	if (stats.queued > 0) {
-		log_info("scheduler: %zu reminders queued", stats.queued);
-		dispatch_poke(r->d);
-	}
-	if (stats.skipped > 0 || stats.failed > 0)
-		log_info("scheduler: %zu stale steps skipped, %zu reminders failed", stats.skipped,
-			 stats.failed);
-	now = time_mono_ms();
-	if (next != 0 && (at = dispatch_mono_at(next)) - now < delay)
-		delay = at > now ? (long)(at - now) : 0;
-	return delay;
+		return SCHED_MAX_SLEEP_MS; /* the reload runs it again once it is done */
+	if (sched_thread_start(r->sth, &r->sched, time_now()) != 0)
+		r->sched_again = true; /* one is running: another when it ends */
+	return SCHED_MAX_SLEEP_MS;
 }
 
-/* Has another process committed?  Then rows or tasks may be due. */
+/*
+ * Has another process committed?  Then rows or tasks may be due.  The one
+ * query of the loop's thread: in WAL mode PRAGMA data_version reads the
+ * WAL index and takes no lock a writer holds (test_sched checks).
+ */
 static long
 on_dv_timer(struct evloop *l, void *arg)
 {
@@ -441,7 +482,8 @@ after_wait(struct evloop *l, void *arg)
 
 	(void)l;
 	httpd_pulse(r->http, r->d, r->last_tick);
-	if (r->ncfg != NULL && !r->draining && dispatch_idle(r->d) && reload_finish(r) != 0) {
+	if (r->ncfg != NULL && !r->draining && dispatch_idle(r->d) && !sched_thread_busy(r->sth) &&
+	    reload_finish(r) != 0) {
 		stop(r, DAEMON_FAILED);
 		return;
 	}
@@ -482,6 +524,8 @@ daemon_run(struct daemon_env *e, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory starting the event loop");
 		goto out;
 	}
+	if (sched_thread_new(e->cfg->database, on_sched_done, &r, &r.sth, err, errlen) != 0)
+		goto out;
 	r.sched = (struct sched){ e->st, e->cfg, e->rules, e->tmpls };
 	if (sched_init(&r.sched) != 0)
 		log_warnx("scheduler: %s", store_errmsg(e->st));
@@ -503,6 +547,7 @@ daemon_run(struct daemon_env *e, char *err, size_t errlen)
 	}
 out:
 	httpd_stop(r.http);
+	sched_thread_free(r.sth); /* before the loop it wakes */
 	dispatch_free(swap_engine(&r, NULL));
 	evloop_free(r.loop);
 	free_pending(&r);
