@@ -393,6 +393,14 @@ reload_begin(struct run *r)
 		return;
 	}
 	log_info("SIGHUP: %s is valid; switching once the requests in flight are done", cur->path);
+	/*
+	 * The HTTP server takes the new configuration now: requests from here
+	 * on are answered under it (a revoked token is refused at once), even
+	 * while the engine's database work waits for another process's write
+	 * lock.  The previous one stays alive until reload_finish, after the
+	 * requests that began under it; httpd_stop comes before free_pending.
+	 */
+	httpd_reload(r->http, r->ncfg);
 	dispatch_drain(r->d);
 }
 
@@ -400,7 +408,7 @@ reload_begin(struct run *r)
  * The old engine is idle: swap the configuration in.  0, or -1 (fatal).
  * Who could still hold the old configuration, and why none does once it
  * is freed: the engine and its database thread (d->cfg, the providers)
- * are joined and freed first; the HTTP thread lets go in httpd_reload,
+ * are joined and freed first; the HTTP thread let go in httpd_reload (reload_begin),
  * which waits for the request in flight; the scheduler runs on this
  * thread.  What other threads read without a lock is published atomically
  * and never freed under them: the time zone (base/zone.c) and the log's
@@ -414,8 +422,7 @@ reload_finish(struct run *r)
 	char err[512];
 
 	dispatch_free(swap_engine(r, NULL));
-	/* The server lets go of the old configuration before it is freed. */
-	httpd_reload(r->http, r->ncfg);
+	/* The server let go of the old configuration in reload_begin. */
 	config_free(e->cfg);
 	tmpl_set_free(e->tmpls);
 	rules_free(e->rules);
