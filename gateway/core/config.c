@@ -45,6 +45,8 @@ config_defaults(void)
 	c->dispatcher.grace_ms = 10000;
 	c->notices.require_approval = false;
 	c->notices.confirm_over = 100;
+	c->dlr.keep_unmatched = 86400;
+	c->dlr.max_unmatched = 10000;
 	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
 		config_free(c);
 		return NULL;
@@ -188,12 +190,37 @@ parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_co
 		nc->confirm_over = (unsigned long)v;
 }
 
+/* The `dlr` group: how long and how many early delivery reports may wait. */
+static void
+parse_dlr(struct cfgval *cv, const config_setting_t *root, struct dlr_conf *dc)
+{
+	static const char *const keys[] = { "keep_unmatched", "max_unmatched", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "dlr");
+	struct duration d;
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_duration(cv, g, "keep_unmatched", &d) == 1) {
+		int64_t sec = duration_seconds(&d);
+		if (sec < 60 || sec > 30 * 86400)
+			cfgval_error(cv, config_setting_get_member(g, "keep_unmatched"),
+				     "'keep_unmatched' must be between 1m and 30d");
+		else
+			dc->keep_unmatched = (long)sec;
+	}
+	if (cfgval_int(cv, g, "max_unmatched", 1, 10000000, &v) == 1)
+		dc->max_unmatched = v;
+}
+
 static void
 parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
 {
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
-		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http", NULL
+		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
+		"dlr", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -230,6 +257,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 		provider_parse_list(cv, g, &c->providers, &c->nproviders);
 	parse_dispatcher(cv, root, c);
 	parse_notices(cv, root, &c->notices);
+	parse_dlr(cv, root, &c->dlr);
 	if ((g = cfgval_group(cv, root, "http")) != NULL)
 		httpd_conf_parse(cv, g, &c->http);
 

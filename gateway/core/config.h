@@ -30,6 +30,12 @@ struct notices_conf {
 	unsigned long confirm_over; /* ask before queuing a notice to more people than this */
 };
 
+/* Delivery reports that come before their send is recorded (the `dlr` group). */
+struct dlr_conf {
+	long keep_unmatched; /* seconds one keyed by a provider's id waits for its send */
+	long max_unmatched;  /* such reports waiting at once; past it the oldest go */
+};
+
 /* An API token of the HTTP server: a name, the SHA-256 of the token, the routes it may use. */
 struct http_token {
 	char *name;
@@ -69,6 +75,7 @@ struct duban_config {
 	struct dispatcher_conf dispatcher;
 	struct notices_conf notices;
 	struct httpd_conf http;
+	struct dlr_conf dlr;
 };
 
 /*
