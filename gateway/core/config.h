@@ -36,6 +36,12 @@ struct dlr_conf {
 	long max_unmatched;  /* such reports waiting at once; past it the oldest go */
 };
 
+/* The database's disk (the `storage` group). */
+struct storage_conf {
+	long long wal_max;  /* bytes of WAL past which a commit checkpoints and truncates it */
+	long long min_free; /* bytes free on the database's filesystem below which /healthz fails; 0: none */
+};
+
 /* An API token of the HTTP server: a name, the SHA-256 of the token, the routes it may use. */
 struct http_token {
 	char *name;
@@ -76,6 +82,7 @@ struct duban_config {
 	struct notices_conf notices;
 	struct httpd_conf http;
 	struct dlr_conf dlr;
+	struct storage_conf storage;
 };
 
 /*

@@ -54,6 +54,30 @@ int store_meta_set(struct store *st, const char *key, const char *value);
 /* A cheap read of the database file: 0 when it answers. */
 int store_ping(struct store *st);
 
+/* ---- the database's disk (store.c) ------------------------------------------ */
+
+#define STORE_WAL_MAX_DEFAULT (64LL << 20)
+
+/*
+ * The WAL size (bytes; 0 or less: STORE_WAL_MAX_DEFAULT) past which a
+ * commit checkpoints and truncates it, for every connection of the
+ * process: the configuration's storage.wal_max.  Call it before opening
+ * connections: each also tells SQLite (journal_size_limit) when it opens.
+ * Any connection whose write fails for space (SQLITE_FULL) checkpoints
+ * the same way, whatever the size.
+ */
+void store_set_wal_max(int64_t bytes);
+
+/* Where the database stands on its disk. */
+struct store_disk {
+	int64_t free;     /* bytes its filesystem has free for it */
+	int64_t database; /* bytes of the database file */
+	int64_t wal;      /* bytes of its WAL (0: none) */
+	int64_t wal_max;  /* store_set_wal_max's bound */
+};
+/* Fill *out (any connection, no SQL); STORE_ERROR with the reason when the file cannot be read. */
+int store_disk(struct store *st, struct store_disk *out);
+
 /* ---- people and groups (store_people.c) --------------------------------- */
 
 struct person {
