@@ -1,7 +1,9 @@
 /*
  * api_message.c - /v1/messages: POST queues a manual message (a text, or
  * a template rendered for the number's holder), idempotent by the
- * client's "ref"; GET /v1/messages/ID shows where one is.  The checks,
+ * client's "ref" (the same request again is the first message; another
+ * under the same ref is a 409 naming it); GET /v1/messages/ID shows where
+ * one is.  The checks,
  * the row and its audit event are outbox_send's (core/outbox.c), as for
  * `duban send`.
  */
@@ -68,6 +70,7 @@ fault_field(enum outbox_input in)
 	case OUTBOX_IN_TEXT: return "text";
 	case OUTBOX_IN_TEMPLATE: return "template";
 	case OUTBOX_IN_VARS: return "vars";
+	case OUTBOX_IN_REF: return "ref";
 	case OUTBOX_IN_NONE: break;
 	}
 	return NULL;
@@ -104,7 +107,11 @@ post_message(const struct api_req *r, struct api_resp *out)
 	rq.nvars = nvars;
 	api_ctx(r, &x);
 	if ((rc = outbox_send(&x, &rq, &q)) != ACTION_OK) {
-		if ((field = fault_field(q.fault)) != NULL)
+		if (rc == ACTION_EXISTS && q.fault == OUTBOX_IN_REF) {
+			api_error(out, 409, "ref", "%s", x.err);
+			if (out->json)
+				json_object_set_new(out->json, "id", json_integer(q.id));
+		} else if ((field = fault_field(q.fault)) != NULL)
 			api_error(out, rc == ACTION_ERROR ? 500 : 400, field, "%s", x.err);
 		else
 			api_error(out, rc == ACTION_NOTFOUND ? 404 : rc == ACTION_ERROR ? 500 : 400,

@@ -4,7 +4,8 @@
 # (none, bad, good, a token without the route), bodies over http.max_body
 # (413, with and without Content-Length), malformed JSON and fields (400
 # naming the field), unknown routes (404) and methods (405), a message
-# queued twice with the same ref (one message), a template message, a
+# queued twice with the same ref (one message; another body under it is a
+# 409), a template message, a
 # notice through the API that reaches the simulator (dry run, counts,
 # cancel), tasks (add, list, close), the audit log with the token's name,
 # /healthz, /metrics parsed as Prometheus text, and that every answer but
@@ -177,7 +178,8 @@ call POST /v1/messages '{"to": "15068766188", "text": "请明天上午到村委�
 expect_call "the same ref again: 200" 200
 expect_eq "the same message, marked duplicate" "$(jf '[.id, .duplicate] | join(" ")')" "$REF_ID true"
 call POST /v1/messages '{"to": "13800138999", "text": "另一条", "ref": "oa-2008-0001"}'
-expect_eq "even with another body: the first message" "$(jf .id) $CODE" "$REF_ID 200"
+expect_eq "the same ref with another body: 409 naming the first message" \
+	"$CODE $(jf .id) $(jf .field)" "409 $REF_ID ref"
 expect_eq "one row for the ref" "$(count "ref = 'oa-2008-0001'")" 1
 wait_for 10 is "count \"id = $REF_ID and status = 'sent'\"" 1 && ok "it was sent" || notok "it was sent"
 call GET "/v1/messages/$REF_ID"
