@@ -48,7 +48,19 @@ struct http_token {
 	unsigned char sha256[32];
 	unsigned routes; /* HTTP_ROUTE_* bits */
 };
-enum { HTTP_ROUTE_MESSAGES = 1, HTTP_ROUTE_NOTICES = 2, HTTP_ROUTE_TASKS = 4 };
+/*
+ * What a token may do.  "messages" (HTTP_ROUTE_MESSAGES) is read and
+ * write, as it always was; neither shows whole numbers and names, which
+ * only messages:numbers adds.
+ */
+enum {
+	HTTP_ROUTE_MESSAGES_READ = 1,     /* GET /v1/messages/ID */
+	HTTP_ROUTE_NOTICES = 2,
+	HTTP_ROUTE_TASKS = 4,
+	HTTP_ROUTE_MESSAGES_WRITE = 8,    /* POST /v1/messages */
+	HTTP_ROUTE_MESSAGES_NUMBERS = 16, /* whole numbers and names in what /v1/messages answers */
+	HTTP_ROUTE_MESSAGES = HTTP_ROUTE_MESSAGES_READ | HTTP_ROUTE_MESSAGES_WRITE,
+};
 
 /* The HTTP server (the `http` group; parsed by httpd_conf.c). */
 struct httpd_conf {

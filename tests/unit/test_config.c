@@ -6,7 +6,7 @@
  * $DUBAN_CONFIG, ./duban.cfg or not at all (built-in defaults), quiet
  * hours that wrap midnight are inside/outside where they should be, the
  * bounds of early delivery reports and of the database's disk (sizes as
- * bytes or "64M").
+ * bytes or "64M"), and the routes and scopes of API tokens.
  *
  * Each test works in its own mkdtemp folder, removed by the teardown.
  */
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/config_http.h"
 #include "base/diag.h"
 
 struct fixture {
@@ -389,6 +390,36 @@ static void test_dlr_and_storage_refused(void **state)
 		    "'wal_max' must be between 1048576 and 1099511627776 bytes");
 }
 
+/* API tokens: "messages" is read and write; messages:numbers needs one of them. */
+static void test_token_scopes(void **state)
+{
+	struct fixture *fx = *state;
+	static const char tok[] = "http = { tokens = ( { name = \"oa\"; sha256 = "
+				  "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"; "
+				  "routes = [ %s ]; } ); };\n";
+	char text[512];
+
+	snprintf(text, sizeof(text), tok, "\"messages:read\", \"messages:numbers\"");
+	assert_int_equal(load(fx, text), 0);
+	assert_int_equal(fx->cfg->http.tokens[0].routes,
+			 HTTP_ROUTE_MESSAGES_READ | HTTP_ROUTE_MESSAGES_NUMBERS);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	snprintf(text, sizeof(text), tok, "\"messages\"");
+	assert_int_equal(load(fx, text), 0);
+	assert_int_equal(fx->cfg->http.tokens[0].routes,
+			 HTTP_ROUTE_MESSAGES_READ | HTTP_ROUTE_MESSAGES_WRITE);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	snprintf(text, sizeof(text), tok, "\"messages:numbers\", \"tasks\"");
+	expect_only(fx, text, 1,
+		    "routes: messages:numbers only widens what messages, messages:read or "
+		    "messages:write show: name one of them too");
+	diag_clear(&fx->diag);
+	snprintf(text, sizeof(text), tok, "\"messages:delete\"");
+	expect_only(fx, text, 1, "routes: \"messages:delete\" is not " HTTPD_ROUTES_TEXT);
+}
+
 static void test_quiet_disabled(void **state)
 {
 	struct fixture *fx = *state;
@@ -535,6 +566,7 @@ int main(void)
 		T(test_empty_file_is_defaults),
 		T(test_dlr_and_storage),
 		T(test_dlr_and_storage_refused),
+		T(test_token_scopes),
 		T(test_quiet_disabled),
 		T(test_search_order),
 		T(test_search_env_bad_file),
