@@ -1,6 +1,7 @@
 /*
  * cmd_token.c - "duban token new NAME": an API token for another system
- * (shown once; the configuration keeps only its SHA-256).
+ * (shown once; the configuration keeps only its SHA-256), with the routes
+ * and scopes it may use.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,9 +25,15 @@ static const char token_help[] =
 	"makes is in the audit log as api:NAME.  Reload the daemon (kill -HUP) after\n"
 	"editing the configuration.\n"
 	"\n"
-	"  --routes LIST   what the token may use, comma separated: messages (queue\n"
-	"                  and read messages), notices (broadcast, follow, cancel),\n"
-	"                  tasks (list, add, close).  Default: all three.\n";
+	"  --routes LIST   what the token may use, comma separated:\n"
+	"                    messages          queue and read messages (write and read)\n"
+	"                    messages:write    queue messages (POST /v1/messages)\n"
+	"                    messages:read     read messages (GET /v1/messages/ID)\n"
+	"                    messages:numbers  with one of those: whole numbers, names\n"
+	"                                      (else masked: 138****8000, 陈**)\n"
+	"                    notices           broadcast, follow, cancel\n"
+	"                    tasks             list, add, close\n"
+	"                  Default: messages,notices,tasks.\n";
 
 static int
 token_new(struct cli *c, int argc, char **argv)
@@ -36,9 +43,9 @@ token_new(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char tok[64], hex[65], list[128], *copy, *cur, *item, *save = NULL;
+	char tok[64], hex[65], list[160], *copy, *cur, *item, *save = NULL;
 	unsigned char sum[32];
-	const char *routes = "messages,notices,tasks", *name;
+	const char *routes = "messages,notices,tasks", *name, *why;
 	unsigned bits = 0;
 	int ch;
 
@@ -60,24 +67,17 @@ token_new(struct cli *c, int argc, char **argv)
 	for (cur = copy; (item = strtok_r(cur, ",", &save)) != NULL; cur = NULL) {
 		unsigned bit;
 		if (httpd_route_bit(str_trim(item), &bit) != 0) {
-			cli_err(EXIT_USAGE, "--routes: \"%s\" is not messages, notices or tasks",
-				item);
+			cli_err(EXIT_USAGE, "--routes: \"%s\" is not %s", item, HTTPD_ROUTES_TEXT);
 			free(copy);
 			return EXIT_USAGE;
 		}
 		bits |= bit;
 	}
 	free(copy);
-	if (bits == 0)
-		return cli_err(EXIT_USAGE,
-			       "--routes: name at least one of messages, notices, tasks");
-	list[0] = '\0';
-	for (unsigned b = 1; b <= HTTP_ROUTE_TASKS; b <<= 1)
-		if (bits & b) {
-			size_t l = strlen(list);
-			snprintf(list + l, sizeof(list) - l, "%s\"%s\"", l ? ", " : "",
-				 httpd_route_name(b));
-		}
+	if (httpd_routes_check(bits, &why) != 0)
+		return cli_err(EXIT_USAGE, "--routes: %s", why);
+	if (httpd_routes_text(bits, list, sizeof(list)) != 0)
+		return cli_err(EXIT_FAIL, "--routes: too many to list");
 	if (httpd_token_new(tok, sizeof(tok)) != 0 || httpd_token_hash(tok, sum) != 0)
 		return cli_err(EXIT_FAIL,
 			       "cannot make a token: no randomness or hashing available");

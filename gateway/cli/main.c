@@ -265,6 +265,7 @@ main(int argc, char **argv)
 	}
 	if (log_open("duban", NULL, c.cfg->log_level) != 0)
 		goto out_fail;
+	store_set_wal_max(c.cfg->storage.wal_max);
 	/* Rules and templates are part of the configuration: checked whole, now. */
 	if (tmpl_set_load_dir(c.cfg->templates_dir, &c.tmpls, &diag) != 0 ||
 	    rules_load_dir(c.cfg->rules_dir, c.tmpls, &c.rules, &diag) != 0) {

@@ -7,6 +7,7 @@
  */
 #include "core/config.h"
 
+#include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -45,6 +46,10 @@ config_defaults(void)
 	c->dispatcher.grace_ms = 10000;
 	c->notices.require_approval = false;
 	c->notices.confirm_over = 100;
+	c->dlr.keep_unmatched = 86400;
+	c->dlr.max_unmatched = 10000;
+	c->storage.wal_max = 64LL << 20;
+	c->storage.min_free = 64LL << 20;
 	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
 		config_free(c);
 		return NULL;
@@ -188,12 +193,104 @@ parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_co
 		nc->confirm_over = (unsigned long)v;
 }
 
+/* The `dlr` group: how long and how many early delivery reports may wait. */
+static void
+parse_dlr(struct cfgval *cv, const config_setting_t *root, struct dlr_conf *dc)
+{
+	static const char *const keys[] = { "keep_unmatched", "max_unmatched", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "dlr");
+	struct duration d;
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_duration(cv, g, "keep_unmatched", &d) == 1) {
+		int64_t sec = duration_seconds(&d);
+		if (sec < 60 || sec > 30 * 86400)
+			cfgval_error(cv, config_setting_get_member(g, "keep_unmatched"),
+				     "'keep_unmatched' must be between 1m and 30d");
+		else
+			dc->keep_unmatched = (long)sec;
+	}
+	if (cfgval_int(cv, g, "max_unmatched", 1, 10000000, &v) == 1)
+		dc->max_unmatched = v;
+}
+
+/* "512K", "64M", "2G", "1T" (binary units) or "4096" into *v: 0, or -1. */
+static int
+parse_size(const char *str, long long *v)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	long long n, unit = 1;
+
+	errno = 0;
+	n = strtoll(str, &end, 10);
+	if (end == str || errno != 0 || n < 0)
+		return -1;
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+			return -1;
+		unit = 1LL << (10 * (u - units + 1));
+	}
+	if (n > LLONG_MAX / unit)
+		return -1;
+	*v = n * unit;
+	return 0;
+}
+
+/*
+ * A size key of g: an integer of bytes or a string parse_size reads,
+ * within [min, max].  1 set, 0 absent, -1 reported.
+ */
+static int
+size_key(struct cfgval *cv, const config_setting_t *g, const char *key, long long min,
+	 long long max, long long *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	int type = s ? config_setting_type(s) : CONFIG_TYPE_NONE;
+	long long v;
+
+	if (s == NULL)
+		return 0;
+	if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+		v = config_setting_get_int64(s);
+	} else if (type != CONFIG_TYPE_STRING || parse_size(config_setting_get_string(s), &v) != 0) {
+		cfgval_error(cv, s, "'%s' must be a size such as \"64M\" (K, M, G or T) or bytes",
+			     key);
+		return -1;
+	}
+	if (v < min || v > max) {
+		cfgval_error(cv, s, "'%s' must be between %lld and %lld bytes", key, min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+/* The `storage` group: the WAL's bound and the free space /healthz wants. */
+static void
+parse_storage(struct cfgval *cv, const config_setting_t *root, struct storage_conf *sc)
+{
+	static const char *const keys[] = { "wal_max", "min_free", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "storage");
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	size_key(cv, g, "wal_max", 1LL << 20, 1LL << 40, &sc->wal_max);
+	size_key(cv, g, "min_free", 0, 1LL << 50, &sc->min_free);
+}
+
 static void
 parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
 {
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
-		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http", NULL
+		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
+		"dlr", "storage", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -230,6 +327,8 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 		provider_parse_list(cv, g, &c->providers, &c->nproviders);
 	parse_dispatcher(cv, root, c);
 	parse_notices(cv, root, &c->notices);
+	parse_dlr(cv, root, &c->dlr);
+	parse_storage(cv, root, &c->storage);
 	if ((g = cfgval_group(cv, root, "http")) != NULL)
 		httpd_conf_parse(cv, g, &c->http);
 

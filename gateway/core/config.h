@@ -30,13 +30,37 @@ struct notices_conf {
 	unsigned long confirm_over; /* ask before queuing a notice to more people than this */
 };
 
+/* Delivery reports that come before their send is recorded (the `dlr` group). */
+struct dlr_conf {
+	long keep_unmatched; /* seconds one keyed by a provider's id waits for its send */
+	long max_unmatched;  /* such reports waiting at once; past it the oldest go */
+};
+
+/* The database's disk (the `storage` group). */
+struct storage_conf {
+	long long wal_max;  /* bytes of WAL past which a commit checkpoints and truncates it */
+	long long min_free; /* bytes free on the database's filesystem below which /healthz fails; 0: none */
+};
+
 /* An API token of the HTTP server: a name, the SHA-256 of the token, the routes it may use. */
 struct http_token {
 	char *name;
 	unsigned char sha256[32];
 	unsigned routes; /* HTTP_ROUTE_* bits */
 };
-enum { HTTP_ROUTE_MESSAGES = 1, HTTP_ROUTE_NOTICES = 2, HTTP_ROUTE_TASKS = 4 };
+/*
+ * What a token may do.  "messages" (HTTP_ROUTE_MESSAGES) is read and
+ * write, as it always was; neither shows whole numbers and names, which
+ * only messages:numbers adds.
+ */
+enum {
+	HTTP_ROUTE_MESSAGES_READ = 1,     /* GET /v1/messages/ID */
+	HTTP_ROUTE_NOTICES = 2,
+	HTTP_ROUTE_TASKS = 4,
+	HTTP_ROUTE_MESSAGES_WRITE = 8,    /* POST /v1/messages */
+	HTTP_ROUTE_MESSAGES_NUMBERS = 16, /* whole numbers and names in what /v1/messages answers */
+	HTTP_ROUTE_MESSAGES = HTTP_ROUTE_MESSAGES_READ | HTTP_ROUTE_MESSAGES_WRITE,
+};
 
 /* The HTTP server (the `http` group; parsed by httpd_conf.c). */
 struct httpd_conf {
@@ -69,6 +93,8 @@ struct duban_config {
 	struct dispatcher_conf dispatcher;
 	struct notices_conf notices;
 	struct httpd_conf http;
+	struct dlr_conf dlr;
+	struct storage_conf storage;
 };
 
 /*

@@ -1,6 +1,7 @@
 /*
  * config_http.c - the `http` group of duban.cfg (where the server listens,
- * how big a request may be, the API tokens and the routes each may use,
+ * how big a request may be, the API tokens and the routes and scopes each
+ * may use,
  * the clerk replies are forwarded to, what the server may spend on its
  * clients: threads, connections and the time to send a request header,
  * and how old a signed callback may be), checked whole at load like every
@@ -29,14 +30,25 @@
 #define CONNECTIONS_MIN 16
 #define CONNECTIONS_MAX 10000
 
-static const char *const route_names[] = { "messages", "notices", "tasks" };
+/* The names of routes and scopes, in the order a token's list shows them. */
+static const struct {
+	const char *name;
+	unsigned bits;
+} route_names[] = {
+	{ "messages", HTTP_ROUTE_MESSAGES },
+	{ "messages:read", HTTP_ROUTE_MESSAGES_READ },
+	{ "messages:write", HTTP_ROUTE_MESSAGES_WRITE },
+	{ "messages:numbers", HTTP_ROUTE_MESSAGES_NUMBERS },
+	{ "notices", HTTP_ROUTE_NOTICES },
+	{ "tasks", HTTP_ROUTE_TASKS },
+};
 
 int
 httpd_route_bit(const char *name, unsigned *bit)
 {
 	for (size_t i = 0; i < ARRAY_LEN(route_names); i++)
-		if (strcmp(name, route_names[i]) == 0) {
-			*bit = 1u << i;
+		if (strcmp(name, route_names[i].name) == 0) {
+			*bit = route_names[i].bits;
 			return 0;
 		}
 	return -1;
@@ -46,9 +58,45 @@ const char *
 httpd_route_name(unsigned bit)
 {
 	for (size_t i = 0; i < ARRAY_LEN(route_names); i++)
-		if (bit == 1u << i)
-			return route_names[i];
+		if (bit == route_names[i].bits)
+			return route_names[i].name;
 	return "?";
+}
+
+int
+httpd_routes_text(unsigned bits, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int n;
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(route_names); i++) {
+		if ((bits & route_names[i].bits) != route_names[i].bits)
+			continue;
+		bits &= ~route_names[i].bits; /* "messages" says read and write once */
+		n = snprintf(out + o, outlen - o, "%s\"%s\"", o ? ", " : "", route_names[i].name);
+		if (n < 0 || (size_t)n >= outlen - o)
+			return -1;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+int
+httpd_routes_check(unsigned bits, const char **why)
+{
+	if (bits == 0) {
+		*why = "it names no route: the token could do nothing";
+		return -1;
+	}
+	if ((bits & HTTP_ROUTE_MESSAGES_NUMBERS) && !(bits & HTTP_ROUTE_MESSAGES)) {
+		*why = "messages:numbers only widens what messages, messages:read or "
+		       "messages:write show: name one of them too";
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -197,6 +245,8 @@ static void
 parse_routes(struct cfgval *cv, const config_setting_t *t, struct http_token *tok)
 {
 	const config_setting_t *r = config_setting_get_member(t, "routes");
+	const char *why;
+	bool bad = false;
 	int n;
 
 	if (r == NULL) {
@@ -221,13 +271,16 @@ parse_routes(struct cfgval *cv, const config_setting_t *t, struct http_token *to
 					: NULL;
 		unsigned bit;
 
-		if (s == NULL || httpd_route_bit(s, &bit) != 0)
-			cfgval_error(cv, e,
-				     "routes: \"%s\" is not \"messages\", \"notices\" or \"tasks\"",
-				     s ? s : "(not a string)");
-		else
+		if (s == NULL || httpd_route_bit(s, &bit) != 0) {
+			cfgval_error(cv, e, "routes: \"%s\" is not %s", s ? s : "(not a string)",
+				     HTTPD_ROUTES_TEXT);
+			bad = true;
+		} else {
 			tok->routes |= bit;
+		}
 	}
+	if (n > 0 && !bad && httpd_routes_check(tok->routes, &why) != 0)
+		cfgval_error(cv, r, "routes: %s", why);
 }
 
 static void

@@ -46,8 +46,27 @@ int httpd_token_hash(const char *token, unsigned char out[32]);
  * out (>= 48 bytes).  0, or -1 when the system has no randomness.
  */
 int httpd_token_new(char *out, size_t outlen);
-/* The route names ("messages", "notices", "tasks") <-> HTTP_ROUTE_* bits. */
+/*
+ * The route and scope names <-> HTTP_ROUTE_* bits: "messages" (read and
+ * write), "messages:read", "messages:write", "messages:numbers",
+ * "notices", "tasks".  httpd_route_bit: 0, or -1 for another name;
+ * httpd_route_name: the name of exactly those bits, else "?" (static).
+ */
 int httpd_route_bit(const char *name, unsigned *bit);
 const char *httpd_route_name(unsigned bit);
+/* Every name a token may list, for messages that say what is allowed. */
+#define HTTPD_ROUTES_TEXT \
+	"messages, messages:read, messages:write, messages:numbers, notices or tasks"
+/*
+ * The names of bits as a token's configuration line lists them, quoted
+ * and comma separated ("\"messages\", \"tasks\""; read and write both are
+ * "messages"), into out.  0, or -1 when outlen is too small.
+ */
+int httpd_routes_text(unsigned bits, char *out, size_t outlen);
+/*
+ * Whether bits make a token that can do something: 0, or -1 with *why
+ * (static) - none at all, or messages:numbers without reading or writing.
+ */
+int httpd_routes_check(unsigned bits, const char **why);
 
 #endif

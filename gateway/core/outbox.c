@@ -145,7 +145,41 @@ render(struct duban_ctx *x, const struct outbox_req *rq, struct buf *text,
 	return ACTION_OK;
 }
 
-/* Queue m with its audit event; a ref queued meanwhile is a duplicate, not an error. */
+/*
+ * A request whose ref names message out->id already: the same request
+ * again (number phone - "" when it did not read as one - and text, or
+ * template) is a duplicate, ACTION_OK; any other is ACTION_EXISTS naming
+ * the first message.  Reads only.
+ */
+static int
+ref_again(struct duban_ctx *x, const char *ref, const char *phone, const char *text,
+	  const char *template_name, struct outbox_queued *out)
+{
+	struct message m = { 0 };
+	const char *what = NULL;
+	int rc;
+
+	if ((rc = store_msg_get(x->st, out->id, &m)) != STORE_OK)
+		return action_fail(x, rc);
+	if (strcmp(m.phone, phone) != 0)
+		what = "another number";
+	else if (template_name ? m.template_name == NULL || strcmp(m.template_name, template_name) != 0
+			       : m.template_name != NULL || strcmp(m.body, text) != 0)
+		what = template_name ? "another template" : "another text";
+	message_clear(&m);
+	if (what == NULL) {
+		out->duplicate = true;
+		return ACTION_OK;
+	}
+	out->fault = OUTBOX_IN_REF;
+	snprintf(x->err, sizeof(x->err),
+		 "ref \"%s\" is message #%" PRId64 ", which went to %s: "
+		 "a ref names one message (use a new ref for a new message)",
+		 ref, out->id, what);
+	return ACTION_EXISTS;
+}
+
+/* Queue m with its audit event; a ref queued meanwhile is looked at as outbox_send does. */
 static int
 queue_one(struct duban_ctx *x, const struct message *m, struct outbox_queued *out)
 {
@@ -157,8 +191,7 @@ queue_one(struct duban_ctx *x, const struct message *m, struct outbox_queued *ou
 	rc = store_msg_add(x->st, m, &out->id);
 	if (rc == STORE_EXISTS && m->ref) {
 		store_rollback(x->st);
-		out->duplicate = true;
-		return ACTION_OK;
+		return ref_again(x, m->ref, m->phone, m->body, m->template_name, out);
 	}
 	if (rc != STORE_OK)
 		return action_abort(x, rc);
@@ -179,8 +212,12 @@ outbox_send(struct duban_ctx *x, const struct outbox_req *rq, struct outbox_queu
 	if (rq->ref) {
 		rc = store_msg_find_ref(x->st, rq->ref, &out->id);
 		if (rc == STORE_OK) {
-			out->duplicate = true;
-			return ACTION_OK;
+			char phone[PHONE_MAX] = "";
+			const char *reason;
+			if (phone_normalize(rq->to, phone, sizeof(phone), &reason) != 0)
+				phone[0] = '\0';
+			return ref_again(x, rq->ref, phone, rq->text ? rq->text : "",
+					 rq->text ? NULL : rq->template_name, out);
 		}
 		if (rc != STORE_NOTFOUND)
 			return action_abort(x, rc);

@@ -25,6 +25,7 @@ enum outbox_input {
 	OUTBOX_IN_TEXT,
 	OUTBOX_IN_TEMPLATE, /* the template, or the text it rendered */
 	OUTBOX_IN_VARS,
+	OUTBOX_IN_REF,      /* the ref names another message (out->id) */
 };
 
 /* A manual message to queue.  Nothing is owned. */
@@ -53,11 +54,15 @@ struct outbox_queued {
  * has it, refused when that person opted out unless urgent; the text (or
  * the template rendered for that person) measured with the signature and
  * refused over sms.max_parts; kind manual, priority manual or urgent.  A
- * ref already queued is not queued again: ACTION_OK with out->duplicate
- * and the first message's id, before anything else is looked at.  The row
- * and the audit event "message.send" (object "#ID", the number masked)
- * commit together.  Returns ACTION_OK, or a negative ACTION_* code with
- * x->err and out->fault.
+ * ref already queued is not queued again, before anything else is looked
+ * at: the same request again (the same number, and the same text or
+ * template) is ACTION_OK with out->duplicate and the first message's id;
+ * another number, text or template under that ref is ACTION_EXISTS with
+ * out->fault OUTBOX_IN_REF and the first message's id - a client reusing
+ * a ref by mistake learns it, instead of believing its new message
+ * queued.  The row and the audit event "message.send" (object "#ID", the
+ * number masked) commit together.  Returns ACTION_OK, or a negative
+ * ACTION_* code with x->err and out->fault.
  */
 int outbox_send(struct duban_ctx *x, const struct outbox_req *rq, struct outbox_queued *out);
 

@@ -1,13 +1,14 @@
 /*
  * api_status.c - what an operator's monitoring reads: GET /healthz (is
- * the database reachable, is the dispatcher alive, which providers rest
- * behind an open circuit breaker) as JSON, and GET /metrics in the
- * Prometheus text format (version 0.0.4): the outbox by status and kind,
- * per-provider totals of sent, retried, rejected, failed and delivered
- * messages, a histogram of send latency, delivery reports, replies, the
- * scheduler's last pass and the HTTP server's own requests.  Counts come
- * from the database, so they survive restarts and include what other
- * processes did.
+ * the database reachable, is the dispatcher alive, is there room left on
+ * the database's disk, which providers rest behind an open circuit
+ * breaker) as JSON, and GET /metrics in the Prometheus text format
+ * (version 0.0.4): the outbox by status and kind, per-provider totals of
+ * sent, retried, rejected, failed and delivered messages, a histogram of
+ * send latency, delivery reports, replies, the scheduler's last pass, the
+ * HTTP server's own requests, and the disk's free space with the sizes of
+ * the database and its WAL.  Counts come from the database, so they
+ * survive restarts and include what other processes did.
  */
 #include "server/api.h"
 #include "base/array.h"
@@ -19,14 +20,64 @@
 
 #define PULSE_DEAD_MS 10000 /* the daemon pulses at least every second */
 
+/* Bytes as a person reads them: "512 B", "3.1 MiB", "2.0 GiB". */
+static const char *
+human_bytes(int64_t n, char *out, size_t outlen)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n < 1024) {
+		snprintf(out, outlen, "%" PRId64 " B", n);
+		return out;
+	}
+	for (v /= 1024; v >= 1024 && u + 1 < ARRAY_LEN(units); u++)
+		v /= 1024;
+	snprintf(out, outlen, "%.1f %s", v, units[u]);
+	return out;
+}
+
+/*
+ * The database's disk as /healthz shows it: free space (against
+ * storage.min_free), the database and its WAL.  *ok false, with the
+ * reason in the object's "error", when the space is below the floor or
+ * cannot be read.  A new reference (NULL: out of memory).
+ */
+static json_t *
+disk_json(const struct api_req *r, bool *ok)
+{
+	const struct storage_conf *sc = &r->cfg->storage;
+	struct store_disk d;
+	char why[200] = "", a[32], b[32];
+	json_t *j;
+
+	*ok = store_disk(r->st, &d) == STORE_OK;
+	if (!*ok)
+		snprintf(why, sizeof(why), "cannot read the database's disk: %s", store_errmsg(r->st));
+	else if (sc->min_free > 0 && d.free < sc->min_free) {
+		*ok = false;
+		snprintf(why, sizeof(why),
+			 "%s free on the database's filesystem, less than storage.min_free (%s)",
+			 human_bytes(d.free, a, sizeof(a)), human_bytes(sc->min_free, b, sizeof(b)));
+	}
+	j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I}", "ok", *ok, "free_bytes", (json_int_t)d.free,
+		      "min_free_bytes", (json_int_t)sc->min_free, "database_bytes",
+		      (json_int_t)d.database, "wal_bytes", (json_int_t)d.wal, "wal_max_bytes",
+		      (json_int_t)d.wal_max);
+	if (j && why[0])
+		json_object_set_new(j, "error", json_string(why));
+	return j;
+}
+
 void
 api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp *out)
 {
-	bool db = store_ping(r->st) == STORE_OK;
+	bool db = store_ping(r->st) == STORE_OK, disk_ok;
 	bool alive = s->pulse_age_ms >= 0 && s->pulse_age_ms < PULSE_DEAD_MS;
 	size_t open = 0;
 	char when[40];
-	json_t *j, *provs = json_array();
+	json_t *j, *provs = json_array(), *disk = disk_json(r, &disk_ok);
 
 	for (size_t i = 0; provs && i < s->nbreakers; i++) {
 		const struct api_breaker *b = &s->breakers[i];
@@ -39,16 +90,16 @@ api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp
 						       : NULL,
 					 "in_flight", b->inflight));
 	}
-	j = json_pack("{s:s, s:{s:b, s:s?}, s:{s:b, s:I}, s:{s:s?}, s:o, s:I}", "status",
-		      !db || !alive ? "down"
-		      : open > 0    ? "degraded"
-				    : "ok",
-		      "database", "ok", db, "error", db ? NULL : store_errmsg(r->st), "dispatcher",
-		      "alive", alive, "last_pulse_ms", (json_int_t)s->pulse_age_ms, "scheduler",
-		      "last_tick", s->last_tick ? api_time(s->last_tick, when, sizeof(when)) : NULL,
-		      "providers", provs ? provs : json_array(), "uptime_s",
-		      (json_int_t)(time_now() - s->started));
-	api_reply(out, db && alive ? 200 : 503, j);
+	j = json_pack("{s:s, s:{s:b, s:s?}, s:o, s:{s:b, s:I}, s:{s:s?}, s:o, s:I}", "status",
+		      !db || !alive || !disk_ok ? "down"
+		      : open > 0		? "degraded"
+						: "ok",
+		      "database", "ok", db, "error", db ? NULL : store_errmsg(r->st), "disk",
+		      disk ? disk : json_null(), "dispatcher", "alive", alive, "last_pulse_ms",
+		      (json_int_t)s->pulse_age_ms, "scheduler", "last_tick",
+		      s->last_tick ? api_time(s->last_tick, when, sizeof(when)) : NULL, "providers",
+		      provs ? provs : json_array(), "uptime_s", (json_int_t)(time_now() - s->started));
+	api_reply(out, db && alive && disk_ok ? 200 : 503, j);
 }
 
 /* ---- Prometheus text ------------------------------------------------------------- */
@@ -222,6 +273,25 @@ server(const struct api_status *s, struct prom *p)
 	}
 }
 
+/* The database's disk: free space, the database and its WAL (none when unreadable). */
+static void
+disk_metrics(const struct api_req *r, struct prom *p)
+{
+	struct store_disk d;
+	bool ok = store_disk(r->st, &d) == STORE_OK;
+
+	head(p, "duban_disk_free_bytes", "gauge",
+	     "Bytes free on the filesystem of the database.");
+	if (ok)
+		sample(p, "duban_disk_free_bytes", NULL, d.free);
+	head(p, "duban_database_bytes", "gauge", "Bytes of the database file.");
+	if (ok)
+		sample(p, "duban_database_bytes", NULL, d.database);
+	head(p, "duban_wal_bytes", "gauge", "Bytes of the database's write-ahead log.");
+	if (ok)
+		sample(p, "duban_wal_bytes", NULL, d.wal);
+}
+
 int
 api_metrics(const struct api_req *r, const struct api_status *s, struct buf *out)
 {
@@ -240,5 +310,6 @@ api_metrics(const struct api_req *r, const struct api_status *s, struct buf *out
 	if (store_metrics_inbound(r->st, inbound_row, &p) != STORE_OK)
 		return -1;
 	server(s, &p);
+	disk_metrics(r, &p);
 	return p.rc;
 }

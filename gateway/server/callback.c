@@ -5,8 +5,9 @@
  * method, path, query and body), its fields are read from the one place
  * its method allows (a GET's query string, a POST's body), and the
  * provider's backend reads the report or reply out of them.  A delivery
- * report is then recorded and applied by the store (idempotent, an early
- * one kept until the send is recorded); a reply is handed to
+ * report is then recorded and applied by the store (idempotent; an early
+ * one kept until the send is recorded, within dlr's bounds, and one for a
+ * message duban sent no request for ignored); a reply is handed to
  * core/reply.c, which stores it and acts on it in one transaction.
  */
 #include "server/callback.h"
@@ -216,15 +217,15 @@ on_dlr(const struct callback_req *r, const struct provider_conf *pc, struct cb_s
 		bad_callback(out, "delivery report", err);
 		return;
 	}
-	if (callback_dlr(r->st, pc, &d, &o, err, sizeof(err)) != 0) {
+	if (callback_dlr(r->st, r->cfg, pc, &d, &o, err, sizeof(err)) != 0) {
 		log_warnx("http: delivery report from %s: %s", pc->name, err);
 		api_error(out, 500, NULL, "%s", err);
 		return;
 	}
 	api_reply(out, 200,
-		  json_pack("{s:b, s:s, s:o, s:b, s:b}", "ok", 1, "ref", d.ref, "message",
+		  json_pack("{s:b, s:s, s:o, s:b, s:b, s:b}", "ok", 1, "ref", d.ref, "message",
 			    o.message ? json_integer(o.message) : json_null(), "applied", o.applied,
-			    "duplicate", o.duplicate));
+			    "duplicate", o.duplicate, "ignored", o.ignored));
 }
 
 static void
@@ -310,35 +311,52 @@ callback_handle(const struct callback_req *r, struct api_resp *out, bool *queued
 /* ---- recording them --------------------------------------------------------------- */
 
 int
-callback_dlr(struct store *st, const struct provider_conf *pc, const struct provider_dlr *d,
-	     struct dlr_outcome *out, char *err, size_t errlen)
+callback_dlr(struct store *st, const struct duban_config *cfg, const struct provider_conf *pc,
+	     const struct provider_dlr *d, struct dlr_outcome *out, char *err, size_t errlen)
 {
 	static const char *const names[] = { "delivered", "failed", "pending" };
 	const char *status = names[d->state];
+	const struct dlr_policy policy = { cfg->dlr.keep_unmatched, cfg->dlr.max_unmatched };
 	char reason[PROVIDER_REASON_MAX + 32];
 	int rc;
 
 	snprintf(reason, sizeof(reason), "delivery report: %s", d->reason);
 	rc = store_dlr_record(st, pc->name, d->ref, status,
-			      d->state == PROVIDER_DLR_FAILED ? reason : NULL, time_now(), out);
+			      d->state == PROVIDER_DLR_FAILED ? reason : NULL, time_now(), &policy,
+			      out);
 	if (rc != STORE_OK) {
 		snprintf(err, errlen, "%s", store_errmsg(st));
 		return -1;
 	}
-	if (out->duplicate)
+	if (out->ignored)
+		log_warnx("dlr %s %s %s: duban sent no request for this message: ignored",
+			  pc->name, d->ref, status);
+	else if (out->duplicate)
 		log_debug("dlr %s %s %s: received before, nothing changed", pc->name, d->ref,
 			  status);
-	else if (out->message == 0)
+	else if (out->waiting && out->message == 0)
 		log_info(
-			"dlr %s %s %s: no sent message has this reference (yet); kept, and applied "
-			"if the send is recorded later",
-			pc->name, d->ref, status);
+			"dlr %s %s %s: no sent message has this reference (yet); kept for %lds, and "
+			"applied if the send is recorded by then",
+			pc->name, d->ref, status, cfg->dlr.keep_unmatched);
+	else if (out->waiting)
+		log_info("dlr %s %s %s: message #%" PRId64 " is %s; kept, and applied when "
+			 "its send is recorded",
+			 pc->name, d->ref, status, out->message, out->was);
 	else if (out->applied)
 		log_debug("dlr %s %s: message #%" PRId64 " %s", pc->name, d->ref, out->message,
 			  status);
 	else
 		log_debug("dlr %s %s %s: message #%" PRId64 " is %s, left as it is", pc->name,
 			  d->ref, status, out->message, out->was);
+	if (out->expired > 0)
+		log_info("dlr: %" PRId64 " report%s that no send claimed within dlr.keep_unmatched "
+			 "dropped",
+			 out->expired, out->expired == 1 ? "" : "s");
+	if (out->dropped > 0)
+		log_warnx("dlr: %" PRId64 " waiting report%s dropped, oldest first: more than "
+			  "dlr.max_unmatched (%ld) wait for a send",
+			  out->dropped, out->dropped == 1 ? "" : "s", cfg->dlr.max_unmatched);
 	return 0;
 }
 

@@ -80,13 +80,15 @@ int callback_verify(const struct callback_req *r, const char *secret, long windo
 		    const char **why);
 
 /*
- * Record delivery report d from provider pc (store_dlr_record) and log
- * what it did; an unknown reference is logged and kept.  *out tells the
- * outcome.  Returns 0, or -1 with err (database trouble: the provider
- * should send it again).
+ * Record delivery report d from provider pc (store_dlr_record, with
+ * cfg->dlr's bounds on reports that come before their send) and log what
+ * it did: an unknown provider id is kept for a while, duban's id of a
+ * message it sent no request for is ignored, reports dropped for time or
+ * room are counted.  *out tells the outcome.  Returns 0, or -1 with err
+ * (database trouble: the provider should send it again).
  */
-int callback_dlr(struct store *st, const struct provider_conf *pc, const struct provider_dlr *d,
-		 struct dlr_outcome *out, char *err, size_t errlen);
+int callback_dlr(struct store *st, const struct duban_config *cfg, const struct provider_conf *pc,
+		 const struct provider_dlr *d, struct dlr_outcome *out, char *err, size_t errlen);
 
 /*
  * Hand reply mo from provider pc to reply_receive (core/reply.h), which

@@ -7,21 +7,45 @@
  * on, a busy timeout so that the CLI and the daemon wait for each other,
  * and synchronous=FULL so that a committed status survives a power cut as
  * well as a crash; writers batch rows per transaction to pay for that.
+ *
+ * The WAL on a small disk.  SQLite's own checkpoints copy the WAL into the
+ * database but never shrink its file, and once a write failed for space
+ * (SQLITE_FULL) its frames hold that space: the disk stays full, and a
+ * checkpoint that needs the database file to grow fails as well.  So a
+ * connection whose write failed for space, or whose commit left the WAL
+ * past storage.wal_max, checkpoints with TRUNCATE as soon as it is out of
+ * its transaction, and again before its next write while that fails
+ * (waiting briefly for readers, at most once a second): when space comes
+ * back, the next write finds the WAL empty, without a restart.
  */
 #include "store/store_int.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 10000
+#define CHECKPOINT_BUSY_MS 200    /* a checkpoint waits this long for readers */
+#define CHECKPOINT_RETRY_MS 1000  /* and is tried again after this when it failed */
+
+/* The WAL size past which a commit checkpoints (store_set_wal_max), for every connection. */
+static _Atomic int64_t wal_max = STORE_WAL_MAX_DEFAULT;
+
+void
+store_set_wal_max(int64_t bytes)
+{
+	atomic_store(&wal_max, bytes > 0 ? bytes : STORE_WAL_MAX_DEFAULT);
+}
 
 int
 store_schema(void)
@@ -35,11 +59,69 @@ store_errmsg(const struct store *st)
 	return st ? st->err : "no database";
 }
 
+/* Note a write that failed for space, so that the WAL is checkpointed before the next. */
+static void
+note_full(struct store *st)
+{
+	if ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_FULL)
+		st->full = true;
+}
+
 int
 store_fail(struct store *st, const char *what)
 {
 	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+	note_full(st);
 	return STORE_ERROR;
+}
+
+/*
+ * Checkpoint the WAL into the database and truncate it to nothing, for
+ * why; outside a transaction only.  Waits CHECKPOINT_BUSY_MS for readers;
+ * when it fails it is not tried again for CHECKPOINT_RETRY_MS.  Leaves
+ * st->err alone: it runs after a failure whose words the caller wants.
+ */
+static void
+checkpoint(struct store *st, const char *why)
+{
+	int64_t now = time_mono_ms();
+	int rc;
+
+	if (!sqlite3_get_autocommit(st->db) || now < st->ckpt_next_ms)
+		return;
+	sqlite3_busy_timeout(st->db, CHECKPOINT_BUSY_MS);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (rc == SQLITE_OK) {
+		if (st->full || st->ckpt_failing)
+			log_info("database %s: %s: the WAL is checkpointed and truncated", st->path,
+				 why);
+		st->full = st->ckpt_failing = false;
+		st->ckpt_next_ms = 0;
+		return;
+	}
+	/* Busy: readers, or another connection checkpointing - ordinary, not worth a warning. */
+	if ((rc & 0xff) == SQLITE_BUSY)
+		log_debug("database %s: %s; the checkpoint waits for readers: %s", st->path, why,
+			  sqlite3_errstr(rc));
+	else if (!st->ckpt_failing)
+		log_warnx("database %s: %s, but checkpointing the WAL failed (tried again "
+			  "before the next write): %s",
+			  st->path, why, sqlite3_errstr(rc));
+	st->ckpt_failing = (rc & 0xff) != SQLITE_BUSY;
+	st->ckpt_next_ms = now + CHECKPOINT_RETRY_MS;
+}
+
+/* Checkpoint when a write failed for space, or when the WAL is past wal_max. */
+static void
+wal_tend(struct store *st)
+{
+	struct stat sb;
+
+	if (st->full)
+		checkpoint(st, "a write failed: the disk is full");
+	else if (stat(st->wal_path, &sb) == 0 && sb.st_size > atomic_load(&wal_max))
+		checkpoint(st, "the WAL is larger than storage.wal_max");
 }
 
 sqlite3_stmt *
@@ -218,6 +300,7 @@ exec(struct store *st, const char *sql, const char *what)
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(st->err, sizeof(st->err), "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
+		note_full(st);
 		return STORE_ERROR;
 	}
 	return STORE_OK;
@@ -294,6 +377,7 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 {
 	struct store *st = NULL;
 	struct stat sb;
+	char pragma[64];
 	int v, from, to;
 
 	*out = NULL;
@@ -306,10 +390,12 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 			return STORE_ERROR;
 	}
 	st = calloc(1, sizeof(*st));
-	if (st == NULL || (st->path = strdup(path)) == NULL) {
+	if (st == NULL || (st->path = strdup(path)) == NULL ||
+	    (st->wal_path = malloc(strlen(path) + 5)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	snprintf(st->wal_path, strlen(path) + 5, "%s-wal", path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
@@ -317,9 +403,13 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	/* journal_size_limit: a WAL that a checkpoint resets is cut back to wal_max. */
+	snprintf(pragma, sizeof(pragma), "PRAGMA journal_size_limit = %lld;",
+		 (long long)atomic_load(&wal_max));
 	if (exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 		     "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;",
 		 "configuring the database") != STORE_OK ||
+	    exec(st, pragma, "configuring the database") != STORE_OK ||
 	    user_version(st, &v) != STORE_OK) {
 		snprintf(err, errlen, "%s: %s", path, st->err);
 		goto fail;
@@ -366,13 +456,18 @@ store_close(struct store *st)
 	if (st->db)
 		sqlite3_close(st->db);
 	free(st->path);
+	free(st->wal_path);
 	free(st);
 }
 
 int
 store_begin(struct store *st)
 {
-	sqlite3_stmt *s = store_stmt(st, "BEGIN IMMEDIATE");
+	sqlite3_stmt *s;
+
+	if (st->full)
+		wal_tend(st); /* the last write failed for space: make room first */
+	s = store_stmt(st, "BEGIN IMMEDIATE");
 	return s ? store_step_done(st, s, "starting a transaction") : STORE_ERROR;
 }
 
@@ -382,9 +477,12 @@ store_commit(struct store *st)
 	sqlite3_stmt *s = store_stmt(st, "COMMIT");
 	int rc = s ? store_step_done(st, s, "committing") : STORE_ERROR;
 
-	if (rc != STORE_OK)
+	if (rc != STORE_OK) {
 		store_rollback(st);
-	return rc == STORE_OK ? STORE_OK : STORE_ERROR;
+		return STORE_ERROR;
+	}
+	wal_tend(st);
+	return STORE_OK;
 }
 
 void
@@ -392,6 +490,27 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->full)
+		wal_tend(st);
+}
+
+int
+store_disk(struct store *st, struct store_disk *out)
+{
+	struct statvfs vfs;
+	struct stat sb;
+
+	memset(out, 0, sizeof(*out));
+	if (statvfs(st->path, &vfs) != 0 || stat(st->path, &sb) != 0) {
+		snprintf(st->err, sizeof(st->err), "%s: %s", st->path, strerror(errno));
+		return STORE_ERROR;
+	}
+	out->free = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+	out->database = (int64_t)sb.st_size;
+	if (stat(st->wal_path, &sb) == 0)
+		out->wal = (int64_t)sb.st_size;
+	out->wal_max = atomic_load(&wal_max);
+	return STORE_OK;
 }
 
 int

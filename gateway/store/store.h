@@ -54,6 +54,30 @@ int store_meta_set(struct store *st, const char *key, const char *value);
 /* A cheap read of the database file: 0 when it answers. */
 int store_ping(struct store *st);
 
+/* ---- the database's disk (store.c) ------------------------------------------ */
+
+#define STORE_WAL_MAX_DEFAULT (64LL << 20)
+
+/*
+ * The WAL size (bytes; 0 or less: STORE_WAL_MAX_DEFAULT) past which a
+ * commit checkpoints and truncates it, for every connection of the
+ * process: the configuration's storage.wal_max.  Call it before opening
+ * connections: each also tells SQLite (journal_size_limit) when it opens.
+ * Any connection whose write fails for space (SQLITE_FULL) checkpoints
+ * the same way, whatever the size.
+ */
+void store_set_wal_max(int64_t bytes);
+
+/* Where the database stands on its disk. */
+struct store_disk {
+	int64_t free;     /* bytes its filesystem has free for it */
+	int64_t database; /* bytes of the database file */
+	int64_t wal;      /* bytes of its WAL (0: none) */
+	int64_t wal_max;  /* store_set_wal_max's bound */
+};
+/* Fill *out (any connection, no SQL); STORE_ERROR with the reason when the file cannot be read. */
+int store_disk(struct store *st, struct store_disk *out);
+
 /* ---- people and groups (store_people.c) --------------------------------- */
 
 struct person {
@@ -486,7 +510,17 @@ struct dlr_outcome {
 	int64_t message;    /* the message it is about; 0: none known (yet) */
 	bool duplicate;     /* the same report was recorded before: nothing changed */
 	bool applied;       /* the message moved to delivered or failed */
+	bool waiting;       /* kept until the send is recorded (message 0: by the provider's id) */
+	bool ignored;       /* names duban's id of a message it sent no request for: not kept */
+	int64_t expired;    /* waiting reports dropped because dlr_policy.keep ran out */
+	int64_t dropped;    /* waiting reports dropped, oldest first, past max_unmatched */
 	char was[16];       /* the message's status before ("" when none) */
+};
+
+/* How long, and how many, reports may wait for a send to be recorded. */
+struct dlr_policy {
+	int64_t keep;          /* seconds a report keyed by a provider's id waits */
+	int64_t max_unmatched; /* such reports waiting at once, at most (>= 1) */
 };
 
 /*
@@ -497,12 +531,20 @@ struct dlr_outcome {
  * stored once per (provider, ref, status): the same report again changes
  * nothing.  When a sent message has the reference, a final report moves
  * it to delivered or failed (only from 'sent': the first final report
- * wins); when none has it yet, the report waits and is applied by the
- * database the moment the dispatcher records the reference (trigger
- * message_dlr_pending).
+ * wins).  When none has it yet the report may come before the send is
+ * recorded, and waits (out->waiting) to be applied by the database the
+ * moment the dispatcher records it (trigger message_dlr_pending): a
+ * "duban-ID" linked to message ID - only when a request for it has gone
+ * out (it is being sent, or was tried), else it is ignored (out->ignored,
+ * nothing written) - and a provider's id for at most policy->keep
+ * seconds, applied only to a send whose first request went out before
+ * the report came.  Recording one of those drops the waiting reports
+ * whose time ran out and, past policy->max_unmatched, the oldest
+ * (out->expired, out->dropped).
  */
 int store_dlr_record(struct store *st, const char *provider, const char *ref, const char *status,
-		     const char *error, int64_t at, struct dlr_outcome *out);
+		     const char *error, int64_t at, const struct dlr_policy *policy,
+		     struct dlr_outcome *out);
 
 /* ---- replies (store_inbound.c) ---------------------------------------------- */
 

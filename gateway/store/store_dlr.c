@@ -1,8 +1,15 @@
 /*
  * store_dlr.c - delivery reports: each recorded once per (provider,
  * reference, status), and applied to its message now or, through the
- * trigger of schema v2, the moment the dispatcher records the provider
- * reference the report names.
+ * trigger of schema v3, the moment the dispatcher records the send.  A
+ * report may come before that record (the provider is quicker than the
+ * dispatcher's commit), so it is kept - but only when it can be about a
+ * request duban has made: one naming duban's own "duban-ID" is linked to
+ * that message at once if a request for it has gone out, and ignored if
+ * not (it would otherwise decide a message not yet queued); one naming
+ * the provider's own id waits unlinked for at most dlr.keep_unmatched,
+ * and at most dlr.max_unmatched of those wait at once, the oldest going
+ * first.
  */
 #include "store/store_int.h"
 
@@ -38,14 +45,48 @@ dlr_find(struct store *st, const char *provider, const char *ref, int64_t *id, c
 	return store_rows_end(st, s, rc, "finding a report's message");
 }
 
+/*
+ * Whether duban has sent a request for message id (it is being sent, or
+ * was tried before): its status into status, "" when it has not, or when
+ * there is no such message.
+ */
+static int
+dlr_requested(struct store *st, int64_t id, char *status, size_t statuslen)
+{
+	static const char sql[] = "SELECT status FROM message "
+				  "WHERE id = ?1 AND (status = 'sending' OR attempts > 0)";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	status[0] = '\0';
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(status, statuslen, "%s", (const char *)sqlite3_column_text(s, 0));
+	return store_rows_end(st, s, rc, "finding a report's message");
+}
+
+/*
+ * Store the report, linked to msg (0: none yet, waiting until
+ * keep_until); *inserted false when it was stored before.  The same
+ * report waiting unlinked while msg is known is no earlier copy: the
+ * trigger left it because it came before msg's request went out (planted,
+ * or stale), and this one takes its place - else a plant would swallow
+ * the real report.
+ */
 static int
 dlr_insert(struct store *st, const char *provider, const char *ref, const char *status,
-	   const char *error, int64_t at, int64_t msg, bool *inserted)
+	   const char *error, int64_t at, int64_t msg, int64_t keep_until, bool *inserted)
 {
 	static const char sql[] =
-		"INSERT INTO dlr (provider, provider_ref, status, error, received_at, message) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-		"ON CONFLICT (provider, provider_ref, status) DO NOTHING";
+		"INSERT INTO dlr (provider, provider_ref, status, error, received_at, message, "
+		"  keep_until) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"ON CONFLICT (provider, provider_ref, status) DO UPDATE SET "
+		"  error = excluded.error, received_at = excluded.received_at, "
+		"  message = excluded.message, keep_until = NULL "
+		"  WHERE dlr.message IS NULL AND excluded.message IS NOT NULL";
 	sqlite3_stmt *s = store_stmt(st, sql);
 
 	if (s == NULL)
@@ -56,7 +97,41 @@ dlr_insert(struct store *st, const char *provider, const char *ref, const char *
 	store_bind_text(s, 4, error);
 	sqlite3_bind_int64(s, 5, at);
 	store_bind_opt_i64(s, 6, msg, msg != 0);
+	store_bind_opt_i64(s, 7, keep_until, msg == 0);
 	return store_step_changed(st, s, "recording a delivery report", inserted);
+}
+
+/*
+ * Bound the reports that wait unlinked: those whose time ran out go
+ * (*expired counts them), then the oldest beyond p->max_unmatched
+ * (*dropped).  Both by the partial index dlr_unmatched, which holds only
+ * the waiting ones: a few in normal running, however many were linked.
+ */
+static int
+dlr_prune(struct store *st, int64_t now, const struct dlr_policy *p, int64_t *expired,
+	  int64_t *dropped)
+{
+	static const char expire[] = "DELETE FROM dlr WHERE message IS NULL AND keep_until < ?1";
+	static const char cap[] =
+		"DELETE FROM dlr WHERE id IN (SELECT id FROM dlr WHERE message IS NULL "
+		"  ORDER BY received_at, id "
+		"  LIMIT max(0, (SELECT count(*) FROM dlr WHERE message IS NULL) - ?1))";
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = store_stmt(st, expire)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, now);
+	if ((rc = store_step_done(st, s, "expiring delivery reports")) != STORE_OK)
+		return rc;
+	*expired = sqlite3_changes(st->db);
+	if ((s = store_stmt(st, cap)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, p->max_unmatched);
+	if ((rc = store_step_done(st, s, "capping delivery reports")) != STORE_OK)
+		return rc;
+	*dropped = sqlite3_changes(st->db);
+	return STORE_OK;
 }
 
 static int
@@ -76,11 +151,40 @@ dlr_apply(struct store *st, int64_t msg, const char *status, const char *error, 
 	return store_step_changed(st, s, "applying a delivery report", applied);
 }
 
+/*
+ * No sent message has ref: which one the report may wait for.  duban's own
+ * "duban-ID" names its message, which must exist with a request gone out
+ * (*link = ID, out->was its status), else the report is ignored; a
+ * provider's id waits unlinked (*link 0).
+ */
+static int
+dlr_early(struct store *st, const char *ref, struct dlr_outcome *out, int64_t *link)
+{
+	int64_t id = store_ref_id(ref, "duban-");
+	int rc;
+
+	*link = 0;
+	out->waiting = true;
+	if (id == 0)
+		return STORE_OK;
+	if ((rc = dlr_requested(st, id, out->was, sizeof(out->was))) != STORE_OK)
+		return rc;
+	if (out->was[0] == '\0') {
+		out->waiting = false;
+		out->ignored = true;
+		return STORE_OK;
+	}
+	*link = out->message = id;
+	return STORE_OK;
+}
+
 int
 store_dlr_record(struct store *st, const char *provider, const char *ref, const char *status,
-		 const char *error, int64_t at, struct dlr_outcome *out)
+		 const char *error, int64_t at, const struct dlr_policy *policy,
+		 struct dlr_outcome *out)
 {
 	bool inserted = false, final;
+	int64_t link = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -92,13 +196,25 @@ store_dlr_record(struct store *st, const char *provider, const char *ref, const 
 	if ((rc = store_begin(st)) != STORE_OK)
 		return rc;
 	if ((rc = dlr_find(st, provider, ref, &out->message, out->was, sizeof(out->was))) !=
-		    STORE_OK ||
-	    (rc = dlr_insert(st, provider, ref, status, error, at, out->message, &inserted)) !=
-		    STORE_OK)
+	    STORE_OK)
+		goto fail;
+	if (out->message != 0)
+		link = out->message;
+	else if ((rc = dlr_early(st, ref, out, &link)) != STORE_OK)
+		goto fail;
+	if (out->ignored) {
+		store_rollback(st); /* nothing was written */
+		return STORE_OK;
+	}
+	if ((rc = dlr_insert(st, provider, ref, status, error, at, link, at + policy->keep,
+			     &inserted)) != STORE_OK)
 		goto fail;
 	out->duplicate = !inserted;
-	if (inserted && final && out->message != 0 &&
+	if (inserted && final && !out->waiting &&
 	    (rc = dlr_apply(st, out->message, status, error, at, &out->applied)) != STORE_OK)
+		goto fail;
+	if (inserted && link == 0 &&
+	    (rc = dlr_prune(st, at, policy, &out->expired, &out->dropped)) != STORE_OK)
 		goto fail;
 	return store_commit(st);
 fail:

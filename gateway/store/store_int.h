@@ -17,6 +17,10 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	char *wal_path;       /* path "-wal": its size decides a checkpoint */
+	bool full;            /* a write failed for space: checkpoint (TRUNCATE) before the next */
+	bool ckpt_failing;    /* the last checkpoint failed (logged once, until one succeeds) */
+	int64_t ckpt_next_ms; /* monotonic ms before which a failed checkpoint is not retried */
 	struct {
 		const char *sql; /* static string: the key is its address */
 		sqlite3_stmt *stmt;

@@ -203,8 +203,55 @@ static const char schema_v2[] =
 	"    WHERE d.message = NEW.id AND (d.status = 'delivered' OR d.status = 'failed'));"
 	"END;";
 
+/*
+ * v3: early delivery reports decide nothing they should not.  Under v2 a
+ * report for "duban-ID" was kept for ever and applied, by the trigger, to
+ * whichever message later got that id: anyone who could post a report
+ * decided the fate of messages not yet queued.  Now a report naming
+ * duban's own reference is kept only when its message exists and a
+ * request for it has gone out, and is linked to it at once (store_dlr.c);
+ * only a report keyed by the provider's own id waits unlinked, until
+ * keep_until (dlr.keep_unmatched after it arrived), and the trigger links
+ * it only when it arrived after the message's first request was sent (the
+ * attempts recorded before this one, else this one): a report cannot
+ * answer a request that had not been made.  The
+ * unlinked reports v2 kept for duban's references are linked when their
+ * message was sent and dropped when not (they were planted or are
+ * stale); the others get a day.
+ */
+static const char schema_v3[] =
+	"ALTER TABLE dlr ADD COLUMN keep_until INTEGER;"
+	"UPDATE dlr SET message = CAST(substr(provider_ref, 7) AS INTEGER) "
+	" WHERE message IS NULL AND provider_ref GLOB 'duban-[1-9]*' AND EXISTS ("
+	"   SELECT 1 FROM message m WHERE 'duban-' || m.id = dlr.provider_ref "
+	"     AND (m.status = 'sending' OR m.attempts > 0));"
+	"DELETE FROM dlr WHERE message IS NULL AND provider_ref GLOB 'duban-[1-9]*' "
+	"  AND provider_ref = 'duban-' || CAST(substr(provider_ref, 7) AS INTEGER);"
+	"UPDATE dlr SET keep_until = received_at + 86400 WHERE message IS NULL;"
+	"CREATE INDEX dlr_unmatched ON dlr(received_at) WHERE message IS NULL;"
+	"DROP TRIGGER message_dlr_pending;"
+	"CREATE TRIGGER message_dlr_pending AFTER UPDATE OF provider_ref ON message "
+	"WHEN NEW.provider_ref IS NOT NULL AND NEW.status = 'sent' "
+	"BEGIN "
+	"  UPDATE dlr SET message = NEW.id, keep_until = NULL "
+	"   WHERE message IS NULL AND provider = NEW.provider AND provider_ref = NEW.provider_ref "
+	"     AND received_at >= coalesce((SELECT min(a.at) FROM attempt a WHERE a.message = NEW.id),"
+	"                                 NEW.sent_at);"
+	"  UPDATE message SET "
+	"    status = (SELECT d.status FROM dlr d WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    final_at = (SELECT d.received_at FROM dlr d WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    last_error = (SELECT d.error FROM dlr d WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1) "
+	"  WHERE id = NEW.id AND status = 'sent' AND EXISTS (SELECT 1 FROM dlr d "
+	"    WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"      AND (d.status = 'delivered' OR d.status = 'failed'));"
+	"END;";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

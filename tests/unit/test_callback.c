@@ -16,6 +16,7 @@
 
 #include "server/callback.h"
 #include "core/config.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "provider/provider.h"
 #include "store/store.h"
@@ -162,7 +163,34 @@ dlr(struct fixture *fx, const char *ref, enum provider_dlr_state state, struct d
 	snprintf(d.ref, sizeof(d.ref), "%s", ref);
 	snprintf(d.reason, sizeof(d.reason), "%s",
 		 state == PROVIDER_DLR_FAILED ? "UNDELIV 001" : "DELIVRD 000");
-	assert_int_equal(callback_dlr(fx->st, &fx->pc, &d, o, err, sizeof(err)), 0);
+	assert_int_equal(callback_dlr(fx->st, fx->cfg, &fx->pc, &d, o, err, sizeof(err)), 0);
+}
+
+/* Lease every due row, as a dispatcher about to send them: how many. */
+static size_t
+lease_all(struct fixture *fx)
+{
+	struct lease_msg *out[16];
+	struct lease_opts o = { .now = time_now() + 1, .lease_until = time_now() + 600, .max = 16 };
+	size_t n = 0;
+
+	assert_int_equal(store_lease(fx->st, &o, NULL, 0, out, &n, NULL), STORE_OK);
+	for (size_t i = 0; i < n; i++)
+		free(out[i]);
+	return n;
+}
+
+/* Record message id as sent by "sim" with provider reference ref at time at. */
+static void
+sent(struct fixture *fx, int64_t id, const char *ref, int64_t at)
+{
+	struct send_result r = {
+		.id = id, .outcome = SEND_SENT, .attempt = "accepted", .at = at, .http_status = 200
+	};
+
+	snprintf(r.provider, sizeof(r.provider), "sim");
+	snprintf(r.provider_ref, sizeof(r.provider_ref), "%s", ref);
+	assert_int_equal(store_record_results(fx->st, &r, 1), STORE_OK);
 }
 
 static void
@@ -235,10 +263,14 @@ test_dlr_before_send(void **state)
 				     "AND message IS NOT NULL"),
 			 1);
 
-	/* duban's own reference (a Kannel-style dlr-url), failure first */
+	/* duban's own reference (a Kannel-style dlr-url), failure first: the
+	 * request has gone out (the row is leased), its result not recorded */
+	assert_int_equal(lease_all(fx), 1);
 	snprintf(sql, sizeof(sql), "duban-%lld", (long long)b);
 	dlr(fx, sql, PROVIDER_DLR_FAILED, &o);
-	assert_int_equal(o.message, 0); /* not recorded as sent yet */
+	assert_int_equal(o.message, b); /* linked, not applied: not recorded as sent yet */
+	assert_true(o.waiting);
+	assert_false(o.applied);
 	r.id = b;
 	snprintf(r.provider_ref, sizeof(r.provider_ref), "sim-8");
 	assert_int_equal(store_record_results(fx->st, &r, 1), STORE_OK);
@@ -249,6 +281,91 @@ test_dlr_before_send(void **state)
 	dlr(fx, "sim-7", PROVIDER_DLR_FAILED, &o);
 	assert_int_equal(o.message, 0);
 	fx->pc.name = "sim";
+}
+
+/*
+ * Reports planted for messages duban has not sent decide nothing: one for
+ * duban's id of a message not yet queued, or queued and never tried, is
+ * ignored (not even stored); one for a provider id the provider has not
+ * given yet is kept, but never applied to a send whose request went out
+ * after it came.
+ */
+static void
+test_dlr_planted(void **state)
+{
+	struct fixture *fx = *state;
+	struct dlr_outcome o;
+	char ref[32], sql[160];
+	int64_t a = msg(fx, 0, "+8613800138004", "manual", 0, NULL, 0), b;
+
+	snprintf(ref, sizeof(ref), "duban-%lld", (long long)a);
+	dlr(fx, ref, PROVIDER_DLR_FAILED, &o);
+	assert_true(o.ignored);
+	assert_int_equal(o.message, 0);
+	snprintf(ref, sizeof(ref), "duban-%lld", (long long)a + 1); /* the next message's */
+	dlr(fx, ref, PROVIDER_DLR_DELIVERED, &o);
+	assert_true(o.ignored);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr"), 0);
+	dlr(fx, "sim-500", PROVIDER_DLR_DELIVERED, &o); /* a provider id yet to be given */
+	assert_true(o.waiting);
+	assert_int_equal(o.message, 0);
+
+	b = msg(fx, 0, "+8613800138005", "manual", 0, NULL, 0);
+	assert_int_equal(b, a + 1);
+	sent(fx, a, "sim-499", time_now() + 5);
+	sent(fx, b, "sim-500", time_now() + 5); /* its request went out after the report came */
+	snprintf(sql, sizeof(sql),
+		 "SELECT group_concat(status, ' ') FROM message WHERE id IN (%lld, %lld)",
+		 (long long)a, (long long)b);
+	expect_sql(fx, sql, "sent sent");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr WHERE message IS NOT NULL"), 0);
+	/* and the real reports still apply */
+	snprintf(ref, sizeof(ref), "duban-%lld", (long long)a);
+	dlr(fx, ref, PROVIDER_DLR_FAILED, &o);
+	assert_true(o.applied);
+	/* the same report as the plant: it takes the plant's place, not its duplicate */
+	dlr(fx, "sim-500", PROVIDER_DLR_DELIVERED, &o);
+	assert_false(o.duplicate);
+	assert_true(o.applied);
+	expect_sql(fx, sql, "failed delivered");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr WHERE message IS NULL"), 0);
+}
+
+/* Reports that wait for a send: dropped when their time runs out, and past the cap. */
+#define WAITING                                      \
+	"SELECT group_concat(provider_ref, ' ') FROM " \
+	"(SELECT provider_ref FROM dlr WHERE message IS NULL ORDER BY id)"
+static void
+test_dlr_bounds(void **state)
+{
+	struct fixture *fx = *state;
+	const struct dlr_policy p = { .keep = 100, .max_unmatched = 3 };
+	struct dlr_outcome o;
+	char ref[16];
+	int64_t m;
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(ref, sizeof(ref), "sim-%d", i);
+		assert_int_equal(
+			store_dlr_record(fx->st, "sim", ref, "delivered", NULL, 1000 + i, &p, &o),
+			STORE_OK);
+		assert_true(o.waiting);
+		assert_int_equal(o.dropped, i == 3 ? 1 : 0);
+	}
+	expect_sql(fx, WAITING, "sim-1 sim-2 sim-3");
+	/* at 1102 the report of 1001 has waited more than its 100 s */
+	assert_int_equal(store_dlr_record(fx->st, "sim", "sim-9", "failed", "x", 1102, &p, &o),
+			 STORE_OK);
+	assert_int_equal(o.expired, 1);
+	assert_int_equal(o.dropped, 0);
+	expect_sql(fx, WAITING, "sim-2 sim-3 sim-9");
+	/* a report linked to its message is not counted nor dropped */
+	m = msg(fx, 0, "+8613800138006", "manual", 0, "sim-m", 900);
+	assert_int_equal(store_dlr_record(fx->st, "sim", "sim-m", "delivered", NULL, 5000, &p, &o),
+			 STORE_OK);
+	assert_int_equal(o.message, m);
+	assert_true(o.applied);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr"), 4);
 }
 
 static void
@@ -534,6 +651,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dlr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dlr_before_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dlr_planted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dlr_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done, setup, teardown),

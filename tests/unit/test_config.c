@@ -3,8 +3,10 @@
  * reported as "FILE:LINE: message" with the line of the setting at fault,
  * all the errors of a file come out together, a valid file loads with its
  * relative paths taken from the file's folder, the file is found by -c,
- * $DUBAN_CONFIG, ./duban.cfg or not at all (built-in defaults), and quiet
- * hours that wrap midnight are inside/outside where they should be.
+ * $DUBAN_CONFIG, ./duban.cfg or not at all (built-in defaults), quiet
+ * hours that wrap midnight are inside/outside where they should be, the
+ * bounds of early delivery reports and of the database's disk (sizes as
+ * bytes or "64M"), and the routes and scopes of API tokens.
  *
  * Each test works in its own mkdtemp folder, removed by the teardown.
  */
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/config_http.h"
 #include "base/diag.h"
 
 struct fixture {
@@ -346,6 +349,77 @@ static void test_empty_file_is_defaults(void **state)
 	assert_int_equal(fx->cfg->max_parts, 6);
 }
 
+/* The early delivery reports' bounds and the database's disk: sizes in bytes or K/M/G/T. */
+static void test_dlr_and_storage(void **state)
+{
+	struct fixture *fx = *state;
+	int rc = load(fx, "dlr = { keep_unmatched = \"6h\"; max_unmatched = 500; };\n"
+			  "storage = { wal_max = \"16M\"; min_free = 1000000; };\n");
+
+	if (rc != 0)
+		dump(&fx->diag);
+	assert_int_equal(rc, 0);
+	assert_int_equal(fx->cfg->dlr.keep_unmatched, 6 * 3600);
+	assert_int_equal(fx->cfg->dlr.max_unmatched, 500);
+	assert_int_equal(fx->cfg->storage.wal_max, 16LL << 20);
+	assert_int_equal(fx->cfg->storage.min_free, 1000000);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	assert_int_equal(load(fx, "storage = { min_free = \"2G\"; };\n"), 0);
+	assert_int_equal(fx->cfg->storage.min_free, 2LL << 30);
+	assert_int_equal(fx->cfg->storage.wal_max, 64LL << 20); /* the default */
+	assert_int_equal(fx->cfg->dlr.keep_unmatched, 86400);
+	assert_int_equal(fx->cfg->dlr.max_unmatched, 10000);
+}
+
+static void test_dlr_and_storage_refused(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(load(fx, "dlr = { keep_unmatched = \"10s\"; max_unmatched = 0; };\n"
+				  "storage = { wal_max = \"64 MB\"; min_free = \"9X\"; };\n"
+				  "storage2 = 1;\n"),
+			 -1);
+	expect_diag(fx, 1, "'keep_unmatched' must be between 1m and 30d");
+	expect_diag(fx, 1, "'max_unmatched' must be between 1 and 10000000, not 0");
+	expect_diag(fx, 2, "'wal_max' must be a size such as \"64M\" (K, M, G or T) or bytes");
+	expect_diag(fx, 2, "'min_free' must be a size such as \"64M\" (K, M, G or T) or bytes");
+	expect_diag(fx, 3, "unknown key 'storage2'");
+	diag_clear(&fx->diag);
+	expect_only(fx, "storage = { wal_max = 4096; };\n", 1,
+		    "'wal_max' must be between 1048576 and 1099511627776 bytes");
+}
+
+/* API tokens: "messages" is read and write; messages:numbers needs one of them. */
+static void test_token_scopes(void **state)
+{
+	struct fixture *fx = *state;
+	static const char tok[] = "http = { tokens = ( { name = \"oa\"; sha256 = "
+				  "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"; "
+				  "routes = [ %s ]; } ); };\n";
+	char text[512];
+
+	snprintf(text, sizeof(text), tok, "\"messages:read\", \"messages:numbers\"");
+	assert_int_equal(load(fx, text), 0);
+	assert_int_equal(fx->cfg->http.tokens[0].routes,
+			 HTTP_ROUTE_MESSAGES_READ | HTTP_ROUTE_MESSAGES_NUMBERS);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	snprintf(text, sizeof(text), tok, "\"messages\"");
+	assert_int_equal(load(fx, text), 0);
+	assert_int_equal(fx->cfg->http.tokens[0].routes,
+			 HTTP_ROUTE_MESSAGES_READ | HTTP_ROUTE_MESSAGES_WRITE);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	snprintf(text, sizeof(text), tok, "\"messages:numbers\", \"tasks\"");
+	expect_only(fx, text, 1,
+		    "routes: messages:numbers only widens what messages, messages:read or "
+		    "messages:write show: name one of them too");
+	diag_clear(&fx->diag);
+	snprintf(text, sizeof(text), tok, "\"messages:delete\"");
+	expect_only(fx, text, 1, "routes: \"messages:delete\" is not " HTTPD_ROUTES_TEXT);
+}
+
 static void test_quiet_disabled(void **state)
 {
 	struct fixture *fx = *state;
@@ -490,6 +564,9 @@ int main(void)
 		T(test_all_errors_reported),
 		T(test_valid_file),
 		T(test_empty_file_is_defaults),
+		T(test_dlr_and_storage),
+		T(test_dlr_and_storage_refused),
+		T(test_token_scopes),
 		T(test_quiet_disabled),
 		T(test_search_order),
 		T(test_search_env_bad_file),

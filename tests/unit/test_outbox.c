@@ -3,9 +3,11 @@
  * message (the number normalized, linked to its holder, refused when they
  * opted out unless urgent, the text measured against sms.max_parts, a
  * template rendered for the holder, the input at fault named), the
- * client's ref queued once, a file of messages all or nothing, retry and
- * cancel with their rules, and every change written with its audit event
- * or not at all (an event that cannot be written takes the change back).
+ * client's ref queued once (the same request again is the first message,
+ * another under the same ref is refused naming it), a file of messages
+ * all or nothing, retry and cancel with their rules, and every change
+ * written with its audit event or not at all (an event that cannot be
+ * written takes the change back).
  *
  * The checks of what is on disk use a second SQLite connection, as another
  * process would see the file.
@@ -301,15 +303,32 @@ test_send_ref(void **state)
 	assert_int_equal(outbox_send(&fx->x, &rq, &q), ACTION_OK);
 	assert_false(q.duplicate);
 	first = q.id;
-	/* the same ref again, even with another number and text: the first message */
-	rq = (struct outbox_req){ .to = "13800138999", .text = "另一条", .ref = "oa-2008-0001" };
+	/* the same request again, the number typed another way: the first message */
+	rq = (struct outbox_req){ .to = "+86 150-6876-6188", .text = "请明天上午到村委会领取补贴",
+				  .ref = "oa-2008-0001" };
 	assert_int_equal(outbox_send(&fx->x, &rq, &q), ACTION_OK);
 	assert_true(q.duplicate);
 	assert_int_equal(q.id, first);
-	/* before anything else is checked */
+	/* the same ref with another number, or another text: refused, naming the first */
+	rq = (struct outbox_req){ .to = "13800138999", .text = "请明天上午到村委会领取补贴",
+				  .ref = "oa-2008-0001" };
+	assert_int_equal(outbox_send(&fx->x, &rq, &q), ACTION_EXISTS);
+	assert_int_equal(q.fault, OUTBOX_IN_REF);
+	assert_int_equal(q.id, first);
+	assert_false(q.duplicate);
+	assert_non_null(strstr(fx->x.err, "another number"));
+	rq = (struct outbox_req){ .to = "15068766188", .text = "另一条", .ref = "oa-2008-0001" };
+	assert_int_equal(outbox_send(&fx->x, &rq, &q), ACTION_EXISTS);
+	assert_int_equal(q.id, first);
+	assert_non_null(strstr(fx->x.err, "another text"));
+	rq = (struct outbox_req){ .to = "15068766188", .template_name = "insurance",
+				  .ref = "oa-2008-0001" };
+	assert_int_equal(outbox_send(&fx->x, &rq, &q), ACTION_EXISTS);
+	assert_non_null(strstr(fx->x.err, "another template"));
+	/* before anything else is checked: a number that is none is another number */
 	rq = (struct outbox_req){ .to = "12345", .ref = "oa-2008-0001" };
-	assert_int_equal(outbox_send(&fx->x, &rq, &q), ACTION_OK);
-	assert_true(q.duplicate);
+	assert_int_equal(outbox_send(&fx->x, &rq, &q), ACTION_EXISTS);
+	assert_int_equal(q.fault, OUTBOX_IN_REF);
 	assert_int_equal(count(fx, "SELECT count(*) FROM message"), 1);
 	assert_int_equal(count(fx, "SELECT count(*) FROM event"), 1);
 }

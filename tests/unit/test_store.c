@@ -2,7 +2,8 @@
  * test_store.c - the database: creating it (0600, current schema),
  * reopening it (nothing to do), refusing what it must refuse (no file
  * without create, a database written by a newer duban, an unmigrated one
- * without create), migrating an empty SQLite file, the connection settings
+ * without create), migrating an empty SQLite file and a schema 2 one with
+ * planted delivery reports, the connection settings
  * (WAL, foreign keys), and the store rules the CLI relies on: unique phone
  * numbers that name their holder, ambiguous names, every lookup or change
  * of a missing row naming what it looked for, membership changes saying
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h" /* the migrations, to make an older database */
 
 struct fixture {
 	char dir[64];
@@ -237,6 +239,43 @@ static void test_version_zero_migrates(void **state)
 	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), store_schema());
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name = 'task'"), 1);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name = 'scratch'"), 1);
+}
+
+/*
+ * Schema 3 takes back what schema 2 let anyone plant: unlinked reports for
+ * duban's "duban-ID" of messages never tried are dropped, those of a
+ * message whose request had gone out are linked to it, and a provider's
+ * id keeps waiting, for a day.
+ */
+static void test_v3_drops_planted_reports(void **state)
+{
+	struct fixture *fx = *state;
+	char sql[1024];
+
+	raw_exec(fx->path, "PRAGMA journal_mode = WAL");
+	raw_exec(fx->path, store_migrations[0]);
+	raw_exec(fx->path, store_migrations[1]);
+	raw_exec(fx->path, "PRAGMA user_version = 2");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO message (id, phone, body, encoding, parts, kind, status, attempts, "
+		 "  created_at, not_before) VALUES "
+		 "(1, '+8613800138000', 'a', 'GSM-7', 1, 'manual', 'sending', 0, 1000, 1000),"
+		 "(2, '+8613800138001', 'b', 'GSM-7', 1, 'manual', 'queued', 0, 1000, 1000),"
+		 "(3, '+8613800138002', 'c', 'GSM-7', 1, 'manual', 'queued', 1, 1000, 1000);"
+		 "INSERT INTO dlr (provider, provider_ref, status, received_at) VALUES "
+		 "('sim', 'duban-1', 'delivered', 2000), ('sim', 'duban-2', 'failed', 2000),"
+		 "('sim', 'duban-3', 'failed', 2000), ('sim', 'duban-4', 'failed', 2000),"
+		 "('sim', 'duban-04', 'failed', 2000), ('sim', 'sim-9', 'delivered', 2000)");
+	raw_exec(fx->path, sql);
+
+	assert_int_equal(store_open(fx->path, true, &fx->st, fx->err, sizeof(fx->err)), STORE_OK);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), store_schema());
+	raw_text(fx->path,
+		 "SELECT group_concat(provider_ref || ':' || coalesce(message, '-') || ':' || "
+		 "coalesce(keep_until, '-'), ' ') FROM (SELECT * FROM dlr ORDER BY id)",
+		 sql, sizeof(sql));
+	/* duban-04 is no id duban writes: a provider's, waiting like sim-9 */
+	assert_string_equal(sql, "duban-1:1:- duban-3:3:- duban-04:-:88400 sim-9:-:88400");
 }
 
 static void test_wal_and_foreign_keys(void **state)
@@ -593,6 +632,7 @@ int main(void)
 		T(test_missing_without_create),
 		T(test_newer_refused),
 		T(test_version_zero_migrates),
+		T(test_v3_drops_planted_reports),
 		TO(test_wal_and_foreign_keys),
 		TO(test_duplicate_phone),
 		TO(test_find_person),
