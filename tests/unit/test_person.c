@@ -8,6 +8,7 @@
  * Every refusal writes nothing, not even its audit event.
  */
 #include "unit.h"
+#include "unit_db.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -61,36 +62,13 @@ teardown(void **state)
 static int64_t
 raw_int(struct fixture *fx, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
+	return unit_sql_int(fx->path, sql);
 }
 
 static void
 expect_sql(struct fixture *fx, const char *sql, const char *want)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	const char *got = NULL;
-
-	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		got = (const char *)sqlite3_column_text(s, 0);
-	if (got == NULL || strcmp(got, want) != 0)
-		fail_msg("%s: got \"%s\", want \"%s\"", sql, got ? got : "(null)", want);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	unit_expect_sql(fx->path, sql, want);
 }
 
 static int64_t
