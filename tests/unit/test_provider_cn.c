@@ -493,6 +493,327 @@ tencent_send_sms_request(void **state)
 	diag_clear(&d);
 }
 
+/* ---- error classes ------------------------------------------------------------ */
+
+static void
+error_classes(void **state)
+{
+	long w = -7;
+
+	(void)state;
+	/* per message, permanent */
+	assert_int_equal(provider_cn_class("aliyun", "isv.MOBILE_NUMBER_ILLEGAL", "", &w),
+			 PROVIDER_PERMANENT);
+	assert_int_equal(w, 0);
+	assert_int_equal(provider_cn_class("aliyun", "isv.BLACK_KEY_CONTROL_LIMIT", "", NULL),
+			 PROVIDER_PERMANENT);
+	assert_int_equal(provider_cn_class("tencent", "InvalidParameterValue.IncorrectPhoneNumber",
+					   "", NULL),
+			 PROVIDER_PERMANENT);
+	assert_int_equal(provider_cn_class("tencent", "FailedOperation.PhoneNumberInBlacklist", "",
+					   NULL),
+			 PROVIDER_PERMANENT);
+	/* transient */
+	assert_int_equal(provider_cn_class("aliyun", "isp.SYSTEM_ERROR", "", NULL),
+			 PROVIDER_TRANSIENT);
+	assert_int_equal(provider_cn_class("aliyun", "Throttling.User", "", NULL), PROVIDER_TRANSIENT);
+	assert_int_equal(provider_cn_class("aliyun", "SignatureNonceUsed", "", NULL),
+			 PROVIDER_TRANSIENT);
+	assert_int_equal(provider_cn_class("tencent", "InternalError.Timeout", "", NULL),
+			 PROVIDER_TRANSIENT);
+	assert_int_equal(provider_cn_class("tencent", "RequestLimitExceeded", "", NULL),
+			 PROVIDER_TRANSIENT);
+	/* per-number windows, with their length */
+	assert_int_equal(provider_cn_class("aliyun", "isv.BUSINESS_LIMIT_CONTROL",
+					   "触发分钟级流控Permits:1", &w),
+			 PROVIDER_LIMITED);
+	assert_int_equal(w, 60);
+	assert_int_equal(provider_cn_class("aliyun", "isv.BUSINESS_LIMIT_CONTROL",
+					   "触发小时级流控Permits:5", &w),
+			 PROVIDER_LIMITED);
+	assert_int_equal(w, 3600);
+	assert_int_equal(provider_cn_class("aliyun", "isv.BUSINESS_LIMIT_CONTROL",
+					   "触发天级流控Permits:10", &w),
+			 PROVIDER_LIMITED);
+	assert_true(w >= 1 && w <= 86400); /* until midnight in China */
+	assert_int_equal(provider_cn_class("tencent", "LimitExceeded.PhoneNumberThirtySecondLimit",
+					   "", &w),
+			 PROVIDER_LIMITED);
+	assert_int_equal(w, 30);
+	assert_int_equal(provider_cn_class("tencent", "LimitExceeded.PhoneNumberOneHourLimit", "",
+					   &w),
+			 PROVIDER_LIMITED);
+	assert_int_equal(w, 3600);
+	assert_int_equal(provider_cn_class("tencent", "LimitExceeded.PhoneNumberDailyLimit", "", &w),
+			 PROVIDER_LIMITED);
+	assert_true(w >= 1 && w <= 86400);
+	/* halted */
+	static const char *const halted_aliyun[] = {
+		"isv.AMOUNT_NOT_ENOUGH", "isv.OUT_OF_SERVICE", "isv.DAY_LIMIT_CONTROL",
+		"SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "isv.SMS_SIGNATURE_ILLEGAL",
+		"isv.SMS_TEMPLATE_ILLEGAL", NULL
+	};
+	static const char *const halted_tencent[] = {
+		"FailedOperation.InsufficientBalanceInSmsPackage",
+		"UnauthorizedOperation.SerivceSuspendDueToArrears", "AuthFailure.SignatureFailure",
+		"AuthFailure.SecretIdNotFound", "FailedOperation.SignatureIncorrectOrUnapproved",
+		"FailedOperation.TemplateIncorrectOrUnapproved", NULL
+	};
+	for (size_t i = 0; halted_aliyun[i]; i++)
+		assert_int_equal(provider_cn_class("aliyun", halted_aliyun[i], "", NULL),
+				 PROVIDER_HALTED);
+	for (size_t i = 0; halted_tencent[i]; i++)
+		assert_int_equal(provider_cn_class("tencent", halted_tencent[i], "", NULL),
+				 PROVIDER_HALTED);
+	/* one provider's code means nothing to the other; unknown: permanent */
+	assert_int_equal(provider_cn_class("tencent", "isv.AMOUNT_NOT_ENOUGH", "", NULL),
+			 PROVIDER_PERMANENT);
+	assert_int_equal(provider_cn_class("aliyun", "isv.SOMETHING_NEW", "", NULL),
+			 PROVIDER_PERMANENT);
+	assert_string_equal(provider_result_name(PROVIDER_LIMITED), "limited");
+	assert_string_equal(provider_result_name(PROVIDER_HALTED), "halted");
+}
+
+/* ---- replies --------------------------------------------------------------------- */
+
+/* The parsed configuration and two messages bound to provider k's template. */
+struct fixture {
+	struct diag d;
+	struct provider_conf *p;
+	size_t n;
+	struct provider_msg m[3];
+};
+
+static void
+fixture_open(struct fixture *f, size_t k)
+{
+	memset(f, 0, sizeof(*f));
+	set_keys();
+	f->p = parse(both, &f->n, &f->d);
+	assert_non_null(f->p);
+	for (size_t i = 0; i < 3; i++)
+		f->m[i] = (struct provider_msg){ .id = 42 + (int64_t)i, .phone = "+8613800138000",
+						 .text = "", .signature = "",
+						 .binding = &f->p[k].bindings[0], .values = vals };
+	f->m[1].phone = "+8613900139000";
+	f->m[2].phone = "+8613700137000";
+}
+
+static void
+fixture_close(struct fixture *f)
+{
+	provider_conf_free(f->p, f->n);
+	diag_clear(&f->d);
+}
+
+static void
+classify(const struct provider_conf *pc, const struct provider_msg *m, size_t n, long status,
+	 const char *body, struct provider_verdict *v)
+{
+	const struct provider_reply r = { status, body, strlen(body) };
+
+	provider_classify_batch(pc, m, n, &r, v);
+}
+
+static void
+aliyun_replies(void **state)
+{
+	struct fixture f;
+	struct provider_verdict v[3];
+
+	(void)state;
+	fixture_open(&f, 0);
+	classify(&f.p[0], f.m, 2, 200,
+		 "{\"Code\":\"OK\",\"Message\":\"OK\",\"BizId\":\"9006197469364984^0\","
+		 "\"RequestId\":\"F655A8D5\"}",
+		 v);
+	assert_int_equal(v[0].result, PROVIDER_ACCEPTED);
+	assert_string_equal(v[0].ref, "9006197469364984^0:13800138000");
+	assert_string_equal(v[1].ref, "9006197469364984^0:13900139000");
+	/* a request-level refusal applies to every row */
+	classify(&f.p[0], f.m, 2, 200,
+		 "{\"Code\":\"isv.AMOUNT_NOT_ENOUGH\",\"Message\":\"账户余额不足\"}", v);
+	assert_int_equal(v[0].result, PROVIDER_HALTED);
+	assert_int_equal(v[1].result, PROVIDER_HALTED);
+	assert_string_equal(v[1].code, "isv.AMOUNT_NOT_ENOUGH");
+	assert_string_equal(v[1].reason, "isv.AMOUNT_NOT_ENOUGH: 账户余额不足");
+	classify(&f.p[0], f.m, 1, 200,
+		 "{\"Code\":\"isv.BUSINESS_LIMIT_CONTROL\",\"Message\":\"触发小时级流控Permits:5\"}",
+		 v);
+	assert_int_equal(v[0].result, PROVIDER_LIMITED);
+	assert_int_equal(v[0].wait_s, 3600);
+	/* a batch refused because of one bad number: that one is dropped,
+	 * the others go again */
+	f.m[1].phone = "+861390013";
+	classify(&f.p[0], f.m, 3, 200,
+		 "{\"Code\":\"isv.MOBILE_NUMBER_ILLEGAL\",\"Message\":\"非法手机号\"}", v);
+	assert_int_equal(v[1].result, PROVIDER_PERMANENT);
+	assert_true(v[1].drop);
+	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
+	assert_false(v[0].drop);
+	assert_int_equal(v[2].result, PROVIDER_TRANSIENT);
+	/* 5xx and a body that is not JSON */
+	classify(&f.p[0], f.m, 1, 503, "<html>busy</html>", v);
+	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
+	assert_true(v[0].provider_fault);
+	assert_string_equal(v[0].reason, "HTTP 503: <html>busy</html>");
+	classify(&f.p[0], f.m, 1, 400, "{\"Code\":\"SignatureDoesNotMatch\",\"Message\":\"x\"}", v);
+	assert_int_equal(v[0].result, PROVIDER_HALTED);
+	assert_false(v[0].provider_fault);
+	fixture_close(&f);
+}
+
+static void
+tencent_replies(void **state)
+{
+	struct fixture f;
+	struct provider_verdict v[3];
+
+	(void)state;
+	fixture_open(&f, 1);
+	/* per-number rows, matched by number whatever their order */
+	classify(&f.p[1], f.m, 3, 200,
+		 "{\"Response\":{\"SendStatusSet\":["
+		 "{\"SerialNo\":\"5000:104\",\"PhoneNumber\":\"+8613900139000\",\"Fee\":0,"
+		 "\"Code\":\"LimitExceeded.PhoneNumberOneHourLimit\",\"Message\":\"1h limit\"},"
+		 "{\"SerialNo\":\"5000:103\",\"PhoneNumber\":\"+8613800138000\",\"Fee\":2,"
+		 "\"Code\":\"Ok\",\"Message\":\"send success\"},"
+		 "{\"SerialNo\":\"\",\"PhoneNumber\":\"+8613700137000\",\"Fee\":0,"
+		 "\"Code\":\"FailedOperation.PhoneNumberInBlacklist\",\"Message\":\"blacklist\"}],"
+		 "\"RequestId\":\"a0aabda6\"}}",
+		 v);
+	assert_int_equal(v[0].result, PROVIDER_ACCEPTED);
+	assert_string_equal(v[0].ref, "5000:103");
+	assert_int_equal(v[0].parts, 2);
+	assert_int_equal(v[1].result, PROVIDER_LIMITED);
+	assert_int_equal(v[1].wait_s, 3600);
+	assert_string_equal(v[1].ref, "");
+	assert_int_equal(v[2].result, PROVIDER_PERMANENT);
+	assert_string_equal(v[2].code, "FailedOperation.PhoneNumberInBlacklist");
+	assert_string_equal(v[2].reason, "FailedOperation.PhoneNumberInBlacklist: blacklist");
+	/* a row missing for a number */
+	classify(&f.p[1], f.m, 2, 200,
+		 "{\"Response\":{\"SendStatusSet\":[{\"SerialNo\":\"1\",\"PhoneNumber\":"
+		 "\"+8613800138000\",\"Fee\":1,\"Code\":\"Ok\"}]}}",
+		 v);
+	assert_int_equal(v[0].result, PROVIDER_ACCEPTED);
+	assert_int_equal(v[1].result, PROVIDER_TRANSIENT);
+	/* a request-level error applies to every row */
+	classify(&f.p[1], f.m, 2, 200,
+		 "{\"Response\":{\"Error\":{\"Code\":\"AuthFailure.SignatureFailure\","
+		 "\"Message\":\"The provided credentials could not be validated.\"},"
+		 "\"RequestId\":\"x\"}}",
+		 v);
+	assert_int_equal(v[0].result, PROVIDER_HALTED);
+	assert_int_equal(v[1].result, PROVIDER_HALTED);
+	assert_string_equal(v[0].code, "AuthFailure.SignatureFailure");
+	classify(&f.p[1], f.m, 1, 200,
+		 "{\"Response\":{\"Error\":{\"Code\":\"InternalError.Timeout\",\"Message\":\"t\"}}}",
+		 v);
+	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
+	fixture_close(&f);
+}
+
+/* ---- callbacks and the text the phone shows ---------------------------------------- */
+
+static int
+pairs_field(const struct provider_cb_req *r, const char *name, char *out, size_t outlen)
+{
+	const char *const *kv = r->ctx;
+
+	for (size_t i = 0; kv[i]; i += 2)
+		if (strcmp(kv[i], name) == 0) {
+			if (strlen(kv[i + 1]) >= outlen)
+				return -1;
+			memcpy(out, kv[i + 1], strlen(kv[i + 1]) + 1);
+			return 0;
+		}
+	return -1;
+}
+
+static void
+callbacks(void **state)
+{
+	static const char *const a_dlr[] = {
+		"phone_number", "13800138000", "biz_id", "9006197469364984^0", "out_id", "duban-42",
+		"success", "false", "err_code", "MK:0001", "err_msg", "用户关机", "sms_size", "2",
+		"send_time", "2026-12-01 16:00:00", "report_time", "2026-12-01 16:00:05", NULL
+	};
+	static const char *const a_bad[] = { "phone_number", "13800138000", "biz_id", "1",
+					     "success", "yes", NULL };
+	static const char *const a_mo[] = { "phone_number", "13800138000", "content", "完成T12",
+					    "dest_code", "1234", "sequence_id", "1234567", NULL };
+	static const char *const t_dlr[] = {
+		"user_receive_time", "2026-12-01 16:00:05", "nationcode", "86", "mobile",
+		"13800138000", "report_status", "SUCCESS", "errmsg", "DELIVRD", "description",
+		"用户短信送达成功", "sid", "5000:103", NULL
+	};
+	static const char *const t_mo[] = { "extend", "", "mobile", "13800138000", "nationcode",
+					    "86", "sign", "小雄镇人民政府", "text", "TD", "time",
+					    "1796112000", NULL };
+	struct fixture f;
+	struct provider_cb_req r = { pairs_field, NULL };
+	struct provider_dlr dlr;
+	struct provider_mo mo;
+	char err[256];
+
+	(void)state;
+	fixture_open(&f, 0);
+	r.ctx = (void *)a_dlr;
+	assert_int_equal(provider_dlr_parse(&f.p[0], &r, &dlr, err, sizeof(err)), 0);
+	assert_string_equal(dlr.ref, "9006197469364984^0:13800138000"); /* as the send's ref */
+	assert_int_equal(dlr.state, PROVIDER_DLR_FAILED);
+	assert_string_equal(dlr.reason, "MK:0001 用户关机");
+	assert_string_equal(dlr.phone, "13800138000");
+	assert_int_equal(dlr.parts, 2);
+	r.ctx = (void *)a_bad;
+	assert_int_equal(provider_dlr_parse(&f.p[0], &r, &dlr, err, sizeof(err)), -1);
+	assert_string_equal(err, "field \"success\" must be true or false, not \"yes\"");
+	r.ctx = (void *)a_mo;
+	assert_int_equal(provider_mo_parse(&f.p[0], &r, &mo, err, sizeof(err)), 0);
+	assert_string_equal(mo.from, "13800138000");
+	assert_string_equal(mo.text, "完成T12");
+	assert_string_equal(mo.ref, "1234567");
+	assert_string_equal(f.p[0].ops->cb_ok, "{\"code\":0,\"msg\":\"接收成功\"}");
+	r.ctx = (void *)t_dlr;
+	assert_int_equal(provider_dlr_parse(&f.p[1], &r, &dlr, err, sizeof(err)), 0);
+	assert_string_equal(dlr.ref, "5000:103");
+	assert_int_equal(dlr.state, PROVIDER_DLR_DELIVERED);
+	assert_string_equal(dlr.reason, "DELIVRD 用户短信送达成功");
+	assert_string_equal(dlr.phone, "13800138000");
+	r.ctx = (void *)t_mo;
+	assert_int_equal(provider_mo_parse(&f.p[1], &r, &mo, err, sizeof(err)), 0);
+	assert_string_equal(mo.from, "13800138000");
+	assert_string_equal(mo.text, "TD");
+	assert_string_equal(f.p[1].ops->cb_ok, "{\"result\":0,\"errmsg\":\"OK\"}");
+	fixture_close(&f);
+}
+
+static void
+binding_render_text(void **state)
+{
+	struct fixture f;
+	struct buf out;
+
+	(void)state;
+	fixture_open(&f, 0);
+	buf_init(&out, 4096);
+	assert_int_equal(provider_binding_render(&f.p[0], &f.p[0].bindings[0], vals, &out), 0);
+	assert_string_equal(out.data, "【小雄镇人民政府】您牵头的“梅岙塘项目”将于12月31日到期，"
+				      "请抓紧办理。回复“完成T12”办结。");
+	buf_free(&out);
+	buf_init(&out, 4096);
+	assert_int_equal(provider_binding_render(&f.p[1], &f.p[1].bindings[0], vals, &out), 0);
+	assert_string_equal(out.data, "【小雄镇人民政府】您牵头的“梅岙塘项目”将于12月31日到期，"
+				      "请抓紧办理。回复“完成T12”办结。");
+	buf_free(&out);
+	buf_init(&out, 10);
+	assert_int_equal(provider_binding_render(&f.p[1], &f.p[1].bindings[0], vals, &out), -1);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+	fixture_close(&f);
+}
+
 int
 main(void)
 {
@@ -506,6 +827,11 @@ main(void)
 		cmocka_unit_test(aliyun_send_sms_request),
 		cmocka_unit_test(aliyun_send_batch_sms_request),
 		cmocka_unit_test(tencent_send_sms_request),
+		cmocka_unit_test(error_classes),
+		cmocka_unit_test(aliyun_replies),
+		cmocka_unit_test(tencent_replies),
+		cmocka_unit_test(callbacks),
+		cmocka_unit_test(binding_render_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
