@@ -74,4 +74,18 @@ for s in "$T_ALIYUN_ID" "$T_ALIYUN_SECRET" "$T_TC_ID" ItTencentKeyNeverShown ItO
 	if grep -q "$s" "$T/good.txt" "$T/bad.txt"; then notok "config check never shows a key ($s)"
 	else ok "config check never shows a key"; fi
 done
+# The two example groups of etc/duban.cfg, uncommented, are valid as written.
+awk '/^  # Alibaba Cloud SMS/ { on = 1 } /^\);/ { on = 0 }
+	on && /^  #   / { sub(/^  # /, ""); print; next }
+	on && /^  # , \{/ { print ", {"; next }
+	on && /^  # \}$/ { print "}" }' "$TOP/etc/duban.cfg" >"$T/examples.txt"
+{ cat "$T/base.cfg"
+  echo 'providers = ( { name = "sim"; type = "http"; url = "http://127.0.0.1:9/"; }'
+  cat "$T/examples.txt"
+  echo ');'; } >"$T/examples.cfg"
+expect_eq "etc/duban.cfg shows both template groups" "$(grep -c 'type = "aliyun"\|type = "tencent"' "$T/examples.txt")" 2
+ALIYUN_ACCESS_KEY_ID=LTAI5tExample ALIYUN_ACCESS_KEY_SECRET=ExampleSecret \
+TENCENT_SECRET_ID=AKIDExample TENCENT_SECRET_KEY=ExampleKey \
+DUBAN_ALIYUN_SECRET=aliyun-callback-secret-0123 DUBAN_TENCENT_SECRET=tencent-callback-secret-0123 \
+	check "the example groups of etc/duban.cfg pass config check" "$DUBAN" -c "$T/examples.cfg" config check
 exit "$FAILED"
