@@ -817,6 +817,32 @@ binding_render_text(void **state)
 	fixture_close(&f);
 }
 
+static void
+binding_find_and_values(void **state)
+{
+	struct fixture f;
+	char err[256], v36[200];
+	size_t o = 0;
+
+	(void)state;
+	fixture_open(&f, 0);
+	assert_ptr_equal(provider_binding_find(&f.p[0], "reminder"), &f.p[0].bindings[0]);
+	assert_null(provider_binding_find(&f.p[0], "notice"));
+	assert_int_equal(provider_param_check(&f.p[0], "梅岙塘项目", err, sizeof(err)), 0);
+	for (int i = 0; i < 35; i++, o += 3)
+		memcpy(v36 + o, "字", 3);
+	v36[o] = '\0';
+	assert_int_equal(provider_param_check(&f.p[0], v36, err, sizeof(err)), 0); /* 35: fits */
+	memcpy(v36 + o, "a", 2);
+	assert_int_equal(provider_param_check(&f.p[0], v36, err, sizeof(err)), -1);
+	assert_string_equal(err, "the value has 36 characters, provider 'aliyun' takes at most 35 "
+				 "(shorten it with a filter such as |max:35)");
+	assert_int_equal(provider_param_check(&f.p[1], "见 HTTPS://x.cn/a", err, sizeof(err)), -1);
+	assert_string_equal(err, "the value holds a link, which provider 'tencent' refuses");
+	assert_int_equal(provider_param_check(&f.p[1], "a\nb", err, sizeof(err)), -1);
+	fixture_close(&f);
+}
+
 /* ---- secrets from a file -------------------------------------------------------- */
 
 /* A file of mode mode holding text, in a new directory; its path in out. */
@@ -901,6 +927,7 @@ main(void)
 		cmocka_unit_test(callbacks),
 		cmocka_unit_test(binding_render_text),
 		cmocka_unit_test(secret_from_file),
+		cmocka_unit_test(binding_find_and_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
