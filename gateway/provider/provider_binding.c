@@ -227,7 +227,7 @@ static int
 params_positional(struct cfgval *cv, const config_setting_t *ps, struct provider_binding *b)
 {
 	int n = config_setting_length(ps), t = config_setting_type(ps);
-	char name[8];
+	char name[16];
 
 	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
 		cfgval_error(cv, ps,
