@@ -561,14 +561,14 @@ provider_batch_check(const struct provider_conf *pc, const struct provider_msg *
 }
 
 /* Whether an 11-digit Chinese mobile number, the only kind Aliyun takes
- * without a country code: what tells the culprit of a refused batch. */
+ * without a country code. */
 static bool
 mobile_ok(const char *e164)
 {
 	const char *d = provider_national(e164);
 
 	if (strncmp(e164, "+86", 3) != 0)
-		return true; /* international: Aliyun's to judge */
+		return true; /* international: the provider's to judge */
 	if (strlen(d) != 11 || d[0] != '1')
 		return false;
 	for (size_t i = 0; i < 11; i++)
@@ -577,15 +577,32 @@ mobile_ok(const char *e164)
 	return true;
 }
 
-void
-provider_refused(const struct provider_msg *m, size_t n, enum provider_result cls, long wait,
-	const char *code, const char *reason, struct provider_verdict *v)
+/* Whether message m is one a provider refuses whatever the others: a bad
+ * number, or a value pc's rules refuse. */
+static bool
+culprit(const struct provider_conf *pc, const struct provider_msg *m)
 {
+	char err[PROVIDER_REASON_MAX];
+
+	if (!mobile_ok(m->phone))
+		return true;
+	for (size_t j = 0; m->binding && m->values && j < m->binding->nparam; j++)
+		if (provider_param_check(pc, m->values[j], err, sizeof(err)) != 0)
+			return true;
+	return false;
+}
+
+void
+provider_refused(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+		 enum provider_result cls, long wait, const char *code, const char *reason,
+		 struct provider_verdict *v)
+{
+	bool *bad = NULL;
 	size_t culprits = 0;
 
-	if (cls == PROVIDER_PERMANENT && n > 1)
+	if (cls == PROVIDER_PERMANENT && n > 1 && (bad = calloc(n, sizeof(*bad))) != NULL)
 		for (size_t i = 0; i < n; i++)
-			culprits += !mobile_ok(m[i].phone);
+			culprits += (bad[i] = culprit(pc, &m[i]));
 	for (size_t i = 0; i < n; i++) {
 		v[i].result = cls;
 		v[i].wait_s = wait;
@@ -593,7 +610,7 @@ provider_refused(const struct provider_msg *m, size_t n, enum provider_result cl
 		snprintf(v[i].reason, sizeof(v[i].reason), "%s", reason);
 		if (culprits == 0)
 			continue;
-		if (!mobile_ok(m[i].phone)) {
+		if (bad[i]) {
 			v[i].drop = true;
 		} else {
 			/* refused because of another number: goes again without it */
@@ -602,8 +619,8 @@ provider_refused(const struct provider_msg *m, size_t n, enum provider_result cl
 				 _("the batch was refused because of another number"), reason);
 		}
 	}
+	free(bad);
 }
-
 
 const struct provider_binding *
 provider_binding_find(const struct provider_conf *pc, const char *tmpl)

@@ -655,6 +655,25 @@ aliyun_replies(void **state)
 	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
 	assert_false(v[0].drop);
 	assert_int_equal(v[2].result, PROVIDER_TRANSIENT);
+	/* values of their own (SendBatchSms), one of them with a link: that
+	 * one is dropped */
+	static const char *const vals_url[] = { "见 www.example.cn", "12月31日", "T12" };
+	f.m[1].phone = "+8613900139000";
+	f.m[2].values = vals_url;
+	classify(&f.p[0], f.m, 3, 200,
+		 "{\"Code\":\"isv.PARAM_NOT_SUPPORT_URL\",\"Message\":\"不支持url为变量\"}", v);
+	assert_true(v[2].drop);
+	assert_int_equal(v[2].result, PROVIDER_PERMANENT);
+	assert_false(v[0].drop);
+	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
+	/* no culprit duban can tell: the refusal stands for every row */
+	f.m[2].values = vals;
+	classify(&f.p[0], f.m, 3, 200,
+		 "{\"Code\":\"isv.BLACK_KEY_CONTROL_LIMIT\",\"Message\":\"黑名单管控\"}", v);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(v[i].result, PROVIDER_PERMANENT);
+		assert_false(v[i].drop);
+	}
 	/* 5xx and a body that is not JSON */
 	classify(&f.p[0], f.m, 1, 503, "<html>busy</html>", v);
 	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
