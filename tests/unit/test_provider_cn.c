@@ -64,10 +64,11 @@ acs3_documented_example(void **state)
 }
 
 /*
- * Tencent Cloud's worked example of TC3-HMAC-SHA256 ("签名方法 v3",
- * cloud.tencent.com/document/api/382/52072): DescribeInstances of cvm at
- * 1551113065 with the documented key and payload, the documented
- * signature 72e494ea....
+ * Tencent Cloud's worked example of TC3-HMAC-SHA256 (the "Signature v3" /
+ * "签名方法 v3" page every product's API documentation carries):
+ * DescribeInstances of cvm at 1551113065 with the documented key and
+ * payload; the documented payload hash 35e9c5b0..., and signature
+ * 72e494ea....
  */
 static void
 tc3_documented_example(void **state)
