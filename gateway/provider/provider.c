@@ -7,15 +7,21 @@
  * callback secret and reading a field of a callback.  Nothing here sends.
  */
 #include "provider/provider.h"
+#include "provider/provider_int.h"
 #include "base/array.h"
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/buf.h"
 #include "base/duration.h"
 #include "base/jsonpath.h"
+#include "base/i18n.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,8 @@ provider_result_name(enum provider_result r)
 	switch (r) {
 	case PROVIDER_ACCEPTED: return "accepted";
 	case PROVIDER_TRANSIENT: return "transient";
+	case PROVIDER_LIMITED: return "limited";
+	case PROVIDER_HALTED: return "halted";
 	default: return "permanent";
 	}
 }
@@ -43,7 +51,7 @@ provider_msg_ref(int64_t id, char *out, size_t outlen)
  * the one name its file provider_TYPE.c exports (provider.h says how to
  * write one).  A `type` is looked up here, and its error lists these.
  */
-#define PROVIDER_BACKENDS(X) X(http) X(kannel)
+#define PROVIDER_BACKENDS(X) X(http) X(kannel) X(aliyun) X(tencent)
 
 #define DECLARE(type) extern const struct provider_ops provider_##type##_ops;
 PROVIDER_BACKENDS(DECLARE)
@@ -240,6 +248,60 @@ env_name_ok(const char *s, size_t n)
 	return true;
 }
 
+#define SECRET_FILE_MAX 4096
+
+/*
+ * {{file:PATH}}: the content of PATH, a regular file no one but its owner
+ * may read or write (mode 0600 or 0400), one trailing newline dropped, as
+ * the literal of t.  The path may be reported, the content never.  0, or
+ * -1 reported.
+ */
+static int
+ptmpl_file(struct cfgval *cv, const config_setting_t *at, const char *what, const char *path,
+	   struct ptmpl *t)
+{
+	char data[SECRET_FILE_MAX + 2];
+	struct stat st;
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1;
+	ssize_t got;
+
+	if (fd < 0) {
+		cfgval_error(cv, at, _("%s: cannot open %s: %s"), what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cfgval_error(cv, at, _("%s: %s is not a regular file"), what, path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		cfgval_error(cv, at, _("%s: %s may be read by others (mode %04o): it must be 0600"),
+			     what, path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	got = read(fd, data, sizeof(data) - 1);
+	if (got < 0 || (size_t)got > SECRET_FILE_MAX) {
+		cfgval_error(cv, at, _("%s: %s is unreadable or longer than %d bytes"), what, path,
+			     SECRET_FILE_MAX);
+		goto out;
+	}
+	len = (size_t)got;
+	if (len > 0 && data[len - 1] == '\n')
+		len--;
+	if (len > 0 && data[len - 1] == '\r')
+		len--;
+	if (len == 0 || memchr(data, '\n', len) || memchr(data, '\0', len)) {
+		cfgval_error(cv, at, _("%s: %s must hold one line, the secret"), what, path);
+		goto out;
+	}
+	t->secret = true;
+	rc = ptmpl_push(t, PV_LITERAL, data, len) == 0 ? 0 : -1;
+out:
+	explicit_bzero(data, sizeof(data));
+	close(fd);
+	return rc;
+}
+
 /* One {{name}} (name trimmed, not NUL-terminated): 0, or -1 reported. */
 static int
 ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const char *name,
@@ -254,6 +316,16 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 	};
 	char envname[132];
 
+	if (n > 5 && memcmp(name, "file:", 5) == 0) {
+		char path[1024];
+		if (n - 5 >= sizeof(path) || name[5] != '/') {
+			cfgval_error(cv, at, _("%s: {{file:PATH}} needs an absolute PATH"), what);
+			return -1;
+		}
+		memcpy(path, name + 5, n - 5);
+		path[n - 5] = '\0';
+		return ptmpl_file(cv, at, what, path, t);
+	}
 	if (n > 4 && memcmp(name, "env.", 4) == 0) {
 		const char *v;
 		if (!env_name_ok(name + 4, n - 4)) {
@@ -283,7 +355,7 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 	}
 	cfgval_error(cv, at,
 		     "%s: unknown variable {{%.*s}} (known: {{phone}}, {{phone_national}}, {{text}}, "
-		     "{{id}}, {{signature}}, {{env.NAME}})",
+		     "{{id}}, {{signature}}, {{env.NAME}}, {{file:/PATH}})",
 		     what, (int)n, name);
 	return -1;
 }
@@ -451,6 +523,39 @@ provider_classify(const struct provider_conf *pc, const struct provider_msg *m,
 	pc->ops->classify(pc, m, r, v);
 }
 
+int
+provider_build_batch(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+		     struct provider_req *req, char *err, size_t errlen)
+{
+	if (pc->ops->build_batch)
+		return pc->ops->build_batch(pc, m, n, req, err, errlen);
+	if (n == 1)
+		return pc->ops->build(pc, m, req, err, errlen);
+	snprintf(err, errlen, "provider type \"%s\" sends one message per request",
+		 pc->ops->type);
+	return -1;
+}
+
+void
+provider_classify_batch(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+			const struct provider_reply *r, struct provider_verdict *v)
+{
+	memset(v, 0, n * sizeof(*v));
+	if (pc->ops->classify_batch) {
+		pc->ops->classify_batch(pc, m, n, r, v);
+		return;
+	}
+	if (n == 1) {
+		pc->ops->classify(pc, m, r, v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].result = PROVIDER_PERMANENT;
+		snprintf(v[i].reason, sizeof(v[i].reason),
+			 "provider type \"%s\" sends one message per request", pc->ops->type);
+	}
+}
+
 void
 provider_req_init(struct provider_req *r)
 {
@@ -595,6 +700,8 @@ provider_conf_free(struct provider_conf *p, size_t n)
 			p[i].ops->free(&p[i]);
 		free(p[i].name);
 		free(p[i].callback_secret);
+		free(p[i].sign_name);
+		provider_bindings_free(p[i].bindings, p[i].nbindings);
 		ptmpl_free(&p[i].url);
 	}
 	free(p);
@@ -663,7 +770,7 @@ parse_common(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 			cfgval_error(cv, at, "'url' must start with http:// or https://");
 		else
 			ptmpl_parse(cv, at, "'url'", s, false, &pc->url);
-	} else if (config_setting_get_member(g, "url") == NULL) {
+	} else if (config_setting_get_member(g, "url") == NULL && !pc->templated) {
 		cfgval_error(cv, g, "provider '%s' needs a 'url'", pc->name ? pc->name : "?");
 	}
 	if (cfgval_float(cv, g, "rate", 0, 1e6, &f) == 1)
@@ -714,6 +821,11 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	pc->retries = (struct retry_policy){ 5, 1000, 300000, JITTER_FULL };
 	pc->breaker_failures = 5;
 	pc->breaker_rest_ms = 30000;
+	pc->batch = 1;
+	pc->max_param = 35;
+	pc->per_number_hour = -1;
+	pc->per_number_day = -1;
+	pc->halt_retry_ms = 600000;
 
 	if (cfgval_string(cv, g, "name", &s) == 1) {
 		if (!str_is_name(s, PROVIDER_NAME_MAX))
@@ -732,6 +844,10 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	backend_names(types, sizeof(types));
 	if (cfgval_string(cv, g, "type", &s) == 1) {
 		pc->ops = backend_find(s);
+		if (pc->ops) {
+			pc->templated = pc->ops->templated;
+			pc->batch = pc->ops->batch_same > 0 ? (int)pc->ops->batch_same : 1;
+		}
 		if (pc->ops == NULL)
 			cfgval_error(cv, config_setting_get_member(g, "type"),
 				     "provider type must be %s, not \"%s\"", types, s);
@@ -740,6 +856,11 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 			     types);
 	}
 	for (const char *const *k = common_keys; *k; k++)
+		if (!pc->templated || strcmp(*k, "url") != 0) /* template types: 'endpoint' */
+			keys[nk++] = *k;
+	/* Template keys are the template types'; on a free-text type each gets
+	 * its own message below rather than "unknown key". */
+	for (const char *const *k = provider_template_keys; *k && nk + 1 < MAX_KEYS; k++)
 		keys[nk++] = *k;
 	if (pc->ops)
 		for (const char *const *k = pc->ops->keys; *k && nk + 1 < MAX_KEYS; k++)
@@ -748,6 +869,10 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	if (pc->ops) /* unknown keys make sense only once the type is known */
 		cfgval_keys(cv, g, keys);
 	parse_common(cv, g, pc);
+	if (pc->ops && pc->templated)
+		provider_parse_templated(cv, g, pc);
+	else if (pc->ops)
+		provider_refuse_template_keys(cv, g, pc);
 	if (pc->ops)
 		pc->ops->parse(cv, g, pc);
 }
