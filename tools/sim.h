@@ -70,7 +70,7 @@ enum outcome { OUT_ACCEPTED, OUT_FAILED, OUT_REJECTED, OUT_DROPPED };
 
 enum route {
 	RT_JSON, RT_KANNEL, RT_STATS, RT_DOWN, RT_UP, RT_CONFIG, RT_MO, RT_NOTFOUND, RT_BADMETHOD,
-	RT_CN, RT_BALANCE, RT_ERROR
+	RT_CN, RT_BALANCE, RT_ERROR, RT_SINK
 };
 
 enum canned_id {
@@ -100,7 +100,7 @@ struct counters {
 	/* --api modes: numbers in requests past the signature check, and what became of them */
 	_Atomic uint64_t numbers, numbers_accepted, numbers_refused, max_batch, hist[HIST_COUNT];
 	_Atomic uint64_t auth_failures, pushes, push_items, push_retries, push_bad_answers;
-	_Atomic uint64_t push_given_up, max_push_batch;
+	_Atomic uint64_t push_given_up, max_push_batch, sink_hits;
 };
 
 /* One shard of the accepted-id set: 64-bit hashes, open addressing, 0 = empty. */

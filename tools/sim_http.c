@@ -603,6 +603,46 @@ static enum MHD_Result handle_cn_control(struct sim *s, struct MHD_Connection *c
 						  "count", (int)v));
 }
 
+/*
+ * POST /_sim/sink?answer=aliyun|tencent&fail_first=N: a stand-in for duban's
+ * callbacks in the simulator's own tests.  Records the body (one line,
+ * "api":"sink") and answers as Aliyun (code 0) or Tencent (result 0) expects,
+ * except that the first N posts of the run get {"code":1,"msg":"busy"}.
+ */
+static enum MHD_Result handle_sink(struct sim *s, struct MHD_Connection *c, struct req *r)
+{
+	uint64_t n = atomic_fetch_add(&s->ctr.sink_hits, 1) + 1;
+	const char *ans = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "answer");
+	const char *ff = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail_first");
+	json_t *body = json_loadb(r->body, r->len, 0, NULL), *line;
+	long fail = 0;
+	char *out;
+
+	if (ff != NULL)
+		sim_parse_long(ff, 0, 1000000, &fail);
+	if (s->rec != NULL) {
+		line = json_pack("{s:I,s:I,s:s,s:o}", "n", (json_int_t)n,
+				 "t", (json_int_t)clock_ms(CLOCK_REALTIME), "api", "sink",
+				 "body", body != NULL ? json_incref(body) : json_stringn(r->body, r->len));
+		out = line != NULL ? json_dumps(line, JSON_COMPACT) : NULL;
+		if (out != NULL) {
+			flockfile(s->rec);
+			fputs_unlocked(out, s->rec);
+			putc_unlocked('\n', s->rec);
+			funlockfile(s->rec);
+			atomic_store(&s->rec_dirty, true);
+		}
+		free(out);
+		json_decref(line);
+	}
+	json_decref(body);
+	if ((long)n <= fail)
+		return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 1, "msg", "busy"));
+	if (str_is(ans, "tencent"))
+		return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "result", 0, "errmsg", "OK"));
+	return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 0, "msg", "接收成功"));
+}
+
 /* The MO to post, from the /_sim/mo request body; NULL if the body is unusable. */
 static char *mo_body(struct sim *s, struct req *r)
 {
@@ -683,7 +723,7 @@ static enum route route_of(const struct sim *s, const char *url, const char *met
 		{ "/_sim/stats", RT_STATS, false }, { "/_sim/down", RT_DOWN, false },
 		{ "/_sim/up", RT_UP, false }, { "/_sim/config", RT_CONFIG, false },
 		{ "/_sim/mo", RT_MO, true }, { "/_sim/balance", RT_BALANCE, false },
-		{ "/_sim/error", RT_ERROR, false },
+		{ "/_sim/error", RT_ERROR, false }, { "/_sim/sink", RT_SINK, true },
 	};
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
@@ -771,6 +811,7 @@ enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *c, const char *
 						 : sim_tencent_serve(s, c, r, method);
 	case RT_BALANCE: /* fall through */
 	case RT_ERROR: return handle_cn_control(s, c, r);
+	case RT_SINK: return handle_sink(s, c, r);
 	case RT_BADMETHOD: return reply_canned(s, c, r, C_BAD_METHOD, 0);
 	case RT_NOTFOUND: break;
 	}

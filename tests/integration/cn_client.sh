@@ -8,10 +8,12 @@
 #   ali_call OUT ACTION QUERY   signed POST "/?QUERY" (empty body); prints the
 #                            HTTP status, the answer goes to OUT.  ALI_ID,
 #                            ALI_SECRET; ALI_DATE / ALI_NONCE override the
-#                            x-acs-date / nonce (default: now / random)
+#                            x-acs-date / nonce (default: now / random);
+#                            ALI_SENT_Q sends another query than the signed one
 #   tc_call OUT BODY         signed Tencent SendSms POST of the JSON BODY;
 #                            prints the status.  TC_ID, TC_KEY; TC_TS
-#                            overrides X-TC-Timestamp (default: now)
+#                            overrides X-TC-Timestamp (default: now);
+#                            TC_SENT_BODY sends another body than the signed one
 # Both need SIM_PORT (start_sim sets it).
 
 sha256_hex() { openssl dgst -sha256 -hex | sed 's/^.*= //'; }
@@ -43,7 +45,7 @@ ali_call() {
 		-H "Authorization: ACS3-HMAC-SHA256 Credential=$ALI_ID,SignedHeaders=$_sh,Signature=$_sig" \
 		-H "x-acs-action: $_action" -H "x-acs-version: 2017-05-25" -H "x-acs-date: $_date" \
 		-H "x-acs-signature-nonce: $_nonce" -H "x-acs-content-sha256: $_hash" \
-		"http://$_host/?$_q"
+		"http://$_host/?${ALI_SENT_Q:-$_q}"
 }
 
 tc_call() {
@@ -62,6 +64,6 @@ tc_call() {
 	curl -s --max-time 20 -o "$_out" -w '%{http_code}' -X POST \
 		-H "Authorization: TC3-HMAC-SHA256 Credential=$TC_ID/$_d/sms/tc3_request, SignedHeaders=content-type;host, Signature=$_sig" \
 		-H "Content-Type: $_ct" -H "X-TC-Action: SendSms" -H "X-TC-Version: 2021-01-11" \
-		-H "X-TC-Timestamp: $_ts" -H "X-TC-Region: ap-guangzhou" --data-binary "$_body" \
+		-H "X-TC-Timestamp: $_ts" -H "X-TC-Region: ap-guangzhou" --data-binary "${TC_SENT_BODY:-$_body}" \
 		"http://$_host/"
 }
