@@ -7,6 +7,7 @@
  * callback secret and reading a field of a callback.  Nothing here sends.
  */
 #include "provider/provider.h"
+#include "provider/provider_int.h"
 #include "base/array.h"
 #include "base/str.h"
 #include "base/utf8.h"
@@ -28,6 +29,8 @@ provider_result_name(enum provider_result r)
 	switch (r) {
 	case PROVIDER_ACCEPTED: return "accepted";
 	case PROVIDER_TRANSIENT: return "transient";
+	case PROVIDER_LIMITED: return "limited";
+	case PROVIDER_HALTED: return "halted";
 	default: return "permanent";
 	}
 }
@@ -43,7 +46,7 @@ provider_msg_ref(int64_t id, char *out, size_t outlen)
  * the one name its file provider_TYPE.c exports (provider.h says how to
  * write one).  A `type` is looked up here, and its error lists these.
  */
-#define PROVIDER_BACKENDS(X) X(http) X(kannel)
+#define PROVIDER_BACKENDS(X) X(http) X(kannel) X(aliyun) X(tencent)
 
 #define DECLARE(type) extern const struct provider_ops provider_##type##_ops;
 PROVIDER_BACKENDS(DECLARE)
@@ -451,6 +454,39 @@ provider_classify(const struct provider_conf *pc, const struct provider_msg *m,
 	pc->ops->classify(pc, m, r, v);
 }
 
+int
+provider_build_batch(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+		     struct provider_req *req, char *err, size_t errlen)
+{
+	if (pc->ops->build_batch)
+		return pc->ops->build_batch(pc, m, n, req, err, errlen);
+	if (n == 1)
+		return pc->ops->build(pc, m, req, err, errlen);
+	snprintf(err, errlen, "provider type \"%s\" sends one message per request",
+		 pc->ops->type);
+	return -1;
+}
+
+void
+provider_classify_batch(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+			const struct provider_reply *r, struct provider_verdict *v)
+{
+	memset(v, 0, n * sizeof(*v));
+	if (pc->ops->classify_batch) {
+		pc->ops->classify_batch(pc, m, n, r, v);
+		return;
+	}
+	if (n == 1) {
+		pc->ops->classify(pc, m, r, v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].result = PROVIDER_PERMANENT;
+		snprintf(v[i].reason, sizeof(v[i].reason),
+			 "provider type \"%s\" sends one message per request", pc->ops->type);
+	}
+}
+
 void
 provider_req_init(struct provider_req *r)
 {
@@ -595,6 +631,8 @@ provider_conf_free(struct provider_conf *p, size_t n)
 			p[i].ops->free(&p[i]);
 		free(p[i].name);
 		free(p[i].callback_secret);
+		free(p[i].sign_name);
+		provider_bindings_free(p[i].bindings, p[i].nbindings);
 		ptmpl_free(&p[i].url);
 	}
 	free(p);
@@ -663,7 +701,7 @@ parse_common(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 			cfgval_error(cv, at, "'url' must start with http:// or https://");
 		else
 			ptmpl_parse(cv, at, "'url'", s, false, &pc->url);
-	} else if (config_setting_get_member(g, "url") == NULL) {
+	} else if (config_setting_get_member(g, "url") == NULL && !pc->templated) {
 		cfgval_error(cv, g, "provider '%s' needs a 'url'", pc->name ? pc->name : "?");
 	}
 	if (cfgval_float(cv, g, "rate", 0, 1e6, &f) == 1)
@@ -714,6 +752,11 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	pc->retries = (struct retry_policy){ 5, 1000, 300000, JITTER_FULL };
 	pc->breaker_failures = 5;
 	pc->breaker_rest_ms = 30000;
+	pc->batch = 1;
+	pc->max_param = 35;
+	pc->per_number_hour = -1;
+	pc->per_number_day = -1;
+	pc->halt_retry_ms = 600000;
 
 	if (cfgval_string(cv, g, "name", &s) == 1) {
 		if (!str_is_name(s, PROVIDER_NAME_MAX))
@@ -732,6 +775,10 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	backend_names(types, sizeof(types));
 	if (cfgval_string(cv, g, "type", &s) == 1) {
 		pc->ops = backend_find(s);
+		if (pc->ops) {
+			pc->templated = pc->ops->templated;
+			pc->batch = pc->ops->batch_same > 0 ? (int)pc->ops->batch_same : 1;
+		}
 		if (pc->ops == NULL)
 			cfgval_error(cv, config_setting_get_member(g, "type"),
 				     "provider type must be %s, not \"%s\"", types, s);
@@ -740,6 +787,11 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 			     types);
 	}
 	for (const char *const *k = common_keys; *k; k++)
+		if (!pc->templated || strcmp(*k, "url") != 0) /* template types: 'endpoint' */
+			keys[nk++] = *k;
+	/* Template keys are the template types'; on a free-text type each gets
+	 * its own message below rather than "unknown key". */
+	for (const char *const *k = provider_template_keys; *k && nk + 1 < MAX_KEYS; k++)
 		keys[nk++] = *k;
 	if (pc->ops)
 		for (const char *const *k = pc->ops->keys; *k && nk + 1 < MAX_KEYS; k++)
@@ -748,6 +800,10 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	if (pc->ops) /* unknown keys make sense only once the type is known */
 		cfgval_keys(cv, g, keys);
 	parse_common(cv, g, pc);
+	if (pc->ops && pc->templated)
+		provider_parse_templated(cv, g, pc);
+	else if (pc->ops)
+		provider_refuse_template_keys(cv, g, pc);
 	if (pc->ops)
 		pc->ops->parse(cv, g, pc);
 }
