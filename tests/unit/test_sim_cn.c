@@ -8,12 +8,18 @@
  * signature, the request's shape or an error code's meaning shows: signed
  * requests are accepted with the references reports will carry, a wrong
  * secret halts, the per-number cap is "limited" with a wait, a bad number
- * is permanent, no balance halts and a system error is transient.
+ * is permanent, no balance halts and a system error is transient.  The
+ * reports the simulator pushes go to a small receiver here, which answers
+ * as the provider expects, and are read with the backend's own parser:
+ * their references must be the ones the sends got.
  */
 #include "unit.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <libconfig.h>
+#include <microhttpd.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -27,11 +33,143 @@
 
 extern char **environ;
 
+/* The receiver of pushed reports: every item of every array posted. */
+struct recv {
+	struct MHD_Daemon *d;
+	int port;
+	const char *answer;
+	pthread_mutex_t mu;
+	json_t *items;
+};
+
 struct simproc {
 	pid_t pid;
 	int port;
 	char dir[PATH_MAX];
+	struct recv rc;
 };
+
+struct upload {
+	struct buf body;
+};
+
+static enum MHD_Result
+recv_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+	     const char *version, const char *data, size_t *size, void **con_cls)
+{
+	struct recv *rv = cls;
+	struct upload *u = *con_cls;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	json_t *arr;
+
+	(void)url;
+	(void)method;
+	(void)version;
+	if (u == NULL) {
+		u = calloc(1, sizeof(*u));
+		if (u == NULL)
+			return MHD_NO;
+		buf_init(&u->body, 1 << 20);
+		*con_cls = u;
+		return MHD_YES;
+	}
+	if (*size != 0) {
+		buf_add(&u->body, data, *size);
+		*size = 0;
+		return MHD_YES;
+	}
+	arr = json_loadb(u->body.data ? u->body.data : "", u->body.len, 0, NULL);
+	pthread_mutex_lock(&rv->mu);
+	if (json_is_array(arr))
+		json_array_extend(rv->items, arr);
+	pthread_mutex_unlock(&rv->mu);
+	json_decref(arr);
+	buf_free(&u->body);
+	free(u);
+	*con_cls = NULL;
+	resp = MHD_create_response_from_buffer(strlen(rv->answer), (void *)rv->answer,
+					       MHD_RESPMEM_PERSISTENT);
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void
+recv_start(struct recv *rv, const char *answer)
+{
+	const union MHD_DaemonInfo *info;
+
+	rv->answer = answer;
+	rv->items = json_array();
+	pthread_mutex_init(&rv->mu, NULL);
+	rv->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, recv_request, rv,
+				 MHD_OPTION_END);
+	assert_non_null(rv->d);
+	info = MHD_get_daemon_info(rv->d, MHD_DAEMON_INFO_BIND_PORT);
+	assert_non_null(info);
+	rv->port = info->port;
+}
+
+/* The number of report items received so far. */
+static size_t
+recv_count(struct recv *rv)
+{
+	size_t n;
+
+	pthread_mutex_lock(&rv->mu);
+	n = json_array_size(rv->items);
+	pthread_mutex_unlock(&rv->mu);
+	return n;
+}
+
+/* A callback field read from one pushed item (a JSON object), as duban's server reads it. */
+static int
+item_field(const struct provider_cb_req *r, const char *name, char *out, size_t outlen)
+{
+	json_t *v = json_object_get(r->ctx, name);
+	int n;
+
+	if (json_is_string(v))
+		n = snprintf(out, outlen, "%s", json_string_value(v));
+	else if (json_is_boolean(v))
+		n = snprintf(out, outlen, "%s", json_is_true(v) ? "true" : "false");
+	else if (json_is_integer(v))
+		n = snprintf(out, outlen, "%lld", (long long)json_integer_value(v));
+	else
+		return -1;
+	return n >= 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+/* Waits (10 s at most) for want reports, then checks every ref in refs[0..n) is
+ * among them, delivered, with parts billed (Aliyun's sms_size; Tencent's has none: 0). */
+static void
+reports_match(struct simproc *sp, const struct provider_conf *pc, size_t want, char refs[][PROVIDER_REF_MAX],
+	      size_t n, int parts)
+{
+	struct timespec nap = { 0, 20 * 1000000L };
+	struct provider_dlr dlr;
+	char err[256];
+	size_t found = 0;
+
+	for (int i = 0; i < 500 && recv_count(&sp->rc) < want; i++)
+		nanosleep(&nap, NULL);
+	assert_int_equal(recv_count(&sp->rc), want);
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = 0; i < want; i++) {
+			struct provider_cb_req r = { item_field, json_array_get(sp->rc.items, i) };
+
+			assert_int_equal(provider_dlr_parse(pc, &r, &dlr, err, sizeof(err)), 0);
+			assert_int_equal(dlr.state, PROVIDER_DLR_DELIVERED);
+			if (strcmp(dlr.ref, refs[k]) == 0) {
+				found++;
+				assert_int_equal(dlr.parts, parts);
+				break;
+			}
+		}
+	}
+	assert_int_equal(found, n);
+}
 
 static const char templates[] =
 	"sign 小雄镇人民政府\n"
@@ -60,17 +198,20 @@ sim_path(char *out, size_t len)
 	assert_int_equal(access(out, X_OK), 0);
 }
 
-/* Starts the simulator with the mode's keys, the templates and a cap of 2 a day. */
+/* Starts the report receiver, then the simulator with the mode's keys, the
+ * templates, a cap of 2 a day and the receiver as --dlr-url. */
 static void
 sim_start(struct simproc *sp, const char *api)
 {
-	char bin[PATH_MAX], tpl[PATH_MAX + 16], portf[PATH_MAX + 16];
+	char bin[PATH_MAX], tpl[PATH_MAX + 16], portf[PATH_MAX + 16], url[64];
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	bool ali = strcmp(api, "aliyun") == 0;
 	struct timespec nap = { 0, 20 * 1000000L };
 	FILE *f;
 
 	sim_path(bin, sizeof(bin));
+	recv_start(&sp->rc, ali ? "{\"code\":0,\"msg\":\"接收成功\"}" : "{\"result\":0,\"errmsg\":\"OK\"}");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/dlr", sp->rc.port);
 	snprintf(sp->dir, sizeof(sp->dir), "%s/test_sim_cn.XXXXXX", base);
 	assert_non_null(mkdtemp(sp->dir));
 	snprintf(tpl, sizeof(tpl), "%s/templates", sp->dir);
@@ -80,7 +221,7 @@ sim_start(struct simproc *sp, const char *api)
 	fputs(templates, f);
 	fclose(f);
 	char *argv[] = { bin, "--api", (char *)api, "--templates", tpl, "--listen", "127.0.0.1:0",
-			 "--port-file", portf, "--per-number-day", "2", "--quiet",
+			 "--port-file", portf, "--per-number-day", "2", "--quiet", "--dlr-url", url,
 			 ali ? "--access-key-id" : "--secret-id", ali ? "LTAI5tTestKeyId" : "AKIDTestSecretId",
 			 ali ? "--access-key-secret" : "--secret-key",
 			 ali ? "TestSecret0123456789" : "TestKey0123456789", NULL };
@@ -106,6 +247,9 @@ sim_stop(struct simproc *sp)
 
 	kill(sp->pid, SIGTERM);
 	waitpid(sp->pid, &status, 0);
+	MHD_stop_daemon(sp->rc.d);
+	json_decref(sp->rc.items);
+	pthread_mutex_destroy(&sp->rc.mu);
 	snprintf(path, sizeof(path), "%s/templates", sp->dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/port", sp->dir);
@@ -250,7 +394,8 @@ aliyun_backend_and_simulator_agree(void **state)
 	struct provider_verdict v[3];
 	struct provider_msg m[3];
 	struct provider_conf *p, *bad;
-	struct simproc sp = **(struct simproc **)state;
+	struct simproc *spp = *state, sp = *spp;
+	char refs[5][PROVIDER_REF_MAX];
 
 	p = conf(&sp, true, "TestSecret0123456789");
 	/* SendSms: three numbers, the same values; refs are BizId:number */
@@ -262,11 +407,17 @@ aliyun_backend_and_simulator_agree(void **state)
 		assert_int_equal(v[i].result, PROVIDER_ACCEPTED);
 	assert_non_null(strstr(v[0].ref, "^0:13800138000"));
 	assert_non_null(strstr(v[2].ref, "^0:13700137000"));
+	for (int i = 0; i < 3; i++)
+		memcpy(refs[i], v[i].ref, PROVIDER_REF_MAX);
 	/* SendBatchSms: values that differ per number */
 	m[1].values = vals_b;
 	send_batch(p, m, 2, v);
 	assert_int_equal(v[0].result, PROVIDER_ACCEPTED);
 	assert_int_equal(v[1].result, PROVIDER_ACCEPTED);
+	memcpy(refs[3], v[0].ref, PROVIDER_REF_MAX);
+	memcpy(refs[4], v[1].ref, PROVIDER_REF_MAX);
+	/* their five reports, matched by the backend's parser to the sends' refs */
+	reports_match(spp, p, 5, refs, 5, 1);
 	/* the cap (2 a day): 13800138000's third message waits */
 	send_batch(p, m, 1, v);
 	assert_int_equal(v[0].result, PROVIDER_LIMITED);
@@ -303,7 +454,8 @@ tencent_backend_and_simulator_agree(void **state)
 	struct provider_verdict v[3];
 	struct provider_msg m[3];
 	struct provider_conf *p, *bad;
-	struct simproc sp = **(struct simproc **)state;
+	struct simproc *spp = *state, sp = *spp;
+	char refs[2][PROVIDER_REF_MAX];
 
 	p = conf(&sp, false, "TestKey0123456789");
 	m[0] = msg(p, 1, "+8613800138000", vals);
@@ -317,6 +469,9 @@ tencent_backend_and_simulator_agree(void **state)
 	assert_true(strncmp(v[0].ref, "2640:", 5) == 0);
 	assert_string_not_equal(v[0].ref, v[1].ref);
 	assert_int_equal(v[0].parts, 1);
+	memcpy(refs[0], v[0].ref, PROVIDER_REF_MAX);
+	memcpy(refs[1], v[1].ref, PROVIDER_REF_MAX);
+	reports_match(spp, p, 2, refs, 2, 0);
 	/* the cap (2 a day) is per row */
 	send_batch(p, m, 1, v);
 	assert_int_equal(v[0].result, PROVIDER_ACCEPTED);
