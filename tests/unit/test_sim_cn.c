@@ -505,9 +505,9 @@ aliyun_full_batches(void **state)
 	struct simproc sp = **(struct simproc **)state;
 	struct provider_verdict *v = calloc(1000, sizeof(*v));
 	struct provider_msg *m = calloc(1000, sizeof(*m));
-	char (*phone)[16] = calloc(1000, sizeof(*phone));
+	char (*phone)[24] = calloc(1000, sizeof(*phone));
 	const char *(*each)[3] = calloc(100, sizeof(*each));
-	char (*code)[8] = calloc(100, sizeof(*code));
+	char (*code)[16] = calloc(100, sizeof(*code));
 	struct provider_conf *p = conf(&sp, true, "TestSecret0123456789");
 	size_t ok = 0;
 
