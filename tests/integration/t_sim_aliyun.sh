@@ -141,8 +141,7 @@ check "every push is a JSON array" jq -e -s '[.[] | select(.api == "sink") | .bo
 # Replies (SmsUp) go to --mo-url as an array of one.
 kill "$SIM_PID" 2>/dev/null
 wait "$SIM_PID" 2>/dev/null
-start_sim --api aliyun --templates "$T/templates" --access-key-id "$ALI_ID" \
-	--access-key-secret "$ALI_SECRET" --mo-url "$SINK?answer=aliyun" || exit 1
+start_sim_cn aliyun --mo-url "$SINK?answer=aliyun" || exit 1
 curl -s -H 'Content-Type: application/json' -d '{"from":"+8613800138000","text":"完成T12","to":"01"}' \
 	"$SIM_URL/_sim/mo" >"$T/mo"
 check "/_sim/mo posts and duban's answer is the expected one" jq_ok "$T/mo" '.posted and .status == 200 and .accepted'
