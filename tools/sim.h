@@ -405,6 +405,13 @@ void sim_idset_init(struct sim *s);
  */
 int sim_idset_add(struct sim *s, struct field id);
 
+/* The same for an id already hashed with sim_hash (the --api modes hash a
+ * request's text once and each number into it). */
+int sim_idset_add_hash(struct sim *s, uint64_t h);
+
+/* FNV-1a of f's bytes, started from seed (0, or an earlier sim_hash). */
+uint64_t sim_hash(struct field f, uint64_t seed);
+
 /* Frees the set's slots (left NULL); safe whether or not ids were ever added. */
 void sim_idset_free(struct sim *s);
 

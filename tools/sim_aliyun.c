@@ -306,19 +306,18 @@ static int ali_values(const struct sim *s, const struct cn_tmpl *t, json_t *para
 	return 0;
 }
 
-/* Appends one SmsReport item for an accepted number. */
+/* Appends one SmsReport item for an accepted number (times: the request's). */
 static int report_item(struct ali *a, struct buf *items, const char *nat, const char *biz,
-		       const char *out_id_json, int parts, size_t i, enum cap_result cap)
+		       const char *out_id_json, int parts, size_t i, enum cap_result cap,
+		       const char *sent, const char *rep)
 {
 	struct sim *s = a->s;
-	int64_t now = clock_ms(CLOCK_REALTIME) / 1000;
 	bool capped = cap != CAP_OK;
 	bool ok = !capped && !chance(s, PER_NUMBER_KEY(a->n, i), K_DLR, atomic_load(&s->dlr_fail_ppb));
-	char sent[20], rep[20], lim[64];
+	char lim[64] = "";
 
-	sim_cn_time(now, sent);
-	sim_cn_time(now + (s->o.dlr_delay_ms + 999) / 1000, rep);
-	sim_cap_message(s, cap, lim, sizeof lim);
+	if (capped)
+		sim_cap_message(s, cap, lim, sizeof lim);
 	return buf_printf(items, "%s{\"phone_number\":\"%s\",\"send_time\":\"%s\",\"report_time\":\"%s\","
 			  "\"success\":%s,\"err_code\":\"%s\",\"err_msg\":\"%s\",\"sms_size\":\"%d\","
 			  "\"biz_id\":\"%s\",\"out_id\":%s}", items->len > 0 ? "," : "", nat, sent, rep,
@@ -344,17 +343,21 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 	const char **vals = calloc(t->nph + 1, sizeof *vals);
 	json_t *joid = json_string(out_id != NULL ? out_id : "");
 	char biz[48], ref[64], *oid = joid != NULL ? json_dumps(joid, JSON_ENCODE_ANY) : NULL;
-	struct buf text, key, items;
+	int64_t now = clock_ms(CLOCK_REALTIME) / 1000;
+	struct buf text, items;
 	size_t pending = 0;
 	const char *code, *msg;
 	int parts = 1, rc = 0;
+	char sent[20], rep[20];
+	uint64_t th = 0;
 	json_t *o;
 	char *body;
 
 	json_decref(joid);
 	buf_init(&text, s->body_max);
-	buf_init(&key, s->body_max + 64);
 	buf_init(&items, 1 << 26);
+	sim_cn_time(now, sent);
+	sim_cn_time(now + (s->o.dlr_delay_ms + 999) / 1000, rep);
 	snprintf(biz, sizeof biz, "%" PRId64 "%06" PRIu64 "^0", clock_ms(CLOCK_REALTIME) / 1000,
 		 atomic_fetch_add(&s->cn->next_biz, 1) % 1000000);
 	for (size_t i = 0; i < nn && vals != NULL && oid != NULL && rc == 0; i++) {
@@ -365,12 +368,14 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 			buf_truncate(&text, 0);
 			ali_values(s, t, num[i].params, vals, &code, &msg);  /* checked before */
 			rc = sim_cn_render(num[i].sign, t, vals, &text, &parts);
+			/* the id of a message: (number, OutId, text), the text hashed once */
+			th = sim_hash((struct field){ out_id ? out_id : "", out_id ? strlen(out_id) : 0 }, 0);
+			th = sim_hash((struct field){ "|", 1 }, th);
+			th = rc == 0 ? sim_hash((struct field){ text.data, text.len }, th) : th;
 		}
 		snprintf(ref, sizeof ref, "%s:%s", biz, num[i].nat);
-		buf_truncate(&key, 0);
-		if (rc == 0 && !capped && buf_printf(&key, "%s|%s|%s", num[i].nat, out_id ? out_id : "",
-						     text.data) == 0) {
-			int added = sim_idset_add(s, (struct field){ key.data, key.len });
+		if (rc == 0 && !capped) {
+			int added = sim_idset_add_hash(s, sim_hash((struct field){ num[i].nat, 11 }, th));
 
 			if (added >= 0)
 				atomic_fetch_add(added == 1 ? &s->ctr.unique_ids : &s->ctr.duplicates, 1);
@@ -381,7 +386,7 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 						    capped ? "isv.BUSINESS_LIMIT_CONTROL" : "OK", ref,
 						    capped ? "limited" : "accepted", 200, parts });
 		if (rc == 0 && s->o.dlr_url != NULL) {
-			rc = report_item(a, &items, num[i].nat, biz, oid, parts, i, cap);
+			rc = report_item(a, &items, num[i].nat, biz, oid, parts, i, cap, sent, rep);
 			if (++pending == (size_t)s->o.push_batch)
 				flush_items(s, &items, &pending);
 		}
@@ -389,7 +394,6 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 	flush_items(s, &items, &pending);
 	buf_free(&items);
 	buf_free(&text);
-	buf_free(&key);
 	free(vals);
 	free(oid);
 	atomic_fetch_add(&s->ctr.accepted, 1);
@@ -538,6 +542,8 @@ static enum MHD_Result ali_send(struct ali *a)
 		rc = -1;
 	}
 	for (size_t i = 0; rc == 0 && i < nn; i++) {
+		if (i > 0 && num[i].sign == num[i - 1].sign)
+			continue;
 		if (!sim_cn_sign_known(a->s, num[i].sign)) {
 			code = "isv.SMS_SIGNATURE_ILLEGAL";
 			msg = "该账号下找不到对应签名";
@@ -552,6 +558,8 @@ static enum MHD_Result ali_send(struct ali *a)
 	}
 	vals = rc == 0 ? calloc(t->nph + 1, sizeof *vals) : NULL;
 	for (size_t i = 0; rc == 0 && i < nn; i++) {
+		if (i > 0 && num[i].params == num[i - 1].params)
+			continue;  /* SendSms: one set of values for every number */
 		if (!json_is_object(num[i].params) && !(psrc == NULL && t->nph == 0)) {
 			code = "isv.INVALID_JSON_PARAM";
 			msg = "JSON参数不合法，只接受字符串值";

@@ -187,14 +187,19 @@ static int cap_grow(struct capshard *sh)
 
 enum cap_result sim_cap_take(struct sim *s, const char *nat)
 {
-	uint64_t key = strtoull(nat, NULL, 10), h = mix64(key);
-	struct capshard *sh = &s->cn->caps[h % CAP_SHARDS];
 	enum cap_result ok = CAP_OK;
+	struct capshard *sh;
 	uint32_t day, hour;
 	struct capslot *c;
+	uint64_t key, h;
 	size_t i;
 
-	if ((s->o.per_number_day <= 0 && s->o.per_number_hour <= 0) || key == 0)
+	if (s->o.per_number_day <= 0 && s->o.per_number_hour <= 0)
+		return CAP_OK;
+	key = strtoull(nat, NULL, 10);
+	h = mix64(key);
+	sh = &s->cn->caps[h % CAP_SHARDS];
+	if (key == 0)
 		return CAP_OK;
 	beijing_now(&day, &hour);
 	pthread_mutex_lock(&sh->mu);

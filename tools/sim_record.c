@@ -181,15 +181,26 @@ static int idshard_grow(struct idshard *sh)
 	return 0;
 }
 
+uint64_t sim_hash(struct field f, uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (size_t i = 0; i < f.n; i++)
+		h = (h ^ (unsigned char)f.p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 int sim_idset_add(struct sim *s, struct field id)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	return sim_idset_add_hash(s, sim_hash(id, 0));
+}
+
+int sim_idset_add_hash(struct sim *s, uint64_t h)
+{
 	struct idshard *sh;
 	size_t i;
 	int rc = 1;
 
-	for (i = 0; i < id.n; i++)
-		h = (h ^ (unsigned char)id.p[i]) * 0x100000001b3ULL;
 	h = mix64(h) | 1;  /* never 0, the empty-slot marker */
 	sh = &s->ids[h >> 58];
 	pthread_mutex_lock(&sh->mu);
