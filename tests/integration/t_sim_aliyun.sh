@@ -138,13 +138,13 @@ report_ok() { jq -e -s --arg biz "$biz" '[.[] | select(.api == "sink") | .body[]
 	.success == true and .err_code == "DELIVERED" and .sms_size == "1" and .out_id == "o-1" and
 	(.send_time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")) and
 	has("report_time") and has("err_msg"))' "$T/sink.jsonl"; }
-check "the first report arrived twice (refused once) with the documented fields" report_ok
+check "the first report arrived twice (refused once) with the documented fields" wait_for 10 report_ok
 check "the capped number's report fails with the cap's code and window, the other's is delivered" \
-	jq -e -s --arg biz "$mbiz" '[.[] | select(.api == "sink") | .body[] | select(.biz_id == $biz)] |
+	wait_for 10 jq -e -s --arg biz "$mbiz" '[.[] | select(.api == "sink") | .body[] | select(.biz_id == $biz)] |
 	(map(select(.phone_number == "13800138000"))[0] | .success == false and
 	 .err_code == "isv.BUSINESS_LIMIT_CONTROL" and .err_msg == "触发天级流控Permits:2") and
 	(map(select(.phone_number == "13300133000"))[0].success == true)' "$T/sink.jsonl"
-check "every push is a JSON array" jq -e -s '[.[] | select(.api == "sink") | .body | type] | unique == ["array"]' "$T/sink.jsonl"
+check "every push is a JSON array" wait_for 10 jq -e -s '[.[] | select(.api == "sink") | .body | type] | unique == ["array"]' "$T/sink.jsonl"
 
 # Replies (SmsUp) go to --mo-url as an array of one.
 kill "$SIM_PID" 2>/dev/null
@@ -158,7 +158,7 @@ expect_eq "naming the hour window" "$(jq -r .Message "$T/c")" "触发小时级�
 curl -s -H 'Content-Type: application/json' -d '{"from":"+8613800138000","text":"完成T12","to":"01"}' \
 	"$SIM_URL/_sim/mo" >"$T/mo"
 check "/_sim/mo posts and duban's answer is the expected one" jq_ok "$T/mo" '.posted and .status == 200 and .accepted'
-check "the SmsUp item has phone_number, content, send_time, dest_code, sequence_id" jq -e -s \
+check "the SmsUp item has phone_number, content, send_time, dest_code, sequence_id" wait_for 10 jq -e -s \
 	'[.[] | select(.api == "sink") | .body | select(type == "array") | .[] | select(.content == "完成T12")][0] |
 	 .phone_number == "13800138000" and .dest_code == "01" and (.sequence_id | type) == "number" and
 	 .sign_name == "小雄镇人民政府" and has("send_time")' "$T/sink.jsonl"

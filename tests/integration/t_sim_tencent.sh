@@ -107,13 +107,13 @@ expect_eq "and only for count requests" "$(jq -r '.Response.SendStatusSet[0].Cod
 pushed() { curl -s "$SIM_URL/_sim/stats" | jq -e '.dlr_sent == 206 and .push_retries >= 1 and .push_given_up == 0'; }
 check "all 206 status reports are pushed, the refused push again" wait_for 20 pushed
 check "a report has mobile, report_status, errmsg, description, sid = SerialNo, user_receive_time" \
-	jq -e -s --arg sid "$sid" '[.[] | select(.api == "sink") | .body | select(type == "array") | .[] |
+	wait_for 10 jq -e -s --arg sid "$sid" '[.[] | select(.api == "sink") | .body | select(type == "array") | .[] |
 	select(.sid == $sid)][0] | .mobile == "13800138000" and .report_status == "SUCCESS" and
 	.errmsg == "DELIVRD" and has("description") and has("user_receive_time") and .nationcode == "86"' "$T/sink.jsonl"
 
 curl -s -H 'Content-Type: application/json' -d '{"from":"+8613800138000","text":"收到"}' "$SIM_URL/_sim/mo" >"$T/mo"
 check "/_sim/mo: duban's answer is the expected one" jq_ok "$T/mo" '.posted and .accepted'
-check "the reply is one object: mobile, text, time, sign, extend" jq -e -s \
+check "the reply is one object: mobile, text, time, sign, extend" wait_for 10 jq -e -s \
 	'[.[] | select(.api == "sink") | .body | select(type == "object")][0] | .mobile == "13800138000" and
 	 .text == "收到" and .sign == "小雄镇人民政府" and (.time | type) == "number" and .extend == ""' "$T/sink.jsonl"
 
