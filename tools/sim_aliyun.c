@@ -411,8 +411,9 @@ static enum MHD_Result ali_refuse(struct ali *a, struct ali_num *num, size_t nn,
 	atomic_fetch_add(&a->s->ctr.numbers_refused, nn);
 	for (size_t i = 0; i < nn; i++)
 		sim_cn_record(a->s, &(struct cn_line){ a->n, a->action, num[i].nat, NULL, num[i].sign,
-						       tmpl, num[i].params, qparam(a, "OutId"), code,
-						       NULL, "rejected", status, 0 });
+						       tmpl, num[i].params, qparam(a, "OutId"), code, NULL,
+						       str_is(code, "isv.BUSINESS_LIMIT_CONTROL") ? "limited" : "rejected",
+						       status, 0 });
 	if (nn == 0)
 		sim_cn_record(a->s, &(struct cn_line){ .n = a->n, .action = a->action, .code = code,
 						       .outcome = "rejected", .status = status });
