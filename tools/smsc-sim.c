@@ -373,7 +373,7 @@ static int sim_start(struct sim *s, char *err, size_t errlen)
 	struct MHD_OptionItem pool[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
 					  { MHD_OPTION_END, 0, NULL } };
 	char host[256];
-	int fd, port;
+	int fd, port = 0;
 
 	fd = open_listener(s->o.listen, host, sizeof host, &port, err, errlen);
 	if (fd < 0)
