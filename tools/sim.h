@@ -514,7 +514,8 @@ enum MHD_Result sim_tencent_serve(struct sim *s, struct MHD_Connection *c, struc
  * one, Tencent reply object), from the posted JSON; NULL if unusable. */
 char *sim_cn_mo_body(struct sim *s, json_t *in);
 
-/* True if body (len bytes, HTTP status) is the answer the provider expects to a push. */
+/* True if body (len bytes, HTTP status) is the answer the provider expects to a push:
+ * 200 and {"code":0,"msg":"接收成功"} / {"result":0,"errmsg":"OK"} as JSON. */
 bool sim_cn_push_answer_ok(const struct sim *s, long status, const char *body, size_t len);
 
 #endif

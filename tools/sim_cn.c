@@ -557,16 +557,19 @@ char *sim_cn_mo_body(struct sim *s, json_t *in)
 	return body;
 }
 
+/* The answer must be the documented one (as JSON: spacing and key order aside). */
 bool sim_cn_push_answer_ok(const struct sim *s, long status, const char *body, size_t len)
 {
-	json_t *o, *v;
+	json_t *o, *want;
 	bool ok;
 
 	if (status != 200)
 		return false;
 	o = json_loadb(body, len, 0, NULL);
-	v = json_object_get(o, s->cn->mode == API_ALIYUN ? "code" : "result");
-	ok = json_is_integer(v) && json_integer_value(v) == 0;
+	want = s->cn->mode == API_ALIYUN ? json_pack("{s:i,s:s}", "code", 0, "msg", "接收成功")
+					 : json_pack("{s:i,s:s}", "result", 0, "errmsg", "OK");
+	ok = o != NULL && want != NULL && json_equal(o, want);
+	json_decref(want);
 	json_decref(o);
 	return ok;
 }

@@ -6,7 +6,8 @@
 # checked; SendSms takes 1000 numbers and SendBatchSms 100; a bad number
 # refuses the request; the per-number daily cap and the balance switch give
 # their codes; SmsReport pushes are arrays of the documented fields, split
-# by --push-batch and pushed again when the answer is not {"code":0,...}.
+# by --push-batch and pushed again when the answer is not exactly
+# {"code":0,"msg":"接收成功"}.
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/cn_client.sh"
 setup
@@ -162,6 +163,12 @@ check "the SmsUp item has phone_number, content, send_time, dest_code, sequence_
 	'[.[] | select(.api == "sink") | .body | select(type == "array") | .[] | select(.content == "完成T12")][0] |
 	 .phone_number == "13800138000" and .dest_code == "01" and (.sequence_id | type) == "number" and
 	 .sign_name == "小雄镇人民政府" and has("send_time")' "$T/sink.jsonl"
+
+kill "$SIM_PID" 2>/dev/null
+wait "$SIM_PID" 2>/dev/null
+start_sim_cn aliyun --push-retries 0 --mo-url "$SINK?answer=near" || exit 1
+curl -s -H 'Content-Type: application/json' -d '{"from":"+8613800138000","text":"收到"}' "$SIM_URL/_sim/mo" >"$T/mo2"
+check 'the near miss {"code":0,"msg":"OK"} is not the expected answer' jq_ok "$T/mo2" '.posted and .status == 200 and (.accepted | not)'
 
 expect_exit "--api aliyun without keys is a usage error" 2 env -u ALIYUN_ACCESS_KEY_ID -u ALIYUN_ACCESS_KEY_SECRET \
 	"$SIM" --api aliyun --templates "$T/templates"
