@@ -486,43 +486,6 @@ int sim_cn_render(const char *sign, const struct cn_tmpl *t, const char *const *
 	return 0;
 }
 
-/* ---- record lines ----------------------------------------------------------- */
-
-static json_t *jstr_or_null(const char *v)
-{
-	json_t *j = v != NULL ? json_string(v) : NULL;
-
-	return j != NULL ? j : json_null();
-}
-
-void sim_cn_record(struct sim *s, const struct cn_line *l)
-{
-	json_t *o;
-	char *line;
-
-	if (s->rec == NULL)
-		return;
-	o = json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:O?,s:o,s:i,s:o,s:o,s:o,s:i}",
-		      "n", (json_int_t)l->n, "t", (json_int_t)clock_ms(CLOCK_REALTIME),
-		      "api", s->cn->mode == API_ALIYUN ? "aliyun" : "tencent",
-		      "action", jstr_or_null(l->action), "to", jstr_or_null(l->to),
-		      "text", jstr_or_null(l->text), "sign", jstr_or_null(l->sign),
-		      "template", jstr_or_null(l->tmpl), "params", l->params,
-		      "id", jstr_or_null(l->id), "status", (int)l->status, "code", jstr_or_null(l->code),
-		      "msgid", jstr_or_null(l->msgid), "outcome", jstr_or_null(l->outcome),
-		      "parts", l->parts);
-	line = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (line == NULL)
-		return;
-	flockfile(s->rec);
-	fputs_unlocked(line, s->rec);
-	putc_unlocked('\n', s->rec);
-	funlockfile(s->rec);
-	atomic_store(&s->rec_dirty, true);
-	free(line);
-}
-
 /* ---- replies (MO) and the answers pushes expect ----------------------------- */
 
 char *sim_cn_mo_body(struct sim *s, json_t *in)

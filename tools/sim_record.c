@@ -103,6 +103,48 @@ void sim_record(struct sim *s, uint64_t n, const struct sendinfo *si, unsigned s
 	atomic_store(&s->rec_dirty, true);
 }
 
+/* A string field of a record line, or null. */
+static void put_key_str(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, ",\"%s\":", key);
+	put_json_str(f, (struct field){ v, v != NULL ? strlen(v) : 0 });
+}
+
+void sim_cn_record(struct sim *s, const struct cn_line *l)
+{
+	/* the numbers of a request share their parameters: dumped once per request and thread */
+	static _Thread_local uint64_t cached_n;
+	static _Thread_local const json_t *cached_p;
+	static _Thread_local char *cached;
+	FILE *f = s->rec;
+
+	if (f == NULL)
+		return;
+	if (cached_n != l->n || cached_p != l->params || cached == NULL) {
+		free(cached);
+		cached = l->params != NULL ? json_dumps(l->params, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		cached_n = l->n;
+		cached_p = l->params;
+	}
+	flockfile(f);
+	fprintf(f, "{\"n\":%" PRIu64 ",\"t\":%" PRId64 ",\"api\":\"%s\"", l->n, clock_ms(CLOCK_REALTIME),
+		s->cn->mode == API_ALIYUN ? "aliyun" : "tencent");
+	put_key_str(f, "action", l->action);
+	put_key_str(f, "to", l->to);
+	put_key_str(f, "text", l->text);
+	put_key_str(f, "sign", l->sign);
+	put_key_str(f, "template", l->tmpl);
+	fprintf(f, ",\"params\":%s", cached != NULL ? cached : "null");
+	put_key_str(f, "id", l->id);
+	fprintf(f, ",\"status\":%u", l->status);
+	put_key_str(f, "code", l->code);
+	put_key_str(f, "msgid", l->msgid);
+	put_key_str(f, "outcome", l->outcome);
+	fprintf(f, ",\"parts\":%d}\n", l->parts);
+	funlockfile(f);
+	atomic_store(&s->rec_dirty, true);
+}
+
 /* Called by the main thread every FLUSH_MS and at exit. */
 void sim_record_flush(struct sim *s)
 {
