@@ -483,12 +483,21 @@ void sim_cn_count_batch(struct sim *s, size_t n);
 struct cn_line {
 	uint64_t n;
 	const char *action, *to, *text, *sign, *tmpl;
-	json_t *params;  /* borrowed */
+	const char *params;  /* the values as JSON text, or NULL */
 	const char *id, *code, *msgid, *outcome;
 	unsigned status;
 	int parts;
 };
 void sim_cn_record(struct sim *s, const struct cn_line *l);
+
+/* One parameter set dumped as JSON, dumped again only when it changes: the
+ * numbers of a request share theirs.  Free with sim_pcache_free. */
+struct pcache {
+	const json_t *p;
+	char *s;
+};
+const char *sim_pcache(struct pcache *c, const json_t *p);
+void sim_pcache_free(struct pcache *c);
 
 /*
  * Appends "name:value\n" for each name of the ';'-separated list names[0..nlen)

@@ -349,6 +349,7 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 	const char *code, *msg;
 	int parts = 1, rc = 0;
 	char sent[20], rep[20];
+	struct pcache pc = { NULL, NULL };
 	uint64_t th = 0;
 	json_t *o;
 	char *body;
@@ -382,7 +383,7 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 		}
 		atomic_fetch_add(capped ? &s->ctr.numbers_refused : &s->ctr.numbers_accepted, 1);
 		sim_cn_record(s, &(struct cn_line){ a->n, a->action, num[i].nat, text.data, num[i].sign,
-						    t->code, num[i].params, out_id,
+						    t->code, s->rec != NULL ? sim_pcache(&pc, num[i].params) : NULL, out_id,
 						    capped ? "isv.BUSINESS_LIMIT_CONTROL" : "OK", ref,
 						    capped ? "limited" : "accepted", 200, parts });
 		if (rc == 0 && s->o.dlr_url != NULL) {
@@ -394,6 +395,7 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 	flush_items(s, &items, &pending);
 	buf_free(&items);
 	buf_free(&text);
+	sim_pcache_free(&pc);
 	free(vals);
 	free(oid);
 	atomic_fetch_add(&s->ctr.accepted, 1);
@@ -407,13 +409,17 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 static enum MHD_Result ali_refuse(struct ali *a, struct ali_num *num, size_t nn, const char *tmpl,
 				  unsigned status, const char *code, const char *msg)
 {
+	struct pcache pc = { NULL, NULL };
+
 	atomic_fetch_add(&a->s->ctr.rejected, 1);
 	atomic_fetch_add(&a->s->ctr.numbers_refused, nn);
-	for (size_t i = 0; i < nn; i++)
+	for (size_t i = 0; a->s->rec != NULL && i < nn; i++)
 		sim_cn_record(a->s, &(struct cn_line){ a->n, a->action, num[i].nat, NULL, num[i].sign,
-						       tmpl, num[i].params, qparam(a, "OutId"), code, NULL,
+						       tmpl, sim_pcache(&pc, num[i].params), qparam(a, "OutId"),
+						       code, NULL,
 						       str_is(code, "isv.BUSINESS_LIMIT_CONTROL") ? "limited" : "rejected",
 						       status, 0 });
+	sim_pcache_free(&pc);
 	if (nn == 0)
 		sim_cn_record(a->s, &(struct cn_line){ .n = a->n, .action = a->action, .code = code,
 						       .outcome = "rejected", .status = status });

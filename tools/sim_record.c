@@ -112,20 +112,10 @@ static void put_key_str(FILE *f, const char *key, const char *v)
 
 void sim_cn_record(struct sim *s, const struct cn_line *l)
 {
-	/* the numbers of a request share their parameters: dumped once per request and thread */
-	static _Thread_local uint64_t cached_n;
-	static _Thread_local const json_t *cached_p;
-	static _Thread_local char *cached;
 	FILE *f = s->rec;
 
 	if (f == NULL)
 		return;
-	if (cached_n != l->n || cached_p != l->params || cached == NULL) {
-		free(cached);
-		cached = l->params != NULL ? json_dumps(l->params, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		cached_n = l->n;
-		cached_p = l->params;
-	}
 	flockfile(f);
 	fprintf(f, "{\"n\":%" PRIu64 ",\"t\":%" PRId64 ",\"api\":\"%s\"", l->n, clock_ms(CLOCK_REALTIME),
 		s->cn->mode == API_ALIYUN ? "aliyun" : "tencent");
@@ -134,7 +124,7 @@ void sim_cn_record(struct sim *s, const struct cn_line *l)
 	put_key_str(f, "text", l->text);
 	put_key_str(f, "sign", l->sign);
 	put_key_str(f, "template", l->tmpl);
-	fprintf(f, ",\"params\":%s", cached != NULL ? cached : "null");
+	fprintf(f, ",\"params\":%s", l->params != NULL ? l->params : "null");
 	put_key_str(f, "id", l->id);
 	fprintf(f, ",\"status\":%u", l->status);
 	put_key_str(f, "code", l->code);
@@ -143,6 +133,23 @@ void sim_cn_record(struct sim *s, const struct cn_line *l)
 	fprintf(f, ",\"parts\":%d}\n", l->parts);
 	funlockfile(f);
 	atomic_store(&s->rec_dirty, true);
+}
+
+const char *sim_pcache(struct pcache *c, const json_t *p)
+{
+	if (p != c->p || c->s == NULL) {
+		free(c->s);
+		c->s = p != NULL ? json_dumps(p, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		c->p = p;
+	}
+	return c->s;
+}
+
+void sim_pcache_free(struct pcache *c)
+{
+	free(c->s);
+	c->s = NULL;
+	c->p = NULL;
 }
 
 /* Called by the main thread every FLUSH_MS and at exit. */

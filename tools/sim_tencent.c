@@ -247,6 +247,7 @@ static enum MHD_Result tc_rows(struct tc *a, json_t *req, const struct cn_tmpl *
 	struct buf text, items;
 	size_t pending = 0;
 	int parts = 1;
+	struct pcache pc = { NULL, NULL };
 	uint64_t th;
 	char when[20];
 
@@ -293,13 +294,16 @@ static enum MHD_Result tc_rows(struct tc *a, json_t *req, const struct cn_tmpl *
 		}
 		atomic_fetch_add(str_is(code, "Ok") ? &s->ctr.numbers_accepted : &s->ctr.numbers_refused, 1);
 		sim_cn_record(s, &(struct cn_line){ a->n, "SendSms", ph, str_is(code, "Ok") ? text.data : NULL,
-						    sign, t->code, json_object_get(req, "TemplateParamSet"), ctx,
+						    sign, t->code,
+						    s->rec != NULL ? sim_pcache(&pc, json_object_get(req, "TemplateParamSet"))
+								   : NULL, ctx,
 						    code, serial[0] ? serial : NULL, outcome, 200,
 						    str_is(code, "Ok") ? parts : 0 });
 		json_array_append_new(rows, tc_row(serial, ph != NULL ? ph : "", str_is(code, "Ok") ? parts : 0,
 						   ctx != NULL ? ctx : "", code, msg));
 	}
 	tc_flush(s, &items, &pending);
+	sim_pcache_free(&pc);
 	buf_free(&items);
 	buf_free(&text);
 	atomic_fetch_add(&s->ctr.accepted, 1);
