@@ -249,9 +249,29 @@ static const char schema_v3[] =
 	"      AND (d.status = 'delivered' OR d.status = 'failed'));"
 	"END;";
 
+/*
+ * A message's values for the providers that take only approved templates
+ * (Alibaba Cloud, Tencent Cloud), rendered when it is queued so that the
+ * dispatcher - first try and failover alike - sends exactly what was
+ * checked.  params is NULL when no such provider carries the message (a
+ * free text, or no binding for its template); otherwise a JSON object
+ * written only by core/route.c, in one canonical form: no spaces, the
+ * providers in the configured order, each an array of its binding's
+ * values in the binding's order, strings with only '"', '\\' and control
+ * characters escaped (UTF-8 kept).  Equal values are equal strings, so a
+ * notice's rows that can go in one batch are those with the same
+ * (template, params), found by comparing the text.  The key "*" (never a
+ * provider name) holds the free text a free-text provider later in the
+ * failover order sends, when body holds a template provider's text: body
+ * and parts are always the text (without 【signature】) and the parts of
+ * the first provider able to carry the message.
+ */
+static const char schema_params[] = "ALTER TABLE message ADD COLUMN params TEXT;";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_params,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
