@@ -176,6 +176,12 @@ route_personal(const struct route *r)
 	return r->personal;
 }
 
+bool
+route_templated(const struct route *r)
+{
+	return r->any_template;
+}
+
 /* The names of cfg's providers, "a, b, c", into out. */
 static void
 provider_names(const struct duban_config *cfg, char *out, size_t outlen)

@@ -56,6 +56,8 @@ int route_open(const struct duban_config *cfg, const struct tmpl *t, struct rout
 void route_free(struct route *r);
 /* True when some provider's values differ per person (a value uses person.*). */
 bool route_personal(const struct route *r);
+/* True when some template provider can carry the messages (they get params). */
+bool route_templated(const struct route *r);
 
 /* What a message sends, as route_render worked it out. */
 struct route_out {
