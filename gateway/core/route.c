@@ -6,11 +6,10 @@
  * once per action to render them (route_open), never at send time.  The
  * values go to the row as canonical JSON, written by hand so that equal
  * values are equal strings (see store_schema.c), and are read back for
- * the dispatcher with jansson.
+ * the dispatcher by a reader of that one form.
  */
 #include "core/route.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,14 +581,151 @@ route_send_clear(struct route_send *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The member key of params (a JSON object), or NULL; *root to json_decref. */
-static json_t *
-params_member(const char *params, const char *key, json_t **root)
+/*
+ * Reading params back.  Only route_render writes it, in one canonical form
+ * (store_schema.c): an object of arrays of strings and the "*" string,
+ * no spaces, the escapes of provider_json_escape.  So a reader of that
+ * form is a few lines and allocates nothing to find a member - the
+ * dispatcher asks for every row it sends.  Anything else is not duban's
+ * and carries nothing.
+ */
+
+/* The byte after the JSON string that starts at p (its '"'), or NULL. */
+static const char *
+str_skip(const char *p)
 {
-	*root = params ? json_loads(params, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	if (*root == NULL || !json_is_object(*root))
+	if (*p++ != '"')
 		return NULL;
-	return json_object_get(*root, key);
+	for (; *p && *p != '"'; p++)
+		if (*p == '\\' && *++p == '\0')
+			return NULL;
+	return *p == '"' ? p + 1 : NULL;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The JSON string at p decoded into a new string *out; the byte after it, or NULL. */
+static const char *
+str_decode(const char *p, char **out)
+{
+	const char *end = str_skip(p);
+	char *o;
+
+	*out = NULL;
+	if (end == NULL || (o = *out = malloc((size_t)(end - p))) == NULL)
+		return NULL;
+	for (p++; p < end - 1; p++) {
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		switch (*++p) {
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': { /* \u00XX: a control character, as the writer escapes them */
+			int hi = hexval(p[3]), lo = hexval(p[4]);
+			if (p[1] != '0' || p[2] != '0' || hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto bad;
+			*o++ = (char)(hi * 16 + lo);
+			p += 4;
+			break;
+		}
+		default: *o++ = *p; break; /* \" and \\ */
+		}
+	}
+	*o = '\0';
+	return end;
+bad:
+	free(*out);
+	*out = NULL;
+	return NULL;
+}
+
+/* The byte after the value at p (a string, or an array of strings), or NULL. */
+static const char *
+value_skip(const char *p)
+{
+	if (*p == '"')
+		return str_skip(p);
+	if (*p++ != '[')
+		return NULL;
+	while (*p == '"') {
+		if ((p = str_skip(p)) == NULL)
+			return NULL;
+		if (*p == ',')
+			p++;
+	}
+	return *p == ']' ? p + 1 : NULL;
+}
+
+/* The value of member key of params, or NULL. */
+static const char *
+params_member(const char *params, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = params;
+
+	if (p == NULL || *p++ != '{')
+		return NULL;
+	while (*p == '"') {
+		const char *k = p + 1, *end = str_skip(p);
+		if (end == NULL || *end != ':')
+			return NULL;
+		if ((size_t)(end - 1 - k) == klen && memcmp(k, key, klen) == 0)
+			return end + 1;
+		if ((p = value_skip(end + 1)) == NULL)
+			return NULL;
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
+}
+
+/* The strings of the array at v (n of them wanted) into out[0..n-1]; 0, or -1. */
+static int
+array_decode(const char *v, size_t n, char **out)
+{
+	size_t i = 0;
+
+	if (v == NULL || *v++ != '[')
+		return -1;
+	while (*v == '"') {
+		if (i == n || (v = str_decode(v, &out[i])) == NULL)
+			return -1;
+		i++;
+		if (*v == ',')
+			v++;
+	}
+	return *v == ']' && i == n ? 0 : -1;
+}
+
+/* How many strings the array at v holds, or -1. */
+static long
+array_count(const char *v)
+{
+	long n = 0;
+
+	if (v == NULL || *v++ != '[')
+		return -1;
+	while (*v == '"') {
+		if ((v = str_skip(v)) == NULL)
+			return -1;
+		n++;
+		if (*v == ',')
+			v++;
+	}
+	return *v == ']' ? n : -1;
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -605,37 +741,23 @@ cannot(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* A free-text provider: params' "*" text, else body. */
-static int
-prepare_free(const char *params, const char *body, struct route_send *out)
-{
-	json_t *root, *star = params_member(params, "*", &root);
-	int rc = 0;
-
-	if (json_is_string(star)) {
-		if ((out->own_text = strdup(json_string_value(star))) == NULL)
-			rc = -1;
-		out->text = out->own_text;
-	} else {
-		out->text = body;
-	}
-	json_decref(root);
-	return rc;
-}
-
 int
 route_send_prepare(const struct provider_conf *pc, const char *template_name,
 		   const char *params, const char *body, struct route_send *out, char *err,
 		   size_t errlen)
 {
 	const struct provider_binding *b;
-	json_t *root = NULL, *arr;
-	int rc = -1;
+	const char *v;
 
 	memset(out, 0, sizeof(*out));
 	if (!pc->templated) {
-		if (prepare_free(params, body, out) != 0)
-			return cannot(err, errlen, "%s", _("out of memory"));
+		/* A free-text provider: params' "*" text, else body. */
+		out->text = body;
+		if ((v = params_member(params, "*")) != NULL && *v == '"') {
+			if (str_decode(v, &out->own_text) == NULL)
+				return cannot(err, errlen, _("the message's params are not duban's"));
+			out->text = out->own_text;
+		}
 		return 0;
 	}
 	if (template_name == NULL)
@@ -644,44 +766,31 @@ route_send_prepare(const struct provider_conf *pc, const char *template_name,
 	if ((b = route_binding(pc, template_name)) == NULL)
 		return cannot(err, errlen, _("provider %s has no binding for template \"%s\""),
 			      pc->name, template_name);
-	arr = params_member(params, pc->name, &root);
-	if (!json_is_array(arr) || json_array_size(arr) != b->nparam) {
-		cannot(err, errlen, _("the message was queued without values for provider %s (template \"%s\")"),
-		       pc->name, template_name);
-		goto out;
-	}
+	v = params_member(params, pc->name);
+	if (v == NULL || array_count(v) != (long)b->nparam)
+		return cannot(err, errlen,
+			      _("the message was queued without values for provider %s (template \"%s\")"),
+			      pc->name, template_name);
 	if ((out->own = calloc(b->nparam ? b->nparam : 1, sizeof(char *))) == NULL)
-		goto nomem;
-	for (size_t i = 0; i < b->nparam; i++) {
-		json_t *v = json_array_get(arr, i);
-		if (!json_is_string(v)) {
-			cannot(err, errlen, _("the values for provider %s of template \"%s\" are not text"),
-			       pc->name, template_name);
-			goto out;
-		}
-		if ((out->own[i] = strdup(json_string_value(v))) == NULL)
-			goto nomem;
-		out->nown = i + 1;
+		return cannot(err, errlen, "%s", _("out of memory"));
+	out->nown = b->nparam;
+	if (array_decode(v, b->nparam, out->own) != 0) {
+		route_send_clear(out);
+		return cannot(err, errlen, _("the message's params are not duban's"));
 	}
 	out->binding = b;
 	out->values = (const char *const *)out->own;
-	rc = 0;
-	goto out;
-nomem:
-	cannot(err, errlen, "%s", _("out of memory"));
-out:
-	json_decref(root);
-	if (rc != 0)
-		route_send_clear(out);
-	return rc;
+	return 0;
 }
 
 bool
 route_can_carry(const struct provider_conf *pc, const char *template_name, const char *params)
 {
-	struct route_send s;
-	bool ok = route_send_prepare(pc, template_name, params, "", &s, NULL, 0) == 0;
+	const struct provider_binding *b;
 
-	route_send_clear(&s);
-	return ok;
+	if (!pc->templated)
+		return true;
+	if ((b = route_binding(pc, template_name)) == NULL)
+		return false;
+	return array_count(params_member(params, pc->name)) == (long)b->nparam;
 }

@@ -420,6 +420,37 @@ test_value_limits(void **state)
 	fx->task.title = "梅岙塘农田改造工程";
 }
 
+/* Values with quotes, backslashes and control characters come back as they went. */
+static void
+test_values_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	struct route_out ro;
+	struct route_send s;
+	char err[512] = "";
+
+	fx->task.title = "梅岙塘\"农田\\改造\t\x01";
+	if (render_reminder(fx, &ro, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(ro.params,
+			    "{\"aliyun\":[\"梅岙塘\\\"农田\\\\改造\\t\\u0001\",\"12月31日\",\"T3\"],"
+			    "\"tencent\":[\"梅岙塘\\\"农田\\\\改造\\t\\u0001\",\"12月31日\",\"T3\"]}");
+	assert_int_equal(route_send_prepare(&fx->prov[1], "reminder", ro.params, ro.body, &s, err,
+					    sizeof(err)),
+			 0);
+	assert_string_equal(s.values[0], fx->task.title);
+	assert_string_equal(s.values[1], "12月31日");
+	route_send_clear(&s);
+	route_out_clear(&ro);
+	/* What duban did not write carries nothing. */
+	assert_false(route_can_carry(&fx->prov[0], "reminder", "{\"aliyun\": [\"a\",\"b\",\"c\"]}"));
+	assert_false(route_can_carry(&fx->prov[0], "reminder", "{\"aliyun\":[\"a\",\"b\"]}"));
+	assert_true(route_can_carry(&fx->prov[0], "reminder", "{\"aliyun\":[\"a\",\"b\",\"c\"]}"));
+	assert_false(route_can_carry(&fx->prov[0], "reminder", "{\"aliyun\":[\"a\",\"b\",\"c"));
+	assert_false(route_can_carry(&fx->prov[0], "reminder", "{\"aliyunx\":[\"a\",\"b\",\"c\"]}"));
+	fx->task.title = "梅岙塘农田改造工程";
+}
+
 /* ---- what is stored ------------------------------------------------------------------- */
 
 static void
@@ -513,6 +544,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_reminder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notice_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_queues_nothing, setup, teardown),
 	};
