@@ -46,7 +46,7 @@ provider_msg_ref(int64_t id, char *out, size_t outlen)
  * the one name its file provider_TYPE.c exports (provider.h says how to
  * write one).  A `type` is looked up here, and its error lists these.
  */
-#define PROVIDER_BACKENDS(X) X(http) X(kannel)
+#define PROVIDER_BACKENDS(X) X(http) X(kannel) X(aliyun) X(tencent)
 
 #define DECLARE(type) extern const struct provider_ops provider_##type##_ops;
 PROVIDER_BACKENDS(DECLARE)

@@ -423,3 +423,183 @@ provider_parse_templated(struct cfgval *cv, const config_setting_t *g, struct pr
 			pc->halt_retry_ms = (long)sec * 1000;
 	}
 }
+
+/* ---- what the template backends share ------------------------------------- */
+
+int
+provider_secret_key(struct cfgval *cv, const config_setting_t *g, const char *key, char **out)
+{
+	const config_setting_t *at = config_setting_get_member(g, key);
+	struct ptmpl t = { 0 };
+	char what[64];
+	const char *s;
+	int rc = -1;
+
+	*out = NULL;
+	snprintf(what, sizeof(what), "'%s'", key);
+	if (cfgval_string(cv, g, key, &s) != 1) {
+		if (at == NULL)
+			cfgval_error(cv, g, _("this provider needs '%s' (best as \"{{env.NAME}}\")"),
+				     key);
+		return -1;
+	}
+	if (ptmpl_parse(cv, at, what, s, false, &t) != 0)
+		return -1;
+	if (t.n != 1 || t.p[0].var != PV_LITERAL || t.p[0].len == 0) {
+		cfgval_error(cv, at, _("'%s' must not be empty"), key);
+		goto out;
+	}
+	if ((*out = strdup(t.p[0].lit)) == NULL)
+		cfgval_error(cv, at, _("out of memory"));
+	else
+		rc = 0;
+out:
+	if (t.n == 1 && t.p[0].lit)
+		memset(t.p[0].lit, 0, t.p[0].len);
+	ptmpl_free(&t);
+	return rc;
+}
+
+void
+provider_secret_free(char *s)
+{
+	if (s == NULL)
+		return;
+	memset(s, 0, strlen(s));
+	free(s);
+}
+
+int
+provider_endpoint(struct cfgval *cv, const config_setting_t *g, const char *dflt, char **base,
+		  char **host)
+{
+	const config_setting_t *at = config_setting_get_member(g, "endpoint");
+	const char *s = dflt, *h, *end;
+	size_t len;
+
+	*base = *host = NULL;
+	if (cfgval_string(cv, g, "endpoint", &s) == -1)
+		return -1;
+	if (strncmp(s, "http://", 7) == 0)
+		h = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		h = s + 8;
+	else {
+		cfgval_error(cv, at, _("'endpoint' must start with http:// or https://"));
+		return -1;
+	}
+	end = h + strcspn(h, "/?#");
+	if (end == h || *end == '?' || *end == '#' || (*end == '/' && end[1] != '\0')) {
+		cfgval_error(cv, at, _("'endpoint' must be a scheme and a host, such as \"%s\""),
+			     dflt);
+		return -1;
+	}
+	len = (size_t)(end - s);
+	*base = strndup(s, len);
+	*host = strndup(h, (size_t)(end - h));
+	if (*base == NULL || *host == NULL) {
+		free(*base);
+		free(*host);
+		*base = *host = NULL;
+		cfgval_error(cv, at, _("out of memory"));
+		return -1;
+	}
+	return 0;
+}
+
+bool
+provider_values_equal(const struct provider_msg *m, size_t n)
+{
+	size_t np = m[0].binding ? m[0].binding->nparam : 0;
+
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < np; j++)
+			if (strcmp(m[i].values[j], m[0].values[j]) != 0)
+				return false;
+	return true;
+}
+
+const char *
+provider_national(const char *e164)
+{
+	if (strncmp(e164, "+86", 3) == 0)
+		return e164 + 3;
+	return e164[0] == '+' ? e164 + 1 : e164;
+}
+
+int
+provider_batch_check(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+		     char *err, size_t errlen)
+{
+	size_t most;
+
+	if (n == 0) {
+		snprintf(err, errlen, _("no message to send"));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].binding == NULL || (m[i].values == NULL && m[i].binding->nparam > 0)) {
+			snprintf(err, errlen,
+				 _("provider '%s' carries only approved templates, not free text"),
+				 pc->name ? pc->name : pc->ops->type);
+			return -1;
+		}
+		if (m[i].binding != m[0].binding) {
+			snprintf(err, errlen, _("one request carries one template"));
+			return -1;
+		}
+	}
+	most = provider_values_equal(m, n) ? pc->ops->batch_same : pc->ops->batch_distinct;
+	if (n > most || n > (size_t)(pc->batch > 0 ? pc->batch : 1)) {
+		snprintf(err, errlen, _("%zu numbers in one request: provider '%s' takes at most %zu"),
+			 n, pc->name ? pc->name : pc->ops->type,
+			 most < (size_t)pc->batch ? most : (size_t)pc->batch);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether an 11-digit Chinese mobile number, the only kind Aliyun takes
+ * without a country code: what tells the culprit of a refused batch. */
+static bool
+mobile_ok(const char *e164)
+{
+	const char *d = provider_national(e164);
+
+	if (strncmp(e164, "+86", 3) != 0)
+		return true; /* international: Aliyun's to judge */
+	if (strlen(d) != 11 || d[0] != '1')
+		return false;
+	for (size_t i = 0; i < 11; i++)
+		if (d[i] < '0' || d[i] > '9')
+			return false;
+	return true;
+}
+
+void
+provider_refused(const struct provider_msg *m, size_t n, enum provider_result cls, long wait,
+	const char *code, const char *reason, struct provider_verdict *v)
+{
+	size_t culprits = 0;
+
+	if (cls == PROVIDER_PERMANENT && n > 1)
+		for (size_t i = 0; i < n; i++)
+			culprits += !mobile_ok(m[i].phone);
+	for (size_t i = 0; i < n; i++) {
+		v[i].result = cls;
+		v[i].wait_s = wait;
+		snprintf(v[i].code, sizeof(v[i].code), "%s", code);
+		snprintf(v[i].reason, sizeof(v[i].reason), "%s", reason);
+		if (culprits == 0)
+			continue;
+		if (!mobile_ok(m[i].phone)) {
+			v[i].drop = true;
+		} else {
+			/* refused because of another number: goes again without it */
+			v[i].result = PROVIDER_TRANSIENT;
+			snprintf(v[i].reason, sizeof(v[i].reason), "%s (%s)",
+				 _("the batch was refused because of another number"), reason);
+		}
+	}
+}
+

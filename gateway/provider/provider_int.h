@@ -25,6 +25,46 @@ void provider_parse_templated(struct cfgval *cv, const config_setting_t *g, stru
 void provider_refuse_template_keys(struct cfgval *cv, const config_setting_t *g,
 				   const struct provider_conf *pc);
 
+/* ---- what the template backends share (provider_binding.c) ---- */
+
+/*
+ * A secret key of group g: a literal or {{env.NAME}} (the value, resolved
+ * at load) into *out, a new string to free with provider_secret_free.
+ * Required: reported when absent.  0, or -1 reported.
+ */
+int provider_secret_key(struct cfgval *cv, const config_setting_t *g, const char *key, char **out);
+/* Wipe and free a secret (NULL is fine). */
+void provider_secret_free(char *s);
+/*
+ * The `endpoint` of group g, or dflt: "https://host[:port]" (a trailing
+ * '/' allowed) into *base (no trailing '/') and its host[:port] into
+ * *host, both new strings.  0, or -1 reported.
+ */
+int provider_endpoint(struct cfgval *cv, const config_setting_t *g, const char *dflt, char **base,
+		      char **host);
+/* Whether m[0..n-1] (one binding) all have the same values. */
+bool provider_values_equal(const struct provider_msg *m, size_t n);
+/* A number without +86 (Chinese), or without '+' (others). */
+const char *provider_national(const char *e164);
+/*
+ * Whether m[0..n-1] can go in one request of pc: each bound to the same
+ * template with its values, and n within ops->batch_same or
+ * ops->batch_distinct (as their values are equal or not) and pc->batch.
+ * 0, or -1 with err.
+ */
+int provider_batch_check(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+			 char *err, size_t errlen);
+
+/*
+ * A refusal of the whole request for m[0..n-1] into every v[i] (class cls,
+ * wait, the provider's code and reason).  A per-message refusal
+ * (PERMANENT) of a batch goes to the numbers duban can tell are at fault
+ * (not a Chinese mobile number): those get drop, the others TRANSIENT, to
+ * go again without them.
+ */
+void provider_refused(const struct provider_msg *m, size_t n, enum provider_result cls, long wait,
+		      const char *code, const char *reason, struct provider_verdict *v);
+
 /* ---- signing (provider_sign.c) ---- */
 
 /* One header of a signed request: a lowercase name and its trimmed value. */
@@ -63,5 +103,17 @@ int provider_acs3_sign(const char *method, const char *canonical_uri, const char
 int provider_tc3_sign(const char *host, const char *content_type, const char *payload, size_t plen,
 		      int64_t timestamp, const char *service, const char *secret_id,
 		      const char *secret_key, struct buf *auth);
+
+/* ---- the backends' builds at a fixed time and nonce (the tests' way in) ---- */
+
+/* Aliyun's request for m[0..n-1] signed at now with nonce (ops->build_batch
+ * uses the wall clock and a fresh nonce). */
+int provider_aliyun_build_at(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+			     int64_t now, const char *nonce, struct provider_req *req, char *err,
+			     size_t errlen);
+/* Tencent's request for m[0..n-1] signed at now. */
+int provider_tencent_build_at(const struct provider_conf *pc, const struct provider_msg *m,
+			      size_t n, int64_t now, struct provider_req *req, char *err,
+			      size_t errlen);
 
 #endif
