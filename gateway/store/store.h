@@ -211,6 +211,7 @@ struct message {
 	char *provider, *provider_ref, *last_error;
 	char *person_name;     /* filled by listings */
 	char *task_code;       /* filled by listings */
+	char *params;          /* template providers' values, canonical JSON (core/route.h); NULL: none */
 };
 void message_clear(struct message *m);
 

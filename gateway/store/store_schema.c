@@ -250,7 +250,24 @@ static const char schema_v3[] =
 	"END;";
 
 /*
- * v4: what the Chinese cloud providers need of the send side.  An
+ * A message's values for the providers that take only approved templates
+ * (Alibaba Cloud, Tencent Cloud), rendered when it is queued so that the
+ * dispatcher - first try and failover alike - sends exactly what was
+ * checked.  params is NULL when no such provider carries the message (a
+ * free text, or no binding for its template); otherwise a JSON object
+ * written only by core/route.c, in one canonical form: no spaces, the
+ * providers in the configured order, each an array of its binding's
+ * values in the binding's order, strings with only '"', '\\' and control
+ * characters escaped (UTF-8 kept).  Equal values are equal strings, so a
+ * notice's rows that can go in one batch are those with the same
+ * (template, params), found by comparing the text.  The key "*" (never a
+ * provider name) holds the free text a free-text provider later in the
+ * failover order sends, when body holds a template provider's text: body
+ * and parts are always the text (without 【signature】) and the parts of
+ * the first provider able to carry the message.
+ */
+static const char schema_params[] = "ALTER TABLE message ADD COLUMN params TEXT;";
+ * What the Chinese cloud providers need of the send side.  An
  * attempt may also be 'limited' (the provider refuses this number for a
  * while: it waits, no retry burned) or 'halted' (the provider refuses
  * everything: the row goes elsewhere, no retry burned), and records the
@@ -264,7 +281,7 @@ static const char schema_v3[] =
  * message_phone_sent counts what went to a number in a window (local
  * per-number limits), wait_reason says why a queued row waits.
  */
-static const char schema_v4[] =
+static const char schema_send[] =
 	"DROP TRIGGER message_dlr_pending;"
 	"CREATE TABLE attempt_v4 ("
 	"  id INTEGER PRIMARY KEY,"
@@ -325,6 +342,7 @@ const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
-	schema_v4,
+	schema_params,
+	schema_send,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
