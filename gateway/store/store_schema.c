@@ -267,6 +267,8 @@ static const char schema_v3[] =
  * the first provider able to carry the message.
  */
 static const char schema_params[] = "ALTER TABLE message ADD COLUMN params TEXT;";
+
+/*
  * What the Chinese cloud providers need of the send side.  An
  * attempt may also be 'limited' (the provider refuses this number for a
  * while: it waits, no retry burned) or 'halted' (the provider refuses
