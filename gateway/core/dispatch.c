@@ -868,7 +868,7 @@ static void
 start(struct dispatch *d, struct slot *s, struct prov *p, struct lease_msg *m, bool probe)
 {
 	const struct provider_conf *pc = p->pc;
-	struct provider_msg pm = { m->id, m->phone, m->body, d->cfg->signature, m->ucs2 };
+	struct provider_msg pm = { m->id, m->phone, m->body, d->cfg->signature, m->ucs2, NULL, NULL };
 	char err[200];
 	CURL *e = s->easy;
 
@@ -1017,7 +1017,7 @@ finish(struct dispatch *d, struct slot *s, CURLcode cc)
 				 s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
 	} else {
 		struct provider_msg pm = { s->msg->id, s->msg->phone, s->msg->body,
-					   d->cfg->signature, s->msg->ucs2 };
+					   d->cfg->signature, s->msg->ucs2, NULL, NULL };
 		struct provider_reply rep;
 		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &ra);

@@ -7,6 +7,7 @@
  * callback secret and reading a field of a callback.  Nothing here sends.
  */
 #include "provider/provider.h"
+#include "provider/provider_int.h"
 #include "base/array.h"
 #include "base/str.h"
 #include "base/utf8.h"
@@ -28,6 +29,8 @@ provider_result_name(enum provider_result r)
 	switch (r) {
 	case PROVIDER_ACCEPTED: return "accepted";
 	case PROVIDER_TRANSIENT: return "transient";
+	case PROVIDER_LIMITED: return "limited";
+	case PROVIDER_HALTED: return "halted";
 	default: return "permanent";
 	}
 }
@@ -451,6 +454,39 @@ provider_classify(const struct provider_conf *pc, const struct provider_msg *m,
 	pc->ops->classify(pc, m, r, v);
 }
 
+int
+provider_build_batch(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+		     struct provider_req *req, char *err, size_t errlen)
+{
+	if (pc->ops->build_batch)
+		return pc->ops->build_batch(pc, m, n, req, err, errlen);
+	if (n == 1)
+		return pc->ops->build(pc, m, req, err, errlen);
+	snprintf(err, errlen, "provider type \"%s\" sends one message per request",
+		 pc->ops->type);
+	return -1;
+}
+
+void
+provider_classify_batch(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+			const struct provider_reply *r, struct provider_verdict *v)
+{
+	memset(v, 0, n * sizeof(*v));
+	if (pc->ops->classify_batch) {
+		pc->ops->classify_batch(pc, m, n, r, v);
+		return;
+	}
+	if (n == 1) {
+		pc->ops->classify(pc, m, r, v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].result = PROVIDER_PERMANENT;
+		snprintf(v[i].reason, sizeof(v[i].reason),
+			 "provider type \"%s\" sends one message per request", pc->ops->type);
+	}
+}
+
 void
 provider_req_init(struct provider_req *r)
 {
@@ -595,6 +631,8 @@ provider_conf_free(struct provider_conf *p, size_t n)
 			p[i].ops->free(&p[i]);
 		free(p[i].name);
 		free(p[i].callback_secret);
+		free(p[i].sign_name);
+		provider_bindings_free(p[i].bindings, p[i].nbindings);
 		ptmpl_free(&p[i].url);
 	}
 	free(p);
@@ -714,6 +752,11 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	pc->retries = (struct retry_policy){ 5, 1000, 300000, JITTER_FULL };
 	pc->breaker_failures = 5;
 	pc->breaker_rest_ms = 30000;
+	pc->batch = 1;
+	pc->max_param = 35;
+	pc->per_number_hour = -1;
+	pc->per_number_day = -1;
+	pc->halt_retry_ms = 600000;
 
 	if (cfgval_string(cv, g, "name", &s) == 1) {
 		if (!str_is_name(s, PROVIDER_NAME_MAX))
@@ -732,6 +775,10 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	backend_names(types, sizeof(types));
 	if (cfgval_string(cv, g, "type", &s) == 1) {
 		pc->ops = backend_find(s);
+		if (pc->ops) {
+			pc->templated = pc->ops->templated;
+			pc->batch = pc->ops->batch_same > 0 ? (int)pc->ops->batch_same : 1;
+		}
 		if (pc->ops == NULL)
 			cfgval_error(cv, config_setting_get_member(g, "type"),
 				     "provider type must be %s, not \"%s\"", types, s);

@@ -67,9 +67,20 @@
 #define PROVIDER_BODY_MAX   (64 * 1024) /* a request body */
 #define PROVIDER_REPLY_MAX  (64 * 1024) /* a reply body kept for classifying */
 
-enum provider_result { PROVIDER_ACCEPTED = 0, PROVIDER_TRANSIENT, PROVIDER_PERMANENT };
+/*
+ * What became of a request.  ACCEPTED: the provider took the message.
+ * TRANSIENT: try again later with backoff.  PERMANENT: this message can
+ * never go (a bad number, a blacklisted word).  LIMITED: the provider
+ * refuses this number for a while (a per-number frequency window): not a
+ * failure and not a hot retry - wait verdict.wait_s.  HALTED: the
+ * provider refuses everything (no balance, bad credentials, a signature
+ * or template not approved): stop using it at once.
+ */
+enum provider_result { PROVIDER_ACCEPTED = 0, PROVIDER_TRANSIENT, PROVIDER_PERMANENT,
+		       PROVIDER_LIMITED, PROVIDER_HALTED };
 
-/* "accepted" | "transient" | "permanent" (the attempt table's words). */
+/* "accepted" | "transient" | "permanent" | "limited" | "halted" (the
+ * attempt table's words). */
 const char *provider_result_name(enum provider_result r);
 
 /* ---- templates over a message ------------------------------------------- */
@@ -89,6 +100,25 @@ struct ptmpl {
 	bool secret; /* uses {{env.NAME}}: never log the expansion */
 };
 
+/*
+ * One approved template of a template provider (aliyun, tencent), bound to
+ * a duban template; parsed by provider.c from
+ *     templates = { NAME = { code|id = "..."; text = "..."; params = ...; }; };
+ * and checked there: every placeholder of text has exactly one value and
+ * every value a placeholder.  The expressions are not checked here (core
+ * compiles them against the duban template's kind).
+ */
+struct provider_binding {
+	char *tmpl;        /* duban template name = the key ("reminder") */
+	char *code;        /* Aliyun `code` ("SMS_100001") / Tencent `id` ("100001") */
+	char *text;        /* approved text with the provider's placeholders (${task} / {1}) */
+	size_t nparam;
+	char **pname;      /* Aliyun: names as in params = {...}; Tencent: "1".."n" */
+	char **pexpr;      /* each value as a duban template expression ("{{task.title}}") */
+	long line;         /* line of the binding */
+	long *pline;       /* line of each param */
+};
+
 /* What a backend gets of a message. */
 struct provider_msg {
 	int64_t id;
@@ -96,6 +126,10 @@ struct provider_msg {
 	const char *text;      /* the body, without signature */
 	const char *signature; /* "" for none */
 	bool ucs2;             /* the text needs UCS-2 (anything Chinese) */
+	/* Template providers: the approved template the message goes out
+	 * with (NULL: free text) and its binding->nparam rendered values. */
+	const struct provider_binding *binding;
+	const char *const *values;
 };
 
 /* duban's reference of message id ("duban-<id>"), stable across retries. */
@@ -148,6 +182,18 @@ struct provider_conf {
 	long breaker_rest_ms;        /* how long it stays open */
 	long line;                   /* where it was configured */
 	char *callback_secret;       /* authenticates its callbacks; NULL: refused */
+	/*
+	 * Template providers (ops->templated).  For free-text types these keep
+	 * their defaults and the keys are refused.
+	 */
+	bool templated;              /* == ops->templated: carries only bound templates */
+	char *sign_name;             /* 签名: the phone shows 【sign_name】 + text */
+	struct provider_binding *bindings;
+	size_t nbindings;
+	int batch;                   /* most numbers per request; default and ceiling ops->batch_same */
+	int max_param;               /* characters per value, default 35 */
+	int per_number_hour, per_number_day; /* `limits = {...}`; -1: use the global */
+	long halt_retry_ms;          /* one trial request this often while halted; default 600000 */
 	/* The type's own settings, a struct only its backend's file knows:
 	 * made by ops->parse, freed by ops->free. */
 	void *backend;
@@ -177,8 +223,14 @@ struct provider_reply {
 struct provider_verdict {
 	enum provider_result result;
 	bool provider_fault;            /* a 5xx: counts towards the circuit breaker */
-	char ref[PROVIDER_REF_MAX];     /* the provider's message id ("" unknown) */
+	/* The provider's message id ("" unknown).  Aliyun: "<BizId>:<national
+	 * number>" (one BizId per request); Tencent: the number's SerialNo. */
+	char ref[PROVIDER_REF_MAX];
 	char reason[PROVIDER_REASON_MAX];
+	char code[64];                  /* the provider's error code ("isv.MOBILE_NUMBER_ILLEGAL"), "" none */
+	long wait_s;                    /* LIMITED: seconds until the window has passed */
+	int parts;                      /* billed parts (Tencent Fee), 0 unknown */
+	bool drop;                      /* batch refused because of THIS number: retry the others without it */
 };
 
 /* ---- callbacks: delivery reports and replies -------------------------------- */
@@ -203,6 +255,8 @@ struct provider_dlr {
 	char ref[PROVIDER_REF_MAX];       /* the provider's message id, or duban's "duban-ID" */
 	enum provider_dlr_state state;
 	char reason[PROVIDER_REASON_MAX]; /* the provider's status word and error code */
+	char phone[64];                   /* the number as the report names it, "" none */
+	int parts;                        /* billed parts (Aliyun sms_size), 0 unknown */
 };
 
 /* A reply (MO) as a backend reads it; strings are "" when absent. */
@@ -246,6 +300,29 @@ struct provider_ops {
 		   struct provider_dlr *out, char *err, size_t errlen);
 	int (*mo)(const struct provider_conf *pc, const struct provider_cb_req *r,
 		  struct provider_mo *out, char *err, size_t errlen);
+	/*
+	 * Template providers.  templated: the type carries only bound templates
+	 * (aliyun, tencent), never free text.  batch_same: numbers per request
+	 * when all values are equal (aliyun 1000, tencent 200; 1 otherwise);
+	 * batch_distinct: when values differ per number (aliyun 100 with
+	 * SendBatchSms, tencent 1).
+	 */
+	bool templated;
+	size_t batch_same;
+	size_t batch_distinct;
+	/* Build one request for m[0..n-1] (all with the same binding; n <=
+	 * batch_same or batch_distinct as their values are equal or not).
+	 * 0, or -1 with err.  NULL: one message per request, with build. */
+	int (*build_batch)(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+			   struct provider_req *req, char *err, size_t errlen);
+	/* Classify the reply to such a request into v[0..n-1] (zeroed by the
+	 * caller): a request-level result is written to every v[i], per-number
+	 * results (Tencent) to their own row. */
+	void (*classify_batch)(const struct provider_conf *pc, const struct provider_msg *m,
+			       size_t n, const struct provider_reply *r, struct provider_verdict *v);
+	/* The JSON body answering an accepted callback ({"code":0,"msg":"接收成功"}
+	 * / {"result":0,"errmsg":"OK"}); NULL: the HTTP server's usual answer. */
+	const char *cb_ok;
 };
 
 /*
@@ -288,6 +365,35 @@ int provider_build(const struct provider_conf *pc, const struct provider_msg *m,
 		   struct provider_req *req, char *err, size_t errlen);
 void provider_classify(const struct provider_conf *pc, const struct provider_msg *m,
 		       const struct provider_reply *r, struct provider_verdict *v);
+
+/*
+ * The same for a batch m[0..n-1] through ops->build_batch /
+ * ops->classify_batch; when the op is NULL and n == 1 they fall back to
+ * build / classify (n > 1 without the op: -1 with err / every v[i]
+ * permanent).  provider_classify_batch zeroes v[0..n-1] first.
+ */
+int provider_build_batch(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+			 struct provider_req *req, char *err, size_t errlen);
+void provider_classify_batch(const struct provider_conf *pc, const struct provider_msg *m,
+			     size_t n, const struct provider_reply *r, struct provider_verdict *v);
+
+/*
+ * The class of an error code of a Chinese cloud provider (type "aliyun" or
+ * "tencent"; the one table of both is provider_cnerr.c).  message is the
+ * provider's message (Aliyun's isv.BUSINESS_LIMIT_CONTROL names its
+ * window there); for PROVIDER_LIMITED *wait_s (may be NULL) gets the
+ * seconds to wait.  Never PROVIDER_ACCEPTED.
+ */
+enum provider_result provider_cn_class(const char *type, const char *code, const char *message,
+				       long *wait_s);
+
+/*
+ * The text the phone shows for binding b with values (b->nparam of them):
+ * "【sign_name】" + b->text with each placeholder replaced, appended to out.
+ * 0, or -1 when out is full (out restored).
+ */
+int provider_binding_render(const struct provider_conf *pc, const struct provider_binding *b,
+			    const char *const *values, struct buf *out);
 
 /* ---- callbacks: what the backends' readers share ------------------------------ */
 

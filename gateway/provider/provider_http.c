@@ -809,4 +809,7 @@ const struct provider_ops provider_http_ops = {
 	.free = http_free,
 	.dlr = http_dlr,
 	.mo = http_mo,
+	.templated = false,
+	.batch_same = 1,
+	.batch_distinct = 1,
 };

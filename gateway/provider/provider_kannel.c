@@ -286,4 +286,7 @@ const struct provider_ops provider_kannel_ops = {
 	.free = kannel_free,
 	.dlr = kannel_dlr,
 	.mo = kannel_mo,
+	.templated = false,
+	.batch_same = 1,
+	.batch_distinct = 1,
 };

@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const long statuses[] = { 200, 202, 400, 429, 503 };
 	struct providers *ps = providers();
-	struct provider_msg m = { 42, "+8613800138000", "测试", "小雄镇人民政府", true };
+	struct provider_msg m = { 42, "+8613800138000", "测试", "小雄镇人民政府", true, NULL, NULL };
 	char *body = fuzz_cstr(data, size);
 	json_t *root = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
 	struct provider_cb_req req = { json_field, root };
