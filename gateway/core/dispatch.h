@@ -32,6 +32,7 @@ struct dispatch_stats {
 	uint64_t expired;   /* past their expiry when due */
 	uint64_t released;  /* handed back unsent (shutdown, reload) */
 	uint64_t reclaimed; /* leases of a dead dispatcher taken back */
+	uint64_t waited;    /* held for a provider's per-number window or its halt (no retry burned) */
 	uint64_t lease_us;  /* time spent leasing (database) */
 	uint64_t record_us; /* time spent recording results (database) */
 };

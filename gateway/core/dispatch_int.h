@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "core/dispatch.h"
+#include "core/route.h"
 
 #define NEVER INT64_MAX
 
@@ -47,8 +48,10 @@ struct slot {
 	size_t nmsg, capmsg;
 	struct provider_msg *pm; /* capmsg each */
 	struct provider_verdict *v;
-	void **roots;            /* each row's parsed params (json_t *), NULL none */
-	const char **vals;       /* capmsg * d->maxparam values, pm[i].values point here */
+	struct route_send *rs;   /* capmsg: what each row sends through prov (a row of
+	                          * the same values as the one before it shares its values) */
+	char **text;             /* capmsg: the text the phone shows (malloc'd), NULL unknown */
+	int *parts;              /* capmsg: its parts */
 	struct provider_req req;
 	struct buf resp;
 	struct curl_slist *hdrs;
@@ -107,7 +110,6 @@ struct dispatch {
 	size_t nres, capres, capjres;
 	int64_t res_first_ms;
 	size_t batch;
-	size_t maxparam;          /* most values of any binding */
 	long lease_ms, commit_ms;
 	int64_t next_lease_ms, next_reclaim_ms, next_renew_ms, flush_retry_ms;
 	int64_t *renew_ids; /* the ids of the rows held, for a renewal */
@@ -116,6 +118,7 @@ struct dispatch {
 	bool caught_up, draining, discard, poked;
 	uint64_t rng;
 	struct dispatch_stats stats;
+	char why_hour[160], why_day[160]; /* wait_reason of rows held by the local limits */
 	/* the database thread */
 	struct store *dbst;
 	pthread_t th;
@@ -135,12 +138,14 @@ struct send_result *dsp_result_new(struct dispatch *d, int64_t id, enum send_out
 
 /* ---- dispatch_send.c ----------------------------------------------------- */
 
-/* Size each provider's requests (cap, cap_distinct) and d->maxparam. */
+/* Size each provider's requests (cap, cap_distinct). */
 void dsp_prov_init(struct dispatch *d);
 /* Start requests while rows, slots, providers and tokens allow. */
 void dsp_start_transfers(struct dispatch *d);
 /* Take the finished requests from the multi handle and record their rows. */
 void dsp_collect(struct dispatch *d);
+/* Room for n rows in s: 0, or -1 when out of memory (s keeps what it had). */
+int dsp_slot_reserve(struct slot *s, size_t n);
 /* Free what a slot holds of its rows (the rows too when free_rows). */
 void dsp_slot_clear(struct slot *s, bool free_rows);
 /* Free a slot's arrays. */

@@ -281,6 +281,7 @@ int store_sched_replan_all(struct store *st);
 struct lease_msg {
 	int64_t id;
 	const char *phone, *body;
+	const char *template_name, *params; /* NULL: none (a free text; no template provider) */
 	int attempts, priority;
 	bool ucs2;
 	char data[];

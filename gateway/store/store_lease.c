@@ -39,22 +39,32 @@ store_dispatch_tune(struct store *st)
 static struct lease_msg *
 lease_row(sqlite3_stmt *s)
 {
-	const char *phone = (const char *)sqlite3_column_text(s, 2);
-	const char *body = (const char *)sqlite3_column_text(s, 3);
+	const char *col[4] = { (const char *)sqlite3_column_text(s, 2),
+			       (const char *)sqlite3_column_text(s, 3),
+			       (const char *)sqlite3_column_text(s, 7),
+			       (const char *)sqlite3_column_text(s, 8) };
 	const char *enc = (const char *)sqlite3_column_text(s, 4);
-	size_t pl = phone ? strlen(phone) : 0, bl = body ? strlen(body) : 0;
-	struct lease_msg *m = malloc(sizeof(*m) + pl + bl + 2);
+	size_t len[4], total = 0, o = 0;
+	const char *at[4];
+	struct lease_msg *m;
 
-	if (m == NULL)
+	for (size_t i = 0; i < 4; i++)
+		total += (len[i] = col[i] ? strlen(col[i]) : 0) + 1;
+	if ((m = malloc(sizeof(*m) + total)) == NULL)
 		return NULL;
 	m->id = sqlite3_column_int64(s, 0);
 	m->attempts = sqlite3_column_int(s, 5);
 	m->priority = sqlite3_column_int(s, 6);
 	m->ucs2 = enc && strcmp(enc, "UCS-2") == 0;
-	memcpy(m->data, phone ? phone : "", pl + 1);
-	memcpy(m->data + pl + 1, body ? body : "", bl + 1);
-	m->phone = m->data;
-	m->body = m->data + pl + 1;
+	for (size_t i = 0; i < 4; i++) {
+		memcpy(m->data + o, col[i] ? col[i] : "", len[i] + 1);
+		at[i] = m->data + o;
+		o += len[i] + 1;
+	}
+	m->phone = at[0];
+	m->body = at[1];
+	m->template_name = col[2] ? at[2] : NULL;
+	m->params = col[3] ? at[3] : NULL;
 	return m;
 }
 
@@ -125,7 +135,7 @@ lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **o
 		"ORDER BY priority, not_before LIMIT ?3";
 	static const char take[] =
 		"UPDATE message SET status = 'sending', lease_until = ?2, wait_reason = NULL "
-		"WHERE id = ?1 RETURNING id, status, phone, body, encoding, attempts, priority";
+		"WHERE id = ?1 RETURNING id, status, phone, body, encoding, attempts, priority, template, params";
 	static const char expire[] =
 		"UPDATE message SET status = 'expired', final_at = ?2, "
 		"last_error = 'expired before it could be sent' WHERE id = ?1";
@@ -214,7 +224,7 @@ store_lease(struct store *st, const struct lease_opts *o, const struct send_resu
 		"WHERE id IN (SELECT id FROM message INDEXED BY message_due "
 		"             WHERE status = 'queued' AND not_before <= ?1 "
 		"             AND " NOT_HELD " ORDER BY priority, not_before LIMIT ?3) "
-		"RETURNING id, status, phone, body, encoding, attempts, priority";
+		"RETURNING id, status, phone, body, encoding, attempts, priority, template, params";
 	sqlite3_stmt *s;
 	size_t got = 0, exp = 0;
 	int rc;
