@@ -94,6 +94,12 @@ bool dispatch_caught_up(const struct dispatch *d);
 int dispatch_wait_ms(const struct dispatch *d, int cap_ms);
 void dispatch_get_stats(const struct dispatch *d, struct dispatch_stats *out);
 
+/*
+ * Lift the halt of every provider (a reload): written by the engine's
+ * first job, recorded as resumed by `by` (a static string).
+ */
+void dispatch_resume_all(struct dispatch *d, const char *by);
+
 /* Monotonic milliseconds at which time_now() (DUBAN_NOW aware) reaches UTC
  * second t; now when t has passed. */
 int64_t dispatch_mono_at(int64_t t);

@@ -35,6 +35,7 @@ struct prov {
 	char halt_code[64];
 	char halt_reason[256];
 	enum halt_op pending;   /* to write with the next job */
+	const char *clear_by;   /* HALT_CLEAR: who lifted it ("trial", "reload") */
 	unsigned gen;           /* bumped by every change made here: a job's read of the
 	                         * table applies only if nothing changed since it was posted */
 	size_t cap;             /* most rows in one request (1: no batches) */
@@ -66,6 +67,7 @@ struct slot {
 struct halt_ev {
 	const char *provider;
 	enum halt_op op;
+	const char *by;
 	char code[64];
 	char reason[256];
 };

@@ -519,8 +519,20 @@ unhalt(struct prov *p, const char *why)
 		return;
 	p->halted = false;
 	p->pending = HALT_CLEAR;
+	p->clear_by = "trial";
 	p->gen++;
 	log_info(_("provider %s resumed: %s"), p->pc->name, why);
+}
+
+void
+dispatch_resume_all(struct dispatch *d, const char *by)
+{
+	for (size_t i = 0; i < d->nprov; i++) {
+		d->prov[i].halted = false;
+		d->prov[i].pending = HALT_CLEAR;
+		d->prov[i].clear_by = by;
+		d->prov[i].gen++;
+	}
 }
 
 /* The common part of row i's result. */
@@ -743,6 +755,7 @@ dsp_halt_post(struct dispatch *d, struct dbjob *j)
 
 		e->provider = p->pc->name;
 		e->op = p->pending;
+		e->by = p->clear_by ? p->clear_by : "trial";
 		snprintf(e->code, sizeof(e->code), "%s", p->halt_code);
 		snprintf(e->reason, sizeof(e->reason), "%s", p->halt_reason);
 		j->gen[i] = p->gen;
@@ -828,10 +841,10 @@ halt_write(struct dispatch *d, struct dbjob *j)
 				rc = store_event(st, "dispatcher", "provider.halt", e->provider,
 						 e->code[0] ? e->code : e->reason);
 		} else if (e->op == HALT_CLEAR) {
-			rc = store_provider_resume(st, e->provider, now, "trial", &first);
+			rc = store_provider_resume(st, e->provider, now, e->by, &first);
 			if (rc == STORE_OK && first)
 				rc = store_event(st, "dispatcher", "provider.resume", e->provider,
-						 "trial request went through");
+						 e->by);
 		}
 	}
 	if (rc != STORE_OK) {
