@@ -592,6 +592,22 @@ int store_dlr_record(struct store *st, const char *provider, const char *ref, co
 		     const char *error, int64_t at, const struct dlr_policy *policy,
 		     struct dlr_outcome *out);
 
+/* One report of a batch (store_dlr_record_many). */
+struct dlr_in {
+	const char *ref, *status, *error; /* as for store_dlr_record */
+	int parts;                        /* parts the provider billed (Aliyun sms_size), 0 unknown */
+};
+/*
+ * Record n reports of provider, each as store_dlr_record does, in ONE
+ * transaction (a provider's array push: all or nothing); out has n
+ * entries.  A report's billed parts go to the accepted attempt of its
+ * message (now, or through the trigger when the send is recorded later).
+ * STORE_INVALID for an unknown status (nothing recorded).
+ */
+int store_dlr_record_many(struct store *st, const char *provider, const struct dlr_in *in,
+			  size_t n, int64_t at, const struct dlr_policy *policy,
+			  struct dlr_outcome *out);
+
 /* ---- replies (store_inbound.c) ---------------------------------------------- */
 
 /* A reply (MO) as stored: the inbox of staff. */
