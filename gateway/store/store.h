@@ -539,12 +539,14 @@ int store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 struct report_delivery {
 	const char *kind, *provider;
 	int64_t messages, waiting, sent, delivered, failed, expired, cancelled, parts;
+	int64_t billed; /* parts the provider said it billed (Tencent Fee, Aliyun sms_size) */
 };
 /*
  * Per kind and provider, the messages queued in [from, to) (0: no bound):
  * waiting (queued or sending), sent (accepted: sent or delivered),
- * delivered, failed, expired, cancelled (or skipped), and the SMS parts
- * of the sent ones.
+ * delivered, failed, expired, cancelled (or skipped), the SMS parts of
+ * the sent ones, and the parts the provider billed for them (as far as
+ * its replies and reports said).
  */
 int store_report_delivery(struct store *st, int64_t from, int64_t to,
 			  int (*fn)(void *arg, const struct report_delivery *r), void *arg);
