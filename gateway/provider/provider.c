@@ -46,7 +46,7 @@ provider_msg_ref(int64_t id, char *out, size_t outlen)
  * the one name its file provider_TYPE.c exports (provider.h says how to
  * write one).  A `type` is looked up here, and its error lists these.
  */
-#define PROVIDER_BACKENDS(X) X(http) X(kannel)
+#define PROVIDER_BACKENDS(X) X(http) X(kannel) X(aliyun) X(tencent)
 
 #define DECLARE(type) extern const struct provider_ops provider_##type##_ops;
 PROVIDER_BACKENDS(DECLARE)
@@ -701,7 +701,7 @@ parse_common(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 			cfgval_error(cv, at, "'url' must start with http:// or https://");
 		else
 			ptmpl_parse(cv, at, "'url'", s, false, &pc->url);
-	} else if (config_setting_get_member(g, "url") == NULL) {
+	} else if (config_setting_get_member(g, "url") == NULL && !pc->templated) {
 		cfgval_error(cv, g, "provider '%s' needs a 'url'", pc->name ? pc->name : "?");
 	}
 	if (cfgval_float(cv, g, "rate", 0, 1e6, &f) == 1)
@@ -787,6 +787,11 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 			     types);
 	}
 	for (const char *const *k = common_keys; *k; k++)
+		if (!pc->templated || strcmp(*k, "url") != 0) /* template types: 'endpoint' */
+			keys[nk++] = *k;
+	/* Template keys are the template types'; on a free-text type each gets
+	 * its own message below rather than "unknown key". */
+	for (const char *const *k = provider_template_keys; *k && nk + 1 < MAX_KEYS; k++)
 		keys[nk++] = *k;
 	if (pc->ops)
 		for (const char *const *k = pc->ops->keys; *k && nk + 1 < MAX_KEYS; k++)
@@ -795,6 +800,10 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	if (pc->ops) /* unknown keys make sense only once the type is known */
 		cfgval_keys(cv, g, keys);
 	parse_common(cv, g, pc);
+	if (pc->ops && pc->templated)
+		provider_parse_templated(cv, g, pc);
+	else if (pc->ops)
+		provider_refuse_template_keys(cv, g, pc);
 	if (pc->ops)
 		pc->ops->parse(cv, g, pc);
 }

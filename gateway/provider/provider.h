@@ -63,7 +63,7 @@
 #define PROVIDER_NAME_MAX   32          /* bytes of a provider name, NUL included */
 #define PROVIDER_REF_MAX    128         /* provider message id, NUL included */
 #define PROVIDER_REASON_MAX 256         /* failure reason, NUL included */
-#define PROVIDER_URL_MAX    (16 * 1024) /* a request URL, query included */
+#define PROVIDER_URL_MAX    (256 * 1024) /* a request URL, query included (Aliyun: a whole batch) */
 #define PROVIDER_BODY_MAX   (64 * 1024) /* a request body */
 #define PROVIDER_REPLY_MAX  (64 * 1024) /* a reply body kept for classifying */
 

@@ -280,7 +280,7 @@ config_errors_have_lines(void **state)
 	assert_true(diag_has(&d, "\"2yy\" is not a status class"));
 	assert_true(diag_has(&d, "test.cfg:7: retries: 'max_ms' (100) is less than 'base_ms' (500)"));
 	assert_true(diag_has(&d, "test.cfg:9: provider name \"a\" is used twice"));
-	assert_true(diag_has(&d, "test.cfg:9: provider type must be \"http\" or \"kannel\""));
+	assert_true(diag_has(&d, "test.cfg:9: provider type must be \"http\", \"kannel\", \"aliyun\" or \"tencent\""));
 	assert_true(diag_has(&d, "test.cfg:9: 'url' must start with http:// or https://"));
 	assert_true(diag_has(&d, "test.cfg:10: a kannel provider needs 'username'"));
 	assert_true(diag_has(&d, "'dlr_mask' asks for delivery reports"));
@@ -615,8 +615,8 @@ type_errors_name_the_types(void **state)
 	assert_null(parse("providers = ( { name = \"x\"; url = \"http://h/\"; },\n"
 			  "  { name = \"y\"; type = \"HTTP\"; url = \"http://h/\"; } );", &n, &d));
 	dump(&d);
-	assert_true(diag_has(&d, "test.cfg:1: provider 'x' needs a 'type' (\"http\" or \"kannel\")"));
-	assert_true(diag_has(&d, "test.cfg:2: provider type must be \"http\" or \"kannel\", "
+	assert_true(diag_has(&d, "test.cfg:1: provider 'x' needs a 'type' (\"http\", \"kannel\", \"aliyun\" or \"tencent\")"));
+	assert_true(diag_has(&d, "test.cfg:2: provider type must be \"http\", \"kannel\", \"aliyun\" or \"tencent\", "
 				  "not \"HTTP\""));
 	diag_clear(&d);
 }
