@@ -153,7 +153,7 @@ static void params_add_form(struct params *p, char *body, size_t len)
 }
 
 /* Query parameters, then the form body (if any); the first occurrence of a key wins. */
-static void params_collect(struct MHD_Connection *c, struct req *r, struct params *p)
+void sim_params_collect(struct MHD_Connection *c, struct req *r, struct params *p)
 {
 	p->n = 0;
 	p->overflow = false;
@@ -162,7 +162,7 @@ static void params_collect(struct MHD_Connection *c, struct req *r, struct param
 		params_add_form(p, r->body, r->len);
 }
 
-static struct field param(const struct params *p, const char *key)
+struct field sim_param(const struct params *p, const char *key)
 {
 	size_t kl = strlen(key);
 
@@ -232,8 +232,7 @@ static enum MHD_Result reply_json(struct sim *s, struct MHD_Connection *c, struc
 
 /* ---- send requests (both APIs) ------------------------------------------ */
 
-/* The provider is down, or this request loses the drop-rate draw. */
-static bool is_dropped(struct sim *s, uint64_t n)
+bool sim_is_dropped(struct sim *s, uint64_t n)
 {
 	int64_t now = clock_ms(CLOCK_MONOTONIC);
 
@@ -247,6 +246,27 @@ static bool is_denied_number(const struct sim *s, struct field to)
 	if (!s->have_reject)
 		return false;
 	return memchr(to.p, '\0', to.n) != NULL || regexec(&s->reject_re, to.p, 0, NULL, 0) == 0;
+}
+
+bool sim_is_denied(const struct sim *s, const char *number)
+{
+	return s->have_reject && regexec(&s->reject_re, number, 0, NULL, 0) == 0;
+}
+
+enum MHD_Result sim_reply_owned(struct sim *s, struct MHD_Connection *c, struct req *r,
+				unsigned status, char *body, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	return reply(s, c, r, status, resp, true, atomic_load(&s->delay_ms));
 }
 
 /* Id bookkeeping and the delivery report of an accepted message. */
@@ -325,7 +345,7 @@ static enum outcome decide_json(struct sim *s, struct MHD_Connection *c, uint64_
 {
 	const char *v;
 
-	if (is_dropped(s, n))
+	if (sim_is_dropped(s, n))
 		return OUT_DROPPED;
 	if (*cid != C_COUNT)
 		return OUT_REJECTED;
@@ -386,13 +406,13 @@ static enum MHD_Result handle_json_send(struct sim *s, struct MHD_Connection *c,
 		si.id = jfield(root, "id");
 		si.sign = jfield(root, "sign");
 	} else {
-		params_collect(c, r, &p);
+		sim_params_collect(c, r, &p);
 		if (p.overflow)
 			cid = C_TOO_LARGE;
-		si.to = param(&p, "to");
-		si.text = param(&p, "text");
-		si.id = param(&p, "id");
-		si.sign = param(&p, "sign");
+		si.to = sim_param(&p, "to");
+		si.text = sim_param(&p, "text");
+		si.id = sim_param(&p, "id");
+		si.sign = sim_param(&p, "sign");
 	}
 	oc = decide_json(s, c, n, &si, &cid);  /* sets cid: keep it out of finish_send's arguments */
 	ret = finish_send(s, c, r, n, &si, oc, cid);
@@ -404,16 +424,16 @@ static enum MHD_Result handle_json_send(struct sim *s, struct MHD_Connection *c,
 static enum outcome decide_kannel(struct sim *s, uint64_t n, const struct params *p,
 				  const struct sendinfo *si, enum canned_id *cid)
 {
-	struct field user = param(p, "username"), pass = param(p, "password");
+	struct field user = sim_param(p, "username"), pass = sim_param(p, "password");
 
-	if (is_dropped(s, n))
+	if (sim_is_dropped(s, n))
 		return OUT_DROPPED;
 	if (*cid != C_COUNT)
 		return OUT_REJECTED;
 	if (user.p == NULL)
-		user = param(p, "user");
+		user = sim_param(p, "user");
 	if (pass.p == NULL)
-		pass = param(p, "pass");
+		pass = sim_param(p, "pass");
 	if (s->o.kannel_user != NULL &&
 	    (!field_is(user, s->o.kannel_user) || !field_is(pass, s->o.kannel_pass)))
 		*cid = C_K_AUTH;
@@ -444,14 +464,14 @@ static enum MHD_Result handle_kannel(struct sim *s, struct MHD_Connection *c, st
 	if (r->too_big) {
 		cid = C_TOO_LARGE;
 	} else {
-		params_collect(c, r, &p);
+		sim_params_collect(c, r, &p);
 		if (p.overflow)
 			cid = C_TOO_LARGE;
-		si.to = param(&p, "to");
-		si.text = param(&p, "text");
-		si.from = param(&p, "from");
-		si.dlr_url = param(&p, "dlr-url");
-		si.dlr_mask = param(&p, "dlr-mask");
+		si.to = sim_param(&p, "to");
+		si.text = sim_param(&p, "text");
+		si.from = sim_param(&p, "from");
+		si.dlr_url = sim_param(&p, "dlr-url");
+		si.dlr_mask = sim_param(&p, "dlr-mask");
 	}
 	oc = decide_kannel(s, n, &p, &si, &cid);
 	return finish_send(s, c, r, n, &si, oc, cid);
@@ -461,7 +481,7 @@ static enum MHD_Result handle_kannel(struct sim *s, struct MHD_Connection *c, st
 
 static enum MHD_Result handle_stats(struct sim *s, struct MHD_Connection *c, struct req *r)
 {
-	char buf[768];
+	char buf[2048];
 	int len;
 
 	len = sim_stats_json(s, buf, sizeof buf);
@@ -481,8 +501,8 @@ static enum MHD_Result handle_down_up(struct sim *s, struct MHD_Connection *c, s
 		sim_log(s, false, "up");
 		return reply_json(s, c, r, 200, json_pack("{s:b}", "down", 0));
 	}
-	params_collect(c, r, &p);
-	f = param(&p, "seconds");
+	sim_params_collect(c, r, &p);
+	f = sim_param(&p, "seconds");
 	if (!field_empty(f) && sim_parse_double(f.p, 0.001, 1e7, &sec) < 0)
 		return reply_json(s, c, r, 400, json_pack("{s:s}", "error", "bad seconds"));
 	atomic_store(&s->down_from, now);
@@ -505,7 +525,7 @@ static enum MHD_Result handle_config(struct sim *s, struct MHD_Connection *c, st
 	struct params p;
 	int bad;
 
-	params_collect(c, r, &p);
+	sim_params_collect(c, r, &p);
 	for (unsigned i = 0; i < p.n; i++) {
 		struct field k = p.kv[i].k;
 		const char *v = p.kv[i].v.p;
@@ -545,6 +565,84 @@ static enum MHD_Result handle_config(struct sim *s, struct MHD_Connection *c, st
 						  "dlr_fail_rate", dlrf));
 }
 
+/*
+ * POST /_sim/balance?ok=0|1 (no ok: only report) and POST
+ * /_sim/error?code=C&message=M&count=N (no code: clear; count -1 or absent:
+ * until cleared), the --api modes' switches.
+ */
+static enum MHD_Result handle_cn_control(struct sim *s, struct MHD_Connection *c, struct req *r)
+{
+	struct cn *cn = s->cn;
+	struct params p;
+	struct field f, m;
+	long v = -1;
+
+	if (cn == NULL)
+		return reply_json(s, c, r, 400, json_pack("{s:s}", "error", "only with --api aliyun|tencent"));
+	sim_params_collect(c, r, &p);
+	if (r->route == RT_BALANCE) {
+		f = sim_param(&p, "ok");
+		if (!field_empty(f) && sim_parse_long(f.p, 0, 1, &v) < 0)
+			return reply_json(s, c, r, 400, json_pack("{s:s}", "error", "ok must be 0 or 1"));
+		if (v >= 0)
+			atomic_store(&cn->balance, v == 1);
+		return reply_json(s, c, r, 200, json_pack("{s:b}", "balance", atomic_load(&cn->balance)));
+	}
+	f = sim_param(&p, "count");
+	m = sim_param(&p, "message");
+	if ((!field_empty(f) && sim_parse_long(f.p, -1, 1000000000, &v) < 0) ||
+	    sim_param(&p, "code").n >= sizeof cn->err_code || m.n >= sizeof cn->err_msg)
+		return reply_json(s, c, r, 400, json_pack("{s:s}", "error", "bad code, message or count"));
+	f = sim_param(&p, "code");
+	pthread_mutex_lock(&cn->mu);
+	snprintf(cn->err_code, sizeof cn->err_code, "%s", field_empty(f) ? "" : f.p);
+	snprintf(cn->err_msg, sizeof cn->err_msg, "%s", field_empty(m) ? "模拟的错误" : m.p);
+	cn->err_left = v == 0 ? 0 : v;
+	pthread_mutex_unlock(&cn->mu);
+	return reply_json(s, c, r, 200, json_pack("{s:s?,s:i}", "code", field_empty(f) ? NULL : f.p,
+						  "count", (int)v));
+}
+
+/*
+ * POST /_sim/sink?answer=aliyun|tencent&fail_first=N: a stand-in for duban's
+ * callbacks in the simulator's own tests.  Records the body (one line,
+ * "api":"sink") and answers as Aliyun (code 0) or Tencent (result 0) expects,
+ * except that the first N posts of the run get {"code":1,"msg":"busy"}.
+ */
+static enum MHD_Result handle_sink(struct sim *s, struct MHD_Connection *c, struct req *r)
+{
+	uint64_t n = atomic_fetch_add(&s->ctr.sink_hits, 1) + 1;
+	const char *ans = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "answer");
+	const char *ff = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail_first");
+	json_t *body = json_loadb(r->body, r->len, 0, NULL), *line;
+	long fail = 0;
+	char *out;
+
+	if (ff != NULL)
+		sim_parse_long(ff, 0, 1000000, &fail);
+	if (s->rec != NULL) {
+		line = json_pack("{s:I,s:I,s:s,s:o}", "n", (json_int_t)n,
+				 "t", (json_int_t)clock_ms(CLOCK_REALTIME), "api", "sink",
+				 "body", body != NULL ? json_incref(body) : json_stringn(r->body, r->len));
+		out = line != NULL ? json_dumps(line, JSON_COMPACT) : NULL;
+		if (out != NULL) {
+			flockfile(s->rec);
+			fputs_unlocked(out, s->rec);
+			putc_unlocked('\n', s->rec);
+			funlockfile(s->rec);
+			atomic_store(&s->rec_dirty, true);
+		}
+		free(out);
+		json_decref(line);
+	}
+	json_decref(body);
+	if ((long)n <= fail)
+		return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 1, "msg", "busy"));
+	if (str_is(ans, "tencent"))
+		return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "result", 0, "errmsg", "OK"));
+	return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 0, "msg", "接收成功"));
+}
+
 /* The MO to post, from the /_sim/mo request body; NULL if the body is unusable. */
 static char *mo_body(struct sim *s, struct req *r)
 {
@@ -555,6 +653,11 @@ static char *mo_body(struct sim *s, struct req *r)
 	if (!json_is_object(in) || field_empty(jfield(in, "from")) || jfield(in, "text").p == NULL) {
 		json_decref(in);
 		return NULL;
+	}
+	if (s->cn != NULL) {
+		body = sim_cn_mo_body(s, in);
+		json_decref(in);
+		return body;
 	}
 	if (field_empty(id)) {
 		snprintf(idbuf, sizeof idbuf, "sim-mo-%" PRIu64, atomic_fetch_add(&s->ctr.next_mo, 1) + 1);
@@ -577,6 +680,9 @@ static enum MHD_Result handle_mo(struct sim *s, struct MHD_Connection *c, struct
 	struct job *j;
 	char *body;
 
+	if (r->mo == MO_DONE && r->mo_status > 0 && s->cn != NULL)
+		return reply_json(s, c, r, 200, json_pack("{s:b,s:i,s:b}", "posted", 1, "status", (int)r->mo_status,
+							  "accepted", r->mo_accepted));
 	if (r->mo == MO_DONE && r->mo_status > 0)
 		return reply_json(s, c, r, 200, json_pack("{s:b,s:i}", "posted", 1, "status", (int)r->mo_status));
 	if (r->mo == MO_DONE)
@@ -606,7 +712,7 @@ static enum MHD_Result handle_mo(struct sim *s, struct MHD_Connection *c, struct
 
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
-static enum route route_of(const char *url, const char *method)
+static enum route route_of(const struct sim *s, const char *url, const char *method)
 {
 	static const struct {
 		const char *path;
@@ -616,24 +722,27 @@ static enum route route_of(const char *url, const char *method)
 		{ "/sms/send", RT_JSON, false }, { "/cgi-bin/sendsms", RT_KANNEL, false },
 		{ "/_sim/stats", RT_STATS, false }, { "/_sim/down", RT_DOWN, false },
 		{ "/_sim/up", RT_UP, false }, { "/_sim/config", RT_CONFIG, false },
-		{ "/_sim/mo", RT_MO, true },
+		{ "/_sim/mo", RT_MO, true }, { "/_sim/balance", RT_BALANCE, false },
+		{ "/_sim/error", RT_ERROR, false }, { "/_sim/sink", RT_SINK, true },
 	};
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
+	if (s->cn != NULL && strcmp(url, "/") == 0)
+		return post || (get && s->cn->mode == API_ALIYUN) ? RT_CN : RT_BADMETHOD;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-		if (strcmp(url, routes[i].path) == 0)
+		if (strcmp(url, routes[i].path) == 0 && (s->cn == NULL || strncmp(url, "/_sim/", 6) == 0))
 			return post || (get && !routes[i].post_only) ? routes[i].rt : RT_BADMETHOD;
 	return RT_NOTFOUND;
 }
 
 /* Accumulates the body; past BODY_MAX (or out of memory) the request is marked too big. */
-static void req_append(struct req *r, const char *data, size_t n)
+static void req_append(const struct sim *s, struct req *r, const char *data, size_t n)
 {
 	size_t ncap;
 	char *nb;
 
-	if (r->too_big || n > BODY_MAX - r->len) {
+	if (r->too_big || n > s->body_max - r->len) {
 		r->too_big = true;
 		return;
 	}
@@ -668,7 +777,7 @@ enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *c, const char *
 		r = malloc(sizeof *r);  /* not calloc: the inline buffer needs no clearing */
 		if (r == NULL)
 			return MHD_NO;
-		r->route = route_of(url, method);
+		r->route = route_of(s, url, method);
 		r->too_big = false;
 		r->mo = MO_NONE;
 		r->pending = NULL;
@@ -680,7 +789,7 @@ enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *c, const char *
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		req_append(r, upload, *upload_size);
+		req_append(s, r, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -697,6 +806,12 @@ enum MHD_Result sim_on_request(void *cls, struct MHD_Connection *c, const char *
 	case RT_UP: return handle_down_up(s, c, r);
 	case RT_CONFIG: return handle_config(s, c, r);
 	case RT_MO: return handle_mo(s, c, r);
+	case RT_CN:
+		return s->cn->mode == API_ALIYUN ? sim_aliyun_serve(s, c, r, method)
+						 : sim_tencent_serve(s, c, r, method);
+	case RT_BALANCE: /* fall through */
+	case RT_ERROR: return handle_cn_control(s, c, r);
+	case RT_SINK: return handle_sink(s, c, r);
 	case RT_BADMETHOD: return reply_canned(s, c, r, C_BAD_METHOD, 0);
 	case RT_NOTFOUND: break;
 	}

@@ -125,10 +125,13 @@ static int put_urlenc(char *out, size_t *o, size_t cap, struct field v)
 	return 0;
 }
 
-static size_t discard_body(char *p, size_t size, size_t nmemb, void *u)
+/* Keeps the first bytes of the answer in the struct buf u (if any); the rest is dropped. */
+static size_t keep_body(char *p, size_t size, size_t nmemb, void *u)
 {
-	(void)p;
-	(void)u;
+	struct buf *b = u;
+
+	if (b != NULL && b->len + size * nmemb <= b->max)
+		buf_add(b, p, size * nmemb);
 	return size * nmemb;
 }
 
@@ -175,9 +178,10 @@ static int sign_request(const char *secret, const char *url, const char *json,
 	return 0;
 }
 
-/* One GET (json NULL) or JSON POST.  Returns 0 with *status, or -1 with err filled in. */
+/* One GET (json NULL) or JSON POST; the answer's start goes to ans (may be NULL).
+ * Returns 0 with *status, or -1 with err filled in. */
 static int http_call(CURL *h, char *ebuf, const char *url, const char *json, const char *secret,
-		     long *status, char *err, size_t errlen)
+		     struct buf *ans, long *status, char *err, size_t errlen)
 {
 	struct curl_slist *hdr = NULL;
 	CURLcode rc;
@@ -192,7 +196,8 @@ static int http_call(CURL *h, char *ebuf, const char *url, const char *json, con
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, HTTP_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, ans);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	if (secret != NULL && sign_request(secret, url, json, &hdr) != 0) {
 		curl_slist_free_all(hdr);
@@ -278,10 +283,10 @@ static void run_dlr(struct sim *s, CURL *h, char *ebuf, struct job *j)
 			      "time", (json_int_t)(clock_ms(CLOCK_REALTIME) / 1000));
 		body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 		if (body != NULL)
-			rc = http_call(h, ebuf, s->o.dlr_url, body, s->o.sign_secret, &status, err,
+			rc = http_call(h, ebuf, s->o.dlr_url, body, s->o.sign_secret, NULL, &status, err,
 				       sizeof err);
 	} else if (kannel_expand(j, url, sizeof url) == 0) {
-		rc = http_call(h, ebuf, url, NULL, s->o.sign_secret, &status, err, sizeof err);
+		rc = http_call(h, ebuf, url, NULL, s->o.sign_secret, NULL, &status, err, sizeof err);
 	} else {
 		snprintf(err, sizeof err, "expanded dlr-url longer than %d bytes", URL_MAX);
 	}
@@ -297,19 +302,157 @@ static void run_dlr(struct sim *s, CURL *h, char *ebuf, struct job *j)
 		sim_log(s, false, "delivery report for sim-%" PRIu64 " failed: %s", j->msgid, err);
 }
 
-/* Posts an MO, stores the outcome in the waiting request and resumes it. */
+static int push_queue(struct sim *s, const char *url, char *body, size_t count, bool array,
+		      long delay_ms, int attempt);
+
+/* The delay before try attempt+1 of a push: --push-retry-ms times 1, 5, 10, 10, ... */
+static long push_backoff(const struct sim *s, int attempt)
+{
+	static const long mult[] = { 1, 5, 10 };
+
+	return s->o.push_retry_ms * mult[attempt <= 1 ? 0 : attempt == 2 ? 1 : 2];
+}
+
+/* Posts an MO, stores the outcome in the waiting request and resumes it.  In
+ * the --api modes an answer that is not the expected one is pushed again later. */
 static void run_mo(struct sim *s, CURL *h, char *ebuf, struct job *j)
 {
 	struct req *r = j->req;
+	bool array = s->cn != NULL && s->cn->mode == API_ALIYUN;
+	char *wrapped = NULL, *item;
+	struct buf ans;
+	size_t n = strlen(j->body);
 
 	r->mo_err[0] = '\0';
-	if (http_call(h, ebuf, s->o.mo_url, j->body, s->o.sign_secret, &r->mo_status, r->mo_err,
-		      sizeof r->mo_err) < 0)
+	r->mo_accepted = false;
+	buf_init(&ans, 4096);
+	if (array && (wrapped = malloc(n + 3)) != NULL) {
+		wrapped[0] = '[';
+		memcpy(wrapped + 1, j->body, n);
+		memcpy(wrapped + 1 + n, "]", 2);
+	}
+	if (array && wrapped == NULL)
+		snprintf(r->mo_err, sizeof r->mo_err, "out of memory");
+	else if (http_call(h, ebuf, s->o.mo_url, array ? wrapped : j->body, s->o.sign_secret, &ans,
+			   &r->mo_status, r->mo_err, sizeof r->mo_err) < 0)
+		r->mo_status = 0;
+	if (s->cn != NULL && r->mo_status > 0)
+		r->mo_accepted = sim_cn_push_answer_ok(s, r->mo_status, ans.data ? ans.data : "", ans.len);
+	if (r->mo_status == 0 || (s->cn != NULL && !r->mo_accepted))
 		atomic_fetch_add(&s->ctr.mo_errors, 1);
 	else
 		atomic_fetch_add(&s->ctr.mo_sent, 1);
+	if (s->cn != NULL && !r->mo_accepted && (item = strdup(j->body)) != NULL) {
+		atomic_fetch_add(&s->ctr.push_retries, 1);
+		push_queue(s, s->o.mo_url, item, 1, array, push_backoff(s, 1), 1);
+	}
+	free(wrapped);
+	buf_free(&ans);
 	r->mo = MO_DONE;
 	MHD_resume_connection(j->conn);
+}
+
+/* POSTs a push (merged items in an array, or one object); on an unexpected answer
+ * it is queued again until --push-retries retries have been made. */
+static void run_push(struct sim *s, CURL *h, char *ebuf, struct job *j)
+{
+	bool mo = j->url == s->o.mo_url, ok = false;
+	char err[CURL_ERROR_SIZE + 64];
+	size_t n = strlen(j->body);
+	uint64_t seen = atomic_load(&s->ctr.max_push_batch);
+	char *body = j->array ? malloc(n + 3) : j->body;
+	struct buf ans;
+	long status = 0;
+
+	buf_init(&ans, 4096);
+	if (body != NULL && j->array) {
+		body[0] = '[';
+		memcpy(body + 1, j->body, n);
+		memcpy(body + 1 + n, "]", 2);
+	}
+	atomic_fetch_add(&s->ctr.pushes, 1);
+	atomic_fetch_add(&s->ctr.push_items, j->count);
+	while (j->count > seen && !atomic_compare_exchange_weak(&s->ctr.max_push_batch, &seen, j->count))
+		;
+	snprintf(err, sizeof err, "out of memory");
+	if (body != NULL && http_call(h, ebuf, j->url, body, s->o.sign_secret, &ans, &status, err,
+				      sizeof err) == 0) {
+		ok = sim_cn_push_answer_ok(s, status, ans.data ? ans.data : "", ans.len);
+		if (!ok)
+			snprintf(err, sizeof err, "HTTP status %ld, answer %.200s", status,
+				 ans.data ? ans.data : "");
+	}
+	if (j->array)
+		free(body);
+	buf_free(&ans);
+	if (ok) {
+		atomic_fetch_add(mo ? &s->ctr.mo_sent : &s->ctr.dlr_sent, mo ? 1 : j->count);
+		return;
+	}
+	atomic_fetch_add(mo ? &s->ctr.mo_errors : &s->ctr.dlr_errors, mo ? 1 : j->count);
+	if (worth_logging(atomic_fetch_add(&s->ctr.push_bad_answers, 1) + 1))
+		sim_log(s, false, "push of %zu to %s, try %d: %s", j->count, mo ? "--mo-url" : "--dlr-url",
+			j->attempt + 1, err);
+	if (j->attempt + 1 > s->o.push_retries) {
+		atomic_fetch_add(&s->ctr.push_given_up, j->count);
+		return;
+	}
+	atomic_fetch_add(&s->ctr.push_retries, 1);
+	push_queue(s, j->url, j->body, j->count, j->array, push_backoff(s, j->attempt + 1), j->attempt + 1);
+	j->body = NULL;  /* the new job owns it */
+}
+
+static int push_queue(struct sim *s, const char *url, char *body, size_t count, bool array,
+		      long delay_ms, int attempt)
+{
+	struct job *j = body != NULL ? sim_job_new(JOB_PUSH, no_field, no_field, no_field, no_field) : NULL;
+
+	if (j != NULL) {
+		j->body = body;
+		j->count = count;
+		j->array = array;
+		j->url = url;
+		j->attempt = attempt;
+		j->due = clock_ms(CLOCK_MONOTONIC) + delay_ms;
+		if (sim_outq_push(&s->dlrq, j, NULL) == 0)
+			return 0;
+		free(j);
+	}
+	free(body);
+	if (worth_logging(atomic_fetch_add(&s->ctr.dlr_queue_drops, count) + 1))
+		sim_log(s, true, "push queue full (%d): %zu reports dropped", DLR_QUEUE_MAX, count);
+	return -1;
+}
+
+int sim_push(struct sim *s, const char *url, char *body, size_t count, bool array, long delay_ms)
+{
+	return push_queue(s, url, body, count, array, delay_ms, 0);
+}
+
+/* Takes due array pushes to the same URL off the heap into j, up to --push-batch
+ * items in all (called with the queue locked). */
+static void push_merge(struct outq *q, struct job *j)
+{
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
+	size_t max = (size_t)q->sim->o.push_batch, n, m;
+	struct job *o;
+	char *nb;
+
+	while (j->array && q->n > 0 && (o = q->heap[0])->kind == JOB_PUSH && o->array &&
+	       o->url == j->url && o->due <= now && j->count + o->count <= max) {
+		n = strlen(j->body);
+		m = strlen(o->body);
+		nb = realloc(j->body, n + m + 2);
+		if (nb == NULL)
+			return;
+		j->body = nb;
+		nb[n] = ',';
+		memcpy(nb + n + 1, o->body, m + 1);
+		j->count += o->count;
+		heap_pop(q);
+		free(o->body);
+		free(o);
+	}
 }
 
 /* A job left in a stopping queue: delayed replies and MOs are answered now. */
@@ -323,7 +466,7 @@ static void job_abandon(struct sim *s, struct job *j)
 	if (j->conn != NULL)
 		MHD_resume_connection(j->conn);
 	else
-		atomic_fetch_add(&s->ctr.dlr_queue_drops, 1);
+		atomic_fetch_add(&s->ctr.dlr_queue_drops, j->kind == JOB_PUSH ? j->count : 1);
 	free(j->body);
 	free(j);
 }
@@ -349,6 +492,8 @@ static void *outq_main(void *arg)
 			continue;
 		}
 		j = heap_pop(q);
+		if (j->kind == JOB_PUSH)
+			push_merge(q, j);
 		pthread_mutex_unlock(&q->mu);
 		if (j->kind != JOB_RESUME && h == NULL)
 			h = curl_easy_init();  /* one handle per thread: keep-alive to duban */
@@ -356,6 +501,8 @@ static void *outq_main(void *arg)
 			MHD_resume_connection(j->conn);
 		else if (j->kind == JOB_MO)
 			run_mo(q->sim, h, ebuf, j);
+		else if (j->kind == JOB_PUSH)
+			run_push(q->sim, h, ebuf, j);
 		else
 			run_dlr(q->sim, h, ebuf, j);
 		free(j->body);

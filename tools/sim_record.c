@@ -132,12 +132,25 @@ int sim_stats_json(struct sim *s, char *buf, size_t cap)
 			"{\"requests\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"failed\":%" PRIu64
 			",\"rejected\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"unique_ids\":%" PRIu64
 			",\"duplicates\":%" PRIu64 ",\"dlr_sent\":%" PRIu64 ",\"dlr_errors\":%" PRIu64
-			",\"dlr_queue_drops\":%" PRIu64 ",\"mo_sent\":%" PRIu64 ",\"mo_errors\":%" PRIu64 "}",
+			",\"dlr_queue_drops\":%" PRIu64 ",\"mo_sent\":%" PRIu64 ",\"mo_errors\":%" PRIu64
+			",\"numbers\":%" PRIu64 ",\"numbers_accepted\":%" PRIu64 ",\"numbers_refused\":%" PRIu64
+			",\"max_batch\":%" PRIu64 ",\"batches\":{\"1\":%" PRIu64 ",\"2-10\":%" PRIu64
+			",\"11-100\":%" PRIu64 ",\"101-200\":%" PRIu64 ",\"201-1000\":%" PRIu64
+			",\"over_1000\":%" PRIu64 "},\"auth_failures\":%" PRIu64 ",\"pushes\":%" PRIu64
+			",\"push_items\":%" PRIu64 ",\"max_push_batch\":%" PRIu64 ",\"push_retries\":%" PRIu64
+			",\"push_bad_answers\":%" PRIu64 ",\"push_given_up\":%" PRIu64 "}",
 			atomic_load(&k->requests), atomic_load(&k->accepted), atomic_load(&k->failed),
 			atomic_load(&k->rejected), atomic_load(&k->dropped), atomic_load(&k->unique_ids),
 			atomic_load(&k->duplicates), atomic_load(&k->dlr_sent), atomic_load(&k->dlr_errors),
 			atomic_load(&k->dlr_queue_drops), atomic_load(&k->mo_sent),
-			atomic_load(&k->mo_errors));
+			atomic_load(&k->mo_errors), atomic_load(&k->numbers), atomic_load(&k->numbers_accepted),
+			atomic_load(&k->numbers_refused), atomic_load(&k->max_batch),
+			atomic_load(&k->hist[HIST_1]), atomic_load(&k->hist[HIST_10]),
+			atomic_load(&k->hist[HIST_100]), atomic_load(&k->hist[HIST_200]),
+			atomic_load(&k->hist[HIST_1000]), atomic_load(&k->hist[HIST_MORE]),
+			atomic_load(&k->auth_failures), atomic_load(&k->pushes), atomic_load(&k->push_items),
+			atomic_load(&k->max_push_batch), atomic_load(&k->push_retries),
+			atomic_load(&k->push_bad_answers), atomic_load(&k->push_given_up));
 }
 
 /* ---- accepted-id set ---------------------------------------------------- */

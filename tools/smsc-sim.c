@@ -9,6 +9,8 @@
  * an internal epoll thread pool; a reply delay suspends the connection until
  * a queue thread resumes it, so no server thread ever sleeps; delivery
  * reports and MO posts leave from worker threads through bounded queues.
+ * With --api aliyun or --api tencent it plays Alibaba Cloud's or Tencent
+ * Cloud's SMS API instead (sim_cn.c, sim_aliyun.c, sim_tencent.c).
  * All state lives in one struct sim (sim.h).  This file holds main, the
  * command line, start-up and shutdown; the request handlers are in
  * sim_http.c, the job queues in sim_jobs.c, the record file, counters and
@@ -91,7 +93,8 @@ int sim_parse_long(const char *str, long lo, long hi, long *out)
 static const char usage_text[] =
 "usage: smsc-sim [options]\n"
 "A fake SMS provider: generic JSON API (/sms/send), Kannel sendsms\n"
-"(/cgi-bin/sendsms) and a control API (/_sim/...).  See docs/smsc-sim.md.\n\n"
+"(/cgi-bin/sendsms) and a control API (/_sim/...); or, with --api, Alibaba\n"
+"Cloud's or Tencent Cloud's SMS API on \"/\".  See docs/smsc-sim.md.\n\n"
 "  --listen HOST:PORT      listen address (default 127.0.0.1:13013; port 0 = any free port)\n"
 "  --port-file FILE        write the bound port to FILE (atomically, via rename)\n"
 "  --record FILE|-         append one JSON line per send request (- = stdout)\n"
@@ -116,6 +119,17 @@ static const char usage_text[] =
 "  --seed N                PRNG seed of every fraction (default 1)\n"
 "  --threads N             HTTP server threads (default 2)\n"
 "  --quiet                 log only errors (and the \"listening on\" line)\n"
+"  --api aliyun|tencent    play dysmsapi 2017-05-25 / Tencent SMS 2021-01-11 (default: generic)\n"
+"  --templates FILE        registered signs and approved templates ('sign NAME', 'template CODE TEXT')\n"
+"  --access-key-id ID --access-key-secret S  Aliyun keys (or ALIYUN_ACCESS_KEY_ID/_SECRET)\n"
+"  --secret-id ID --secret-key K  Tencent keys (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY)\n"
+"  --sdk-app-id ID         the SmsSdkAppId Tencent requests must name (or TENCENT_SDK_APP_ID)\n"
+"  --per-number-day N      messages per number per Beijing day before the cap code (0: none)\n"
+"  --max-param N           characters per template value (default aliyun 35, tencent 0 = none)\n"
+"  --no-balance            start with the balance used up (POST /_sim/balance?ok=1 refills)\n"
+"  --push-batch N          most reports per push (default 100)\n"
+"  --push-retries N        pushes again after an unexpected answer, N times (default 3)\n"
+"  --push-retry-ms N       first retry delay; then 5x and 10x (default 1000)\n"
 "  --help                  this text\n";
 
 enum opt_kind { OK_STR, OK_DBL, OK_LONG, OK_FLAG, OK_SEED, OK_HELP };
@@ -152,6 +166,19 @@ static const struct opt_def {
 	{ "seed", OK_SEED, OFF(seed), 0, 0 },
 	{ "threads", OK_LONG, OFF(threads), 1, MAX_THREADS },
 	{ "quiet", OK_FLAG, OFF(quiet), 0, 0 },
+	{ "api", OK_STR, OFF(api), 0, 0 },
+	{ "templates", OK_STR, OFF(templates), 0, 0 },
+	{ "access-key-id", OK_STR, OFF(ak_id), 0, 0 },
+	{ "access-key-secret", OK_STR, OFF(ak_secret), 0, 0 },
+	{ "secret-id", OK_STR, OFF(tc_id), 0, 0 },
+	{ "secret-key", OK_STR, OFF(tc_key), 0, 0 },
+	{ "sdk-app-id", OK_STR, OFF(sdk_app_id), 0, 0 },
+	{ "per-number-day", OK_LONG, OFF(per_number_day), 0, 1000000 },
+	{ "max-param", OK_LONG, OFF(max_param), 0, 100000 },
+	{ "no-balance", OK_FLAG, OFF(no_balance), 0, 0 },
+	{ "push-batch", OK_LONG, OFF(push_batch), 1, 10000 },
+	{ "push-retries", OK_LONG, OFF(push_retries), 0, 100 },
+	{ "push-retry-ms", OK_LONG, OFF(push_retry_ms), 1, 3600000 },
 	{ "help", OK_HELP, 0, 0, 0 },
 };
 #define N_OPTS (sizeof opt_defs / sizeof opt_defs[0])
@@ -190,7 +217,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int ch;
 
 	*o = (struct opts){ .listen = "127.0.0.1:13013", .fail_status = 503, .retry_after = 1,
-			    .down_at = -1, .down_for = -1, .threads = 2, .dlr_threads = 2, .seed = 1 };
+			    .down_at = -1, .down_for = -1, .threads = 2, .dlr_threads = 2, .seed = 1,
+			    .max_param = -1, .push_batch = 100, .push_retries = 3, .push_retry_ms = 1000 };
 	for (size_t i = 0; i < N_OPTS; i++) {
 		bool flag = opt_defs[i].kind == OK_FLAG || opt_defs[i].kind == OK_HELP;
 
@@ -340,7 +368,8 @@ static int sim_init(struct sim *s, char *err, size_t errlen)
 
 static int sim_start(struct sim *s, char *err, size_t errlen)
 {
-	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL } };
+	struct MHD_OptionItem pool[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+					  { MHD_OPTION_END, 0, NULL } };
 	char host[256];
 	int fd, port;
 
@@ -355,6 +384,9 @@ static int sim_start(struct sim *s, char *err, size_t errlen)
 	}
 	if (s->o.threads > 1)
 		pool[0] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, s->o.threads, NULL };
+	if (s->cn != NULL)  /* room for SendSms's 1000 numbers in the query string */
+		pool[s->o.threads > 1] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+								  CN_MEMORY_LIMIT, NULL };
 	s->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 				     MHD_USE_ERROR_LOG | MHD_USE_TURBO, 0, NULL, NULL, sim_on_request, s,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -398,6 +430,7 @@ static void sim_stop(struct sim *s)
 		if (s->canned[i] != NULL)
 			MHD_destroy_response(s->canned[i]);
 	sim_idset_free(s);
+	sim_cn_free(s);
 	if (s->have_reject)
 		regfree(&s->reject_re);
 }
@@ -429,7 +462,17 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = sim_init(s, err, sizeof err);
+	s->body_max = BODY_MAX;
+	rc = sim_cn_init(s, err, sizeof err);
+	if (rc == 2) {
+		fprintf(stderr, "smsc-sim: %s\nsmsc-sim: try --help\n", err);
+		sim_cn_free(s);
+		curl_global_cleanup();
+		free(s);
+		return 2;
+	}
+	if (rc == 0)
+		rc = sim_init(s, err, sizeof err);
 	if (rc == 0)
 		rc = sim_start(s, err, sizeof err);
 	if (rc != 0)
