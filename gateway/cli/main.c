@@ -41,6 +41,7 @@ static const struct cli_cmd commands[] = {
 	{ "run", cmd_run, "the daemon: scheduler, dispatcher and HTTP server" },
 	{ "token", cmd_token, "API tokens of the HTTP server: new" },
 	{ "inbox", cmd_inbox, "replies (SMS back to duban) for staff: list, read" },
+	{ "provider", cmd_provider, "providers: list (halted or not), resume a halted one" },
 	{ NULL, NULL, NULL },
 };
 

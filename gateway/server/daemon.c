@@ -444,6 +444,7 @@ reload_finish(struct run *r)
 		log_warnx("after reload: %s", err);
 		return -1;
 	}
+	dispatch_resume_all(nd, "reload"); /* a reload lifts every halt */
 	swap_engine(r, nd);
 	/* Rules may have changed: plan with them now. */
 	evloop_timer_set(r->loop, r->sched_timer, 0);
