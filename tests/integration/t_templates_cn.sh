@@ -24,13 +24,12 @@ cp "$TOP"/templates/*.txt "$T/tpl/"
 printf '{{person.name}}您好：{{notice.title}}将于{{var.date}}在镇文化中心举办。\n' >"$T/tpl/training.txt"
 
 # write_cfg ALIYUN_URL TENCENT_URL [ALIYUN_PARAMS] [TENCENT_PARAMS]: the two
-# providers of the issue, with a reminder binding each and two notices.
+# providers of the issue, with a reminder binding each and two notices;
+# Tencent first when TC_FIRST is set.
 write_cfg() {
 	ali_params=${3:-'task = "{{task.title}}"; deadline = "{{task.deadline|md}}"; code = "{{task.code}}";'}
 	tc_params=${4:-'"{{task.title|max:12}}", "{{task.deadline|md}}", "{{task.code}}"'}
-	printf '%s\n' "$base" | sed "s|^templates_dir = .*|templates_dir = \"$T/tpl\";|" >"$DUBAN_CONFIG"
-	cat >>"$DUBAN_CONFIG" <<CFG
-providers = (
+	ali=$(cat <<CFG
   { name = "aliyun"; type = "aliyun";
     access_key_id = "{{env.ALIYUN_ACCESS_KEY_ID}}";
     access_key_secret = "{{env.ALIYUN_ACCESS_KEY_SECRET}}";
@@ -44,7 +43,10 @@ providers = (
       insurance = { code = "SMS_100002";
                     text = "请于\${deadline}前到村委会登记参保，咨询\${contact}。";
                     params = { deadline = "{{var.deadline}}"; contact = "{{var.contact}}"; }; };
-    }; },
+    }; }
+CFG
+)
+	tc=$(cat <<CFG
   { name = "tencent"; type = "tencent";
     secret_id = "{{env.TENCENT_SECRET_ID}}"; secret_key = "{{env.TENCENT_SECRET_KEY}}";
     sdk_app_id = "1400000001"; region = "ap-guangzhou";
@@ -57,8 +59,14 @@ providers = (
       training = { id = "100003"; text = "{1}您好：技能培训将于{2}举办。";
                    params = [ "{{person.name}}", "{{var.date}}" ]; };
     }; }
-);
 CFG
+)
+	printf '%s\n' "$base" | sed "s|^templates_dir = .*|templates_dir = \"$T/tpl\";|" >"$DUBAN_CONFIG"
+	if [ -n "${TC_FIRST:-}" ]; then
+		printf 'providers = (\n%s,\n%s\n);\n' "$tc" "$ali" >>"$DUBAN_CONFIG"
+	else
+		printf 'providers = (\n%s,\n%s\n);\n' "$ali" "$tc" >>"$DUBAN_CONFIG"
+	fi
 }
 # line_of PATTERN: the line of the configuration holding PATTERN
 line_of() { grep -n -- "$1" "$DUBAN_CONFIG" | head -1 | cut -d: -f1; }
@@ -163,5 +171,75 @@ expect_grep "  naming the notice and the placeholder" \
 	'notice "参保": template insurance: the value of contact is 37 characters, over the limit of provider aliyun (35, max_param)' \
 	"$T/last.err"
 expect_eq "  and nothing of it is queued" "$(sql 'SELECT count(*) FROM notice')" 2
+
+# ---- through the simulators: the approved text and the values arrive ---------------------------
+
+cat >"$T/approved.txt" <<'TPL'
+sign 小雄镇人民政府
+template SMS_100001 您牵头的“${task}”将于${deadline}到期，请抓紧办理。回复“完成${code}”办结。
+template SMS_100002 请于${deadline}前到村委会登记参保，咨询${contact}。
+template 100001 您牵头的“{1}”将于{2}到期，请抓紧办理。回复“完成{3}”办结。
+template 100003 {1}您好：技能培训将于{2}举办。
+TPL
+start_sim --api aliyun --templates "$T/approved.txt" || exit 1
+ALI_URL=$SIM_URL
+ALI_REC="$T/sim.jsonl"
+mv "$T/sim.port" "$T/ali.port"
+"$SIM" --listen 127.0.0.1:0 --port-file "$T/tc.port" --record "$T/tc.jsonl" --quiet \
+	--api tencent --templates "$T/approved.txt" --sdk-app-id 1400000001 2>>"$T/sim.log" &
+PIDS="$PIDS $!"
+wait_for 10 test -s "$T/tc.port" || notok "the Tencent simulator started"
+TC_URL="http://127.0.0.1:$(cat "$T/tc.port")"
+
+write_cfg "$ALI_URL" "$TC_URL"
+check "duban dispatch sends what is queued" d dispatch --until-empty
+ali_got() { jq -e -s "$1" "$ALI_REC" >/dev/null 2>&1; }
+tc_got() { jq -e -s "$1" "$T/tc.jsonl" >/dev/null 2>&1; }
+if ali_got 'map(select(.template == "SMS_100001"))[0] |
+	.text == "【小雄镇人民政府】您牵头的“梅岙塘农田改造工程”将于12月31日到期，请抓紧办理。回复“完成T1”办结。"
+	and .params == {"task": "梅岙塘农田改造工程", "deadline": "12月31日", "code": "T1"}
+	and .sign == "小雄镇人民政府" and (.to | tostring | test("17768096319"))'; then
+	ok "T1's reminder reached Aliyun with the approved template, the right values and text"
+else
+	notok "T1's reminder reached Aliyun with the approved template, the right values and text"
+	sed 's/^/#   /' "$ALI_REC" | head -5
+fi
+expect_eq "  and the row is sent through aliyun" \
+	"$(sql "SELECT m.status || ' ' || m.provider FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T1'")" \
+	"sent aliyun"
+if ali_got '[.[] | select(.template == "SMS_100002")] | length >= 1 and
+	all(.text == "【小雄镇人民政府】请于12月20日前到村委会登记参保，咨询李明。")'; then
+	ok "the shared notice reached Aliyun as its approved template"
+else
+	notok "the shared notice reached Aliyun as its approved template"; sed 's/^/#   /' "$ALI_REC" | head -5
+fi
+if ali_got '[.[] | select(.template == "SMS_100002") | .n] | length == 2 and (unique | length) == 1'; then
+	ok "  both recipients in one request: equal params, one batch"
+else
+	notok "  both recipients in one request: equal params, one batch"; sed 's/^/#   /' "$ALI_REC" | head -5
+fi
+if tc_got '[.[] | select(.template == "100003") | .text] | sort ==
+	["【小雄镇人民政府】张阿满您好：技能培训将于12月15日举办。", "【小雄镇人民政府】陈宝根您好：技能培训将于12月15日举办。"]'; then
+	ok "the per-person notice reached Tencent, each with its own name"
+else
+	notok "the per-person notice reached Tencent, each with its own name"; sed 's/^/#   /' "$T/tc.jsonl" | head -5
+fi
+
+# Tencent first: a new reminder goes there, its title shortened by |max:12.
+TC_FIRST=1 write_cfg "$ALI_URL" "$TC_URL"
+d task add --title 庙峙村至山场村道路硬化及桥梁加固工程 --deadline 2008-12-31 --lead 郑秀兰 >/dev/null
+check "duban tick queues T3's reminder" d tick
+check "duban dispatch sends it" d dispatch --until-empty
+if tc_got 'map(select(.template == "100001"))[0] |
+	.text == "【小雄镇人民政府】您牵头的“庙峙村至山场村道路硬化…”将于12月31日到期，请抓紧办理。回复“完成T3”办结。"
+	and .params == ["庙峙村至山场村道路硬化…", "12月31日", "T3"]'; then
+	ok "T3's reminder reached Tencent with the approved template and the right values"
+else
+	notok "T3's reminder reached Tencent with the approved template and the right values"
+	sed 's/^/#   /' "$T/tc.jsonl" | head -5
+fi
+expect_eq "  and the row is sent through tencent, with Tencent's text as its body" \
+	"$(sql "SELECT m.status || ' ' || m.provider || ' ' || m.body FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T3'")" \
+	"sent tencent 您牵头的“庙峙村至山场村道路硬化…”将于12月31日到期，请抓紧办理。回复“完成T3”办结。"
 
 exit $FAILED
