@@ -154,6 +154,10 @@ expect_grep "  each provider says why" "cannot carry it: template \"due_today\""
 
 # ---- notices: shared values, per-person values ----------------------------------------------------
 
+d notice send --to group:农户-小雄村 --template insurance --var deadline=12月20日 --var contact=李明 \
+	--dry-run >"$T/dry.out"
+expect_grep "a notice's dry run shows the first provider's approved text" \
+	"^【小雄镇人民政府】请于12月20日前到村委会登记参保，咨询李明。$" "$T/dry.out"
 check "a notice whose values are shared" d notice send --to group:农户-小雄村 --template insurance \
 	--var deadline=12月20日 --var contact=李明
 expect_eq "  every row has the same params string" \
