@@ -246,4 +246,25 @@ expect_eq "  and the row is sent through tencent, with Tencent's text as its bod
 	"$(sql "SELECT m.status || ' ' || m.provider || ' ' || m.body FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T3'")" \
 	"sent tencent 您牵头的“庙峙村至山场村道路硬化…”将于12月31日到期，请抓紧办理。回复“完成T3”办结。"
 
+# ---- the API: a text is refused, a template goes ---------------------------------------
+
+d token new oa >"$T/oa.out"
+TOKEN=$(sed -n 3p "$T/oa.out" | tr -d ' ')
+OA_LINE=$(grep 'sha256 =' "$T/oa.out" | sed 's/^ *//')
+sed -i 's/^log = .*/log = { level = "info"; };/' "$DUBAN_CONFIG"
+printf 'http = { listen = "127.0.0.1:0"; tokens = ( %s ); };\n' "$OA_LINE" >>"$DUBAN_CONFIG"
+start_duban || exit 1
+post() { curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$API$1" -d "$2"; }
+expect_eq "POST /v1/messages with a text is refused" \
+	"$(post /v1/messages '{"to": "15068766188", "text": "请于今天下班前报送材料"}')" 400
+check "  naming the field text, and why" \
+	jq -e '.field == "text" and (.error | test("a free text cannot be sent"))' "$T/resp"
+expect_eq "POST /v1/notices with a text is refused" \
+	"$(post /v1/notices '{"audience": ["group:农户-小雄村"], "text": "春耕补贴申报截止3月底。"}')" 400
+expect_eq "POST /v1/messages with a bound template is queued" \
+	"$(post /v1/messages '{"to": "15068766188", "template": "insurance", "vars": {"deadline": "3月31日", "contact": "李明"}}')" 201
+id=$(jq -r .id "$T/resp")
+expect_eq "  with its params" "$(sql "SELECT params FROM message WHERE id = $id")" \
+	'{"aliyun":["3月31日","李明"]}'
+
 exit $FAILED
