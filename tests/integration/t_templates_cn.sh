@@ -152,6 +152,12 @@ d template preview due_today --task T1 >"$T/preview3.out"
 expect_eq "a template no provider can carry: preview exits 1" $? 1
 expect_grep "  each provider says why" "cannot carry it: template \"due_today\"" "$T/preview3.out"
 
+d --format json template list >"$T/list.json"
+check "template list names the providers able to carry each template" jq -e '
+	(map(select(.name == "reminder"))[0] | .uses == "reminders" and .providers == "aliyun,tencent") and
+	(map(select(.name == "training"))[0] | .uses == "notices" and .providers == "tencent") and
+	(map(select(.name == "due_today"))[0] | .providers == "")' "$T/list.json"
+
 # ---- notices: shared values, per-person values ----------------------------------------------------
 
 d notice send --to group:农户-小雄村 --template insurance --var deadline=12月20日 --var contact=李明 \
