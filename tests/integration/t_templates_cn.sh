@@ -111,6 +111,9 @@ d person add --name 张阿满 --phone 13957601140 --org 小雄村 --kind farmer 
 
 expect_exit "duban send with a free text is refused" 2 d send 13800138000 "明天上午9点开会"
 expect_grep "  saying why" "a free text cannot be sent: every configured provider (aliyun, tencent) takes only approved templates" "$T/last.err"
+printf '13800138000\t明天上午9点开会\n' >"$T/list.tsv"
+expect_exit "duban send --from-file is refused" 2 d send --from-file "$T/list.tsv"
+expect_grep "  saying why" "list.tsv: nothing queued: a free text cannot be sent" "$T/last.err"
 expect_exit "a notice with --text is refused" 2 d notice send --to group:农户-小雄村 --text "春耕补贴申报截止3月底。"
 expect_grep "  saying why" "a free text cannot be sent" "$T/last.err"
 expect_exit "a template no provider binds is refused" 2 \
