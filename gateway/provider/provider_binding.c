@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void
 provider_bindings_free(struct provider_binding *b, size_t n)
@@ -603,3 +604,55 @@ provider_refused(const struct provider_msg *m, size_t n, enum provider_result cl
 	}
 }
 
+
+const struct provider_binding *
+provider_binding_find(const struct provider_conf *pc, const char *tmpl)
+{
+	for (size_t i = 0; i < pc->nbindings; i++)
+		if (strcmp(pc->bindings[i].tmpl, tmpl) == 0)
+			return &pc->bindings[i];
+	return NULL;
+}
+
+/* Whether s holds a link: a scheme, or a www. host. */
+static bool
+has_url(const char *s)
+{
+	static const char *const marks[] = { "http://", "https://", "www.", "ftp://", NULL };
+
+	for (const char *p = s; *p; p++)
+		for (size_t i = 0; marks[i]; i++)
+			if (strncasecmp(p, marks[i], strlen(marks[i])) == 0)
+				return true;
+	return false;
+}
+
+int
+provider_param_check(const struct provider_conf *pc, const char *value, char *err, size_t errlen)
+{
+	size_t len = strlen(value), chars = 0;
+
+	if (!utf8_valid(value, len)) {
+		snprintf(err, errlen, _("the value is not valid UTF-8"));
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)value[i] & 0xc0) != 0x80;
+	if ((long)chars > pc->max_param) {
+		snprintf(err, errlen,
+			 _("the value has %zu characters, provider '%s' takes at most %d "
+			   "(shorten it with a filter such as |max:%d)"),
+			 chars, pc->name ? pc->name : "?", pc->max_param, pc->max_param);
+		return -1;
+	}
+	if (strchr(value, '\n') || strchr(value, '\r')) {
+		snprintf(err, errlen, _("the value has a line break"));
+		return -1;
+	}
+	if (has_url(value)) {
+		snprintf(err, errlen, _("the value holds a link, which provider '%s' refuses"),
+			 pc->name ? pc->name : "?");
+		return -1;
+	}
+	return 0;
+}
