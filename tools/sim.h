@@ -85,7 +85,7 @@ struct opts {
 	const char *api, *templates, *ak_id, *ak_secret, *tc_id, *tc_key, *sdk_app_id;
 	double fail_rate, rate_429, drop_rate, dlr_fail_rate, down_at, down_for;
 	long fail_status, retry_after, delay_ms, dlr_delay_ms, threads, dlr_threads;
-	long per_number_day, max_param, push_batch, push_retries, push_retry_ms;
+	long per_number_day, per_number_hour, max_param, push_batch, push_retries, push_retry_ms;
 	unsigned long long seed;
 	bool kannel_queued, quiet, no_balance;
 };
@@ -165,7 +165,7 @@ struct hset {
 #define CAP_SHARDS 16
 struct capslot {
 	uint64_t key;  /* the 11-digit number, 0 = empty */
-	uint32_t day, count;
+	uint32_t day, count, hour, hcount;
 };
 struct capshard {
 	pthread_mutex_t mu;
@@ -441,9 +441,14 @@ int sim_rfc3986(struct buf *b, const char *v, size_t n);
 /* Marks an Aliyun nonce used: 1 if new, 0 if seen within 15 minutes, -1 out of memory. */
 int sim_nonce_use(struct sim *s, const char *nonce);
 
-/* Counts one message to the 11-digit number nat today (Beijing): false,
- * counting nothing, when --per-number-day is reached. */
-bool sim_cap_take(struct sim *s, const char *nat);
+/* Counts one message to the 11-digit number nat in this Beijing day and
+ * clock hour: CAP_OK, or (counting nothing) the window whose cap
+ * (--per-number-day, --per-number-hour) it reached. */
+enum cap_result { CAP_OK = 0, CAP_HOUR, CAP_DAY };
+enum cap_result sim_cap_take(struct sim *s, const char *nat);
+
+/* Aliyun's message for a cap: "触发天级流控Permits:N" / "触发小时级流控Permits:N". */
+void sim_cap_message(const struct sim *s, enum cap_result cap, char *out, size_t outlen);
 
 /* The 11-digit national number of a Chinese mobile given as +86 / 0086 / 86 /
  * bare 11 digits (1[3-9] and 9 more digits), into nat[12]; -1 if it is not one. */

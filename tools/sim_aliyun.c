@@ -308,16 +308,17 @@ static int ali_values(const struct sim *s, const struct cn_tmpl *t, json_t *para
 
 /* Appends one SmsReport item for an accepted number. */
 static int report_item(struct ali *a, struct buf *items, const char *nat, const char *biz,
-		       const char *out_id_json, int parts, size_t i, bool capped)
+		       const char *out_id_json, int parts, size_t i, enum cap_result cap)
 {
 	struct sim *s = a->s;
 	int64_t now = clock_ms(CLOCK_REALTIME) / 1000;
+	bool capped = cap != CAP_OK;
 	bool ok = !capped && !chance(s, PER_NUMBER_KEY(a->n, i), K_DLR, atomic_load(&s->dlr_fail_ppb));
 	char sent[20], rep[20], lim[64];
 
 	sim_cn_time(now, sent);
 	sim_cn_time(now + (s->o.dlr_delay_ms + 999) / 1000, rep);
-	snprintf(lim, sizeof lim, "触发天级流控Permits:%ld", s->o.per_number_day);
+	sim_cap_message(s, cap, lim, sizeof lim);
 	return buf_printf(items, "%s{\"phone_number\":\"%s\",\"send_time\":\"%s\",\"report_time\":\"%s\","
 			  "\"success\":%s,\"err_code\":\"%s\",\"err_msg\":\"%s\",\"sms_size\":\"%d\","
 			  "\"biz_id\":\"%s\",\"out_id\":%s}", items->len > 0 ? "," : "", nat, sent, rep,
@@ -357,7 +358,8 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 	snprintf(biz, sizeof biz, "%" PRId64 "%06" PRIu64 "^0", clock_ms(CLOCK_REALTIME) / 1000,
 		 atomic_fetch_add(&s->cn->next_biz, 1) % 1000000);
 	for (size_t i = 0; i < nn && vals != NULL && oid != NULL && rc == 0; i++) {
-		bool capped = nn > 1 && !sim_cap_take(s, num[i].nat);
+		enum cap_result cap = nn > 1 ? sim_cap_take(s, num[i].nat) : CAP_OK;
+		bool capped = cap != CAP_OK;
 
 		if (i == 0 || num[i].params != num[i - 1].params || num[i].sign != num[i - 1].sign) {
 			buf_truncate(&text, 0);
@@ -379,7 +381,7 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 						    capped ? "isv.BUSINESS_LIMIT_CONTROL" : "OK", ref,
 						    capped ? "limited" : "accepted", 200, parts });
 		if (rc == 0 && s->o.dlr_url != NULL) {
-			rc = report_item(a, &items, num[i].nat, biz, oid, parts, i, capped);
+			rc = report_item(a, &items, num[i].nat, biz, oid, parts, i, cap);
 			if (++pending == (size_t)s->o.push_batch)
 				flush_items(s, &items, &pending);
 		}
@@ -494,6 +496,7 @@ static enum MHD_Result ali_send(struct ali *a)
 	struct ali_num *num = NULL;
 	const struct cn_tmpl *t;
 	const char **vals = NULL;
+	enum cap_result cap;
 	enum MHD_Result ret;
 	char lim[64];
 	size_t nn = 0;
@@ -557,8 +560,8 @@ static enum MHD_Result ali_send(struct ali *a)
 			rc = -1;
 		}
 	}
-	if (rc == 0 && nn == 1 && !sim_cap_take(a->s, num[0].nat)) {
-		snprintf(lim, sizeof lim, "触发天级流控Permits:%ld", a->s->o.per_number_day);
+	if (rc == 0 && nn == 1 && (cap = sim_cap_take(a->s, num[0].nat)) != CAP_OK) {
+		sim_cap_message(a->s, cap, lim, sizeof lim);
 		code = "isv.BUSINESS_LIMIT_CONTROL";
 		msg = lim;
 		rc = -1;

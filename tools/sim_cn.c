@@ -150,9 +150,19 @@ int sim_nonce_use(struct sim *s, const char *nonce)
 
 /* ---- per-number daily cap -------------------------------------------------- */
 
-static uint32_t beijing_day(void)
+/* Beijing calendar day and clock hour numbers of now. */
+static void beijing_now(uint32_t *day, uint32_t *hour)
 {
-	return (uint32_t)((clock_ms(CLOCK_REALTIME) / 1000 + 8 * 3600) / 86400);
+	int64_t t = clock_ms(CLOCK_REALTIME) / 1000 + 8 * 3600;
+
+	*day = (uint32_t)(t / 86400);
+	*hour = (uint32_t)(t / 3600);
+}
+
+void sim_cap_message(const struct sim *s, enum cap_result cap, char *out, size_t outlen)
+{
+	snprintf(out, outlen, cap == CAP_HOUR ? "触发小时级流控Permits:%ld" : "触发天级流控Permits:%ld",
+		 cap == CAP_HOUR ? s->o.per_number_hour : s->o.per_number_day);
 }
 
 static int cap_grow(struct capshard *sh)
@@ -175,31 +185,38 @@ static int cap_grow(struct capshard *sh)
 	return 0;
 }
 
-bool sim_cap_take(struct sim *s, const char *nat)
+enum cap_result sim_cap_take(struct sim *s, const char *nat)
 {
 	uint64_t key = strtoull(nat, NULL, 10), h = mix64(key);
 	struct capshard *sh = &s->cn->caps[h % CAP_SHARDS];
-	uint32_t day = beijing_day();
-	bool ok = true;
+	enum cap_result ok = CAP_OK;
+	uint32_t day, hour;
+	struct capslot *c;
 	size_t i;
 
-	if (s->o.per_number_day <= 0 || key == 0)
-		return true;
+	if ((s->o.per_number_day <= 0 && s->o.per_number_hour <= 0) || key == 0)
+		return CAP_OK;
+	beijing_now(&day, &hour);
 	pthread_mutex_lock(&sh->mu);
 	if ((sh->n + 1) * 2 > sh->cap && cap_grow(sh) < 0)
 		goto out;  /* out of memory: not counted, not refused */
 	for (i = h & (sh->cap - 1); sh->slot[i].key != 0 && sh->slot[i].key != key; i = (i + 1) & (sh->cap - 1))
 		;
-	if (sh->slot[i].key == 0) {
-		sh->slot[i] = (struct capslot){ key, day, 0 };
+	c = &sh->slot[i];
+	if (c->key == 0)
 		sh->n++;
+	if (c->key == 0 || c->day != day)
+		*c = (struct capslot){ key, day, 0, hour, 0 };
+	if (c->hour != hour) {
+		c->hour = hour;
+		c->hcount = 0;
 	}
-	if (sh->slot[i].day != day)
-		sh->slot[i] = (struct capslot){ key, day, 0 };
-	if (sh->slot[i].count >= (uint32_t)s->o.per_number_day)
-		ok = false;
+	if (s->o.per_number_day > 0 && c->count >= (uint32_t)s->o.per_number_day)
+		ok = CAP_DAY;
+	else if (s->o.per_number_hour > 0 && c->hcount >= (uint32_t)s->o.per_number_hour)
+		ok = CAP_HOUR;
 	else
-		sh->slot[i].count++;
+		c->count++, c->hcount++;
 out:
 	pthread_mutex_unlock(&sh->mu);
 	return ok;

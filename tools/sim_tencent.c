@@ -257,6 +257,7 @@ static enum MHD_Result tc_rows(struct tc *a, json_t *req, const struct cn_tmpl *
 	for (size_t i = 0; rows != NULL && i < json_array_size(phones); i++) {
 		const char *ph = json_string_value(json_array_get(phones, i)), *code = "Ok";
 		const char *msg = "send success", *outcome = "accepted";
+		enum cap_result cap;
 		char nat[12] = "", e164[16], serial[48] = "";
 
 		if (ph == NULL || sim_cn_number(ph, strlen(ph), nat) < 0 ||
@@ -266,9 +267,11 @@ static enum MHD_Result tc_rows(struct tc *a, json_t *req, const struct cn_tmpl *
 		} else if (mismatch) {
 			code = "FailedOperation.TemplateParamSetNotMatchApprovedTemplate";
 			msg = "请求内容与审核通过的模板内容不匹配。";
-		} else if (!sim_cap_take(s, nat)) {
-			code = "LimitExceeded.PhoneNumberDailyLimit";
-			msg = "单个手机号日下发短信条数超过设定的上限。";
+		} else if ((cap = sim_cap_take(s, nat)) != CAP_OK) {
+			code = cap == CAP_DAY ? "LimitExceeded.PhoneNumberDailyLimit"
+					      : "LimitExceeded.PhoneNumberOneHourLimit";
+			msg = cap == CAP_DAY ? "单个手机号日下发短信条数超过设定的上限。"
+					     : "单个手机号1小时内下发短信条数超过设定的上限。";
 			outcome = "limited";
 		}
 		if (str_is(code, "Ok")) {

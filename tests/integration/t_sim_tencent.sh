@@ -120,9 +120,12 @@ check "the reply is one object: mobile, text, time, sign, extend" jq -e -s \
 # A callback URL that answers the Aliyun way is wrong for Tencent: pushed 1 + 2 times, then given up.
 kill "$SIM_PID" 2>/dev/null
 wait "$SIM_PID" 2>/dev/null
-start_sim --api tencent --templates "$T/templates" --secret-id "$TC_ID" --secret-key "$TC_KEY" \
-	--push-retries 2 --push-retry-ms 20 --dlr-url "$SINK?answer=aliyun" || exit 1
+start_sim_cn tencent --per-number-hour 1 --push-retries 2 --push-retry-ms 20 --dlr-url "$SINK?answer=aliyun" || exit 1
+TC_ID=$TENCENT_SECRET_ID TC_KEY=$TENCENT_SECRET_KEY
 tc_call "$T/r18" "$(body '["+8613400134000"]')" >/dev/null
+tc_call "$T/r19" "$(body '["+8613400134000"]')" >/dev/null
+expect_eq "with --per-number-hour 1 the second in the hour is LimitExceeded.PhoneNumberOneHourLimit" \
+	"$(jq -r '.Response.SendStatusSet[0].Code' "$T/r19")" LimitExceeded.PhoneNumberOneHourLimit
 given_up() { curl -s "$SIM_URL/_sim/stats" | jq -e '.push_given_up == 1 and .pushes == 3 and
 	.push_retries == 2 and .dlr_sent == 0 and .dlr_errors == 3'; }
 check "a wrong answer is pushed again twice, then given up" wait_for 20 given_up
