@@ -186,7 +186,7 @@ dlr_billed(struct store *st, int64_t msg, int parts)
 {
 	static const char sql[] =
 		"UPDATE attempt SET billed = ?2 WHERE id = (SELECT max(id) FROM attempt "
-		"  WHERE message = ?1 AND result = 'accepted')";
+		"  WHERE message = ?1 AND result = 'accepted') AND billed IS NULL";
 	sqlite3_stmt *s = store_stmt(st, sql);
 
 	if (s == NULL)

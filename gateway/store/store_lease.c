@@ -421,7 +421,7 @@ record_one(struct store *st, const struct send_result *r)
 		"WHERE id = ?1 AND status IN ('sending', 'queued')";
 	static const char retry[] =
 		"UPDATE message SET status = 'queued', attempts = attempts + 1, not_before = ?2, "
-		"provider = ?3, last_error = ?4, lease_until = NULL "
+		"provider = ?3, last_error = ?4, lease_until = NULL, wait_reason = NULL "
 		"WHERE id = ?1 AND status = 'sending'";
 	static const char failed[] =
 		"UPDATE message SET status = 'failed', attempts = attempts + 1, final_at = ?2, "

@@ -19,7 +19,8 @@
 	"m.priority, m.urgent, m.status, m.attempts, m.created_at, m.not_before, "           \
 	"coalesce(m.expires_at, 0), coalesce(m.lease_until, 0), coalesce(m.sent_at, 0), "     \
 	"coalesce(m.final_at, 0), coalesce(m.acked_at, 0), m.provider, m.provider_ref, "      \
-	"m.last_error, p.name, t.code, m.params"
+	"CASE WHEN m.status = 'queued' AND m.wait_reason IS NOT NULL THEN m.wait_reason "        \
+	"ELSE m.last_error END, p.name, t.code, m.params"
 #define MSG_FROM " FROM message m LEFT JOIN person p ON p.id = m.person LEFT JOIN task t ON t.id = m.task "
 
 void
