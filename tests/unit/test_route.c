@@ -413,10 +413,15 @@ test_value_limits(void **state)
 	/* A web address in a value. */
 	fx->task.title = "详见www.xiaoxiong.gov.cn";
 	assert_int_equal(render_reminder(fx, &ro, err, sizeof(err)), -1);
-	assert_string_equal(err, "task T3: template reminder: the value of task holds a web "
-				 "address, which provider aliyun refuses in a value");
+	assert_string_equal(err, "task T3: template reminder: the value of task: the value holds "
+				 "a link, which provider 'aliyun' refuses");
 	fx->task.title = "见 HTTPS://x.cn";
 	assert_int_equal(render_reminder(fx, &ro, err, sizeof(err)), -1);
+	/* A line break would break the provider's template. */
+	fx->task.title = "梅岙塘\n农田";
+	assert_int_equal(render_reminder(fx, &ro, err, sizeof(err)), -1);
+	assert_string_equal(err, "task T3: template reminder: the value of task: the value has a "
+				 "line break");
 	fx->task.title = "梅岙塘农田改造工程";
 }
 
