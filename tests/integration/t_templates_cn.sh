@@ -8,7 +8,9 @@
 # shortens it; template preview shows the text each provider's phones
 # will show; the params stored for a notice with and without per-person
 # values; and reminders through each backend reach the simulator (in its
-# aliyun and tencent modes) with the approved text and the right values.
+# aliyun and tencent modes) with the approved text and the right values;
+# the API refuses a text and queues a bound template; a reload with a bad
+# binding is refused.
 . "${TOP:-.}/tests/integration/lib.sh"
 setup
 
@@ -275,5 +277,19 @@ expect_eq "POST /v1/messages with a bound template is queued" \
 id=$(jq -r .id "$T/resp")
 expect_eq "  with its params" "$(sql "SELECT params FROM message WHERE id = $id")" \
 	'{"aliyun":["3月31日","李明"]}'
+
+# ---- a reload with a bad binding is refused ----------------------------------------------------
+
+cp "$DUBAN_CONFIG" "$T/good.cfg"
+sed -i 's/deadline = "{{var.deadline}}"; contact/deadline = "{{task.deadline|md}}"; contact/' "$DUBAN_CONFIG"
+kill -HUP "$DPID"
+wait_for 10 grep -q "configuration not reloaded" "$T/daemon.log" &&
+	ok "SIGHUP with a binding its template cannot fill: not reloaded" ||
+	notok "SIGHUP with a binding its template cannot fill: not reloaded"
+expect_grep "  the log names the value at its line" \
+	"SIGHUP: .*duban.cfg:[0-9]*: provider aliyun: template insurance: value of deadline uses {{task.deadline}}" \
+	"$T/daemon.log"
+expect_eq "  and the API still queues through the previous configuration" \
+	"$(post /v1/messages '{"to": "13957601140", "template": "insurance", "vars": {"deadline": "3月31日", "contact": "李明"}}')" 201
 
 exit $FAILED
