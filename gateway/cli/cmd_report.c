@@ -55,9 +55,11 @@ static const char delivery_help[] =
 	"that day, or \"YYYY-MM-DD HH:MM\") up to --to (a date includes that whole\n"
 	"day): messages, waiting (queued or being sent), sent (accepted by the\n"
 	"provider, delivered or not), delivered (confirmed by a delivery report),\n"
-	"failed, expired, cancelled (or skipped), and parts_sent, the SMS parts of\n"
-	"the sent ones - what the town pays for.  A message never tried has no\n"
-	"provider.  The last line is the total.\n";
+	"failed, expired, cancelled (or skipped), parts_sent, the SMS parts of the\n"
+	"sent ones, and parts_billed, the parts the provider said it billed for\n"
+	"them (Tencent's Fee, Aliyun's sms_size; 0 when it says nothing) - what the\n"
+	"town pays for.  A message never tried has no provider.  The last line is\n"
+	"the total.\n";
 
 static int
 add_row(void *arg, const char *const *cells)

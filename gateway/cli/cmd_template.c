@@ -1,15 +1,21 @@
 /*
  * cmd_template.c - "duban template list|preview": the templates of
  * templates_dir, and one of them rendered as an official's phone will
- * show it, with its length, encoding and SMS parts.
+ * show it, with its length, encoding and SMS parts - through each
+ * configured provider able to carry it (a template provider shows its
+ * approved text with the values it would get).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/route.h"
 #include "core/sched.h"
+#include "provider/provider.h"
+#include "base/i18n.h"
 #include "base/sms.h"
 #include "base/array.h"
 #include "base/buf.h"
@@ -19,9 +25,18 @@ static const char template_help[] =
 	"usage: duban template list\n"
 	"       duban template preview NAME [--task CODE] [--person WHO] [--var K=V]...\n"
 	"\n"
+	"list shows each template, what it can be sent as (reminders: it uses task\n"
+	"variables; notices: var.* or notice.*; any) and the providers able to carry\n"
+	"it, in order: every free-text provider, and each template provider with a\n"
+	"binding for it (none: it cannot be sent; \"-\": no provider is configured).\n"
+	"\n"
 	"preview renders a template for a task (and a person: by default the task's\n"
 	"lead) as it would be sent now (DUBAN_NOW replaces the clock), and shows its\n"
-	"length, encoding and the number of SMS parts, counting the signature.\n";
+	"length, encoding and the number of SMS parts, counting the signature.  With\n"
+	"providers configured it shows, for each in order, the text the phone shows\n"
+	"through it (a provider that takes only approved templates: its approved\n"
+	"text with the values its binding gives, under its sign_name), or why it\n"
+	"cannot carry the template; it exits 1 when none can.\n";
 
 static int
 pick_lead(void *arg, const struct person *p, const char *role)
@@ -37,25 +52,101 @@ pick_lead(void *arg, const struct person *p, const char *role)
 	return 0;
 }
 
+/* The providers able to carry template tp, "a,b" into out ("" none, "-" none configured). */
+static void
+carriers(const struct duban_config *cfg, const struct tmpl *tp, char *out, size_t outlen)
+{
+	size_t used = 0;
+
+	snprintf(out, outlen, "%s", cfg->nproviders ? "" : "-");
+	for (size_t i = 0; i < cfg->nproviders && used < outlen; i++) {
+		const struct provider_conf *pc = &cfg->providers[i];
+		int n;
+		if (pc->templated && route_binding(pc, tmpl_name(tp)) == NULL)
+			continue;
+		n = snprintf(out + used, outlen - used, "%s%s", used ? "," : "", pc->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
 static int
 template_list(struct cli *c)
 {
-	static const char *const h[] = { "name", "uses" };
-	struct table *t = table_new(2, h, "ss");
+	static const char *const h[] = { "name", "uses", "providers" };
+	static const char *const uses[] = { "any", "reminders", "notices" };
+	struct table *t = table_new(3, h, "sss");
+	char via[512];
 
 	if (t == NULL)
 		return EXIT_FAIL;
 	for (size_t i = 0; i < tmpl_set_count(c->tmpls); i++) {
 		const struct tmpl *tp = tmpl_set_at(c->tmpls, i);
-		const char *uses = tmpl_uses_prefix(tp, "var.") || tmpl_uses_prefix(tp, "notice.")
-					   ? "notices"
-					   : tmpl_uses_prefix(tp, "task.") ? "reminders" : "any";
-		const char *cells[] = { tmpl_name(tp), uses };
+		const char *cells[] = { tmpl_name(tp), uses[tmpl_kind(tp)], via };
+		carriers(c->cfg, tp, via, sizeof(via));
 		table_add(t, cells);
 	}
 	table_print(t, c->fmt, stdout);
 	table_free(t);
 	return EXIT_OK;
+}
+
+/* The text as the phone shows it, and how it counts. */
+static void
+print_text(const struct duban_config *cfg, const char *sign, const char *text,
+	   const struct sms_info *info)
+{
+	if (sign && *sign)
+		printf("【%s】", sign);
+	printf("%s\n\n", text);
+	printf(_("%zu characters with the signature, %s, %zu units, %u part%s%s\n"), info->chars,
+	       sms_encoding_name(info->encoding), info->units, info->parts,
+	       info->parts == 1 ? "" : "s",
+	       info->parts > cfg->max_parts ? _(" (over sms.max_parts: would be refused)") : "");
+}
+
+/*
+ * For each provider in order: the text the phone shows through it, or why
+ * it cannot carry template tp.  text is duban's own rendering.  EXIT_OK
+ * when at least one can, else EXIT_FAIL.
+ */
+static int
+preview_providers(struct cli *c, const struct tmpl *tp, const struct msg_vars *mv,
+		  const char *text)
+{
+	struct duban_config one = *c->cfg;
+	char err[1024];
+	bool any = false;
+
+	for (size_t i = 0; i < c->cfg->nproviders; i++) {
+		const struct provider_conf *pc = &c->cfg->providers[i];
+		const struct provider_binding *b = route_binding(pc, tmpl_name(tp));
+		struct route *r = NULL;
+		struct route_out ro = { 0 };
+
+		if (i > 0)
+			printf("\n");
+		one.providers = (struct provider_conf *)pc;
+		one.nproviders = 1;
+		if (b)
+			printf(_("%s (%s, approved template %s):\n"), pc->name, pc->ops->type,
+			       b->code);
+		else
+			printf(_("%s (%s):\n"), pc->name, pc->ops ? pc->ops->type : "?");
+		/* The limit is shown, not enforced: a preview shows what goes too long. */
+		if (route_open(&one, tp, &r, err, sizeof(err)) != 0 ||
+		    route_render(r, mv, text, UINT_MAX, _("this preview"), &ro, err,
+				 sizeof(err)) != 0) {
+			printf(_("  cannot carry it: %s\n"), err);
+		} else {
+			print_text(c->cfg, ro.signature, ro.body, &ro.info);
+			any = true;
+		}
+		route_out_clear(&ro);
+		route_free(r);
+	}
+	return any ? EXIT_OK : EXIT_FAIL;
 }
 
 static int
@@ -123,12 +214,12 @@ template_preview(struct cli *c, int argc, char **argv)
 		buf_free(&out);
 		goto out;
 	}
-	if (*c->cfg->signature)
-		printf("【%s】", c->cfg->signature);
-	printf("%s\n\n", out.data);
-	printf("%zu characters with the signature, %s, %zu units, %u part%s%s\n", info.chars,
-	       sms_encoding_name(info.encoding), info.units, info.parts, info.parts == 1 ? "" : "s",
-	       info.parts > c->cfg->max_parts ? " (over sms.max_parts: would be refused)" : "");
+	if (c->cfg->nproviders > 0) {
+		code = preview_providers(c, tp, &mv, out.data);
+		buf_free(&out);
+		goto out;
+	}
+	print_text(c->cfg, c->cfg->signature, out.data, &info);
 	buf_free(&out);
 	code = EXIT_OK;
 out:

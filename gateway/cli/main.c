@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "base/log.h"
 #include "core/ctx.h"
+#include "core/route.h"
 #include "core/rules.h"
 #include "core/tmpl.h"
 #include "store/store.h"
@@ -40,6 +41,7 @@ static const struct cli_cmd commands[] = {
 	{ "run", cmd_run, "the daemon: scheduler, dispatcher and HTTP server" },
 	{ "token", cmd_token, "API tokens of the HTTP server: new" },
 	{ "inbox", cmd_inbox, "replies (SMS back to duban) for staff: list, read" },
+	{ "provider", cmd_provider, "providers: list (halted or not), resume a halted one" },
 	{ NULL, NULL, NULL },
 };
 
@@ -268,7 +270,8 @@ main(int argc, char **argv)
 	store_set_wal_max(c.cfg->storage.wal_max);
 	/* Rules and templates are part of the configuration: checked whole, now. */
 	if (tmpl_set_load_dir(c.cfg->templates_dir, &c.tmpls, &diag) != 0 ||
-	    rules_load_dir(c.cfg->rules_dir, c.tmpls, &c.rules, &diag) != 0) {
+	    rules_load_dir(c.cfg->rules_dir, c.tmpls, &c.rules, &diag) != 0 ||
+	    route_check(c.cfg, c.tmpls, &diag) != 0) {
 		diag_print(&diag, stderr);
 		diag_clear(&diag);
 		goto out_fail;

@@ -21,6 +21,7 @@
 #include "base/zone.h"
 #include "base/diag.h"
 #include "base/duration.h"
+#include "base/phone.h"
 
 struct duban_config *
 config_defaults(void)
@@ -71,6 +72,9 @@ config_free(struct duban_config *c)
 	free(c->log_file);
 	provider_conf_free(c->providers, c->nproviders);
 	httpd_conf_free(&c->http);
+	for (size_t i = 0; i < c->alerts.nto; i++)
+		free(c->alerts.to[i]);
+	free(c->alerts.to);
 	free(c);
 }
 
@@ -284,13 +288,72 @@ parse_storage(struct cfgval *cv, const config_setting_t *root, struct storage_co
 	size_key(cv, g, "min_free", 0, 1LL << 50, &sc->min_free);
 }
 
+/* The `limits` group: what duban sends to one number at most. */
+static void
+parse_limits(struct cfgval *cv, const config_setting_t *root, struct limits_conf *lc)
+{
+	static const char *const keys[] = { "per_number_hour", "per_number_day", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "limits");
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_int(cv, g, "per_number_hour", 0, 100000, &v) == 1)
+		lc->per_number_hour = (int)v;
+	if (cfgval_int(cv, g, "per_number_day", 0, 100000, &v) == 1)
+		lc->per_number_day = (int)v;
+}
+
+/* The `alerts` group: `to`, a list of phone numbers. */
+static void
+parse_alerts(struct cfgval *cv, const config_setting_t *root, struct alerts_conf *ac)
+{
+	static const char *const keys[] = { "to", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "alerts"), *to;
+	int n;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if ((to = config_setting_get_member(g, "to")) == NULL)
+		return;
+	if (!config_setting_is_array(to) && !config_setting_is_list(to)) {
+		cfgval_error(cv, to, "'to' must be a list of phone numbers, e.g. [\"+8613800138000\"]");
+		return;
+	}
+	n = config_setting_length(to);
+	if (n > 0 && (ac->to = calloc((size_t)n, sizeof(*ac->to))) == NULL) {
+		cfgval_error(cv, to, "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(to, (unsigned)i);
+		const char *s = config_setting_get_string(e), *why = NULL;
+		char num[PHONE_MAX];
+		if (s == NULL) {
+			cfgval_error(cv, e, "alerts.to: element %d is not a string", i + 1);
+			continue;
+		}
+		if (phone_normalize(s, num, sizeof(num), &why) != 0) {
+			cfgval_error(cv, e, "alerts.to: \"%s\" is not a phone number: %s", s, why);
+			continue;
+		}
+		if ((ac->to[ac->nto] = strdup(num)) == NULL) {
+			cfgval_error(cv, e, "out of memory");
+			return;
+		}
+		ac->nto++;
+	}
+}
+
 static void
 parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
 {
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", NULL
+		"dlr", "storage", "limits", "alerts", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -329,6 +392,8 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	parse_notices(cv, root, &c->notices);
 	parse_dlr(cv, root, &c->dlr);
 	parse_storage(cv, root, &c->storage);
+	parse_limits(cv, root, &c->limits);
+	parse_alerts(cv, root, &c->alerts);
 	if ((g = cfgval_group(cv, root, "http")) != NULL)
 		httpd_conf_parse(cv, g, &c->http);
 

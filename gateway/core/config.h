@@ -77,6 +77,18 @@ struct httpd_conf {
 	long signature_window; /* seconds a signed callback's timestamp may be off */
 };
 
+/* Local per-number limits (the `limits` group; a provider's own `limits` override them). */
+struct limits_conf {
+	int per_number_hour; /* sends to one number in any hour; 0: no limit */
+	int per_number_day;  /* in any 24 hours; 0: no limit */
+};
+
+/* Who hears of a provider that halted (the `alerts` group). */
+struct alerts_conf {
+	char **to;  /* E.164 numbers (the county IT's); SMS through any other provider */
+	size_t nto;
+};
+
 struct duban_config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *database;       /* absolute, or relative to the config file's folder */
@@ -95,6 +107,8 @@ struct duban_config {
 	struct httpd_conf http;
 	struct dlr_conf dlr;
 	struct storage_conf storage;
+	struct limits_conf limits;
+	struct alerts_conf alerts;
 };
 
 /*

@@ -9,7 +9,7 @@
  * open takes the traffic.  Every wait is computed from the next timer that
  * matters: lease, lease reclaim, commit deadline, a token, a breaker's rest.
  */
-#include "core/dispatch.h"
+#include "core/dispatch_int.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -25,86 +25,7 @@
 #include "base/clock.h"
 #include "base/zone.h"
 #include "base/buf.h"
-
-#define NEVER INT64_MAX
-
-enum breaker { BR_CLOSED, BR_OPEN, BR_HALF_OPEN };
-
-struct prov {
-	const struct provider_conf *pc;
-	struct bucket bucket;
-	int inflight;
-	int fails;              /* consecutive transport / 5xx failures */
-	enum breaker br;
-	int64_t open_until_ms;  /* monotonic */
-	bool probing;           /* half open: the one trial request is out */
-};
-
-struct slot {
-	CURL *easy;
-	struct prov *prov;
-	struct lease_msg *msg;
-	struct provider_req req;
-	struct buf resp;
-	struct curl_slist *hdrs;
-	int64_t start_ms;       /* monotonic */
-	int64_t start_at;       /* UTC seconds */
-	bool probe, too_big;
-	char errbuf[CURL_ERROR_SIZE];
-	struct slot *next_free;
-};
-
-/* A job for the database thread; see db_do. */
-struct dbjob {
-	struct send_result *res; /* results to record first */
-	size_t nres;
-	bool lease, reclaim;
-	struct lease_opts o;
-	int64_t *renew;          /* ids held (heap, in flight, results): extend their lease */
-	size_t nrenew;
-	int64_t renew_until;
-	int64_t quiet_end, now_s;
-	int64_t retry_at;        /* earliest not_before of the retries among res (0: none) */
-	bool released;           /* res hands rows back, due at once */
-	/* filled in by the thread */
-	int rc, reclaim_rc;
-	size_t got, expired, reclaimed;
-	bool have_next;
-	int64_t next_due;
-	uint64_t us;
-	char err[600];
-};
-
-struct dispatch {
-	const struct duban_config *cfg;
-	CURLM *multi;
-	struct prov *prov;
-	size_t nprov;
-	struct slot *slots, *free_slots;
-	size_t nslots;
-	int inflight;
-	struct lease_msg **heap, **lease_buf;
-	size_t nheap, capheap;
-	struct send_result *res, *jres; /* collecting / being recorded by the job */
-	size_t nres, capres, capjres;
-	int64_t res_first_ms;
-	size_t batch;
-	long lease_ms, commit_ms;
-	int64_t next_lease_ms, next_reclaim_ms, next_renew_ms, flush_retry_ms;
-	int64_t *renew_ids; /* the ids of the rows held, for a renewal */
-	size_t caprenew;
-	int64_t blocked_until_ms; /* starting is blocked until then (NEVER: until a request ends) */
-	bool caught_up, draining, discard, poked;
-	uint64_t rng;
-	struct dispatch_stats stats;
-	/* the database thread */
-	struct store *dbst;
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool th_started, th_stop, job_posted, job_done;
-	struct dbjob job;
-};
+#include "base/i18n.h"
 
 static void *db_main(void *arg);
 static void release_heap(struct dispatch *d);
@@ -223,11 +144,19 @@ heap_less(const struct lease_msg *a, const struct lease_msg *b)
 	return a->priority != b->priority ? a->priority < b->priority : a->id < b->id;
 }
 
-static void
-heap_push(struct dispatch *d, struct lease_msg *m)
+int
+dsp_heap_push(struct dispatch *d, struct lease_msg *m)
 {
-	size_t i = d->nheap++;
+	size_t i;
 
+	if (d->nheap == d->capheap) {
+		struct lease_msg **h = realloc(d->heap, 2 * d->capheap * sizeof(*h));
+		if (h == NULL)
+			return -1;
+		d->heap = h;
+		d->capheap *= 2;
+	}
+	i = d->nheap++;
 	d->heap[i] = m;
 	while (i > 0 && heap_less(d->heap[i], d->heap[(i - 1) / 2])) {
 		struct lease_msg *t = d->heap[i];
@@ -235,10 +164,11 @@ heap_push(struct dispatch *d, struct lease_msg *m)
 		d->heap[(i - 1) / 2] = t;
 		i = (i - 1) / 2;
 	}
+	return 0;
 }
 
-static struct lease_msg *
-heap_pop(struct dispatch *d)
+struct lease_msg *
+dsp_heap_pop(struct dispatch *d)
 {
 	struct lease_msg *top = d->heap[0];
 	size_t i = 0;
@@ -260,9 +190,8 @@ heap_pop(struct dispatch *d)
 	return top;
 }
 
-/* A result slot, zeroed; NULL only when out of memory. */
-static struct send_result *
-result_new(struct dispatch *d, int64_t id, enum send_outcome oc)
+struct send_result *
+dsp_result_new(struct dispatch *d, int64_t id, enum send_outcome oc)
 {
 	struct send_result *r;
 
@@ -369,16 +298,25 @@ dispatch_new(const struct duban_config *cfg, struct dispatch **out, char *err, s
 	d->capjres = d->capres;
 	d->jres = calloc(d->capjres, sizeof(*d->jres));
 	d->multi = curl_multi_init();
+	d->job.ev = calloc(d->nprov, sizeof(*d->job.ev));
+	d->job.gen = calloc(d->nprov, sizeof(*d->job.gen));
+	d->job.halted = calloc(d->nprov, sizeof(*d->job.halted));
+	d->job.hcode = calloc(d->nprov, sizeof(*d->job.hcode));
 	if (!d->slots || !d->heap || !d->lease_buf || !d->renew_ids || !d->res || !d->jres ||
-	    !d->multi)
+	    !d->multi || !d->job.ev || !d->job.gen || !d->job.halted || !d->job.hcode)
 		goto oom;
+	dsp_prov_init(d);
 	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)d->nslots + 4);
 	for (size_t i = 0; i < d->nslots; i++) {
-		if (slot_init(&d->slots[i]) != 0)
+		if (slot_init(&d->slots[i]) != 0 || dsp_slot_reserve(&d->slots[i], 1) != 0)
 			goto oom;
 		d->slots[i].next_free = d->free_slots;
 		d->free_slots = &d->slots[i];
 	}
+	snprintf(d->why_hour, sizeof(d->why_hour), _("waiting: %d messages to this number in an hour (limits.per_number_hour)"),
+		 cfg->limits.per_number_hour);
+	snprintf(d->why_day, sizeof(d->why_day), _("waiting: %d messages to this number in a day (limits.per_number_day)"),
+		 cfg->limits.per_number_day);
 	d->rng = (uint64_t)now * 6364136223846793005ULL ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)d;
 	d->next_lease_ms = 0;
 	d->next_reclaim_ms = 0;
@@ -431,6 +369,7 @@ db_do(struct dispatch *d, struct dbjob *j)
 	j->got = j->expired = j->reclaimed = 0;
 	j->have_next = false;
 	j->err[0] = '\0';
+	dsp_halt_db(d, j);
 	/* Renewal first: a reclaim then cannot take back a row this engine
 	 * holds (its lease now ends after now_s), however long the rows
 	 * waited for this job (see "Crash safety" in docs/internals). */
@@ -494,7 +433,7 @@ db_post(struct dispatch *d, const struct lease_opts *lease, int64_t quiet_end, b
 	j->retry_at = 0;
 	j->released = false;
 	for (size_t i = 0; i < j->nres; i++) {
-		if (j->res[i].outcome == SEND_RETRY &&
+		if ((j->res[i].outcome == SEND_RETRY || j->res[i].outcome == SEND_WAIT) &&
 		    (j->retry_at == 0 || j->res[i].not_before < j->retry_at))
 			j->retry_at = j->res[i].not_before;
 		if (j->res[i].outcome == SEND_RELEASE)
@@ -508,6 +447,7 @@ db_post(struct dispatch *d, const struct lease_opts *lease, int64_t quiet_end, b
 		j->o = *lease;
 	j->quiet_end = quiet_end;
 	j->reclaim = reclaim;
+	dsp_halt_post(d, j);
 	j->now_s = time_now();
 	j->renew = d->renew_ids;
 	j->nrenew = nrenew;
@@ -552,7 +492,12 @@ db_lease_done(struct dispatch *d, struct dbjob *j, int64_t now)
 	int64_t next;
 
 	for (size_t i = 0; i < j->got; i++)
-		heap_push(d, d->lease_buf[i]);
+		if (dsp_heap_push(d, d->lease_buf[i]) != 0) {
+			/* out of memory: hand it back (its result slot was reserved) */
+			if (dsp_result_new(d, d->lease_buf[i]->id, SEND_RELEASE) != NULL)
+				d->stats.released++;
+			free(d->lease_buf[i]);
+		}
 	d->stats.leased += j->got;
 	if (d->draining)
 		release_heap(d); /* leased just before a drain began: hand them back */
@@ -605,6 +550,7 @@ db_collect(struct dispatch *d)
 		d->stats.reclaimed += j->reclaimed;
 		dispatch_poke(d);
 	}
+	dsp_halt_collect(d, j);
 	if (j->rc != STORE_OK) {
 		log_warnx("%s %zu send results: %s (trying again in a second)",
 			  j->lease ? "leasing messages and recording" : "recording", j->nres, j->err);
@@ -615,6 +561,10 @@ db_collect(struct dispatch *d)
 		return;
 	}
 	d->flush_retry_ms = 0;
+	for (size_t i = 0; i < j->nres; i++) {
+		free(j->res[i].text);
+		j->res[i].text = NULL;
+	}
 	if (j->lease)
 		db_lease_done(d, j, now);
 	/* Rows this job queued again are due later (retries) or now (handed
@@ -658,28 +608,14 @@ static void
 release_heap(struct dispatch *d)
 {
 	while (d->nheap > 0) {
-		struct lease_msg *m = heap_pop(d);
-		if (result_new(d, m->id, SEND_RELEASE) != NULL)
+		struct lease_msg *m = dsp_heap_pop(d);
+		if (dsp_result_new(d, m->id, SEND_RELEASE) != NULL)
 			d->stats.released++;
 		free(m);
 	}
 }
 
 /* ---- leasing ------------------------------------------------------------- */
-
-/* Can any provider take a request now or soon (breakers not all open)? */
-static bool
-any_provider_usable(const struct dispatch *d, int64_t now, int64_t *until)
-{
-	*until = NEVER;
-	for (size_t i = 0; i < d->nprov; i++) {
-		if (d->prov[i].br != BR_OPEN || d->prov[i].open_until_ms <= now)
-			return true;
-		if (d->prov[i].open_until_ms < *until)
-			*until = d->prov[i].open_until_ms;
-	}
-	return false;
-}
 
 /* How many rows to lease: room in the heap, and no more than the providers
  * can start well within the lease when they are rate limited. */
@@ -711,7 +647,11 @@ wants_lease(const struct dispatch *d)
 static size_t
 nheld(const struct dispatch *d)
 {
-	return d->nheap + (size_t)d->inflight + d->nres;
+	size_t n = d->nheap + d->nres;
+
+	for (size_t i = 0; i < d->nslots; i++)
+		n += d->slots[i].nmsg;
+	return n;
 }
 
 /* The ids of the rows this engine holds into renew_ids (*n of them).
@@ -732,8 +672,8 @@ held_ids(struct dispatch *d, size_t *n)
 	for (size_t i = 0; i < d->nheap; i++)
 		d->renew_ids[k++] = d->heap[i]->id;
 	for (size_t i = 0; i < d->nslots; i++)
-		if (d->slots[i].msg != NULL)
-			d->renew_ids[k++] = d->slots[i].msg->id;
+		for (size_t m = 0; m < d->slots[i].nmsg; m++)
+			d->renew_ids[k++] = d->slots[i].msgs[m]->id;
 	for (size_t i = 0; i < d->nres; i++)
 		d->renew_ids[k++] = d->res[i].id;
 	*n = k;
@@ -752,13 +692,17 @@ db_maybe_post(struct dispatch *d, int64_t now)
 	if (d->job_posted)
 		return;
 	if (wants_lease(d) && now >= d->next_lease_ms && now >= d->flush_retry_ms) {
-		if (any_provider_usable(d, now, &until)) {
+		if (dsp_any_usable(d, now, &until)) {
 			int64_t now_s = time_now();
 			quiet_end = dispatch_quiet_until(&d->cfg->quiet, now_s);
 			o.now = now_s;
 			o.lease_until = now_s + (d->lease_ms + 999) / 1000;
 			o.max = lease_size(d);
 			o.quiet = quiet_end != 0;
+			o.per_hour = d->cfg->limits.per_number_hour;
+			o.per_day = d->cfg->limits.per_number_day;
+			o.why_hour = d->why_hour;
+			o.why_day = d->why_day;
 			lease = true;
 		} else {
 			d->caught_up = true; /* nothing can be sent before a rest is over */
@@ -781,283 +725,12 @@ db_maybe_post(struct dispatch *d, int64_t now)
 	flush = d->nres > 0 && now >= d->flush_retry_ms &&
 		(d->nres >= d->batch || now - d->res_first_ms >= d->commit_ms ||
 		 (d->inflight == 0 && d->nheap == 0));
-	if (!lease && !reclaim && !flush && nrenew == 0)
+	/* A poke while a provider is halted reads the table (a resume from
+	 * another process), even with nothing to lease. */
+	if (!lease && !reclaim && !flush && nrenew == 0 && !(d->poked && dsp_any_halted(d)))
 		return;
 	d->poked = false;
 	db_post(d, lease ? &o : NULL, quiet_end, reclaim, nrenew);
-}
-
-/* ---- sending ------------------------------------------------------------- */
-
-/* The provider for the next request, or NULL with d->blocked_until_ms set. */
-static struct prov *
-pick(struct dispatch *d, int64_t now, bool *probe)
-{
-	int64_t until = NEVER;
-
-	*probe = false;
-	for (size_t i = 0; i < d->nprov; i++) {
-		struct prov *p = &d->prov[i];
-		if (p->br == BR_OPEN) {
-			if (now < p->open_until_ms) {
-				if (p->open_until_ms < until)
-					until = p->open_until_ms;
-				continue;
-			}
-			p->br = BR_HALF_OPEN;
-			p->probing = false;
-			log_info("provider %s: rest over, trying one message", p->pc->name);
-		}
-		if (p->br == BR_HALF_OPEN && p->probing)
-			continue; /* the others go to the next provider meanwhile */
-		if (p->inflight >= p->pc->concurrency) {
-			d->blocked_until_ms = NEVER;
-			return NULL;
-		}
-		if (!dispatch_bucket_take(&p->bucket, now)) {
-			d->blocked_until_ms = now + dispatch_bucket_wait_ms(&p->bucket, now);
-			return NULL;
-		}
-		*probe = p->br == BR_HALF_OPEN;
-		return p;
-	}
-	d->blocked_until_ms = until;
-	return NULL;
-}
-
-static int
-set_headers(struct slot *s)
-{
-	char *line = s->req.headers.data, *nl;
-	struct curl_slist *l;
-
-	s->hdrs = curl_slist_append(NULL, "Expect:");
-	if (s->hdrs == NULL)
-		return -1;
-	while (line && *line && (nl = strchr(line, '\n')) != NULL) {
-		*nl = '\0';
-		l = curl_slist_append(s->hdrs, line);
-		*nl = '\n';
-		if (l == NULL)
-			return -1;
-		s->hdrs = l;
-		line = nl + 1;
-	}
-	return 0;
-}
-
-static void
-fail_now(struct dispatch *d, struct prov *p, struct lease_msg *m, const char *why)
-{
-	struct send_result *r = result_new(d, m->id, SEND_FAILED);
-	char masked[PHONE_MAX];
-
-	if (r) {
-		r->attempt = "permanent";
-		r->at = time_now();
-		snprintf(r->provider, sizeof(r->provider), "%s", p->pc->name);
-		snprintf(r->error, sizeof(r->error), "%s", why);
-	}
-	d->stats.failed++;
-	log_info("message #%" PRId64 " to %s failed: %s", m->id,
-		 phone_mask(m->phone, masked, sizeof(masked)), why);
-	free(m);
-}
-
-static void
-start(struct dispatch *d, struct slot *s, struct prov *p, struct lease_msg *m, bool probe)
-{
-	const struct provider_conf *pc = p->pc;
-	struct provider_msg pm = { m->id, m->phone, m->body, d->cfg->signature, m->ucs2, NULL, NULL };
-	char err[200];
-	CURL *e = s->easy;
-
-	provider_req_reset(&s->req);
-	s->resp.len = 0;
-	s->too_big = false;
-	s->errbuf[0] = '\0';
-	if (provider_build(pc, &pm, &s->req, err, sizeof(err)) != 0 || set_headers(s) != 0) {
-		curl_slist_free_all(s->hdrs);
-		s->hdrs = NULL;
-		fail_now(d, p, m, err);
-		return;
-	}
-	curl_easy_setopt(e, CURLOPT_URL, s->req.url.data);
-	if (s->req.post) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->req.body.data ? s->req.body.data : "");
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)s->req.body.len);
-	} else {
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, pc->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, pc->connect_timeout_ms);
-	s->prov = p;
-	s->msg = m;
-	s->probe = probe;
-	s->start_ms = time_mono_ms();
-	s->start_at = time_now();
-	if (curl_multi_add_handle(d->multi, e) != CURLM_OK) {
-		curl_slist_free_all(s->hdrs);
-		s->hdrs = NULL;
-		s->msg = NULL;
-		fail_now(d, p, m, "libcurl refused the request");
-		return;
-	}
-	if (probe)
-		p->probing = true;
-	d->free_slots = s->next_free;
-	p->inflight++;
-	d->inflight++;
-}
-
-static void
-start_transfers(struct dispatch *d)
-{
-	d->blocked_until_ms = 0;
-	while (!d->draining && d->nheap > 0 && d->free_slots != NULL) {
-		bool probe;
-		struct prov *p = pick(d, time_mono_ms(), &probe);
-		if (p == NULL)
-			return;
-		start(d, d->free_slots, p, heap_pop(d), probe);
-	}
-	if (d->nheap > 0 && d->free_slots == NULL)
-		d->blocked_until_ms = NEVER;
-}
-
-static void
-breaker_note(struct prov *p, bool fault, int64_t now)
-{
-	const struct provider_conf *pc = p->pc;
-
-	if (!fault) {
-		if (p->br != BR_CLOSED)
-			log_info("provider %s is answering again", pc->name);
-		p->br = BR_CLOSED;
-		p->fails = 0;
-		return;
-	}
-	p->fails++;
-	if (p->br == BR_HALF_OPEN || (p->br == BR_CLOSED && p->fails >= pc->breaker_failures)) {
-		p->br = BR_OPEN;
-		p->open_until_ms = now + pc->breaker_rest_ms;
-		log_warnx("provider %s: %d failures in a row; resting %ld s, traffic goes to the next provider",
-			  pc->name, p->fails, pc->breaker_rest_ms / 1000);
-	}
-}
-
-/* Turn a verdict into the row's next state. */
-static void
-record(struct dispatch *d, struct slot *s, const struct provider_verdict *v, long status,
-       long retry_after_s, int64_t now)
-{
-	const struct provider_conf *pc = s->prov->pc;
-	struct lease_msg *m = s->msg;
-	struct send_result *r;
-	char masked[PHONE_MAX];
-	int n = m->attempts + 1;
-
-	phone_mask(m->phone, masked, sizeof(masked));
-	r = result_new(d, m->id, SEND_SENT);
-	if (r == NULL)
-		return;
-	r->at = s->start_at;
-	r->http_status = status;
-	r->latency_ms = (long)(now - s->start_ms);
-	r->attempt = provider_result_name(v->result);
-	snprintf(r->provider, sizeof(r->provider), "%s", pc->name);
-	if (v->result == PROVIDER_ACCEPTED) {
-		snprintf(r->provider_ref, sizeof(r->provider_ref), "%s", v->ref);
-		d->stats.sent++;
-		log_debug("message #%" PRId64 " to %s sent via %s (%s) in %ld ms", m->id, masked,
-			  pc->name, v->ref[0] ? v->ref : "no id", r->latency_ms);
-	} else if (v->result == PROVIDER_PERMANENT || n > pc->retries.max) {
-		r->outcome = SEND_FAILED;
-		if (v->result == PROVIDER_PERMANENT)
-			snprintf(r->error, sizeof(r->error), "%s", v->reason);
-		else
-			snprintf(r->error, sizeof(r->error), "gave up after %d attempts: %.200s", n,
-				 v->reason);
-		d->stats.failed++;
-		log_info("message #%" PRId64 " to %s failed via %s: %s", m->id, masked, pc->name,
-			 r->error);
-	} else {
-		long wait = dispatch_backoff_ms(&pc->retries, n, &d->rng);
-		if (retry_after_s > 0 && retry_after_s * 1000 > wait)
-			wait = retry_after_s > 86400 ? 86400000 : retry_after_s * 1000;
-		r->outcome = SEND_RETRY;
-		r->not_before = time_now() + (wait + 999) / 1000;
-		snprintf(r->error, sizeof(r->error), "%s", v->reason);
-		d->stats.retried++;
-		log_debug("message #%" PRId64 " to %s: %s via %s; retry %d in %ld ms", m->id, masked,
-			  v->reason, pc->name, n, wait);
-	}
-}
-
-static void
-finish(struct dispatch *d, struct slot *s, CURLcode cc)
-{
-	struct prov *p = s->prov;
-	struct provider_verdict v;
-	int64_t now = time_mono_ms();
-	long status = 0;
-	curl_off_t ra = -1;
-
-	if (cc != CURLE_OK) {
-		memset(&v, 0, sizeof(v));
-		v.result = PROVIDER_TRANSIENT;
-		v.provider_fault = true;
-		if (s->too_big)
-			snprintf(v.reason, sizeof(v.reason), "reply longer than %d bytes",
-				 PROVIDER_REPLY_MAX);
-		else
-			snprintf(v.reason, sizeof(v.reason), "%s",
-				 s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
-	} else {
-		struct provider_msg pm = { s->msg->id, s->msg->phone, s->msg->body,
-					   d->cfg->signature, s->msg->ucs2, NULL, NULL };
-		struct provider_reply rep;
-		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &ra);
-		rep.status = status;
-		rep.body = s->resp.data ? s->resp.data : "";
-		rep.len = s->resp.len;
-		provider_classify(p->pc, &pm, &rep, &v);
-	}
-	breaker_note(p, v.provider_fault, now);
-	record(d, s, &v, status, ra > 0 ? (long)ra : 0, now);
-	free(s->msg);
-	s->msg = NULL;
-	curl_slist_free_all(s->hdrs);
-	s->hdrs = NULL;
-	if (s->probe)
-		p->probing = false;
-	p->inflight--;
-	d->inflight--;
-	s->next_free = d->free_slots;
-	d->free_slots = s;
-}
-
-static void
-collect(struct dispatch *d)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
-		struct slot *s = NULL;
-		CURLcode cc;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		cc = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-		curl_multi_remove_handle(d->multi, msg->easy_handle);
-		if (s != NULL)
-			finish(d, s, cc);
-	}
 }
 
 /* ---- the turn ------------------------------------------------------------ */
@@ -1136,20 +809,20 @@ dispatch_turn(struct dispatch *d, int max_wait_ms, struct curl_waitfd *extra, un
 
 	db_collect(d);
 	db_maybe_post(d, time_mono_ms());
-	start_transfers(d);
+	dsp_start_transfers(d);
 	if (curl_multi_perform(d->multi, &running) != CURLM_OK)
 		return -1;
-	collect(d);
+	dsp_collect(d);
 	db_collect(d);
 	db_maybe_post(d, time_mono_ms());
-	start_transfers(d);
+	dsp_start_transfers(d);
 	wait = dispatch_wait_ms(d, max_wait_ms);
 	if (wait > 0 || nextra > 0) {
 		if (curl_multi_poll(d->multi, extra, nextra, wait, NULL) != CURLM_OK)
 			return -1;
 		if (curl_multi_perform(d->multi, &running) != CURLM_OK)
 			return -1;
-		collect(d);
+		dsp_collect(d);
 	}
 	return 0;
 }
@@ -1162,21 +835,22 @@ dispatch_abort(struct dispatch *d)
 		struct slot *s = &d->slots[i];
 		struct send_result *r;
 
-		if (s->msg == NULL)
+		if (s->nmsg == 0)
 			continue;
 		curl_multi_remove_handle(d->multi, s->easy);
-		r = result_new(d, s->msg->id, SEND_RETRY);
-		if (r) {
-			r->attempt = "transient";
-			r->at = s->start_at;
-			r->not_before = time_now();
-			r->latency_ms = (long)(time_mono_ms() - s->start_ms);
-			snprintf(r->provider, sizeof(r->provider), "%s", s->prov->pc->name);
-			snprintf(r->error, sizeof(r->error), "interrupted by shutdown");
+		for (size_t m = 0; m < s->nmsg; m++) {
+			r = dsp_result_new(d, s->msgs[m]->id, SEND_RETRY);
+			if (r) {
+				r->attempt = "transient";
+				r->at = s->start_at;
+				r->not_before = time_now();
+				r->latency_ms = (long)(time_mono_ms() - s->start_ms);
+				snprintf(r->provider, sizeof(r->provider), "%s", s->prov->pc->name);
+				snprintf(r->error, sizeof(r->error), "interrupted by shutdown");
+			}
+			d->stats.released++;
 		}
-		d->stats.released++;
-		free(s->msg);
-		s->msg = NULL;
+		dsp_slot_clear(s, true);
 		curl_slist_free_all(s->hdrs);
 		s->hdrs = NULL;
 		if (s->probe)
@@ -1213,9 +887,9 @@ dispatch_free(struct dispatch *d)
 	}
 	for (size_t i = 0; d->slots && i < d->nslots; i++) {
 		struct slot *s = &d->slots[i];
-		if (s->msg != NULL && d->multi)
+		if (s->nmsg > 0 && d->multi)
 			curl_multi_remove_handle(d->multi, s->easy);
-		free(s->msg);
+		dsp_slot_free(s);
 		if (s->easy)
 			curl_easy_cleanup(s->easy);
 		provider_req_free(&s->req);
@@ -1244,9 +918,15 @@ dispatch_free(struct dispatch *d)
 	free(d->heap);
 	free(d->lease_buf);
 	free(d->renew_ids);
+	for (size_t i = 0; d->res && i < d->nres; i++)
+		free(d->res[i].text);
 	free(d->res);
 	free(d->jres);
 	free(d->prov);
+	free(d->job.ev);
+	free(d->job.gen);
+	free(d->job.halted);
+	free(d->job.hcode);
 	free(d);
 }
 

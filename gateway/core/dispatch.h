@@ -32,6 +32,7 @@ struct dispatch_stats {
 	uint64_t expired;   /* past their expiry when due */
 	uint64_t released;  /* handed back unsent (shutdown, reload) */
 	uint64_t reclaimed; /* leases of a dead dispatcher taken back */
+	uint64_t waited;    /* held for a provider's per-number window or its halt (no retry burned) */
 	uint64_t lease_us;  /* time spent leasing (database) */
 	uint64_t record_us; /* time spent recording results (database) */
 };
@@ -92,6 +93,12 @@ bool dispatch_caught_up(const struct dispatch *d);
  * unless cap_ms < 0, and at INT_MAX). */
 int dispatch_wait_ms(const struct dispatch *d, int cap_ms);
 void dispatch_get_stats(const struct dispatch *d, struct dispatch_stats *out);
+
+/*
+ * Lift the halt of every provider (a reload): written by the engine's
+ * first job, recorded as resumed by `by` (a static string).
+ */
+void dispatch_resume_all(struct dispatch *d, const char *by);
 
 /* Monotonic milliseconds at which time_now() (DUBAN_NOW aware) reaches UTC
  * second t; now when t has passed. */

@@ -18,7 +18,9 @@
 #include "base/phone.h"
 #include "core/config.h"
 #include "core/person.h"
+#include "core/route.h"
 #include "core/sched.h"
+#include "base/i18n.h"
 #include "base/buf.h"
 #include "base/str.h"
 #include "base/utf8.h"
@@ -338,7 +340,8 @@ notice_check(const struct notice_content *nc, char *err, size_t errlen)
 bool
 notice_is_personal(const struct notice_content *nc)
 {
-	return nc->tmpl != NULL && tmpl_uses_prefix(nc->tmpl, "person.");
+	return (nc->tmpl != NULL && tmpl_uses_prefix(nc->tmpl, "person.")) ||
+	       (nc->route != NULL && route_personal(nc->route));
 }
 
 /* Render the content for p (NULL: shared) into out (emptied first). */
@@ -380,6 +383,50 @@ measure(const struct notice_content *nc, const char *text, const struct person *
 	return 0;
 }
 
+/* How errors name the notice (and its recipient p, NULL: everyone). */
+static void
+notice_what(const struct notice_content *nc, const struct person *p, char *out, size_t outlen)
+{
+	int n;
+
+	if (nc->id)
+		n = snprintf(out, outlen, _("notice N%lld"), (long long)nc->id);
+	else if (nc->title)
+		n = snprintf(out, outlen, _("notice \"%s\""), nc->title);
+	else
+		n = snprintf(out, outlen, "%s", _("the notice"));
+	if (p && n > 0 && (size_t)n < outlen)
+		snprintf(out + n, outlen - (size_t)n, _(" for %s (#%lld)"), p->name, (long long)p->id);
+}
+
+/*
+ * The message of nc for p (NULL: shared): rendered into body and measured,
+ * then routed when nc has a route.  *text and *info are what the first
+ * provider able to carry it sends (body's text, or ro->body), ro has the
+ * template providers' values (cleared by the caller).  0 or -1 with err.
+ */
+static int
+compose(const struct notice_content *nc, const struct person *p, struct buf *body,
+	struct route_out *ro, const char **text, struct sms_info *info, char *err, size_t errlen)
+{
+	char what[256];
+
+	memset(ro, 0, sizeof(*ro));
+	if (render(nc, p, body, err, errlen) != 0 || measure(nc, body->data, p, info, err, errlen) != 0)
+		return -1;
+	*text = body->data;
+	if (nc->route == NULL)
+		return 0;
+	struct msg_vars mv = { .person = p, .signature = nc->signature, .now = nc->now,
+			       .notice_title = nc->title, .vars = nc->vars, .nvars = nc->nvars };
+	notice_what(nc, p, what, sizeof(what));
+	if (route_render(nc->route, &mv, body->data, nc->max_parts, what, ro, err, errlen) != 0)
+		return -1;
+	*text = ro->body;
+	*info = ro->info;
+	return 0;
+}
+
 void
 notice_plan_clear(struct notice_plan *p)
 {
@@ -387,6 +434,7 @@ notice_plan_clear(struct notice_plan *p)
 		return;
 	free(p->text);
 	free(p->text_for);
+	free(p->params);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -424,18 +472,23 @@ plan_person(void *arg, const struct person *p)
 {
 	struct walk *w = arg;
 	struct sms_info info;
+	struct route_out ro;
+	const char *text;
 
-	if (render(w->nc, p, &w->body, w->err, w->errlen) != 0 ||
-	    measure(w->nc, w->body.data, p, &info, w->err, w->errlen) != 0)
+	if (compose(w->nc, p, &w->body, &ro, &text, &info, w->err, w->errlen) != 0)
 		return -1;
 	if (w->count == 0) {
-		w->plan->text = strdup(w->body.data);
+		w->plan->text = strdup(text);
 		w->plan->text_for = strdup(p->name);
+		w->plan->provider = ro.provider;
+		w->plan->signature = ro.signature;
 		if (w->plan->text == NULL || w->plan->text_for == NULL) {
+			route_out_clear(&ro);
 			snprintf(w->err, w->errlen, "out of memory");
 			return -1;
 		}
 	}
+	route_out_clear(&ro);
 	plan_add(w->plan, &info, w->count == 0);
 	w->count++;
 	return 0;
@@ -462,11 +515,18 @@ notice_plan(struct store *st, const struct notice_audience *a, const struct noti
 	out->personal = notice_is_personal(nc);
 	buf_init(&w.body, NOTICE_BODY_MAX);
 	if (!out->personal) {
+		struct route_out ro;
+		const char *text;
 		rc = STORE_INVALID;
-		if (render(nc, NULL, &w.body, err, errlen) != 0 ||
-		    measure(nc, w.body.data, NULL, &info, err, errlen) != 0)
+		if (compose(nc, NULL, &w.body, &ro, &text, &info, err, errlen) != 0)
 			goto out;
-		if ((out->text = strdup(w.body.data)) == NULL) {
+		out->text = strdup(text);
+		out->params = ro.params;
+		out->provider = ro.provider;
+		out->signature = ro.signature;
+		ro.params = NULL;
+		route_out_clear(&ro);
+		if (out->text == NULL) {
 			snprintf(err, errlen, "out of memory");
 			rc = STORE_ERROR;
 			goto out;
@@ -496,20 +556,25 @@ queue_person(void *arg, const struct person *p)
 {
 	struct walk *w = arg;
 	struct sms_info info;
+	struct route_out ro;
+	const char *text;
 	char key[64];
 	int rc;
 
-	if (render(w->nc, p, &w->body, w->err, w->errlen) != 0 ||
-	    measure(w->nc, w->body.data, p, &info, w->err, w->errlen) != 0)
+	if (compose(w->nc, p, &w->body, &ro, &text, &info, w->err, w->errlen) != 0)
 		return -1;
 	snprintf(key, sizeof(key), "n:%lld:%lld", (long long)w->m.notice, (long long)p->id);
 	w->m.person = p->id;
 	w->m.phone = p->phone;
-	w->m.body = w->body.data;
+	w->m.body = (char *)text;
 	w->m.encoding = (char *)sms_encoding_name(info.encoding);
 	w->m.parts = (int)info.parts;
 	w->m.dedupe_key = key;
+	w->m.params = ro.params;
 	rc = store_msg_add(w->st, &w->m, NULL);
+	w->m.params = NULL;
+	w->m.body = NULL;
+	route_out_clear(&ro);
 	if (rc == STORE_EXISTS) /* already queued for this notice: once is enough */
 		return 0;
 	if (rc != STORE_OK) {
@@ -543,6 +608,7 @@ notice_queue(struct store *st, int64_t id, const struct notice_audience *a,
 			return STORE_INVALID;
 		}
 		w.m.body = plan->text;
+		w.m.params = plan->params;
 		w.m.encoding = (char *)sms_encoding_name(plan->encoding);
 		w.m.parts = (int)plan->parts_max;
 		rc = store_notice_queue_all(st, id, &view, &w.m, queued);
@@ -661,7 +727,7 @@ vars_text(char *const *vars, size_t n)
 /* The content of rq, checked; the fault names the input a refusal is about. */
 static int
 request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
-		struct notice_content *nc, enum notice_input *fault)
+		struct notice_content *nc, struct route **route, enum notice_input *fault)
 {
 	*nc = (struct notice_content){ .text = rq->text, .title = rq->title, .vars = rq->vars,
 				       .nvars = rq->nvars, .signature = x->cfg->signature,
@@ -677,6 +743,11 @@ request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
 		return action_refuse(x, ACTION_NOTFOUND, "no template \"%s\" in %s",
 				     rq->template_name, x->cfg->templates_dir);
 	}
+	if (route_open(x->cfg, nc->tmpl, route, x->err, sizeof(x->err)) != 0) {
+		*fault = rq->template_name ? NOTICE_IN_TEMPLATE : NOTICE_IN_TEXT;
+		return ACTION_INVALID;
+	}
+	nc->route = *route;
 	if (notice_check(nc, x->err, sizeof(x->err)) != 0) {
 		/* vars given, or one missing: the vars are at fault; else the template */
 		if (rq->template_name == NULL)
@@ -745,6 +816,7 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 	struct notice_audience aud = { 0 };
 	struct notice_content nc;
 	struct notice nt = { 0 };
+	struct route *route = NULL;
 	char title[TITLE_MAX];
 	int64_t now = time_now();
 	bool approval = x->cfg->notices.require_approval;
@@ -753,7 +825,7 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 	memset(out, 0, sizeof(*out));
 	out->send_at = rq->send_at ? rq->send_at : now;
 	out->status = approval ? "pending" : out->send_at > now ? "scheduled" : "queued";
-	if ((rc = request_content(x, rq, now, &nc, &out->fault)) != ACTION_OK ||
+	if ((rc = request_content(x, rq, now, &nc, &route, &out->fault)) != ACTION_OK ||
 	    (rc = request_audience(x, rq, &aud, &out->fault)) != ACTION_OK)
 		goto out;
 	if ((rc = notice_plan(x->st, &aud, &nc, &out->plan, x->err, sizeof(x->err))) != STORE_OK) {
@@ -784,6 +856,7 @@ out:
 	free(nt.vars);
 	free(nt.audience);
 	notice_audience_free(&aud);
+	route_free(route);
 	if (rc != ACTION_OK)
 		out->id = out->queued = 0;
 	return rc;
@@ -794,6 +867,7 @@ struct stored {
 	struct notice n;
 	struct notice_audience aud;
 	struct notice_content nc;
+	struct route *route;
 	char *vars_buf;
 	char *vars[NOTICE_VARS_MAX];
 };
@@ -802,6 +876,7 @@ static void
 stored_clear(struct stored *s)
 {
 	free(s->vars_buf);
+	route_free(s->route);
 	notice_audience_free(&s->aud);
 	notice_clear(&s->n);
 }
@@ -818,11 +893,15 @@ stored_content(struct duban_ctx *x, struct stored *s, int64_t now)
 	char *save = NULL, *line;
 	size_t nv = 0;
 
-	s->nc = (struct notice_content){ .text = n->body, .title = n->title,
+	s->nc = (struct notice_content){ .text = n->body, .title = n->title, .id = n->id,
 					 .signature = x->cfg->signature,
 					 .max_parts = x->cfg->max_parts, .now = now };
-	if (n->template_name == NULL)
+	if (n->template_name == NULL) {
+		if (route_open(x->cfg, NULL, &s->route, x->err, sizeof(x->err)) != 0)
+			return ACTION_INVALID;
+		s->nc.route = s->route;
 		return ACTION_OK;
+	}
 	tp = x->tmpls ? tmpl_set_get(x->tmpls, n->template_name) : NULL;
 	if (tp == NULL) /* the installation lost it: a failure, not the request's fault */
 		return action_refuse(x, ACTION_ERROR, "template \"%s\" of notice N%" PRId64
@@ -836,8 +915,15 @@ stored_content(struct duban_ctx *x, struct stored *s, int64_t now)
 	s->nc.vars = s->vars;
 	s->nc.nvars = nv;
 	s->nc.tmpl = tp;
-	if (!notice_is_personal(&s->nc))
-		s->nc.tmpl = NULL; /* the text the creator saw is the text that goes */
+	if (route_open(x->cfg, tp, &s->route, x->err, sizeof(x->err)) != 0)
+		return ACTION_INVALID;
+	s->nc.route = s->route;
+	/* The text the creator saw is the text that goes - unless it differs
+	 * per person, or template providers need it rendered again: their
+	 * values come from the template's variables, and the text stored for
+	 * the notice is the first provider's. */
+	if (!notice_is_personal(&s->nc) && !route_templated(s->route))
+		s->nc.tmpl = NULL;
 	return ACTION_OK;
 }
 

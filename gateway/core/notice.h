@@ -71,9 +71,15 @@ void notice_audience_free(struct notice_audience *a);
  * with vars "key=value" for {{var.key}}, title for {{notice.title}} and,
  * per recipient, {{person.name}} / {{person.title}}).  Nothing is owned.
  */
+struct route; /* core/route.h */
+
 struct notice_content {
 	const char *text;
 	const struct tmpl *tmpl;
+	/* The providers able to carry it (NULL: free text only, no provider
+	 * checked); with template providers each message gets their values. */
+	const struct route *route;
+	int64_t id;                /* the notice, once created (0: not yet): names it in errors */
 	const char *title;
 	char *const *vars;
 	size_t nvars;
@@ -89,7 +95,8 @@ struct notice_content {
  * with err listing what is missing.
  */
 int notice_check(const struct notice_content *nc, char *err, size_t errlen);
-/* True if the content differs per recipient (a template using person.*). */
+/* True if the content differs per recipient (a template, or a provider's
+ * value bound to it, using person.*). */
 bool notice_is_personal(const struct notice_content *nc);
 
 /* What a notice will send and cost. */
@@ -104,6 +111,9 @@ struct notice_plan {
 	bool personal;
 	char *text;                  /* the text, or the first recipient's (malloc'd) */
 	char *text_for;              /* whose the sample is (malloc'd); NULL when shared */
+	char *params;                /* a shared text's values for template providers (malloc'd; NULL none) */
+	const char *provider;        /* the first provider able to carry it (NULL: none configured) */
+	const char *signature;       /* the signature text goes out with there (NULL: the configured one) */
 };
 void notice_plan_clear(struct notice_plan *p);
 

@@ -16,7 +16,9 @@
 
 #include "base/sms.h"
 #include "core/config.h"
+#include "core/route.h"
 #include "core/sched.h"
+#include "base/i18n.h"
 #include "core/tmpl.h"
 #include "base/diag.h"
 #include "base/buf.h"
@@ -95,10 +97,53 @@ out:
 	return rc;
 }
 
-/* The text of rq's template, rendered for the person who has the number (if anybody). */
+/* How errors name a manual message to raw. */
+static void
+message_what(const char *raw, char *out, size_t outlen)
+{
+	char phone[PHONE_MAX], masked[PHONE_MAX];
+	const char *reason;
+
+	if (phone_normalize(raw, phone, sizeof(phone), &reason) == 0)
+		snprintf(out, outlen, _("the message to %s"),
+			 phone_mask(phone, masked, sizeof(masked)));
+	else
+		snprintf(out, outlen, "%s", _("the message"));
+}
+
+/*
+ * Route a message of template t (NULL: the free text) to the providers
+ * able to carry it: its params and the first provider's text into ro.
+ * mv has its values (NULL: a free text).  ACTION_OK, or ACTION_INVALID
+ * with x->err and *fault.
+ */
+static int
+route_msg(struct duban_ctx *x, const struct outbox_req *rq, const struct tmpl *t,
+	  const struct msg_vars *mv, const char *text, struct route_out *ro,
+	  enum outbox_input *fault)
+{
+	struct msg_vars none = { .signature = x->cfg->signature, .now = time_now() };
+	struct route *r = NULL;
+	char what[64];
+	int rc = ACTION_OK;
+
+	memset(ro, 0, sizeof(*ro));
+	message_what(rq->to, what, sizeof(what));
+	if (route_open(x->cfg, t, &r, x->err, sizeof(x->err)) != 0 ||
+	    route_render(r, mv ? mv : &none, text, x->cfg->max_parts, what, ro, x->err,
+			 sizeof(x->err)) != 0) {
+		*fault = t ? OUTBOX_IN_TEMPLATE : OUTBOX_IN_TEXT;
+		rc = ACTION_INVALID;
+	}
+	route_free(r);
+	return rc;
+}
+
+/* The text of rq's template, rendered for the person who has the number
+ * (if anybody), and routed (route_msg) into ro. */
 static int
 render(struct duban_ctx *x, const struct outbox_req *rq, struct buf *text,
-       enum outbox_input *fault)
+       struct route_out *ro, enum outbox_input *fault)
 {
 	const char *name = rq->template_name;
 	const struct tmpl *t = x->tmpls ? tmpl_set_get(x->tmpls, name) : NULL;
@@ -135,12 +180,16 @@ render(struct duban_ctx *x, const struct outbox_req *rq, struct buf *text,
 				.vars = rq->vars,
 				.nvars = rq->nvars };
 	rc = tmpl_render(t, msg_vars_lookup, &mv, text, x->err, sizeof(x->err));
-	person_clear(&p);
 	if (rc != 0) {
+		person_clear(&p);
 		if (tmpl_uses_prefix(t, "var."))
 			*fault = OUTBOX_IN_VARS;
 		return ACTION_INVALID;
 	}
+	rc = route_msg(x, rq, t, &mv, text->data, ro, fault);
+	person_clear(&p);
+	if (rc != ACTION_OK)
+		return rc;
 	*fault = OUTBOX_IN_NONE;
 	return ACTION_OK;
 }
@@ -205,6 +254,7 @@ outbox_send(struct duban_ctx *x, const struct outbox_req *rq, struct outbox_queu
 {
 	struct message m;
 	struct buf rendered;
+	struct route_out ro = { 0 };
 	const char *text = rq->text;
 	int rc;
 
@@ -235,7 +285,7 @@ outbox_send(struct duban_ctx *x, const struct outbox_req *rq, struct outbox_queu
 	}
 	buf_init(&rendered, OUTBOX_TEXT_MAX);
 	if (rq->template_name) {
-		if ((rc = render(x, rq, &rendered, &out->fault)) != ACTION_OK)
+		if ((rc = render(x, rq, &rendered, &ro, &out->fault)) != ACTION_OK)
 			goto out;
 		text = rendered.data ? rendered.data : "";
 	}
@@ -243,12 +293,21 @@ outbox_send(struct duban_ctx *x, const struct outbox_req *rq, struct outbox_queu
 		     sizeof(x->err), &out->fault);
 	if (rc != ACTION_OK)
 		goto out;
+	if (!rq->template_name && (rc = route_msg(x, rq, NULL, NULL, text, &ro, &out->fault)) !=
+					  ACTION_OK)
+		goto out;
+	/* What the first provider able to carry it sends, and the values of all. */
+	m.body = ro.body;
+	m.encoding = (char *)sms_encoding_name(ro.info.encoding);
+	m.parts = (int)ro.info.parts;
+	m.params = ro.params;
 	m.ref = (char *)rq->ref;
 	m.template_name = (char *)rq->template_name;
 	out->parts = m.parts;
 	out->encoding = m.encoding;
 	rc = queue_one(x, &m, out);
 out:
+	route_out_clear(&ro);
 	buf_free(&rendered);
 	return rc;
 }
@@ -337,10 +396,16 @@ int
 outbox_send_file(struct duban_ctx *x, const char *path, bool urgent, struct diag *d,
 		 struct outbox_file *out)
 {
-	char detail[64];
+	char detail[64], why[ACTION_ERR_MAX / 2];
+	struct route *r = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (route_open(x->cfg, NULL, &r, why, sizeof(why)) != 0) {
+		snprintf(x->err, sizeof(x->err), _("%s: nothing queued: %s"), path, why);
+		return ACTION_INVALID;
+	}
+	route_free(r); /* a free text: body is what every provider able to carry it sends */
 	if (file_pass(x, path, urgent, false, d, out) != 0) {
 		memset(out, 0, sizeof(*out));
 		snprintf(x->err, sizeof(x->err), "%s: %zu problem%s; nothing queued", path, d->n,

@@ -23,7 +23,7 @@ static const char *const people_cols[] = { "name", "title", "org", "tasks_led", 
 					   "done_late", "open", "overdue" };
 static const char *const delivery_cols[] = { "kind", "provider", "messages", "waiting", "sent",
 					     "delivered", "failed", "expired", "cancelled",
-					     "parts_sent" };
+					     "parts_sent", "parts_billed" };
 
 int
 report_columns(enum report_kind k, struct report_columns *out)
@@ -40,7 +40,7 @@ report_columns(enum report_kind k, struct report_columns *out)
 		return 0;
 	case REPORT_DELIVERY:
 		*out = (struct report_columns){ ARRAY_LEN(delivery_cols), delivery_cols,
-						"sniiiiiiii" };
+						"sniiiiiiiii" };
 		return 0;
 	}
 	return -1;
@@ -144,7 +144,7 @@ static int
 delivery_cells(struct run *run, const struct report_delivery *r)
 {
 	const int64_t n[] = { r->messages, r->waiting, r->sent,	     r->delivered,
-			      r->failed,   r->expired, r->cancelled, r->parts };
+			      r->failed,   r->expired, r->cancelled, r->parts, r->billed };
 	char v[ARRAY_LEN(n)][24];
 	const char *cells[2 + ARRAY_LEN(n)];
 
@@ -171,6 +171,7 @@ delivery_row(void *arg, const struct report_delivery *r)
 	t->expired += r->expired;
 	t->cancelled += r->cancelled;
 	t->parts += r->parts;
+	t->billed += r->billed;
 	return delivery_cells(run, r);
 }
 

@@ -21,6 +21,8 @@
 #include "base/phone.h"
 #include "base/sms.h"
 #include "base/buf.h"
+#include "base/i18n.h"
+#include "core/route.h"
 
 #define BATCH 4096
 #define MAX_PEOPLE 512
@@ -278,6 +280,34 @@ keys_clear(struct keys *ks)
 	memset(ks, 0, sizeof(*ks));
 }
 
+/*
+ * Route a reminder of template tp to the providers able to carry it: its
+ * params and the first provider's text (text is duban's own) into ro.
+ * 0, or -1 with err naming the task.
+ */
+static int
+route_task(struct sched *s, const struct tmpl *tp, const struct task *t, const struct person *p,
+	   int64_t now, const char *text, struct route_out *ro, char *err, size_t errlen)
+{
+	struct msg_vars mv = { .task = t, .person = p, .signature = s->cfg->signature, .now = now };
+	struct route *r = NULL;
+	char what[96];
+	int rc;
+	int n = snprintf(what, sizeof(what), _("task %s"), t->code);
+	size_t at = n > 0 && (size_t)n + 2 < errlen ? (size_t)n + 2 : 0;
+
+	if (route_open(s->cfg, tp, &r, err + at, errlen - at) != 0) {
+		if (at) { /* "task T3: " before the reason */
+			memcpy(err, what, (size_t)n);
+			memcpy(err + n, ": ", 2);
+		}
+		return -1;
+	}
+	rc = route_render(r, &mv, text, s->cfg->max_parts, what, ro, err, errlen);
+	route_free(r);
+	return rc;
+}
+
 /* Queue (or record as skipped/failed) one reminder. */
 static int
 queue_one(struct sched *s, const struct task *t, const struct fire *f, const struct person *p,
@@ -285,6 +315,7 @@ queue_one(struct sched *s, const struct task *t, const struct fire *f, const str
 {
 	struct message m = { 0 };
 	struct sms_info info = { 0 };
+	struct route_out ro = { 0 };
 	struct buf body;
 	char err[512];
 	const struct tmpl *tp = tmpl_set_get(s->tmpls, f->template);
@@ -319,9 +350,12 @@ queue_one(struct sched *s, const struct task *t, const struct fire *f, const str
 			 s->cfg->max_parts);
 		goto failed;
 	}
-	m.body = body.data;
-	m.encoding = (char *)sms_encoding_name(info.encoding);
-	m.parts = (int)info.parts;
+	if (route_task(s, tp, t, p, now, body.data, &ro, err, sizeof(err)) != 0)
+		goto failed;
+	m.body = ro.body;
+	m.encoding = (char *)sms_encoding_name(ro.info.encoding);
+	m.parts = (int)ro.info.parts;
+	m.params = ro.params;
 	goto add;
 failed:
 	log_warnx("task %s step %s: %s", t->code, f->key, err);
@@ -334,6 +368,7 @@ failed:
 	skip = true;
 add:
 	rc = store_msg_add(s->st, &m, NULL);
+	route_out_clear(&ro);
 	buf_free(&body);
 	if (rc == STORE_EXISTS) /* another process got there first */
 		return STORE_OK;

@@ -30,6 +30,7 @@ struct tmpl_node {
 	char *text;          /* literal bytes, or the variable's full name */
 	size_t len;          /* bytes of a literal */
 	char *filter;        /* NULL: the default rendering */
+	size_t max;          /* filter max:N: at most N characters, the last "…" when cut */
 	enum tmpl_type type; /* of a variable */
 	long line;
 };
@@ -64,6 +65,8 @@ static const char *const weekdays[] = {
 };
 
 /* ---- formatting times --------------------------------------------------- */
+
+#define TMPL_MAX_CHARS 1000 /* the largest N of max:N */
 
 static bool
 is_filter(const char *f)
@@ -229,9 +232,24 @@ parse_tag(struct tmpl *t, const char *file, long line, const char *content, size
 			diag_add(diag, file, line, "unknown variable '%s'", name);
 		ok = false;
 	}
-	if (filter != NULL && !is_filter(filter)) {
+	if (filter != NULL && strncmp(filter, "max:", 4) == 0) {
+		long n;
+		if (parse_long(filter + 4, 2, TMPL_MAX_CHARS, &n) != 0) {
+			diag_add(diag, file, line,
+				 "filter '%s': max takes a number of characters from 2 to %d",
+				 filter, TMPL_MAX_CHARS);
+			ok = false;
+		} else if (ok && nd.type != TMPL_STR) {
+			diag_add(diag, file, line, "filter '%s' needs text, not '%s'", filter, name);
+			ok = false;
+		} else {
+			nd.max = (size_t)n;
+			filter = NULL; /* not a time filter */
+		}
+	} else if (filter != NULL && !is_filter(filter)) {
 		diag_add(diag, file, line,
-			 "unknown filter '%s' (expected date, datetime, time, weekday or md)", filter);
+			 "unknown filter '%s' (expected date, datetime, time, weekday, md or max:N)",
+			 filter);
 		ok = false;
 	} else if (filter != NULL && ok && nd.type != TMPL_TIME) {
 		diag_add(diag, file, line, "filter '%s' needs a time, not '%s'", filter, name);
@@ -394,6 +412,35 @@ append(const struct tmpl *t, struct buf *out, size_t start, const char *s, size_
 	return render_fail(t, out, start, err, errlen, "out of memory");
 }
 
+/*
+ * The bytes of s that max:N keeps: all of it when s has at most max
+ * characters (max 0: no filter), else its first max - 1 characters, and
+ * *cut is set ("…" follows).  s is valid UTF-8 (checked where it came in).
+ */
+static size_t
+max_prefix(const char *s, size_t max, bool *cut)
+{
+	size_t len = strlen(s), i = 0, chars = 0, keep = 0;
+	uint32_t cp;
+
+	*cut = false;
+	if (max == 0)
+		return len;
+	while (i < len) {
+		int n = utf8_decode(s + i, len - i, &cp);
+		if (n <= 0)
+			n = 1; /* not UTF-8: count the byte, as a phone shows a box */
+		if (chars == max - 1)
+			keep = i;
+		i += (size_t)n;
+		chars++;
+	}
+	if (chars <= max)
+		return len;
+	*cut = true;
+	return keep;
+}
+
 int
 tmpl_render(const struct tmpl *t, tmpl_lookup_fn fn, void *ctx, struct buf *out, char *err,
 	    size_t errlen)
@@ -436,7 +483,10 @@ tmpl_render(const struct tmpl *t, tmpl_lookup_fn fn, void *ctx, struct buf *out,
 			return render_fail(t, out, start, err, errlen,
 					   "bad value type for '%s'", nd->text);
 		}
-		if (append(t, out, start, s, strlen(s), err, errlen) != 0)
+		bool cut;
+		size_t keep = max_prefix(s, nd->max, &cut);
+		if (append(t, out, start, s, keep, err, errlen) != 0 ||
+		    (cut && append(t, out, start, "…", strlen("…"), err, errlen) != 0))
 			return -1;
 	}
 	return 0;
@@ -473,6 +523,53 @@ tmpl_each_var(const struct tmpl *t, void (*fn)(void *arg, const char *name), voi
 		if (!seen)
 			fn(arg, nd->text);
 	}
+}
+
+void
+tmpl_each_name(const struct tmpl *t, void (*fn)(void *arg, const char *name, long line),
+	       void *arg)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tmpl_node *nd = &t->node[i];
+		bool seen = false;
+
+		if (!nd->is_var)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = t->node[j].is_var && strcmp(t->node[j].text, nd->text) == 0;
+		if (!seen)
+			fn(arg, nd->text, nd->line);
+	}
+}
+
+bool
+tmpl_uses(const struct tmpl *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->node[i].is_var && strcmp(t->node[i].text, name) == 0)
+			return true;
+	return false;
+}
+
+enum tmpl_kind
+tmpl_kind(const struct tmpl *t)
+{
+	if (tmpl_uses_prefix(t, "task."))
+		return TMPL_KIND_TASK;
+	if (tmpl_uses_prefix(t, "var.") || tmpl_uses_prefix(t, "notice."))
+		return TMPL_KIND_NOTICE;
+	return TMPL_KIND_ANY;
+}
+
+bool
+tmpl_allows(const struct tmpl *t, const char *name)
+{
+	if (strncmp(name, "person.", 7) == 0 || strcmp(name, "signature") == 0 ||
+	    strcmp(name, "now") == 0)
+		return true;
+	if (strncmp(name, "task.", 5) == 0)
+		return tmpl_kind(t) == TMPL_KIND_TASK;
+	return tmpl_uses(t, name); /* var.*, notice.title: only what t is given */
 }
 
 int

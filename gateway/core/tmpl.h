@@ -1,6 +1,10 @@
 /*
  * tmpl.h - message templates: text with {{ variable }} and
- * {{ variable|filter }} tags, read from templates/NAME.txt.  A template is
+ * {{ variable|filter }} tags, read from templates/NAME.txt.  The filters
+ * format a time (date, datetime, time, weekday, md) or shorten text:
+ * {{task.title|max:20}} is the title when it has at most 20 characters,
+ * else its first 19 and "…" - the explicit way to fit a provider's limit
+ * on a value.  A template is
  * checked whole when it is loaded (unknown variables and filters, a filter
  * on a value that is not a time, unclosed tags, invalid UTF-8), so sending
  * never meets a template error; rendering only fails when the caller cannot
@@ -70,6 +74,27 @@ bool tmpl_uses_prefix(const struct tmpl *t, const char *prefix);
 /* Call fn once for each distinct var.* variable t uses, in order of first use,
  * with the full name ("var.contact"). */
 void tmpl_each_var(const struct tmpl *t, void (*fn)(void *arg, const char *name), void *arg);
+/* Call fn once for each distinct variable t uses, in order of first use,
+ * with its full name and the line of its first use. */
+void tmpl_each_name(const struct tmpl *t, void (*fn)(void *arg, const char *name, long line),
+		    void *arg);
+/* True if t uses variable name (the full name, "notice.title"). */
+bool tmpl_uses(const struct tmpl *t, const char *name);
+
+/*
+ * What a template can be sent as, from the variables it uses: a task's
+ * reminder or escalation (it uses task.*), a notice or a message sent
+ * through the API (var.* or notice.*), or anything.
+ */
+enum tmpl_kind { TMPL_KIND_ANY, TMPL_KIND_TASK, TMPL_KIND_NOTICE };
+enum tmpl_kind tmpl_kind(const struct tmpl *t);
+/*
+ * May a value derived from template t (a provider's parameter bound to
+ * it) use variable name?  Only what every message of t's kind has: a
+ * task's variables for a task template, the var.* and notice.* t itself
+ * uses (so they are supplied), person.*, signature and now.
+ */
+bool tmpl_allows(const struct tmpl *t, const char *name);
 
 /*
  * Format UTC seconds t in local time (the process zone) with a filter:

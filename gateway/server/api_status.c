@@ -14,6 +14,7 @@
 #include "base/array.h"
 #include "base/clock.h"
 #include "base/buf.h"
+#include "provider/provider.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -70,6 +71,64 @@ disk_json(const struct api_req *r, bool *ok)
 	return j;
 }
 
+/* The providers' halts (provider_state), by configuration order. */
+struct halts {
+	const struct duban_config *cfg;
+	struct provider_state st[HTTPD_PROVIDERS_MAX];
+	size_t n;
+};
+
+static int
+halt_row(void *arg, const struct provider_state *p)
+{
+	struct halts *h = arg;
+
+	for (size_t i = 0; i < h->cfg->nproviders && i < HTTPD_PROVIDERS_MAX; i++)
+		if (strcmp(h->cfg->providers[i].name, p->name) == 0 && p->halted_at != 0) {
+			h->st[i] = *p;
+			h->n++;
+		}
+	return 0;
+}
+
+/* Read them; 0, or -1 (the database failed: none are shown). */
+static int
+halts_read(const struct api_req *r, struct halts *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->cfg = r->cfg;
+	return store_provider_each(r->st, halt_row, h) == STORE_OK ? 0 : -1;
+}
+
+/* The halt of provider name, or NULL. */
+static const struct provider_state *
+halt_of(const struct halts *h, const char *name)
+{
+	for (size_t i = 0; i < h->cfg->nproviders && i < HTTPD_PROVIDERS_MAX; i++)
+		if (h->st[i].halted_at != 0 && strcmp(h->cfg->providers[i].name, name) == 0)
+			return &h->st[i];
+	return NULL;
+}
+
+/* A provider's entry of /healthz: its breaker and its halt. */
+static json_t *
+provider_json(const struct api_breaker *b, const struct halts *h)
+{
+	const struct provider_state *ps = halt_of(h, b->name);
+	char when[40], since[40];
+	json_t *j;
+
+	j = json_pack("{s:s, s:s, s:s?, s:i, s:b}", "name", b->name, "circuit", b->state,
+		      "open_until", b->open_until ? api_time(b->open_until, when, sizeof(when)) : NULL,
+		      "in_flight", b->inflight, "halted", ps != NULL);
+	if (j && ps)
+		json_object_set_new(j, "halt",
+				    json_pack("{s:s, s:s, s:s}", "since",
+					      api_time(ps->halted_at, since, sizeof(since)), "code",
+					      ps->code, "reason", ps->reason));
+	return j;
+}
+
 void
 api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp *out)
 {
@@ -77,18 +136,17 @@ api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp
 	bool alive = s->pulse_age_ms >= 0 && s->pulse_age_ms < PULSE_DEAD_MS;
 	size_t open = 0;
 	char when[40];
+	struct halts h;
 	json_t *j, *provs = json_array(), *disk = disk_json(r, &disk_ok);
 
+	if (halts_read(r, &h) != 0)
+		memset(&h.st, 0, sizeof(h.st));
+	open = h.n;
 	for (size_t i = 0; provs && i < s->nbreakers; i++) {
 		const struct api_breaker *b = &s->breakers[i];
 		if (strcmp(b->state, "closed") != 0)
 			open++;
-		json_array_append_new(
-			provs, json_pack("{s:s, s:s, s:s?, s:i}", "name", b->name, "circuit",
-					 b->state, "open_until",
-					 b->open_until ? api_time(b->open_until, when, sizeof(when))
-						       : NULL,
-					 "in_flight", b->inflight));
+		json_array_append_new(provs, provider_json(b, &h));
 	}
 	j = json_pack("{s:s, s:{s:b, s:s?}, s:o, s:{s:b, s:I}, s:{s:s?}, s:o, s:I}", "status",
 		      !db || !alive || !disk_ok ? "down"
@@ -273,6 +331,26 @@ server(const struct api_status *s, struct prom *p)
 	}
 }
 
+/* duban_provider_halted{provider,reason}: 1 while halted (reason: its code), else 0. */
+static int
+halt_metrics(const struct api_req *r, struct prom *p)
+{
+	struct halts h;
+
+	if (halts_read(r, &h) != 0)
+		return -1;
+	head(p, "duban_provider_halted", "gauge",
+	     "1 while a provider is halted (it refused everything: balance, credentials, "
+	     "signature or template); reason is its error code.");
+	for (size_t i = 0; i < r->cfg->nproviders && i < HTTPD_PROVIDERS_MAX; i++) {
+		const struct provider_state *ps = &h.st[i];
+		const char *l[] = { "provider", r->cfg->providers[i].name, "reason",
+				    ps->halted_at ? (ps->code[0] ? ps->code : ps->reason) : "", NULL };
+		sample(p, "duban_provider_halted", l, ps->halted_at != 0);
+	}
+	return 0;
+}
+
 /* The database's disk: free space, the database and its WAL (none when unreadable). */
 static void
 disk_metrics(const struct api_req *r, struct prom *p)
@@ -310,6 +388,8 @@ api_metrics(const struct api_req *r, const struct api_status *s, struct buf *out
 	if (store_metrics_inbound(r->st, inbound_row, &p) != STORE_OK)
 		return -1;
 	server(s, &p);
+	if (halt_metrics(r, &p) != 0)
+		return -1;
 	disk_metrics(r, &p);
 	return p.rc;
 }

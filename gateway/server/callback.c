@@ -172,7 +172,7 @@ cb_source(const struct callback_req *r, struct cb_src *src, struct api_resp *out
 	}
 	if (post && r->len > 0 &&
 	    ((r->content_type && strncasecmp(r->content_type, "application/json", 16) == 0) ||
-	     r->body[0] == '{')) {
+	     r->body[0] == '{' || r->body[0] == '[')) {
 		/* jansson refuses \u0000 unless asked: no value is cut short. */
 		if ((src->json = json_loadb(r->body, r->len, 0, &e)) == NULL) {
 			api_error(out, 400, NULL, "malformed JSON body: %s", e.text);
@@ -205,6 +205,67 @@ bad_callback(struct api_resp *out, const char *what, const char *err)
 	api_error(out, 400, field[0] ? field : NULL, "%s: %s", what, err);
 }
 
+/* The provider's own answer to an accepted callback (ops->cb_ok), or NULL. */
+static json_t *
+cb_ok(const struct provider_conf *pc)
+{
+	return pc->ops->cb_ok ? json_loads(pc->ops->cb_ok, 0, NULL) : NULL;
+}
+
+/*
+ * A JSON array: n reports, element i read by the backend as if it were
+ * the whole body, all recorded in one transaction (all or none: the
+ * provider pushes the array again when duban does not answer 200).
+ */
+static void
+on_dlr_array(const struct callback_req *r, const struct provider_conf *pc, struct cb_src *src,
+	     struct api_resp *out)
+{
+	size_t n = json_array_size(src->json), applied = 0, dup = 0, ignored = 0;
+	struct provider_dlr *d = calloc(n ? n : 1, sizeof(*d));
+	struct dlr_outcome *o = calloc(n ? n : 1, sizeof(*o));
+	struct cb_src el = *src;
+	char err[600], what[64];
+	json_t *ok;
+
+	if (d == NULL || o == NULL) {
+		api_error(out, 500, NULL, "out of memory reading %zu delivery reports", n);
+		goto out;
+	}
+	el.req.ctx = &el;
+	for (size_t i = 0; i < n; i++) {
+		el.json = json_array_get(src->json, i);
+		if (!json_is_object(el.json)) {
+			api_error(out, 400, NULL, "delivery report %zu of %zu is not a JSON object",
+				  i + 1, n);
+			goto out;
+		}
+		if (provider_dlr_parse(pc, &el.req, &d[i], err, sizeof(err)) != 0) {
+			snprintf(what, sizeof(what), "delivery report %zu of %zu", i + 1, n);
+			bad_callback(out, what, err);
+			goto out;
+		}
+	}
+	if (callback_dlr_many(r->st, r->cfg, pc, d, n, o, err, sizeof(err)) != 0) {
+		log_warnx("http: delivery reports from %s: %s", pc->name, err);
+		api_error(out, 500, NULL, "%s", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		applied += o[i].applied;
+		dup += o[i].duplicate;
+		ignored += o[i].ignored;
+	}
+	if ((ok = cb_ok(pc)) == NULL)
+		ok = json_pack("{s:b, s:I, s:I, s:I, s:I}", "ok", 1, "reports", (json_int_t)n,
+			       "applied", (json_int_t)applied, "duplicate", (json_int_t)dup,
+			       "ignored", (json_int_t)ignored);
+	api_reply(out, 200, ok);
+out:
+	free(d);
+	free(o);
+}
+
 static void
 on_dlr(const struct callback_req *r, const struct provider_conf *pc, struct cb_src *src,
     struct api_resp *out)
@@ -222,10 +283,12 @@ on_dlr(const struct callback_req *r, const struct provider_conf *pc, struct cb_s
 		api_error(out, 500, NULL, "%s", err);
 		return;
 	}
+	json_t *ok = cb_ok(pc);
 	api_reply(out, 200,
-		  json_pack("{s:b, s:s, s:o, s:b, s:b, s:b}", "ok", 1, "ref", d.ref, "message",
-			    o.message ? json_integer(o.message) : json_null(), "applied", o.applied,
-			    "duplicate", o.duplicate, "ignored", o.ignored));
+		  ok ? ok
+		     : json_pack("{s:b, s:s, s:o, s:b, s:b, s:b}", "ok", 1, "ref", d.ref, "message",
+				 o.message ? json_integer(o.message) : json_null(), "applied",
+				 o.applied, "duplicate", o.duplicate, "ignored", o.ignored));
 }
 
 static void
@@ -247,10 +310,66 @@ on_mo(const struct callback_req *r, const struct provider_conf *pc, struct cb_sr
 	}
 	/* A reply may have queued an answer (a confirmation, a forward). */
 	*queued = !res.duplicate;
+	if (pc->ops->cb_ok) {
+		api_reply(out, 200, cb_ok(pc));
+		return;
+	}
 	api_reply(out, 200,
 		  json_pack("{s:b, s:I, s:s, s:s, s:b}", "ok", 1, "reply", (json_int_t)res.inbound,
 			    "command", reply_cmd_name(res.cmd), "action",
 			    res.action ? res.action : "", "duplicate", res.duplicate));
+}
+
+/*
+ * A JSON array of replies (Aliyun's SmsUp): each handed to reply_receive
+ * in turn, each in its own transaction (a reply's action - a task done,
+ * an opt-out - is its own), duplicates dropped by (provider, ref).  All
+ * are read before any is applied, so a malformed element changes nothing.
+ */
+static void
+on_mo_array(const struct callback_req *r, const struct provider_conf *pc, struct cb_src *src,
+	    struct api_resp *out, bool *queued)
+{
+	size_t n = json_array_size(src->json), dup = 0;
+	struct provider_mo *m = calloc(n ? n : 1, sizeof(*m));
+	struct cb_src el = *src;
+	struct reply_result res;
+	char err[600], what[64];
+	json_t *ok;
+
+	if (m == NULL) {
+		api_error(out, 500, NULL, "out of memory reading %zu replies", n);
+		return;
+	}
+	el.req.ctx = &el;
+	for (size_t i = 0; i < n; i++) {
+		el.json = json_array_get(src->json, i);
+		if (!json_is_object(el.json)) {
+			api_error(out, 400, NULL, "reply %zu of %zu is not a JSON object", i + 1, n);
+			goto out;
+		}
+		if (provider_mo_parse(pc, &el.req, &m[i], err, sizeof(err)) != 0) {
+			snprintf(what, sizeof(what), "reply %zu of %zu", i + 1, n);
+			bad_callback(out, what, err);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (callback_mo(r->st, r->cfg, pc, &m[i], &res, err, sizeof(err)) != 0) {
+			log_warnx("http: reply %zu of %zu from %s: %s", i + 1, n, pc->name, err);
+			api_error(out, strstr(err, "UTF-8") ? 400 : 500, NULL, "reply %zu of %zu: %s",
+				  i + 1, n, err);
+			goto out;
+		}
+		*queued = *queued || !res.duplicate;
+		dup += res.duplicate;
+	}
+	if ((ok = cb_ok(pc)) == NULL)
+		ok = json_pack("{s:b, s:I, s:I}", "ok", 1, "replies", (json_int_t)n, "duplicate",
+			       (json_int_t)dup);
+	api_reply(out, 200, ok);
+out:
+	free(m);
 }
 
 /* /callbacks/{dlr|mo}/PROVIDER[/SECRET] */
@@ -301,7 +420,11 @@ callback_handle(const struct callback_req *r, struct api_resp *out, bool *queued
 	src.req.ctx = &src;
 	if (cb_source(r, &src, out) != 0)
 		return;
-	if (strcmp(seg[1], "dlr") == 0)
+	if (json_is_array(src.json) && strcmp(seg[1], "dlr") == 0)
+		on_dlr_array(r, pc, &src, out);
+	else if (json_is_array(src.json))
+		on_mo_array(r, pc, &src, out, queued);
+	else if (strcmp(seg[1], "dlr") == 0)
 		on_dlr(r, pc, &src, out);
 	else
 		on_mo(r, pc, &src, out, queued);
@@ -310,24 +433,11 @@ callback_handle(const struct callback_req *r, struct api_resp *out, bool *queued
 
 /* ---- recording them --------------------------------------------------------------- */
 
-int
-callback_dlr(struct store *st, const struct duban_config *cfg, const struct provider_conf *pc,
-	     const struct provider_dlr *d, struct dlr_outcome *out, char *err, size_t errlen)
+/* Log what became of report d (store_dlr_record's outcome o). */
+static void
+dlr_log(const struct duban_config *cfg, const struct provider_conf *pc,
+	const struct provider_dlr *d, const char *status, const struct dlr_outcome *out)
 {
-	static const char *const names[] = { "delivered", "failed", "pending" };
-	const char *status = names[d->state];
-	const struct dlr_policy policy = { cfg->dlr.keep_unmatched, cfg->dlr.max_unmatched };
-	char reason[PROVIDER_REASON_MAX + 32];
-	int rc;
-
-	snprintf(reason, sizeof(reason), "delivery report: %s", d->reason);
-	rc = store_dlr_record(st, pc->name, d->ref, status,
-			      d->state == PROVIDER_DLR_FAILED ? reason : NULL, time_now(), &policy,
-			      out);
-	if (rc != STORE_OK) {
-		snprintf(err, errlen, "%s", store_errmsg(st));
-		return -1;
-	}
 	if (out->ignored)
 		log_warnx("dlr %s %s %s: duban sent no request for this message: ignored",
 			  pc->name, d->ref, status);
@@ -357,7 +467,48 @@ callback_dlr(struct store *st, const struct duban_config *cfg, const struct prov
 		log_warnx("dlr: %" PRId64 " waiting report%s dropped, oldest first: more than "
 			  "dlr.max_unmatched (%ld) wait for a send",
 			  out->dropped, out->dropped == 1 ? "" : "s", cfg->dlr.max_unmatched);
-	return 0;
+}
+
+int
+callback_dlr_many(struct store *st, const struct duban_config *cfg,
+		  const struct provider_conf *pc, const struct provider_dlr *d, size_t n,
+		  struct dlr_outcome *out, char *err, size_t errlen)
+{
+	static const char *const names[] = { "delivered", "failed", "pending" };
+	const struct dlr_policy policy = { cfg->dlr.keep_unmatched, cfg->dlr.max_unmatched };
+	char (*reason)[PROVIDER_REASON_MAX + 32] = calloc(n ? n : 1, sizeof(*reason));
+	struct dlr_in *in = calloc(n ? n : 1, sizeof(*in));
+	int rc = -1;
+
+	if (reason == NULL || in == NULL) {
+		snprintf(err, errlen, "out of memory reading %zu delivery reports", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(reason[i], sizeof(reason[i]), "delivery report: %s", d[i].reason);
+		in[i].ref = d[i].ref;
+		in[i].status = names[d[i].state];
+		in[i].error = d[i].state == PROVIDER_DLR_FAILED ? reason[i] : NULL;
+		in[i].parts = d[i].parts;
+	}
+	if (store_dlr_record_many(st, pc->name, in, n, time_now(), &policy, out) != STORE_OK) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		dlr_log(cfg, pc, &d[i], in[i].status, &out[i]);
+	rc = 0;
+out:
+	free(reason);
+	free(in);
+	return rc;
+}
+
+int
+callback_dlr(struct store *st, const struct duban_config *cfg, const struct provider_conf *pc,
+	     const struct provider_dlr *d, struct dlr_outcome *out, char *err, size_t errlen)
+{
+	return callback_dlr_many(st, cfg, pc, d, 1, out, err, errlen);
 }
 
 int

@@ -89,6 +89,14 @@ int callback_verify(const struct callback_req *r, const char *secret, long windo
  */
 int callback_dlr(struct store *st, const struct duban_config *cfg, const struct provider_conf *pc,
 		 const struct provider_dlr *d, struct dlr_outcome *out, char *err, size_t errlen);
+/*
+ * The same for the n reports of d (a provider's array push), recorded in
+ * one transaction (store_dlr_record_many): out has n entries.  0, or -1
+ * with err (nothing recorded).
+ */
+int callback_dlr_many(struct store *st, const struct duban_config *cfg,
+		      const struct provider_conf *pc, const struct provider_dlr *d, size_t n,
+		      struct dlr_outcome *out, char *err, size_t errlen);
 
 /*
  * Hand reply mo from provider pc to reply_receive (core/reply.h), which

@@ -36,6 +36,7 @@
 #include "base/log.h"
 #include "core/config.h"
 #include "core/dispatch.h"
+#include "core/route.h"
 #include "core/rules.h"
 #include "core/sched.h"
 #include "core/tmpl.h"
@@ -374,7 +375,8 @@ reload_begin(struct run *r)
 	}
 	if (config_load_file(cur->path, &r->ncfg, &diag) != 0 ||
 	    tmpl_set_load_dir(r->ncfg->templates_dir, &r->ntmpls, &diag) != 0 ||
-	    rules_load_dir(r->ncfg->rules_dir, r->ntmpls, &r->nrules, &diag) != 0) {
+	    rules_load_dir(r->ncfg->rules_dir, r->ntmpls, &r->nrules, &diag) != 0 ||
+	    route_check(r->ncfg, r->ntmpls, &diag) != 0) {
 		/* Refused, but the log is reopened all the same: logrotate sent this. */
 		reopen_log(cur);
 		for (size_t i = 0; i < diag.n && i < diag.cap; i++)
@@ -442,6 +444,7 @@ reload_finish(struct run *r)
 		log_warnx("after reload: %s", err);
 		return -1;
 	}
+	dispatch_resume_all(nd, "reload"); /* a reload lifts every halt */
 	swap_engine(r, nd);
 	/* Rules may have changed: plan with them now. */
 	evloop_timer_set(r->loop, r->sched_timer, 0);

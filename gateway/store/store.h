@@ -211,6 +211,7 @@ struct message {
 	char *provider, *provider_ref, *last_error;
 	char *person_name;     /* filled by listings */
 	char *task_code;       /* filled by listings */
+	char *params;          /* template providers' values, canonical JSON (core/route.h); NULL: none */
 };
 void message_clear(struct message *m);
 
@@ -280,6 +281,7 @@ int store_sched_replan_all(struct store *st);
 struct lease_msg {
 	int64_t id;
 	const char *phone, *body;
+	const char *template_name, *params; /* NULL: none (a free text; no template provider) */
 	int attempts, priority;
 	bool ucs2;
 	char data[];
@@ -290,6 +292,11 @@ struct lease_opts {
 	int64_t lease_until; /* when an unfinished lease may be taken back */
 	size_t max;          /* rows to lease at most */
 	bool quiet;          /* quiet hours: hold everything but urgent rows and replies */
+	/* Local per-number limits (0: none): a due row whose number had this
+	 * many sends (accepted, or being sent) in the last hour / day is not
+	 * leased but held until the window allows, wait_reason saying so. */
+	int per_hour, per_day;
+	const char *why_hour, *why_day; /* wait_reason of such a row (a person reads it) */
 };
 
 struct send_result;
@@ -330,6 +337,10 @@ enum send_outcome {
 	SEND_RETRY,   /* back to 'queued' at not_before, attempts + 1 */
 	SEND_FAILED,  /* given up: permanent failure or out of retries */
 	SEND_RELEASE, /* never tried (shutdown): back to 'queued', attempts unchanged */
+	SEND_WAIT,    /* the provider limits this number: 'queued' at not_before, attempts
+	               * unchanged, wait_reason = error */
+	SEND_NOTE,    /* the attempt row only: the row stays 'sending' (a halted provider's,
+	               * handed to the next provider by the same dispatcher) */
 };
 
 /* The result of one attempt, as the dispatcher records it. */
@@ -344,6 +355,10 @@ struct send_result {
 	char provider[32];
 	char provider_ref[128];
 	char error[256];
+	char code[64];         /* the provider's error code, "" none */
+	int parts;             /* parts of text, 0 unknown */
+	int billed;            /* parts the provider billed, 0 unknown */
+	char *text;            /* what the phone showed (malloc'd, owned by the result; NULL none) */
 };
 /*
  * Record n results in one transaction: each message's new status and its
@@ -352,6 +367,37 @@ struct send_result {
  * that an accepted send is always recorded as sent.
  */
 int store_record_results(struct store *st, const struct send_result *r, size_t n);
+
+/* ---- providers' state (store_provider.c) ------------------------------------- */
+
+/* A provider halted (by its own answer: no balance, bad credentials ...). */
+struct provider_state {
+	char name[32];
+	int64_t halted_at;     /* 0: not halted */
+	char code[64];
+	char reason[256];
+	int64_t alerted_at;    /* 0: no alert queued for this halt */
+	int64_t resumed_at;    /* the last resume, 0 none */
+	char resumed_by[64];
+};
+/*
+ * Mark provider halted at `at` with code and reason.  *first (may be NULL)
+ * is true when it was not halted already (a new halt: alert once).  Call
+ * inside a transaction or not (one statement).
+ */
+int store_provider_halt(struct store *st, const char *provider, const char *code,
+			const char *reason, int64_t at, bool *first);
+/* The alert of the current halt is queued. */
+int store_provider_alerted(struct store *st, const char *provider, int64_t at);
+/*
+ * Clear the halt of provider (a resume by actor, or a trial request that
+ * went through).  *was (may be NULL) true when it was halted.
+ */
+int store_provider_resume(struct store *st, const char *provider, int64_t at, const char *actor,
+			  bool *was);
+/* Call fn for every provider with a state row, by name. */
+int store_provider_each(struct store *st, int (*fn)(void *arg, const struct provider_state *p),
+			void *arg);
 
 /* What is left to do, for "duban dispatch --until-empty". */
 struct outbox_pending {
@@ -493,12 +539,14 @@ int store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 struct report_delivery {
 	const char *kind, *provider;
 	int64_t messages, waiting, sent, delivered, failed, expired, cancelled, parts;
+	int64_t billed; /* parts the provider said it billed (Tencent Fee, Aliyun sms_size) */
 };
 /*
  * Per kind and provider, the messages queued in [from, to) (0: no bound):
  * waiting (queued or sending), sent (accepted: sent or delivered),
- * delivered, failed, expired, cancelled (or skipped), and the SMS parts
- * of the sent ones.
+ * delivered, failed, expired, cancelled (or skipped), the SMS parts of
+ * the sent ones, and the parts the provider billed for them (as far as
+ * its replies and reports said).
  */
 int store_report_delivery(struct store *st, int64_t from, int64_t to,
 			  int (*fn)(void *arg, const struct report_delivery *r), void *arg);
@@ -545,6 +593,22 @@ struct dlr_policy {
 int store_dlr_record(struct store *st, const char *provider, const char *ref, const char *status,
 		     const char *error, int64_t at, const struct dlr_policy *policy,
 		     struct dlr_outcome *out);
+
+/* One report of a batch (store_dlr_record_many). */
+struct dlr_in {
+	const char *ref, *status, *error; /* as for store_dlr_record */
+	int parts;                        /* parts the provider billed (Aliyun sms_size), 0 unknown */
+};
+/*
+ * Record n reports of provider, each as store_dlr_record does, in ONE
+ * transaction (a provider's array push: all or nothing); out has n
+ * entries.  A report's billed parts go to the accepted attempt of its
+ * message (now, or through the trigger when the send is recorded later).
+ * STORE_INVALID for an unknown status (nothing recorded).
+ */
+int store_dlr_record_many(struct store *st, const char *provider, const struct dlr_in *in,
+			  size_t n, int64_t at, const struct dlr_policy *policy,
+			  struct dlr_outcome *out);
 
 /* ---- replies (store_inbound.c) ---------------------------------------------- */
 

@@ -77,12 +77,13 @@ dlr_requested(struct store *st, int64_t id, char *status, size_t statuslen)
  */
 static int
 dlr_insert(struct store *st, const char *provider, const char *ref, const char *status,
-	   const char *error, int64_t at, int64_t msg, int64_t keep_until, bool *inserted)
+	   const char *error, int64_t at, int64_t msg, int64_t keep_until, int parts,
+	   bool *inserted)
 {
 	static const char sql[] =
 		"INSERT INTO dlr (provider, provider_ref, status, error, received_at, message, "
-		"  keep_until) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"  keep_until, parts) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 		"ON CONFLICT (provider, provider_ref, status) DO UPDATE SET "
 		"  error = excluded.error, received_at = excluded.received_at, "
 		"  message = excluded.message, keep_until = NULL "
@@ -98,6 +99,7 @@ dlr_insert(struct store *st, const char *provider, const char *ref, const char *
 	sqlite3_bind_int64(s, 5, at);
 	store_bind_opt_i64(s, 6, msg, msg != 0);
 	store_bind_opt_i64(s, 7, keep_until, msg == 0);
+	store_bind_opt_i64(s, 8, parts, parts > 0);
 	return store_step_changed(st, s, "recording a delivery report", inserted);
 }
 
@@ -178,46 +180,92 @@ dlr_early(struct store *st, const char *ref, struct dlr_outcome *out, int64_t *l
 	return STORE_OK;
 }
 
-int
-store_dlr_record(struct store *st, const char *provider, const char *ref, const char *status,
-		 const char *error, int64_t at, const struct dlr_policy *policy,
-		 struct dlr_outcome *out)
+/* The parts a report says were billed, on its message's accepted attempt. */
+static int
+dlr_billed(struct store *st, int64_t msg, int parts)
+{
+	static const char sql[] =
+		"UPDATE attempt SET billed = ?2 WHERE id = (SELECT max(id) FROM attempt "
+		"  WHERE message = ?1 AND result = 'accepted') AND billed IS NULL";
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, msg);
+	sqlite3_bind_int(s, 2, parts);
+	return store_step_done(st, s, "recording billed parts");
+}
+
+/* One report inside the caller's transaction. */
+static int
+dlr_one(struct store *st, const char *provider, const struct dlr_in *in, int64_t at,
+	const struct dlr_policy *policy, struct dlr_outcome *out)
 {
 	bool inserted = false, final;
 	int64_t link = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	final = strcmp(status, "delivered") == 0 || strcmp(status, "failed") == 0;
-	if (!final && strcmp(status, "pending") != 0) {
-		snprintf(st->err, sizeof(st->err), "unknown delivery status \"%s\"", status);
+	final = strcmp(in->status, "delivered") == 0 || strcmp(in->status, "failed") == 0;
+	if (!final && strcmp(in->status, "pending") != 0) {
+		snprintf(st->err, sizeof(st->err), "unknown delivery status \"%s\"", in->status);
 		return STORE_INVALID;
 	}
-	if ((rc = store_begin(st)) != STORE_OK)
-		return rc;
-	if ((rc = dlr_find(st, provider, ref, &out->message, out->was, sizeof(out->was))) !=
+	if ((rc = dlr_find(st, provider, in->ref, &out->message, out->was, sizeof(out->was))) !=
 	    STORE_OK)
-		goto fail;
+		return rc;
 	if (out->message != 0)
 		link = out->message;
-	else if ((rc = dlr_early(st, ref, out, &link)) != STORE_OK)
-		goto fail;
-	if (out->ignored) {
-		store_rollback(st); /* nothing was written */
-		return STORE_OK;
-	}
-	if ((rc = dlr_insert(st, provider, ref, status, error, at, link, at + policy->keep,
-			     &inserted)) != STORE_OK)
-		goto fail;
+	else if ((rc = dlr_early(st, in->ref, out, &link)) != STORE_OK)
+		return rc;
+	if (out->ignored)
+		return STORE_OK; /* nothing written */
+	if ((rc = dlr_insert(st, provider, in->ref, in->status, in->error, at, link,
+			     at + policy->keep, in->parts, &inserted)) != STORE_OK)
+		return rc;
 	out->duplicate = !inserted;
 	if (inserted && final && !out->waiting &&
-	    (rc = dlr_apply(st, out->message, status, error, at, &out->applied)) != STORE_OK)
-		goto fail;
+	    (rc = dlr_apply(st, out->message, in->status, in->error, at, &out->applied)) != STORE_OK)
+		return rc;
+	if (inserted && in->parts > 0 && link != 0 && !out->waiting &&
+	    (rc = dlr_billed(st, link, in->parts)) != STORE_OK)
+		return rc;
 	if (inserted && link == 0 &&
 	    (rc = dlr_prune(st, at, policy, &out->expired, &out->dropped)) != STORE_OK)
-		goto fail;
+		return rc;
+	return STORE_OK;
+}
+
+int
+store_dlr_record_many(struct store *st, const char *provider, const struct dlr_in *in,
+		      size_t n, int64_t at, const struct dlr_policy *policy,
+		      struct dlr_outcome *out)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(in[i].status, "delivered") != 0 && strcmp(in[i].status, "failed") != 0 &&
+		    strcmp(in[i].status, "pending") != 0) {
+			snprintf(st->err, sizeof(st->err), "unknown delivery status \"%s\"",
+				 in[i].status);
+			return STORE_INVALID;
+		}
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = dlr_one(st, provider, &in[i], at, policy, &out[i])) != STORE_OK) {
+			store_rollback(st);
+			return rc;
+		}
 	return store_commit(st);
-fail:
-	store_rollback(st);
-	return rc;
+}
+
+int
+store_dlr_record(struct store *st, const char *provider, const char *ref, const char *status,
+		 const char *error, int64_t at, const struct dlr_policy *policy,
+		 struct dlr_outcome *out)
+{
+	const struct dlr_in in = { ref, status, error, 0 };
+
+	return store_dlr_record_many(st, provider, &in, 1, at, policy, out);
 }

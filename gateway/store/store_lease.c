@@ -39,23 +39,175 @@ store_dispatch_tune(struct store *st)
 static struct lease_msg *
 lease_row(sqlite3_stmt *s)
 {
-	const char *phone = (const char *)sqlite3_column_text(s, 2);
-	const char *body = (const char *)sqlite3_column_text(s, 3);
+	const char *col[4] = { (const char *)sqlite3_column_text(s, 2),
+			       (const char *)sqlite3_column_text(s, 3),
+			       (const char *)sqlite3_column_text(s, 7),
+			       (const char *)sqlite3_column_text(s, 8) };
 	const char *enc = (const char *)sqlite3_column_text(s, 4);
-	size_t pl = phone ? strlen(phone) : 0, bl = body ? strlen(body) : 0;
-	struct lease_msg *m = malloc(sizeof(*m) + pl + bl + 2);
+	size_t len[4], total = 0, o = 0;
+	const char *at[4];
+	struct lease_msg *m;
 
-	if (m == NULL)
+	for (size_t i = 0; i < 4; i++)
+		total += (len[i] = col[i] ? strlen(col[i]) : 0) + 1;
+	if ((m = malloc(sizeof(*m) + total)) == NULL)
 		return NULL;
 	m->id = sqlite3_column_int64(s, 0);
 	m->attempts = sqlite3_column_int(s, 5);
 	m->priority = sqlite3_column_int(s, 6);
 	m->ucs2 = enc && strcmp(enc, "UCS-2") == 0;
-	memcpy(m->data, phone ? phone : "", pl + 1);
-	memcpy(m->data + pl + 1, body ? body : "", bl + 1);
-	m->phone = m->data;
-	m->body = m->data + pl + 1;
+	for (size_t i = 0; i < 4; i++) {
+		memcpy(m->data + o, col[i] ? col[i] : "", len[i] + 1);
+		at[i] = m->data + o;
+		o += len[i] + 1;
+	}
+	m->phone = at[0];
+	m->body = at[1];
+	m->template_name = col[2] ? at[2] : NULL;
+	m->params = col[3] ? at[3] : NULL;
 	return m;
+}
+
+/*
+ * What went to phone in the last hour and day before now: sends accepted
+ * (sent_at) and rows being sent; *free_at the earliest time a held row
+ * may try again (the oldest send of the full window ages out of it).
+ */
+static int
+limit_check(struct store *st, const struct lease_opts *o, const char *phone, bool *held,
+	    int64_t *free_at, const char **why)
+{
+	static const char sql[] =
+		"SELECT count(*) FILTER (WHERE sent_at IS NULL OR sent_at > ?2 - 3600),"
+		"       count(*),"
+		"       min(sent_at) FILTER (WHERE sent_at > ?2 - 3600),"
+		"       min(sent_at) "
+		"FROM message INDEXED BY message_phone_sent "
+		"WHERE phone = ?1 AND (sent_at > ?2 - 86400 OR status = 'sending')";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int64_t hour, day;
+	int rc;
+
+	*held = false;
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, phone);
+	sqlite3_bind_int64(s, 2, o->now);
+	if ((rc = store_step_row(st, s, "counting what went to a number", NULL)) != STORE_OK) {
+		sqlite3_reset(s);
+		return rc;
+	}
+	hour = sqlite3_column_int64(s, 0);
+	day = sqlite3_column_int64(s, 1);
+	if (o->per_day > 0 && day >= o->per_day) {
+		*held = true;
+		*why = o->why_day;
+		/* rows being sent have no sent_at yet: look again in a minute */
+		*free_at = sqlite3_column_type(s, 3) == SQLITE_NULL ? o->now + 60
+					: sqlite3_column_int64(s, 3) + 86400 + 1;
+	} else if (o->per_hour > 0 && hour >= o->per_hour) {
+		*held = true;
+		*why = o->why_hour;
+		*free_at = sqlite3_column_type(s, 2) == SQLITE_NULL ? o->now + 60
+					: sqlite3_column_int64(s, 2) + 3600 + 1;
+	}
+	if (*held && *free_at <= o->now)
+		*free_at = o->now + 60;
+	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+/*
+ * Lease under local per-number limits: the due rows in lease order, each
+ * leased, expired or held (not_before moved to when its number's window
+ * allows) one by one, so that a row leased counts against the next one to
+ * the same number: the more urgent kinds (reminders before notices) take a
+ * number's last slot.
+ */
+static int
+lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **out, size_t *got,
+	      size_t *exp)
+{
+	static const char cand[] =
+		"SELECT id, phone, (expires_at IS NOT NULL AND expires_at <= ?1) "
+		"FROM message INDEXED BY message_due "
+		"WHERE status = 'queued' AND not_before <= ?1 AND " NOT_HELD " "
+		"ORDER BY priority, not_before LIMIT ?3";
+	static const char take[] =
+		"UPDATE message SET status = 'sending', lease_until = ?2, wait_reason = NULL "
+		"WHERE id = ?1 RETURNING id, status, phone, body, encoding, attempts, priority, template, params";
+	static const char expire[] =
+		"UPDATE message SET status = 'expired', final_at = ?2, "
+		"last_error = 'expired before it could be sent' WHERE id = ?1";
+	static const char hold[] =
+		"UPDATE message SET not_before = ?2, wait_reason = ?3 WHERE id = ?1";
+	sqlite3_stmt *s;
+	int64_t *ids;
+	char **phones;
+	bool *past;
+	size_t nc = 0;
+	int rc = STORE_ERROR;
+
+	ids = calloc(o->max, sizeof(*ids));
+	phones = calloc(o->max, sizeof(*phones));
+	past = calloc(o->max, sizeof(*past));
+	if (ids == NULL || phones == NULL || past == NULL) {
+		snprintf(st->err, sizeof(st->err), "leasing messages: out of memory");
+		goto out;
+	}
+	if ((s = store_stmt(st, cand)) == NULL)
+		goto out;
+	sqlite3_bind_int64(s, 1, o->now);
+	sqlite3_bind_int64(s, 3, (int64_t)o->max);
+	sqlite3_bind_int(s, 4, o->quiet);
+	while (nc < o->max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *ph = (const char *)sqlite3_column_text(s, 1);
+		ids[nc] = sqlite3_column_int64(s, 0);
+		past[nc] = sqlite3_column_int(s, 2) != 0;
+		if ((phones[nc] = strdup(ph ? ph : "")) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		nc++;
+	}
+	if ((rc = store_rows_end(st, s, nc == o->max ? SQLITE_DONE : rc, "leasing messages")) !=
+	    STORE_OK)
+		goto out;
+	for (size_t i = 0; i < nc; i++) {
+		bool held = false;
+		int64_t at = 0;
+		const char *why = NULL;
+		if (!past[i] && (rc = limit_check(st, o, phones[i], &held, &at, &why)) != STORE_OK)
+			goto out;
+		rc = STORE_ERROR;
+		if ((s = store_stmt(st, past[i] ? expire : held ? hold : take)) == NULL)
+			goto out;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, past[i] ? o->now : held ? at : o->lease_until);
+		if (held)
+			store_bind_text(s, 3, why);
+		if (past[i] || held) {
+			if ((rc = store_step_done(st, s, "leasing messages")) != STORE_OK)
+				goto out;
+			*exp += past[i];
+			continue;
+		}
+		if (sqlite3_step(s) != SQLITE_ROW || (out[*got] = lease_row(s)) == NULL) {
+			sqlite3_reset(s);
+			rc = store_fail(st, "leasing messages");
+			goto out;
+		}
+		(*got)++;
+		sqlite3_reset(s);
+	}
+	rc = STORE_OK;
+out:
+	for (size_t i = 0; phones && i < nc; i++)
+		free(phones[i]);
+	free(ids);
+	free(phones);
+	free(past);
+	return rc;
 }
 
 int
@@ -72,7 +224,7 @@ store_lease(struct store *st, const struct lease_opts *o, const struct send_resu
 		"WHERE id IN (SELECT id FROM message INDEXED BY message_due "
 		"             WHERE status = 'queued' AND not_before <= ?1 "
 		"             AND " NOT_HELD " ORDER BY priority, not_before LIMIT ?3) "
-		"RETURNING id, status, phone, body, encoding, attempts, priority";
+		"RETURNING id, status, phone, body, encoding, attempts, priority, template, params";
 	sqlite3_stmt *s;
 	size_t got = 0, exp = 0;
 	int rc;
@@ -87,6 +239,14 @@ store_lease(struct store *st, const struct lease_opts *o, const struct send_resu
 	for (size_t i = 0; i < nres; i++)
 		if (record_one(st, &res[i]) != STORE_OK)
 			goto fail;
+	if (o->per_hour > 0 || o->per_day > 0) {
+		if (lease_limited(st, o, out, &got, &exp) != STORE_OK || store_commit(st) != STORE_OK)
+			goto fail;
+		*n = got;
+		if (expired)
+			*expired = exp;
+		return STORE_OK;
+	}
 	if ((s = store_stmt(st, sql)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(s, 1, o->now);
@@ -220,47 +380,17 @@ store_next_due(struct store *st, int64_t now, bool quiet, int64_t *next)
 	return STORE_OK;
 }
 
+/* The attempt row of r (none when r->attempt is NULL). */
 static int
-record_one(struct store *st, const struct send_result *r)
+record_attempt(struct store *st, const struct send_result *r)
 {
-	static const char sent[] =
-		"UPDATE message SET status = 'sent', attempts = attempts + 1, sent_at = ?2, "
-		"provider = ?3, provider_ref = ?4, lease_until = NULL, last_error = NULL "
-		"WHERE id = ?1 AND status IN ('sending', 'queued')";
-	static const char retry[] =
-		"UPDATE message SET status = 'queued', attempts = attempts + 1, not_before = ?2, "
-		"provider = ?3, last_error = ?4, lease_until = NULL "
-		"WHERE id = ?1 AND status = 'sending'";
-	static const char failed[] =
-		"UPDATE message SET status = 'failed', attempts = attempts + 1, final_at = ?2, "
-		"provider = ?3, last_error = ?4, lease_until = NULL "
-		"WHERE id = ?1 AND status = 'sending'";
-	static const char release[] =
-		"UPDATE message SET status = 'queued', lease_until = NULL "
-		"WHERE id = ?1 AND status = 'sending'";
 	static const char attempt[] =
-		"INSERT INTO attempt (message, at, provider, http_status, result, error, latency_ms) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	const char *sql = r->outcome == SEND_SENT	 ? sent
-			  : r->outcome == SEND_RETRY	 ? retry
-			  : r->outcome == SEND_FAILED ? failed
-						      : release;
-	sqlite3_stmt *s = store_stmt(st, sql);
+		"INSERT INTO attempt (message, at, provider, http_status, result, error, latency_ms, "
+		"  code, text, parts, billed) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+	sqlite3_stmt *s;
 	int rc;
 
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, r->id);
-	if (r->outcome != SEND_RELEASE) {
-		sqlite3_bind_int64(s, 2, r->outcome == SEND_RETRY ? r->not_before : r->at);
-		store_bind_text(s, 3, r->provider[0] ? r->provider : NULL);
-		if (r->outcome == SEND_SENT)
-			store_bind_text(s, 4, r->provider_ref[0] ? r->provider_ref : NULL);
-		else
-			store_bind_text(s, 4, r->error);
-	}
-	if ((rc = store_step_done(st, s, "recording a send result")) != STORE_OK)
-		return rc;
 	if (r->attempt == NULL)
 		return STORE_OK;
 	if ((s = store_stmt(st, attempt)) == NULL)
@@ -272,9 +402,64 @@ record_one(struct store *st, const struct send_result *r)
 	store_bind_text(s, 5, r->attempt);
 	store_bind_text(s, 6, r->error[0] ? r->error : NULL);
 	sqlite3_bind_int64(s, 7, r->latency_ms);
+	store_bind_text(s, 8, r->code[0] ? r->code : NULL);
+	store_bind_text(s, 9, r->text);
+	store_bind_opt_i64(s, 10, r->parts, r->parts > 0);
+	store_bind_opt_i64(s, 11, r->billed, r->billed > 0);
 	rc = store_step_done(st, s, "recording an attempt");
 	/* A message deleted meanwhile (its attempt has nothing to belong to). */
 	return rc == STORE_EXISTS ? STORE_OK : rc;
+}
+
+static int
+record_one(struct store *st, const struct send_result *r)
+{
+	static const char sent[] =
+		"UPDATE message SET status = 'sent', attempts = attempts + 1, sent_at = ?2, "
+		"provider = ?3, provider_ref = ?4, lease_until = NULL, last_error = NULL, "
+		"wait_reason = NULL "
+		"WHERE id = ?1 AND status IN ('sending', 'queued')";
+	static const char retry[] =
+		"UPDATE message SET status = 'queued', attempts = attempts + 1, not_before = ?2, "
+		"provider = ?3, last_error = ?4, lease_until = NULL, wait_reason = NULL "
+		"WHERE id = ?1 AND status = 'sending'";
+	static const char failed[] =
+		"UPDATE message SET status = 'failed', attempts = attempts + 1, final_at = ?2, "
+		"provider = ?3, last_error = ?4, lease_until = NULL "
+		"WHERE id = ?1 AND status = 'sending'";
+	static const char release[] =
+		"UPDATE message SET status = 'queued', lease_until = NULL "
+		"WHERE id = ?1 AND status = 'sending'";
+	static const char wait[] =
+		"UPDATE message SET status = 'queued', not_before = ?2, provider = ?3, "
+		"wait_reason = ?4, lease_until = NULL "
+		"WHERE id = ?1 AND status = 'sending'";
+	const char *sql = r->outcome == SEND_SENT     ? sent
+			  : r->outcome == SEND_RETRY  ? retry
+			  : r->outcome == SEND_FAILED ? failed
+			  : r->outcome == SEND_WAIT   ? wait
+						      : release;
+	sqlite3_stmt *s;
+	int rc;
+
+	/* The attempt first: the trigger that a 'sent' row fires reads it
+	 * (billed parts of a report that came early). */
+	if ((rc = record_attempt(st, r)) != STORE_OK || r->outcome == SEND_NOTE)
+		return rc;
+	if ((s = store_stmt(st, sql)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, r->id);
+	if (r->outcome != SEND_RELEASE) {
+		sqlite3_bind_int64(s, 2, r->outcome == SEND_RETRY || r->outcome == SEND_WAIT
+						 ? r->not_before
+						 : r->at);
+		store_bind_text(s, 3, r->provider[0] ? r->provider : NULL);
+		if (r->outcome == SEND_SENT)
+			store_bind_text(s, 4, r->provider_ref[0] ? r->provider_ref : NULL);
+		else
+			store_bind_text(s, 4, r->error);
+	}
+	return store_step_done(st, s, "recording a send result");
 }
 
 int

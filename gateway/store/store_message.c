@@ -19,7 +19,8 @@
 	"m.priority, m.urgent, m.status, m.attempts, m.created_at, m.not_before, "           \
 	"coalesce(m.expires_at, 0), coalesce(m.lease_until, 0), coalesce(m.sent_at, 0), "     \
 	"coalesce(m.final_at, 0), coalesce(m.acked_at, 0), m.provider, m.provider_ref, "      \
-	"m.last_error, p.name, t.code"
+	"CASE WHEN m.status = 'queued' AND m.wait_reason IS NOT NULL THEN m.wait_reason "        \
+	"ELSE m.last_error END, p.name, t.code, m.params"
 #define MSG_FROM " FROM message m LEFT JOIN person p ON p.id = m.person LEFT JOIN task t ON t.id = m.task "
 
 void
@@ -41,6 +42,7 @@ message_clear(struct message *m)
 	free(m->last_error);
 	free(m->person_name);
 	free(m->task_code);
+	free(m->params);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -77,6 +79,7 @@ msg_row(sqlite3_stmt *s, struct message *m)
 	m->last_error = store_col_opt(s, 26);
 	m->person_name = store_col_opt(s, 27);
 	m->task_code = store_col_opt(s, 28);
+	m->params = store_col_opt(s, 29);
 }
 
 int
@@ -85,9 +88,9 @@ store_msg_add(struct store *st, const struct message *m, int64_t *id)
 	static const char sql[] =
 		"INSERT INTO message (person, phone, body, encoding, parts, kind, task, notice, step, "
 		"  template, ref, dedupe_key, priority, urgent, status, created_at, not_before, "
-		"  expires_at, final_at, last_error) "
+		"  expires_at, final_at, last_error, params) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-		"        CASE WHEN ?15 = 'queued' THEN NULL ELSE ?16 END, ?19)";
+		"        CASE WHEN ?15 = 'queued' THEN NULL ELSE ?16 END, ?19, ?20)";
 	static const char existing[] =
 		"SELECT id FROM message WHERE (?1 IS NOT NULL AND dedupe_key = ?1) "
 		"OR (?2 IS NOT NULL AND ref = ?2)";
@@ -116,6 +119,7 @@ store_msg_add(struct store *st, const struct message *m, int64_t *id)
 	sqlite3_bind_int64(s, 17, m->not_before ? m->not_before : now);
 	store_bind_opt_i64(s, 18, m->expires_at, m->expires_at != 0);
 	store_bind_text(s, 19, m->last_error);
+	store_bind_text(s, 20, m->params);
 	if ((rc = store_step_insert(st, s, "queuing a message", id)) != STORE_EXISTS)
 		return rc;
 	if ((s = store_stmt(st, existing)) == NULL)

@@ -244,9 +244,9 @@ store_notice_queue_all(struct store *st, int64_t notice, const struct audience *
 {
 	static const char sql[] =
 		"INSERT INTO message (person, phone, body, encoding, parts, kind, notice, template, "
-		"  dedupe_key, priority, status, created_at, not_before) "
+		"  dedupe_key, priority, status, created_at, not_before, params) "
 		"SELECT p.id, p.phone, ?5, ?6, ?7, 'notice', ?8, ?9, 'n:' || ?8 || ':' || p.id, ?10, "
-		"  'queued', ?11, ?12 "
+		"  'queued', ?11, ?12, ?13 "
 		"FROM person p NOT INDEXED WHERE p.opted_out_at IS NULL AND " AUDIENCE_WHERE
 		" ORDER BY p.id";
 	sqlite3_stmt *s = store_stmt(st, sql);
@@ -265,6 +265,7 @@ store_notice_queue_all(struct store *st, int64_t notice, const struct audience *
 	sqlite3_bind_int(s, 10, PRIO_NOTICE);
 	sqlite3_bind_int64(s, 11, m->created_at ? m->created_at : now);
 	sqlite3_bind_int64(s, 12, m->not_before ? m->not_before : now);
+	store_bind_text(s, 13, m->params);
 	if ((rc = store_step_done(st, s, "queuing a notice")) != STORE_OK)
 		return rc;
 	*queued = sqlite3_changes64(st->db);
@@ -453,11 +454,11 @@ store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
 	/* The Kth row of a person is their (K-1)th resend: "n:N:P:rK-1". */
 	static const char sql[] =
 		"INSERT INTO message (person, phone, body, encoding, parts, kind, notice, template, "
-		"  dedupe_key, priority, status, created_at, not_before) "
+		"  dedupe_key, priority, status, created_at, not_before, params) "
 		"SELECT m.person, p.phone, m.body, m.encoding, m.parts, 'notice', m.notice, m.template, "
 		"  'n:' || m.notice || ':' || m.person || ':r' || "
 		"    (SELECT count(*) FROM message o WHERE o.notice = m.notice AND o.person = m.person), "
-		"  ?3, 'queued', ?2, ?2 "
+		"  ?3, 'queued', ?2, ?2, m.params "
 		"FROM message m JOIN person p ON p.id = m.person "
 		"WHERE m.id IN (" LATEST_OF_NOTICE ") AND m.status = 'failed' "
 		"  AND p.opted_out_at IS NULL ORDER BY m.id";

@@ -123,7 +123,9 @@ store_report_delivery(struct store *st, int64_t from, int64_t to,
 		"  sum(status IN ('queued', 'sending')), sum(status IN ('sent', 'delivered')), "
 		"  sum(status = 'delivered'), sum(status = 'failed'), sum(status = 'expired'), "
 		"  sum(status IN ('cancelled', 'skipped')), "
-		"  coalesce(sum(CASE WHEN status IN ('sent', 'delivered') THEN parts END), 0) "
+		"  coalesce(sum(CASE WHEN status IN ('sent', 'delivered') THEN parts END), 0), "
+		"  coalesce(sum((SELECT a.billed FROM attempt a WHERE a.message = message.id "
+		"    AND a.result = 'accepted' ORDER BY a.id DESC LIMIT 1)), 0) "
 		"FROM message WHERE (?1 = 0 OR created_at >= ?1) AND (?2 = 0 OR created_at < ?2) "
 		"GROUP BY kind, prov ORDER BY kind, prov";
 	sqlite3_stmt *s = store_stmt(st, sql);
@@ -145,6 +147,7 @@ store_report_delivery(struct store *st, int64_t from, int64_t to,
 		r.expired = sqlite3_column_int64(s, 7);
 		r.cancelled = sqlite3_column_int64(s, 8);
 		r.parts = sqlite3_column_int64(s, 9);
+		r.billed = sqlite3_column_int64(s, 10);
 		if (fn(arg, &r) != 0)
 			break;
 	}

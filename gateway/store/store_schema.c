@@ -249,9 +249,102 @@ static const char schema_v3[] =
 	"      AND (d.status = 'delivered' OR d.status = 'failed'));"
 	"END;";
 
+/*
+ * A message's values for the providers that take only approved templates
+ * (Alibaba Cloud, Tencent Cloud), rendered when it is queued so that the
+ * dispatcher - first try and failover alike - sends exactly what was
+ * checked.  params is NULL when no such provider carries the message (a
+ * free text, or no binding for its template); otherwise a JSON object
+ * written only by core/route.c, in one canonical form: no spaces, the
+ * providers in the configured order, each an array of its binding's
+ * values in the binding's order, strings with only '"', '\\' and control
+ * characters escaped (UTF-8 kept).  Equal values are equal strings, so a
+ * notice's rows that can go in one batch are those with the same
+ * (template, params), found by comparing the text.  The key "*" (never a
+ * provider name) holds the free text a free-text provider later in the
+ * failover order sends, when body holds a template provider's text: body
+ * and parts are always the text (without 【signature】) and the parts of
+ * the first provider able to carry the message.
+ */
+static const char schema_params[] = "ALTER TABLE message ADD COLUMN params TEXT;";
+
+/*
+ * What the Chinese cloud providers need of the send side.  An
+ * attempt may also be 'limited' (the provider refuses this number for a
+ * while: it waits, no retry burned) or 'halted' (the provider refuses
+ * everything: the row goes elsewhere, no retry burned), and records the
+ * text the phone showed, its parts, the provider's error code and the
+ * parts the provider billed (Tencent's Fee at once, Aliyun's sms_size
+ * with the report; dlr.parts keeps a report's until its send is
+ * recorded).  SQLite cannot change a CHECK, so attempt is rebuilt; the
+ * trigger of v3 reads attempt and is made again around it.
+ * provider_state: a provider halted (why, since when, whether its alert
+ * went out); `duban provider resume` clears it and the daemon reads it.
+ * message_phone_sent counts what went to a number in a window (local
+ * per-number limits), wait_reason says why a queued row waits.
+ */
+static const char schema_send[] =
+	"DROP TRIGGER message_dlr_pending;"
+	"CREATE TABLE attempt_v4 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  provider TEXT NOT NULL,"
+	"  http_status INTEGER,"
+	"  result TEXT NOT NULL CHECK (result = 'accepted' OR result = 'transient' OR result = 'permanent'"
+	"    OR result = 'limited' OR result = 'halted'),"
+	"  error TEXT,"
+	"  latency_ms INTEGER,"
+	"  code TEXT,"
+	"  text TEXT,"
+	"  parts INTEGER,"
+	"  billed INTEGER);"
+	"INSERT INTO attempt_v4 (id, message, at, provider, http_status, result, error, latency_ms) "
+	"  SELECT id, message, at, provider, http_status, result, error, latency_ms FROM attempt;"
+	"DROP TABLE attempt;"
+	"ALTER TABLE attempt_v4 RENAME TO attempt;"
+	"CREATE INDEX attempt_message ON attempt(message);"
+	"CREATE INDEX attempt_billed ON attempt(provider) WHERE billed IS NOT NULL;"
+	"ALTER TABLE dlr ADD COLUMN parts INTEGER;"
+	"ALTER TABLE message ADD COLUMN wait_reason TEXT;"
+	"CREATE INDEX message_phone_sent ON message(phone, sent_at);"
+	"CREATE TABLE provider_state ("
+	"  provider TEXT PRIMARY KEY,"
+	"  halted_at INTEGER,"
+	"  code TEXT,"
+	"  reason TEXT,"
+	"  alerted_at INTEGER,"
+	"  resumed_at INTEGER,"
+	"  resumed_by TEXT) WITHOUT ROWID;"
+	"CREATE TRIGGER message_dlr_pending AFTER UPDATE OF provider_ref ON message "
+	"WHEN NEW.provider_ref IS NOT NULL AND NEW.status = 'sent' "
+	"BEGIN "
+	"  UPDATE dlr SET message = NEW.id, keep_until = NULL "
+	"   WHERE message IS NULL AND provider = NEW.provider AND provider_ref = NEW.provider_ref "
+	"     AND received_at >= coalesce((SELECT min(a.at) FROM attempt a WHERE a.message = NEW.id),"
+	"                                 NEW.sent_at);"
+	"  UPDATE attempt SET billed = (SELECT d.parts FROM dlr d WHERE d.message = NEW.id "
+	"      AND d.provider = NEW.provider AND d.parts IS NOT NULL ORDER BY d.id LIMIT 1) "
+	"   WHERE id = (SELECT max(a.id) FROM attempt a WHERE a.message = NEW.id AND a.result = 'accepted') "
+	"     AND EXISTS (SELECT 1 FROM dlr d WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"                 AND d.parts IS NOT NULL);"
+	"  UPDATE message SET "
+	"    status = (SELECT d.status FROM dlr d WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    final_at = (SELECT d.received_at FROM dlr d WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1),"
+	"    last_error = (SELECT d.error FROM dlr d WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"              AND (d.status = 'delivered' OR d.status = 'failed') ORDER BY d.id LIMIT 1) "
+	"  WHERE id = NEW.id AND status = 'sent' AND EXISTS (SELECT 1 FROM dlr d "
+	"    WHERE d.message = NEW.id AND d.provider = NEW.provider "
+	"      AND (d.status = 'delivered' OR d.status = 'failed'));"
+	"END;";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_params,
+	schema_send,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

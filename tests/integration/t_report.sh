@@ -172,29 +172,29 @@ eparts=$(sql "SELECT parts FROM message WHERE task = 3 AND kind = 'escalation' A
 check "report delivery as CSV" d report delivery --format csv
 cp "$T/last.out" "$T/delivery.csv"
 cat >"$T/want" <<EOF
-kind|provider|messages|waiting|sent|delivered|failed|expired|cancelled|parts_sent
-escalation||1|1|0|0|0|0|0|0
-escalation|simB|1|0|1|0|0|0|0|$eparts
-notice||1|1|0|0|0|0|0|0
-notice|simA|2|0|2|1|0|0|0|4
-notice|simB|1|0|0|0|1|0|0|0
-reminder||13|2|0|0|0|0|11|0
-reminder|simA|4|0|3|1|1|0|0|$rparts
-total||23|4|6|2|2|0|11|$((rparts + eparts + 4))
+kind|provider|messages|waiting|sent|delivered|failed|expired|cancelled|parts_sent|parts_billed
+escalation||1|1|0|0|0|0|0|0|0
+escalation|simB|1|0|1|0|0|0|0|$eparts|0
+notice||1|1|0|0|0|0|0|0|0
+notice|simA|2|0|2|1|0|0|0|4|0
+notice|simB|1|0|0|0|1|0|0|0|0
+reminder||13|2|0|0|0|0|11|0|0
+reminder|simA|4|0|3|1|1|0|0|$rparts|0
+total||23|4|6|2|2|0|11|$((rparts + eparts + 4))|0
 EOF
 expect_csv "report delivery per kind and provider, with a total" "$T/delivery.csv"
 d report delivery --from 2008-12-20 --to 2008-12-20 --format csv >"$T/window.csv"
 cat >"$T/want" <<'EOF'
-kind|provider|messages|waiting|sent|delivered|failed|expired|cancelled|parts_sent
-notice||1|1|0|0|0|0|0|0
-notice|simA|2|0|2|1|0|0|0|4
-notice|simB|1|0|0|0|1|0|0|0
-total||4|1|2|1|1|0|0|4
+kind|provider|messages|waiting|sent|delivered|failed|expired|cancelled|parts_sent|parts_billed
+notice||1|1|0|0|0|0|0|0|0
+notice|simA|2|0|2|1|0|0|0|4|0
+notice|simB|1|0|0|0|1|0|0|0|0
+total||4|1|2|1|1|0|0|4|0
 EOF
 expect_csv "report delivery --from/--to: only what was queued on 12-20" "$T/window.csv"
 d report delivery --to "2008-12-12 09:00" --format csv >"$T/window2.csv"
 expect_eq "  --to with a time ends before it: the first tick's 5 rows only" \
-	"$(csv_rows "$T/window2.csv" | tail -1)" "total||5|0|1|0|0|0|4|$(sql "SELECT parts FROM message WHERE id = 5")"
+	"$(csv_rows "$T/window2.csv" | tail -1)" "total||5|0|1|0|0|0|4|$(sql "SELECT parts FROM message WHERE id = 5")|0"
 expect_exit "--to before --from is refused" 2 d report delivery --from 2008-12-20 --to 2008-12-01
 expect_exit "a bad date is refused" 2 d report delivery --from 20.12.2008
 expect_exit "--year is for report people only" 2 d report tasks --year 2008

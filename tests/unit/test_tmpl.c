@@ -146,6 +146,63 @@ static void test_filters(void **state)
 	expect_render("{{task.deadline|md}}", "12月31日");
 }
 
+/* max:N shortens text to N characters, the last one "…", and only when it must. */
+static void test_max_filter(void **state)
+{
+	(void)state;
+	/* 梅岙塘农田改造工程 is 9 characters. */
+	expect_render("{{task.title|max:9}}", "梅岙塘农田改造工程");
+	expect_render("{{task.title|max:20}}", "梅岙塘农田改造工程");
+	expect_render("{{task.title|max:8}}", "梅岙塘农田改造…");
+	expect_render("{{ task.title | max:5 }}。", "梅岙塘农…。");
+	expect_render("{{task.title|max:2}}", "梅…");
+	expect_render("{{task.code|max:2}}", "T…");
+	/* Characters, not bytes: 3 ASCII letters fit max:3 as 3 Chinese ones do. */
+	expect_render("{{task.code|max:3}}", "T12");
+	expect_errors("{{task.title|max:1}}",
+		      "t.txt:1: filter 'max:1': max takes a number of characters from 2 to 1000",
+		      NULL);
+	expect_errors("{{task.title|max:}}",
+		      "t.txt:1: filter 'max:': max takes a number of characters from 2 to 1000",
+		      NULL);
+	expect_errors("{{task.title|max:x9}}",
+		      "t.txt:1: filter 'max:x9': max takes a number of characters from 2 to 1000",
+		      NULL);
+	expect_errors("{{task.deadline|max:5}}",
+		      "t.txt:1: filter 'max:5' needs text, not 'task.deadline'", NULL);
+	expect_errors("{{task.days_left|max:5}}",
+		      "t.txt:1: filter 'max:5' needs text, not 'task.days_left'", NULL);
+}
+
+/* What a provider's parameter bound to a template may use. */
+static void test_kinds(void **state)
+{
+	struct tmpl *rem = parse_ok("{{task.title}}于{{task.deadline|md}}到期"),
+		    *ntc = parse_ok("{{notice.title}}：{{var.deadline}}前登记"),
+		    *any = parse_ok("{{person.name}}您好");
+
+	(void)state;
+	assert_int_equal(tmpl_kind(rem), TMPL_KIND_TASK);
+	assert_int_equal(tmpl_kind(ntc), TMPL_KIND_NOTICE);
+	assert_int_equal(tmpl_kind(any), TMPL_KIND_ANY);
+	assert_true(tmpl_allows(rem, "task.code"));
+	assert_true(tmpl_allows(rem, "person.name"));
+	assert_true(tmpl_allows(rem, "now"));
+	assert_false(tmpl_allows(rem, "var.deadline"));
+	assert_false(tmpl_allows(rem, "notice.title"));
+	assert_false(tmpl_allows(ntc, "task.code"));
+	assert_true(tmpl_allows(ntc, "var.deadline"));
+	assert_false(tmpl_allows(ntc, "var.contact")); /* not supplied with this template */
+	assert_true(tmpl_allows(ntc, "notice.title"));
+	assert_true(tmpl_allows(any, "person.title"));
+	assert_false(tmpl_allows(any, "task.title"));
+	assert_true(tmpl_uses(rem, "task.deadline"));
+	assert_false(tmpl_uses(rem, "task.code"));
+	tmpl_free(rem);
+	tmpl_free(ntc);
+	tmpl_free(any);
+}
+
 static void test_format_time(void **state)
 {
 	char out[64];
@@ -187,7 +244,7 @@ static void test_load_errors_with_lines(void **state)
 	expect_errors("第一行\n第二行\n前{{ task.titel }}后",
 		      "t.txt:3: unknown variable 'task.titel'", NULL);
 	expect_errors("第一行\n第二行\n{{task.deadline|year}}",
-		      "t.txt:3: unknown filter 'year' (expected date, datetime, time, weekday or md)",
+		      "t.txt:3: unknown filter 'year' (expected date, datetime, time, weekday, md or max:N)",
 		      NULL);
 	expect_errors("第一行\n第二行\n{{ person.name | date }}",
 		      "t.txt:3: filter 'date' needs a time, not 'person.name'", NULL);
@@ -217,7 +274,7 @@ static void test_load_errors_with_lines(void **state)
 	expect_errors("{{ person.name\n}}\n{{ nope }}", "t.txt:3: unknown variable 'nope'", NULL);
 	/* An unknown variable with an unknown filter: both said. */
 	expect_errors("{{x|y}}", "t.txt:1: unknown variable 'x'",
-		      "t.txt:1: unknown filter 'y' (expected date, datetime, time, weekday or md)",
+		      "t.txt:1: unknown filter 'y' (expected date, datetime, time, weekday, md or max:N)",
 		      NULL);
 }
 
@@ -230,7 +287,7 @@ static void test_all_errors_collected(void **state)
 		      "{{ task.code 然后 {{ task.title }}\n"
 		      "{{}}尾",
 		      "t.txt:1: unknown variable 'who'",
-		      "t.txt:2: unknown filter 'when' (expected date, datetime, time, weekday or md)",
+		      "t.txt:2: unknown filter 'when' (expected date, datetime, time, weekday, md or max:N)",
 		      "t.txt:3: filter 'date' needs a time, not 'person.name'",
 		      "t.txt:4: unclosed '{{'", "t.txt:5: empty '{{}}'", NULL);
 	/* No file: the name is used. */
@@ -533,6 +590,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_literals_and_tags, setup),
 		cmocka_unit_test_setup(test_filters, setup),
+		cmocka_unit_test_setup(test_max_filter, setup),
+		cmocka_unit_test_setup(test_kinds, setup),
 		cmocka_unit_test_setup(test_format_time, setup),
 		cmocka_unit_test_setup(test_load_errors_with_lines, setup),
 		cmocka_unit_test_setup(test_all_errors_collected, setup),
