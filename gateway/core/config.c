@@ -50,6 +50,7 @@ config_defaults(void)
 	c->dlr.max_unmatched = 10000;
 	c->storage.wal_max = 64LL << 20;
 	c->storage.min_free = 64LL << 20;
+	c->backup_keep = 5;
 	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
 		config_free(c);
 		return NULL;
@@ -71,6 +72,7 @@ config_free(struct duban_config *c)
 	free(c->log_file);
 	provider_conf_free(c->providers, c->nproviders);
 	httpd_conf_free(&c->http);
+	diag_clear(&c->missing_env);
 	free(c);
 }
 
@@ -290,7 +292,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", NULL
+		"dlr", "storage", "backup", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -329,6 +331,14 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	parse_notices(cv, root, &c->notices);
 	parse_dlr(cv, root, &c->dlr);
 	parse_storage(cv, root, &c->storage);
+	if ((g = cfgval_group(cv, root, "backup")) != NULL) {
+		/* The automatic copies taken before `duban init` migrates or a restore. */
+		static const char *const backup_keys[] = { "keep", NULL };
+		long v;
+		cfgval_keys(cv, g, backup_keys);
+		if (cfgval_int(cv, g, "keep", 1, 1000, &v) == 1)
+			c->backup_keep = (int)v;
+	}
 	if ((g = cfgval_group(cv, root, "http")) != NULL)
 		httpd_conf_parse(cv, g, &c->http);
 
@@ -345,7 +355,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 int
 config_load_file(const char *path, struct duban_config **out, struct diag *diag)
 {
-	struct cfgval cv = { path, diag };
+	struct cfgval cv = { .file = path, .diag = diag };
 	struct duban_config *c = NULL;
 	config_t cfg;
 	size_t before = diag->n;
@@ -368,7 +378,11 @@ config_load_file(const char *path, struct duban_config **out, struct diag *diag)
 	} else {
 		*slash = '\0';
 	}
+	cv.deferred = &c->missing_env;
 	parse_root(&cv, config_root_setting(&cfg), c, dir);
+	/* A file with other problems: the missing secrets are among them. */
+	if (diag->n != before)
+		config_need_secrets(c, diag);
 out:
 	free(dir);
 	config_destroy(&cfg);
@@ -378,6 +392,15 @@ out:
 	}
 	*out = c;
 	return 0;
+}
+
+int
+config_need_secrets(const struct duban_config *c, struct diag *diag)
+{
+	for (size_t i = 0; i < c->missing_env.n && i < c->missing_env.cap; i++)
+		diag_add(diag, NULL, 0, "%s", c->missing_env.line[i] ? c->missing_env.line[i]
+								      : "(out of memory)");
+	return c->missing_env.n > 0 ? -1 : 0;
 }
 
 int

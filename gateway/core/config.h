@@ -95,6 +95,9 @@ struct duban_config {
 	struct httpd_conf http;
 	struct dlr_conf dlr;
 	struct storage_conf storage;
+	int backup_keep;      /* automatic backups kept beside the database (backup.keep) */
+	/* {{env.NAME}} secrets that were not set, as FILE:LINE: messages (config_need_secrets) */
+	struct diag missing_env;
 };
 
 /*
@@ -106,6 +109,16 @@ struct duban_config {
 int config_load(const char *path, struct duban_config **out, struct diag *diag);
 /* Load a specific file (no search). Same contract as config_load. */
 int config_load_file(const char *path, struct duban_config **out, struct diag *diag);
+/*
+ * The providers' secrets ({{env.NAME}}) are needed only by what sends:
+ * `duban run`, `duban dispatch`, `duban config check --providers`.  A
+ * configuration whose secrets are not in the environment loads, so that
+ * staff can use every other command without holding them; a command that
+ * sends calls this first.  0 when every secret was set, else -1 with the
+ * missing ones in diag ("FILE:LINE: header 'X': environment variable X is
+ * not set").
+ */
+int config_need_secrets(const struct duban_config *c, struct diag *diag);
 /* The built-in defaults (never fails but for memory: NULL). */
 struct duban_config *config_defaults(void);
 void config_free(struct duban_config *c);

@@ -264,6 +264,13 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 		memcpy(envname, name + 4, n - 4);
 		envname[n - 4] = '\0';
 		v = getenv(envname);
+		if (v == NULL && cv->deferred != NULL) {
+			/* An error only for what sends: keep the words, and a placeholder. */
+			diag_add(cv->deferred, cv->file, cfgval_line(at),
+				 "%s: environment variable %s is not set", what, envname);
+			t->secret = t->missing = true;
+			return ptmpl_push(t, PV_LITERAL, name, n) == 0 ? 0 : -1;
+		}
 		if (v == NULL) {
 			cfgval_error(cv, at, "%s: environment variable %s is not set", what, envname);
 			return -1;
@@ -507,6 +514,8 @@ parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 		return;
 	if (ptmpl_parse(cv, at, "'callback_secret'", s, false, &t) != 0)
 		return;
+	if (t.missing)
+		goto out; /* no callbacks until it is set: what sends refuses to start */
 	if (t.n != 1 || t.p[0].var != PV_LITERAL) {
 		cfgval_error(cv, at, "'callback_secret' must not be empty");
 		goto out;

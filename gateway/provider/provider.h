@@ -87,6 +87,7 @@ struct ptmpl {
 	struct ptmpl_piece *p;
 	size_t n;
 	bool secret; /* uses {{env.NAME}}: never log the expansion */
+	bool missing; /* an {{env.NAME}} was not set (deferred: see struct cfgval) */
 };
 
 /* What a backend gets of a message. */

@@ -384,6 +384,16 @@ reload_begin(struct run *r)
 		free_pending(r);
 		return;
 	}
+	if (config_need_secrets(r->ncfg, &diag) != 0) {
+		/* What sends needs its secrets: the running daemon keeps the ones it has. */
+		reopen_log(cur);
+		for (size_t i = 0; i < diag.n && i < diag.cap; i++)
+			log_warnx("SIGHUP: %s", diag.line[i] ? diag.line[i] : "(out of memory)");
+		log_warnx("SIGHUP: configuration not reloaded; still running on the previous one");
+		diag_clear(&diag);
+		free_pending(r);
+		return;
+	}
 	if (strcmp(r->ncfg->database, cur->database) != 0 || r->ncfg->nproviders == 0) {
 		reopen_log(cur);
 		log_warnx("SIGHUP: %s: %s; still running on the previous configuration", cur->path,
