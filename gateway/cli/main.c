@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/version.h"
 #include "base/i18n.h"
 #include "base/log.h"
 #include "core/ctx.h"
@@ -20,7 +21,7 @@
 #include "base/clock.h"
 #include "base/zone.h"
 
-#define DUBAN_VERSION "0.1.0"
+
 
 static int cmd_init(struct cli *c, int argc, char **argv);
 static int cmd_config(struct cli *c, int argc, char **argv);
@@ -56,7 +57,7 @@ usage(FILE *fp)
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE   configuration file (else $DUBAN_CONFIG, else ./duban.cfg,\n"
-		"                      else built-in defaults)\n"
+		"                      else /etc/duban/duban.cfg, else built-in defaults)\n"
 		"  --format FMT        output of list/show commands: table (default), csv, json\n"
 		"  -h, --help          this help; \"duban COMMAND --help\" for a command's\n"
 		"  --version           print the version\n"

@@ -414,6 +414,9 @@ config_load(const char *path, struct duban_config **out, struct diag *diag)
 		return config_load_file(env, out, diag);
 	if (access("duban.cfg", F_OK) == 0)
 		return config_load_file("duban.cfg", out, diag);
+	/* Installed (make install, the Debian package): what the service runs with. */
+	if (access(CONFIG_SYSTEM_FILE, F_OK) == 0)
+		return config_load_file(CONFIG_SYSTEM_FILE, out, diag);
 	*out = config_defaults();
 	if (*out == NULL) {
 		diag_add(diag, NULL, 0, "out of memory");

@@ -100,9 +100,13 @@ struct duban_config {
 	struct diag missing_env;
 };
 
+/* The configuration of an installed duban (the Debian package's). */
+#define CONFIG_SYSTEM_FILE "/etc/duban/duban.cfg"
+
 /*
  * Find and load the configuration: path (from -c) if not NULL, else
- * $DUBAN_CONFIG, else ./duban.cfg if it exists, else built-in defaults.
+ * $DUBAN_CONFIG, else ./duban.cfg if it exists, else CONFIG_SYSTEM_FILE
+ * if it exists, else built-in defaults.
  * Returns 0 and a new config (free with config_free), or -1 with every
  * problem in diag as "FILE:LINE: message".
  */
