@@ -11,7 +11,7 @@
 #   make setup      install the Debian packages the build and the tests need (root)
 #   make install    PREFIX=/usr/local DESTDIR=: binary, man pages, configuration, unit
 #   make uninstall  remove what make install installed (the configuration stays)
-#   make deb        build ../duban_VERSION_ARCH.deb with debhelper (in $(BUILD)/deb/)
+#   make deb        build build-deb/duban_VERSION_ARCH.deb with debhelper
 #
 # Plain `make` never installs packages: it names what is missing and says
 # `make setup`.  make setup, make check and make demo install what is
@@ -150,7 +150,7 @@ fuzz: | $(SETUP_STAMP)
 	done
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-deb
 
 # ---- install (FHS) and the Debian package ---------------------------------------
 # /etc/duban: duban.cfg (the example, pointed at the places below), rules/,
@@ -169,7 +169,7 @@ VERSION       := $(shell sed -n 's/^\#define DUBAN_VERSION "\(.*\)"/\1/p' gatewa
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(CONFDIR)/rules $(DESTDIR)$(CONFDIR)/templates $(DESTDIR)$(DATADIR) \
+	  $(DESTDIR)$(CONFDIR)/rules $(DESTDIR)$(CONFDIR)/templates \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	$(INSTALL) -d -m 2770 $(DESTDIR)$(LOCALSTATEDIR)/lib/duban
 	$(INSTALL) -m 0755 $(BUILD)/duban $(DESTDIR)$(PREFIX)/bin/duban
@@ -183,7 +183,7 @@ install: all
 	$(INSTALL) -m 0644 rules/*.cfg $(DESTDIR)$(CONFDIR)/rules/
 	$(INSTALL) -m 0644 templates/*.txt $(DESTDIR)$(CONFDIR)/templates/
 	[ -e $(DESTDIR)$(CONFDIR)/secrets ] || $(INSTALL) -m 0600 packaging/secrets.example $(DESTDIR)$(CONFDIR)/secrets
-	for d in calendar web; do [ ! -d $$d ] || cp -R $$d $(DESTDIR)$(DATADIR)/; done
+	for d in calendar web; do [ ! -d $$d ] || { $(INSTALL) -d $(DESTDIR)$(DATADIR) && cp -R $$d $(DESTDIR)$(DATADIR)/; } || exit 1; done
 	for p in $(wildcard po/*.po); do l=$$(basename $$p .po); \
 	  $(INSTALL) -d $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES && \
 	  msgfmt -o $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES/duban.mo $$p || exit 1; done
@@ -202,16 +202,16 @@ uninstall:
 
 # The package is built in a copy of the tree (dh_auto_clean runs make clean
 # there, never here), from the files git knows plus any changes not yet
-# committed; the .deb lands in $(BUILD)/deb/.
+# committed; the .deb lands in build-deb/.
 deb:
 	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
 	  { echo "make deb needs dpkg-dev and debhelper (make setup)"; exit 1; }
-	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/duban-$(VERSION)
+	rm -rf build-deb && mkdir -p build-deb/duban-$(VERSION)
 	git ls-files -co --exclude-standard | grep -v '^build' | \
 	  while read -r f; do [ -e "$$f" ] && printf '%s\n' "$$f"; done | \
-	  tar -cf - -T - | tar -xf - -C $(BUILD)/deb/duban-$(VERSION)
-	cd $(BUILD)/deb/duban-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck $(DEB_BUILD_OPTIONS)" \
+	  tar -cf - -T - | tar -xf - -C build-deb/duban-$(VERSION)
+	cd build-deb/duban-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck $(DEB_BUILD_OPTIONS)" \
 	  dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
-	@ls $(BUILD)/deb/*.deb
+	@ls build-deb/*.deb
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -115,8 +115,10 @@ store_lock_release(struct store_lock *l)
 {
 	if (l == NULL)
 		return;
-	/* Emptied first: the next holder then knows this one stopped cleanly. */
-	(void)ftruncate(l->fd, 0);
+	/* Emptied first: the next holder then knows this one stopped cleanly
+	 * (if it cannot be, the next one only reports a takeover). */
+	int rc = ftruncate(l->fd, 0);
+	(void)rc;
 	close(l->fd);
 	free(l);
 }
