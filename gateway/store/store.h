@@ -613,6 +613,11 @@ struct provider_totals {
 /* Call fn for each provider that has attempts, by name. */
 int store_metrics_providers(struct store *st,
 			    int (*fn)(void *arg, const struct provider_totals *t), void *arg);
+/*
+ * How long the oldest queued message that is due (not_before <= now) has
+ * waited since it became due, in seconds; 0 when none waits.
+ */
+int store_metrics_oldest_queued(struct store *st, int64_t now, int64_t *age);
 /* Delivery reports by provider and status, and replies by action. */
 int store_metrics_dlr(struct store *st,
 		      int (*fn)(void *arg, const char *provider, const char *status, int64_t n),
