@@ -1,7 +1,8 @@
 #!/bin/sh
 # t_notify.sh - duban run under systemd's Type=notify: it tells systemd
 # READY=1 once it runs (with its PID and a STATUS), RELOADING=1 and READY=1
-# again around an accepted SIGHUP, nothing for a refused one, and
+# again around an accepted SIGHUP, nothing for a refused one (here: a
+# provider secret missing from the daemon's environment), and
 # STOPPING=1 on SIGTERM.  systemd's side is a Unix datagram socket named
 # by NOTIFY_SOCKET; here perl reads it and writes each message on a line.
 . "$(dirname "$0")/lib.sh"
@@ -32,9 +33,14 @@ kill -HUP "$DPID"
 wait_for 10 has 'STATUS=configuration reloaded' && ok "an accepted SIGHUP: READY=1 again when reloaded" ||
 	notok "no READY after the reload"
 expect_eq "  after RELOADING=1" "$(grep -c '^RELOADING=1' "$T/notify.log")" 1
-echo 'dispatcher = { batch = 0; };' >>"$DUBAN_CONFIG"
+# A provider secret the daemon's environment lacks: what sends needs it, so the reload is refused.
+sed -i "s|url = \"$SIM_URL/sms/send\"; }|url = \"$SIM_URL/sms/send\"; headers = { X-Token = \"{{env.DUBAN_T_NOTIFY_UNSET}}\"; }; }|" "$DUBAN_CONFIG"
+unset DUBAN_T_NOTIFY_UNSET
 kill -HUP "$DPID"
-wait_for 10 grep -q 'configuration not reloaded' "$T/daemon.log" && ok "a refused SIGHUP" || notok "refused"
+wait_for 10 grep -q 'configuration not reloaded' "$T/daemon.log" &&
+	ok "a SIGHUP whose providers lack a secret is refused" || notok "refused"
+expect_grep "  naming the variable" "SIGHUP: .*environment variable DUBAN_T_NOTIFY_UNSET is not set" "$T/daemon.log"
+kill -0 "$DPID" && ok "  and the daemon runs on" || notok "the daemon died"
 expect_eq "  sends no RELOADING=1" "$(grep -c '^RELOADING=1' "$T/notify.log")" 1
 kill -TERM "$DPID"
 wait "$DPID"
