@@ -16,12 +16,6 @@
 struct cfgval {
 	const char *file;   /* the file being checked, for messages */
 	struct diag *diag;  /* where problems go (not owned) */
-	/*
-	 * Where a missing secret ({{env.NAME}} not set) goes instead of diag,
-	 * or NULL to report it in diag like any other problem.  Only the
-	 * commands that send need the secrets (core/config.h).
-	 */
-	struct diag *deferred;
 };
 
 /* The line of a setting in its file (0 if unknown). */

@@ -355,7 +355,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 int
 config_load_file(const char *path, struct duban_config **out, struct diag *diag)
 {
-	struct cfgval cv = { .file = path, .diag = diag };
+	struct cfgval cv = { path, diag };
 	struct duban_config *c = NULL;
 	config_t cfg;
 	size_t before = diag->n;
@@ -378,8 +378,9 @@ config_load_file(const char *path, struct duban_config **out, struct diag *diag)
 	} else {
 		*slash = '\0';
 	}
-	cv.deferred = &c->missing_env;
+	provider_defer_secrets(&c->missing_env);
 	parse_root(&cv, config_root_setting(&cfg), c, dir);
+	provider_defer_secrets(NULL);
 	/* A file with other problems: the missing secrets are among them. */
 	if (diag->n != before)
 		config_need_secrets(c, diag);

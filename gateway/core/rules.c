@@ -515,7 +515,7 @@ rules_load_dir(const char *dir, const struct tmpl_set *tmpls, struct rules **out
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct diag file_diag = { 0 };
-		struct cfgval cv = { .file = paths[i], .diag = &file_diag };
+		struct cfgval cv = { paths[i], &file_diag };
 		load_file(&cv, paths[i], tmpls, r);
 		diag_move_sorted(diag, &file_diag, paths[i]);
 	}

@@ -41,7 +41,7 @@ providers(void)
 	static struct providers ps;
 	static bool loaded;
 	struct diag d = { 0 };
-	struct cfgval cv = { .file = "fuzz.cfg", .diag = &d };
+	struct cfgval cv = { "fuzz.cfg", &d };
 	config_t cf;
 
 	if (loaded)

@@ -25,7 +25,7 @@ static const struct provider_msg msg = {
 static struct provider_conf *
 parse(const char *text, size_t *n, struct diag *d)
 {
-	struct cfgval cv = { .file = "test.cfg", .diag = d };
+	struct cfgval cv = { "test.cfg", d };
 	struct provider_conf *p = NULL;
 	config_t cfg;
 
@@ -63,7 +63,7 @@ static bool
 env_is_secret(const char *s)
 {
 	struct diag d = { 0 };
-	struct cfgval cv = { .file = "test.cfg", .diag = &d };
+	struct cfgval cv = { "test.cfg", &d };
 	struct ptmpl t;
 	bool secret;
 
