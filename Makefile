@@ -207,7 +207,9 @@ deb:
 	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
 	  { echo "make deb needs dpkg-dev and debhelper (make setup)"; exit 1; }
 	rm -rf build-deb && mkdir -p build-deb/duban-$(VERSION)
-	git ls-files -co --exclude-standard | grep -v '^build' | \
+	{ git ls-files -co --exclude-standard 2>/dev/null || \
+	  find . -path './build*' -prune -o -path ./.git -prune -o -type f -print | sed 's|^\./||'; } | \
+	  grep -v '^build' | \
 	  while read -r f; do [ -e "$$f" ] && printf '%s\n' "$$f"; done | \
 	  tar -cf - -T - | tar -xf - -C build-deb/duban-$(VERSION)
 	cd build-deb/duban-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck $(DEB_BUILD_OPTIONS)" \

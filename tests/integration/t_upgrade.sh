@@ -38,12 +38,22 @@ check "a tick works on it" "$DUBAN" tick
 check "init again is harmless" "$DUBAN" init
 expect_eq "  and takes no backup (nothing to migrate)" "$(ls "$T" | grep -c 'duban.db.backup-')" 1
 
-# Rotation: three more migrations from the fixture, backup.keep = 2.
+# The copy of before the upgrade, restored: schema 2 again, and init says so and migrates it.
+check "duban restore of the copy taken before the upgrade" "$DUBAN" restore "$T/before-upgrade.db"
+expect_grep "  says it must be migrated" 'schema 2 is older than this duban.s [0-9]*: run "duban init"' "$T/last.out"
+expect_eq "  the database is schema 2 again" "$(sql 'PRAGMA user_version')" 2
+check "  and init migrates it again" "$DUBAN" init
+expect_eq "  to this duban's schema" "$(sql 'PRAGMA user_version')" "$now"
+# Rotation: three more migrations from the fixture, backup.keep = 2: the
+# two kept are the two newest (names sort by time).
+made=""
 for i in 1 2 3; do
 	cp "$TOP/tests/fixtures/schema2.db" "$T/duban.db"
 	rm -f "$T/duban.db-wal" "$T/duban.db-shm"
-	"$DUBAN" init >/dev/null 2>"$T/last.err" || notok "init $i: $(cat "$T/last.err")"
+	"$DUBAN" init >"$T/init.out" 2>"$T/last.err" || notok "init $i: $(cat "$T/last.err")"
+	made="$made $(sed -n 's/.*backup before migrating: //p' "$T/init.out")"
 done
-expect_eq "only the newest backup.keep (2) backups are kept" "$(ls "$T" | grep -c 'duban.db.backup-')" 2
-[ ! -e "$bak" ] && ok "  the oldest went first" || notok "the oldest backup is still there"
+expect_eq "only the newest backup.keep (2) backups are kept" \
+	"$(ls "$T"/duban.db.backup-* | tr '\n' ' ')" "$(echo $made | cut -d' ' -f2-3) "
+[ ! -e "$bak" ] && ok "  the first one went" || notok "the oldest backup is still there"
 exit 0
