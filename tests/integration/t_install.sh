@@ -89,6 +89,9 @@ for l in libcurl4 libsqlite3-0 libconfig9 libmicrohttpd12 libjansson4 libssl3 li
 	expect_grep "  it depends on $l" "$l" "$T/depends"
 done
 dpkg-deb -e "$DEB" "$T/control"
+for m in postinst postrm; do
+	check "  its $m is valid sh" sh -n "$T/control/$m"
+done
 expect_grep "  postinst creates the system user duban" 'adduser --system .*duban' "$T/control/postinst"
 expect_grep "  and the setgid state folder" 'install -d -o duban -g duban -m 2770 /var/lib/duban' "$T/control/postinst"
 expect_grep "  and enables the service (Debian's default)" "deb-systemd-helper enable 'duban.service'" "$T/control/postinst"
