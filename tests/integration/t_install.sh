@@ -6,7 +6,8 @@
 # pages name every command and option of `duban --help` and every
 # top-level key of etc/duban.cfg, and format without a warning; the unit
 # passes `systemd-analyze verify`; `make deb` builds the package with
-# debhelper and lintian reports no error (nor warning) on it.  setup.sh
+# debhelper and lintian reports no error (nor warning) on it; and the
+# package installs, runs, upgrades and purges in a copy-on-write root.  setup.sh
 # installs debhelper, lintian and systemd for make check.
 . "$(dirname "$0")/lib.sh"
 setup
@@ -95,6 +96,78 @@ done
 expect_grep "  postinst creates the system user duban" 'adduser --system .*duban' "$T/control/postinst"
 expect_grep "  and the setgid state folder" 'install -d -o duban -g duban -m 2770 /var/lib/duban' "$T/control/postinst"
 expect_grep "  and enables the service (Debian's default)" "deb-systemd-helper enable 'duban.service'" "$T/control/postinst"
+# ---- the package installed: a copy-on-write root in namespaces of its own --------------
+# An overlay of / in a private mount namespace with its own network (only
+# loopback), chrooted: dpkg -i runs the real maintainer scripts there
+# (adduser, the state folder, duban init as duban), the daemon runs as
+# duban, a clerk added to the group works without secrets, and purge
+# removes the user and the data - none of it touching this machine.
+pkg_root() {
+	O="$T/ovl"
+	mkdir -p "$O/upper" "$O/work" "$O/root" "$O/out"
+	cp "$DEB" "$O/out/duban.deb"
+	cat >"$O/inside.sh" <<'INSIDE'
+set -u
+r() { echo "$1=$(sh -c "$2" 2>&1 | tr '\n' ' ' | sed 's/ *$//')" >>/mnt/results; }
+unset DUBAN_CONFIG DUBAN_NOW
+ip link set lo up
+r install 'dpkg -i /mnt/duban.deb >/mnt/dpkg.log 2>&1; echo $?'
+r user 'id -un duban; id -gn duban'
+r state 'stat -c "%a %U %G" /var/lib/duban'
+r db 'stat -c "%a %U %G" /var/lib/duban/duban.db'
+r secrets 'stat -c "%a %U" /etc/duban/secrets'
+r enabled 'readlink /etc/systemd/system/multi-user.target.wants/duban.service'
+runuser -u duban -- /usr/bin/duban -c /etc/duban/duban.cfg run 2>/mnt/run.log &
+i=0; while ! grep -q running: /mnt/run.log && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+r running 'grep -c "running: database /var/lib/duban/duban.db" /mnt/run.log'
+r lock 'sed "s/ pid [0-9]*.*//" /var/lib/duban/duban.db.lock'
+useradd --no-create-home --groups duban clerk
+r clerk 'runuser -u clerk -- duban person add --name 李明 --phone 13800138000 >/dev/null; echo $?'
+r clerk_list 'runuser -u clerk -- duban person list --format csv | grep -c 李明'
+pkill_pid=$(cat /proc/*/stat 2>/dev/null | awk "\$2 == \"(duban)\" { print \$1 }" | head -1)
+kill -TERM "$pkill_pid"
+i=0; while grep -q running: /mnt/run.log && ! grep -q stopped: /mnt/run.log && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+r stopped 'grep -c "duban info: stopped:" /mnt/run.log'
+r reinstall 'dpkg -i /mnt/duban.deb >>/mnt/dpkg.log 2>&1; echo $?'
+r kept 'runuser -u clerk -- duban person list --format csv | grep -c 李明'
+userdel clerk
+r purge 'dpkg --purge duban >>/mnt/dpkg.log 2>&1; echo $?'
+r gone 'id duban >/dev/null 2>&1 && echo user; test -e /var/lib/duban && echo data; test -e /usr/bin/duban && echo bin; echo none'
+INSIDE
+	cat >"$O/outside.sh" <<OUTSIDE
+set -e
+mount -t overlay overlay -o lowerdir=/,upperdir=$O/upper,workdir=$O/work $O/root
+mount -t proc proc $O/root/proc
+mount --rbind /dev $O/root/dev
+mount -t tmpfs tmpfs $O/root/tmp
+mount --bind $O/out $O/root/mnt
+cp $O/inside.sh $O/out/inside.sh
+chroot $O/root /bin/sh /mnt/inside.sh
+OUTSIDE
+	unshare --mount --net --pid --fork --propagation private sh "$O/outside.sh" >"$T/ovl.log" 2>&1
+}
+res() { sed -n "s/^$1=//p" "$T/ovl/out/results"; }
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null ||
+	! unshare --mount --net --propagation private sh -c "mkdir -p '$T/probe/u' '$T/probe/w' '$T/probe/m' &&
+		mount -t overlay overlay -o lowerdir=/,upperdir='$T/probe/u',workdir='$T/probe/w' '$T/probe/m'" 2>"$T/probe.err"; then
+	echo "ok - the package installed, run and purged # SKIP needs root and an overlay mount in a namespace ($(head -1 "$T/probe.err" 2>/dev/null))"
+else
+	pkg_root
+	sed 's/^/# /' "$T/ovl.log" | head -20
+	expect_eq "dpkg -i installs the package" "$(res install)" 0
+	expect_eq "  it created the system user and group duban" "$(res user)" "duban duban"
+	expect_eq "  /var/lib/duban: setgid, group duban" "$(res state)" "2770 duban duban"
+	expect_eq "  the database, created by duban init as duban" "$(res db)" "660 duban duban"
+	expect_eq "  the secrets file: root's" "$(res secrets)" "600 root"
+	expect_eq "  the service is enabled" "$(res enabled)" "/lib/systemd/system/duban.service"
+	expect_eq "the daemon runs as duban on the installed configuration" "$(res running)" 1
+	expect_eq "  holding the instance lock" "$(res lock)" "duban run on host $(hostname),"
+	expect_eq "a clerk added to group duban writes, without secrets" "$(res clerk) $(res clerk_list)" "0 1"
+	expect_eq "  and SIGTERM stops the daemon" "$(res stopped)" 1
+	expect_eq "dpkg -i again (an upgrade's scripts) keeps the data" "$(res reinstall) $(res kept)" "0 1"
+	expect_eq "dpkg --purge removes the user, the data and the program" "$(res purge) $(res gone)" "0 none"
+fi
+
 lintian "$DEB" >"$T/lintian" 2>&1
 sed 's/^/# /' "$T/lintian"
 expect_eq "lintian: no error" "$(grep -c '^E:' "$T/lintian")" 0
