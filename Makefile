@@ -8,10 +8,18 @@
 #   make bench      throughput and scale benchmarks (prints figures)
 #   make lint       the layering rule, banned functions, file and function sizes
 #   make fuzz       libFuzzer on every harness of tests/fuzz (clang), FUZZ_SECONDS each
+#   make setup      install the Debian packages the build and the tests need (root)
+#   make install    PREFIX=/usr/local DESTDIR=: binary, man pages, configuration, unit
+#   make uninstall  remove what make install installed (the configuration stays)
+#   make deb        build build-deb/duban_VERSION_ARCH.deb with debhelper
+#
+# Plain `make` never installs packages: it names what is missing and says
+# `make setup`.  make setup, make check and make demo install what is
+# missing (apt-get, as root), as a developer's machine or CI wants.
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libcurl sqlite3 libconfig libmicrohttpd jansson libcrypto
+PKGS    := libcurl sqlite3 libconfig libmicrohttpd jansson libcrypto libsystemd
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Werror
 OPT     ?= -O2 -g
@@ -47,12 +55,15 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all setup check asan tsan demo bench lint fuzz clean
+.PHONY: all setup check asan tsan demo bench lint fuzz clean install uninstall deb
 all: $(BUILD)/duban $(BUILD)/smsc-sim
 
-setup: $(SETUP_STAMP)
-$(SETUP_STAMP): scripts/setup.sh
+# The build only checks; `make setup` installs (and so do check and demo).
+setup:
 	@scripts/setup.sh
+	@mkdir -p $(BUILD) && touch $(SETUP_STAMP)
+$(SETUP_STAMP): scripts/setup.sh
+	@scripts/setup.sh --check
 	@mkdir -p $(BUILD) && touch $@
 
 $(BUILD)/obj/%.o: gateway/%.c | $(SETUP_STAMP)
@@ -80,7 +91,9 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DDUBAN_SRCDIR='"$(CURDIR)"' $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libduban.a $(LDLIBS)
 
-check: all $(UNIT_BINS) $(REPLAY_BINS)
+check:
+	@scripts/setup.sh
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(REPLAY_BINS)
 	@BUILD=$(BUILD) tests/run.sh
 
 asan:
@@ -99,7 +112,9 @@ tsan:
 	@$(MAKE) --no-print-directory SANITIZE=thread all $(UNIT_BINS:$(BUILD)/%=build-tsan/%)
 	@BUILD=build-tsan tests/run.sh $(TSAN_TESTS)
 
-demo: all
+demo:
+	@scripts/setup.sh
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) examples/demo.sh
 
 bench: all
@@ -135,6 +150,70 @@ fuzz: | $(SETUP_STAMP)
 	done
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-deb
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# ---- install (FHS) and the Debian package ---------------------------------------
+# /etc/duban: duban.cfg (the example, pointed at the places below), rules/,
+# templates/, secrets (0600, the providers' keys; never overwritten);
+# /usr/share/duban: the calendar and the console's files, when present;
+# /var/lib/duban: the database (setgid: group duban, see README).
+PREFIX        ?= /usr/local
+SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
+UNITDIR       ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DATADIR       := $(PREFIX)/share/duban
+MANDIR        := $(PREFIX)/share/man
+CONFDIR       := $(SYSCONFDIR)/duban
+INSTALL       ?= install
+VERSION       := $(shell sed -n 's/^\#define DUBAN_VERSION "\(.*\)"/\1/p' gateway/base/version.h)
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(CONFDIR)/rules $(DESTDIR)$(CONFDIR)/templates \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	$(INSTALL) -d -m 2770 $(DESTDIR)$(LOCALSTATEDIR)/lib/duban
+	$(INSTALL) -m 0755 $(BUILD)/duban $(DESTDIR)$(PREFIX)/bin/duban
+	$(INSTALL) -m 0644 man/duban.1 $(DESTDIR)$(MANDIR)/man1/duban.1
+	$(INSTALL) -m 0644 man/duban.cfg.5 man/duban-rules.5 $(DESTDIR)$(MANDIR)/man5/
+	sed -e 's|^database = .*|database = "$(LOCALSTATEDIR)/lib/duban/duban.db";|' \
+	    -e 's|^rules_dir = .*|rules_dir = "rules";|' \
+	    -e 's|^templates_dir = .*|templates_dir = "templates";|' \
+	    etc/duban.cfg >$(DESTDIR)$(CONFDIR)/duban.cfg
+	chmod 0640 $(DESTDIR)$(CONFDIR)/duban.cfg
+	$(INSTALL) -m 0644 rules/*.cfg $(DESTDIR)$(CONFDIR)/rules/
+	$(INSTALL) -m 0644 templates/*.txt $(DESTDIR)$(CONFDIR)/templates/
+	[ -e $(DESTDIR)$(CONFDIR)/secrets ] || $(INSTALL) -m 0600 packaging/secrets.example $(DESTDIR)$(CONFDIR)/secrets
+	for d in calendar web; do [ ! -d $$d ] || { $(INSTALL) -d $(DESTDIR)$(DATADIR) && cp -R $$d $(DESTDIR)$(DATADIR)/; } || exit 1; done
+	for p in $(wildcard po/*.po); do l=$$(basename $$p .po); \
+	  $(INSTALL) -d $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES && \
+	  msgfmt -o $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES/duban.mo $$p || exit 1; done
+	sed -e 's|/usr/bin/duban|$(PREFIX)/bin/duban|; s|/etc/duban|$(CONFDIR)|g; s|/var/lib/duban|$(LOCALSTATEDIR)/lib/duban|g' \
+	    packaging/duban.service >$(DESTDIR)$(UNITDIR)/duban.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/duban.service
+	$(INSTALL) -m 0644 packaging/duban.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/duban
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/duban $(DESTDIR)$(MANDIR)/man1/duban.1 \
+	  $(DESTDIR)$(MANDIR)/man5/duban.cfg.5 $(DESTDIR)$(MANDIR)/man5/duban-rules.5 \
+	  $(DESTDIR)$(UNITDIR)/duban.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/duban \
+	  $(DESTDIR)$(PREFIX)/share/locale/*/LC_MESSAGES/duban.mo
+	rm -rf $(DESTDIR)$(DATADIR)
+	@echo "kept: $(CONFDIR) (configuration, secrets) and $(LOCALSTATEDIR)/lib/duban (the database)"
+
+# The package is built in a copy of the tree (dh_auto_clean runs make clean
+# there, never here), from the files git knows plus any changes not yet
+# committed; the .deb lands in build-deb/.
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	  { echo "make deb needs dpkg-dev and debhelper (make setup)"; exit 1; }
+	rm -rf build-deb && mkdir -p build-deb/duban-$(VERSION)
+	{ git ls-files -co --exclude-standard 2>/dev/null || \
+	  find . -path './build*' -prune -o -path ./.git -prune -o -type f -print | sed 's|^\./||'; } | \
+	  grep -v '^build' | \
+	  while read -r f; do [ -e "$$f" ] && printf '%s\n' "$$f"; done | \
+	  tar -cf - -T - | tar -xf - -C build-deb/duban-$(VERSION)
+	cd build-deb/duban-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	@ls build-deb/*.deb
+
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

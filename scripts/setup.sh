@@ -2,7 +2,14 @@
 # Install the Debian packages duban needs to build and test, but only those
 # pkg-config (or the shell) cannot find.  As root it runs apt-get itself;
 # otherwise it prints the exact command and fails.
+#
+# With --check it installs nothing, as root or not: it names what is
+# missing and fails.  Plain `make` runs that (a build on a server must not
+# call apt-get); `make setup`, `make check` and `make demo` install.
 set -eu
+
+check_only=false
+[ "${1:-}" = "--check" ] && check_only=true
 
 need=""
 want_pc() {  # pkg-config module -> Debian package
@@ -19,21 +26,37 @@ want_pc libconfig     libconfig-dev
 want_pc libmicrohttpd libmicrohttpd-dev
 want_pc jansson       libjansson-dev
 want_pc libcrypto     libssl-dev
-want_pc cmocka        libcmocka-dev
+want_pc libsystemd    libsystemd-dev  # sd_notify: readiness and reloads under systemd
 want_cmd cc           gcc
 want_cmd make         make
+$check_only || {  # what the tests need, beyond the build
+want_pc cmocka        libcmocka-dev
 want_cmd sqlite3      sqlite3   # tests read the database directly
 want_cmd jq           jq        # tests read JSON output
 want_cmd curl         curl      # tests call the HTTP API
 want_cmd iconv        libc-bin
 want_cmd openssl      openssl   # tests sign callbacks (HMAC-SHA256)
+# The packaging tests: make deb, lintian, systemd-analyze verify, man pages.
+want_cmd dh              debhelper
+want_cmd dpkg-buildpackage dpkg-dev
+want_cmd fakeroot        fakeroot
+want_cmd lintian         lintian
+want_cmd systemd-analyze systemd
+want_cmd groff           groff-base
+want_cmd setpriv         util-linux  # t_staff runs commands as other users
 # bench/notice.sh measures peak memory with GNU time (not the shell's keyword)
 [ -x /usr/bin/time ] || need="$need time"
 [ -e /usr/share/zoneinfo/Asia/Shanghai ] || need="$need tzdata"
+}
 
 [ -z "$need" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends$need"
+if $check_only; then
+	echo "duban: missing packages:$need" >&2
+	echo "duban: install them with \"make setup\" as root, or:  apt-get update && $cmd" >&2
+	exit 1
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "duban: missing packages:$need" >&2
 	echo "duban: run as root:  apt-get update && $cmd" >&2

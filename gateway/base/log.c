@@ -1,8 +1,16 @@
 /*
- * log.c - the process log.  Every line carries a UTC timestamp, the level
- * and the program name, and is written whole with one write(2) on a
+ * log.c - the process log.  Every line carries a timestamp in the
+ * configured time zone with its offset (2008-12-24T09:00:01+08:00: what a
+ * person reads is local time, and the offset keeps it unambiguous), the
+ * level and the program name, and is written whole with one write(2) on a
  * descriptor opened O_APPEND, so that concurrent writers (the HTTP thread,
  * the dispatcher's) never interleave mid-line and need no lock.
+ *
+ * Under systemd (JOURNAL_STREAM names the descriptor standard error is),
+ * lines to standard error carry no timestamp - the journal stamps them -
+ * and start with the sd-daemon priority prefix, <3> error to <7> debug,
+ * so that `journalctl -p warning` finds the warnings.  A log.file gets
+ * the usual lines.
  *
  * Reopening (SIGHUP, after logrotate moved the file) must not close a file
  * under a thread that is writing to it.  So the log writes to one
@@ -17,12 +25,14 @@
  * threads read them.
  */
 #include "base/log.h"
+#include "base/zone.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -40,6 +50,42 @@ static struct {
 } log_state = { "duban", LOG_INFO, STDERR_FILENO, -1 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+/* sd-daemon(3) priorities of the levels: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
+static const char *const level_prio[] = { "<3>", "<4>", "<6>", "<7>" };
+
+/* -1 not looked yet, 0 no, 1 standard error is the journal's stream. */
+static atomic_int journal = -1;
+
+/*
+ * Is standard error connected to the journal?  systemd sets JOURNAL_STREAM
+ * to "DEVICE:INODE" of the stream it gave the service; a process that
+ * redirected its stderr elsewhere (a pipe to a file) keeps the variable
+ * but no longer matches, so both are compared, as systemd.exec(5) says.
+ */
+static bool
+stderr_is_journal(void)
+{
+	int j = atomic_load(&journal);
+	const char *v;
+	unsigned long long dev, ino;
+	struct stat sb;
+	char *end;
+
+	if (j >= 0)
+		return j == 1;
+	j = 0;
+	v = getenv("JOURNAL_STREAM");
+	if (v != NULL && fstat(STDERR_FILENO, &sb) == 0) {
+		dev = strtoull(v, &end, 10);
+		if (*end == ':') {
+			ino = strtoull(end + 1, &end, 10);
+			j = *end == '\0' && dev == (unsigned long long)sb.st_dev &&
+			    ino == (unsigned long long)sb.st_ino;
+		}
+	}
+	atomic_store(&journal, j);
+	return j == 1;
+}
 
 int
 log_level_parse(const char *s, enum log_level *out)
@@ -153,25 +199,45 @@ write_line(int fd, const char *p, size_t n)
 	}
 }
 
+/* "2008-12-24T09:00:01+08:00 " (a space after) for now, in the zone in force. */
+static void
+stamp_now(char *out, size_t outlen)
+{
+	time_t now = time(NULL);
+	long off = zone_offset(zone_current(), (int64_t)now);
+	time_t local = now + (time_t)off;
+	long a = off < 0 ? -off : off;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&local, &tm);
+	n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outlen - n, "%c%02ld:%02ld ", off < 0 ? '-' : '+', a / 3600,
+		 a / 60 % 60);
+}
+
 static void
 vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char msg[MSG_MAX], line[LOG_LINE_MAX], stamp[32];
-	struct tm tm;
-	time_t now;
-	int saved = errno, n;
+	char msg[MSG_MAX], line[LOG_LINE_MAX], stamp[40];
+	const char *head;
+	int saved = errno, n, fd;
 
 	if (!log_enabled(level))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fd = atomic_load(&log_state.fd);
+	if (fd == STDERR_FILENO && stderr_is_journal()) {
+		head = level_prio[level];
+	} else {
+		stamp_now(stamp, sizeof(stamp));
+		head = stamp;
+	}
 	if (errnum != 0)
-		n = snprintf(line, sizeof(line), "%s %s %s: %s: %s\n", stamp,
+		n = snprintf(line, sizeof(line), "%s%s %s: %s: %s\n", head,
 			     atomic_load(&log_state.name), level_names[level], msg, strerror(errnum));
 	else
-		n = snprintf(line, sizeof(line), "%s %s %s: %s\n", stamp,
+		n = snprintf(line, sizeof(line), "%s%s %s: %s\n", head,
 			     atomic_load(&log_state.name), level_names[level], msg);
 	if (n < 0)
 		goto out;
@@ -179,7 +245,7 @@ vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 		n = (int)sizeof(line) - 1; /* cut, but still one line */
 		line[n - 1] = '\n';
 	}
-	write_line(atomic_load(&log_state.fd), line, (size_t)n);
+	write_line(fd, line, (size_t)n);
 out:
 	errno = saved;
 }

@@ -125,6 +125,21 @@ int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
 /* Providers: list, resume a halted one (cmd_provider.c). */
 int cmd_provider(struct cli *c, int argc, char **argv);
+/*
+ * For a command that sends (run, dispatch, config check --providers): 0
+ * when the providers' {{env.NAME}} secrets are all set, else EXIT_FAIL
+ * after printing each missing one (config_need_secrets).
+ */
+int cli_need_secrets(struct cli *c);
+/* cmd_backup.c: backup and restore of the database. */
+int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_restore(struct cli *c, int argc, char **argv);
+/*
+ * Before `duban init` migrates: an automatic backup of an existing
+ * database of an older schema (path in made, "" when none was needed).
+ * 0, or EXIT_FAIL after printing why (then nothing may be migrated).
+ */
+int cli_init_backup(struct cli *c, char *made, size_t madelen);
 
 /* ---- person import and task import (import_csv.c) ----------------------- */
 

@@ -106,7 +106,7 @@ cmd_dispatch(struct cli *c, int argc, char **argv)
 		else
 			return cli_err(EXIT_USAGE, "dispatch: unexpected argument \"%s\"", argv[i]);
 	}
-	if (cli_store(c) == NULL)
+	if (cli_need_secrets(c) != 0 || cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if (dispatch_new(c->cfg, &d, err, sizeof(err)) != 0)
 		return cli_err(EXIT_FAIL, "%s", err);

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/version.h"
+#include "base/i18n.h"
 #include "base/log.h"
 #include "core/ctx.h"
 #include "core/route.h"
@@ -20,7 +22,7 @@
 #include "base/clock.h"
 #include "base/zone.h"
 
-#define DUBAN_VERSION "0.1.0"
+
 
 static int cmd_init(struct cli *c, int argc, char **argv);
 static int cmd_config(struct cli *c, int argc, char **argv);
@@ -42,6 +44,8 @@ static const struct cli_cmd commands[] = {
 	{ "token", cmd_token, "API tokens of the HTTP server: new" },
 	{ "inbox", cmd_inbox, "replies (SMS back to duban) for staff: list, read" },
 	{ "provider", cmd_provider, "providers: list (halted or not), resume a halted one" },
+	{ "backup", cmd_backup, "copy the database to a file, consistent while the daemon runs" },
+	{ "restore", cmd_restore, "replace the database by a backup (the daemon stopped)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -55,7 +59,7 @@ usage(FILE *fp)
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE   configuration file (else $DUBAN_CONFIG, else ./duban.cfg,\n"
-		"                      else built-in defaults)\n"
+		"                      else /etc/duban/duban.cfg, else built-in defaults)\n"
 		"  --format FMT        output of list/show commands: table (default), csv, json\n"
 		"  -h, --help          this help; \"duban COMMAND --help\" for a command's\n"
 		"  --version           print the version\n"
@@ -123,6 +127,20 @@ cli_ctx(struct cli *c, struct duban_ctx *x)
 	return 0;
 }
 
+int
+cli_need_secrets(struct cli *c)
+{
+	struct diag d = { 0 };
+
+	if (config_need_secrets(c->cfg, &d) == 0)
+		return 0;
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	return cli_err(EXIT_FAIL, "%s",
+		       _("the providers' secrets are not all in the environment (see above); "
+			 "commands that send need them"));
+}
+
 struct store *
 cli_store(struct cli *c)
 {
@@ -166,27 +184,47 @@ cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmds,
 static const char init_help[] =
 	"usage: duban init\n"
 	"\n"
-	"Create the database named by the configuration (mode 0600), or migrate an\n"
-	"existing one to this version's schema.  A database written by a newer duban\n"
-	"is refused.  Running it again is harmless.\n";
+	"Create the database named by the configuration (mode 0600, or 0660 in a\n"
+	"setgid folder such as /var/lib/duban), or migrate an existing one to this\n"
+	"version's schema.  Before migrating it copies the database beside it\n"
+	"(DATABASE.backup-...-schemaN; the newest backup.keep are kept), and it\n"
+	"refuses while a daemon (duban run) uses the database.  A database written\n"
+	"by a newer duban is refused.  Running it again is harmless.\n";
 
 static int
 cmd_init(struct cli *c, int argc, char **argv)
 {
-	char err[1024];
-	struct store *st;
-	int from = 0, to = 0;
+	char err[1024], made[4200], prev[512];
+	struct store_lock *lock = NULL;
+	struct store *st = NULL;
+	int from = 0, to = 0, rc;
 
 	if (cli_want_help(argc, argv, init_help))
 		return EXIT_OK;
 	if (argc > 1)
 		return cli_err(EXIT_USAGE, "init takes no arguments");
-	if (store_open(c->cfg->database, true, &st, err, sizeof(err)) != STORE_OK)
-		return cli_err(EXIT_FAIL, "%s", err);
-	if (store_migrate(st, &from, &to) != STORE_OK) {
-		cli_err(EXIT_FAIL, "%s", store_errmsg(st));
-		store_close(st);
+	/* A daemon of the previous version must not run on a migrated schema. */
+	rc = store_lock_take(c->cfg->database, "duban init", &lock, prev, sizeof(prev), err,
+			     sizeof(err));
+	if (rc != STORE_OK)
+		return cli_err(EXIT_FAIL, rc == STORE_EXISTS ? _("not migrating: %s; stop it first")
+							     : "%s",
+			       err);
+	if (cli_init_backup(c, made, sizeof(made)) != 0) {
+		store_lock_release(lock);
 		return EXIT_FAIL;
+	}
+	if (made[0])
+		printf(_("%s: backup before migrating: %s\n"), c->cfg->database, made);
+	rc = store_open(c->cfg->database, true, &st, err, sizeof(err));
+	if (rc == STORE_OK && store_migrate(st, &from, &to) != STORE_OK) {
+		snprintf(err, sizeof(err), "%s", store_errmsg(st));
+		rc = STORE_ERROR;
+	}
+	store_lock_release(lock);
+	if (rc != STORE_OK) {
+		store_close(st);
+		return cli_err(EXIT_FAIL, "%s", err);
 	}
 	printf("%s: schema version %d\n", c->cfg->database, to);
 	store_close(st);
@@ -194,19 +232,33 @@ cmd_init(struct cli *c, int argc, char **argv)
 }
 
 static const char config_help[] =
-	"usage: duban config check\n"
+	"usage: duban config check [--providers]\n"
 	"\n"
 	"Validate the configuration, the rule files and the templates, report every\n"
-	"problem as FILE:LINE: message, and exit 0 (all valid) or 1.\n";
+	"problem as FILE:LINE: message, and exit 0 (all valid) or 1.  The providers'\n"
+	"secrets ({{env.NAME}}) are needed only by what sends (duban run, duban\n"
+	"dispatch): one missing from the environment is a note here, and an error\n"
+	"with --providers, which checks what the daemon would run with.\n";
 
 static int
 cmd_config(struct cli *c, int argc, char **argv)
 {
+	struct diag d = { 0 };
+	bool providers = argc == 3 && strcmp(argv[2], "--providers") == 0;
+
 	if (cli_want_help(argc, argv, config_help))
 		return EXIT_OK;
-	if (argc != 2 || strcmp(argv[1], "check") != 0)
+	if ((argc != 2 && !providers) || strcmp(argv[1], "check") != 0)
 		return cli_show_help(config_help, false);
 	/* main() loaded and validated everything before we got here. */
+	if (providers && cli_need_secrets(c) != 0)
+		return EXIT_FAIL;
+	if (config_need_secrets(c->cfg, &d) != 0) {
+		for (size_t i = 0; i < d.n && i < d.cap; i++)
+			printf(_("note: %s (needed by duban run and duban dispatch)\n"),
+			       d.line[i] ? d.line[i] : "?");
+		diag_clear(&d);
+	}
 	printf("%s: ok\n", c->cfg->path ? c->cfg->path : "built-in defaults");
 	return EXIT_OK;
 }

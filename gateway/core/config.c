@@ -51,6 +51,7 @@ config_defaults(void)
 	c->dlr.max_unmatched = 10000;
 	c->storage.wal_max = 64LL << 20;
 	c->storage.min_free = 64LL << 20;
+	c->backup_keep = 5;
 	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
 		config_free(c);
 		return NULL;
@@ -75,6 +76,7 @@ config_free(struct duban_config *c)
 	for (size_t i = 0; i < c->alerts.nto; i++)
 		free(c->alerts.to[i]);
 	free(c->alerts.to);
+	diag_clear(&c->missing_env);
 	free(c);
 }
 
@@ -353,7 +355,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", "limits", "alerts", NULL
+		"dlr", "storage", "limits", "alerts", "backup", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -394,6 +396,14 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	parse_storage(cv, root, &c->storage);
 	parse_limits(cv, root, &c->limits);
 	parse_alerts(cv, root, &c->alerts);
+	if ((g = cfgval_group(cv, root, "backup")) != NULL) {
+		/* The automatic copies taken before `duban init` migrates or a restore. */
+		static const char *const backup_keys[] = { "keep", NULL };
+		long v;
+		cfgval_keys(cv, g, backup_keys);
+		if (cfgval_int(cv, g, "keep", 1, 1000, &v) == 1)
+			c->backup_keep = (int)v;
+	}
 	if ((g = cfgval_group(cv, root, "http")) != NULL)
 		httpd_conf_parse(cv, g, &c->http);
 
@@ -433,7 +443,12 @@ config_load_file(const char *path, struct duban_config **out, struct diag *diag)
 	} else {
 		*slash = '\0';
 	}
+	provider_defer_secrets(&c->missing_env);
 	parse_root(&cv, config_root_setting(&cfg), c, dir);
+	provider_defer_secrets(NULL);
+	/* A file with other problems: the missing secrets are among them. */
+	if (diag->n != before)
+		config_need_secrets(c, diag);
 out:
 	free(dir);
 	config_destroy(&cfg);
@@ -443,6 +458,15 @@ out:
 	}
 	*out = c;
 	return 0;
+}
+
+int
+config_need_secrets(const struct duban_config *c, struct diag *diag)
+{
+	for (size_t i = 0; i < c->missing_env.n && i < c->missing_env.cap; i++)
+		diag_add(diag, NULL, 0, "%s", c->missing_env.line[i] ? c->missing_env.line[i]
+								      : "(out of memory)");
+	return c->missing_env.n > 0 ? -1 : 0;
 }
 
 int
@@ -456,6 +480,9 @@ config_load(const char *path, struct duban_config **out, struct diag *diag)
 		return config_load_file(env, out, diag);
 	if (access("duban.cfg", F_OK) == 0)
 		return config_load_file("duban.cfg", out, diag);
+	/* Installed (make install, the Debian package): what the service runs with. */
+	if (access(CONFIG_SYSTEM_FILE, F_OK) == 0)
+		return config_load_file(CONFIG_SYSTEM_FILE, out, diag);
 	*out = config_defaults();
 	if (*out == NULL) {
 		diag_add(diag, NULL, 0, "out of memory");

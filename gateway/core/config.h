@@ -109,17 +109,34 @@ struct duban_config {
 	struct storage_conf storage;
 	struct limits_conf limits;
 	struct alerts_conf alerts;
+	int backup_keep;      /* automatic backups kept beside the database (backup.keep) */
+	/* {{env.NAME}} secrets that were not set, as FILE:LINE: messages (config_need_secrets) */
+	struct diag missing_env;
 };
+
+/* The configuration of an installed duban (the Debian package's). */
+#define CONFIG_SYSTEM_FILE "/etc/duban/duban.cfg"
 
 /*
  * Find and load the configuration: path (from -c) if not NULL, else
- * $DUBAN_CONFIG, else ./duban.cfg if it exists, else built-in defaults.
+ * $DUBAN_CONFIG, else ./duban.cfg if it exists, else CONFIG_SYSTEM_FILE
+ * if it exists, else built-in defaults.
  * Returns 0 and a new config (free with config_free), or -1 with every
  * problem in diag as "FILE:LINE: message".
  */
 int config_load(const char *path, struct duban_config **out, struct diag *diag);
 /* Load a specific file (no search). Same contract as config_load. */
 int config_load_file(const char *path, struct duban_config **out, struct diag *diag);
+/*
+ * The providers' secrets ({{env.NAME}}) are needed only by what sends:
+ * `duban run`, `duban dispatch`, `duban config check --providers`.  A
+ * configuration whose secrets are not in the environment loads, so that
+ * staff can use every other command without holding them; a command that
+ * sends calls this first.  0 when every secret was set, else -1 with the
+ * missing ones in diag ("FILE:LINE: header 'X': environment variable X is
+ * not set").
+ */
+int config_need_secrets(const struct duban_config *c, struct diag *diag);
 /* The built-in defaults (never fails but for memory: NULL). */
 struct duban_config *config_defaults(void);
 void config_free(struct duban_config *c);

@@ -237,6 +237,21 @@ ptmpl_push(struct ptmpl *t, enum ptmpl_var var, const char *lit, size_t len)
 	return 0;
 }
 
+/*
+ * Where a missing {{env.NAME}} goes instead of the parse's diag
+ * (provider_defer_secrets): per thread, set only for the length of one
+ * configuration's parse, so that a reload parsing on one thread never
+ * sees another's.  A variable and not a member of struct cfgval because
+ * every validator of every file builds that struct.
+ */
+static _Thread_local struct diag *defer_to;
+
+void
+provider_defer_secrets(struct diag *d)
+{
+	defer_to = d;
+}
+
 static bool
 env_name_ok(const char *s, size_t n)
 {
@@ -336,6 +351,13 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 		memcpy(envname, name + 4, n - 4);
 		envname[n - 4] = '\0';
 		v = getenv(envname);
+		if (v == NULL && defer_to != NULL) {
+			/* An error only for what sends: keep the words, and a placeholder. */
+			diag_add(defer_to, cv->file, cfgval_line(at),
+				 "%s: environment variable %s is not set", what, envname);
+			t->secret = t->missing = true;
+			return ptmpl_push(t, PV_LITERAL, name, n) == 0 ? 0 : -1;
+		}
 		if (v == NULL) {
 			cfgval_error(cv, at, "%s: environment variable %s is not set", what, envname);
 			return -1;
@@ -612,6 +634,8 @@ parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 		return;
 	if (ptmpl_parse(cv, at, "'callback_secret'", s, false, &t) != 0)
 		return;
+	if (t.missing)
+		goto out; /* no callbacks until it is set: what sends refuses to start */
 	if (t.n != 1 || t.p[0].var != PV_LITERAL) {
 		cfgval_error(cv, at, "'callback_secret' must not be empty");
 		goto out;

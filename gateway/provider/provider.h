@@ -101,6 +101,7 @@ struct ptmpl {
 	struct ptmpl_piece *p;
 	size_t n;
 	bool secret; /* uses {{env.NAME}}: never log the expansion */
+	bool missing; /* an {{env.NAME}} was not set (deferred: provider_defer_secrets) */
 };
 
 /*
@@ -156,6 +157,17 @@ int ptmpl_expand(const struct ptmpl *t, const struct provider_msg *m, enum ptmpl
  */
 int provider_url_escape(struct buf *out, const char *s, size_t len, bool form);
 int provider_json_escape(struct buf *out, const char *s, size_t len);
+
+/*
+ * Secrets only for what sends.  Between provider_defer_secrets(d) and
+ * provider_defer_secrets(NULL), on the calling thread, an {{env.NAME}}
+ * that is not set is not an error of the parse: its FILE:LINE message
+ * goes to d, and the template gets a placeholder and `missing` set (a
+ * backend that checks a secret's value skips a missing one).  The
+ * configuration then loads, and the commands that send refuse to start
+ * with d's messages (config_need_secrets).  Outside, it is an error.
+ */
+void provider_defer_secrets(struct diag *d);
 
 /* ---- the configuration of a provider ------------------------------------ */
 

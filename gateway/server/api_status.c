@@ -2,8 +2,10 @@
  * api_status.c - what an operator's monitoring reads: GET /healthz (is
  * the database reachable, is the dispatcher alive, is there room left on
  * the database's disk, which providers rest behind an open circuit
- * breaker) as JSON, and GET /metrics in the Prometheus text format
- * (version 0.0.4): the outbox by status and kind, per-provider totals of
+ * breaker; "reasons" says in words why it is not ok) as JSON, and GET /metrics in the Prometheus text format
+ * (version 0.0.4): the build's version, the outbox by status and kind
+ * (every pair, zeros too, so that a rate or an alert never meets a
+ * missing series), the age of the oldest due message, per-provider totals of
  * sent, retried, rejected, failed and delivered messages, a histogram of
  * send latency, delivery reports, replies, the scheduler's last pass, the
  * HTTP server's own requests, and the disk's free space with the sizes of
@@ -12,11 +14,13 @@
  */
 #include "server/api.h"
 #include "base/array.h"
+#include "base/version.h"
 #include "base/clock.h"
 #include "base/buf.h"
 #include "provider/provider.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define PULSE_DEAD_MS 10000 /* the daemon pulses at least every second */
@@ -129,6 +133,22 @@ provider_json(const struct api_breaker *b, const struct halts *h)
 	return j;
 }
 
+/* Append a sentence to the JSON array why (nothing when why is NULL). */
+__attribute__((format(printf, 2, 3)))
+static void
+reason(json_t *why, const char *fmt, ...)
+{
+	char text[300];
+	va_list ap;
+
+	if (why == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_array_append_new(why, json_string(text));
+}
+
 void
 api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp *out)
 {
@@ -137,15 +157,35 @@ api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp
 	size_t open = 0;
 	char when[40];
 	struct halts h;
-	json_t *j, *provs = json_array(), *disk = disk_json(r, &disk_ok);
+	json_t *j, *provs = json_array(), *disk = disk_json(r, &disk_ok), *why = json_array();
+	json_t *e;
+
+	/* Why it is not "ok", in words, first the reasons for "down". */
+	if (!db)
+		reason(why, "the database does not answer: %s", store_errmsg(r->st));
+	if (!alive && s->pulse_age_ms < 0)
+		reason(why, "the dispatcher has not pulsed yet");
+	else if (!alive)
+		reason(why, "the dispatcher has not pulsed for %lld ms (alive means under %d ms)",
+		       (long long)s->pulse_age_ms, PULSE_DEAD_MS);
+	if (!disk_ok && disk && (e = json_object_get(disk, "error")) != NULL)
+		reason(why, "%s", json_string_value(e));
 
 	if (halts_read(r, &h) != 0)
 		memset(&h.st, 0, sizeof(h.st));
 	open = h.n;
+	for (size_t i = 0; i < r->cfg->nproviders && i < HTTPD_PROVIDERS_MAX; i++)
+		if (h.st[i].halted_at != 0)
+			reason(why, "provider %s halted: %s %s", r->cfg->providers[i].name,
+			       h.st[i].code, h.st[i].reason);
 	for (size_t i = 0; provs && i < s->nbreakers; i++) {
 		const struct api_breaker *b = &s->breakers[i];
-		if (strcmp(b->state, "closed") != 0)
+		if (strcmp(b->state, "closed") != 0) {
 			open++;
+			reason(why, "provider %s: circuit %s%s%s", b->name, b->state,
+			       b->open_until ? " until " : "",
+			       b->open_until ? api_time(b->open_until, when, sizeof(when)) : "");
+		}
 		json_array_append_new(provs, provider_json(b, &h));
 	}
 	j = json_pack("{s:s, s:{s:b, s:s?}, s:o, s:{s:b, s:I}, s:{s:s?}, s:o, s:I}", "status",
@@ -157,6 +197,10 @@ api_healthz(const struct api_req *r, const struct api_status *s, struct api_resp
 		      (json_int_t)s->pulse_age_ms, "scheduler", "last_tick",
 		      s->last_tick ? api_time(s->last_tick, when, sizeof(when)) : NULL, "providers",
 		      provs ? provs : json_array(), "uptime_s", (json_int_t)(time_now() - s->started));
+	if (j != NULL)
+		json_object_set_new(j, "reasons", why ? why : json_array());
+	else
+		json_decref(why);
 	api_reply(out, db && alive && disk_ok ? 200 : 503, j);
 }
 
@@ -216,11 +260,60 @@ sample(struct prom *p, const char *name, const char *const *labels, int64_t v)
 		p->rc = -1;
 }
 
+/* Every status and kind of the outbox (the schema's CHECKs): a series for each, zeros too. */
+static const char *const msg_status[] = { "queued", "sending", "sent", "delivered",
+					  "failed", "expired", "cancelled", "skipped" };
+static const char *const msg_kind[] = { "reminder", "escalation", "notice", "manual", "reply" };
+
+struct msg_counts {
+	struct prom *p;
+	int64_t n[ARRAY_LEN(msg_status)][ARRAY_LEN(msg_kind)];
+};
+
+static int
+index_of(const char *const *words, size_t n, const char *w)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(words[i], w) == 0)
+			return (int)i;
+	return -1;
+}
+
 static int
 msg_row(void *arg, const char *status, const char *kind, int64_t n)
 {
+	struct msg_counts *mc = arg;
+	int si = index_of(msg_status, ARRAY_LEN(msg_status), status);
+	int ki = index_of(msg_kind, ARRAY_LEN(msg_kind), kind);
 	const char *l[] = { "status", status, "kind", kind, NULL };
-	sample(arg, "duban_messages", l, n);
+
+	if (si >= 0 && ki >= 0)
+		mc->n[si][ki] = n;
+	else
+		sample(mc->p, "duban_messages", l, n); /* a newer schema's word: shown as it is */
+	return 0;
+}
+
+/* duban_messages for every status and kind, then the age of the oldest due. */
+static int
+messages(const struct api_req *r, struct prom *p)
+{
+	struct msg_counts mc = { .p = p };
+	int64_t age = 0;
+
+	head(p, "duban_messages", "gauge", "Messages in the outbox by status and kind.");
+	if (store_metrics_messages(r->st, msg_row, &mc) != STORE_OK)
+		return -1;
+	for (size_t si = 0; si < ARRAY_LEN(msg_status); si++)
+		for (size_t ki = 0; ki < ARRAY_LEN(msg_kind); ki++) {
+			const char *l[] = { "status", msg_status[si], "kind", msg_kind[ki], NULL };
+			sample(p, "duban_messages", l, mc.n[si][ki]);
+		}
+	if (store_metrics_oldest_queued(r->st, time_now(), &age) != STORE_OK)
+		return -1;
+	head(p, "duban_oldest_queued_seconds", "gauge",
+	     "How long the oldest queued message that is due has waited (0: none waits).");
+	sample(p, "duban_oldest_queued_seconds", NULL, age);
 	return 0;
 }
 
@@ -375,10 +468,13 @@ api_metrics(const struct api_req *r, const struct api_status *s, struct buf *out
 {
 	struct prom p = { out, 0 };
 
+	const char *const ver[] = { "version", DUBAN_VERSION, NULL };
+
 	head(&p, "duban_up", "gauge", "1: the database answered this scrape.");
 	sample(&p, "duban_up", NULL, 1);
-	head(&p, "duban_messages", "gauge", "Messages in the outbox by status and kind.");
-	if (store_metrics_messages(r->st, msg_row, &p) != STORE_OK || providers(r, &p) != 0)
+	head(&p, "duban_build_info", "gauge", "Always 1; the version of duban that answers.");
+	sample(&p, "duban_build_info", ver, 1);
+	if (messages(r, &p) != 0 || providers(r, &p) != 0)
 		return -1;
 	head(&p, "duban_delivery_reports_total", "counter",
 	     "Delivery reports received, by provider and status.");

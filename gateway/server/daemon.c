@@ -19,6 +19,12 @@
  * to them only when all are valid, once the requests in flight are done;
  * the scheduler then plans again at once.  It reopens the log file too,
  * even when the new configuration is refused (logrotate's SIGHUP).
+ *
+ * Under systemd (Type=notify, NOTIFY_SOCKET set) the daemon says READY=1
+ * once the HTTP server listens and the loop is about to run, RELOADING=1
+ * when a reload is accepted and READY=1 again when it is done (or at once
+ * when it is refused), STOPPING=1 when a signal stops it; elsewhere
+ * sd_notify does nothing.
  */
 #include "server/daemon.h"
 
@@ -31,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "base/evloop.h"
 #include "base/log.h"
@@ -386,6 +393,16 @@ reload_begin(struct run *r)
 		free_pending(r);
 		return;
 	}
+	if (config_need_secrets(r->ncfg, &diag) != 0) {
+		/* What sends needs its secrets: the running daemon keeps the ones it has. */
+		reopen_log(cur);
+		for (size_t i = 0; i < diag.n && i < diag.cap; i++)
+			log_warnx("SIGHUP: %s", diag.line[i] ? diag.line[i] : "(out of memory)");
+		log_warnx("SIGHUP: configuration not reloaded; still running on the previous one");
+		diag_clear(&diag);
+		free_pending(r);
+		return;
+	}
 	if (strcmp(r->ncfg->database, cur->database) != 0 || r->ncfg->nproviders == 0) {
 		reopen_log(cur);
 		log_warnx("SIGHUP: %s: %s; still running on the previous configuration", cur->path,
@@ -395,6 +412,7 @@ reload_begin(struct run *r)
 		return;
 	}
 	log_info("SIGHUP: %s is valid; switching once the requests in flight are done", cur->path);
+	sd_notify(0, "RELOADING=1");
 	/*
 	 * The HTTP server takes the new configuration now: requests from here
 	 * on are answered under it (a revoked token is refused at once), even
@@ -449,6 +467,7 @@ reload_finish(struct run *r)
 	/* Rules may have changed: plan with them now. */
 	evloop_timer_set(r->loop, r->sched_timer, 0);
 	log_info("configuration reloaded: %zu providers", e->cfg->nproviders);
+	sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
 	return 0;
 }
 
@@ -463,6 +482,7 @@ on_sig_fd(struct evloop *l, int fd, void *arg)
 	daemon_sig_read(&r->sig, &terms, &hups);
 	if (terms > 0 && !r->draining) {
 		r->draining = true;
+		sd_notify(0, "STOPPING=1");
 		evloop_timer_del(l, r->sched_timer);
 		r->sched_timer = 0;
 		dispatch_drain(r->d);
@@ -544,6 +564,8 @@ daemon_run(struct daemon_env *e, char *err, size_t errlen)
 		goto out;
 	log_info("running: database %s, providers: %zu, pid %ld", e->cfg->database,
 		 e->cfg->nproviders, (long)getpid());
+	sd_notifyf(0, "READY=1\nSTATUS=running: %zu providers\nMAINPID=%ld", e->cfg->nproviders,
+		   (long)getpid());
 	r.rc = DAEMON_OK;
 	rc = evloop_run(r.loop) != 0 ? DAEMON_FAILED : r.rc;
 	httpd_stop(r.http);

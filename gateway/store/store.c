@@ -356,16 +356,44 @@ fail:
 	return STORE_ERROR;
 }
 
-/* Create the file 0600 before SQLite does, so it never exists with a wider mode. */
+mode_t
+store_file_mode(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return 0600;
+	return stat(dir, &sb) == 0 && (sb.st_mode & S_ISGID) ? 0660 : 0600;
+}
+
+/*
+ * Create the file before SQLite does, so it never exists with a wider
+ * mode: 0600, or 0660 in a setgid folder (store_file_mode), whatever the
+ * umask.  SQLite gives its -wal and -shm files the database's mode.
+ */
 static int
 create_private(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	mode_t mode = store_file_mode(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return 0;
 		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, mode) != 0) {
+		snprintf(err, errlen, "%s: cannot set its mode: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	close(fd);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum store_rc {
 	STORE_OK = 0,
@@ -29,8 +30,15 @@ struct store;
 /* ---- opening, migrating, transactions (store.c) -------------------------- */
 
 /*
+ * The mode duban gives a file it creates beside the database at path (the
+ * database, its lock): 0660 when the folder is setgid - a folder shared
+ * by a group, as /var/lib/duban is with group duban, so that staff in
+ * the group can use the command line - else 0600.
+ */
+mode_t store_file_mode(const char *path);
+/*
  * Open the database at path.  With create, a missing file is created (mode
- * 0600) and migrated to the current schema; without, a missing file or an
+ * store_file_mode: 0600, or 0660 in a setgid folder) and migrated to the current schema; without, a missing file or an
  * out-of-date schema is an error telling the user to run "duban init".  A
  * database written by a newer duban is always refused.
  */
@@ -669,6 +677,11 @@ struct provider_totals {
 /* Call fn for each provider that has attempts, by name. */
 int store_metrics_providers(struct store *st,
 			    int (*fn)(void *arg, const struct provider_totals *t), void *arg);
+/*
+ * How long the oldest queued message that is due (not_before <= now) has
+ * waited since it became due, in seconds; 0 when none waits.
+ */
+int store_metrics_oldest_queued(struct store *st, int64_t now, int64_t *age);
 /* Delivery reports by provider and status, and replies by action. */
 int store_metrics_dlr(struct store *st,
 		      int (*fn)(void *arg, const char *provider, const char *status, int64_t n),
@@ -676,5 +689,65 @@ int store_metrics_dlr(struct store *st,
 int store_metrics_inbound(struct store *st,
 			  int (*fn)(void *arg, const char *action, const char *status, int64_t n),
 			  void *arg);
+
+/* ---- backups, restores and the instance lock (store_backup.c, store_lock.c) */
+
+/* What a backup or a restore copied. */
+struct store_copy_info {
+	int schema;      /* the copy's schema version (PRAGMA user_version) */
+	int64_t bytes;   /* the copy's size */
+};
+/*
+ * The schema version of the database file at path, without migrating or
+ * refusing anything (0: not a duban database yet).  STORE_NOTFOUND when
+ * there is no file, STORE_ERROR when it cannot be read.
+ */
+int store_file_version(const char *path, int *v, char *err, size_t errlen);
+/*
+ * Copy the database at db into the file dest with SQLite's online backup
+ * API: one consistent snapshot, taken while other connections (the
+ * daemon) go on writing.  The copy is written beside dest, checked with
+ * PRAGMA integrity_check, made durable and renamed onto dest; it is mode
+ * 0600 whatever the umask (it holds every phone number).  STORE_INVALID
+ * when db is not a duban database.
+ */
+int store_backup_file(const char *db, const char *dest, struct store_copy_info *info, char *err,
+		      size_t errlen);
+/*
+ * Replace the database at db (created when missing) by the copy in src,
+ * through the backup API, so that the WAL and other connections see it
+ * whole.  src must pass integrity_check and hold a duban schema no newer
+ * than this one (STORE_INVALID otherwise, db untouched).  The caller
+ * makes sure no daemon runs (store_lock_take).
+ */
+int store_restore_file(const char *db, const char *src, struct store_copy_info *info, char *err,
+		       size_t errlen);
+/*
+ * An automatic backup of db beside it, named DB.backup-YYYYMMDDTHHMMSS.mmmZ-schemaN
+ * (UTC, so that names sort by time), then remove the oldest such copies
+ * so that keep are left.  *made (madelen bytes) gets the new file's path.
+ */
+int store_backup_auto(const char *db, int keep, char *made, size_t madelen, char *err,
+		      size_t errlen);
+
+/*
+ * The instance lock: one `duban run` per database.  An flock(2)'d file
+ * beside the database (DB.lock) that names its holder's host, PID and
+ * start.  The kernel lets go of it when the holder dies, however (kill -9
+ * included), and a power cut leaves nothing held; so a lock that can be
+ * taken is never stale, and the words a dead holder left in the file are
+ * only reported ("took over from ...").
+ */
+struct store_lock;
+/*
+ * Take the lock of db for what ("duban run", "duban restore").
+ * STORE_EXISTS when another process holds it: err names it (host, PID,
+ * since when, what).  *previous (prevlen bytes) gets the holder a dead
+ * process left recorded ("" when the last one let go cleanly).
+ */
+int store_lock_take(const char *db, const char *what, struct store_lock **out, char *previous,
+		    size_t prevlen, char *err, size_t errlen);
+/* Let go of the lock (its file emptied first); accepts NULL. */
+void store_lock_release(struct store_lock *l);
 
 #endif

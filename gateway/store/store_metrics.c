@@ -116,3 +116,23 @@ store_metrics_inbound(struct store *st,
 
 	return each_pair_count(st, sql, "counting replies", fn, arg);
 }
+
+int
+store_metrics_oldest_queued(struct store *st, int64_t now, int64_t *age)
+{
+	/* The partial index message_due holds exactly the queued rows. */
+	static const char sql[] =
+		"SELECT min(not_before) FROM message WHERE status = 'queued' AND not_before <= ?";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	*age = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, now);
+	if ((rc = store_step_row(st, s, "the oldest queued message", NULL)) == STORE_OK &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*age = now - sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc;
+}

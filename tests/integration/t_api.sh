@@ -105,6 +105,7 @@ expect_call "/healthz needs no token" 200
 expect_eq "/healthz: ok, database, dispatcher, provider circuit" \
 	"$(jf '[.status, .database.ok, .dispatcher.alive, .providers[0].name, .providers[0].circuit] | join(" ")')" \
 	"ok true true sim closed"
+expect_eq "  healthy: no reasons given" "$(jf '.reasons | length')" 0
 
 # ---- authentication --------------------------------------------------------------------------
 MSG='{"to":"138-0013-8000","text":"请于今天下班前报送材料"}'
@@ -319,6 +320,11 @@ expect_eq "every family has HELP and TYPE before its samples" "$(awk '
 	END { print bad + 0 }' "$T/metrics")" 0
 expect_eq "no family is declared twice" "$(grep '^# TYPE' "$T/metrics" | awk '{print $3}' | sort | uniq -d | wc -l)" 0
 expect_grep "the outbox by status and kind" '^duban_messages{status="sent",kind="notice"} 3$' "$T/metrics"
+expect_eq "a series for every status and kind, zeros too (8 x 5)" \
+	"$(grep -c '^duban_messages{status="[a-z]*",kind="[a-z]*"} [0-9]*$' "$T/metrics")" 40
+expect_grep "  a pair that never happened is 0" '^duban_messages{status="expired",kind="escalation"} 0$' "$T/metrics"
+expect_grep "the build's version" "^duban_build_info{version=\"$("$DUBAN" --version | awk '{print $2}')\"} 1\$" "$T/metrics"
+expect_grep "the age of the oldest due message" '^duban_oldest_queued_seconds [0-9][0-9]*$' "$T/metrics"
 SENT=$(count "provider = 'sim' and status in ('sent', 'delivered')")
 expect_grep "sent per provider" "^duban_sent_total{provider=\"sim\"} $SENT\$" "$T/metrics"
 expect_grep "retried per provider" '^duban_retried_total{provider="sim"} 0$' "$T/metrics"

@@ -64,6 +64,7 @@ head -c $(($(avail) - 2 * 1024 * 1024)) /dev/zero >"$MNT/filler"
 hz
 expect_eq "2 MiB left, under storage.min_free: /healthz 503" "$CODE $(jf .status) $(jf .disk.ok)" "503 down false"
 expect_grep "  saying why" "free on the database's filesystem, less than storage.min_free (4.0 MiB)" "$T/resp"
+expect_eq "  and so do its reasons, in words" "$(jf '.reasons[0]' | grep -c 'less than storage.min_free')" 1
 awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "+86159%08d\t第%d号通知：明天上午九点在镇政府三楼会议室召开防汛工作会议\n", i, i }' >"$T/big.tsv"
 expect_exit "20000 messages do not fit: refused" 1 d send --from-file "$T/big.tsv"
 expect_grep "  because the disk is full" 'disk is full' "$T/last.err"

@@ -134,7 +134,7 @@ expect_eq "every report was taken" "$(stat_of dlr_sent) $(stat_of dlr_errors)" "
 expect_eq "every refused callback is in the log" \
 	"$(logs | grep -c 'http: dlr callback for sim refused: wrong secret')" "$(grep -c '^401$' "$T/refused.log")"
 expect_eq "every line of the log is whole" \
-	"$(logs | grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z duban (error|warn|info|debug): ')" 0
+	"$(logs | grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2} duban (error|warn|info|debug): ')" 0
 grep -q 'sent via sim' "$T/b.log" && ok "debug lines went to the second file" ||
 	notok "no debug line in b.log"
 

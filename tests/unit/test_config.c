@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/config_http.h"
 #include "base/diag.h"
+#include "provider/provider.h"
 
 struct fixture {
 	char dir[64];
@@ -542,6 +543,60 @@ static void test_in_quiet_same_day(void **state)
 	assert_false(config_in_quiet(&empty, 9 * 60));
 }
 
+/*
+ * A provider secret missing from the environment: the configuration
+ * loads (staff's commands need no secret), config_need_secrets names each
+ * with its line for the commands that send, and a file with another
+ * problem is refused with the missing secret among its problems.
+ */
+static void test_missing_secret_loads(void **state)
+{
+	struct fixture *fx = *state;
+	struct diag need = { 0 };
+	static const char cfg[] =
+		"providers = (\n"
+		"  { name = \"sim\"; type = \"http\"; url = \"http://127.0.0.1:1/s\";\n"
+		"    headers = { X-Token = \"{{env.DUBAN_TEST_UNSET}}\"; };\n"
+		"    callback_secret = \"{{env.DUBAN_TEST_UNSET_CB}}\"; }\n"
+		");\n";
+	char want[PATH_MAX + 200];
+
+	unsetenv("DUBAN_TEST_UNSET");
+	unsetenv("DUBAN_TEST_UNSET_CB");
+	assert_int_equal(load(fx, cfg), 0);
+	assert_int_equal(fx->diag.n, 0);
+	assert_int_equal(fx->cfg->nproviders, 1);
+	assert_null(fx->cfg->providers[0].callback_secret);
+	assert_int_equal(config_need_secrets(fx->cfg, &need), -1);
+	assert_int_equal(need.n, 2);
+	snprintf(want, sizeof(want),
+		 "%s:3: header 'X-Token': environment variable DUBAN_TEST_UNSET is not set", fx->path);
+	assert_true(strcmp(need.line[0], want) == 0 || strcmp(need.line[1], want) == 0);
+	diag_clear(&need);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+
+	/* With both set, nothing is missing and the secret is the value. */
+	setenv("DUBAN_TEST_UNSET", "t0ken", 1);
+	setenv("DUBAN_TEST_UNSET_CB", "0123456789abcdef", 1);
+	assert_int_equal(load(fx, cfg), 0);
+	assert_int_equal(config_need_secrets(fx->cfg, &need), 0);
+	assert_int_equal(need.n, 0);
+	assert_string_equal(fx->cfg->providers[0].callback_secret, "0123456789abcdef");
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	unsetenv("DUBAN_TEST_UNSET_CB");
+
+	/* Another problem: refused, and the missing secret is reported too. */
+	unsetenv("DUBAN_TEST_UNSET");
+	assert_int_equal(load(fx, "sms = { max_parts = 99; };\n" "providers = (\n"
+				  "  { name = \"sim\"; type = \"http\"; url = \"http://h/\";\n"
+				  "    headers = { X-Token = \"{{env.DUBAN_TEST_UNSET}}\"; }; }\n);\n"),
+			 -1);
+	assert_null(fx->cfg);
+	expect_diag(fx, 4, "header 'X-Token': environment variable DUBAN_TEST_UNSET is not set");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -572,6 +627,7 @@ int main(void)
 		T(test_search_env_bad_file),
 		T(test_in_quiet_across_midnight),
 		T(test_in_quiet_same_day),
+		T(test_missing_secret_loads),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "base/zone.h"
 
 #define WRITERS 4
 #define LINES_EACH 3000
@@ -109,13 +110,41 @@ test_lines_and_levels(void **state)
 	log_close();
 	slurp(path, buf, sizeof(buf));
 	assert_int_equal(regcomp(&re,
-				 "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z unit info: hello 1\n"
+				 "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2} unit info: hello 1\n"
 				 "[^ ]+ unit warn: opening x.csv: No such file or directory\n"
 				 "[^ ]+ unit warn: plain\n$",
 				 REG_EXTENDED),
 			 0);
 	assert_int_equal(regexec(&re, buf, 0, NULL, 0), 0);
 	regfree(&re);
+}
+
+/*
+ * A line's time is local time in the configured zone with its offset,
+ * as everything else a person reads: Shanghai is +08:00 all year, and
+ * the hour is UTC's plus eight.
+ */
+static void
+test_local_time_with_offset(void **state)
+{
+	char path[128], buf[512], want[16];
+	struct tm tm;
+	time_t before;
+
+	(void)state;
+	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
+	path_of(path, sizeof(path), "local.log");
+	assert_int_equal(log_open("unit", path, LOG_INFO), 0);
+	before = time(NULL) + 8 * 3600;
+	log_info("local");
+	log_close();
+	slurp(path, buf, sizeof(buf));
+	gmtime_r(&before, &tm);
+	strftime(want, sizeof(want), "T%H:", &tm);
+	assert_non_null(strstr(buf, "+08:00 unit info: local\n"));
+	/* the hour, unless the clock turned it between the two readings */
+	assert_true(strstr(buf, want) != NULL || strstr(buf, ":00:0") != NULL);
+	assert_int_equal(time_set_zone("UTC"), 0);
 }
 
 static void
@@ -318,6 +347,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lines_and_levels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_time_with_offset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_is_cut_but_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_existing_narrowed, setup, teardown),
