@@ -128,20 +128,23 @@ int cmd_inbox(struct cli *c, int argc, char **argv);
 
 struct diag;
 struct import_result;
+struct import_opts;
 /* An import action of core/import.h: import_people or import_tasks. */
-typedef int cli_import_fn(struct duban_ctx *x, const char *file, const char *encoding, bool dry,
-			  struct diag *d, struct import_result *res);
+typedef int cli_import_fn(struct duban_ctx *x, const struct import_opts *o, struct diag *d,
+			  struct import_result *res);
 /* Print what an import did (with dry: would do). */
 typedef void cli_imported_fn(const char *file, bool dry, const struct import_result *res);
 /*
- * Run "duban GROUP import FILE [--encoding E] [--dry-run]" (argv[0] is
- * "import", help its --help) with the action run: imported prints what it
- * did; a refused file prints every bad row as FILE:LINE: reason, then why.
+ * Run "duban GROUP import FILE [--encoding E] [--dry-run] [--update]"
+ * (argv[0] is "import", help its --help; --update only when update_ok)
+ * with the action run: imported prints what it did, then the columns it
+ * ignored ("忽略列：序号、备注"); a refused file prints each problem as
+ * FILE:LINE: reason, then why.
  * Returns the exit code: EXIT_USAGE for bad arguments or a bad file,
  * EXIT_FAIL when the database failed.
  */
 int cli_import(struct cli *c, int argc, char **argv, const char *group, const char *help,
-	       cli_import_fn *run, cli_imported_fn *imported);
+	       bool update_ok, cli_import_fn *run, cli_imported_fn *imported);
 
 struct sched;
 /* Point s at the CLI's store, configuration, rules and templates and
@@ -154,7 +157,10 @@ int cli_sched_init(struct cli *c, struct sched *s);
  * A result table printed as aligned text (CJK counts double width), CSV
  * (UTF-8 with BOM, so that Excel opens it right) or JSON (an array of
  * objects).  types has one letter per column: 's' string, 'i' integer
- * (JSON number), 'n' string that is null in JSON when empty.
+ * (JSON number), 'n' string that is null in JSON when empty, 'e' a word
+ * of a fixed set (a status, a kind) that tables and CSV show in the
+ * language (C_("value", word)) and JSON as it is.  Headers are JSON's
+ * keys; tables and CSV show C_("column", header).
  */
 struct table;
 struct table *table_new(size_t ncols, const char *const *headers, const char *types);
@@ -168,6 +174,14 @@ int table_print(const struct table *t, enum out_format fmt, FILE *fp);
  * as a failure too); frees t.  Returns EXIT_OK or EXIT_FAIL.
  */
 int cli_print_table(struct cli *c, struct table *t, int rc);
+/*
+ * Headers whose words mean something else in this table - a person's
+ * "title" is 职务, a task's 事项 - are translated in context ctx (a
+ * static string, "person"), the others in "column".
+ */
+void table_set_context(struct table *t, const char *ctx);
+/* Is w one of the words 'e' columns show translated (a kind, a status, a role)? */
+bool table_word_known(const char *w);
 size_t table_rows(const struct table *t);
 /* The text of a cell ("" when out of range). */
 const char *table_cell(const struct table *t, size_t row, size_t col);

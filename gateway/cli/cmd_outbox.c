@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "core/outbox.h"
 #include "base/phone.h"
@@ -20,13 +21,13 @@
 
 /* ---- outbox list ------------------------------------------------------------------ */
 
-static const char outbox_list_help[] =
+static const char outbox_list_help[] = N_(
 	"usage: duban outbox list [--status S] [--kind K] [--task CODE] [--limit N]\n"
 	"                         [--format table|csv|json]\n"
 	"\n"
 	"The outbox: every message queued, sent, failed or skipped, oldest first.\n"
 	"Phone numbers are masked.  status: queued sending sent delivered failed\n"
-	"expired cancelled skipped; kind: reminder escalation notice manual reply.\n";
+	"expired cancelled skipped; kind: reminder escalation notice manual reply.\n");
 
 static int
 msg_row_add(void *arg, const struct message *m)
@@ -59,9 +60,9 @@ outbox_list(struct cli *c, int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const h[] = { "id", "send_at", "name", "phone", "kind", "ref", "step",
-					 "template", "status", "parts", "attempts", "created",
-					 "error" };
+	static const char *const h[] = { NC_("column", "id"), NC_("column", "send_at"), NC_("column", "name"), NC_("column", "phone"), NC_("column", "kind"), NC_("column", "ref"), NC_("column", "step"),
+					 NC_("column", "template"), NC_("column", "status"), NC_("column", "parts"), NC_("column", "attempts"), NC_("column", "created"),
+					 NC_("column", "error") };
 	struct msg_filter f = { 0 };
 	const char *task = NULL;
 	struct table *t;
@@ -75,7 +76,7 @@ outbox_list(struct cli *c, int argc, char **argv)
 		case 't': task = optarg; break;
 		case 'l':
 			if (parse_long(optarg, 1, 100000000, &lim) != 0)
-				return cli_err(EXIT_USAGE, "--limit must be a positive number");
+				return cli_err(EXIT_USAGE, _("--limit must be a positive number"));
 			f.limit = (size_t)lim;
 			break;
 		case 'F':
@@ -87,7 +88,7 @@ outbox_list(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return cli_err(EXIT_USAGE, "outbox list: unexpected argument \"%s\"", argv[optind]);
+		return cli_err(EXIT_USAGE, _("outbox list: unexpected argument \"%s\""), argv[optind]);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if (task) {
@@ -97,7 +98,7 @@ outbox_list(struct cli *c, int argc, char **argv)
 		f.task = tk.id;
 		task_clear(&tk);
 	}
-	if ((t = table_new(ARRAY_LEN(h), h, "isssssnnsiisn")) == NULL)
+	if ((t = table_new(ARRAY_LEN(h), h, "isssesnnesisn")) == NULL)
 		return EXIT_FAIL;
 	rc = store_msg_each(c->st, &f, msg_row_add, t);
 	return cli_print_table(c, t, rc);
@@ -105,13 +106,13 @@ outbox_list(struct cli *c, int argc, char **argv)
 
 /* ---- outbox retry / cancel ----------------------------------------------------------- */
 
-static const char retry_help[] =
+static const char retry_help[] = N_(
 	"usage: duban outbox retry ID\n"
 	"\n"
 	"Queue message ID again: a failed, expired, cancelled or skipped message is\n"
 	"sent afresh (attempts from 0, no expiry), a queued one waiting for its\n"
 	"retry becomes due now.  A message already sent is refused: it would reach\n"
-	"the phone twice (queue a new one with duban send).\n";
+	"the phone twice (queue a new one with duban send).\n");
 
 static int
 outbox_retry_cmd(struct cli *c, int argc, char **argv)
@@ -129,15 +130,15 @@ outbox_retry_cmd(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	if ((rc = outbox_retry(&x, id, old, sizeof(old))) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("message #%" PRId64 " (was %s) is queued again\n", id, old);
+	printf(_("message #%" PRId64 " (was %s) is queued again\n"), id, C_("value", old));
 	return EXIT_OK;
 }
 
-static const char cancel_help[] =
+static const char cancel_help[] = N_(
 	"usage: duban outbox cancel ID\n"
 	"\n"
 	"Cancel queued message ID so that it is never sent.  A message being sent\n"
-	"right now, or already sent, cannot be cancelled.\n";
+	"right now, or already sent, cannot be cancelled.\n");
 
 static int
 outbox_cancel_cmd(struct cli *c, int argc, char **argv)
@@ -154,18 +155,18 @@ outbox_cancel_cmd(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	if ((rc = outbox_cancel(&x, id, NULL, 0)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("message #%" PRId64 " cancelled\n", id);
+	printf(_("message #%" PRId64 " cancelled\n"), id);
 	return EXIT_OK;
 }
 
 /* ---- the group ---------------------------------------------------------------------- */
 
-static const char outbox_help[] =
+static const char outbox_help[] = N_(
 	"usage: duban outbox list [--status S] [--kind K] [--task CODE] [--limit N] [--format F]\n"
 	"       duban outbox retry ID\n"
 	"       duban outbox cancel ID\n"
 	"\n"
-	"\"duban outbox SUBCOMMAND --help\" tells more.\n";
+	"\"duban outbox SUBCOMMAND --help\" tells more.\n");
 
 int
 cmd_outbox(struct cli *c, int argc, char **argv)

@@ -6,9 +6,10 @@
  */
 #include "base/log.h"
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "server/daemon.h"
 
-static const char run_help[] =
+static const char run_help[] = N_(
 	"usage: duban run\n"
 	"\n"
 	"Run the daemon in the foreground: the scheduler queues reminders when they\n"
@@ -24,7 +25,7 @@ static const char run_help[] =
 	"(dispatcher.grace), commit and exit 0; a second one exits at once.  SIGHUP\n"
 	"reloads the configuration, rules and templates if they are all valid, and\n"
 	"otherwise logs why and keeps running on the previous ones; either way it\n"
-	"reopens log.file, so that logrotate can move it.\n";
+	"reopens log.file, so that logrotate can move it.\n");
 
 int
 cmd_run(struct cli *c, int argc, char **argv)
@@ -36,9 +37,9 @@ cmd_run(struct cli *c, int argc, char **argv)
 	if (cli_want_help(argc, argv, run_help))
 		return EXIT_OK;
 	if (argc > 1)
-		return cli_err(EXIT_USAGE, "run takes no arguments");
+		return cli_err(EXIT_USAGE, _("run takes no arguments"));
 	if (c->cfg->log_file && log_open("duban", c->cfg->log_file, c->cfg->log_level) != 0)
-		return cli_err(EXIT_FAIL, "%s: cannot open the log file", c->cfg->log_file);
+		return cli_err(EXIT_FAIL, _("%s: cannot open the log file"), c->cfg->log_file);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	env = (struct daemon_env){ c->st, c->cfg, c->tmpls, c->rules };

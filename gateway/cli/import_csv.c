@@ -6,6 +6,7 @@
  * keeps its own help and its own sentence for what was imported.
  */
 #include "cli/cli.h"
+#include "base/i18n.h"
 
 #include <getopt.h>
 
@@ -15,37 +16,46 @@
 
 int
 cli_import(struct cli *c, int argc, char **argv, const char *group, const char *help,
-	   cli_import_fn *run, cli_imported_fn *imported)
+	   bool update_ok, cli_import_fn *run, cli_imported_fn *imported)
 {
 	static const struct option opts[] = {
 		{ "encoding", required_argument, NULL, 'e' }, { "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "update", no_argument, NULL, 'u' },	      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
+	struct import_opts o = { 0 };
 	struct import_result res;
 	struct diag d = { 0 };
 	struct duban_ctx x;
-	const char *encoding = NULL, *file;
-	bool dry = false;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'e': encoding = optarg; break;
-		case 'n': dry = true; break;
+		case 'e': o.encoding = optarg; break;
+		case 'n': o.dry = true; break;
+		case 'u':
+			if (update_ok) {
+				o.update = true;
+				break;
+			}
+			/* fall through */
 		case 'h':
 		default: return cli_show_help(help, ch == 'h');
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban %s import FILE", group);
-	file = argv[optind];
+		return cli_err(EXIT_USAGE, _("usage: duban %s import FILE"), group);
+	o.file = argv[optind];
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
-	rc = run(&x, file, encoding, dry, &d, &res);
-	if (rc == ACTION_OK)
-		imported(file, dry, &res);
-	else if (rc == ACTION_INVALID)
+	rc = run(&x, &o, &d, &res);
+	if (rc == ACTION_OK) {
+		imported(o.file, o.dry, &res);
+		if (*res.ignored)
+			printf(_("ignored columns: %s\n"), res.ignored);
+	} else if (rc == ACTION_INVALID) {
 		diag_print(&d, stderr);
+	}
 	if (rc != ACTION_OK)
 		cli_err(rc == ACTION_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", x.err);
 	diag_clear(&d);

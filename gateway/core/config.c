@@ -65,6 +65,7 @@ config_free(struct duban_config *c)
 	free(c->path);
 	free(c->database);
 	free(c->timezone);
+	free(c->language);
 	free(c->signature);
 	free(c->rules_dir);
 	free(c->templates_dir);
@@ -288,7 +289,7 @@ static void
 parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
 {
 	static const char *const keys[] = {
-		"database", "timezone", "signature", "rules_dir", "templates_dir",
+		"database", "timezone", "language", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
 		"dlr", "storage", NULL
 	};
@@ -309,6 +310,13 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 				     "unknown time zone \"%s\" (expected an IANA name such as \"Asia/Shanghai\")", s);
 		else
 			set_str(&c->timezone, s);
+	}
+	if (cfgval_string(cv, root, "language", &s) == 1) {
+		if (strcmp(s, "zh") != 0 && strcmp(s, "en") != 0)
+			cfgval_error(cv, config_setting_get_member(root, "language"),
+				     "'language' must be \"zh\" or \"en\", not \"%s\"", s);
+		else
+			set_str(&c->language, s);
 	}
 	if (cfgval_string(cv, root, "signature", &s) == 1) {
 		if (!utf8_valid(s, strlen(s)) || strlen(s) > 60)

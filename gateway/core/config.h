@@ -81,6 +81,7 @@ struct duban_config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *database;       /* absolute, or relative to the config file's folder */
 	char *timezone;       /* IANA name */
+	char *language;       /* "zh", "en", or NULL: follow the locale (base/i18n.h) */
 	char *signature;      /* "小雄镇人民政府", shown as 【…】 by providers; may be "" */
 	char *rules_dir;
 	char *templates_dir;

@@ -10,21 +10,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/phone.h"
 #include "base/array.h"
 #include "base/str.h"
 #include "base/clock.h"
 
+const char *
+person_kind_canon(const char *kind)
+{
+	static const char *const kinds[][6] = {
+		{ "official", "干部", "村干部", "镇干部", "官员", NULL },
+		{ "farmer", "农户", "村民", "农民", NULL },
+		{ "enterprise", "企业", "个体户", "个体工商户", NULL },
+		{ "other", "其他", "其它", NULL },
+	};
+	char k[64];
+	size_t n;
+
+	if (kind == NULL || strlcpy_checked(k, kind, sizeof(k)) != 0)
+		return NULL;
+	str_trim(k);
+	n = strlen(k);
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+		if (strlen(kinds[i][0]) == n && strncasecmp(k, kinds[i][0], n) == 0)
+			return kinds[i][0];
+		for (size_t j = 1; kinds[i][j]; j++)
+			if (strcmp(k, kinds[i][j]) == 0)
+				return kinds[i][0];
+	}
+	return NULL;
+}
+
 bool
 person_kind_valid(const char *kind)
 {
-	static const char *const kinds[] = { "official", "farmer", "enterprise", "other" };
-
-	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
-		if (strcmp(kind, kinds[i]) == 0)
-			return true;
-	return false;
+	return person_kind_canon(kind) != NULL;
 }
 
 /* A phone as typed into out (PHONE_MAX), or ACTION_INVALID saying why. */
@@ -42,8 +64,8 @@ static int
 check_kind(struct duban_ctx *x, const char *kind)
 {
 	if (kind && !person_kind_valid(kind))
-		return action_refuse(x, ACTION_INVALID, "kind must be " PERSON_KINDS ", not \"%s\"",
-				     kind);
+		return action_refuse(x, ACTION_INVALID, _("kind must be %s, not \"%s\""),
+				     _(PERSON_KINDS), kind);
 	return ACTION_OK;
 }
 
@@ -90,7 +112,7 @@ person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *p
 	p.phone = number;
 	p.title = (char *)n->title;
 	p.org = (char *)n->org;
-	p.kind = (char *)n->kind;
+	p.kind = (char *)(n->kind ? person_kind_canon(n->kind) : NULL);
 	if ((rc = store_begin(x->st)) != STORE_OK) {
 		rc = action_fail(x, rc);
 		goto out;
@@ -159,7 +181,7 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 	now.phone = e->phone ? number : NULL;
 	now.title = (char *)e->title;
 	now.org = (char *)e->org;
-	now.kind = (char *)e->kind;
+	now.kind = (char *)(e->kind ? person_kind_canon(e->kind) : NULL);
 	if ((rc = store_person_update(x->st, p.id, &now)) != STORE_OK) {
 		rc = action_fail(x, rc);
 		goto out;

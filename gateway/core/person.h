@@ -16,13 +16,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "store/store.h"
 
 /* The kinds of person: what the town sends to whom depends on it. */
-#define PERSON_KINDS "official, farmer, enterprise or other"
+#define PERSON_KINDS N_("official, farmer, enterprise or other")
 
-/* True for "official", "farmer", "enterprise" and "other". */
+/*
+ * The kind a clerk wrote, as stored: "official", "farmer", "enterprise" or
+ * "other" in any ASCII case, or in Chinese as a spreadsheet has it
+ * (干部, 村干部, 镇干部, 官员 / 农户, 村民, 农民 / 企业, 个体户 / 其他, 其它).
+ * Blanks around it are ignored.  NULL when it is none of them.
+ */
+const char *person_kind_canon(const char *kind);
+/* True when person_kind_canon knows kind. */
 bool person_kind_valid(const char *kind);
 
 /* A new person; nothing is owned. */
