@@ -25,11 +25,15 @@
 static const char person_add_help[] = N_(
 	"usage: duban person add --name NAME --phone PHONE [--title TITLE] [--org ORG]\n"
 	"                        [--kind official|farmer|enterprise|other] [--group GROUP]...\n"
+	"                        [--force]\n"
 	"\n"
 	"Add a person.  The phone number may be written as a clerk types it\n"
 	"(138-0013-8000, +86 138 0013 8000, full-width digits ...); it is stored as\n"
-	"+8613800138000.  A number someone already has is refused, naming them.\n"
-	"Groups that do not exist yet are created.  kind defaults to other.\n");
+	"+8613800138000.  A number someone already has is refused, naming them.  A\n"
+	"name someone already has is refused too, naming them (to give them a new\n"
+	"number use duban person update), unless --force: two people may share a\n"
+	"name.  Groups that do not exist yet are created.  kind (also 干部, 农户,\n"
+	"企业, 其他) defaults to other.\n");
 
 static int
 cmd_person_add(struct cli *c, int argc, char **argv)
@@ -38,7 +42,8 @@ cmd_person_add(struct cli *c, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' }, { "phone", required_argument, NULL, 'p' },
 		{ "title", required_argument, NULL, 't' }, { "org", required_argument, NULL, 'o' },
 		{ "kind", required_argument, NULL, 'k' }, { "group", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "force", no_argument, NULL, 'f' },	  { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct person_new n = { 0 };
 	struct duban_ctx x;
@@ -56,6 +61,7 @@ cmd_person_add(struct cli *c, int argc, char **argv)
 		case 't': n.title = optarg; break;
 		case 'o': n.org = optarg; break;
 		case 'k': n.kind = optarg; break;
+		case 'f': n.force = true; break;
 		case 'g':
 			if (n.ngroups == MAX_GROUPS_ARG)
 				return cli_err(EXIT_USAGE, _("at most %d --group options"), MAX_GROUPS_ARG);
@@ -79,6 +85,98 @@ cmd_person_add(struct cli *c, int argc, char **argv)
 	if ((rc = person_add(&x, &n, &id, phone)) != ACTION_OK)
 		return cli_action_err(&x, rc);
 	printf(_("added #%lld %s %s\n"), (long long)id, n.name, phone);
+	return EXIT_OK;
+}
+
+/* ---- person update / merge --------------------------------------------------- */
+
+static const char person_update_help[] = N_(
+	"usage: duban person update WHO [--name NAME] [--phone PHONE] [--title TITLE]\n"
+	"                           [--org ORG] [--kind KIND] [--group +GROUP|-GROUP]...\n"
+	"\n"
+	"Change a person: only what is given changes.  Their id stays, and with it\n"
+	"their tasks, groups and the messages sent to them; messages already queued\n"
+	"go to the number they were queued for.  A new number someone else has is\n"
+	"refused, naming them.  --group +G joins group G (made when missing), -G\n"
+	"leaves it.  WHO is a phone number, a name only one person has, or #ID.\n");
+
+static int
+cmd_person_update(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' }, { "phone", required_argument, NULL, 'p' },
+		{ "title", required_argument, NULL, 't' }, { "org", required_argument, NULL, 'o' },
+		{ "kind", required_argument, NULL, 'k' }, { "group", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
+	};
+	const char *join[MAX_GROUPS_ARG], *leave[MAX_GROUPS_ARG];
+	struct person_edit e = { .join = join, .leave = leave };
+	struct person p = { 0 };
+	struct duban_ctx x;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': e.name = optarg; break;
+		case 'p': e.phone = optarg; break;
+		case 't': e.title = optarg; break;
+		case 'o': e.org = optarg; break;
+		case 'k': e.kind = optarg; break;
+		case 'g':
+			if ((*optarg != '+' && *optarg != '-') || optarg[1] == '\0')
+				return cli_err(EXIT_USAGE, _("--group \"%s\": write +GROUP to join or -GROUP to leave"),
+					       optarg);
+			if (e.njoin == MAX_GROUPS_ARG || e.nleave == MAX_GROUPS_ARG)
+				return cli_err(EXIT_USAGE, _("at most %d --group options"), MAX_GROUPS_ARG);
+			if (*optarg == '+')
+				join[e.njoin++] = optarg + 1;
+			else
+				leave[e.nleave++] = optarg + 1;
+			break;
+		case 'h':
+		default: return cli_show_help(person_update_help, ch == 'h');
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_err(EXIT_USAGE, "%s", _("usage: duban person update WHO [OPTIONS]"));
+	if (e.kind && !person_kind_valid(e.kind))
+		return cli_err(EXIT_USAGE, _("--kind must be %s, not \"%s\""), _(PERSON_KINDS), e.kind);
+	if (cli_ctx(c, &x) != 0)
+		return EXIT_FAIL;
+	if ((rc = person_update(&x, argv[optind], &e, &p)) != ACTION_OK)
+		return cli_action_err(&x, rc);
+	printf(_("updated #%lld %s %s\n"), (long long)p.id, p.name, p.phone);
+	person_clear(&p);
+	return EXIT_OK;
+}
+
+static const char person_merge_help[] = N_(
+	"usage: duban person merge WHO INTO\n"
+	"\n"
+	"WHO is a duplicate of INTO (the same person entered twice): move WHO's\n"
+	"tasks, groups, messages, replies and opt-out to INTO, then remove WHO.\n"
+	"INTO keeps their own name, number and id.  Each is a phone number, a name\n"
+	"only one person has, or #ID.\n");
+
+static int
+cmd_person_merge(struct cli *c, int argc, char **argv)
+{
+	struct person into = { 0 }, from = { 0 };
+	struct duban_ctx x;
+	int rc;
+
+	if (cli_want_help(argc, argv, person_merge_help))
+		return EXIT_OK;
+	if (argc != 3)
+		return cli_err(EXIT_USAGE, "%s", _("usage: duban person merge WHO INTO"));
+	if (cli_ctx(c, &x) != 0)
+		return EXIT_FAIL;
+	if ((rc = person_merge(&x, argv[1], argv[2], &into, &from)) != ACTION_OK)
+		return cli_action_err(&x, rc);
+	printf(_("merged #%lld %s %s into #%lld %s %s\n"), (long long)from.id, from.name, from.phone,
+	       (long long)into.id, into.name, into.phone);
+	person_clear(&into);
+	person_clear(&from);
 	return EXIT_OK;
 }
 
@@ -338,10 +436,14 @@ cmd_person_import(struct cli *c, int argc, char **argv)
 
 static const char person_help[] = N_(
 	"usage: duban person add --name NAME --phone PHONE [--title T] [--org O] [--kind K] [--group G]...\n"
+	"                        [--force]\n"
 	"       duban person list [--group G] [--org O] [--kind K] [--search TEXT] [--format F]\n"
 	"       duban person show WHO\n"
+	"       duban person update WHO [--name N] [--phone P] [--title T] [--org O] [--kind K]\n"
+	"                               [--group +G|-G]...\n"
+	"       duban person merge WHO INTO\n"
 	"       duban person remove WHO\n"
-	"       duban person import FILE [--encoding auto|utf-8|gb18030] [--dry-run]\n"
+	"       duban person import FILE [--encoding auto|utf-8|gb18030] [--update] [--dry-run]\n"
 	"       duban person optout WHO | optin WHO\n"
 	"\n"
 	"WHO is a phone number, a name only one person has, or #ID.\n"
@@ -353,6 +455,7 @@ cmd_person(struct cli *c, int argc, char **argv)
 	static const struct cli_cmd cmds[] = {
 		{ "add", cmd_person_add, NULL },       { "list", person_list, NULL },
 		{ "show", person_show, NULL },         { "remove", cmd_person_remove, NULL },
+		{ "update", cmd_person_update, NULL }, { "merge", cmd_person_merge, NULL },
 		{ "import", cmd_person_import, NULL }, { "optout", cmd_person_optout, NULL },
 		{ "optin", cmd_person_optin, NULL },   { NULL, NULL, NULL },
 	};

@@ -33,11 +33,11 @@ static int cmd_config(struct cli *c, int argc, char **argv);
 static const struct cli_cmd commands[] = {
 	{ "init", cmd_init, N_("create the database, or migrate it to this version") },
 	{ "config", cmd_config, N_("check the configuration (config check)") },
-	{ "person", cmd_person, N_("people: add, list, show, remove, import, optout, optin") },
+	{ "person", cmd_person, N_("people: add, list, show, update, merge, remove, import, optout, optin") },
 	{ "group", cmd_group, N_("groups: add, list, show, remove, add-member, remove-member") },
 	{ "task", cmd_task, N_("supervised tasks: add, list, show, done, cancel, reopen, update, import") },
 	{ "tick", cmd_tick, N_("run the scheduler once: queue the reminders that are due") },
-	{ "outbox", cmd_outbox, N_("the outbox: list, retry, cancel") },
+	{ "outbox", cmd_outbox, N_("the outbox: list, show, retry, cancel") },
 	{ "template", cmd_template, N_("message templates: list, preview") },
 	{ "notice", cmd_notice, N_("policy notices: send, list, show, cancel, resend, approve") },
 	{ "report", cmd_report, N_("reports: tasks, overdue, people, delivery") },

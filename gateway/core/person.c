@@ -69,6 +69,69 @@ check_kind(struct duban_ctx *x, const char *kind)
 	return ACTION_OK;
 }
 
+struct same_name {
+	const char *name;
+	struct person first;
+	int n;
+};
+
+static int
+same_name_fn(void *arg, const struct person *p)
+{
+	struct same_name *s = arg;
+
+	if (strcmp(p->name, s->name) != 0)
+		return 0;
+	if (s->n++ == 0) {
+		s->first.id = p->id;
+		s->first.phone = strdup(p->phone);
+		s->first.org = strdup(p->org);
+	}
+	return 0;
+}
+
+/* ACTION_EXISTS naming who has name already (inside the transaction), else ACTION_OK. */
+static int
+check_name_free(struct duban_ctx *x, const char *name)
+{
+	struct person_filter f = { .search = name };
+	struct same_name s = { .name = name };
+	char masked[PHONE_MAX];
+	int rc = store_person_each(x->st, &f, same_name_fn, &s);
+
+	if (rc != STORE_OK)
+		rc = action_fail(x, rc);
+	else if (s.n)
+		rc = action_refuse(x, ACTION_EXISTS,
+				   _("%s is already in the list (#%lld, %s, %s): change them with "
+				     "\"duban person update\", or add a second %s with --force"),
+				   name, (long long)s.first.id,
+				   phone_mask(s.first.phone ? s.first.phone : "", masked, sizeof(masked)),
+				   s.first.org ? s.first.org : "", name);
+	person_clear(&s.first);
+	return rc;
+}
+
+/* Take person out of each group of names; one they are not in is ACTION_INVALID. */
+static int
+leave_groups(struct duban_ctx *x, int64_t person, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct group g = { 0 };
+		bool removed = false;
+		int rc = store_group_find(x->st, names[i], false, &g);
+		if (rc == STORE_OK)
+			rc = store_member_remove(x->st, g.id, person, &removed);
+		group_clear(&g);
+		if (rc != STORE_OK)
+			return action_fail(x, rc);
+		if (!removed)
+			return action_refuse(x, ACTION_INVALID, _("#%lld is not in group %s"),
+					     (long long)person, names[i]);
+	}
+	return ACTION_OK;
+}
+
 /* Put person into each group of names, making the groups that are missing. */
 static int
 join_groups(struct duban_ctx *x, int64_t person, const char *const *names, size_t n)
@@ -117,7 +180,9 @@ person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *p
 		rc = action_fail(x, rc);
 		goto out;
 	}
-	if ((rc = store_person_add(x->st, &p, id)) != STORE_OK)
+	if (!n->force && (rc = check_name_free(x, name)) != ACTION_OK)
+		; /* refused, or the database failed: rc says which */
+	else if ((rc = store_person_add(x->st, &p, id)) != STORE_OK)
 		rc = action_fail(x, rc);
 	else if ((rc = join_groups(x, *id, n->groups, n->ngroups)) == ACTION_OK &&
 		 (rc = store_event(x->st, x->actor, "person.add", number, name)) != STORE_OK)
@@ -186,6 +251,9 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 		rc = action_fail(x, rc);
 		goto out;
 	}
+	if ((rc = join_groups(x, p.id, e->join, e->njoin)) != ACTION_OK ||
+	    (rc = leave_groups(x, p.id, e->leave, e->nleave)) != ACTION_OK)
+		goto out;
 	{
 		int64_t id = p.id;
 		person_clear(&p);
@@ -198,6 +266,47 @@ out:
 	if ((rc = action_finish(x, rc)) == ACTION_OK)
 		give(&p, out);
 	person_clear(&p);
+	return rc;
+}
+
+int
+person_merge(struct duban_ctx *x, const char *who, const char *into, struct person *out_into,
+	     struct person *out_from)
+{
+	struct person from = { 0 }, to = { 0 };
+	char detail[256];
+	int rc;
+
+	if (out_into)
+		memset(out_into, 0, sizeof(*out_into));
+	if (out_from)
+		memset(out_from, 0, sizeof(*out_from));
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_fail(x, rc);
+	if ((rc = find(x, who, &from)) != ACTION_OK || (rc = find(x, into, &to)) != ACTION_OK)
+		goto out;
+	if (from.id == to.id) {
+		rc = action_refuse(x, ACTION_INVALID, _("%s and %s are the same person (#%lld)"), who,
+				   into, (long long)to.id);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "#%lld %s %s", (long long)from.id, from.name, from.phone);
+	if ((rc = store_person_merge(x->st, from.id, to.id)) != STORE_OK ||
+	    (rc = store_event(x->st, x->actor, "person.merge", to.phone, detail)) != STORE_OK) {
+		rc = action_fail(x, rc);
+		goto out;
+	}
+	int64_t id = to.id;
+	person_clear(&to);
+	if ((rc = store_person_get(x->st, id, &to)) != STORE_OK)
+		rc = action_fail(x, rc);
+out:
+	if ((rc = action_finish(x, rc)) == ACTION_OK) {
+		give(&to, out_into);
+		give(&from, out_from);
+	}
+	person_clear(&to);
+	person_clear(&from);
 	return rc;
 }
 

@@ -115,6 +115,13 @@ int store_person_set_optout(struct store *st, int64_t id, int64_t at /* 0: opt i
  * them; STORE_NOTFOUND when there is no person id.
  */
 int store_person_update(struct store *st, int64_t id, const struct person *p);
+/*
+ * Move everything of person from to person into - task roles, group
+ * memberships, messages, replies, tasks they marked done, an opt-out -
+ * and remove from.  Roles and memberships into has already are kept once.
+ * STORE_INVALID when from is into; STORE_NOTFOUND when there is no from.
+ */
+int store_person_merge(struct store *st, int64_t from, int64_t into);
 
 struct group {
 	int64_t id;

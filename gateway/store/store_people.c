@@ -270,6 +270,44 @@ store_person_update(struct store *st, int64_t id, const struct person *p)
 	return rc;
 }
 
+int
+store_person_merge(struct store *st, int64_t from, int64_t into)
+{
+	/* Roles and memberships both already have are dropped, not doubled. */
+	static const char *const sql[] = {
+		"INSERT OR IGNORE INTO assignment (task, person, role) "
+		"SELECT task, ?2, role FROM assignment WHERE person = ?1",
+		"DELETE FROM assignment WHERE person = ?1",
+		"INSERT OR IGNORE INTO member (grp, person) SELECT grp, ?2 FROM member WHERE person = ?1",
+		"UPDATE message SET person = ?2 WHERE person = ?1",
+		"UPDATE inbound SET person = ?2 WHERE person = ?1",
+		"UPDATE task SET done_by = ?2 WHERE done_by = ?1",
+		"UPDATE person SET opted_out_at = coalesce(opted_out_at, "
+		"(SELECT opted_out_at FROM person WHERE id = ?1)) WHERE id = ?2",
+	};
+	static const char del[] = "DELETE FROM person WHERE id = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (from == into) {
+		snprintf(st->err, sizeof(st->err), "#%lld cannot be merged into itself",
+			 (long long)from);
+		return STORE_INVALID;
+	}
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if ((s = store_stmt(st, sql[i])) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(s, 1, from);
+		sqlite3_bind_int64(s, 2, into);
+		if ((rc = store_step_done(st, s, "merging people")) != STORE_OK)
+			return rc == STORE_EXISTS ? STORE_ERROR : rc;
+	}
+	if ((s = store_stmt(st, del)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, from);
+	return store_step_update(st, s, "merging people", "no person #%lld", (long long)from);
+}
+
 /* ---- groups ------------------------------------------------------------- */
 
 int
