@@ -112,6 +112,8 @@ int cli_person_row(void *arg, const struct person *p);
 int cmd_task(struct cli *c, int argc, char **argv);
 int cmd_tick(struct cli *c, int argc, char **argv);
 int cmd_outbox(struct cli *c, int argc, char **argv);
+/* "duban outbox show ID" (cmd_outbox_show.c). */
+int cli_outbox_show(struct cli *c, int argc, char **argv);
 int cmd_template(struct cli *c, int argc, char **argv);
 /* Notices and reports (cmd_notice.c, cmd_report.c). */
 int cmd_notice(struct cli *c, int argc, char **argv);
@@ -145,6 +147,9 @@ typedef void cli_imported_fn(const char *file, bool dry, const struct import_res
  */
 int cli_import(struct cli *c, int argc, char **argv, const char *group, const char *help,
 	       bool update_ok, cli_import_fn *run, cli_imported_fn *imported);
+
+/* "duban task import" (import_csv.c): its help, the import, what it did. */
+int cli_task_import(struct cli *c, int argc, char **argv);
 
 struct sched;
 /* Point s at the CLI's store, configuration, rules and templates and
@@ -183,6 +188,22 @@ void table_set_context(struct table *t, const char *ctx);
 /* Is w one of the words 'e' columns show translated (a kind, a status, a role)? */
 bool table_word_known(const char *w);
 size_t table_rows(const struct table *t);
+/*
+ * The table as JSON (the array --format json prints; json_decref it), or
+ * NULL when out of memory; json_print prints j as --format json does.
+ * A show command adds what it holds besides (people, messages) to the
+ * first object.
+ */
+typedef struct json_t json_t;
+/*
+ * The --format csv or json of a show command: tb holds the one row; json
+ * adds what the object holds besides - a task's people and messages, a
+ * person's tasks and recent messages (show.c).  Returns the exit code.
+ */
+enum show_kind { SHOW_TASK, SHOW_PERSON };
+int cli_print_show(struct cli *c, struct table *tb, enum show_kind k, int64_t id);
+json_t *table_json(const struct table *t);
+int json_print(json_t *j, FILE *fp);
 /* The text of a cell ("" when out of range). */
 const char *table_cell(const struct table *t, size_t row, size_t col);
 void table_free(struct table *t);

@@ -249,10 +249,12 @@ person_list(struct cli *c, int argc, char **argv)
 }
 
 static const char person_show_help[] = N_(
-	"usage: duban person show WHO\n"
+	"usage: duban person show WHO [--format table|csv|json]\n"
 	"\n"
-	"Show one person with their groups and tasks.  WHO is a phone number, a\n"
-	"name only one person has, or #ID.\n");
+	"Show one person with their groups, their tasks and the latest messages\n"
+	"sent to them (\"duban outbox show ID\" shows one whole; \"duban outbox list\n"
+	"--person WHO\" every one).  WHO is a phone number, a name only one person\n"
+	"has, or #ID.  --format json holds the tasks and messages too.\n");
 
 static int
 task_line(void *arg, const struct task *t)
@@ -260,7 +262,18 @@ task_line(void *arg, const struct task *t)
 	char dl[24];
 	(void)arg;
 	printf("  %-5s %s  %s  (%s)\n", t->code, time_fmt_local(t->deadline, dl, sizeof(dl)),
-	       t->title, t->status);
+	       t->title, C_("value", t->status));
+	return 0;
+}
+
+static int
+recent_line(void *arg, const struct message *m)
+{
+	char at[24];
+	(void)arg;
+	printf("  #%-6lld %s  %-6s %-6s %s\n", (long long)m->id,
+	       time_fmt_local(m->not_before, at, sizeof(at)), C_("value", m->kind),
+	       C_("value", m->status), m->body);
 	return 0;
 }
 
@@ -270,16 +283,18 @@ person_show(struct cli *c, int argc, char **argv)
 	struct person p = { 0 };
 	struct person_filter f = { 0 };
 	struct task_filter tf = { 0 };
+	struct msg_filter mf = { .limit = 10, .newest = true };
 	struct table *t;
+	const char *who;
 	int rc;
 
-	if (cli_want_help(argc, argv, person_show_help))
-		return EXIT_OK;
-	if (argc != 2)
+	if (cli_format_args(c, argc, argv, "person show", person_show_help, true, &who, &rc) != 0)
+		return rc;
+	if (who == NULL)
 		return cli_err(EXIT_USAGE, _("usage: duban person show WHO"));
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((rc = store_person_find(c->st, argv[1], &p)) != STORE_OK)
+	if ((rc = store_person_find(c->st, who, &p)) != STORE_OK)
 		return cli_store_err(c, rc);
 	if ((t = cli_person_table()) == NULL) {
 		person_clear(&p);
@@ -291,7 +306,7 @@ person_show(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (c->fmt != FMT_TABLE) {
-		table_print(t, c->fmt, stdout);
+		rc = cli_print_show(c, t, SHOW_PERSON, p.id) == EXIT_OK ? STORE_OK : STORE_ERROR;
 		goto out;
 	}
 	printf(_("#%lld %s\n  phone:  %s\n  title:  %s\n  org:    %s\n  kind:   %s\n"),
@@ -304,6 +319,10 @@ person_show(struct cli *c, int argc, char **argv)
 	printf(_("tasks:\n"));
 	tf.person = p.id;
 	rc = store_task_each(c->st, &tf, task_line, NULL);
+	mf.person = p.id;
+	printf(_("latest messages:\n"));
+	if (rc == STORE_OK)
+		rc = store_msg_each(c->st, &mf, recent_line, NULL);
 out:
 	table_free(t);
 	person_clear(&p);

@@ -211,14 +211,14 @@ out:
 	return rc;
 }
 
-static int
-print_json(const struct table *t, FILE *fp)
+json_t *
+table_json(const struct table *t)
 {
 	json_t *arr = json_array();
 	int rc = -1;
 
 	if (arr == NULL)
-		return -1;
+		return NULL;
 	for (size_t r = 0; r < t->nrows; r++) {
 		json_t *o = json_object();
 		if (o == NULL || json_array_append_new(arr, o) != 0)
@@ -237,11 +237,30 @@ print_json(const struct table *t, FILE *fp)
 				goto out;
 		}
 	}
-	if (json_dumpf(arr, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-		goto out;
-	fputc('\n', fp);
 	rc = 0;
 out:
+	if (rc != 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+int
+json_print(json_t *j, FILE *fp)
+{
+	if (j == NULL || json_dumpf(j, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+		return -1;
+	fputc('\n', fp);
+	return 0;
+}
+
+static int
+print_json(const struct table *t, FILE *fp)
+{
+	json_t *arr = table_json(t);
+	int rc = json_print(arr, fp);
+
 	json_decref(arr);
 	return rc;
 }

@@ -232,10 +232,46 @@ struct msg_filter {
 	const char *status, *kind; /* NULL: any */
 	int64_t task, notice;      /* 0: any */
 	size_t limit;              /* 0: no limit */
+	int64_t person;            /* 0: any */
+	int64_t from, to;          /* created in [from, to); 0: no bound */
+	const char *text;          /* NULL: any; else a substring of the body */
+	bool newest;               /* with limit: the newest `limit` (still listed oldest first) */
 };
 /* Call fn for each matching message, newest last. */
 int store_msg_each(struct store *st, const struct msg_filter *f,
 		   int (*fn)(void *arg, const struct message *m), void *arg);
+/* ---- what happened to a message (store_history.c) ----------------------------- */
+
+struct inbound;
+
+/* One send attempt of a message. */
+struct msg_attempt {
+	int64_t at;
+	const char *provider;
+	int http_status;    /* 0: none (no HTTP answer) */
+	const char *result; /* accepted | transient | permanent */
+	const char *error;  /* NULL: none */
+	int64_t latency_ms;
+};
+/* Call fn for each attempt of message id, oldest first; the strings live during the call. */
+int store_msg_attempts(struct store *st, int64_t id,
+		       int (*fn)(void *arg, const struct msg_attempt *a), void *arg);
+/* One delivery report of a message. */
+struct msg_report {
+	int64_t received_at;
+	const char *provider, *status, *error; /* error NULL: none */
+};
+/* Call fn for each delivery report matched to message id, oldest first. */
+int store_msg_reports(struct store *st, int64_t id,
+		      int (*fn)(void *arg, const struct msg_report *r), void *arg);
+/*
+ * Call fn for each reply (at most max) from the phone message id went to,
+ * received after it was sent (or queued) and before the next message to
+ * that phone was: what the person answered to it.  Oldest first.
+ */
+int store_msg_replies(struct store *st, int64_t id, size_t max,
+		      int (*fn)(void *arg, const struct inbound *in), void *arg);
+
 /* The message queued with client reference ref: STORE_NOTFOUND when none. */
 int store_msg_find_ref(struct store *st, const char *ref, int64_t *id);
 /*
