@@ -118,6 +118,12 @@ int cmd_template(struct cli *c, int argc, char **argv);
 /* Notices and reports (cmd_notice.c, cmd_report.c). */
 int cmd_notice(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
+/*
+ * The people of a notice's dry run (cmd_notice_people.c): those the
+ * selectors to reach and those left out, with why, in c->fmt.  Returns the
+ * exit code.
+ */
+int cli_notice_dry_people(struct cli *c, const char *const *to, size_t nto);
 /* Manual messages, the dispatcher and the daemon (cmd_send.c, cmd_dispatch.c, cmd_run.c). */
 int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_dispatch(struct cli *c, int argc, char **argv);

@@ -238,6 +238,7 @@ struct send_args {
 	char *vars[NOTICE_VARS_MAX];
 	size_t nvars;
 	bool dry, yes;
+	struct cli *c; /* for --format */
 };
 
 static int
@@ -263,7 +264,7 @@ parse_send(int argc, char **argv, struct send_args *a)
 		{ "title", required_argument, NULL, 'i' },    { "at", required_argument, NULL, 'a' },
 		{ "by", required_argument, NULL, 'b' },	      { "dry-run", no_argument, NULL, 'n' },
 		{ "yes", no_argument, NULL, 'y' },	      { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "format", required_argument, NULL, 'F' },   { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -288,6 +289,10 @@ parse_send(int argc, char **argv, struct send_args *a)
 		case 'b': a->by = optarg; break;
 		case 'n': a->dry = true; break;
 		case 'y': a->yes = true; break;
+		case 'F':
+			if (cli_format_opt(a->c, optarg, true) != 0)
+				return EXIT_USAGE;
+			break;
 		case 'h': fputs(_(send_help), stdout); return -1;
 		default: return cli_show_help(send_help, false);
 		}
@@ -308,7 +313,7 @@ parse_send(int argc, char **argv, struct send_args *a)
 static int
 notice_send(struct cli *c, int argc, char **argv)
 {
-	struct send_args a = { 0 };
+	struct send_args a = { .c = c };
 	struct notice_result res = { 0 };
 	struct notice_req rq;
 	struct duban_ctx x;
@@ -337,8 +342,11 @@ notice_send(struct cli *c, int argc, char **argv)
 	if ((rc = notice_create(&x, &rq, &res)) != ACTION_OK) {
 		code = refused(&x, rc, &res, &ask, a.at);
 	} else if (a.dry) {
-		printf(_("dry run: nothing is queued\n"));
-		print_plan(c, &res.plan, send_at, ask.now);
+		if (c->fmt == FMT_TABLE) {
+			printf(_("dry run: nothing is queued\n"));
+			print_plan(c, &res.plan, send_at, ask.now);
+		}
+		code = cli_notice_dry_people(c, a.to, a.nto);
 	} else if (strcmp(res.status, "pending") == 0) {
 		printf(_("notice N%lld waits for approval: %lld people, %lld SMS parts; "
 		       "approve with: duban notice approve N%lld --by WHO\n"),
@@ -455,32 +463,93 @@ static const char show_help[] = N_(
 	"  --failed   list the people whose message failed: name, full phone number\n"
 	"             (to call them), the provider's reason, attempts, when\n");
 
+/*
+ * What a provider's reason for a failure means, as a word of the 'e'
+ * columns: the clerk reads 号码无效 beside "HTTP 400: invalid number".
+ */
+static const char *
+failure_cause(const char *err)
+{
+	static const struct {
+		const char *needle, *cause;
+	} causes[] = {
+		{ "invalid number", NC_("value", "invalid_number") },
+		{ "invalid phone", "invalid_number" },
+		{ "号码", "invalid_number" },
+		{ "empty number", "invalid_number" },
+		{ "black", NC_("value", "blacklisted") },
+		{ "黑名单", "blacklisted" },
+		{ "unsubscri", NC_("value", "unsubscribed") },
+		{ "退订", "unsubscribed" },
+		{ "content", NC_("value", "content_refused") },
+		{ "keyword", "content_refused" },
+		{ "template", "content_refused" },
+		{ "signature", NC_("value", "signature_refused") },
+		{ "balance", NC_("value", "no_balance") },
+		{ "余额", "no_balance" },
+		{ "timeout", NC_("value", "timeout") },
+		{ "timed out", "timeout" },
+		{ "expired", NC_("value", "expired") },
+		{ "HTTP 5", NC_("value", "provider_down") },
+		{ "connect", "provider_down" },
+	};
+
+	if (err == NULL || *err == '\0')
+		return "";
+	for (size_t i = 0; i < ARRAY_LEN(causes); i++)
+		if (strcasestr(err, causes[i].needle))
+			return causes[i].cause;
+	return NC_("value", "refused");
+}
+
+struct failed_ctx {
+	struct cli *c;
+	struct table *t;
+};
+
 static int
 failed_row(void *arg, const struct message *m)
 {
+	struct failed_ctx *fc = arg;
+	struct person_filter pf = { .id = m->person };
+	struct table *pt = cli_person_table();
 	char at[24] = "", att[12];
+	int rc;
 
+	if (pt == NULL)
+		return -1;
+	/* the person as they are now: org and groups (none when removed since) */
+	if (m->person && store_person_each(fc->c->st, &pf, cli_person_row, pt) != STORE_OK) {
+		table_free(pt);
+		return -1;
+	}
 	snprintf(att, sizeof(att), "%d", m->attempts);
 	if (m->final_at)
 		time_fmt_local(m->final_at, at, sizeof(at));
-	const char *cells[] = { m->person_name ? m->person_name : "", m->phone,
-				m->last_error ? m->last_error : "", att, at,
-				m->provider ? m->provider : "" };
-	return table_add(arg, cells);
+	const char *cells[] = { m->person_name ? m->person_name : "", table_cell(pt, 0, 4),
+				table_cell(pt, 0, 6), m->phone,
+				failure_cause(m->last_error), m->last_error ? m->last_error : "",
+				att, at, m->provider ? m->provider : "" };
+	rc = table_add(fc->t, cells);
+	table_free(pt);
+	return rc;
 }
 
 static int
 show_failed(struct cli *c, const struct notice *n)
 {
-	static const char *const h[] = { NC_("column", "name"), NC_("column", "phone"), NC_("column", "reason"), NC_("column", "attempts"), NC_("column", "failed_at"),
-					 NC_("column", "provider") };
-	struct table *t = table_new(ARRAY_LEN(h), h, "sssisn");
+	static const char *const h[] = {
+		NC_("column", "name"),	 NC_("column", "org"),	    NC_("column", "groups"),
+		NC_("column", "phone"),	 NC_("column", "cause"),    NC_("column", "reason"),
+		NC_("column", "attempts"), NC_("column", "failed_at"), NC_("column", "provider"),
+	};
+	struct failed_ctx fc = { .c = c, .t = table_new(ARRAY_LEN(h), h, "ssnsesisn") };
 	int rc;
 
-	if (t == NULL)
+	if (fc.t == NULL)
 		return EXIT_FAIL;
-	rc = store_notice_failed_each(c->st, n->id, failed_row, t);
-	return cli_print_table(c, t, rc);
+	rc = store_notice_failed_each(c->st, n->id, failed_row, &fc);
+	return cli_print_table(c, fc.t, rc);
 }
 
 /* The counts as one row (csv, json) or as status/count lines (table). */
@@ -490,7 +559,8 @@ show_counts(struct cli *c, const struct notice *n, const struct notice_counts *k
 	static const char *const h[] = { NC_("column", "id"), NC_("column", "title"), NC_("column", "status"), NC_("column", "send_at"), NC_("column", "recipients"), NC_("column", "queued"),
 					 NC_("column", "sending"), NC_("column", "sent"), NC_("column", "delivered"), NC_("column", "failed"), NC_("column", "expired"),
 					 NC_("column", "cancelled"), NC_("column", "opted_out"), NC_("column", "resent"), NC_("column", "parts_sent") };
-	const int64_t v[] = { n->id, 0, 0, 0, n->recipients, k->queued, k->sending, k->sent,
+	/* sent: accepted by the provider, those delivered since included (as notice list says) */
+	const int64_t v[] = { n->id, 0, 0, 0, n->recipients, k->queued, k->sending, k->sent + k->delivered,
 			      k->delivered, k->failed, k->expired, k->cancelled, n->opted_out,
 			      k->resent, k->parts };
 	char num[ARRAY_LEN(h)][24], at[24];
@@ -604,13 +674,15 @@ notice_cancel_cmd(struct cli *c, int argc, char **argv)
 }
 
 static const char resend_help[] = N_(
-	"usage: duban notice resend ID --failed\n"
+	"usage: duban notice resend ID --failed [--all]\n"
 	"\n"
 	"Queue the notice again to every person whose message failed (see \"duban\n"
 	"notice show ID --failed\"), once: to their current phone number, with the\n"
 	"same text.  Running it again before those are sent queues nothing more;\n"
 	"if a resend fails too, the next resend tries once more.  People who have\n"
-	"opted out since are left out.\n");
+	"opted out since are left out, and so are those the provider refused for\n"
+	"good (an invalid number, a blacklisted one: it would fail again) unless\n"
+	"--all - after their number was corrected with duban person update.\n");
 
 static int
 notice_resend_cmd(struct cli *c, int argc, char **argv)
@@ -618,25 +690,38 @@ notice_resend_cmd(struct cli *c, int argc, char **argv)
 	struct duban_ctx x;
 	const char *ref;
 	char actor[BY_MAX];
-	bool failed = false;
-	int64_t id, queued, opted;
-	int code, rc;
+	bool failed = false, all = false;
+	int64_t id, queued, opted, permanent;
+	char *args[64];
+	int n = 0, code, rc;
 
+	/* --all is resend's own; the other options are those of show */
+	for (int i = 0; i < argc && n < (int)ARRAY_LEN(args) - 1; i++)
+		if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else
+			args[n++] = argv[i];
+	args[n] = NULL;
+	argc = n;
+	argv = args;
 	if ((code = parse_format_only(c, argc, argv, resend_help, &ref, &failed)) != 0)
 		return code < 0 ? EXIT_OK : code;
 	if (!failed)
 		return cli_err(EXIT_USAGE, _("usage: duban notice resend ID --failed"));
 	if ((code = clerk_ctx(c, ref, &id, &x, actor)) != 0)
 		return code;
-	if ((rc = notice_resend(&x, id, &queued, &opted)) != ACTION_OK)
+	if ((rc = notice_resend_some(&x, id, all, &queued, &opted, &permanent)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	if (queued == 0 && opted == 0) {
+	if (queued == 0 && opted == 0 && permanent == 0) {
 		printf(_("notice N%lld: no failed messages to resend\n"), (long long)id);
 		return EXIT_OK;
 	}
 	printf(_("notice N%lld: %lld failed messages queued again"), (long long)id, (long long)queued);
 	if (opted)
 		printf(_(" (%lld opted out since, left out)"), (long long)opted);
+	if (permanent)
+		printf(_(" (%lld refused for good - invalid numbers ... - left out; --all sends them too)"),
+		       (long long)permanent);
 	putchar('\n');
 	return EXIT_OK;
 }

@@ -972,11 +972,20 @@ out:
 int
 notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_out)
 {
+	int64_t permanent;
+
+	return notice_resend_some(x, id, true, queued, opted_out, &permanent);
+}
+
+int
+notice_resend_some(struct duban_ctx *x, int64_t id, bool all, int64_t *queued,
+		   int64_t *opted_out, int64_t *permanent)
+{
 	struct notice n = { 0 };
 	char obj[32], detail[128];
 	int rc;
 
-	*queued = *opted_out = 0;
+	*queued = *opted_out = *permanent = 0;
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_notice_get(x->st, id, &n)) != STORE_OK) {
 		rc = action_abort(x, rc);
@@ -988,13 +997,15 @@ notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_o
 				   id, n.status);
 		goto out;
 	}
-	if ((rc = store_notice_resend(x->st, id, time_now(), queued, opted_out)) != STORE_OK) {
+	if ((rc = store_notice_resend_some(x->st, id, time_now(), all, queued, opted_out,
+					   permanent)) != STORE_OK) {
 		rc = action_abort(x, rc);
 		goto out;
 	}
 	snprintf(obj, sizeof(obj), "N%" PRId64, id);
-	snprintf(detail, sizeof(detail), "%" PRId64 " queued again, %" PRId64 " opted out", *queued,
-		 *opted_out);
+	snprintf(detail, sizeof(detail),
+		 "%" PRId64 " queued again, %" PRId64 " opted out, %" PRId64 " refused for good",
+		 *queued, *opted_out, *permanent);
 	rc = action_commit(x, "notice.resend", obj, detail);
 out:
 	if (rc != ACTION_OK)

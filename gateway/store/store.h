@@ -434,6 +434,13 @@ int store_audience_count(struct store *st, const struct audience *a, int64_t *se
 int store_audience_each(struct store *st, const struct audience *a,
 			int (*fn)(void *arg, const struct person *p), void *arg);
 
+/*
+ * Call fn for each selected person who is left out because they opted
+ * out (p->opted_out_at says when), in id order, as store_audience_each.
+ */
+int store_audience_left_out_each(struct store *st, const struct audience *a,
+				 int (*fn)(void *arg, const struct person *p), void *arg);
+
 /* A notice: status pending (awaiting approval), scheduled, queued or cancelled. */
 struct notice {
 	int64_t id;
@@ -497,6 +504,13 @@ int store_notice_cancel(struct store *st, int64_t id, int64_t now, int64_t *canc
  */
 int store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
 			int64_t *opted_out);
+/*
+ * The same, but unless all, a message a provider refused for good (an
+ * attempt classed permanent: an invalid number, a text it will not carry)
+ * is not queued again; *permanent counts those.
+ */
+int store_notice_resend_some(struct store *st, int64_t id, int64_t now, bool all, int64_t *queued,
+			     int64_t *opted_out, int64_t *permanent);
 
 /* ---- reports (store_report.c) ------------------------------------------------- */
 

@@ -148,14 +148,16 @@ sql "UPDATE message SET status = 'sent', provider = 'sim', sent_at = 1 WHERE not
             last_error = '号码无效 (permanent)' WHERE id = 4;
      UPDATE message SET status = 'sending' WHERE id = 5;"
 d notice show N1 --format json >"$T/show.json"
+# sent: accepted by the provider, the one delivered since included (as notice list says)
 expect_eq "notice show counts per status" \
 	"$(jq -c '.[0] | [.queued, .sending, .sent, .delivered, .failed, .opted_out, .parts_sent]' "$T/show.json")" \
-	"[0,1,2,1,1,1,3]"
+	"[0,1,3,1,1,1,3]"
 check "notice show as a table" d notice show 1
 expect_grep "  names its audience" "audience    kind:farmer" "$T/last.out"
 d notice show 1 --failed --format csv >"$T/failed.csv"
 failed_phone=$(sql "SELECT phone FROM message WHERE id = 4")
-expect_grep "--failed lists the full number with the reason" "$failed_phone,号码无效 (permanent)" "$T/failed.csv"
+expect_grep "--failed lists the full number with the reason" "$failed_phone,[^,]*,号码无效 (permanent)" "$T/failed.csv"
+expect_grep "  and the person's org and groups" "^王素琴,庙峙村,农户-庙峙村,$failed_phone," "$T/failed.csv"
 
 check "resend the failed one" d notice resend N1 --failed
 expect_grep "  one queued again" "1 failed messages queued again" "$T/last.out"
