@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "base/zone.h"
 #include "base/i18n.h"
+#include "base/utf8.h"
 
 #define DUBAN_VERSION "0.1.0"
 #ifndef DUBAN_LOCALEDIR
@@ -102,6 +103,34 @@ locale_dir(char *buf, size_t n)
 		}
 	}
 	return DUBAN_LOCALEDIR;
+}
+
+/*
+ * Refuse an argument that is not valid UTF-8 (a name typed on a GBK
+ * terminal): stored, it would break every list that prints it.  Names the
+ * option it is the value of, or its place.  0, or EXIT_USAGE after saying so.
+ */
+static int
+check_utf8_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (utf8_valid(argv[i], strlen(argv[i])))
+			continue;
+		if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '=')) {
+			int n = (int)(strchr(argv[i], '=') - argv[i]);
+			return cli_err(EXIT_USAGE, _("the value of %.*s is not valid UTF-8 (is the "
+						     "terminal set to GBK?): use a UTF-8 terminal; a file "
+						     "in GBK is read with --encoding gb18030"), n, argv[i]);
+		}
+		if (i > 1 && strncmp(argv[i - 1], "-", 1) == 0 && argv[i - 1][1] != '\0')
+			return cli_err(EXIT_USAGE, _("the value of %s is not valid UTF-8 (is the "
+						     "terminal set to GBK?): use a UTF-8 terminal; a file "
+						     "in GBK is read with --encoding gb18030"), argv[i - 1]);
+		return cli_err(EXIT_USAGE, _("argument %d is not valid UTF-8 (is the terminal set to "
+					     "GBK?): use a UTF-8 terminal; a file in GBK is read with "
+					     "--encoding gb18030"), i);
+	}
+	return 0;
 }
 
 int
@@ -261,6 +290,8 @@ main(int argc, char **argv)
 
 	/* The environment's language now; the configuration's, once it is read. */
 	i18n_setup(i18n_want_zh(NULL), localedir);
+	if (check_utf8_args(argc, argv) != 0)
+		return EXIT_USAGE;
 
 	/* '+': stop at the first non-option, the command. */
 	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {

@@ -46,11 +46,12 @@ config_defaults(void)
 	c->dispatcher.grace_ms = 10000;
 	c->notices.require_approval = false;
 	c->notices.confirm_over = 100;
+	c->notices.optout_footer = strdup("回复TD退订");
 	c->dlr.keep_unmatched = 86400;
 	c->dlr.max_unmatched = 10000;
 	c->storage.wal_max = 64LL << 20;
 	c->storage.min_free = 64LL << 20;
-	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
+	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir || !c->notices.optout_footer) {
 		config_free(c);
 		return NULL;
 	}
@@ -66,6 +67,7 @@ config_free(struct duban_config *c)
 	free(c->database);
 	free(c->timezone);
 	free(c->language);
+	free(c->notices.optout_footer);
 	free(c->signature);
 	free(c->rules_dir);
 	free(c->templates_dir);
@@ -182,8 +184,10 @@ parse_dispatcher(struct cfgval *cv, const config_setting_t *root, struct duban_c
 static void
 parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_conf *nc)
 {
-	static const char *const keys[] = { "require_approval", "confirm_over", NULL };
+	static const char *const keys[] = { "require_approval", "confirm_over", "optout_footer",
+					    NULL };
 	const config_setting_t *g = cfgval_group(cv, root, "notices");
+	const char *s;
 	long v;
 
 	if (g == NULL)
@@ -192,6 +196,13 @@ parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_co
 	cfgval_bool(cv, g, "require_approval", &nc->require_approval);
 	if (cfgval_int(cv, g, "confirm_over", 0, 100000000, &v) == 1)
 		nc->confirm_over = (unsigned long)v;
+	if (cfgval_string(cv, g, "optout_footer", &s) == 1) {
+		if (!utf8_valid(s, strlen(s)) || strlen(s) > 60 || strchr(s, '\n'))
+			cfgval_error(cv, config_setting_get_member(g, "optout_footer"),
+				     "'optout_footer' must be one line of UTF-8 text of at most 60 bytes");
+		else
+			set_str(&nc->optout_footer, s);
+	}
 }
 
 /* The `dlr` group: how long and how many early delivery reports may wait. */

@@ -28,6 +28,7 @@ struct dispatcher_conf {
 struct notices_conf {
 	bool require_approval; /* a notice waits as pending until "duban notice approve" */
 	unsigned long confirm_over; /* ask before queuing a notice to more people than this */
+	char *optout_footer;   /* ends free texts to farmers and enterprises; "" for none */
 };
 
 /* Delivery reports that come before their send is recorded (the `dlr` group). */

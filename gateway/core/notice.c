@@ -23,6 +23,7 @@
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/clock.h"
+#include "base/i18n.h"
 
 #define AUDIENCE_TEXT_MAX (64 * 1024)
 
@@ -308,6 +309,16 @@ notice_check(const struct notice_content *nc, char *err, size_t errlen)
 		}
 		if (strlen(nc->text) > NOTICE_BODY_MAX) {
 			snprintf(err, errlen, "the text is longer than %d bytes", NOTICE_BODY_MAX);
+			return -1;
+		}
+		/* Free text goes out as written: {{person.name}} would reach the phone as braces. */
+		const char *open = strstr(nc->text, "{{"), *close = open ? strstr(open, "}}") : NULL;
+		if (close) {
+			int len = (int)(close + 2 - open);
+			snprintf(err, errlen,
+				 _("the text holds %.*s, which free text would send as written: put "
+				   "the text in a template of templates_dir and send it with --template"),
+				 len > 40 ? 40 : len, open);
 			return -1;
 		}
 		return 0;
@@ -739,13 +750,58 @@ create_write(struct duban_ctx *x, const struct notice *nt, const struct notice_a
 	return action_commit(x, "notice.create", obj, detail);
 }
 
+static int
+public_fn(void *arg, const struct person *p)
+{
+	bool *yes = arg;
+
+	if (strcmp(p->kind, "farmer") == 0 || strcmp(p->kind, "enterprise") == 0) {
+		*yes = true;
+		return 1; /* found one: stop */
+	}
+	return 0;
+}
+
+/*
+ * A free text to farmers or enterprises ends with notices.optout_footer
+ * ("回复TD退订") unless it says how to opt out already: written into buf
+ * (NOTICE_BODY_MAX + 1) and nc->text pointed at it.  An official needs no
+ * footer: their notices are part of the job.
+ */
+static int
+add_footer(struct duban_ctx *x, struct notice_audience *aud, struct notice_content *nc, char *buf)
+{
+	const char *footer = x->cfg->notices.optout_footer;
+	struct audience a;
+	bool yes = false;
+	int rc;
+
+	if (nc->text == NULL || footer == NULL || *footer == '\0' || strstr(nc->text, footer) ||
+	    strstr(nc->text, "退订"))
+		return ACTION_OK;
+	notice_audience_view(aud, &a);
+	rc = store_audience_each(x->st, &a, public_fn, &yes);
+	if (rc != STORE_OK && rc != STORE_INVALID) /* STORE_INVALID: public_fn stopped it */
+		return action_fail(x, rc);
+	if (!yes)
+		return ACTION_OK;
+	if (strlen(nc->text) + strlen(footer) > NOTICE_BODY_MAX)
+		return action_refuse(x, ACTION_INVALID, "the text is longer than %d bytes",
+				     NOTICE_BODY_MAX);
+	size_t n = strlen(nc->text);
+	memcpy(buf, nc->text, n);
+	memcpy(buf + n, footer, strlen(footer) + 1);
+	nc->text = buf;
+	return ACTION_OK;
+}
+
 int
 notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_result *out)
 {
 	struct notice_audience aud = { 0 };
 	struct notice_content nc;
 	struct notice nt = { 0 };
-	char title[TITLE_MAX];
+	char title[TITLE_MAX], text[NOTICE_BODY_MAX + 1];
 	int64_t now = time_now();
 	bool approval = x->cfg->notices.require_approval;
 	int rc;
@@ -756,6 +812,10 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 	if ((rc = request_content(x, rq, now, &nc, &out->fault)) != ACTION_OK ||
 	    (rc = request_audience(x, rq, &aud, &out->fault)) != ACTION_OK)
 		goto out;
+	if ((rc = add_footer(x, &aud, &nc, text)) != ACTION_OK) {
+		out->fault = NOTICE_IN_TEXT;
+		goto out;
+	}
 	if ((rc = notice_plan(x->st, &aud, &nc, &out->plan, x->err, sizeof(x->err))) != STORE_OK) {
 		out->fault = rq->text ? NOTICE_IN_TEXT : NOTICE_IN_TEMPLATE;
 		goto out;

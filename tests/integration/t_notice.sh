@@ -50,8 +50,10 @@ expect_eq "the opted-out farmer is left out and counted" \
 	"$(field 'left out' "$T/dry.out")" "1 (opted out of notices)"
 expect_eq "the dry run says what a message costs" "$(field parts "$T/dry.out")" "1 per message"
 expect_eq "  and in total" "$(field 'total parts' "$T/dry.out")" 5
-expect_grep "  and the encoding with the length" "^encoding: *UCS-2 (29 characters" "$T/dry.out"
-expect_grep "  and the text as sent, with the signature" "^【小雄镇人民政府】村级财务公开" "$T/dry.out"
+# 29 characters, and the 6 of the opt-out line free texts to farmers end with
+expect_grep "  and the encoding with the length" "^encoding: *UCS-2 (35 characters" "$T/dry.out"
+expect_grep "  and the text as sent, with the signature and the opt-out line" \
+	"^【小雄镇人民政府】村级财务公开：本月账目已张贴，欢迎监督。回复TD退订$" "$T/dry.out"
 
 d notice send --to kind:farmer --to org:亚达科技 --to org:山场村 --text x --dry-run >"$T/dry2.out"
 expect_eq "kind:farmer + org: 6 farmers and the enterprise; the farmer of 山场村 once" \
