@@ -191,6 +191,8 @@ int cli_print_table(struct cli *c, struct table *t, int rc);
  * static string, "person"), the others in "column".
  */
 void table_set_context(struct table *t, const char *ctx);
+/* Leave column col out of the CSV (an id an import would not read); 0 or -1. */
+int table_csv_omit(struct table *t, size_t col);
 /* Is w one of the words 'e' columns show translated (a kind, a status, a role)? */
 bool table_word_known(const char *w);
 size_t table_rows(const struct table *t);

@@ -186,7 +186,13 @@ static const char person_list_help[] = N_(
 	"usage: duban person list [--group G] [--org O] [--kind K] [--search TEXT]\n"
 	"                         [--format table|csv|json]\n"
 	"\n"
-	"List people (all, or those matching every filter given).\n");
+	"List people (all, or those matching every filter given).  --format csv\n"
+	"writes exactly the columns \"duban person import\" reads - name, phone,\n"
+	"title, org, kind, groups and when they opted out, in the language's\n"
+	"headers - so that a town moves to a new database with\n"
+	"  duban person list --format csv > people.csv\n"
+	"  duban -c new.cfg person import people.csv\n"
+	"opt-outs included.  --format json has each person's id as well.\n");
 
 int
 cli_person_row(void *arg, const struct person *p)
@@ -244,6 +250,11 @@ person_list(struct cli *c, int argc, char **argv)
 		return cli_err(EXIT_USAGE, _("person list: unexpected argument \"%s\""), argv[optind]);
 	if (cli_store(c) == NULL || (t = cli_person_table()) == NULL)
 		return EXIT_FAIL;
+	/* CSV is what person import reads back: the id is the database's own */
+	if (table_csv_omit(t, 0) != 0) {
+		table_free(t);
+		return EXIT_FAIL;
+	}
 	rc = store_person_each(c->st, &f, cli_person_row, t);
 	return cli_print_table(c, t, rc);
 }

@@ -21,6 +21,7 @@ struct table {
 	char **headers;
 	char *types;
 	const char *ctx; /* gettext context of the headers; "column" */
+	bool *no_csv;    /* columns CSV leaves out (NULL: none) */
 	char **cells; /* nrows * ncols */
 };
 
@@ -71,6 +72,16 @@ table_add(struct table *t, const char *const *cells)
 	return 0;
 }
 
+int
+table_csv_omit(struct table *t, size_t col)
+{
+	if (t->no_csv == NULL && (t->no_csv = calloc(t->ncols, sizeof(bool))) == NULL)
+		return -1;
+	if (col < t->ncols)
+		t->no_csv[col] = true;
+	return 0;
+}
+
 void
 table_set_context(struct table *t, const char *ctx)
 {
@@ -104,6 +115,7 @@ table_free(struct table *t)
 			free(t->headers[i]);
 	free(t->headers);
 	free(t->types);
+	free(t->no_csv);
 	free(t);
 }
 
@@ -200,9 +212,11 @@ print_csv(const struct table *t, FILE *fp)
 		return -1;
 	fputs("\xEF\xBB\xBF", fp); /* BOM: Excel then reads UTF-8 */
 	for (size_t r = 0; r <= t->nrows; r++) {
+		size_t n = 0;
 		for (size_t c = 0; c < t->ncols; c++)
-			row[c] = shown(t, r, c);
-		if (csv_write_row(fp, row, t->ncols) != 0)
+			if (t->no_csv == NULL || !t->no_csv[c])
+				row[n++] = shown(t, r, c);
+		if (csv_write_row(fp, row, n) != 0)
 			goto out;
 	}
 	rc = 0;
