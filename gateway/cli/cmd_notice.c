@@ -25,6 +25,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/zone.h"
+#include "base/utf8.h"
 
 #define BY_MAX 160
 
@@ -574,7 +575,12 @@ show_counts(struct cli *c, const struct notice *n, const struct notice_counts *k
 
 	if (c->fmt == FMT_TABLE) {
 		for (size_t i = 5; i < ARRAY_LEN(h); i++)
-			printf("  %-11s %lld\n", C_("column", h[i]), (long long)v[i]);
+		{
+			const char *label = C_("column", h[i]);
+			size_t w = utf8_width(label);
+			printf("  %s%*s %lld\n", label, w < 11 ? (int)(11 - w) : 0, "",
+			       (long long)v[i]);
+		}
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < ARRAY_LEN(h); i++) {
