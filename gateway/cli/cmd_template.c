@@ -9,19 +9,20 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/sched.h"
 #include "base/sms.h"
 #include "base/array.h"
 #include "base/buf.h"
 #include "base/clock.h"
 
-static const char template_help[] =
+static const char template_help[] = N_(
 	"usage: duban template list\n"
 	"       duban template preview NAME [--task CODE] [--person WHO] [--var K=V]...\n"
 	"\n"
 	"preview renders a template for a task (and a person: by default the task's\n"
 	"lead) as it would be sent now (DUBAN_NOW replaces the clock), and shows its\n"
-	"length, encoding and the number of SMS parts, counting the signature.\n";
+	"length, encoding and the number of SMS parts, counting the signature.\n");
 
 static int
 pick_lead(void *arg, const struct person *p, const char *role)
@@ -40,16 +41,16 @@ pick_lead(void *arg, const struct person *p, const char *role)
 static int
 template_list(struct cli *c)
 {
-	static const char *const h[] = { "name", "uses" };
-	struct table *t = table_new(2, h, "ss");
+	static const char *const h[] = { NC_("column", "name"), NC_("column", "uses") };
+	struct table *t = table_new(2, h, "se");
 
 	if (t == NULL)
 		return EXIT_FAIL;
 	for (size_t i = 0; i < tmpl_set_count(c->tmpls); i++) {
 		const struct tmpl *tp = tmpl_set_at(c->tmpls, i);
 		const char *uses = tmpl_uses_prefix(tp, "var.") || tmpl_uses_prefix(tp, "notice.")
-					   ? "notices"
-					   : tmpl_uses_prefix(tp, "task.") ? "reminders" : "any";
+					   ? NC_("value", "notices")
+					   : tmpl_uses_prefix(tp, "task.") ? NC_("value", "reminders") : NC_("value", "any");
 		const char *cells[] = { tmpl_name(tp), uses };
 		table_add(t, cells);
 	}
@@ -82,7 +83,7 @@ template_preview(struct cli *c, int argc, char **argv)
 		case 'p': who = optarg; break;
 		case 'v':
 			if (nvars == ARRAY_LEN(vars) || strchr(optarg, '=') == NULL)
-				return cli_err(EXIT_USAGE, "--var takes KEY=VALUE (at most 32)");
+				return cli_err(EXIT_USAGE, _("--var takes KEY=VALUE (at most 32)"));
 			vars[nvars++] = optarg;
 			break;
 		case 'h':
@@ -90,11 +91,11 @@ template_preview(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban template preview NAME [--task CODE] [--person WHO]");
+		return cli_err(EXIT_USAGE, _("usage: duban template preview NAME [--task CODE] [--person WHO]"));
 	if ((tp = tmpl_set_get(c->tmpls, argv[optind])) == NULL)
-		return cli_err(EXIT_USAGE, "no template \"%s\" in %s", argv[optind], c->cfg->templates_dir);
+		return cli_err(EXIT_USAGE, _("no template \"%s\" in %s"), argv[optind], c->cfg->templates_dir);
 	if (tmpl_uses_prefix(tp, "task.") && task_code == NULL)
-		return cli_err(EXIT_USAGE, "template \"%s\" needs --task CODE", argv[optind]);
+		return cli_err(EXIT_USAGE, _("template \"%s\" needs --task CODE"), argv[optind]);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if (task_code && (rc = store_task_find(c->st, task_code, &t)) != STORE_OK)
@@ -126,9 +127,9 @@ template_preview(struct cli *c, int argc, char **argv)
 	if (*c->cfg->signature)
 		printf("【%s】", c->cfg->signature);
 	printf("%s\n\n", out.data);
-	printf("%zu characters with the signature, %s, %zu units, %u part%s%s\n", info.chars,
-	       sms_encoding_name(info.encoding), info.units, info.parts, info.parts == 1 ? "" : "s",
-	       info.parts > c->cfg->max_parts ? " (over sms.max_parts: would be refused)" : "");
+	printf(_("%zu characters with the signature, %s, %zu units, %u parts%s\n"), info.chars,
+	       sms_encoding_name(info.encoding), info.units, info.parts,
+	       info.parts > c->cfg->max_parts ? _(" (over sms.max_parts: would be refused)") : "");
 	buf_free(&out);
 	code = EXIT_OK;
 out:

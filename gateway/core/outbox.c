@@ -294,7 +294,7 @@ file_pass(struct duban_ctx *x, const char *path, bool urgent, bool queue, struct
 
 	out->count = 0;
 	if (fp == NULL) {
-		diag_add(d, path, 0, "cannot open: %s", strerror(errno));
+		diag_add(d, path, 0, _("cannot open: %s"), strerror(errno));
 		return -1;
 	}
 	while ((len = getline(&line, &cap, fp)) >= 0) {
@@ -304,7 +304,7 @@ file_pass(struct duban_ctx *x, const char *path, bool urgent, bool queue, struct
 
 		lineno++;
 		if (len > LINE_MAX_BYTES) {
-			diag_add(d, path, lineno, "line longer than %d bytes", LINE_MAX_BYTES);
+			diag_add(d, path, lineno, _("line longer than %d bytes"), LINE_MAX_BYTES);
 			continue;
 		}
 		if (lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
@@ -329,7 +329,7 @@ file_pass(struct duban_ctx *x, const char *path, bool urgent, bool queue, struct
 		out->count++;
 	}
 	if (ferror(fp))
-		diag_add(d, path, lineno, "read error: %s", strerror(errno));
+		diag_add(d, path, lineno, _("read error: %s"), strerror(errno));
 	free(line);
 	fclose(fp);
 	return rc == 0 && d->n == 0 ? 0 : -1;

@@ -6,6 +6,7 @@
  * the change and its audit event.
  */
 #include "core/person.h"
+#include "base/i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,7 @@ normalize(struct duban_ctx *x, const char *raw, char *out)
 	const char *reason;
 
 	if (phone_normalize(raw, out, PHONE_MAX, &reason) != 0)
-		return action_refuse(x, ACTION_INVALID, "phone \"%s\": %s", raw, reason);
+		return action_refuse(x, ACTION_INVALID, _("phone \"%s\": %s"), raw, reason);
 	return ACTION_OK;
 }
 
@@ -157,15 +158,15 @@ person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *p
 
 	*id = 0;
 	if (n->name == NULL)
-		return action_refuse(x, ACTION_INVALID, "a person needs a name");
+		return action_refuse(x, ACTION_INVALID, _("a person needs a name"));
 	if ((name = strdup(n->name)) == NULL)
-		return action_refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, _("out of memory"));
 	if (*str_trim(name) == '\0') {
-		rc = action_refuse(x, ACTION_INVALID, "a person needs a name");
+		rc = action_refuse(x, ACTION_INVALID, _("a person needs a name"));
 		goto out;
 	}
 	if (n->phone == NULL) {
-		rc = action_refuse(x, ACTION_INVALID, "a person needs a phone number");
+		rc = action_refuse(x, ACTION_INVALID, _("a person needs a phone number"));
 		goto out;
 	}
 	if ((rc = normalize(x, n->phone, number)) != ACTION_OK ||
@@ -226,10 +227,10 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (e->name && (name = strdup(e->name)) == NULL)
-		return action_refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, _("out of memory"));
 	if (name && *str_trim(name) == '\0') {
 		free(name);
-		return action_refuse(x, ACTION_INVALID, "a person needs a name");
+		return action_refuse(x, ACTION_INVALID, _("a person needs a name"));
 	}
 	if ((e->phone && (rc = normalize(x, e->phone, number)) != ACTION_OK) ||
 	    (rc = check_kind(x, e->kind)) != ACTION_OK) {
@@ -393,7 +394,7 @@ group_add(struct duban_ctx *x, const char *name, const char *description, int64_
 
 	*id = 0;
 	if (name == NULL || *name == '\0')
-		return action_refuse(x, ACTION_INVALID, "a group needs a name");
+		return action_refuse(x, ACTION_INVALID, _("a group needs a name"));
 	if ((rc = store_begin(x->st)) != STORE_OK)
 		return action_fail(x, rc);
 	if ((rc = store_group_add(x->st, name, description, id)) != STORE_OK ||

@@ -7,6 +7,7 @@
  * results) is store_lease.c's.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 #include "base/clock.h"
 
 #include <stdlib.h>
@@ -143,7 +144,7 @@ store_msg_get(struct store *st, int64_t id, struct message *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = store_step_row(st, s, "reading a message", "no message #%lld", (long long)id)) ==
+	if ((rc = store_step_row(st, s, "reading a message", _("no message #%lld"), (long long)id)) ==
 	    STORE_OK)
 		msg_row(s, out);
 	sqlite3_reset(s);
@@ -204,7 +205,7 @@ store_msg_find_ref(struct store *st, const char *ref, int64_t *id)
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, ref);
-	if ((rc = store_step_row(st, s, "finding a message by ref", "no message with ref \"%s\"",
+	if ((rc = store_step_row(st, s, "finding a message by ref", _("no message with ref \"%s\""),
 				 ref)) == STORE_OK)
 		*id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -307,7 +308,7 @@ store_ack_latest(struct store *st, int64_t person, int64_t at, int64_t *msg, int
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "acknowledging a reminder");
 	if (*msg == 0)
-		return store_notfound(st, "person #%lld has no reminder to acknowledge",
+		return store_notfound(st, _("person #%lld has no reminder to acknowledge"),
 				      (long long)person);
 	return STORE_OK;
 }

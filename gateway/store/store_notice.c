@@ -9,6 +9,7 @@
  * person is selected once however many selectors name them.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 #include "base/clock.h"
 
 #include <jansson.h>
@@ -244,7 +245,7 @@ store_notice_get(struct store *st, int64_t id, struct notice *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = store_step_row(st, s, "reading a notice", "no notice N%lld", (long long)id);
+	rc = store_step_row(st, s, "reading a notice", _("no notice N%lld"), (long long)id);
 	if (rc == STORE_OK && (rc = notice_row(s, out)) != STORE_OK)
 		snprintf(st->err, sizeof(st->err), "reading a notice: out of memory");
 	sqlite3_reset(s);
@@ -391,7 +392,7 @@ store_notice_each(struct store *st,
 		if (s == NULL)
 			return STORE_ERROR;
 		sqlite3_bind_int64(s, 1, last);
-		rc = store_step_row(st, s, "listing notices", "no notice after N%lld", (long long)last);
+		rc = store_step_row(st, s, "listing notices", _("no notice after N%lld"), (long long)last);
 		if (rc == STORE_OK && (rc = notice_row(s, &n)) != STORE_OK)
 			snprintf(st->err, sizeof(st->err), "listing notices: out of memory");
 		sqlite3_reset(s);
