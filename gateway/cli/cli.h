@@ -154,6 +154,12 @@ typedef void cli_imported_fn(const char *file, bool dry, const struct import_res
 int cli_import(struct cli *c, int argc, char **argv, const char *group, const char *help,
 	       bool update_ok, cli_import_fn *run, cli_imported_fn *imported);
 
+/*
+ * "duban task list --format csv" (export.c): the tasks f selects with
+ * exactly the columns task import reads.  Returns the exit code.
+ */
+struct task_filter;
+int cli_task_export(struct cli *c, const struct task_filter *f);
 /* "duban task import" (import_csv.c): its help, the import, what it did. */
 int cli_task_import(struct cli *c, int argc, char **argv);
 

@@ -172,9 +172,13 @@ task_list(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_err(EXIT_USAGE, _("task list: unexpected argument \"%s\""), argv[optind]);
-	if (cli_store(c) == NULL || (t = task_table()) == NULL)
+	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	f.now = time_now();
+	if (c->fmt == FMT_CSV) /* what task import reads back (export.c) */
+		return cli_task_export(c, &f);
+	if ((t = task_table()) == NULL)
+		return EXIT_FAIL;
 	rc = store_task_each(c->st, &f, task_row_add, t);
 	return cli_print_table(c, t, rc);
 }

@@ -80,11 +80,14 @@ static const char task_import_help[] = N_(
 	"  supervisor  督办领导 督办\n"
 	"  rules       规则\n"
 	"  detail      说明 详情 具体内容\n"
+	"  status      状态: open 进行中, done 已完成, cancelled 已取消 (default open)\n"
+	"  closed_at   关闭时间 办结时间: when a done or cancelled task was closed\n"
 	"Deadlines as 2008-12-31, 2008/12/31, 2008.12.31 or 2008年12月31日, each\n"
 	"with an optional time HH:MM, or Excel's date numbers.  owners and members\n"
 	"are lists of WHO separated by ; ； 、 , or ，.  Other columns are ignored and\n"
 	"named once; empty rows are skipped.  All or nothing: each problem is\n"
-	"reported once as FILE:LINE: reason with its rows, and nothing is changed.\n");
+	"reported once as FILE:LINE: reason with its rows, and nothing is changed.\n"
+	"\"duban task list --format csv\" writes exactly these columns.\n");
 
 static void
 tasks_imported(const char *file, bool dry, const struct import_result *res)

@@ -515,7 +515,7 @@ out:
 /* ---- tasks ------------------------------------------------------------------------ */
 
 enum { TC_CODE, TC_TITLE, TC_DEADLINE, TC_LEAD, TC_OWNERS, TC_MEMBERS, TC_TEAM, TC_SUP, TC_RULES,
-       TC_DETAIL, TC_N };
+       TC_DETAIL, TC_STATUS, TC_CLOSED, TC_N };
 
 static const struct sheet_col task_cols[TC_N] = {
 	[TC_CODE] = { "code|编号|代码", false },
@@ -528,7 +528,28 @@ static const struct sheet_col task_cols[TC_N] = {
 	[TC_SUP] = { "supervisor|督办领导|督办", false },
 	[TC_RULES] = { "rules|规则", false },
 	[TC_DETAIL] = { "detail|说明|详情|具体内容", false },
+	[TC_STATUS] = { "status|状态", false },
+	[TC_CLOSED] = { "closed_at|关闭时间|办结时间", false },
 };
+
+/* A task's status as a sheet writes it: open, done, cancelled (any case) or Chinese; NULL: none. */
+static const char *
+task_status(const char *s)
+{
+	static const char *const st[][6] = {
+		{ "open", "进行中", "未完成", "overdue", "已超期", NULL },
+		{ "done", "已完成", "完成", "已办结", "办结", NULL },
+		{ "cancelled", "已取消", "取消", NULL },
+	};
+
+	if (s == NULL || *s == '\0')
+		return "open";
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		for (size_t j = 0; st[i][j]; j++)
+			if (strcasecmp(s, st[i][j]) == 0)
+				return st[i][0];
+	return NULL;
+}
 
 /* Note a failed piece of a row in sp; true (and *bad) when it was the database. */
 static bool
@@ -604,6 +625,16 @@ import_task_row(struct duban_ctx *x, const char *file, long line, char **f,
 		sheet_list(f[TC_OWNERS]);
 	if (f[TC_MEMBERS])
 		sheet_list(f[TC_MEMBERS]);
+	const char *status = task_status(f[TC_STATUS]);
+	int64_t closed = 0;
+	if (status == NULL)
+		sheet_problem(sp, line, _("status \"%s\": expected open, done or cancelled (进行中, 已完成, 已取消)"),
+			      f[TC_STATUS]);
+	else if (strcmp(status, "open") != 0 && f[TC_CLOSED] && *f[TC_CLOSED] &&
+		 (sheet_date(f[TC_CLOSED], when, sizeof(when)) != 0 ||
+		  time_parse_local(when, false, &closed) != 0))
+		sheet_problem(sp, line, _("closed_at \"%s\": expected a date such as 2008-12-31 17:00"),
+			      f[TC_CLOSED]);
 	task_row_people(x, line, f, &tp, &t, sp, &bad);
 	if (bad)
 		return ACTION_ERROR;
@@ -611,11 +642,14 @@ import_task_row(struct duban_ctx *x, const char *file, long line, char **f,
 		sheet_problem(sp, line, "%s: %s", _("rules"), x->err);
 	if (sheet_problems_count(sp) != before || d->n != dbefore)
 		return ACTION_OK;
-	rc = store_task_add(x->st, &t, tp.a, tp.n, NULL, NULL);
+	int64_t id;
+	rc = store_task_add(x->st, &t, tp.a, tp.n, &id, NULL);
 	if (rc == STORE_EXISTS || rc == STORE_INVALID) {
 		diag_add(d, file, line, "%s", store_errmsg(x->st));
 		return ACTION_OK;
 	}
+	if (rc == STORE_OK && strcmp(status, "open") != 0)
+		rc = store_task_set_status(x->st, id, status, closed ? closed : time_now(), 0);
 	return rc == STORE_OK ? ACTION_OK : action_fail(x, rc);
 }
 

@@ -181,6 +181,9 @@ int store_task_each(struct store *st, const struct task_filter *f,
  */
 int store_task_people(struct store *st, int64_t task,
 		      int (*fn)(void *arg, const struct person *p, const char *role), void *arg);
+/* As store_task_people, but only those named on the task (no team members), by role. */
+int store_task_assigned(struct store *st, int64_t task,
+			int (*fn)(void *arg, const struct person *p, const char *role), void *arg);
 /* Set status (open/done/cancelled); done records when and by whom (0: unknown). */
 int store_task_set_status(struct store *st, int64_t id, const char *status, int64_t at,
 			  int64_t by);

@@ -263,6 +263,33 @@ store_task_people(struct store *st, int64_t task,
 	return store_rows_end(st, s, rc, "listing a task's people");
 }
 
+int
+store_task_assigned(struct store *st, int64_t task,
+		    int (*fn)(void *arg, const struct person *p, const char *role), void *arg)
+{
+	static const char sql[] = "SELECT " PERSON_COLS ", a.role "
+				  "FROM assignment a JOIN person p ON p.id = a.person "
+				  "WHERE a.task = ?1 ORDER BY a.role, p.id";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	struct person p;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, task);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_person_row(s, &p) != STORE_OK) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		int stop = fn(arg, &p, (const char *)sqlite3_column_text(s, 8));
+		person_clear(&p);
+		if (stop)
+			break;
+	}
+	return store_rows_end(st, s, rc, "listing a task's people");
+}
+
 /* Cancel the task's reminders that are queued but not yet sent. */
 static int
 cancel_unsent(struct store *st, int64_t task, const char *why)
