@@ -67,7 +67,10 @@ group_row_add(void *arg, const struct group *g)
 static int
 group_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const h[] = { NC_("column", "id"), NC_("column", "name"), NC_("column", "members"), NC_("column", "description") };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "name"), NC_("column", "members"),
+		NC_("column", "description"),
+	};
 	struct table *t;
 	int code, rc;
 

@@ -59,8 +59,11 @@ inbox_list(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const h[] = { NC_("column", "id"),   NC_("column", "received"), NC_("column", "from"),  NC_("column", "phone"),
-					 NC_("column", "text"), NC_("column", "action"),   NC_("column", "status") };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "received"), NC_("column", "from"),
+		NC_("column", "phone"), NC_("column", "text"), NC_("column", "action"),
+		NC_("column", "status"),
+	};
 	struct inbound_filter f = { .status = "new" };
 	struct table *t;
 	long limit;

@@ -442,9 +442,13 @@ parse_format_only(struct cli *c, int argc, char **argv, const char *help, const 
 static int
 notice_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const h[] = { NC_("column", "id"), NC_("column", "send_at"), NC_("column", "title"), NC_("column", "status"), NC_("column", "recipients"),
-					 NC_("column", "opted_out"), NC_("column", "waiting"), NC_("column", "sent"), NC_("column", "delivered"), NC_("column", "failed"),
-					 NC_("column", "created_by"), NC_("column", "approved_by") };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "send_at"), NC_("column", "title"),
+		NC_("column", "status"), NC_("column", "recipients"),
+		NC_("column", "opted_out"), NC_("column", "waiting"), NC_("column", "sent"),
+		NC_("column", "delivered"), NC_("column", "failed"),
+		NC_("column", "created_by"), NC_("column", "approved_by"),
+	};
 	struct list_ctx lc = { .now = time_now() };
 	int code, rc;
 
@@ -545,9 +549,10 @@ static int
 show_failed(struct cli *c, const struct notice *n)
 {
 	static const char *const h[] = {
-		NC_("column", "name"),	 NC_("column", "org"),	    NC_("column", "groups"),
-		NC_("column", "phone"),	 NC_("column", "cause"),    NC_("column", "reason"),
-		NC_("column", "attempts"), NC_("column", "failed_at"), NC_("column", "provider"),
+		NC_("column", "name"), NC_("column", "org"), NC_("column", "groups"),
+		NC_("column", "phone"), NC_("column", "cause"), NC_("column", "reason"),
+		NC_("column", "attempts"), NC_("column", "failed_at"),
+		NC_("column", "provider"),
 	};
 	struct failed_ctx fc = { .c = c, .t = table_new(ARRAY_LEN(h), h, "ssnsesisn") };
 	int rc;
@@ -562,9 +567,14 @@ show_failed(struct cli *c, const struct notice *n)
 static int
 show_counts(struct cli *c, const struct notice *n, const struct notice_counts *k, int64_t now)
 {
-	static const char *const h[] = { NC_("column", "id"), NC_("column", "title"), NC_("column", "status"), NC_("column", "send_at"), NC_("column", "recipients"), NC_("column", "queued"),
-					 NC_("column", "sending"), NC_("column", "sent"), NC_("column", "delivered"), NC_("column", "failed"), NC_("column", "expired"),
-					 NC_("column", "cancelled"), NC_("column", "opted_out"), NC_("column", "resent"), NC_("column", "parts_sent") };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "title"), NC_("column", "status"),
+		NC_("column", "send_at"), NC_("column", "recipients"), NC_("column", "queued"),
+		NC_("column", "sending"), NC_("column", "sent"), NC_("column", "delivered"),
+		NC_("column", "failed"), NC_("column", "expired"), NC_("column", "cancelled"),
+		NC_("column", "opted_out"), NC_("column", "resent"),
+		NC_("column", "parts_sent"),
+	};
 	/* sent: accepted by the provider, those delivered since included (as notice list says) */
 	const int64_t v[] = { n->id, 0, 0, 0, n->recipients, k->queued, k->sending, k->sent + k->delivered,
 			      k->delivered, k->failed, k->expired, k->cancelled, n->opted_out,

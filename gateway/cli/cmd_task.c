@@ -138,8 +138,11 @@ task_row_add(void *arg, const struct task *t)
 static struct table *
 task_table(void)
 {
-	static const char *const h[] = { NC_("column", "id"), NC_("column", "code"), NC_("column", "title"), NC_("column", "deadline"), NC_("column", "status"), NC_("column", "lead"), NC_("column", "team"),
-					 NC_("column", "rules"), NC_("column", "closed_at") };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "code"), NC_("column", "title"),
+		NC_("column", "deadline"), NC_("column", "status"), NC_("column", "lead"),
+		NC_("column", "team"), NC_("column", "rules"), NC_("column", "closed_at"),
+	};
 	return table_new(ARRAY_LEN(h), h, "isssesnsn");
 }
 

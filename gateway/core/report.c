@@ -14,17 +14,30 @@
 #include "base/zone.h"
 #include "base/i18n.h"
 
-static const char *const task_cols[] = { NC_("column", "code"), NC_("column", "title"), NC_("column", "lead"), NC_("column", "deadline"), NC_("column", "status"), NC_("column", "done_at"),
-					 NC_("column", "days_overdue"), NC_("column", "days_early"), NC_("column", "reminders_sent"),
-					 NC_("column", "escalations_sent"), NC_("column", "last_reply") };
-static const char *const overdue_cols[] = { NC_("column", "code"), NC_("column", "title"), NC_("column", "lead"), NC_("column", "supervisor"), NC_("column", "deadline"),
-					    NC_("column", "days_overdue"), NC_("column", "reminders_sent"), NC_("column", "escalations_sent"),
-					    NC_("column", "last_reply") };
-static const char *const people_cols[] = { NC_("column", "name"), NC_("column", "title"), NC_("column", "org"), NC_("column", "tasks_led"), NC_("column", "done_on_time"),
-					   NC_("column", "done_late"), NC_("column", "open"), NC_("column", "overdue") };
-static const char *const delivery_cols[] = { NC_("column", "kind"), NC_("column", "provider"), NC_("column", "messages"), NC_("column", "waiting"), NC_("column", "sent"),
-					     NC_("column", "delivered"), NC_("column", "failed"), NC_("column", "expired"), NC_("column", "cancelled"),
-					     NC_("column", "parts_sent") };
+static const char *const task_cols[] = {
+	NC_("column", "code"), NC_("column", "title"), NC_("column", "lead"),
+	NC_("column", "deadline"), NC_("column", "status"), NC_("column", "done_at"),
+	NC_("column", "days_overdue"), NC_("column", "days_early"),
+	NC_("column", "reminders_sent"), NC_("column", "escalations_sent"),
+	NC_("column", "last_reply"),
+};
+static const char *const overdue_cols[] = {
+	NC_("column", "code"), NC_("column", "title"), NC_("column", "lead"),
+	NC_("column", "supervisor"), NC_("column", "deadline"),
+	NC_("column", "days_overdue"), NC_("column", "reminders_sent"),
+	NC_("column", "escalations_sent"), NC_("column", "last_reply"),
+};
+static const char *const people_cols[] = {
+	NC_("column", "name"), NC_("column", "title"), NC_("column", "org"),
+	NC_("column", "tasks_led"), NC_("column", "done_on_time"),
+	NC_("column", "done_late"), NC_("column", "open"), NC_("column", "overdue"),
+};
+static const char *const delivery_cols[] = {
+	NC_("column", "kind"), NC_("column", "provider"), NC_("column", "messages"),
+	NC_("column", "waiting"), NC_("column", "sent"), NC_("column", "delivered"),
+	NC_("column", "failed"), NC_("column", "expired"), NC_("column", "cancelled"),
+	NC_("column", "parts_sent"),
+};
 
 int
 report_columns(enum report_kind k, struct report_columns *out)
