@@ -41,7 +41,9 @@ expect_grep "and English under LANG=C" "tasks_led  *done_on_time" "$T/en.report"
 # A configuration file's problem keeps FILE:LINE: in both languages.
 printf 'timezone = "Mars/Olympus";\n' >"$T/bad.cfg"
 $ZH "$DUBAN" -c "$T/bad.cfg" config check >"$T/out" 2>"$T/zh.cfg"
-expect_grep "FILE:LINE: stays in front" "^$T/bad.cfg:1: " "$T/zh.cfg"
+expect_grep "FILE:LINE: stays in front of the Chinese" "^$T/bad.cfg:1: 不认识的时区\"Mars/Olympus\"" "$T/zh.cfg"
+$EN "$DUBAN" -c "$T/bad.cfg" config check >"$T/out" 2>"$T/en.cfg"
+expect_grep "and of the English" "^$T/bad.cfg:1: unknown time zone \"Mars/Olympus\"" "$T/en.cfg"
 
 for cmd in "person list" "task list" "group list" "outbox list" "notice list"; do
 	# shellcheck disable=SC2086
