@@ -45,7 +45,9 @@ expect_grep "FILE:LINE: stays in front of the Chinese" "^$T/bad.cfg:1: 不认识
 $EN "$DUBAN" -c "$T/bad.cfg" config check >"$T/out" 2>"$T/en.cfg"
 expect_grep "and of the English" "^$T/bad.cfg:1: unknown time zone \"Mars/Olympus\"" "$T/en.cfg"
 
-for cmd in "person list" "task list" "group list" "outbox list" "notice list"; do
+for cmd in "person list" "task list" "group list" "outbox list" "notice list" "person show 林志远" \
+	"task show T1" "group show 镇领导班子" "report tasks" "report people" "report delivery" \
+	"template list"; do
 	# shellcheck disable=SC2086
 	$ZH "$DUBAN" $cmd --format json >"$T/zh.json" 2>&1
 	# shellcheck disable=SC2086
