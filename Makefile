@@ -46,6 +46,13 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CFLAGS  += $(WARN) $(OPT) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
+# Message catalogues (gettext): po/LANG.po -> $(BUILD)/locale/LANG/LC_MESSAGES/duban.mo,
+# found beside the binary while developing; installed under $(LOCALEDIR).
+PREFIX    ?= /usr/local
+LOCALEDIR ?= $(PREFIX)/share/locale
+PO_FILES  := $(wildcard po/*.po)
+MO_FILES  := $(PO_FILES:po/%.po=$(BUILD)/locale/%/LC_MESSAGES/duban.mo)
+
 # The layers of gateway/ (HACKING.md): base, store, provider, core, server, cli.
 LIB_SRCS  := $(filter-out gateway/cli/main.c,$(wildcard gateway/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:gateway/%.c=$(BUILD)/obj/%.o)
@@ -55,8 +62,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all setup check asan tsan demo bench lint fuzz clean install uninstall deb
-all: $(BUILD)/duban $(BUILD)/smsc-sim
+.PHONY: all setup check asan tsan demo bench lint fuzz clean install uninstall deb pot
+all: $(BUILD)/duban $(BUILD)/smsc-sim $(MO_FILES)
 
 # The build only checks; `make setup` installs (and so do check and demo).
 setup:
@@ -70,6 +77,19 @@ $(BUILD)/obj/%.o: gateway/%.c | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/cli/main.o: CPPFLAGS += -DDUBAN_LOCALEDIR='"$(LOCALEDIR)"'
+
+$(BUILD)/locale/%/LC_MESSAGES/duban.mo: po/%.po | $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  MSGFMT  $<"
+	@msgfmt --check -o $@ $<
+
+# $(BUILD)/duban.pot: every marked string of gateway/, to merge into the catalogues
+# (msgmerge -U po/zh_CN.po $(BUILD)/duban.pot).
+pot:
+	xgettext --from-code=UTF-8 --language=C -k_ -kN_ -kNC_:1c,2 -kC_:1c,2 --add-comments=TRANSLATORS \
+	  --no-wrap --sort-by-file -o $(BUILD)/duban.pot $(sort $(wildcard gateway/*/*.c gateway/*/*.h))
 
 $(BUILD)/libduban.a: $(LIB_OBJS)
 	@rm -f $@

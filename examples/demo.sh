@@ -10,6 +10,10 @@
 #
 #   BUILD=build examples/demo.sh        (what `make demo` runs)
 #   DEMO_KEEP=1 examples/demo.sh        keep the database, logs and records
+#   LANG=C examples/demo.sh             the story told in English
+#
+# The story is told in duban's language: Chinese under a Chinese locale or
+# none at all, English under C, POSIX or another language.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -67,9 +71,21 @@ CFG
 
 # ---- helpers ----------------------------------------------------------------------------------
 
-say() { printf '\n== %s\n' "$*"; }
-# tell TEXT: a sentence or two for the newcomer, wrapped by the caller.
-tell() { printf '%s\n' "$@"; }
+# The language of the story, by duban's own rule (base/i18n.c).
+ZH=0
+lang=${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}
+case "$lang" in
+"" | zh*) ZH=1 ;;
+C | C.* | POSIX) ZH=0 ;;
+*) case "${LANGUAGE:-}" in zh*) ZH=1 ;; esac ;;
+esac
+# say EN ZH: a heading in the story's language.
+say() { if [ "$ZH" = 1 ]; then printf '\n== %s\n' "$2"; else printf '\n== %s\n' "$1"; fi; }
+# en LINE... / zh LINE...: a sentence or two for the newcomer, in one language.
+en() { [ "$ZH" = 1 ] || printf '%s\n' "$@"; }
+zh() { [ "$ZH" = 0 ] || printf '%s\n' "$@"; }
+# tr_ EN ZH: a phrase in the story's language.
+tr_() { if [ "$ZH" = 1 ]; then printf '%s' "$2"; else printf '%s' "$1"; fi; }
 # run CMD...: show a duban command and its output, indented.
 run() {
 	printf '\n$ duban %s\n' "$*"
@@ -142,10 +158,10 @@ stop_daemon() {
 SEEN=0
 show() {
 	total=$(wc -l <"$dir/sim.jsonl")
-	[ "$total" -gt "$SEEN" ] || { echo "  (nothing sent)"; return 0; }
+	[ "$total" -gt "$SEEN" ] || { echo "  $(tr_ "(nothing sent)" "（没有发出短信）")"; return 0; }
 	"$duban" person list --format json >"$dir/people.json"
 	"$duban" outbox list --format json >"$dir/outbox.json"
-	sed -n "$((SEEN + 1)),${total}p" "$dir/sim.jsonl" | jq -rs \
+	sed -n "$((SEEN + 1)),${total}p" "$dir/sim.jsonl" | jq -rs --arg zh "$ZH" \
 		--slurpfile people "$dir/people.json" --slurpfile box "$dir/outbox.json" '
 		def mask: ltrimstr("+86") | .[0:3] + "****" + .[-4:];
 		def pad: if length < 3 then . + "　" else . end;
@@ -158,10 +174,12 @@ show() {
 		| (.[] | select(.full)
 		   | if .outcome == "accepted"
 		     then "  ← \(.to | mask) \(.who | pad)  \(if .sign then "【\(.sign)】" else "" end)\(.text)"
-		     else "  ✗ \(.status) \(.to | mask) \(.who | pad)  the provider is busy: duban will retry" end),
+		     else "  ✗ \(.status) \(.to | mask) \(.who | pad)  " +
+		          (if $zh == "1" then "通道忙：duban 会重试" else "the provider is busy: duban will retry" end) end),
 		  ([.[] | select((.full | not) and .outcome == "accepted")] as $o
 		   | ($o | map(.m.ref) | unique | sort_by(ltrimstr("T") | tonumber? // 0)) as $t
 		   | if ($o | length) == 0 then empty
+		     elif $zh == "1" then "  + 另有 \($t | length) 项事项的提醒 \($o | length) 条（\($t | join(" "))）"
 		     else "  + \($o | length) reminders about \($t | length) other tasks (\($t | join(" ")))" end)'
 	SEEN=$total
 }
@@ -172,17 +190,21 @@ mo() {
 	[ "$(printf %s "$r" | jq -r .status)" = 200 ] ||
 		{ echo "demo: duban did not take the reply: $r" >&2; exit 1; }
 }
-phone_of() { "$duban" person show "$1" | sed -n 's/^ *phone: *//p'; }
+phone_of() { "$duban" person show "$1" --format json | jq -r '.[0].phone'; }
 masked() { printf %s "$1" | sed 's/^+86//; s/^\(...\)....\(....\)$/\1****\2/'; }
 
 # ---- 1 ----------------------------------------------------------------------------------------
 
-say "1. 2008-12-01 — the town of 小雄镇 (Xiaoxiong) moves in"
-tell "duban keeps everything in one SQLite file.  We create it, import the town's" \
+say "1. 2008-12-01 — the town of 小雄镇 (Xiaoxiong) moves in" "1. 2008-12-01 —— 小雄镇启用 duban"
+en "duban keeps everything in one SQLite file.  We create it, import the town's" \
 	"100 people from a CSV as a Chinese Excel saves it (GB18030), and its 14" \
 	"supervised tasks (督办事项).  Watch two of them, both due 2008-12-31:" \
 	"T1 梅岙塘农田改造工程, led by the 纪委书记 郑秀兰 (supervisor: 林志远, 党委书记)," \
 	"and T2 庙峙村内道路硬化, led by the 人大副主席 应国庆."
+zh "duban 把一切都存在一个 SQLite 文件里。我们创建它，导入全镇 100 人（国内 Excel" \
+	"保存的 GB18030 编码 CSV）和 14 项督办事项。请留意其中两项，完成时限都是" \
+	"2008-12-31：T1 梅岙塘农田改造工程，由纪委书记郑秀兰牵头（督办领导：党委书记" \
+	"林志远）；T2 庙峙村内道路硬化，由人大副主席应国庆牵头。"
 export DUBAN_NOW="2008-12-01 08:00"
 write_cfg 9 0
 run init
@@ -213,43 +235,55 @@ SIM="http://127.0.0.1:$(cat "$dir/sim.port")"
 : >>"$dir/sim.jsonl"
 write_cfg "$(cat "$dir/sim.port")" "$PORT"
 
-say "The provider simulator"
-tell "build/smsc-sim (pid $SIM_PID) plays the SMS provider: duban sends to it over HTTP," \
+say "The provider simulator" "短信通道模拟器"
+en "build/smsc-sim (pid $SIM_PID) plays the SMS provider: duban sends to it over HTTP," \
 	"it answers, sends delivery reports back and can fail on purpose.  Every message" \
 	"it receives is shown like this:  ← number (masked) name  text.  The daemon" \
 	"\`duban run\` (scheduler + dispatcher + HTTP server on $API) is started" \
 	"once per moment of the story with the clock DUBAN_NOW set, and stopped."
+zh "build/smsc-sim（pid $SIM_PID）扮演短信通道：duban 通过 HTTP 发给它，它应答、" \
+	"回送送达回执，也可以故意出错。它收到的每条短信显示为：← 号码（打码） 姓名  内容。" \
+	"守护进程 \`duban run\`（调度器 + 发送器 + $API 上的 HTTP 服务）在故事的每个" \
+	"时刻用 DUBAN_NOW 设好时钟启动一次，然后停止。"
 
 # ---- 2 ----------------------------------------------------------------------------------------
 
-say "2. 2008-12-24 09:00 — a week before the deadline"
-tell "The scheduler queues the 7-day reminders (rules/default.cfg: to the lead and" \
+say "2. 2008-12-24 09:00 — a week before the deadline" "2. 2008-12-24 09:00 —— 距完成时限还有一周"
+en "The scheduler queues the 7-day reminders (rules/default.cfg: to the lead and" \
 	"the owners) and the dispatcher sends them: to the 纪委书记 郑秀兰 for T1 and" \
 	"the 人大副主席 应国庆 for T2, and to everyone with another task due."
+zh "调度器把提前 7 天的提醒排队（rules/default.cfg：发给牵头领导和责任人），发送器" \
+	"把它们发出：T1 发给纪委书记郑秀兰，T2 发给人大副主席应国庆，其他到期事项的" \
+	"负责人也各有一条。"
 start_at "2008-12-24 09:00"
 stop_daemon
 show
 
 # ---- 3 ----------------------------------------------------------------------------------------
 
-say "3. 2008-12-24 10:30 — a notice to the farmers of three villages"
-tell "The agricultural-insurance pilot (政策性农业保险试点) is announced by SMS to" \
+say "3. 2008-12-24 10:30 — a notice to the farmers of three villages" "3. 2008-12-24 10:30 —— 给三个村的农户发通知"
+en "The agricultural-insurance pilot (政策性农业保险试点) is announced by SMS to" \
 	"the farmers of 小雄村, 五支岙村 and 山场村.  First a farmer who does not want" \
 	"notices replies TD; duban opts him out and confirms."
+zh "政策性农业保险试点要用短信通知小雄村、五支岙村和山场村的农户。先有一位不想" \
+	"收通知的农户回复 TD：duban 为他退订并回复确认。"
 start_at "2008-12-24 10:30"
 OPT=$("$duban" person list --group 农户-五支岙村 --format json | jq -r '.[0].name')
 OPT_PHONE=$(phone_of "$OPT")
-printf '\n  → %s %s  replies "TD"\n' "$(masked "$OPT_PHONE")" "$OPT"
+printf '\n  → %s %s  %s "TD"\n' "$(masked "$OPT_PHONE")" "$OPT" "$(tr_ replies 回复)"
 mo "$OPT_PHONE" TD
 settle "$LIMIT"
 show
-tell "" "A dry run shows who would get what, and what it costs (SMS parts), changing nothing:"
+en "" "A dry run shows who would get what, and what it costs (SMS parts), changing nothing:"
+zh "" "试运行显示谁会收到什么、要花多少（短信条数），什么都不改："
 set -- --to group:农户-小雄村 --to group:农户-五支岙村 --to group:农户-山场村 \
 	--template insurance --var deadline=1月15日 --var contact=0576-83331234
 export DUBAN_NOW="$NOW"
 run notice send "$@" --dry-run
-tell "" "Now for real.  The simulator is told to refuse about 30% of the sends with" \
+en "" "Now for real.  The simulator is told to refuse about 30% of the sends with" \
 	"503 (busy) meanwhile: duban retries them with a growing, jittered wait."
+zh "" "这次真发。同时让模拟器以 503（忙）拒收约 30% 的发送：duban 会以逐渐加长、" \
+	"带随机抖动的间隔重试。"
 curl -fsS -X POST "$SIM/_sim/config?fail_rate=0.3&fail_status=503" >/dev/null
 run notice send "$@" --yes
 unset DUBAN_NOW
@@ -257,23 +291,30 @@ settle "$LIMIT"
 curl -fsS -X POST "$SIM/_sim/config?fail_rate=0" >/dev/null
 stop_daemon
 show
-"$duban" outbox list --kind notice --format json | jq -r '
+"$duban" outbox list --kind notice --format json | jq -r --arg zh "$ZH" '
 	def nth: if . == 1 then "1st" elif . == 2 then "2nd" elif . == 3 then "3rd" else "\(.)th" end;
-	"", "  The outbox (duban outbox list --kind notice): \(map(select(.status == "sent" or
-	    .status == "delivered")) | length) of \(length) notices accepted by the provider,",
-	"  " + (group_by(.attempts) | map("\(length) at the \(.[0].attempts | nth) attempt") | join(", ")) + "."'
+	(map(select(.status == "sent" or .status == "delivered")) | length) as $ok
+	| if $zh == "1" then
+	    "", "  发件箱（duban outbox list --kind notice）：\(length) 条通知中 \($ok) 条已被通道接收，",
+	    "  " + (group_by(.attempts) | map("\(length) 条在第 \(.[0].attempts) 次尝试") | join("，")) + "。"
+	  else
+	    "", "  The outbox (duban outbox list --kind notice): \($ok) of \(length) notices accepted by the provider,",
+	    "  " + (group_by(.attempts) | map("\(length) at the \(.[0].attempts | nth) attempt") | join(", ")) + "."
+	  end'
 run notice show "N$("$duban" notice list --format json | jq -r '.[-1].id')"
 
 # ---- 4 ----------------------------------------------------------------------------------------
 
-say "4. 2008-12-28 09:00 — three days to go; T2 is finished"
-tell "The 3-day reminders go to the leads, owners and the villages' teams.  Then the" \
+say "4. 2008-12-28 09:00 — three days to go; T2 is finished" "4. 2008-12-28 09:00 —— 还有三天；T2 已完成"
+en "The 3-day reminders go to the leads, owners and the villages' teams.  Then the" \
 	"人大副主席 应国庆 replies \"完成T2\" from his phone: duban checks that he leads T2," \
 	"marks it done, stops its reminders and confirms."
+zh "提前 3 天的提醒发给牵头领导、责任人和各村班子。接着人大副主席应国庆用手机回复" \
+	"\"完成T2\"：duban 核对他是 T2 的牵头领导，把 T2 标记为办结，停止其提醒并回复确认。"
 start_at "2008-12-28 09:00"
 show
 YING_PHONE=$(phone_of 应国庆)
-printf '\n  → %s 应国庆  replies "完成T2"\n' "$(masked "$YING_PHONE")"
+printf '\n  → %s 应国庆  %s "完成T2"\n' "$(masked "$YING_PHONE")" "$(tr_ replies 回复)"
 mo "$YING_PHONE" 完成T2
 settle "$LIMIT"
 stop_daemon
@@ -283,10 +324,12 @@ printf '\n$ duban task show T2 | head -3\n'
 
 # ---- 5 ----------------------------------------------------------------------------------------
 
-say "5. 2008-12-30 to 2009-01-02 — T1 runs late"
-tell "T1's reminders go on (T2's have stopped): the day before, on the day, then" \
+say "5. 2008-12-30 to 2009-01-02 — T1 runs late" "5. 2008-12-30 至 2009-01-02 —— T1 超期"
+en "T1's reminders go on (T2's have stopped): the day before, on the day, then" \
 	"daily once overdue; two days after the deadline duban escalates to the" \
 	"supervisor, 党委书记 林志远 (and tells the lead)."
+zh "T1 的提醒继续（T2 的已经停止）：前一天、当天，超期后每天一次；超期两天后 duban" \
+	"向督办领导党委书记林志远督办（并告知牵头领导）。"
 for now in "2008-12-30 09:00" "2008-12-31 08:00" "2009-01-01 09:00" "2009-01-02 09:30"; do
 	start_at "$now"
 	stop_daemon
@@ -295,20 +338,29 @@ done
 
 # ---- 6 ----------------------------------------------------------------------------------------
 
-say "6. The reports"
-tell "How the deadlines were kept (T2 done early by SMS, T1 overdue), and what was" \
+say "6. The reports" "6. 报表"
+en "How the deadlines were kept (T2 done early by SMS, T1 overdue), and what was" \
 	"sent and delivered (the simulator's delivery reports came back to duban)." \
 	"The \"cancelled\" rows are reminders whose time passed while no duban was" \
 	"running (between the moments of this story): rather than flood people after" \
 	"downtime, duban sends only the latest step per task and person."
+zh "各事项完成时限的落实情况（T2 通过短信提前办结，T1 超期），以及发送和送达情况" \
+	"（模拟器的送达回执已回到 duban）。\"已取消\"的几行是在没有 duban 运行时（故事的" \
+	"各时刻之间）时间已过的提醒：停机之后 duban 不会一下子发一大堆，每个事项每个人" \
+	"只发最近的一步。"
 export DUBAN_NOW="2009-01-02 10:00"
 run report tasks
 run report delivery
 unset DUBAN_NOW
 
-say "The end"
+say "The end" "结束"
 kill -TERM "$SIM_PID"
 wait "$SIM_PID" || true
-printf 'Stopped the simulator (pid %s); every duban run was stopped after its moment.\n' "$SIM_PID"
+if [ "$ZH" = 1 ]; then
+	printf '模拟器（pid %s）已停止；每个 duban run 都在其时刻之后停止。\n' "$SIM_PID"
+else
+	printf 'Stopped the simulator (pid %s); every duban run was stopped after its moment.\n' "$SIM_PID"
+fi
 SIM_PID=""
-tell "Try it yourself: README.md (\"A tour\"), and \`duban --help\` / \`duban COMMAND --help\`."
+en "Try it yourself: README.md (\"A tour\"), and \`duban --help\` / \`duban COMMAND --help\`."
+zh "自己试试：README.md（\"A tour\"），以及 \`duban --help\` / \`duban 命令 --help\`。"

@@ -35,6 +35,7 @@ want_cmd sqlite3      sqlite3   # tests read the database directly
 want_cmd jq           jq        # tests read JSON output
 want_cmd curl         curl      # tests call the HTTP API
 want_cmd iconv        libc-bin
+want_cmd msgfmt       gettext   # builds the message catalogues (po/*.po)
 want_cmd openssl      openssl   # tests sign callbacks (HMAC-SHA256)
 # The packaging tests: make deb, lintian, systemd-analyze verify, man pages.
 want_cmd dh              debhelper

@@ -20,6 +20,9 @@
 # fails, whatever its own checks said (tests/tsan.supp lists the reports
 # that are not races, each with why).  Elsewhere TSAN_OPTIONS is unused.
 set -u
+# The tests assert duban's English; a test of the Chinese sets LANG itself.
+export LANG=C.UTF-8
+unset LC_ALL LC_MESSAGES LANGUAGE
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 filters="$*"

@@ -4,6 +4,7 @@
  * so that the user sees every problem in one run.
  */
 #include "base/cfgval.h"
+#include "base/i18n.h"
 #include "base/zone.h"
 #include "base/diag.h"
 #include "base/duration.h"
@@ -53,9 +54,9 @@ cfgval_keys(struct cfgval *cv, const config_setting_t *grp, const char *const *a
 		if (!known) {
 			const char *parent = config_setting_name(grp);
 			if (parent)
-				cfgval_error(cv, s, "unknown key '%s' in '%s'", name, parent);
+				cfgval_error(cv, s, _("unknown key '%s' in '%s'"), name, parent);
 			else
-				cfgval_error(cv, s, "unknown key '%s'", name);
+				cfgval_error(cv, s, _("unknown key '%s'"), name);
 			ok = false;
 		}
 	}
@@ -97,7 +98,7 @@ typed_member(struct cfgval *cv, const config_setting_t *grp, const char *key, in
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != type) {
-		cfgval_error(cv, s, "'%s' must be %s, not %s", key, type_name(type),
+		cfgval_error(cv, s, _("'%s' must be %s, not %s"), key, type_name(type),
 			     type_name(config_setting_type(s)));
 		return -1;
 	}
@@ -149,7 +150,7 @@ cfgval_word(struct cfgval *cv, const config_setting_t *grp, const char *key,
 			return 1;
 		}
 	cfgval_words_text(words, n, list, sizeof(list));
-	cfgval_error(cv, member(grp, key), "'%s' must be %s, not \"%s\"", key, list, v);
+	cfgval_error(cv, member(grp, key), _("'%s' must be %s, not \"%s\""), key, list, v);
 	return -1;
 }
 
@@ -167,12 +168,12 @@ cfgval_int(struct cfgval *cv, const config_setting_t *grp, const char *key, long
 	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
 		v = config_setting_get_int64(s);
 	else {
-		cfgval_error(cv, s, "'%s' must be an integer, not %s", key,
+		cfgval_error(cv, s, _("'%s' must be an integer, not %s"), key,
 			     type_name(config_setting_type(s)));
 		return -1;
 	}
 	if (v < min || v > max) {
-		cfgval_error(cv, s, "'%s' must be between %ld and %ld, not %lld", key, min, max, v);
+		cfgval_error(cv, s, _("'%s' must be between %ld and %ld, not %lld"), key, min, max, v);
 		return -1;
 	}
 	*out = (long)v;
@@ -193,12 +194,12 @@ cfgval_float(struct cfgval *cv, const config_setting_t *grp, const char *key, do
 	case CONFIG_TYPE_INT: v = config_setting_get_int(s); break;
 	case CONFIG_TYPE_INT64: v = (double)config_setting_get_int64(s); break;
 	default:
-		cfgval_error(cv, s, "'%s' must be a number, not %s", key,
+		cfgval_error(cv, s, _("'%s' must be a number, not %s"), key,
 			     type_name(config_setting_type(s)));
 		return -1;
 	}
 	if (!(v >= min && v <= max)) {
-		cfgval_error(cv, s, "'%s' must be between %g and %g, not %g", key, min, max, v);
+		cfgval_error(cv, s, _("'%s' must be between %g and %g, not %g"), key, min, max, v);
 		return -1;
 	}
 	*out = v;
@@ -219,14 +220,14 @@ cfgval_bool(struct cfgval *cv, const config_setting_t *grp, const char *key, boo
 int
 cfgval_hhmm(struct cfgval *cv, const config_setting_t *grp, const char *key, int *out)
 {
-	const char *v;
+	const char *v = NULL; /* set when rc > 0; gcc cannot tell */
 	int rc = cfgval_string(cv, grp, key, &v);
 
 	if (rc <= 0)
 		return rc;
 	if (time_parse_hhmm(v, out) != 0) {
-		cfgval_error(cv, member(grp, key), "'%s' must be a time of day \"HH:MM\" (00:00-23:59), not \"%s\"",
-			     key, v);
+		cfgval_error(cv, member(grp, key),
+			     _("'%s' must be a time of day \"HH:MM\" (00:00-23:59), not \"%s\""), key, v);
 		return -1;
 	}
 	return 1;
@@ -236,14 +237,14 @@ int
 cfgval_duration(struct cfgval *cv, const config_setting_t *grp, const char *key,
 		struct duration *out)
 {
-	const char *v;
+	const char *v = NULL; /* set when rc > 0; gcc cannot tell */
 	int rc = cfgval_string(cv, grp, key, &v);
 
 	if (rc <= 0)
 		return rc;
 	if (duration_parse(v, out) != 0) {
 		cfgval_error(cv, member(grp, key),
-			     "'%s' must be a duration such as \"7d\", \"36h\", \"90m\" or \"1d12h\", not \"%s\"",
+			     _("'%s' must be a duration such as \"7d\", \"36h\", \"90m\" or \"1d12h\", not \"%s\""),
 			     key, v);
 		return -1;
 	}
@@ -295,7 +296,7 @@ cfgval_quiet(struct cfgval *cv, const config_setting_t *grp, struct quiet_hours 
 	rt = cfgval_hhmm(cv, g, "to", &to);
 	cfgval_bool(cv, g, "enabled", &en);
 	if ((rf == 0) != (rt == 0) && rf >= 0 && rt >= 0)
-		cfgval_error(cv, g, "quiet_hours needs both 'from' and 'to'");
+		cfgval_error(cv, g, _("quiet_hours needs both 'from' and 'to'"));
 	q->from = from;
 	q->to = to;
 	q->enabled = en && from != to;

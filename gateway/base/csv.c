@@ -11,6 +11,7 @@
  * resynchronise on any later line, including one inside the bad record.
  */
 #include "base/csv.h"
+#include "base/i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,12 +128,12 @@ static int gb18030_to_utf8(const char *name, const char *data, size_t len,
 	int rc = -1;
 
 	if (cd == (iconv_t)-1) {
-		set_err(err, errlen, "%s: cannot convert from GB18030: %s", name, strerror(errno));
+		set_err(err, errlen, _("%s: cannot convert from GB18030: %s"), name, strerror(errno));
 		goto out;
 	}
 	buf = malloc(cap);
 	if (buf == NULL) {
-		set_err(err, errlen, "%s: out of memory", name);
+		set_err(err, errlen, _("%s: out of memory"), name);
 		goto out;
 	}
 	o = buf;
@@ -142,10 +143,10 @@ static int gb18030_to_utf8(const char *name, const char *data, size_t len,
 		size_t at = (size_t)(in - data);
 
 		if (errno == EILSEQ || errno == EINVAL)
-			set_err(err, errlen, "%s: not valid GB18030 at byte %zu (line %ld)", name, at,
+			set_err(err, errlen, _("%s: not valid GB18030 at byte %zu (line %ld)"), name, at,
 			        line_at((const unsigned char *)data, at));
 		else
-			set_err(err, errlen, "%s: cannot convert from GB18030 at byte %zu: %s", name,
+			set_err(err, errlen, _("%s: cannot convert from GB18030 at byte %zu: %s"), name,
 			        at, strerror(errno));
 		goto out;
 	}
@@ -177,22 +178,22 @@ static int reader_new(const char *name, char *data, size_t len, bool own, const 
 	if (name == NULL)
 		name = "(memory)";
 	if (parse_encoding(encoding, &enc) < 0) {
-		set_err(err, errlen, "%s: unknown encoding \"%s\" (use auto, utf-8 or gb18030)",
+		set_err(err, errlen, _("%s: unknown encoding \"%s\" (use auto, utf-8 or gb18030)"),
 		        name, encoding);
 		goto out;
 	}
 	if (len > CSV_FILE_MAX) {
-		set_err(err, errlen, "%s: too large (%zu bytes, limit %u)", name, len, CSV_FILE_MAX);
+		set_err(err, errlen, _("%s: too large (%zu bytes, limit %u)"), name, len, CSV_FILE_MAX);
 		goto out;
 	}
 	if (enc != ENC_FORCE_GB18030 && len >= 2 &&
 	    ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
-		set_err(err, errlen, "%s: UTF-16 is not supported; save the file as CSV UTF-8", name);
+		set_err(err, errlen, _("%s: UTF-16 is not supported; save the file as CSV UTF-8"), name);
 		goto out;
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL || (r->name = strdup(name)) == NULL) {
-		set_err(err, errlen, "%s: out of memory", name);
+		set_err(err, errlen, _("%s: out of memory"), name);
 		goto out;
 	}
 	r->line = 1;
@@ -202,7 +203,7 @@ static int reader_new(const char *name, char *data, size_t len, bool own, const 
 		if (gb18030_to_utf8(name, data, len, &r->buf, &r->len, err, errlen) < 0)
 			goto out;
 	} else if (bad < len) {
-		set_err(err, errlen, "%s: not valid UTF-8 at byte %zu (line %ld)", name, bad,
+		set_err(err, errlen, _("%s: not valid UTF-8 at byte %zu (line %ld)"), name, bad,
 		        line_at(u, bad));
 		goto out;
 	} else {
@@ -211,7 +212,7 @@ static int reader_new(const char *name, char *data, size_t len, bool own, const 
 			r->buf = data;
 			data = NULL;
 		} else if ((r->buf = malloc(len + 1)) == NULL) {
-			set_err(err, errlen, "%s: out of memory", name);
+			set_err(err, errlen, _("%s: out of memory"), name);
 			goto out;
 		} else if (len > 0) {
 			memcpy(r->buf, data, len);
@@ -256,7 +257,7 @@ static int read_whole(const char *path, char **out, size_t *outlen, char *err, s
 	}
 	if (S_ISREG(st.st_mode)) {
 		if ((unsigned long long)st.st_size > CSV_FILE_MAX) {
-			set_err(err, errlen, "%s: too large (%lld bytes, limit %u)", path,
+			set_err(err, errlen, _("%s: too large (%lld bytes, limit %u)"), path,
 			        (long long)st.st_size, CSV_FILE_MAX);
 			goto out;
 		}
@@ -266,12 +267,12 @@ static int read_whole(const char *path, char **out, size_t *outlen, char *err, s
 		if (len + 1 >= cap) {
 			cap = cap > limit / 2 ? limit : cap * 2;
 			if ((nbuf = realloc(buf, cap)) == NULL) {
-				set_err(err, errlen, "%s: out of memory", path);
+				set_err(err, errlen, _("%s: out of memory"), path);
 				goto out;
 			}
 			buf = nbuf;
 		} else if (buf == NULL && (buf = malloc(cap)) == NULL) {
-			set_err(err, errlen, "%s: out of memory", path);
+			set_err(err, errlen, _("%s: out of memory"), path);
 			goto out;
 		}
 		got = read(fd, buf + len, cap - len - 1);
@@ -285,7 +286,7 @@ static int read_whole(const char *path, char **out, size_t *outlen, char *err, s
 			break;
 		len += (size_t)got;
 		if (len > CSV_FILE_MAX) {
-			set_err(err, errlen, "%s: too large (more than %u bytes)", path, CSV_FILE_MAX);
+			set_err(err, errlen, _("%s: too large (more than %u bytes)"), path, CSV_FILE_MAX);
 			goto out;
 		}
 	}
@@ -473,27 +474,27 @@ static void report_fault(const struct csv_reader *r, const struct csv_scan *s,
 
 	switch (s->fault) {
 	case FAULT_UNTERMINATED:
-		set_err(err, errlen, "%s:%ld: field %zu: unterminated quoted field", n, l, f);
+		set_err(err, errlen, _("%s:%ld: field %zu: unterminated quoted field"), n, l, f);
 		break;
 	case FAULT_STRAY_QUOTE:
-		set_err(err, errlen, "%s:%ld: field %zu: stray quote in unquoted field", n, l, f);
+		set_err(err, errlen, _("%s:%ld: field %zu: stray quote in unquoted field"), n, l, f);
 		break;
 	case FAULT_AFTER_QUOTE:
 		if (s->quote_line != l)
-			set_err(err, errlen, "%s:%ld: field %zu: text after closing quote "
-			        "(quoted field opened on line %ld)", n, l, f, s->quote_line);
+			set_err(err, errlen, _("%s:%ld: field %zu: text after closing quote "
+			        "(quoted field opened on line %ld)"), n, l, f, s->quote_line);
 		else
-			set_err(err, errlen, "%s:%ld: field %zu: text after closing quote", n, l, f);
+			set_err(err, errlen, _("%s:%ld: field %zu: text after closing quote"), n, l, f);
 		break;
 	case FAULT_NUL:
-		set_err(err, errlen, "%s:%ld: field %zu: NUL byte", n, l, f);
+		set_err(err, errlen, _("%s:%ld: field %zu: NUL byte"), n, l, f);
 		break;
 	case FAULT_TOO_LONG:
-		set_err(err, errlen, "%s:%ld: field %zu: too long (more than %d bytes)", n, l, f,
+		set_err(err, errlen, _("%s:%ld: field %zu: too long (more than %d bytes)"), n, l, f,
 		        CSV_FIELD_MAX);
 		break;
 	case FAULT_TOO_MANY:
-		set_err(err, errlen, "%s:%ld: too many fields (more than %d)", n, l, CSV_FIELDS_MAX);
+		set_err(err, errlen, _("%s:%ld: too many fields (more than %d)"), n, l, CSV_FIELDS_MAX);
 		break;
 	case FAULT_NONE:
 		break;

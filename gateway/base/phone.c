@@ -8,6 +8,7 @@
  * character an error), then classified by prefix and length.
  */
 #include "base/phone.h"
+#include "base/i18n.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -21,23 +22,23 @@
 #define E164_MAX 15
 #define CN_MOBILE_DIGITS 11
 
-static const char R_EMPTY[] = "phone number is empty";
-static const char R_LETTERS[] = "phone number contains letters";
-static const char R_CONTROL[] = "phone number contains an invalid control character";
-static const char R_NONASCII[] = "phone number contains an invalid non-ASCII character";
-static const char R_UTF8[] = "phone number is not valid UTF-8";
-static const char R_PLUS[] = "'+' may appear only once, at the start of the number";
-static const char R_PARENS[] = "phone number has unbalanced parentheses";
-static const char R_SHORT[] = "phone number is too short (a Chinese mobile number has 11 digits)";
-static const char R_LONG[] = "phone number is too long (a Chinese mobile number has 11 digits)";
-static const char R_NOT_CN[] = "not a Chinese mobile number (1[3-9]x...)";
-static const char R_CN_LEN[] = "+86 must be followed by an 11-digit mobile number";
-static const char R_CC0[] = "country code cannot start with 0";
+static const char R_EMPTY[] = N_("phone number is empty");
+static const char R_LETTERS[] = N_("phone number contains letters");
+static const char R_CONTROL[] = N_("phone number contains an invalid control character");
+static const char R_NONASCII[] = N_("phone number contains an invalid non-ASCII character");
+static const char R_UTF8[] = N_("phone number is not valid UTF-8");
+static const char R_PLUS[] = N_("'+' may appear only once, at the start of the number");
+static const char R_PARENS[] = N_("phone number has unbalanced parentheses");
+static const char R_SHORT[] = N_("phone number is too short (a Chinese mobile number has 11 digits)");
+static const char R_LONG[] = N_("phone number is too long (a Chinese mobile number has 11 digits)");
+static const char R_NOT_CN[] = N_("not a Chinese mobile number (1[3-9]x...)");
+static const char R_CN_LEN[] = N_("+86 must be followed by an 11-digit mobile number");
+static const char R_CC0[] = N_("country code cannot start with 0");
 static const char R_INTL_SHORT[] =
-	"international number is too short (E.164 needs at least 8 digits)";
+	N_("international number is too short (E.164 needs at least 8 digits)");
 static const char R_INTL_LONG[] =
-	"international number is too long (E.164 allows at most 15 digits)";
-static const char R_OUTBUF[] = "output buffer is too small for a phone number";
+	N_("international number is too long (E.164 allows at most 15 digits)");
+static const char R_OUTBUF[] = N_("output buffer is too small for a phone number");
 
 #define BAD(c) { c[0], "phone number contains an invalid character '" c "'" }
 static const struct {
@@ -262,8 +263,8 @@ int phone_normalize(const char *in, char *out, size_t outlen, const char **reaso
 	}
 	rc = 0;
 out:
-	if (reason != NULL)
-		*reason = rc == 0 ? NULL : why;
+	if (reason != NULL) /* in the language a person reads */
+		*reason = rc == 0 ? NULL : why ? gettext(why) : NULL;
 	return rc;
 }
 

@@ -6,6 +6,7 @@
  * the rules for printing them are here, once.
  */
 #include "cli/cli.h"
+#include "base/i18n.h"
 
 #include <string.h>
 
@@ -29,9 +30,9 @@ cli_format_opt(struct cli *c, const char *arg, bool name_it)
 	if (cli_parse_format(arg, &c->fmt) == 0)
 		return 0;
 	if (name_it)
-		cli_err(EXIT_USAGE, "--format must be table, csv or json, not \"%s\"", arg);
+		cli_err(EXIT_USAGE, _("--format must be table, csv or json, not \"%s\""), arg);
 	else
-		cli_err(EXIT_USAGE, "--format must be table, csv or json");
+		cli_err(EXIT_USAGE, _("--format must be table, csv or json"));
 	return -1;
 }
 
@@ -42,7 +43,7 @@ cli_want_help(int argc, char **argv, const char *help)
 		if (strcmp(argv[i], "--") == 0)
 			break;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(help, stdout);
+			fputs(_(help), stdout);
 			return true;
 		}
 	}
@@ -52,7 +53,7 @@ cli_want_help(int argc, char **argv, const char *help)
 int
 cli_show_help(const char *help, bool asked)
 {
-	fputs(help, asked ? stdout : stderr);
+	fputs(_(help), asked ? stdout : stderr);
 	return asked ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -74,7 +75,7 @@ cli_format_args(struct cli *c, int argc, char **argv, const char *cmd, const cha
 		} else if (operand && *operand == NULL) {
 			*operand = argv[i];
 		} else {
-			*code = cli_err(EXIT_USAGE, "%s: unexpected argument \"%s\"", cmd, argv[i]);
+			*code = cli_err(EXIT_USAGE, _("%s: unexpected argument \"%s\""), cmd, argv[i]);
 			return -1;
 		}
 	}

@@ -112,10 +112,18 @@ int cli_person_row(void *arg, const struct person *p);
 int cmd_task(struct cli *c, int argc, char **argv);
 int cmd_tick(struct cli *c, int argc, char **argv);
 int cmd_outbox(struct cli *c, int argc, char **argv);
+/* "duban outbox show ID" (cmd_outbox_show.c). */
+int cli_outbox_show(struct cli *c, int argc, char **argv);
 int cmd_template(struct cli *c, int argc, char **argv);
 /* Notices and reports (cmd_notice.c, cmd_report.c). */
 int cmd_notice(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
+/*
+ * The people of a notice's dry run (cmd_notice_people.c): those the
+ * selectors to reach and those left out, with why, in c->fmt.  Returns the
+ * exit code.
+ */
+int cli_notice_dry_people(struct cli *c, const char *const *to, size_t nto);
 /* Manual messages, the dispatcher and the daemon (cmd_send.c, cmd_dispatch.c, cmd_run.c). */
 int cmd_send(struct cli *c, int argc, char **argv);
 int cmd_dispatch(struct cli *c, int argc, char **argv);
@@ -145,20 +153,32 @@ int cli_init_backup(struct cli *c, char *made, size_t madelen);
 
 struct diag;
 struct import_result;
+struct import_opts;
 /* An import action of core/import.h: import_people or import_tasks. */
-typedef int cli_import_fn(struct duban_ctx *x, const char *file, const char *encoding, bool dry,
-			  struct diag *d, struct import_result *res);
+typedef int cli_import_fn(struct duban_ctx *x, const struct import_opts *o, struct diag *d,
+			  struct import_result *res);
 /* Print what an import did (with dry: would do). */
 typedef void cli_imported_fn(const char *file, bool dry, const struct import_result *res);
 /*
- * Run "duban GROUP import FILE [--encoding E] [--dry-run]" (argv[0] is
- * "import", help its --help) with the action run: imported prints what it
- * did; a refused file prints every bad row as FILE:LINE: reason, then why.
+ * Run "duban GROUP import FILE [--encoding E] [--dry-run] [--update]"
+ * (argv[0] is "import", help its --help; --update only when update_ok)
+ * with the action run: imported prints what it did, then the columns it
+ * ignored ("忽略列：序号、备注"); a refused file prints each problem as
+ * FILE:LINE: reason, then why.
  * Returns the exit code: EXIT_USAGE for bad arguments or a bad file,
  * EXIT_FAIL when the database failed.
  */
 int cli_import(struct cli *c, int argc, char **argv, const char *group, const char *help,
-	       cli_import_fn *run, cli_imported_fn *imported);
+	       bool update_ok, cli_import_fn *run, cli_imported_fn *imported);
+
+/*
+ * "duban task list --format csv" (export.c): the tasks f selects with
+ * exactly the columns task import reads.  Returns the exit code.
+ */
+struct task_filter;
+int cli_task_export(struct cli *c, const struct task_filter *f);
+/* "duban task import" (import_csv.c): its help, the import, what it did. */
+int cli_task_import(struct cli *c, int argc, char **argv);
 
 struct sched;
 /* Point s at the CLI's store, configuration, rules and templates and
@@ -171,7 +191,10 @@ int cli_sched_init(struct cli *c, struct sched *s);
  * A result table printed as aligned text (CJK counts double width), CSV
  * (UTF-8 with BOM, so that Excel opens it right) or JSON (an array of
  * objects).  types has one letter per column: 's' string, 'i' integer
- * (JSON number), 'n' string that is null in JSON when empty.
+ * (JSON number), 'n' string that is null in JSON when empty, 'e' a word
+ * of a fixed set (a status, a kind) that tables and CSV show in the
+ * language (C_("value", word)) and JSON as it is.  Headers are JSON's
+ * keys; tables and CSV show C_("column", header).
  */
 struct table;
 struct table *table_new(size_t ncols, const char *const *headers, const char *types);
@@ -185,7 +208,33 @@ int table_print(const struct table *t, enum out_format fmt, FILE *fp);
  * as a failure too); frees t.  Returns EXIT_OK or EXIT_FAIL.
  */
 int cli_print_table(struct cli *c, struct table *t, int rc);
+/*
+ * Headers whose words mean something else in this table - a person's
+ * "title" is 职务, a task's 事项 - are translated in context ctx (a
+ * static string, "person"), the others in "column".
+ */
+void table_set_context(struct table *t, const char *ctx);
+/* Leave column col out of the CSV (an id an import would not read); 0 or -1. */
+int table_csv_omit(struct table *t, size_t col);
+/* Is w one of the words 'e' columns show translated (a kind, a status, a role)? */
+bool table_word_known(const char *w);
 size_t table_rows(const struct table *t);
+/*
+ * The table as JSON (the array --format json prints; json_decref it), or
+ * NULL when out of memory; json_print prints j as --format json does.
+ * A show command adds what it holds besides (people, messages) to the
+ * first object.
+ */
+typedef struct json_t json_t;
+/*
+ * The --format csv or json of a show command: tb holds the one row; json
+ * adds what the object holds besides - a task's people and messages, a
+ * person's tasks and recent messages (show.c).  Returns the exit code.
+ */
+enum show_kind { SHOW_TASK, SHOW_PERSON };
+int cli_print_show(struct cli *c, struct table *tb, enum show_kind k, int64_t id);
+json_t *table_json(const struct table *t);
+int json_print(json_t *j, FILE *fp);
 /* The text of a cell ("" when out of range). */
 const char *table_cell(const struct table *t, size_t row, size_t col);
 void table_free(struct table *t);

@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "server/daemon.h"
 #include "core/dispatch.h"
 #include "base/clock.h"
 
-static const char dispatch_help[] =
+static const char dispatch_help[] = N_(
 	"usage: duban dispatch [--until-empty]\n"
 	"\n"
 	"Send every message that is due now through the configured providers and\n"
@@ -20,7 +21,7 @@ static const char dispatch_help[] =
 	"another dispatcher is sending, and exits when nothing is left to send\n"
 	"(messages scheduled for later and those held by quiet hours stay queued).\n"
 	"SIGINT/SIGTERM stop it cleanly, as they stop the daemon.  Prints what was\n"
-	"done and the rate.\n";
+	"done and the rate.\n");
 
 /* Is anything left for --until-empty to wait for? */
 static bool
@@ -56,7 +57,7 @@ dispatch_loop(struct cli *c, struct dispatch **dp, bool until_empty)
 		int terms, hups;
 
 		if (dispatch_turn(d, 1000, &wfd, 1) != 0) {
-			rc = cli_err(EXIT_FAIL, "libcurl failed");
+			rc = cli_err(EXIT_FAIL, _("libcurl failed"));
 			break;
 		}
 		daemon_sig_read(&sig, &terms, &hups);
@@ -64,7 +65,7 @@ dispatch_loop(struct cli *c, struct dispatch **dp, bool until_empty)
 			dispatch_discard(d);
 			*dp = NULL;
 			daemon_sig_close(&sig);
-			return cli_err(EXIT_FAIL, "stopped at once");
+			return cli_err(EXIT_FAIL, _("stopped at once"));
 		}
 		if (terms > 0) {
 			draining = true;
@@ -104,7 +105,7 @@ cmd_dispatch(struct cli *c, int argc, char **argv)
 		if (strcmp(argv[i], "--until-empty") == 0)
 			until_empty = true;
 		else
-			return cli_err(EXIT_USAGE, "dispatch: unexpected argument \"%s\"", argv[i]);
+			return cli_err(EXIT_USAGE, _("dispatch: unexpected argument \"%s\""), argv[i]);
 	}
 	if (cli_need_secrets(c) != 0 || cli_store(c) == NULL)
 		return EXIT_FAIL;
@@ -117,8 +118,8 @@ cmd_dispatch(struct cli *c, int argc, char **argv)
 	dispatch_get_stats(d, &st);
 	dispatch_free(d);
 	secs = (double)(time_mono_ms() - t0) / 1000.0;
-	printf("dispatch: %llu sent, %llu retried, %llu failed, %llu expired in %.2f s (%.0f msg/s; "
-	       "database %.2f s leasing, %.2f s recording)\n",
+	printf(_("dispatch: %llu sent, %llu retried, %llu failed, %llu expired in %.2f s (%.0f msg/s; "
+	       "database %.2f s leasing, %.2f s recording)\n"),
 	       (unsigned long long)st.sent, (unsigned long long)st.retried,
 	       (unsigned long long)st.failed, (unsigned long long)st.expired, secs,
 	       secs > 0 ? (double)st.sent / secs : 0.0, (double)st.lease_us / 1e6,

@@ -7,12 +7,13 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "core/person.h"
 
 /* ---- groups ----------------------------------------------------------------- */
 
-static const char group_help[] =
+static const char group_help[] = N_(
 	"usage: duban group add NAME [--description TEXT]\n"
 	"       duban group list [--format table|csv|json]\n"
 	"       duban group show NAME [--format table|csv|json]\n"
@@ -22,7 +23,7 @@ static const char group_help[] =
 	"\n"
 	"Groups of people: 镇领导班子, 村两委-小雄村, 农户-小雄村 ...  A task's team is a\n"
 	"group; notices go to groups.  Removing a group keeps its people.\n"
-	"WHO is a phone number, a name only one person has, or #ID.\n";
+	"WHO is a phone number, a name only one person has, or #ID.\n");
 
 static int
 cmd_group_add(struct cli *c, int argc, char **argv)
@@ -44,12 +45,12 @@ cmd_group_add(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc || *argv[optind] == '\0')
-		return cli_err(EXIT_USAGE, "usage: duban group add NAME [--description TEXT]");
+		return cli_err(EXIT_USAGE, _("usage: duban group add NAME [--description TEXT]"));
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = group_add(&x, argv[optind], desc, &id)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("added group #%lld %s\n", (long long)id, argv[optind]);
+	printf(_("added group #%lld %s\n"), (long long)id, argv[optind]);
 	return EXIT_OK;
 }
 
@@ -66,7 +67,10 @@ group_row_add(void *arg, const struct group *g)
 static int
 group_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const h[] = { "id", "name", "members", "description" };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "name"), NC_("column", "members"),
+		NC_("column", "description"),
+	};
 	struct table *t;
 	int code, rc;
 
@@ -90,7 +94,7 @@ group_show(struct cli *c, int argc, char **argv)
 	if (cli_format_args(c, argc, argv, "group show", group_help, true, &name, &code) != 0)
 		return code;
 	if (name == NULL)
-		return cli_err(EXIT_USAGE, "usage: duban group show NAME");
+		return cli_err(EXIT_USAGE, _("usage: duban group show NAME"));
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_group_find(c->st, name, false, &g)) != STORE_OK)
@@ -102,7 +106,7 @@ group_show(struct cli *c, int argc, char **argv)
 	f.group = name;
 	rc = store_person_each(c->st, &f, cli_person_row, t);
 	if (rc == STORE_OK && c->fmt == FMT_TABLE)
-		printf("%s: %lld members%s%s\n", g.name, (long long)g.members,
+		printf(_("%s: %lld members%s%s\n"), g.name, (long long)g.members,
 		       *g.description ? " - " : "", g.description);
 	group_clear(&g);
 	return cli_print_table(c, t, rc);
@@ -118,12 +122,12 @@ cmd_group_remove(struct cli *c, int argc, char **argv)
 	if (cli_want_help(argc, argv, group_help))
 		return EXIT_OK;
 	if (argc != 2)
-		return cli_err(EXIT_USAGE, "usage: duban group remove NAME");
+		return cli_err(EXIT_USAGE, _("usage: duban group remove NAME"));
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = group_remove(&x, argv[1], &g)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("removed group %s (%lld members kept as people)\n", g.name, (long long)g.members);
+	printf(_("removed group %s (%lld members kept as people)\n"), g.name, (long long)g.members);
 	group_clear(&g);
 	return EXIT_OK;
 }
@@ -140,8 +144,8 @@ member_note(void *arg, const struct person *p, bool changed)
 	const struct member_note *m = arg;
 
 	if (!changed)
-		fprintf(stderr, "duban: %s %s %s\n", p->name, m->add ? "is already in" : "is not in",
-			m->group);
+		fprintf(stderr, m->add ? _("duban: %s is already in %s\n") : _("duban: %s is not in %s\n"),
+			p->name, m->group);
 }
 
 static int
@@ -155,14 +159,18 @@ cmd_group_members(struct cli *c, int argc, char **argv, bool add)
 	if (cli_want_help(argc, argv, group_help))
 		return EXIT_OK;
 	if (argc < 3)
-		return cli_err(EXIT_USAGE, "usage: duban group %s NAME WHO...", argv[0]);
+		return cli_err(EXIT_USAGE, _("usage: duban group %s NAME WHO..."), argv[0]);
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = group_members(&x, argv[1], (const char *const *)argv + 2, (size_t)argc - 2, add,
 				member_note, &note, &changed)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("%s %zu member%s %s %s\n", add ? "added" : "removed", changed, changed == 1 ? "" : "s",
-	       add ? "to" : "from", argv[1]);
+	if (add)
+		printf(ngettext("added %zu member to %s\n", "added %zu members to %s\n", changed),
+		       changed, argv[1]);
+	else
+		printf(ngettext("removed %zu member from %s\n", "removed %zu members from %s\n",
+				changed), changed, argv[1]);
 	return EXIT_OK;
 }
 

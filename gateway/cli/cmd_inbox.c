@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "core/reply.h"
 #include "base/array.h"
@@ -19,7 +20,7 @@
 
 /* ---- inbox ----------------------------------------------------------------------------- */
 
-static const char inbox_list_help[] =
+static const char inbox_list_help[] = N_(
 	"usage: duban inbox list [--all] [--limit N] [--format table|csv|json]\n"
 	"\n"
 	"Replies (SMS sent back to duban) that wait for staff: anything that is no\n"
@@ -29,7 +30,7 @@ static const char inbox_list_help[] =
 	"are in the list too with --all.  Oldest first; --limit shows the newest N.\n"
 	"Columns: id, received (local time), from (the person, or empty), phone,\n"
 	"text, action (what duban did), status (new, handled, read).  Mark a reply\n"
-	"as dealt with by \"duban inbox read ID\".\n";
+	"as dealt with by \"duban inbox read ID\".\n");
 
 static int
 inbox_row(void *arg, const struct inbound *in)
@@ -58,8 +59,11 @@ inbox_list(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const h[] = { "id",   "received", "from",  "phone",
-					 "text", "action",   "status" };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "received"), NC_("column", "from"),
+		NC_("column", "phone"), NC_("column", "text"), NC_("column", "action"),
+		NC_("column", "status"),
+	};
 	struct inbound_filter f = { .status = "new" };
 	struct table *t;
 	long limit;
@@ -71,7 +75,7 @@ inbox_list(struct cli *c, int argc, char **argv)
 		case 'l':
 			if (parse_long(optarg, 1, 1000000, &limit) != 0)
 				return cli_err(EXIT_USAGE,
-					       "--limit must be a number from 1 to 1000000");
+					       _("--limit must be a number from 1 to 1000000"));
 			f.limit = (size_t)limit;
 			break;
 		case 'F':
@@ -83,8 +87,8 @@ inbox_list(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return cli_err(EXIT_USAGE, "inbox list: unexpected argument \"%s\"", argv[optind]);
-	if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "issssss")) == NULL)
+		return cli_err(EXIT_USAGE, _("inbox list: unexpected argument \"%s\""), argv[optind]);
+	if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "issssee")) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_inbound_each(c->st, &f, inbox_row, t)) != STORE_OK) {
 		table_free(t);
@@ -92,18 +96,18 @@ inbox_list(struct cli *c, int argc, char **argv)
 	}
 	if (table_rows(t) == 0 && c->fmt == FMT_TABLE)
 		printf("%s\n",
-		       f.status ? "no replies waiting (duban inbox list --all shows every reply)"
-				: "no replies yet");
+		       f.status ? _("no replies waiting (duban inbox list --all shows every reply)")
+				: _("no replies yet"));
 	else
 		table_print(t, c->fmt, stdout);
 	table_free(t);
 	return EXIT_OK;
 }
 
-static const char inbox_read_help[] =
+static const char inbox_read_help[] = N_(
 	"usage: duban inbox read ID...\n"
 	"\n"
-	"Mark replies as read (dealt with): they leave \"duban inbox list\".\n";
+	"Mark replies as read (dealt with): they leave \"duban inbox list\".\n");
 
 /* A reply id as staff write it: "31" or "#31"; 0 or -1. */
 static int
@@ -129,23 +133,24 @@ inbox_read(struct cli *c, int argc, char **argv)
 	if (argc < 2)
 		return cli_show_help(inbox_read_help, false);
 	if (argc - 1 > READ_MAX)
-		return cli_err(EXIT_USAGE, "at most %d replies at a time", READ_MAX);
+		return cli_err(EXIT_USAGE, _("at most %d replies at a time"), READ_MAX);
 	for (int i = 1; i < argc; i++)
 		if (reply_id(argv[i], &ids[i - 1]) != 0)
-			return cli_err(EXIT_USAGE, "\"%s\" is not a reply id", argv[i]);
+			return cli_err(EXIT_USAGE, _("\"%s\" is not a reply id"), argv[i]);
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = reply_mark_read(&x, ids, (size_t)argc - 1)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("%d repl%s marked read\n", argc - 1, argc == 2 ? "y" : "ies");
+	printf(ngettext("%d reply marked read\n", "%d replies marked read\n", (unsigned long)(argc - 1)),
+	       argc - 1);
 	return EXIT_OK;
 }
 
-static const char inbox_help[] =
+static const char inbox_help[] = N_(
 	"usage: duban inbox list [--all] [--limit N] [--format table|csv|json]\n"
 	"       duban inbox read ID...\n"
 	"\n"
-	"Replies (MO) for staff to read; see each command's --help.\n";
+	"Replies (MO) for staff to read; see each command's --help.\n");
 
 int
 cmd_inbox(struct cli *c, int argc, char **argv)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "core/notice.h"
 #include "base/phone.h"
@@ -24,6 +25,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/zone.h"
+#include "base/utf8.h"
 
 #define BY_MAX 160
 
@@ -58,7 +60,7 @@ static int
 parse_notice(const char *ref, int64_t *id)
 {
 	if (notice_parse_id(ref, id) != 0)
-		return cli_err(EXIT_USAGE, "\"%s\" is not a notice (N12, #12 or 12)", ref);
+		return cli_err(EXIT_USAGE, _("\"%s\" is not a notice (N12, #12 or 12)"), ref);
 	return 0;
 }
 
@@ -118,30 +120,30 @@ print_plan(struct cli *c, const struct notice_plan *p, int64_t send_at, int64_t 
 	struct tm tm;
 	char when[24];
 
-	printf("recipients:  %lld\n", (long long)p->recipients);
-	printf("left out:    %lld (opted out of notices)\n", (long long)p->opted_out);
+	printf(_("recipients:  %lld\n"), (long long)p->recipients);
+	printf(_("left out:    %lld (opted out of notices)\n"), (long long)p->opted_out);
 	if (send_at > now)
-		printf("send at:     %s\n", time_fmt_local(send_at, when, sizeof(when)));
+		printf(_("send at:     %s\n"), time_fmt_local(send_at, when, sizeof(when)));
 	else
-		printf("send at:     now\n");
+		printf(_("send at:     now\n"));
 	time_local(send_at > now ? send_at : now, &tm);
 	if (config_in_quiet(&c->cfg->quiet, tm.tm_hour * 60 + tm.tm_min))
-		printf("             (in the quiet hours: held until %02d:%02d)\n",
+		printf(_("             (in the quiet hours: held until %02d:%02d)\n"),
 		       c->cfg->quiet.to / 60, c->cfg->quiet.to % 60);
 	if (p->mixed_encoding)
-		printf("encoding:    GSM-7 or UCS-2 (per recipient)\n");
+		printf(_("encoding:    GSM-7 or UCS-2 (per recipient)\n"));
 	else
-		printf("encoding:    %s (%zu characters with the signature)\n",
+		printf(_("encoding:    %s (%zu characters with the signature)\n"),
 		       sms_encoding_name(p->encoding), p->chars);
 	if (p->parts_min == p->parts_max)
-		printf("parts:       %u per message\n", p->parts_max);
+		printf(_("parts:       %u per message\n"), p->parts_max);
 	else
-		printf("parts:       %u to %u per message\n", p->parts_min, p->parts_max);
-	printf("total parts: %lld\n", (long long)p->total_parts);
+		printf(_("parts:       %u to %u per message\n"), p->parts_min, p->parts_max);
+	printf(_("total parts: %lld\n"), (long long)p->total_parts);
 	if (p->text_for)
-		printf("text (as %s gets it):\n", p->text_for);
+		printf(_("text (as %s gets it):\n"), p->text_for);
 	else
-		printf("text:\n");
+		printf(_("text:\n"));
 	const char *sign = p->signature ? p->signature : c->cfg->signature;
 	printf("%s%s%s%s\n", *sign ? "【" : "", sign, *sign ? "】" : "", p->text ? p->text : "");
 }
@@ -163,7 +165,7 @@ ask_confirm(void *arg, const struct notice_plan *p, int64_t send_at)
 	if (!isatty(STDIN_FILENO))
 		return -1;
 	print_plan(a->c, p, send_at, a->now);
-	printf("send to %lld people? [y/N] ", (long long)p->recipients);
+	printf(_("send to %lld people? [y/N] "), (long long)p->recipients);
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL ||
 	    (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 && strcmp(line, "yes\n") != 0)) {
@@ -184,9 +186,9 @@ refused(const struct duban_ctx *x, int rc, const struct notice_result *res, cons
 		return cli_err(cli_store_exit(rc), "--at \"%s\": %s", at ? at : "", x->err);
 	case NOTICE_IN_CONFIRM:
 		if (a->declined)
-			return cli_err(EXIT_FAIL, "not sent");
+			return cli_err(EXIT_FAIL, _("not sent"));
 		return cli_err(EXIT_USAGE,
-			       "%s and there is no terminal to ask: check with --dry-run, then add --yes",
+			       _("%s and there is no terminal to ask: check with --dry-run, then add --yes"),
 			       x->err);
 	default: return cli_action_err(x, rc);
 	}
@@ -194,10 +196,10 @@ refused(const struct duban_ctx *x, int rc, const struct notice_result *res, cons
 
 /* ---- notice send --------------------------------------------------------------- */
 
-static const char send_help[] =
+static const char send_help[] = N_(
 	"usage: duban notice send --to SELECTOR... (--text TEXT | --template NAME [--var K=V]...)\n"
 	"                         [--title TITLE] [--at \"YYYY-MM-DD HH:MM\"] [--by WHO]\n"
-	"                         [--dry-run] [--yes]\n"
+	"                         [--dry-run [--format table|csv|json]] [--yes]\n"
 	"\n"
 	"Broadcast a policy notice.  The audience is the union of the selectors,\n"
 	"each person once:\n"
@@ -208,7 +210,10 @@ static const char send_help[] =
 	"People who opted out (duban person optout, or replying TD) are left out and\n"
 	"counted.  A selector that selects nobody is refused.\n"
 	"\n"
-	"  --text TEXT        the text, sent as written\n"
+	"  --text TEXT        the text, sent as written ({{...}} in it is refused: that\n"
+	"                     is a template's); to farmers and enterprises it ends with\n"
+	"                     notices.optout_footer (回复TD退订) unless it says how to\n"
+	"                     opt out already\n"
 	"  --template NAME    a template of templates_dir; every {{var.K}} it uses needs\n"
 	"                     --var K=V, {{notice.title}} needs --title; a template that\n"
 	"                     uses {{person.name}} is rendered for each recipient\n"
@@ -219,7 +224,9 @@ static const char send_help[] =
 	"  --by WHO           who is creating it, for the audit log (default: cli:LOGIN)\n"
 	"  --dry-run          change nothing; print the number of recipients, the text\n"
 	"                     with its encoding, SMS parts per message and in total\n"
-	"                     (what the town pays for), and who is left out and why\n"
+	"                     (what the town pays for), then the recipients (name, org,\n"
+	"                     masked number) and who is left out and why; with\n"
+	"                     --format csv|json only those people, all of them\n"
 	"  --yes              do not ask.  Before sending to more than\n"
 	"                     notices.confirm_over people (default 100) duban prints what\n"
 	"                     the dry run prints and asks \"send to N people? [y/N]\" when\n"
@@ -228,7 +235,7 @@ static const char send_help[] =
 	"\n"
 	"With notices.require_approval = true the notice waits as pending, with nothing\n"
 	"queued, until \"duban notice approve ID --by WHO\".  Notices go at bulk\n"
-	"priority: reminders to officials are sent first.\n";
+	"priority: reminders to officials are sent first.\n");
 
 struct send_args {
 	const char *to[NOTICE_SELECTORS_MAX * 4];
@@ -237,6 +244,7 @@ struct send_args {
 	char *vars[NOTICE_VARS_MAX];
 	size_t nvars;
 	bool dry, yes;
+	struct cli *c; /* for --format */
 };
 
 static int
@@ -262,7 +270,7 @@ parse_send(int argc, char **argv, struct send_args *a)
 		{ "title", required_argument, NULL, 'i' },    { "at", required_argument, NULL, 'a' },
 		{ "by", required_argument, NULL, 'b' },	      { "dry-run", no_argument, NULL, 'n' },
 		{ "yes", no_argument, NULL, 'y' },	      { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "format", required_argument, NULL, 'F' },   { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -270,7 +278,7 @@ parse_send(int argc, char **argv, struct send_args *a)
 		switch (ch) {
 		case 't':
 			if (a->nto == ARRAY_LEN(a->to))
-				return cli_err(EXIT_USAGE, "too many --to selectors");
+				return cli_err(EXIT_USAGE, _("too many --to selectors"));
 			a->to[a->nto++] = optarg;
 			break;
 		case 'x': a->text = optarg; break;
@@ -278,8 +286,8 @@ parse_send(int argc, char **argv, struct send_args *a)
 		case 'v':
 			if (a->nvars == NOTICE_VARS_MAX || check_var_arg(optarg) != 0)
 				return cli_err(EXIT_USAGE,
-					       "--var takes KEY=VALUE (KEY of letters, digits and _; "
-					       "one line; at most %d)", NOTICE_VARS_MAX);
+					       _("--var takes KEY=VALUE (KEY of letters, digits and _; "
+					       "one line; at most %d)"), NOTICE_VARS_MAX);
 			a->vars[a->nvars++] = optarg;
 			break;
 		case 'i': a->title = optarg; break;
@@ -287,27 +295,31 @@ parse_send(int argc, char **argv, struct send_args *a)
 		case 'b': a->by = optarg; break;
 		case 'n': a->dry = true; break;
 		case 'y': a->yes = true; break;
-		case 'h': fputs(send_help, stdout); return -1;
+		case 'F':
+			if (cli_format_opt(a->c, optarg, true) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'h': fputs(_(send_help), stdout); return -1;
 		default: return cli_show_help(send_help, false);
 		}
 	}
 	if (optind != argc)
-		return cli_err(EXIT_USAGE, "notice send: unexpected argument \"%s\"", argv[optind]);
+		return cli_err(EXIT_USAGE, _("notice send: unexpected argument \"%s\""), argv[optind]);
 	if (a->nto == 0)
-		return cli_err(EXIT_USAGE, "notice send needs at least one --to SELECTOR");
+		return cli_err(EXIT_USAGE, _("notice send needs at least one --to SELECTOR"));
 	if ((a->text == NULL) == (a->template_name == NULL))
-		return cli_err(EXIT_USAGE, "notice send needs --text TEXT or --template NAME (one of them)");
+		return cli_err(EXIT_USAGE, _("notice send needs --text TEXT or --template NAME (one of them)"));
 	if (a->nvars && a->text)
-		return cli_err(EXIT_USAGE, "--var goes with --template, not with --text");
+		return cli_err(EXIT_USAGE, _("--var goes with --template, not with --text"));
 	if (a->title && (strchr(a->title, '\n') || strlen(a->title) > 200))
-		return cli_err(EXIT_USAGE, "--title must be one line of at most 200 bytes");
+		return cli_err(EXIT_USAGE, _("--title must be one line of at most 200 bytes"));
 	return 0;
 }
 
 static int
 notice_send(struct cli *c, int argc, char **argv)
 {
-	struct send_args a = { 0 };
+	struct send_args a = { .c = c };
 	struct notice_result res = { 0 };
 	struct notice_req rq;
 	struct duban_ctx x;
@@ -319,7 +331,7 @@ notice_send(struct cli *c, int argc, char **argv)
 	if ((code = parse_send(argc, argv, &a)) != 0)
 		return code < 0 ? EXIT_OK : code;
 	if (a.at && time_parse_local(a.at, false, &send_at) != 0)
-		return cli_err(EXIT_USAGE, "--at \"%s\": expected \"YYYY-MM-DD HH:MM\" (local time)",
+		return cli_err(EXIT_USAGE, _("--at \"%s\": expected \"YYYY-MM-DD HH:MM\" (local time)"),
 			       a.at);
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
@@ -336,18 +348,24 @@ notice_send(struct cli *c, int argc, char **argv)
 	if ((rc = notice_create(&x, &rq, &res)) != ACTION_OK) {
 		code = refused(&x, rc, &res, &ask, a.at);
 	} else if (a.dry) {
-		printf("dry run: nothing is queued\n");
-		print_plan(c, &res.plan, send_at, ask.now);
+		if (c->fmt == FMT_TABLE) {
+			printf(_("dry run: nothing is queued\n"));
+			print_plan(c, &res.plan, send_at, ask.now);
+		}
+		code = cli_notice_dry_people(c, a.to, a.nto);
 	} else if (strcmp(res.status, "pending") == 0) {
-		printf("notice N%lld waits for approval: %lld people, %lld SMS parts; "
-		       "approve with: duban notice approve N%lld --by WHO\n",
+		printf(_("notice N%lld waits for approval: %lld people, %lld SMS parts; "
+		       "approve with: duban notice approve N%lld --by WHO\n"),
 		       (long long)res.id, (long long)res.plan.recipients,
 		       (long long)res.plan.total_parts, (long long)res.id);
 	} else {
 		bool later = strcmp(res.status, "scheduled") == 0;
-		printf("notice N%lld %s %s: %lld people, %lld SMS parts (%lld opted out, left out)\n",
-		       (long long)res.id, later ? "scheduled for" : "queued",
-		       later ? time_fmt_local(res.send_at, when, sizeof(when)) : "now",
+		if (later)
+			printf(_("notice N%lld scheduled for %s: "), (long long)res.id,
+			       time_fmt_local(res.send_at, when, sizeof(when)));
+		else
+			printf(_("notice N%lld queued now: "), (long long)res.id);
+		printf(_("%lld people, %lld SMS parts (%lld opted out, left out)\n"),
 		       (long long)res.queued, (long long)res.plan.total_parts,
 		       (long long)res.plan.opted_out);
 	}
@@ -357,13 +375,13 @@ notice_send(struct cli *c, int argc, char **argv)
 
 /* ---- notice list ------------------------------------------------------------------- */
 
-static const char list_help[] =
+static const char list_help[] = N_(
 	"usage: duban notice list [--format table|csv|json]\n"
 	"\n"
 	"Every notice, oldest first: when it goes, its title, its status (pending:\n"
 	"waiting for approval; scheduled: --at still ahead; queued: messages still\n"
 	"waiting to be sent; done; cancelled), who created and approved it, and where\n"
-	"its messages are (a person counts once, by their latest message).\n";
+	"its messages are (a person counts once, by their latest message).\n");
 
 struct list_ctx {
 	struct table *t;
@@ -407,15 +425,15 @@ parse_format_only(struct cli *c, int argc, char **argv, const char *help, const 
 			break;
 		case 'f':
 			if (failed == NULL)
-				return cli_err(EXIT_USAGE, "%s: unknown option --failed", argv[0]);
+				return cli_err(EXIT_USAGE, _("%s: unknown option --failed"), argv[0]);
 			*failed = true;
 			break;
-		case 'h': fputs(help, stdout); return -1;
+		case 'h': fputs(_(help), stdout); return -1;
 		default: return cli_show_help(help, false);
 		}
 	}
 	if (arg == NULL ? optind != argc : optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban notice %s%s", argv[0], arg ? " ID" : "");
+		return cli_err(EXIT_USAGE, _("usage: duban notice %s%s"), argv[0], arg ? " ID" : "");
 	if (arg)
 		*arg = argv[optind];
 	return 0;
@@ -424,15 +442,19 @@ parse_format_only(struct cli *c, int argc, char **argv, const char *help, const 
 static int
 notice_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const h[] = { "id", "send_at", "title", "status", "recipients",
-					 "opted_out", "waiting", "sent", "delivered", "failed",
-					 "created_by", "approved_by" };
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "send_at"), NC_("column", "title"),
+		NC_("column", "status"), NC_("column", "recipients"),
+		NC_("column", "opted_out"), NC_("column", "waiting"), NC_("column", "sent"),
+		NC_("column", "delivered"), NC_("column", "failed"),
+		NC_("column", "created_by"), NC_("column", "approved_by"),
+	};
 	struct list_ctx lc = { .now = time_now() };
 	int code, rc;
 
 	if ((code = parse_format_only(c, argc, argv, list_help, NULL, NULL)) != 0)
 		return code < 0 ? EXIT_OK : code;
-	if (cli_store(c) == NULL || (lc.t = table_new(ARRAY_LEN(h), h, "isssiiiiiisn")) == NULL)
+	if (cli_store(c) == NULL || (lc.t = table_new(ARRAY_LEN(h), h, "isseiiiiiisn")) == NULL)
 		return EXIT_FAIL;
 	rc = store_notice_each(c->st, list_row, &lc);
 	return cli_print_table(c, lc.t, rc);
@@ -440,7 +462,7 @@ notice_list(struct cli *c, int argc, char **argv)
 
 /* ---- notice show ----------------------------------------------------------------------- */
 
-static const char show_help[] =
+static const char show_help[] = N_(
 	"usage: duban notice show ID [--failed] [--format table|csv|json]\n"
 	"\n"
 	"One notice (N12, #12 or 12): what it says, to whom, and how many of its\n"
@@ -449,44 +471,112 @@ static const char show_help[] =
 	"person counts once, by their latest message (a resend replaces a failure).\n"
 	"\n"
 	"  --failed   list the people whose message failed: name, full phone number\n"
-	"             (to call them), the provider's reason, attempts, when\n";
+	"             (to call them), the provider's reason, attempts, when\n");
+
+/*
+ * What a provider's reason for a failure means, as a word of the 'e'
+ * columns: the clerk reads 号码无效 beside "HTTP 400: invalid number".
+ */
+static const char *
+failure_cause(const char *err)
+{
+	static const struct {
+		const char *needle, *cause;
+	} causes[] = {
+		{ "invalid number", NC_("value", "invalid_number") },
+		{ "invalid phone", "invalid_number" },
+		{ "号码", "invalid_number" },
+		{ "empty number", "invalid_number" },
+		{ "black", NC_("value", "blacklisted") },
+		{ "黑名单", "blacklisted" },
+		{ "unsubscri", NC_("value", "unsubscribed") },
+		{ "退订", "unsubscribed" },
+		{ "content", NC_("value", "content_refused") },
+		{ "keyword", "content_refused" },
+		{ "template", "content_refused" },
+		{ "signature", NC_("value", "signature_refused") },
+		{ "balance", NC_("value", "no_balance") },
+		{ "余额", "no_balance" },
+		{ "timeout", NC_("value", "timeout") },
+		{ "timed out", "timeout" },
+		{ "expired", NC_("value", "expired") },
+		{ "HTTP 5", NC_("value", "provider_down") },
+		{ "connect", "provider_down" },
+	};
+
+	if (err == NULL || *err == '\0')
+		return "";
+	for (size_t i = 0; i < ARRAY_LEN(causes); i++)
+		if (strcasestr(err, causes[i].needle))
+			return causes[i].cause;
+	return NC_("value", "refused");
+}
+
+struct failed_ctx {
+	struct cli *c;
+	struct table *t;
+};
 
 static int
 failed_row(void *arg, const struct message *m)
 {
+	struct failed_ctx *fc = arg;
+	struct person_filter pf = { .id = m->person };
+	struct table *pt = cli_person_table();
 	char at[24] = "", att[12];
+	int rc;
 
+	if (pt == NULL)
+		return -1;
+	/* the person as they are now: org and groups (none when removed since) */
+	if (m->person && store_person_each(fc->c->st, &pf, cli_person_row, pt) != STORE_OK) {
+		table_free(pt);
+		return -1;
+	}
 	snprintf(att, sizeof(att), "%d", m->attempts);
 	if (m->final_at)
 		time_fmt_local(m->final_at, at, sizeof(at));
-	const char *cells[] = { m->person_name ? m->person_name : "", m->phone,
-				m->last_error ? m->last_error : "", att, at,
-				m->provider ? m->provider : "" };
-	return table_add(arg, cells);
+	const char *cells[] = { m->person_name ? m->person_name : "", table_cell(pt, 0, 4),
+				table_cell(pt, 0, 6), m->phone,
+				failure_cause(m->last_error), m->last_error ? m->last_error : "",
+				att, at, m->provider ? m->provider : "" };
+	rc = table_add(fc->t, cells);
+	table_free(pt);
+	return rc;
 }
 
 static int
 show_failed(struct cli *c, const struct notice *n)
 {
-	static const char *const h[] = { "name", "phone", "reason", "attempts", "failed_at",
-					 "provider" };
-	struct table *t = table_new(ARRAY_LEN(h), h, "sssisn");
+	static const char *const h[] = {
+		NC_("column", "name"), NC_("column", "org"), NC_("column", "groups"),
+		NC_("column", "phone"), NC_("column", "cause"), NC_("column", "reason"),
+		NC_("column", "attempts"), NC_("column", "failed_at"),
+		NC_("column", "provider"),
+	};
+	struct failed_ctx fc = { .c = c, .t = table_new(ARRAY_LEN(h), h, "ssnsesisn") };
 	int rc;
 
-	if (t == NULL)
+	if (fc.t == NULL)
 		return EXIT_FAIL;
-	rc = store_notice_failed_each(c->st, n->id, failed_row, t);
-	return cli_print_table(c, t, rc);
+	rc = store_notice_failed_each(c->st, n->id, failed_row, &fc);
+	return cli_print_table(c, fc.t, rc);
 }
 
 /* The counts as one row (csv, json) or as status/count lines (table). */
 static int
 show_counts(struct cli *c, const struct notice *n, const struct notice_counts *k, int64_t now)
 {
-	static const char *const h[] = { "id", "title", "status", "send_at", "recipients", "queued",
-					 "sending", "sent", "delivered", "failed", "expired",
-					 "cancelled", "opted_out", "resent", "parts_sent" };
-	const int64_t v[] = { n->id, 0, 0, 0, n->recipients, k->queued, k->sending, k->sent,
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "title"), NC_("column", "status"),
+		NC_("column", "send_at"), NC_("column", "recipients"), NC_("column", "queued"),
+		NC_("column", "sending"), NC_("column", "sent"), NC_("column", "delivered"),
+		NC_("column", "failed"), NC_("column", "expired"), NC_("column", "cancelled"),
+		NC_("column", "opted_out"), NC_("column", "resent"),
+		NC_("column", "parts_sent"),
+	};
+	/* sent: accepted by the provider, those delivered since included (as notice list says) */
+	const int64_t v[] = { n->id, 0, 0, 0, n->recipients, k->queued, k->sending, k->sent + k->delivered,
 			      k->delivered, k->failed, k->expired, k->cancelled, n->opted_out,
 			      k->resent, k->parts };
 	char num[ARRAY_LEN(h)][24], at[24];
@@ -495,10 +585,12 @@ show_counts(struct cli *c, const struct notice *n, const struct notice_counts *k
 
 	if (c->fmt == FMT_TABLE) {
 		for (size_t i = 5; i < ARRAY_LEN(h); i++)
-			printf("  %-11s %lld\n", strcmp(h[i], "opted_out") == 0    ? "opted out"
-						  : strcmp(h[i], "parts_sent") == 0 ? "parts sent"
-										    : h[i],
+		{
+			const char *label = C_("column", h[i]);
+			size_t w = utf8_width(label);
+			printf("  %s%*s %lld\n", label, w < 11 ? (int)(11 - w) : 0, "",
 			       (long long)v[i]);
+		}
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < ARRAY_LEN(h); i++) {
@@ -508,7 +600,7 @@ show_counts(struct cli *c, const struct notice *n, const struct notice_counts *k
 	cells[1] = n->title;
 	cells[2] = notice_shown_status(n, k, now);
 	cells[3] = time_fmt_local(n->send_at, at, sizeof(at));
-	if ((t = table_new(ARRAY_LEN(h), h, "isssiiiiiiiiiii")) == NULL || table_add(t, cells) != 0) {
+	if ((t = table_new(ARRAY_LEN(h), h, "isesiiiiiiiiiii")) == NULL || table_add(t, cells) != 0) {
 		table_free(t);
 		return EXIT_FAIL;
 	}
@@ -544,19 +636,20 @@ notice_show(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (c->fmt == FMT_TABLE) {
-		printf("N%lld %s (%s)\n", (long long)n.id, n.title, notice_shown_status(&n, &k, now));
-		printf("  created     %s by %s\n", time_fmt_local(n.created_at, created, sizeof(created)),
+		printf("N%lld %s (%s)\n", (long long)n.id, n.title,
+		       C_("value", notice_shown_status(&n, &k, now)));
+		printf(_("  created     %s by %s\n"), time_fmt_local(n.created_at, created, sizeof(created)),
 		       n.created_by);
 		if (n.approved_by)
-			printf("  approved    by %s\n", n.approved_by);
-		printf("  send at     %s\n", time_fmt_local(n.send_at, at, sizeof(at)));
-		printf("  audience    %s\n", audience_line(n.audience, aud, sizeof(aud)));
+			printf(_("  approved    by %s\n"), n.approved_by);
+		printf(_("  send at     %s\n"), time_fmt_local(n.send_at, at, sizeof(at)));
+		printf(_("  audience    %s\n"), audience_line(n.audience, aud, sizeof(aud)));
 		if (n.template_name)
-			printf("  template    %s\n", n.template_name);
+			printf(_("  template    %s\n"), n.template_name);
 		tp = n.template_name ? tmpl_set_get(c->tmpls, n.template_name) : NULL;
-		printf("  text        %s%s\n", tp && tmpl_uses_prefix(tp, "person.") ? "(per person) " : "",
+		printf(_("  text        %s%s\n"), tp && tmpl_uses_prefix(tp, "person.") ? "(per person) " : "",
 		       n.body);
-		printf("  recipients  %lld\n", (long long)n.recipients);
+		printf(_("  recipients  %lld\n"), (long long)n.recipients);
 	}
 	code = show_counts(c, &n, &k, now);
 out:
@@ -566,12 +659,12 @@ out:
 
 /* ---- notice cancel / resend ---------------------------------------------------------------- */
 
-static const char cancel_help[] =
+static const char cancel_help[] = N_(
 	"usage: duban notice cancel ID\n"
 	"\n"
 	"Cancel a notice: its messages not yet sent are cancelled; those already\n"
 	"sent stay sent, and those a dispatcher is sending at this moment finish.\n"
-	"A notice waiting for approval is simply dropped.\n";
+	"A notice waiting for approval is simply dropped.\n");
 
 static int
 notice_cancel_cmd(struct cli *c, int argc, char **argv)
@@ -590,25 +683,27 @@ notice_cancel_cmd(struct cli *c, int argc, char **argv)
 	if ((rc = notice_cancel(&x, id, &k)) != ACTION_OK)
 		return cli_action_err(&x, rc);
 	if (k.already)
-		printf("notice N%lld was already cancelled\n", (long long)id);
+		printf(_("notice N%lld was already cancelled\n"), (long long)id);
 	else if (k.was_pending)
-		printf("cancelled notice N%lld (it was waiting for approval; nothing was queued)\n",
+		printf(_("cancelled notice N%lld (it was waiting for approval; nothing was queued)\n"),
 		       (long long)id);
 	else
-		printf("cancelled notice N%lld: %lld unsent messages cancelled, %lld already sent "
-		       "stay sent, %lld being sent now\n",
+		printf(_("cancelled notice N%lld: %lld unsent messages cancelled, %lld already sent "
+		       "stay sent, %lld being sent now\n"),
 		       (long long)id, (long long)k.cancelled, (long long)k.sent, (long long)k.sending);
 	return EXIT_OK;
 }
 
-static const char resend_help[] =
-	"usage: duban notice resend ID --failed\n"
+static const char resend_help[] = N_(
+	"usage: duban notice resend ID --failed [--all]\n"
 	"\n"
 	"Queue the notice again to every person whose message failed (see \"duban\n"
 	"notice show ID --failed\"), once: to their current phone number, with the\n"
 	"same text.  Running it again before those are sent queues nothing more;\n"
 	"if a resend fails too, the next resend tries once more.  People who have\n"
-	"opted out since are left out.\n";
+	"opted out since are left out, and so are those the provider refused for\n"
+	"good (an invalid number, a blacklisted one: it would fail again) unless\n"
+	"--all - after their number was corrected with duban person update.\n");
 
 static int
 notice_resend_cmd(struct cli *c, int argc, char **argv)
@@ -616,32 +711,45 @@ notice_resend_cmd(struct cli *c, int argc, char **argv)
 	struct duban_ctx x;
 	const char *ref;
 	char actor[BY_MAX];
-	bool failed = false;
-	int64_t id, queued, opted;
-	int code, rc;
+	bool failed = false, all = false;
+	int64_t id, queued, opted, permanent;
+	char *args[64];
+	int n = 0, code, rc;
 
+	/* --all is resend's own; the other options are those of show */
+	for (int i = 0; i < argc && n < (int)ARRAY_LEN(args) - 1; i++)
+		if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else
+			args[n++] = argv[i];
+	args[n] = NULL;
+	argc = n;
+	argv = args;
 	if ((code = parse_format_only(c, argc, argv, resend_help, &ref, &failed)) != 0)
 		return code < 0 ? EXIT_OK : code;
 	if (!failed)
-		return cli_err(EXIT_USAGE, "usage: duban notice resend ID --failed");
+		return cli_err(EXIT_USAGE, _("usage: duban notice resend ID --failed"));
 	if ((code = clerk_ctx(c, ref, &id, &x, actor)) != 0)
 		return code;
-	if ((rc = notice_resend(&x, id, &queued, &opted)) != ACTION_OK)
+	if ((rc = notice_resend_some(&x, id, all, &queued, &opted, &permanent)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	if (queued == 0 && opted == 0) {
-		printf("notice N%lld: no failed messages to resend\n", (long long)id);
+	if (queued == 0 && opted == 0 && permanent == 0) {
+		printf(_("notice N%lld: no failed messages to resend\n"), (long long)id);
 		return EXIT_OK;
 	}
-	printf("notice N%lld: %lld failed messages queued again", (long long)id, (long long)queued);
+	printf(_("notice N%lld: %lld failed messages queued again"), (long long)id, (long long)queued);
 	if (opted)
-		printf(" (%lld opted out since, left out)", (long long)opted);
+		printf(_(" (%lld opted out since, left out)"), (long long)opted);
+	if (permanent)
+		printf(_(" (%lld refused for good - invalid numbers ... - left out; --all sends them too)"),
+		       (long long)permanent);
 	putchar('\n');
 	return EXIT_OK;
 }
 
 /* ---- notice approve ------------------------------------------------------------------------ */
 
-static const char approve_help[] =
+static const char approve_help[] = N_(
 	"usage: duban notice approve ID --by WHO [--yes]\n"
 	"\n"
 	"Approve a notice waiting as pending (notices.require_approval = true) and\n"
@@ -650,7 +758,7 @@ static const char approve_help[] =
 	"a name only one person has, or #ID; the audit log records who created the\n"
 	"notice and who approved it, and nobody approves their own notice.  Over\n"
 	"notices.confirm_over recipients it asks first, as notice send does\n"
-	"(--yes: do not ask).\n";
+	"(--yes: do not ask).\n");
 
 static int
 notice_approve_cmd(struct cli *c, int argc, char **argv)
@@ -677,7 +785,7 @@ notice_approve_cmd(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc || who == NULL)
-		return cli_err(EXIT_USAGE, "usage: duban notice approve ID --by WHO");
+		return cli_err(EXIT_USAGE, _("usage: duban notice approve ID --by WHO"));
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if (parse_notice(argv[optind], &id) != 0)
@@ -688,8 +796,8 @@ notice_approve_cmd(struct cli *c, int argc, char **argv)
 	if ((rc = notice_approve(&x, id, &confirm, &res)) != ACTION_OK)
 		code = refused(&x, rc, &res, &ask, NULL);
 	else
-		printf("notice N%lld approved by %s: %lld people, %lld SMS parts (%lld opted out, "
-		       "left out)\n",
+		printf(_("notice N%lld approved by %s: %lld people, %lld SMS parts (%lld opted out, "
+		       "left out)\n"),
 		       (long long)id, by, (long long)res.queued, (long long)res.plan.total_parts,
 		       (long long)res.plan.opted_out);
 	notice_result_clear(&res);
@@ -698,19 +806,19 @@ notice_approve_cmd(struct cli *c, int argc, char **argv)
 
 /* ---- the group ------------------------------------------------------------------------------ */
 
-static const char notice_help[] =
+static const char notice_help[] = N_(
 	"usage: duban notice send --to SELECTOR... (--text TEXT | --template NAME [--var K=V]...)\n"
 	"                         [--title T] [--at TIME] [--by WHO] [--dry-run] [--yes]\n"
 	"       duban notice list [--format F]\n"
 	"       duban notice show ID [--failed] [--format F]\n"
 	"       duban notice cancel ID\n"
-	"       duban notice resend ID --failed\n"
+	"       duban notice resend ID --failed [--all]\n"
 	"       duban notice approve ID --by WHO [--yes]\n"
 	"\n"
 	"Policy notices to officials, farmers and enterprises.  SELECTOR is\n"
 	"group:NAME, person:WHO, org:NAME or kind:KIND; people who opted out get no\n"
 	"notices (reminders about an official's own tasks are not affected).\n"
-	"\"duban notice SUBCOMMAND --help\" tells more.\n";
+	"\"duban notice SUBCOMMAND --help\" tells more.\n");
 
 int
 cmd_notice(struct cli *c, int argc, char **argv)

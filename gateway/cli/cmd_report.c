@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/report.h"
 #include "base/str.h"
 #include "base/clock.h"
 #include "base/zone.h"
 
-static const char tasks_help[] =
+static const char tasks_help[] = N_(
 	"usage: duban report tasks [--format table|csv|json]\n"
 	"\n"
 	"Every task, by deadline: its code, title, lead (牵头领导), deadline and\n"
@@ -29,25 +30,25 @@ static const char tasks_help[] =
 	"                    for escalations to the supervisor)\n"
 	"  last_reply        the latest reply about it: an assignee's SMS naming its\n"
 	"                    code, or an acknowledgement of one of its reminders\n"
-	"DUBAN_NOW replaces the clock.\n";
+	"DUBAN_NOW replaces the clock.\n");
 
-static const char overdue_help[] =
+static const char overdue_help[] = N_(
 	"usage: duban report overdue [--format table|csv|json]\n"
 	"\n"
 	"The open tasks whose deadline has passed, most overdue first: lead,\n"
 	"supervisor, deadline, days overdue (calendar days, at least 1), reminders\n"
-	"and escalations sent, and the latest reply.\n";
+	"and escalations sent, and the latest reply.\n");
 
-static const char people_help[] =
+static const char people_help[] = N_(
 	"usage: duban report people [--year YYYY] [--format table|csv|json]\n"
 	"\n"
 	"The annual responsibility review (年度项目落实责任考核): for everyone who\n"
 	"leads a task, the tasks they lead (cancelled ones left out), how many were\n"
 	"done on time (by the deadline) and late, how many are open and not yet due,\n"
 	"and how many are overdue now.  tasks_led = done_on_time + done_late + open\n"
-	"+ overdue.  --year: only tasks whose deadline falls in that year.\n";
+	"+ overdue.  --year: only tasks whose deadline falls in that year.\n");
 
-static const char delivery_help[] =
+static const char delivery_help[] = N_(
 	"usage: duban report delivery [--from DATE] [--to DATE] [--format table|csv|json]\n"
 	"\n"
 	"What the outbox did, per kind of message (reminder, escalation, notice,\n"
@@ -59,7 +60,7 @@ static const char delivery_help[] =
 	"sent ones, and parts_billed, the parts the provider said it billed for\n"
 	"them (Tencent's Fee, Aliyun's sms_size; 0 when it says nothing) - what the\n"
 	"town pays for.  A message never tried has no provider.  The last line is\n"
-	"the total.\n";
+	"the total.\n");
 
 static int
 add_row(void *arg, const char *const *cells)
@@ -107,16 +108,16 @@ run_report(struct cli *c, int argc, char **argv, enum report_kind k, const char 
 		case 'f':
 		case 't':
 			if (!range)
-				return cli_err(EXIT_USAGE, "report %s takes no --from/--to", argv[0]);
+				return cli_err(EXIT_USAGE, _("report %s takes no --from/--to"), argv[0]);
 			if (parse_bound(optarg, ch == 't', ch == 'f' ? &o.from : &o.to) != 0)
-				return cli_err(EXIT_USAGE, "--%s \"%s\": expected YYYY-MM-DD[ HH:MM]",
+				return cli_err(EXIT_USAGE, _("--%s \"%s\": expected YYYY-MM-DD[ HH:MM]"),
 					       ch == 'f' ? "from" : "to", optarg);
 			break;
 		case 'y':
 			if (!yearly)
-				return cli_err(EXIT_USAGE, "report %s takes no --year", argv[0]);
+				return cli_err(EXIT_USAGE, _("report %s takes no --year"), argv[0]);
 			if (parse_long(optarg, 1970, 9999, &year) != 0)
-				return cli_err(EXIT_USAGE, "--year must be a year such as 2008");
+				return cli_err(EXIT_USAGE, _("--year must be a year such as 2008"));
 			o.from = time_from_local((int)year, 1, 1, 0, 0, 0);
 			o.to = time_from_local((int)year + 1, 1, 1, 0, 0, 0);
 			break;
@@ -125,16 +126,18 @@ run_report(struct cli *c, int argc, char **argv, enum report_kind k, const char 
 		}
 	}
 	if (optind != argc)
-		return cli_err(EXIT_USAGE, "report %s: unexpected argument \"%s\"", argv[0], argv[optind]);
+		return cli_err(EXIT_USAGE, _("report %s: unexpected argument \"%s\""), argv[0], argv[optind]);
 	if (o.from && o.to && o.to <= o.from)
-		return cli_err(EXIT_USAGE, "--to must come after --from");
+		return cli_err(EXIT_USAGE, _("--to must come after --from"));
 	if (report_columns(k, &cols) != 0 || cli_store(c) == NULL)
 		return EXIT_FAIL;
-	if ((t = table_new(cols.n, cols.headers, cols.types)) == NULL)
-		return cli_err(EXIT_FAIL, "out of memory");
+	if ((t = table_new(cols.n, cols.headers, cols.types)) != NULL && k == REPORT_PEOPLE)
+		table_set_context(t, "person");
+	if (t == NULL)
+		return cli_err(EXIT_FAIL, _("out of memory"));
 	rc = report_run(c->st, k, &o, add_row, t, err, sizeof(err));
 	if (rc == 0 && table_print(t, c->fmt, stdout) != 0) {
-		snprintf(err, sizeof(err), "writing the report failed");
+		snprintf(err, sizeof(err), "%s", _("writing the report failed"));
 		rc = -1;
 	}
 	table_free(t);
@@ -165,14 +168,14 @@ report_delivery(struct cli *c, int argc, char **argv)
 	return run_report(c, argc, argv, REPORT_DELIVERY, delivery_help);
 }
 
-static const char report_help[] =
+static const char report_help[] = N_(
 	"usage: duban report tasks [--format F]\n"
 	"       duban report overdue [--format F]\n"
 	"       duban report people [--year YYYY] [--format F]\n"
 	"       duban report delivery [--from DATE] [--to DATE] [--format F]\n"
 	"\n"
 	"The town's reports, as a table, or --format csv (UTF-8 with BOM: opens right\n"
-	"in Excel) or json.  \"duban report REPORT --help\" says what each column means.\n";
+	"in Excel) or json.  \"duban report REPORT --help\" says what each column means.\n");
 
 int
 cmd_report(struct cli *c, int argc, char **argv)

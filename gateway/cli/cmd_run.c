@@ -7,9 +7,10 @@
 #include "base/i18n.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "server/daemon.h"
 
-static const char run_help[] =
+static const char run_help[] = N_(
 	"usage: duban run\n"
 	"\n"
 	"Run the daemon in the foreground: the scheduler queues reminders when they\n"
@@ -32,7 +33,7 @@ static const char run_help[] =
 	"says who holds it and exits 1.  The kernel lets go of the lock when its\n"
 	"holder dies, so after kill -9 or a power cut the next run takes it over.\n"
 	"Under systemd (Type=notify) it tells systemd when it is ready and when it\n"
-	"reloads or stops, and logs to the journal with priorities.\n";
+	"reloads or stops, and logs to the journal with priorities.\n");
 
 int
 cmd_run(struct cli *c, int argc, char **argv)
@@ -45,11 +46,11 @@ cmd_run(struct cli *c, int argc, char **argv)
 	if (cli_want_help(argc, argv, run_help))
 		return EXIT_OK;
 	if (argc > 1)
-		return cli_err(EXIT_USAGE, "run takes no arguments");
+		return cli_err(EXIT_USAGE, _("run takes no arguments"));
 	if (cli_need_secrets(c) != 0)
 		return EXIT_FAIL;
 	if (c->cfg->log_file && log_open("duban", c->cfg->log_file, c->cfg->log_level) != 0)
-		return cli_err(EXIT_FAIL, "%s: cannot open the log file", c->cfg->log_file);
+		return cli_err(EXIT_FAIL, _("%s: cannot open the log file"), c->cfg->log_file);
 	rc = store_lock_take(c->cfg->database, "duban run", &lock, prev, sizeof(prev), err,
 			     sizeof(err));
 	if (rc == STORE_EXISTS)

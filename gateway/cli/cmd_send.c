@@ -11,10 +11,11 @@
 #include "base/phone.h"
 #include "base/diag.h"
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "core/outbox.h"
 
-static const char send_help[] =
+static const char send_help[] = N_(
 	"usage: duban send [--urgent] PHONE TEXT\n"
 	"       duban send [--urgent] --from-file FILE\n"
 	"\n"
@@ -30,7 +31,7 @@ static const char send_help[] =
 	"  --from-file FILE  queue one message per line \"PHONE<TAB>TEXT\" (UTF-8;\n"
 	"                    blank lines and lines starting with # are skipped).\n"
 	"                    Every line is checked first: one bad line and nothing\n"
-	"                    is queued (each problem is shown as FILE:LINE).\n";
+	"                    is queued (each problem is shown as FILE:LINE).\n");
 
 static int
 send_one(struct cli *c, const char *phone, const char *text, bool urgent)
@@ -45,9 +46,9 @@ send_one(struct cli *c, const char *phone, const char *text, bool urgent)
 		return EXIT_FAIL;
 	if ((rc = outbox_send(&x, &rq, &q)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("queued #%" PRId64 " to %s (%d part%s, %s%s)\n", q.id,
-	       phone_mask(q.phone, masked, sizeof(masked)), q.parts, q.parts == 1 ? "" : "s",
-	       q.encoding, urgent ? ", urgent" : "");
+	printf(urgent ? _("queued #%" PRId64 " to %s (%d parts, %s, urgent)\n")
+		      : _("queued #%" PRId64 " to %s (%d parts, %s)\n"),
+	       q.id, phone_mask(q.phone, masked, sizeof(masked)), q.parts, q.encoding);
 	return EXIT_OK;
 }
 
@@ -67,9 +68,9 @@ send_file(struct cli *c, const char *path, bool urgent)
 	if (rc != ACTION_OK)
 		return cli_action_err(&x, rc);
 	if (f.count == 0)
-		printf("%s: no messages in the file\n", path);
+		printf(_("%s: no messages in the file\n"), path);
 	else
-		printf("queued %zu messages (#%" PRId64 "-#%" PRId64 ")\n", f.count, f.first, f.last);
+		printf(_("queued %zu messages (#%" PRId64 "-#%" PRId64 ")\n"), f.count, f.first, f.last);
 	return EXIT_OK;
 }
 

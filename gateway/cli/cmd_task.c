@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "core/import.h"
 #include "core/task.h"
@@ -32,13 +33,13 @@ parse_deadline(const char *s, int64_t *deadline)
 {
 	if (time_parse_local(s, true, deadline) == 0)
 		return 0;
-	cli_err(EXIT_USAGE, "--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"", s);
+	cli_err(EXIT_USAGE, _("--deadline \"%s\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\""), s);
 	return -1;
 }
 
 /* ---- task add ---------------------------------------------------------------- */
 
-static const char task_add_help[] =
+static const char task_add_help[] = N_(
 	"usage: duban task add --title TITLE --deadline \"YYYY-MM-DD[ HH:MM]\" --lead WHO\n"
 	"                      [--owner WHO]... [--member WHO]... [--team GROUP]\n"
 	"                      [--supervisor WHO] [--rules SET] [--code CODE] [--detail TEXT]\n"
@@ -47,7 +48,7 @@ static const char task_add_help[] =
 	"(23:59) in the configured time zone.  The task gets the next free code T<n>\n"
 	"unless --code is given; officials reply with it (\"完成T12\").  --team names a\n"
 	"group whose members count as members of the task, as the group changes.\n"
-	"--rules names a rule set of rules_dir (default: \"default\").\n";
+	"--rules names a rule set of rules_dir (default: \"default\").\n");
 
 static int
 cmd_task_add(struct cli *c, int argc, char **argv)
@@ -76,12 +77,12 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		case 'l': n.lead = optarg; break;
 		case 'o':
 			if (n.nowners == ARRAY_LEN(owners))
-				return cli_err(EXIT_USAGE, "too many --owner");
+				return cli_err(EXIT_USAGE, _("too many --owner"));
 			owners[n.nowners++] = optarg;
 			break;
 		case 'm':
 			if (n.nmembers == ARRAY_LEN(members))
-				return cli_err(EXIT_USAGE, "too many --member");
+				return cli_err(EXIT_USAGE, _("too many --member"));
 			members[n.nmembers++] = optarg;
 			break;
 		case 'T': n.team = optarg; break;
@@ -94,16 +95,16 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return cli_err(EXIT_USAGE, "task add: unexpected argument \"%s\"", argv[optind]);
+		return cli_err(EXIT_USAGE, _("task add: unexpected argument \"%s\""), argv[optind]);
 	if (n.title == NULL || *n.title == '\0' || deadline == NULL || n.lead == NULL)
-		return cli_err(EXIT_USAGE, "task add needs --title, --deadline and --lead");
+		return cli_err(EXIT_USAGE, _("task add needs --title, --deadline and --lead"));
 	if (parse_deadline(deadline, &n.deadline) != 0)
 		return EXIT_USAGE;
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = task_add(&x, &n, &t, &field)) != ACTION_OK)
 		return action_err(&x, rc, field);
-	printf("added %s: %s (deadline %s)\n", t.code, t.title,
+	printf(_("added %s: %s (deadline %s)\n"), t.code, t.title,
 	       time_fmt_local(t.deadline, dl, sizeof(dl)));
 	task_clear(&t);
 	return EXIT_OK;
@@ -111,10 +112,10 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 
 /* ---- task list / show ----------------------------------------------------------- */
 
-static const char task_list_help[] =
+static const char task_list_help[] = N_(
 	"usage: duban task list [--status open|overdue|done|cancelled] [--format table|csv|json]\n"
 	"\n"
-	"List tasks by deadline.  overdue = open with the deadline passed.\n";
+	"List tasks by deadline.  overdue = open with the deadline passed.\n");
 
 static int
 task_row_add(void *arg, const struct task *t)
@@ -137,9 +138,12 @@ task_row_add(void *arg, const struct task *t)
 static struct table *
 task_table(void)
 {
-	static const char *const h[] = { "id", "code", "title", "deadline", "status", "lead", "team",
-					 "rules", "closed_at" };
-	return table_new(ARRAY_LEN(h), h, "isssssnsn");
+	static const char *const h[] = {
+		NC_("column", "id"), NC_("column", "code"), NC_("column", "title"),
+		NC_("column", "deadline"), NC_("column", "status"), NC_("column", "lead"),
+		NC_("column", "team"), NC_("column", "rules"), NC_("column", "closed_at"),
+	};
+	return table_new(ARRAY_LEN(h), h, "isssesnsn");
 }
 
 static int
@@ -158,7 +162,7 @@ task_list(struct cli *c, int argc, char **argv)
 		case 's':
 			if (strcmp(optarg, "open") && strcmp(optarg, "overdue") && strcmp(optarg, "done") &&
 			    strcmp(optarg, "cancelled"))
-				return cli_err(EXIT_USAGE, "--status must be open, overdue, done or cancelled");
+				return cli_err(EXIT_USAGE, _("--status must be open, overdue, done or cancelled"));
 			f.status = optarg;
 			break;
 		case 'F':
@@ -170,10 +174,14 @@ task_list(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return cli_err(EXIT_USAGE, "task list: unexpected argument \"%s\"", argv[optind]);
-	if (cli_store(c) == NULL || (t = task_table()) == NULL)
+		return cli_err(EXIT_USAGE, _("task list: unexpected argument \"%s\""), argv[optind]);
+	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	f.now = time_now();
+	if (c->fmt == FMT_CSV) /* what task import reads back (export.c) */
+		return cli_task_export(c, &f);
+	if ((t = task_table()) == NULL)
+		return EXIT_FAIL;
 	rc = store_task_each(c->st, &f, task_row_add, t);
 	return cli_print_table(c, t, rc);
 }
@@ -182,7 +190,7 @@ static int
 show_person_line(void *arg, const struct person *p, const char *role)
 {
 	(void)arg;
-	printf("  %-10s %s  %s  %s %s\n", role, p->name, p->phone, p->org, p->title);
+	printf("  %-10s %s  %s  %s %s\n", C_("value", role), p->name, p->phone, p->org, p->title);
 	return 0;
 }
 
@@ -192,16 +200,17 @@ show_msg_line(void *arg, const struct message *m)
 	char at[24];
 	(void)arg;
 	printf("  #%-6lld %s  %-10s %-9s %s\n", (long long)m->id,
-	       time_fmt_local(m->not_before, at, sizeof(at)), m->kind, m->status,
+	       time_fmt_local(m->not_before, at, sizeof(at)), C_("value", m->kind),
+	       C_("value", m->status),
 	       m->person_name ? m->person_name : m->phone);
 	return 0;
 }
 
-static const char task_show_help[] =
+static const char task_show_help[] = N_(
 	"usage: duban task show CODE [--format table|csv|json]\n"
 	"\n"
 	"Show a task: its deadline and status, who is responsible, and the\n"
-	"reminders queued or sent for it.\n";
+	"reminders queued or sent for it.\n");
 
 static int
 task_show(struct cli *c, int argc, char **argv)
@@ -215,7 +224,7 @@ task_show(struct cli *c, int argc, char **argv)
 	if (cli_format_args(c, argc, argv, "task show", task_show_help, false, &code, &rc) != 0)
 		return rc;
 	if (code == NULL)
-		return cli_err(EXIT_USAGE, "usage: duban task show CODE");
+		return cli_err(EXIT_USAGE, _("usage: duban task show CODE"));
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_task_find(c->st, code, &t)) != STORE_OK)
@@ -227,22 +236,23 @@ task_show(struct cli *c, int argc, char **argv)
 			task_clear(&t);
 			return EXIT_FAIL;
 		}
-		table_print(tb, c->fmt, stdout);
+		rc = cli_print_show(c, tb, SHOW_TASK, t.id);
 		table_free(tb);
 		task_clear(&t);
-		return EXIT_OK;
+		return rc;
 	}
 	printf("%s  %s\n", t.code, t.title);
-	printf("  deadline: %s\n  status:   %s%s\n  rules:    %s\n",
-	       time_fmt_local(t.deadline, dl, sizeof(dl)), t.status,
-	       strcmp(t.status, "open") == 0 && t.deadline < time_now() ? " (overdue)" : "", t.rule_set);
+	printf(_("  deadline: %s\n  status:   %s%s\n  rules:    %s\n"),
+	       time_fmt_local(t.deadline, dl, sizeof(dl)), C_("value", t.status),
+	       strcmp(t.status, "open") == 0 && t.deadline < time_now() ? _(" (overdue)") : "",
+	       t.rule_set);
 	if (t.team_name)
-		printf("  team:     %s\n", t.team_name);
+		printf(_("  team:     %s\n"), t.team_name);
 	if (*t.detail)
-		printf("  detail:   %s\n", t.detail);
-	printf("people:\n");
+		printf(_("  detail:   %s\n"), t.detail);
+	printf(_("people:\n"));
 	rc = store_task_people(c->st, t.id, show_person_line, NULL);
-	printf("messages:\n");
+	printf(_("messages:\n"));
 	mf.task = t.id;
 	if (rc == STORE_OK)
 		rc = store_msg_each(c->st, &mf, show_msg_line, NULL);
@@ -254,13 +264,13 @@ task_show(struct cli *c, int argc, char **argv)
 
 /* ---- done / cancel / reopen -------------------------------------------------------- */
 
-static const char task_status_help[] =
+static const char task_status_help[] = N_(
 	"usage: duban task done CODE | cancel CODE | reopen CODE\n"
 	"\n"
 	"Close a task as done or cancelled (its reminders stop, and those queued but\n"
 	"not yet sent are cancelled), or reopen it (reminders resume from now).  A\n"
 	"done task is not cancelled, nor a cancelled one marked done, without\n"
-	"reopening it first.\n";
+	"reopening it first.\n");
 
 static int
 cmd_task_set(struct cli *c, int argc, char **argv,
@@ -274,7 +284,7 @@ cmd_task_set(struct cli *c, int argc, char **argv,
 	if (cli_want_help(argc, argv, task_status_help))
 		return EXIT_OK;
 	if (argc != 2)
-		return cli_err(EXIT_USAGE, "usage: duban task %s CODE", argv[0]);
+		return cli_err(EXIT_USAGE, _("usage: duban task %s CODE"), argv[0]);
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = act(&x, argv[1], &t, &oc)) != ACTION_OK) {
@@ -282,10 +292,11 @@ cmd_task_set(struct cli *c, int argc, char **argv,
 		return cli_action_err(&x, rc);
 	}
 	if (oc == TASK_ALREADY)
-		printf("%s is already %s\n", t.code, t.status);
+		printf(_("%s is already %s\n"), t.code, C_("value", t.status));
+	else if (strcmp(t.status, "open") == 0)
+		printf(_("%s reopened: %s\n"), t.code, t.title);
 	else
-		printf("%s %s: %s\n", t.code, strcmp(t.status, "open") == 0 ? "reopened" : t.status,
-		       t.title);
+		printf(_("%s %s: %s\n"), t.code, C_("value", t.status), t.title);
 	task_clear(&t);
 	return EXIT_OK;
 }
@@ -310,7 +321,7 @@ cmd_task_reopen(struct cli *c, int argc, char **argv)
 
 /* ---- update ----------------------------------------------------------------------- */
 
-static const char task_update_help[] =
+static const char task_update_help[] = N_(
 	"usage: duban task update CODE [--deadline D] [--title T] [--detail TEXT] [--rules SET]\n"
 	"                         [--team GROUP | --no-team] [--lead WHO] [--owner WHO]...\n"
 	"                         [--member WHO]... [--supervisor WHO] [--remove WHO]...\n"
@@ -318,7 +329,7 @@ static const char task_update_help[] =
 	"Change a task.  A role given here (--lead, --owner, --member, --supervisor)\n"
 	"replaces everyone who had that role; --remove takes a person off every role.\n"
 	"A new deadline or rule set replans the reminders: those already sent stay\n"
-	"sent, those queued but unsent are cancelled, future ones follow the change.\n";
+	"sent, those queued but unsent are cancelled, future ones follow the change.\n");
 
 static int
 cmd_task_update(struct cli *c, int argc, char **argv)
@@ -352,13 +363,13 @@ cmd_task_update(struct cli *c, int argc, char **argv)
 		case 'N': no_team = true; break;
 		case 'l': case 'o': case 'm': case 's':
 			if (e.npeople == ARRAY_LEN(people))
-				return cli_err(EXIT_USAGE, "too many people");
+				return cli_err(EXIT_USAGE, _("too many people"));
 			people[e.npeople].who = optarg;
 			people[e.npeople++].role = ch == 'l' ? "lead" : ch == 'o' ? "owner" : ch == 'm' ? "member" : "supervisor";
 			break;
 		case 'R':
 			if (e.nremove == ARRAY_LEN(removes))
-				return cli_err(EXIT_USAGE, "too many --remove");
+				return cli_err(EXIT_USAGE, _("too many --remove"));
 			removes[e.nremove++] = optarg;
 			break;
 		case 'h':
@@ -366,7 +377,7 @@ cmd_task_update(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban task update CODE [OPTIONS]");
+		return cli_err(EXIT_USAGE, _("usage: duban task update CODE [OPTIONS]"));
 	if (dls && parse_deadline(dls, &e.deadline) != 0)
 		return EXIT_USAGE;
 	if (no_team)
@@ -375,37 +386,22 @@ cmd_task_update(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	if ((rc = task_update(&x, argv[optind], &e, &t, &field)) != ACTION_OK)
 		return action_err(&x, rc, field);
-	printf("updated %s\n", t.code);
+	printf(_("updated %s\n"), t.code);
 	task_clear(&t);
 	return EXIT_OK;
 }
 
 /* ---- import ----------------------------------------------------------------------- */
 
-static const char task_import_help[] =
-	"usage: duban task import FILE [--encoding auto|utf-8|gb18030] [--dry-run]\n"
-	"\n"
-	"Import tasks from CSV (same encodings as person import).  Columns, in any order:\n"
-	"  code, title, deadline, lead, owners, members, team, supervisor, rules, detail\n"
-	"title, deadline and lead are required; owners and members are ';'-separated\n"
-	"WHO lists; an empty code gets the next free T<n>.  All or nothing: every bad\n"
-	"row is reported as FILE:LINE: reason and nothing is changed.\n";
-
-static void
-tasks_imported(const char *file, bool dry, const struct import_result *res)
-{
-	printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res->rows, file);
-}
-
 static int
 cmd_task_import(struct cli *c, int argc, char **argv)
 {
-	return cli_import(c, argc, argv, "task", task_import_help, import_tasks, tasks_imported);
+	return cli_task_import(c, argc, argv);
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
 
-static const char task_help[] =
+static const char task_help[] = N_(
 	"usage: duban task add --title T --deadline D --lead WHO [--owner WHO]... [--member WHO]...\n"
 	"                      [--team GROUP] [--supervisor WHO] [--rules SET] [--code CODE]\n"
 	"       duban task list [--status open|overdue|done|cancelled] [--format F]\n"
@@ -414,7 +410,7 @@ static const char task_help[] =
 	"       duban task update CODE [--deadline D] [--lead WHO] ... (see --help)\n"
 	"       duban task import FILE [--encoding auto|utf-8|gb18030] [--dry-run]\n"
 	"\n"
-	"Supervised tasks (督办事项).  \"duban task SUBCOMMAND --help\" tells more.\n";
+	"Supervised tasks (督办事项).  \"duban task SUBCOMMAND --help\" tells more.\n");
 
 int
 cmd_task(struct cli *c, int argc, char **argv)

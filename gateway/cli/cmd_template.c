@@ -21,7 +21,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 
-static const char template_help[] =
+static const char template_help[] = N_(
 	"usage: duban template list\n"
 	"       duban template preview NAME [--task CODE] [--person WHO] [--var K=V]...\n"
 	"\n"
@@ -36,7 +36,7 @@ static const char template_help[] =
 	"providers configured it shows, for each in order, the text the phone shows\n"
 	"through it (a provider that takes only approved templates: its approved\n"
 	"text with the values its binding gives, under its sign_name), or why it\n"
-	"cannot carry the template; it exits 1 when none can.\n";
+	"cannot carry the template; it exits 1 when none can.\n");
 
 static int
 pick_lead(void *arg, const struct person *p, const char *role)
@@ -74,9 +74,11 @@ carriers(const struct duban_config *cfg, const struct tmpl *tp, char *out, size_
 static int
 template_list(struct cli *c)
 {
-	static const char *const h[] = { "name", "uses", "providers" };
-	static const char *const uses[] = { "any", "reminders", "notices" };
-	struct table *t = table_new(3, h, "sss");
+	static const char *const h[] = { NC_("column", "name"), NC_("column", "uses"),
+					 NC_("column", "providers") };
+	static const char *const uses[] = { NC_("value", "any"), NC_("value", "reminders"),
+					    NC_("value", "notices") };
+	struct table *t = table_new(3, h, "ses");
 	char via[512];
 
 	if (t == NULL)
@@ -173,7 +175,7 @@ template_preview(struct cli *c, int argc, char **argv)
 		case 'p': who = optarg; break;
 		case 'v':
 			if (nvars == ARRAY_LEN(vars) || strchr(optarg, '=') == NULL)
-				return cli_err(EXIT_USAGE, "--var takes KEY=VALUE (at most 32)");
+				return cli_err(EXIT_USAGE, _("--var takes KEY=VALUE (at most 32)"));
 			vars[nvars++] = optarg;
 			break;
 		case 'h':
@@ -181,11 +183,11 @@ template_preview(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_err(EXIT_USAGE, "usage: duban template preview NAME [--task CODE] [--person WHO]");
+		return cli_err(EXIT_USAGE, _("usage: duban template preview NAME [--task CODE] [--person WHO]"));
 	if ((tp = tmpl_set_get(c->tmpls, argv[optind])) == NULL)
-		return cli_err(EXIT_USAGE, "no template \"%s\" in %s", argv[optind], c->cfg->templates_dir);
+		return cli_err(EXIT_USAGE, _("no template \"%s\" in %s"), argv[optind], c->cfg->templates_dir);
 	if (tmpl_uses_prefix(tp, "task.") && task_code == NULL)
-		return cli_err(EXIT_USAGE, "template \"%s\" needs --task CODE", argv[optind]);
+		return cli_err(EXIT_USAGE, _("template \"%s\" needs --task CODE"), argv[optind]);
 	if (cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if (task_code && (rc = store_task_find(c->st, task_code, &t)) != STORE_OK)

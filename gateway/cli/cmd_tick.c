@@ -6,18 +6,19 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "core/sched.h"
 #include "base/clock.h"
 #include "base/zone.h"
 
-static const char tick_help[] =
+static const char tick_help[] = N_(
 	"usage: duban tick [--quiet]\n"
 	"\n"
 	"Run one pass of the scheduler and exit: queue every reminder whose time has\n"
 	"come (in the configured time zone; DUBAN_NOW replaces the clock).  Running\n"
 	"it twice, or beside a running daemon, never queues a reminder twice.  After\n"
 	"downtime only the latest due step per task and person is queued; older ones\n"
-	"are recorded as skipped (duban outbox list --status skipped).\n";
+	"are recorded as skipped (duban outbox list --status skipped).\n");
 
 int
 cli_sched_init(struct cli *c, struct sched *s)
@@ -43,16 +44,16 @@ cmd_tick(struct cli *c, int argc, char **argv)
 	if (cli_want_help(argc, argv, tick_help))
 		return EXIT_OK;
 	if (argc > 2 || (argc == 2 && !quiet))
-		return cli_err(EXIT_USAGE, "usage: duban tick [--quiet]");
+		return cli_err(EXIT_USAGE, _("usage: duban tick [--quiet]"));
 	if (cli_store(c) == NULL || cli_sched_init(c, &s) != 0)
 		return EXIT_FAIL;
 	if (sched_pass(&s, time_now(), &stats, &next, err, sizeof(err)) != 0)
 		return cli_err(EXIT_FAIL, "%s", err);
 	if (!quiet) {
-		printf("tick: %zu tasks due, %zu reminders queued, %zu skipped, %zu failed",
+		printf(_("tick: %zu tasks due, %zu reminders queued, %zu skipped, %zu failed"),
 		       stats.tasks, stats.queued, stats.skipped, stats.failed);
 		if (next)
-			printf("; next at %s", time_fmt_local(next, when, sizeof(when)));
+			printf(_("; next at %s"), time_fmt_local(next, when, sizeof(when)));
 		putchar('\n');
 	}
 	return stats.failed ? EXIT_FAIL : EXIT_OK;

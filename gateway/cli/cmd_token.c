@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/i18n.h"
 #include "server/httpd.h"
 #include "base/str.h"
 
 /* ---- token new --------------------------------------------------------------------- */
 
-static const char token_help[] =
+static const char token_help[] = N_(
 	"usage: duban token new NAME [--routes messages,notices,tasks]\n"
 	"\n"
 	"Make a new API token for another system (NAME: a-z 0-9 - _, e.g. \"oa\"), print\n"
@@ -33,7 +34,7 @@ static const char token_help[] =
 	"                                      (else masked: 138****8000, 陈**)\n"
 	"                    notices           broadcast, follow, cancel\n"
 	"                    tasks             list, add, close\n"
-	"                  Default: messages,notices,tasks.\n";
+	"                  Default: messages,notices,tasks.\n");
 
 static int
 token_new(struct cli *c, int argc, char **argv)
@@ -61,13 +62,13 @@ token_new(struct cli *c, int argc, char **argv)
 	name = argv[optind];
 	if (*name == '\0' || strlen(name) > 31 ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(name))
-		return cli_err(EXIT_USAGE, "token name \"%s\" must be 1-31 of a-z 0-9 - _", name);
+		return cli_err(EXIT_USAGE, _("token name \"%s\" must be 1-31 of a-z 0-9 - _"), name);
 	if ((copy = strdup(routes)) == NULL)
-		return cli_err(EXIT_FAIL, "out of memory");
+		return cli_err(EXIT_FAIL, _("out of memory"));
 	for (cur = copy; (item = strtok_r(cur, ",", &save)) != NULL; cur = NULL) {
 		unsigned bit;
 		if (httpd_route_bit(str_trim(item), &bit) != 0) {
-			cli_err(EXIT_USAGE, "--routes: \"%s\" is not %s", item, HTTPD_ROUTES_TEXT);
+			cli_err(EXIT_USAGE, _("--routes: \"%s\" is not %s"), item, HTTPD_ROUTES_TEXT);
 			free(copy);
 			return EXIT_USAGE;
 		}
@@ -75,33 +76,33 @@ token_new(struct cli *c, int argc, char **argv)
 	}
 	free(copy);
 	if (httpd_routes_check(bits, &why) != 0)
-		return cli_err(EXIT_USAGE, "--routes: %s", why);
+		return cli_err(EXIT_USAGE, _("--routes: %s"), why);
 	if (httpd_routes_text(bits, list, sizeof(list)) != 0)
-		return cli_err(EXIT_FAIL, "--routes: too many to list");
+		return cli_err(EXIT_FAIL, _("--routes: too many to list"));
 	if (httpd_token_new(tok, sizeof(tok)) != 0 || httpd_token_hash(tok, sum) != 0)
 		return cli_err(EXIT_FAIL,
-			       "cannot make a token: no randomness or hashing available");
+			       _("cannot make a token: no randomness or hashing available"));
 	for (size_t i = 0; i < sizeof(sum); i++)
 		snprintf(hex + i * 2, 3, "%02x", sum[i]);
 	for (size_t i = 0; i < c->cfg->http.ntokens; i++)
 		if (strcmp(c->cfg->http.tokens[i].name, name) == 0)
 			fprintf(stderr,
-				"duban: note: %s already has a token \"%s\": replace its sha256 "
-				"to revoke the old one\n",
-				c->cfg->path ? c->cfg->path : "the configuration", name);
-	printf("token for \"%s\" (shown this once; duban keeps only its SHA-256):\n\n    %s\n\n",
+				_("duban: note: %s already has a token \"%s\": replace its sha256 "
+				"to revoke the old one\n"),
+				c->cfg->path ? c->cfg->path : _("the configuration"), name);
+	printf(_("token for \"%s\" (shown this once; duban keeps only its SHA-256):\n\n    %s\n\n"),
 	       name, tok);
-	printf("add this to the tokens list of the http group of %s, then reload (kill -HUP):\n\n",
+	printf(_("add this to the tokens list of the http group of %s, then reload (kill -HUP):\n\n"),
 	       c->cfg->path ? c->cfg->path : "duban.cfg");
-	printf("    { name = \"%s\"; sha256 = \"%s\"; routes = [ %s ]; }\n", name, hex, list);
+	printf(_("    { name = \"%s\"; sha256 = \"%s\"; routes = [ %s ]; }\n"), name, hex, list);
 	explicit_bzero(tok, sizeof(tok));
 	return EXIT_OK;
 }
 
-static const char token_group_help[] =
+static const char token_group_help[] = N_(
 	"usage: duban token new NAME [--routes LIST]\n"
 	"\n"
-	"API tokens of the HTTP server; see \"duban token new --help\".\n";
+	"API tokens of the HTTP server; see \"duban token new --help\".\n");
 
 int
 cmd_token(struct cli *c, int argc, char **argv)

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "base/version.h"
@@ -21,31 +23,35 @@
 #include "base/diag.h"
 #include "base/clock.h"
 #include "base/zone.h"
+#include "base/i18n.h"
+#include "base/utf8.h"
 
-
+#ifndef DUBAN_LOCALEDIR
+#define DUBAN_LOCALEDIR "/usr/local/share/locale"
+#endif
 
 static int cmd_init(struct cli *c, int argc, char **argv);
 static int cmd_config(struct cli *c, int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
-	{ "init", cmd_init, "create the database, or migrate it to this version" },
-	{ "config", cmd_config, "check the configuration (config check)" },
-	{ "person", cmd_person, "people: add, list, show, remove, import, optout, optin" },
-	{ "group", cmd_group, "groups: add, list, show, remove, add-member, remove-member" },
-	{ "task", cmd_task, "supervised tasks: add, list, show, done, cancel, reopen, update, import" },
-	{ "tick", cmd_tick, "run the scheduler once: queue the reminders that are due" },
-	{ "outbox", cmd_outbox, "the outbox: list, retry, cancel" },
-	{ "template", cmd_template, "message templates: list, preview" },
-	{ "notice", cmd_notice, "policy notices: send, list, show, cancel, resend, approve" },
-	{ "report", cmd_report, "reports: tasks, overdue, people, delivery" },
-	{ "send", cmd_send, "queue a message to a phone number (or a file of them)" },
-	{ "dispatch", cmd_dispatch, "send what is due through the providers, then exit" },
-	{ "run", cmd_run, "the daemon: scheduler, dispatcher and HTTP server" },
-	{ "token", cmd_token, "API tokens of the HTTP server: new" },
-	{ "inbox", cmd_inbox, "replies (SMS back to duban) for staff: list, read" },
-	{ "provider", cmd_provider, "providers: list (halted or not), resume a halted one" },
-	{ "backup", cmd_backup, "copy the database to a file, consistent while the daemon runs" },
-	{ "restore", cmd_restore, "replace the database by a backup (the daemon stopped)" },
+	{ "init", cmd_init, N_("create the database, or migrate it to this version") },
+	{ "config", cmd_config, N_("check the configuration (config check)") },
+	{ "person", cmd_person, N_("people: add, list, show, update, merge, remove, import, optout, optin") },
+	{ "group", cmd_group, N_("groups: add, list, show, remove, add-member, remove-member") },
+	{ "task", cmd_task, N_("supervised tasks: add, list, show, done, cancel, reopen, update, import") },
+	{ "tick", cmd_tick, N_("run the scheduler once: queue the reminders that are due") },
+	{ "outbox", cmd_outbox, N_("the outbox: list, show, retry, cancel") },
+	{ "template", cmd_template, N_("message templates: list, preview") },
+	{ "notice", cmd_notice, N_("policy notices: send, list, show, cancel, resend, approve") },
+	{ "report", cmd_report, N_("reports: tasks, overdue, people, delivery") },
+	{ "send", cmd_send, N_("queue a message to a phone number (or a file of them)") },
+	{ "dispatch", cmd_dispatch, N_("send what is due through the providers, then exit") },
+	{ "run", cmd_run, N_("the daemon: scheduler, dispatcher and HTTP server") },
+	{ "token", cmd_token, N_("API tokens of the HTTP server: new") },
+	{ "inbox", cmd_inbox, N_("replies (SMS back to duban) for staff: list, read") },
+	{ "provider", cmd_provider, N_("providers: list (halted or not), resume a halted one") },
+	{ "backup", cmd_backup, N_("copy the database to a file, consistent while the daemon runs") },
+	{ "restore", cmd_restore, N_("replace the database by a backup (the daemon stopped)") },
 	{ NULL, NULL, NULL },
 };
 
@@ -53,7 +59,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: duban [-c FILE] [--format table|csv|json] COMMAND [ARGS]\n"
+		_("usage: duban [-c FILE] [--format table|csv|json] COMMAND [ARGS]\n"
 		"\n"
 		"duban reminds officials of their deadlines and sends notices by SMS.\n"
 		"\n"
@@ -64,16 +70,72 @@ usage(FILE *fp)
 		"  -h, --help          this help; \"duban COMMAND --help\" for a command's\n"
 		"  --version           print the version\n"
 		"\n"
-		"Commands:\n");
+		"Commands:\n"));
 	for (const struct cli_cmd *k = commands; k->name; k++)
-		fprintf(fp, "  %-10s %s\n", k->name, k->summary);
+		fprintf(fp, "  %-10s %s\n", k->name, _(k->summary));
 	fprintf(fp,
-		"\n"
+		_("\n"
 		"Environment:\n"
 		"  DUBAN_CONFIG  configuration file when -c is not given\n"
 		"  DUBAN_NOW     replaces the clock: local time \"YYYY-MM-DD HH:MM[:SS]\"\n"
+		"  LANG          the language: zh_CN.UTF-8 (or none set) Chinese, C English;\n"
+		"                the configuration's language = \"zh\"|\"en\" wins\n"
 		"\n"
-		"Exit status: 0 success, 1 failure at run time, 2 bad usage or bad input.\n");
+		"Exit status: 0 success, 1 failure at run time, 2 bad usage or bad input.\n"));
+}
+
+/*
+ * Where the catalogues are: $DUBAN_LOCALEDIR, else "locale" beside the
+ * binary (build/locale while developing), else the installed
+ * PREFIX/share/locale.  Writes into buf (size n) when it builds the path.
+ */
+static const char *
+locale_dir(char *buf, size_t n)
+{
+	const char *env = getenv("DUBAN_LOCALEDIR");
+	struct stat sb;
+	ssize_t len;
+	char *slash;
+
+	if (env && *env)
+		return env;
+	if ((len = readlink("/proc/self/exe", buf, n - 1)) > 0 && (size_t)len < n - 8) {
+		buf[len] = '\0';
+		if ((slash = strrchr(buf, '/')) != NULL) {
+			snprintf(slash + 1, n - (size_t)(slash + 1 - buf), "locale");
+			if (stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))
+				return buf;
+		}
+	}
+	return DUBAN_LOCALEDIR;
+}
+
+/*
+ * Refuse an argument that is not valid UTF-8 (a name typed on a GBK
+ * terminal): stored, it would break every list that prints it.  Names the
+ * option it is the value of, or its place.  0, or EXIT_USAGE after saying so.
+ */
+static int
+check_utf8_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (utf8_valid(argv[i], strlen(argv[i])))
+			continue;
+		if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '=')) {
+			int n = (int)(strchr(argv[i], '=') - argv[i]);
+			return cli_err(EXIT_USAGE, _("the value of %.*s is not valid UTF-8 (is the "
+						     "terminal set to GBK?): use a UTF-8 terminal; a file "
+						     "in GBK is read with --encoding gb18030"), n, argv[i]);
+		}
+		if (i > 1 && strncmp(argv[i - 1], "-", 1) == 0 && argv[i - 1][1] != '\0')
+			return cli_err(EXIT_USAGE, _("the value of %s is not valid UTF-8 (is the "
+						     "terminal set to GBK?): use a UTF-8 terminal; a file "
+						     "in GBK is read with --encoding gb18030"), argv[i - 1]);
+		return cli_err(EXIT_USAGE, _("argument %d is not valid UTF-8 (is the terminal set to "
+					     "GBK?): use a UTF-8 terminal; a file in GBK is read with "
+					     "--encoding gb18030"), i);
+	}
+	return 0;
 }
 
 int
@@ -177,11 +239,11 @@ cli_dispatch(struct cli *c, int argc, char **argv, const struct cli_cmd *cmds,
 	}
 	if ((sub = find_cmd(cmds, argv[1])) != NULL)
 		return sub->run(c, argc - 1, argv + 1);
-	cli_err(EXIT_USAGE, "%s: unknown command \"%s\"", argv[0], argv[1]);
+	cli_err(EXIT_USAGE, _("%s: unknown command \"%s\""), argv[0], argv[1]);
 	return cli_show_help(group_help, false);
 }
 
-static const char init_help[] =
+static const char init_help[] = N_(
 	"usage: duban init\n"
 	"\n"
 	"Create the database named by the configuration (mode 0600, or 0660 in a\n"
@@ -189,7 +251,7 @@ static const char init_help[] =
 	"version's schema.  Before migrating it copies the database beside it\n"
 	"(DATABASE.backup-...-schemaN; the newest backup.keep are kept), and it\n"
 	"refuses while a daemon (duban run) uses the database.  A database written\n"
-	"by a newer duban is refused.  Running it again is harmless.\n";
+	"by a newer duban is refused.  Running it again is harmless.\n");
 
 static int
 cmd_init(struct cli *c, int argc, char **argv)
@@ -202,7 +264,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 	if (cli_want_help(argc, argv, init_help))
 		return EXIT_OK;
 	if (argc > 1)
-		return cli_err(EXIT_USAGE, "init takes no arguments");
+		return cli_err(EXIT_USAGE, _("init takes no arguments"));
 	/* A daemon of the previous version must not run on a migrated schema. */
 	rc = store_lock_take(c->cfg->database, "duban init", &lock, prev, sizeof(prev), err,
 			     sizeof(err));
@@ -226,19 +288,19 @@ cmd_init(struct cli *c, int argc, char **argv)
 		store_close(st);
 		return cli_err(EXIT_FAIL, "%s", err);
 	}
-	printf("%s: schema version %d\n", c->cfg->database, to);
+	printf(_("%s: schema version %d\n"), c->cfg->database, to);
 	store_close(st);
 	return EXIT_OK;
 }
 
-static const char config_help[] =
+static const char config_help[] = N_(
 	"usage: duban config check [--providers]\n"
 	"\n"
 	"Validate the configuration, the rule files and the templates, report every\n"
 	"problem as FILE:LINE: message, and exit 0 (all valid) or 1.  The providers'\n"
 	"secrets ({{env.NAME}}) are needed only by what sends (duban run, duban\n"
 	"dispatch): one missing from the environment is a note here, and an error\n"
-	"with --providers, which checks what the daemon would run with.\n";
+	"with --providers, which checks what the daemon would run with.\n");
 
 static int
 cmd_config(struct cli *c, int argc, char **argv)
@@ -259,7 +321,7 @@ cmd_config(struct cli *c, int argc, char **argv)
 			       d.line[i] ? d.line[i] : "?");
 		diag_clear(&d);
 	}
-	printf("%s: ok\n", c->cfg->path ? c->cfg->path : "built-in defaults");
+	printf(_("%s: ok\n"), c->cfg->path ? c->cfg->path : "built-in defaults");
 	return EXIT_OK;
 }
 
@@ -275,8 +337,14 @@ main(int argc, char **argv)
 	};
 	struct cli c = { .fmt = FMT_TABLE, .actor = "cli" };
 	struct diag diag = { 0 };
-	char err[256];
+	char err[256], ldir[4096];
+	const char *localedir = locale_dir(ldir, sizeof(ldir));
 	int ch, rc;
+
+	/* The environment's language now; the configuration's, once it is read. */
+	i18n_setup(i18n_want_zh(NULL), localedir);
+	if (check_utf8_args(argc, argv) != 0)
+		return EXIT_USAGE;
 
 	/* '+': stop at the first non-option, the command. */
 	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
@@ -287,7 +355,7 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("duban %s (schema %d)\n", DUBAN_VERSION, store_schema()); return EXIT_OK;
+		case 'V': printf(_("duban %s (schema %d)\n"), DUBAN_VERSION, store_schema()); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
@@ -299,7 +367,7 @@ main(int argc, char **argv)
 	}
 	const struct cli_cmd *cmd = find_cmd(commands, argv[0]);
 	if (cmd == NULL) {
-		cli_err(EXIT_USAGE, "unknown command \"%s\" (see duban --help)", argv[0]);
+		cli_err(EXIT_USAGE, _("unknown command \"%s\" (see duban --help)"), argv[0]);
 		return EXIT_USAGE;
 	}
 
@@ -308,8 +376,10 @@ main(int argc, char **argv)
 		diag_clear(&diag);
 		return EXIT_FAIL;
 	}
+	if (c.cfg->language)
+		i18n_setup(i18n_want_zh(c.cfg->language), localedir);
 	if (time_set_zone(c.cfg->timezone) != 0) {
-		cli_err(EXIT_FAIL, "time zone \"%s\" is not installed", c.cfg->timezone);
+		cli_err(EXIT_FAIL, _("time zone \"%s\" is not installed"), c.cfg->timezone);
 		goto out_fail;
 	}
 	if (time_check_env(err, sizeof(err)) != 0) {
@@ -336,7 +406,7 @@ main(int argc, char **argv)
 	tmpl_set_free(c.tmpls);
 	config_free(c.cfg);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
-		rc = cli_err(EXIT_FAIL, "writing output failed");
+		rc = cli_err(EXIT_FAIL, _("writing output failed"));
 	return rc;
 out_fail:
 	rules_free(c.rules);

@@ -4,6 +4,7 @@
  * which keeps the rows in memory only to align columns.
  */
 #include "cli/cli.h"
+#include "base/i18n.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "base/csv.h"
+#include "base/i18n.h"
 #include "base/str.h"
 #include "base/utf8.h"
 
@@ -18,6 +20,8 @@ struct table {
 	size_t ncols, nrows, cap;
 	char **headers;
 	char *types;
+	const char *ctx; /* gettext context of the headers; "column" */
+	bool *no_csv;    /* columns CSV leaves out (NULL: none) */
 	char **cells; /* nrows * ncols */
 };
 
@@ -29,6 +33,7 @@ table_new(size_t ncols, const char *const *headers, const char *types)
 	if (t == NULL)
 		return NULL;
 	t->ncols = ncols;
+	t->ctx = "column";
 	t->headers = calloc(ncols, sizeof(char *));
 	t->types = strdup(types);
 	if (t->headers == NULL || t->types == NULL || strlen(types) != ncols) {
@@ -67,6 +72,22 @@ table_add(struct table *t, const char *const *cells)
 	return 0;
 }
 
+int
+table_csv_omit(struct table *t, size_t col)
+{
+	if (t->no_csv == NULL && (t->no_csv = calloc(t->ncols, sizeof(bool))) == NULL)
+		return -1;
+	if (col < t->ncols)
+		t->no_csv[col] = true;
+	return 0;
+}
+
+void
+table_set_context(struct table *t, const char *ctx)
+{
+	t->ctx = ctx;
+}
+
 size_t
 table_rows(const struct table *t)
 {
@@ -94,6 +115,7 @@ table_free(struct table *t)
 			free(t->headers[i]);
 	free(t->headers);
 	free(t->types);
+	free(t->no_csv);
 	free(t);
 }
 
@@ -104,6 +126,48 @@ pad(FILE *fp, size_t n)
 		fputc(' ', fp);
 }
 
+/*
+ * The words 'e' columns hold, as the store keeps them (marked here so
+ * that the catalogue has them): kinds, statuses of tasks, messages and
+ * notices, kinds of message, roles, the states of a reply.
+ */
+static const char *const value_words[] = {
+	NC_("value", "official"), NC_("value", "farmer"), NC_("value", "enterprise"),
+	NC_("value", "other"), NC_("value", "open"), NC_("value", "overdue"),
+	NC_("value", "done"), NC_("value", "cancelled"), NC_("value", "queued"),
+	NC_("value", "sending"), NC_("value", "sent"), NC_("value", "delivered"),
+	NC_("value", "failed"), NC_("value", "expired"), NC_("value", "skipped"),
+	NC_("value", "pending"), NC_("value", "scheduled"), NC_("value", "reminder"),
+	NC_("value", "escalation"), NC_("value", "notice"), NC_("value", "manual"),
+	NC_("value", "reply"), NC_("value", "lead"), NC_("value", "owner"),
+	NC_("value", "member"), NC_("value", "supervisor"), NC_("value", "new"),
+	NC_("value", "handled"), NC_("value", "read"), NC_("value", "total"),
+};
+
+bool
+table_word_known(const char *w)
+{
+	for (size_t i = 0; i < sizeof(value_words) / sizeof(value_words[0]); i++)
+		if (strcmp(value_words[i], w) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * What a person reads in cell (r, c), r 0 being the header: headers and
+ * the words of 'e' columns in the language (C_), the rest as it is.
+ */
+static const char *
+shown(const struct table *t, size_t r, size_t c)
+{
+	if (r == 0) {
+		const char *h = C_(t->ctx, t->headers[c]);
+		return h != t->headers[c] ? h : C_("column", h);
+	}
+	const char *v = t->cells[(r - 1) * t->ncols + c];
+	return t->types[c] == 'e' && *v ? C_("value", v) : v;
+}
+
 static int
 print_text(const struct table *t, FILE *fp)
 {
@@ -111,23 +175,21 @@ print_text(const struct table *t, FILE *fp)
 
 	if (w == NULL)
 		return -1;
-	for (size_t c = 0; c < t->ncols; c++)
-		w[c] = utf8_width(t->headers[c]);
-	for (size_t r = 0; r < t->nrows; r++)
+	for (size_t r = 0; r <= t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++) {
-			size_t cw = utf8_width(t->cells[r * t->ncols + c]);
+			size_t cw = utf8_width(shown(t, r, c));
 			if (cw > w[c])
 				w[c] = cw;
 		}
 	for (size_t r = 0; r <= t->nrows; r++) {
-		char *const *row = r == 0 ? t->headers : t->cells + (r - 1) * t->ncols;
 		for (size_t c = 0; c < t->ncols; c++) {
 			bool last = c + 1 == t->ncols;
 			bool num = t->types[c] == 'i';
-			size_t cw = utf8_width(row[c]);
+			const char *v = shown(t, r, c);
+			size_t cw = utf8_width(v);
 			if (num && r > 0)
 				pad(fp, w[c] - cw);
-			fputs(row[c], fp);
+			fputs(v, fp);
 			if (!last) {
 				if (!(num && r > 0))
 					pad(fp, w[c] - cw);
@@ -143,23 +205,34 @@ print_text(const struct table *t, FILE *fp)
 static int
 print_csv(const struct table *t, FILE *fp)
 {
-	fputs("\xEF\xBB\xBF", fp); /* BOM: Excel then reads UTF-8 */
-	if (csv_write_row(fp, (const char *const *)t->headers, t->ncols) != 0)
+	const char **row = calloc(t->ncols ? t->ncols : 1, sizeof(char *));
+	int rc = -1;
+
+	if (row == NULL)
 		return -1;
-	for (size_t r = 0; r < t->nrows; r++)
-		if (csv_write_row(fp, (const char *const *)(t->cells + r * t->ncols), t->ncols) != 0)
-			return -1;
-	return 0;
+	fputs("\xEF\xBB\xBF", fp); /* BOM: Excel then reads UTF-8 */
+	for (size_t r = 0; r <= t->nrows; r++) {
+		size_t n = 0;
+		for (size_t c = 0; c < t->ncols; c++)
+			if (t->no_csv == NULL || !t->no_csv[c])
+				row[n++] = shown(t, r, c);
+		if (csv_write_row(fp, row, n) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(row);
+	return rc;
 }
 
-static int
-print_json(const struct table *t, FILE *fp)
+json_t *
+table_json(const struct table *t)
 {
 	json_t *arr = json_array();
 	int rc = -1;
 
 	if (arr == NULL)
-		return -1;
+		return NULL;
 	for (size_t r = 0; r < t->nrows; r++) {
 		json_t *o = json_object();
 		if (o == NULL || json_array_append_new(arr, o) != 0)
@@ -178,11 +251,30 @@ print_json(const struct table *t, FILE *fp)
 				goto out;
 		}
 	}
-	if (json_dumpf(arr, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-		goto out;
-	fputc('\n', fp);
 	rc = 0;
 out:
+	if (rc != 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+int
+json_print(json_t *j, FILE *fp)
+{
+	if (j == NULL || json_dumpf(j, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+		return -1;
+	fputc('\n', fp);
+	return 0;
+}
+
+static int
+print_json(const struct table *t, FILE *fp)
+{
+	json_t *arr = table_json(t);
+	int rc = json_print(arr, fp);
+
 	json_decref(arr);
 	return rc;
 }

@@ -6,6 +6,7 @@
  * configuration works the same from whichever directory duban is started.
  */
 #include "core/config.h"
+#include "base/i18n.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -47,12 +48,13 @@ config_defaults(void)
 	c->dispatcher.grace_ms = 10000;
 	c->notices.require_approval = false;
 	c->notices.confirm_over = 100;
+	c->notices.optout_footer = strdup("回复TD退订");
 	c->dlr.keep_unmatched = 86400;
 	c->dlr.max_unmatched = 10000;
 	c->storage.wal_max = 64LL << 20;
 	c->storage.min_free = 64LL << 20;
 	c->backup_keep = 5;
-	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
+	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir || !c->notices.optout_footer) {
 		config_free(c);
 		return NULL;
 	}
@@ -67,6 +69,8 @@ config_free(struct duban_config *c)
 	free(c->path);
 	free(c->database);
 	free(c->timezone);
+	free(c->language);
+	free(c->notices.optout_footer);
 	free(c->signature);
 	free(c->rules_dir);
 	free(c->templates_dir);
@@ -134,7 +138,7 @@ parse_log(struct cfgval *cv, const config_setting_t *root, struct duban_config *
 	cfgval_keys(cv, g, keys);
 	if (cfgval_string(cv, g, "level", &s) == 1 && log_level_parse(s, &c->log_level) != 0)
 		cfgval_error(cv, config_setting_get_member(g, "level"),
-			     "log level must be \"error\", \"warn\", \"info\" or \"debug\", not \"%s\"", s);
+			     _("log level must be \"error\", \"warn\", \"info\" or \"debug\", not \"%s\""), s);
 	if (cfgval_string(cv, g, "file", &s) == 1 && *s != '\0')
 		set_path(&c->log_file, dir, s);
 }
@@ -162,7 +166,7 @@ parse_dispatcher(struct cfgval *cv, const config_setting_t *root, struct duban_c
 		int64_t sec = duration_seconds(&d);
 		if (sec < 0 || sec > 3600)
 			cfgval_error(cv, config_setting_get_member(g, "grace"),
-				     "'grace' must be at most 1h");
+				     _("'grace' must be at most 1h"));
 		else
 			dc->grace_ms = (long)sec * 1000;
 	}
@@ -173,10 +177,10 @@ parse_dispatcher(struct cfgval *cv, const config_setting_t *root, struct duban_c
 		int64_t sec = duration_seconds(&d);
 		if (sec < 1 || sec > 86400)
 			cfgval_error(cv, config_setting_get_member(g, "lease"),
-				     "'lease' must be between 1s and 1d");
+				     _("'lease' must be between 1s and 1d"));
 		else if (sec * 1000 <= longest)
 			cfgval_error(cv, config_setting_get_member(g, "lease"),
-				     "'lease' (%llds) must outlast the longest provider timeout_ms (%ld)",
+				     _("'lease' (%llds) must outlast the longest provider timeout_ms (%ld)"),
 				     (long long)sec, longest);
 		else
 			dc->lease_ms = (long)sec * 1000;
@@ -187,8 +191,10 @@ parse_dispatcher(struct cfgval *cv, const config_setting_t *root, struct duban_c
 static void
 parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_conf *nc)
 {
-	static const char *const keys[] = { "require_approval", "confirm_over", NULL };
+	static const char *const keys[] = { "require_approval", "confirm_over", "optout_footer",
+					    NULL };
 	const config_setting_t *g = cfgval_group(cv, root, "notices");
+	const char *s;
 	long v;
 
 	if (g == NULL)
@@ -197,6 +203,13 @@ parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_co
 	cfgval_bool(cv, g, "require_approval", &nc->require_approval);
 	if (cfgval_int(cv, g, "confirm_over", 0, 100000000, &v) == 1)
 		nc->confirm_over = (unsigned long)v;
+	if (cfgval_string(cv, g, "optout_footer", &s) == 1) {
+		if (!utf8_valid(s, strlen(s)) || strlen(s) > 60 || strchr(s, '\n'))
+			cfgval_error(cv, config_setting_get_member(g, "optout_footer"),
+				     _("'optout_footer' must be one line of UTF-8 text of at most 60 bytes"));
+		else
+			set_str(&nc->optout_footer, s);
+	}
 }
 
 /* The `dlr` group: how long and how many early delivery reports may wait. */
@@ -215,7 +228,7 @@ parse_dlr(struct cfgval *cv, const config_setting_t *root, struct dlr_conf *dc)
 		int64_t sec = duration_seconds(&d);
 		if (sec < 60 || sec > 30 * 86400)
 			cfgval_error(cv, config_setting_get_member(g, "keep_unmatched"),
-				     "'keep_unmatched' must be between 1m and 30d");
+				     _("'keep_unmatched' must be between 1m and 30d"));
 		else
 			dc->keep_unmatched = (long)sec;
 	}
@@ -264,12 +277,12 @@ size_key(struct cfgval *cv, const config_setting_t *g, const char *key, long lon
 	if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
 		v = config_setting_get_int64(s);
 	} else if (type != CONFIG_TYPE_STRING || parse_size(config_setting_get_string(s), &v) != 0) {
-		cfgval_error(cv, s, "'%s' must be a size such as \"64M\" (K, M, G or T) or bytes",
+		cfgval_error(cv, s, _("'%s' must be a size such as \"64M\" (K, M, G or T) or bytes"),
 			     key);
 		return -1;
 	}
 	if (v < min || v > max) {
-		cfgval_error(cv, s, "'%s' must be between %lld and %lld bytes", key, min, max);
+		cfgval_error(cv, s, _("'%s' must be between %lld and %lld bytes"), key, min, max);
 		return -1;
 	}
 	*out = v;
@@ -353,7 +366,7 @@ static void
 parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config *c, const char *dir)
 {
 	static const char *const keys[] = {
-		"database", "timezone", "signature", "rules_dir", "templates_dir",
+		"database", "timezone", "language", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
 		"dlr", "storage", "limits", "alerts", "backup", NULL
 	};
@@ -364,21 +377,28 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	if (cfgval_string(cv, root, "database", &s) == 1) {
 		if (*s == '\0')
 			cfgval_error(cv, config_setting_get_member(root, "database"),
-				     "'database' must name a file");
+				     _("'database' must name a file"));
 		else
 			set_path(&c->database, dir, s);
 	}
 	if (cfgval_string(cv, root, "timezone", &s) == 1) {
 		if (strcmp(s, "UTC") != 0 && !time_zone_exists(s))
 			cfgval_error(cv, config_setting_get_member(root, "timezone"),
-				     "unknown time zone \"%s\" (expected an IANA name such as \"Asia/Shanghai\")", s);
+				     _("unknown time zone \"%s\" (expected an IANA name such as \"Asia/Shanghai\")"), s);
 		else
 			set_str(&c->timezone, s);
+	}
+	if (cfgval_string(cv, root, "language", &s) == 1) {
+		if (strcmp(s, "zh") != 0 && strcmp(s, "en") != 0)
+			cfgval_error(cv, config_setting_get_member(root, "language"),
+				     _("'language' must be \"zh\" or \"en\", not \"%s\""), s);
+		else
+			set_str(&c->language, s);
 	}
 	if (cfgval_string(cv, root, "signature", &s) == 1) {
 		if (!utf8_valid(s, strlen(s)) || strlen(s) > 60)
 			cfgval_error(cv, config_setting_get_member(root, "signature"),
-				     "'signature' must be UTF-8 text of at most 60 bytes");
+				     _("'signature' must be UTF-8 text of at most 60 bytes"));
 		else
 			set_str(&c->signature, s);
 	}

@@ -28,6 +28,7 @@ struct dispatcher_conf {
 struct notices_conf {
 	bool require_approval; /* a notice waits as pending until "duban notice approve" */
 	unsigned long confirm_over; /* ask before queuing a notice to more people than this */
+	char *optout_footer;   /* ends free texts to farmers and enterprises; "" for none */
 };
 
 /* Delivery reports that come before their send is recorded (the `dlr` group). */
@@ -93,6 +94,7 @@ struct duban_config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *database;       /* absolute, or relative to the config file's folder */
 	char *timezone;       /* IANA name */
+	char *language;       /* "zh", "en", or NULL: follow the locale (base/i18n.h) */
 	char *signature;      /* "小雄镇人民政府", shown as 【…】 by providers; may be "" */
 	char *rules_dir;
 	char *templates_dir;

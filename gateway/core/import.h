@@ -16,45 +16,52 @@
 #include "base/csv.h"
 #include "base/diag.h"
 
-/*
- * Map a CSV header row to column numbers: cols holds each column's
- * English and Chinese names (matched without regard to ASCII case or
- * surrounding blanks); map[i] gets the column of field i (-1: none).
- * Unknown, doubled and missing required columns go to d as FILE:LINE.
- * Returns 0, or -1 when d has problems.
- */
-int import_header(const char *file, const struct csv_row *row, int *map, size_t nmap,
-		  const char *const (*cols)[2], size_t ncols, const bool *required,
-		  struct diag *d);
+#include "core/sheet.h"
+
+/* What to import and how. */
+struct import_opts {
+	const char *file;
+	const char *encoding; /* "auto" (NULL), "utf-8" or "gb18030" */
+	bool dry;             /* check everything, keep nothing */
+	bool update;          /* people: a person the database knows is updated, not refused */
+};
 
 /* What an import did (or, with dry, would do). */
 struct import_result {
-	size_t rows;   /* people or tasks */
-	size_t groups; /* people: the groups they were put in */
+	size_t rows;      /* people or tasks read */
+	size_t added, updated, unchanged;
+	size_t groups;    /* people: the groups they were put in */
+	char ignored[512]; /* the columns nobody knows, "序号、备注" ("" for none) */
 };
 
 /*
- * Import people from file (columns name 姓名, phone 手机, title 职务, org
- * 单位, kind 类别, groups 分组 - name and phone required; groups
- * ';'-separated, made when missing).  encoding is "auto" (NULL),
- * "utf-8" or "gb18030".  A phone the file has twice, or the database
- * has already, is a bad row.  With dry, everything is checked and
- * nothing kept.  Returns ACTION_OK; ACTION_INVALID when d holds the
- * problems (sorted by line; nothing imported); ACTION_ERROR with x->err
- * when the database failed.
+ * Import people from o->file.  Columns, each known by several names
+ * (sheet.h; the lists are in "duban person import --help"): name and
+ * phone required; title, org, kind (English in any case, or Chinese:
+ * person_kind_canon), groups (separated by ; ； 、 , ，, made when
+ * missing), opted_out (when the person opted out: a date, or 是/否).
+ * A phone the file has twice is a bad row; one the database has already
+ * is a bad row too, unless o->update: then that person (or the only one
+ * with the row's name and org, when the phone is new) is updated - name,
+ * phone, title, org, kind, groups joined, an opt-out - keeping their id,
+ * tasks and messages.  Returns ACTION_OK with res counting added /
+ * updated / unchanged; ACTION_INVALID when d holds the problems (sorted
+ * by line, each distinct one once with its rows; nothing imported);
+ * ACTION_ERROR with x->err when the database failed.
  */
-int import_people(struct duban_ctx *x, const char *file, const char *encoding, bool dry,
-		  struct diag *d, struct import_result *res);
+int import_people(struct duban_ctx *x, const struct import_opts *o, struct diag *d,
+		  struct import_result *res);
 
 /*
- * Import tasks from file (columns code 编号, title 事项, deadline 时限,
- * lead 牵头领导, owners 责任人, members 成员, team 班子, supervisor 督办,
- * rules 规则, detail 说明 - title, deadline and lead required; owners and
- * members ';'-separated WHO lists; an empty code gets the next free
- * T<n>).  As import_people, except that a file that cannot be opened or
- * decoded at all is ACTION_INVALID with x->err and d empty.
+ * Import tasks from o->file (columns code, title, deadline, lead, owners,
+ * members, team, supervisor, rules, detail, each known by several names -
+ * title, deadline and lead required; owners and members WHO lists
+ * separated as groups are; deadlines as sheet_date reads them; an empty
+ * code gets the next free T<n>).  As import_people (o->update unused),
+ * except that a file that cannot be opened or decoded at all is
+ * ACTION_INVALID with x->err and d empty.
  */
-int import_tasks(struct duban_ctx *x, const char *file, const char *encoding, bool dry,
-		 struct diag *d, struct import_result *res);
+int import_tasks(struct duban_ctx *x, const struct import_opts *o, struct diag *d,
+		 struct import_result *res);
 
 #endif

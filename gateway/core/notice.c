@@ -25,6 +25,7 @@
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/clock.h"
+#include "base/i18n.h"
 
 #define AUDIENCE_TEXT_MAX (64 * 1024)
 
@@ -38,12 +39,12 @@ list_add(char **list, size_t *n, const char *s, const char *sel, char *err, size
 		if (strcmp(list[i], s) == 0)
 			return STORE_OK;
 	if (*n == NOTICE_SELECTORS_MAX) {
-		snprintf(err, errlen, "%s: at most %d selectors of one kind", sel,
+		snprintf(err, errlen, _("%s: at most %d selectors of one kind"), sel,
 			 NOTICE_SELECTORS_MAX);
 		return STORE_INVALID;
 	}
 	if ((list[*n] = strdup(s)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", sel);
+		snprintf(err, errlen, _("%s: out of memory"), sel);
 		return STORE_ERROR;
 	}
 	(*n)++;
@@ -108,7 +109,7 @@ add_person(struct notice_audience *a, struct store *st, const char *who, const c
 		if (a->person[i] == p.id)
 			goto out;
 	if (a->nperson == NOTICE_SELECTORS_MAX) {
-		snprintf(err, errlen, "%s: at most %d people named one by one (use a group)", sel,
+		snprintf(err, errlen, _("%s: at most %d people named one by one (use a group)"), sel,
 			 NOTICE_SELECTORS_MAX);
 		rc = STORE_INVALID;
 		goto out;
@@ -131,7 +132,7 @@ add_group(struct notice_audience *a, struct store *st, const char *name, bool no
 		return rc;
 	}
 	if (nonempty && g.members == 0) {
-		snprintf(err, errlen, "%s: the group has no members", sel);
+		snprintf(err, errlen, _("%s: the group has no members"), sel);
 		rc = STORE_INVALID;
 	} else {
 		rc = list_add(a->group, &a->ngroup, g.name, sel, err, errlen);
@@ -151,16 +152,16 @@ notice_audience_add(struct notice_audience *a, struct store *st, const char *sel
 
 	if (split_selector(selector, type, sizeof(type), &v) != 0) {
 		snprintf(err, errlen,
-			 "\"%s\": a selector is group:NAME, person:WHO, org:NAME or kind:KIND", selector);
+			 _("\"%s\": a selector is group:NAME, person:WHO, org:NAME or kind:KIND"), selector);
 		return STORE_INVALID;
 	}
 	if (strlcpy_checked(value, v, sizeof(value)) != 0) {
-		snprintf(err, errlen, "\"%s\": longer than %zu bytes", selector, sizeof(value) - 1);
+		snprintf(err, errlen, _("\"%s\": longer than %zu bytes"), selector, sizeof(value) - 1);
 		return STORE_INVALID;
 	}
 	str_trim(value);
 	if (*value == '\0' || strchr(value, '\n') || !utf8_valid(value, strlen(value))) {
-		snprintf(err, errlen, "\"%s\": the %s must be a non-empty line of UTF-8 text", selector,
+		snprintf(err, errlen, _("\"%s\": the %s must be a non-empty line of UTF-8 text"), selector,
 			 strcmp(type, "person") == 0 ? "person" : "name");
 		return STORE_INVALID;
 	}
@@ -169,11 +170,11 @@ notice_audience_add(struct notice_audience *a, struct store *st, const char *sel
 	if (strcmp(type, "person") == 0)
 		return add_person(a, st, value, selector, err, errlen);
 	if (strcmp(type, "kind") == 0 && !person_kind_valid(value)) {
-		snprintf(err, errlen, "%s: the kind is official, farmer, enterprise or other", selector);
+		snprintf(err, errlen, _("%s: the kind is official, farmer, enterprise or other"), selector);
 		return STORE_INVALID;
 	}
 	if (strcmp(type, "org") != 0 && strcmp(type, "kind") != 0) {
-		snprintf(err, errlen, "\"%s\": unknown selector \"%s\" (group, person, org or kind)",
+		snprintf(err, errlen, _("\"%s\": unknown selector \"%s\" (group, person, org or kind)"),
 			 selector, type);
 		return STORE_INVALID;
 	}
@@ -183,7 +184,7 @@ notice_audience_add(struct notice_audience *a, struct store *st, const char *sel
 			return rc;
 		}
 		if (n == 0) {
-			snprintf(err, errlen, "%s: nobody is %s %s", selector,
+			snprintf(err, errlen, _("%s: nobody is %s %s"), selector,
 				 strcmp(type, "org") == 0 ? "in the organisation" : "of the kind", value);
 			return STORE_INVALID;
 		}
@@ -224,7 +225,7 @@ notice_audience_parse(struct notice_audience *a, struct store *st, const char *t
 	int rc = STORE_OK;
 
 	if (copy == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		return STORE_ERROR;
 	}
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
@@ -301,15 +302,25 @@ notice_check(const struct notice_content *nc, char *err, size_t errlen)
 
 	if (nc->tmpl == NULL) {
 		if (nc->text == NULL || *nc->text == '\0') {
-			snprintf(err, errlen, "the notice has no text");
+			snprintf(err, errlen, _("the notice has no text"));
 			return -1;
 		}
 		if (!utf8_valid(nc->text, strlen(nc->text))) {
-			snprintf(err, errlen, "the text is not valid UTF-8");
+			snprintf(err, errlen, _("the text is not valid UTF-8"));
 			return -1;
 		}
 		if (strlen(nc->text) > NOTICE_BODY_MAX) {
-			snprintf(err, errlen, "the text is longer than %d bytes", NOTICE_BODY_MAX);
+			snprintf(err, errlen, _("the text is longer than %d bytes"), NOTICE_BODY_MAX);
+			return -1;
+		}
+		/* Free text goes out as written: {{person.name}} would reach the phone as braces. */
+		const char *open = strstr(nc->text, "{{"), *close = open ? strstr(open, "}}") : NULL;
+		if (close) {
+			int len = (int)(close + 2 - open);
+			snprintf(err, errlen,
+				 _("the text holds %.*s, which free text would send as written: put "
+				   "the text in a template of templates_dir and send it with --template"),
+				 len > 40 ? 40 : len, open);
 			return -1;
 		}
 		return 0;
@@ -317,7 +328,7 @@ notice_check(const struct notice_content *nc, char *err, size_t errlen)
 	name = tmpl_name(nc->tmpl);
 	if (tmpl_uses_prefix(nc->tmpl, "task.")) {
 		snprintf(err, errlen,
-			 "template \"%s\" is a reminder: it uses %s, which a notice has not", name,
+			 _("template \"%s\" is a reminder: it uses %s, which a notice has not"), name,
 			 tmpl_find_prefix(nc->tmpl, "task."));
 		return -1;
 	}
@@ -328,7 +339,7 @@ notice_check(const struct notice_content *nc, char *err, size_t errlen)
 		m.n++;
 	}
 	if (m.n) {
-		snprintf(err, errlen, "template \"%s\" needs %s", name,
+		snprintf(err, errlen, _("template \"%s\" needs %s"), name,
 			 m.names.data ? m.names.data : "more values");
 		buf_free(&m.names);
 		return -1;
@@ -355,7 +366,7 @@ render(const struct notice_content *nc, const struct person *p, struct buf *out,
 	if (nc->tmpl == NULL) {
 		if (buf_adds(out, nc->text) == 0)
 			return 0;
-		snprintf(err, errlen, "the text is longer than %zu bytes", out->max);
+		snprintf(err, errlen, _("the text is longer than %zu bytes"), out->max);
 		return -1;
 	}
 	struct msg_vars mv = { .person = p, .signature = nc->signature, .now = nc->now,
@@ -373,10 +384,10 @@ measure(const struct notice_content *nc, const char *text, const struct person *
 	if (info->parts > nc->max_parts) {
 		if (who)
 			snprintf(err, errlen,
-				 "the text for %s (#%lld) is %u SMS parts, over sms.max_parts (%u)",
+				 _("the text for %s (#%lld) is %u SMS parts, over sms.max_parts (%u)"),
 				 who->name, (long long)who->id, info->parts, nc->max_parts);
 		else
-			snprintf(err, errlen, "the text is %u SMS parts, over sms.max_parts (%u)",
+			snprintf(err, errlen, _("the text is %u SMS parts, over sms.max_parts (%u)"),
 				 info->parts, nc->max_parts);
 		return -1;
 	}
@@ -527,7 +538,7 @@ notice_plan(struct store *st, const struct notice_audience *a, const struct noti
 		ro.params = NULL;
 		route_out_clear(&ro);
 		if (out->text == NULL) {
-			snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, _("out of memory"));
 			rc = STORE_ERROR;
 			goto out;
 		}
@@ -604,7 +615,7 @@ notice_queue(struct store *st, int64_t id, const struct notice_audience *a,
 	w.m.created_at = nc->now;
 	if (!plan->personal) {
 		if (plan->text == NULL) {
-			snprintf(err, errlen, "the notice has no text");
+			snprintf(err, errlen, _("the notice has no text"));
 			return STORE_INVALID;
 		}
 		w.m.body = plan->text;
@@ -735,12 +746,12 @@ request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
 	if ((rq->text == NULL) == (rq->template_name == NULL)) {
 		*fault = NOTICE_IN_TEXT;
 		return action_refuse(x, ACTION_INVALID,
-				     "a notice has a text or a template (one of them)");
+				     _("a notice has a text or a template (one of them)"));
 	}
 	if (rq->template_name &&
 	    (x->tmpls == NULL || (nc->tmpl = tmpl_set_get(x->tmpls, rq->template_name)) == NULL)) {
 		*fault = NOTICE_IN_TEMPLATE;
-		return action_refuse(x, ACTION_NOTFOUND, "no template \"%s\" in %s",
+		return action_refuse(x, ACTION_NOTFOUND, _("no template \"%s\" in %s"),
 				     rq->template_name, x->cfg->templates_dir);
 	}
 	if (route_open(x->cfg, nc->tmpl, route, x->err, sizeof(x->err)) != 0) {
@@ -760,7 +771,7 @@ request_content(struct duban_ctx *x, const struct notice_req *rq, int64_t now,
 	}
 	if (rq->send_at && rq->send_at + 60 <= now) {
 		*fault = NOTICE_IN_SEND_AT;
-		return action_refuse(x, ACTION_INVALID, "that time has passed");
+		return action_refuse(x, ACTION_INVALID, _("that time has passed"));
 	}
 	return ACTION_OK;
 }
@@ -810,6 +821,51 @@ create_write(struct duban_ctx *x, const struct notice *nt, const struct notice_a
 	return action_commit(x, "notice.create", obj, detail);
 }
 
+static int
+public_fn(void *arg, const struct person *p)
+{
+	bool *yes = arg;
+
+	if (strcmp(p->kind, "farmer") == 0 || strcmp(p->kind, "enterprise") == 0) {
+		*yes = true;
+		return 1; /* found one: stop */
+	}
+	return 0;
+}
+
+/*
+ * A free text to farmers or enterprises ends with notices.optout_footer
+ * ("回复TD退订") unless it says how to opt out already: written into buf
+ * (NOTICE_BODY_MAX + 1) and nc->text pointed at it.  An official needs no
+ * footer: their notices are part of the job.
+ */
+static int
+add_footer(struct duban_ctx *x, struct notice_audience *aud, struct notice_content *nc, char *buf)
+{
+	const char *footer = x->cfg->notices.optout_footer;
+	struct audience a;
+	bool yes = false;
+	int rc;
+
+	if (nc->text == NULL || footer == NULL || *footer == '\0' || strstr(nc->text, footer) ||
+	    strstr(nc->text, "退订"))
+		return ACTION_OK;
+	notice_audience_view(aud, &a);
+	rc = store_audience_each(x->st, &a, public_fn, &yes);
+	if (rc != STORE_OK && rc != STORE_INVALID) /* STORE_INVALID: public_fn stopped it */
+		return action_fail(x, rc);
+	if (!yes)
+		return ACTION_OK;
+	if (strlen(nc->text) + strlen(footer) > NOTICE_BODY_MAX)
+		return action_refuse(x, ACTION_INVALID, _("the text is longer than %d bytes"),
+				     NOTICE_BODY_MAX);
+	size_t n = strlen(nc->text);
+	memcpy(buf, nc->text, n);
+	memcpy(buf + n, footer, strlen(footer) + 1);
+	nc->text = buf;
+	return ACTION_OK;
+}
+
 int
 notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_result *out)
 {
@@ -817,7 +873,7 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 	struct notice_content nc;
 	struct notice nt = { 0 };
 	struct route *route = NULL;
-	char title[TITLE_MAX];
+	char title[TITLE_MAX], text[NOTICE_BODY_MAX + 1];
 	int64_t now = time_now();
 	bool approval = x->cfg->notices.require_approval;
 	int rc;
@@ -828,6 +884,10 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 	if ((rc = request_content(x, rq, now, &nc, &route, &out->fault)) != ACTION_OK ||
 	    (rc = request_audience(x, rq, &aud, &out->fault)) != ACTION_OK)
 		goto out;
+	if ((rc = add_footer(x, &aud, &nc, text)) != ACTION_OK) {
+		out->fault = NOTICE_IN_TEXT;
+		goto out;
+	}
 	if ((rc = notice_plan(x->st, &aud, &nc, &out->plan, x->err, sizeof(x->err))) != STORE_OK) {
 		out->fault = rq->text ? NOTICE_IN_TEXT : NOTICE_IN_TEMPLATE;
 		goto out;
@@ -849,7 +909,7 @@ notice_create(struct duban_ctx *x, const struct notice_req *rq, struct notice_re
 			      .created_by = (char *)x->actor,
 			      .created_at = now };
 	if (nt.body == NULL || nt.audience == NULL || (rq->nvars && nt.vars == NULL))
-		rc = action_refuse(x, ACTION_ERROR, "out of memory");
+		rc = action_refuse(x, ACTION_ERROR, _("out of memory"));
 	else
 		rc = create_write(x, &nt, &aud, &nc, out);
 out:
@@ -908,7 +968,7 @@ stored_content(struct duban_ctx *x, struct stored *s, int64_t now)
 				     " is no longer in %s", n->template_name, n->id,
 				     x->cfg->templates_dir);
 	if (n->vars && (s->vars_buf = strdup(n->vars)) == NULL)
-		return action_refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, _("out of memory"));
 	for (line = s->vars_buf ? strtok_r(s->vars_buf, "\n", &save) : NULL;
 	     line && nv < NOTICE_VARS_MAX; line = strtok_r(NULL, "\n", &save))
 		s->vars[nv++] = line;
@@ -1058,11 +1118,20 @@ out:
 int
 notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_out)
 {
+	int64_t permanent;
+
+	return notice_resend_some(x, id, true, queued, opted_out, &permanent);
+}
+
+int
+notice_resend_some(struct duban_ctx *x, int64_t id, bool all, int64_t *queued,
+		   int64_t *opted_out, int64_t *permanent)
+{
 	struct notice n = { 0 };
 	char obj[32], detail[128];
 	int rc;
 
-	*queued = *opted_out = 0;
+	*queued = *opted_out = *permanent = 0;
 	if ((rc = store_begin(x->st)) != STORE_OK ||
 	    (rc = store_notice_get(x->st, id, &n)) != STORE_OK) {
 		rc = action_abort(x, rc);
@@ -1074,13 +1143,15 @@ notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_o
 				   id, n.status);
 		goto out;
 	}
-	if ((rc = store_notice_resend(x->st, id, time_now(), queued, opted_out)) != STORE_OK) {
+	if ((rc = store_notice_resend_some(x->st, id, time_now(), all, queued, opted_out,
+					   permanent)) != STORE_OK) {
 		rc = action_abort(x, rc);
 		goto out;
 	}
 	snprintf(obj, sizeof(obj), "N%" PRId64, id);
-	snprintf(detail, sizeof(detail), "%" PRId64 " queued again, %" PRId64 " opted out", *queued,
-		 *opted_out);
+	snprintf(detail, sizeof(detail),
+		 "%" PRId64 " queued again, %" PRId64 " opted out, %" PRId64 " refused for good",
+		 *queued, *opted_out, *permanent);
 	rc = action_commit(x, "notice.resend", obj, detail);
 out:
 	if (rc != ACTION_OK)

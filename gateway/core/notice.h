@@ -252,5 +252,11 @@ int notice_cancel(struct duban_ctx *x, int64_t id, struct notice_cancelled *out)
  * out.  Returns ACTION_OK, or a negative ACTION_* code with x->err.
  */
 int notice_resend(struct duban_ctx *x, int64_t id, int64_t *queued, int64_t *opted_out);
+/*
+ * As notice_resend, but unless all, those a provider refused for good (an
+ * invalid number ...) are not queued again: *permanent counts them.
+ */
+int notice_resend_some(struct duban_ctx *x, int64_t id, bool all, int64_t *queued,
+		       int64_t *opted_out, int64_t *permanent);
 
 #endif

@@ -24,6 +24,8 @@
 #include "base/buf.h"
 #include "base/str.h"
 #include "base/clock.h"
+#include "base/i18n.h"
+#include "base/zone.h"
 
 #define LINE_MAX_BYTES 4096 /* one line of a file of messages */
 #define WHY_MAX 400
@@ -351,7 +353,7 @@ file_pass(struct duban_ctx *x, const char *path, bool urgent, bool queue, struct
 
 	out->count = 0;
 	if (fp == NULL) {
-		diag_add(d, path, 0, "cannot open: %s", strerror(errno));
+		diag_add(d, path, 0, _("cannot open: %s"), strerror(errno));
 		return -1;
 	}
 	while ((len = getline(&line, &cap, fp)) >= 0) {
@@ -361,7 +363,7 @@ file_pass(struct duban_ctx *x, const char *path, bool urgent, bool queue, struct
 
 		lineno++;
 		if (len > LINE_MAX_BYTES) {
-			diag_add(d, path, lineno, "line longer than %d bytes", LINE_MAX_BYTES);
+			diag_add(d, path, lineno, _("line longer than %d bytes"), LINE_MAX_BYTES);
 			continue;
 		}
 		if (lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
@@ -386,7 +388,7 @@ file_pass(struct duban_ctx *x, const char *path, bool urgent, bool queue, struct
 		out->count++;
 	}
 	if (ferror(fp))
-		diag_add(d, path, lineno, "read error: %s", strerror(errno));
+		diag_add(d, path, lineno, _("read error: %s"), strerror(errno));
 	free(line);
 	fclose(fp);
 	return rc == 0 && d->n == 0 ? 0 : -1;
@@ -454,14 +456,54 @@ message_changed(struct duban_ctx *x, int64_t id, const char *action, const char 
 	return ACTION_OK;
 }
 
+/*
+ * A reminder or escalation says how things stood when its step came
+ * ("还有3天"): sent on another day it would say something false ("还有-1天").
+ * ACTION_INVALID when message id is one whose day has passed; the
+ * scheduler queues what is true now.
+ */
+static int
+check_stale_reminder(struct duban_ctx *x, int64_t id)
+{
+	struct message m = { 0 };
+	struct tm then, now;
+	int rc = store_msg_get(x->st, id, &m);
+
+	if (rc != STORE_OK) /* store_msg_retry says what is wrong */
+		return ACTION_OK;
+	rc = ACTION_OK;
+	if (m.task && (strcmp(m.kind, "reminder") == 0 || strcmp(m.kind, "escalation") == 0)) {
+		time_local(m.created_at, &then);
+		time_local(time_now(), &now);
+		if (then.tm_year != now.tm_year || then.tm_yday != now.tm_yday) {
+			char at[24];
+			rc = action_refuse(x, ACTION_INVALID,
+					   _("message #%lld is the %s of %s for %s (step %s): sent now it "
+					     "would say what was true then; \"duban tick\" queues what is "
+					     "due now, \"duban send\" sends a text of your own"),
+					   (long long)m.id, C_("value", m.kind),
+					   m.task_code ? m.task_code : "?",
+					   time_fmt_local(m.created_at, at, sizeof(at)),
+					   m.step ? m.step : "?");
+		}
+	}
+	message_clear(&m);
+	return rc;
+}
+
 int
 outbox_retry(struct duban_ctx *x, int64_t id, char *was, size_t waslen)
 {
 	char old[16] = "";
 	int rc;
 
-	if ((rc = store_begin(x->st)) != STORE_OK ||
-	    (rc = store_msg_retry(x->st, id, time_now(), old, sizeof(old))) != STORE_OK)
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_abort(x, rc);
+	if ((rc = check_stale_reminder(x, id)) != ACTION_OK) {
+		store_rollback(x->st);
+		return rc;
+	}
+	if ((rc = store_msg_retry(x->st, id, time_now(), old, sizeof(old))) != STORE_OK)
 		return action_abort(x, rc);
 	return message_changed(x, id, "message.retry", old, old, was, waslen);
 }

@@ -6,25 +6,48 @@
  * the change and its audit event.
  */
 #include "core/person.h"
+#include "base/i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/phone.h"
 #include "base/array.h"
 #include "base/str.h"
 #include "base/clock.h"
 
+const char *
+person_kind_canon(const char *kind)
+{
+	static const char *const kinds[][6] = {
+		{ "official", "干部", "村干部", "镇干部", "官员", NULL },
+		{ "farmer", "农户", "村民", "农民", NULL },
+		{ "enterprise", "企业", "个体户", "个体工商户", NULL },
+		{ "other", "其他", "其它", NULL },
+	};
+	char k[64];
+	size_t n;
+
+	if (kind == NULL || strlcpy_checked(k, kind, sizeof(k)) != 0)
+		return NULL;
+	str_trim(k);
+	n = strlen(k);
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+		if (strlen(kinds[i][0]) == n && strncasecmp(k, kinds[i][0], n) == 0)
+			return kinds[i][0];
+		for (size_t j = 1; kinds[i][j]; j++)
+			if (strcmp(k, kinds[i][j]) == 0)
+				return kinds[i][0];
+	}
+	return NULL;
+}
+
 bool
 person_kind_valid(const char *kind)
 {
-	static const char *const kinds[] = { "official", "farmer", "enterprise", "other" };
-
-	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
-		if (strcmp(kind, kinds[i]) == 0)
-			return true;
-	return false;
+	return person_kind_canon(kind) != NULL;
 }
 
 /* A phone as typed into out (PHONE_MAX), or ACTION_INVALID saying why. */
@@ -34,7 +57,7 @@ normalize(struct duban_ctx *x, const char *raw, char *out)
 	const char *reason;
 
 	if (phone_normalize(raw, out, PHONE_MAX, &reason) != 0)
-		return action_refuse(x, ACTION_INVALID, "phone \"%s\": %s", raw, reason);
+		return action_refuse(x, ACTION_INVALID, _("phone \"%s\": %s"), raw, reason);
 	return ACTION_OK;
 }
 
@@ -42,8 +65,71 @@ static int
 check_kind(struct duban_ctx *x, const char *kind)
 {
 	if (kind && !person_kind_valid(kind))
-		return action_refuse(x, ACTION_INVALID, "kind must be " PERSON_KINDS ", not \"%s\"",
-				     kind);
+		return action_refuse(x, ACTION_INVALID, _("kind must be %s, not \"%s\""),
+				     _(PERSON_KINDS), kind);
+	return ACTION_OK;
+}
+
+struct same_name {
+	const char *name;
+	struct person first;
+	int n;
+};
+
+static int
+same_name_fn(void *arg, const struct person *p)
+{
+	struct same_name *s = arg;
+
+	if (strcmp(p->name, s->name) != 0)
+		return 0;
+	if (s->n++ == 0) {
+		s->first.id = p->id;
+		s->first.phone = strdup(p->phone);
+		s->first.org = strdup(p->org);
+	}
+	return 0;
+}
+
+/* ACTION_EXISTS naming who has name already (inside the transaction), else ACTION_OK. */
+static int
+check_name_free(struct duban_ctx *x, const char *name)
+{
+	struct person_filter f = { .search = name };
+	struct same_name s = { .name = name };
+	char masked[PHONE_MAX];
+	int rc = store_person_each(x->st, &f, same_name_fn, &s);
+
+	if (rc != STORE_OK)
+		rc = action_fail(x, rc);
+	else if (s.n)
+		rc = action_refuse(x, ACTION_EXISTS,
+				   _("%s is already in the list (#%lld, %s, %s): change them with "
+				     "\"duban person update\", or add a second %s with --force"),
+				   name, (long long)s.first.id,
+				   phone_mask(s.first.phone ? s.first.phone : "", masked, sizeof(masked)),
+				   s.first.org ? s.first.org : "", name);
+	person_clear(&s.first);
+	return rc;
+}
+
+/* Take person out of each group of names; one they are not in is ACTION_INVALID. */
+static int
+leave_groups(struct duban_ctx *x, int64_t person, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct group g = { 0 };
+		bool removed = false;
+		int rc = store_group_find(x->st, names[i], false, &g);
+		if (rc == STORE_OK)
+			rc = store_member_remove(x->st, g.id, person, &removed);
+		group_clear(&g);
+		if (rc != STORE_OK)
+			return action_fail(x, rc);
+		if (!removed)
+			return action_refuse(x, ACTION_INVALID, _("#%lld is not in group %s"),
+					     (long long)person, names[i]);
+	}
 	return ACTION_OK;
 }
 
@@ -72,15 +158,15 @@ person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *p
 
 	*id = 0;
 	if (n->name == NULL)
-		return action_refuse(x, ACTION_INVALID, "a person needs a name");
+		return action_refuse(x, ACTION_INVALID, _("a person needs a name"));
 	if ((name = strdup(n->name)) == NULL)
-		return action_refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, _("out of memory"));
 	if (*str_trim(name) == '\0') {
-		rc = action_refuse(x, ACTION_INVALID, "a person needs a name");
+		rc = action_refuse(x, ACTION_INVALID, _("a person needs a name"));
 		goto out;
 	}
 	if (n->phone == NULL) {
-		rc = action_refuse(x, ACTION_INVALID, "a person needs a phone number");
+		rc = action_refuse(x, ACTION_INVALID, _("a person needs a phone number"));
 		goto out;
 	}
 	if ((rc = normalize(x, n->phone, number)) != ACTION_OK ||
@@ -90,12 +176,14 @@ person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *p
 	p.phone = number;
 	p.title = (char *)n->title;
 	p.org = (char *)n->org;
-	p.kind = (char *)n->kind;
+	p.kind = (char *)(n->kind ? person_kind_canon(n->kind) : NULL);
 	if ((rc = store_begin(x->st)) != STORE_OK) {
 		rc = action_fail(x, rc);
 		goto out;
 	}
-	if ((rc = store_person_add(x->st, &p, id)) != STORE_OK)
+	if (!n->force && (rc = check_name_free(x, name)) != ACTION_OK)
+		; /* refused, or the database failed: rc says which */
+	else if ((rc = store_person_add(x->st, &p, id)) != STORE_OK)
 		rc = action_fail(x, rc);
 	else if ((rc = join_groups(x, *id, n->groups, n->ngroups)) == ACTION_OK &&
 		 (rc = store_event(x->st, x->actor, "person.add", number, name)) != STORE_OK)
@@ -139,10 +227,10 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (e->name && (name = strdup(e->name)) == NULL)
-		return action_refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, _("out of memory"));
 	if (name && *str_trim(name) == '\0') {
 		free(name);
-		return action_refuse(x, ACTION_INVALID, "a person needs a name");
+		return action_refuse(x, ACTION_INVALID, _("a person needs a name"));
 	}
 	if ((e->phone && (rc = normalize(x, e->phone, number)) != ACTION_OK) ||
 	    (rc = check_kind(x, e->kind)) != ACTION_OK) {
@@ -159,11 +247,14 @@ person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 	now.phone = e->phone ? number : NULL;
 	now.title = (char *)e->title;
 	now.org = (char *)e->org;
-	now.kind = (char *)e->kind;
+	now.kind = (char *)(e->kind ? person_kind_canon(e->kind) : NULL);
 	if ((rc = store_person_update(x->st, p.id, &now)) != STORE_OK) {
 		rc = action_fail(x, rc);
 		goto out;
 	}
+	if ((rc = join_groups(x, p.id, e->join, e->njoin)) != ACTION_OK ||
+	    (rc = leave_groups(x, p.id, e->leave, e->nleave)) != ACTION_OK)
+		goto out;
 	{
 		int64_t id = p.id;
 		person_clear(&p);
@@ -176,6 +267,47 @@ out:
 	if ((rc = action_finish(x, rc)) == ACTION_OK)
 		give(&p, out);
 	person_clear(&p);
+	return rc;
+}
+
+int
+person_merge(struct duban_ctx *x, const char *who, const char *into, struct person *out_into,
+	     struct person *out_from)
+{
+	struct person from = { 0 }, to = { 0 };
+	char detail[256];
+	int rc;
+
+	if (out_into)
+		memset(out_into, 0, sizeof(*out_into));
+	if (out_from)
+		memset(out_from, 0, sizeof(*out_from));
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_fail(x, rc);
+	if ((rc = find(x, who, &from)) != ACTION_OK || (rc = find(x, into, &to)) != ACTION_OK)
+		goto out;
+	if (from.id == to.id) {
+		rc = action_refuse(x, ACTION_INVALID, _("%s and %s are the same person (#%lld)"), who,
+				   into, (long long)to.id);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "#%lld %s %s", (long long)from.id, from.name, from.phone);
+	if ((rc = store_person_merge(x->st, from.id, to.id)) != STORE_OK ||
+	    (rc = store_event(x->st, x->actor, "person.merge", to.phone, detail)) != STORE_OK) {
+		rc = action_fail(x, rc);
+		goto out;
+	}
+	int64_t id = to.id;
+	person_clear(&to);
+	if ((rc = store_person_get(x->st, id, &to)) != STORE_OK)
+		rc = action_fail(x, rc);
+out:
+	if ((rc = action_finish(x, rc)) == ACTION_OK) {
+		give(&to, out_into);
+		give(&from, out_from);
+	}
+	person_clear(&to);
+	person_clear(&from);
 	return rc;
 }
 
@@ -262,7 +394,7 @@ group_add(struct duban_ctx *x, const char *name, const char *description, int64_
 
 	*id = 0;
 	if (name == NULL || *name == '\0')
-		return action_refuse(x, ACTION_INVALID, "a group needs a name");
+		return action_refuse(x, ACTION_INVALID, _("a group needs a name"));
 	if ((rc = store_begin(x->st)) != STORE_OK)
 		return action_fail(x, rc);
 	if ((rc = store_group_add(x->st, name, description, id)) != STORE_OK ||

@@ -16,13 +16,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/i18n.h"
 #include "core/ctx.h"
 #include "store/store.h"
 
 /* The kinds of person: what the town sends to whom depends on it. */
-#define PERSON_KINDS "official, farmer, enterprise or other"
+#define PERSON_KINDS N_("official, farmer, enterprise or other")
 
-/* True for "official", "farmer", "enterprise" and "other". */
+/*
+ * The kind a clerk wrote, as stored: "official", "farmer", "enterprise" or
+ * "other" in any ASCII case, or in Chinese as a spreadsheet has it
+ * (干部, 村干部, 镇干部, 官员 / 农户, 村民, 农民 / 企业, 个体户 / 其他, 其它).
+ * Blanks around it are ignored.  NULL when it is none of them.
+ */
+const char *person_kind_canon(const char *kind);
+/* True when person_kind_canon knows kind. */
 bool person_kind_valid(const char *kind);
 
 /* A new person; nothing is owned. */
@@ -33,12 +41,15 @@ struct person_new {
 	const char *kind;   /* NULL: "other" */
 	const char *const *groups; /* made when missing */
 	size_t ngroups;
+	bool force;         /* add even when someone has the name already */
 };
 
 /*
  * Add a person and their memberships (audit "person.add", the phone and
  * the name).  A number someone has already is ACTION_EXISTS naming them;
- * a bad number or kind is ACTION_INVALID.  *id gets the new person; phone
+ * so is a name someone has already, unless n->force (two people may share
+ * a name; a clerk who typed a known name with a new number most often
+ * meant person_update); a bad number or kind is ACTION_INVALID.  *id gets the new person; phone
  * (PHONE_MAX bytes, may be NULL) the number as stored.
  */
 int person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, char *phone);
@@ -46,17 +57,34 @@ int person_add(struct duban_ctx *x, const struct person_new *n, int64_t *id, cha
 /* A change to a person: NULL fields stay as they are. */
 struct person_edit {
 	const char *name, *phone, *title, *org, *kind;
+	const char *const *join;  /* groups to join (made when missing) */
+	size_t njoin;
+	const char *const *leave; /* groups to leave */
+	size_t nleave;
 };
 
 /*
- * Change the person WHO names (audit "person.update", the phone as it is
- * afterwards, and the name).  A new phone is normalized and must be free
+ * Change the person WHO names, keeping their id and so their tasks,
+ * groups and messages (audit "person.update", the phone as it is
+ * afterwards, and the name).  A group of e->leave the person is not in is
+ * ACTION_INVALID.  A new phone is normalized and must be free
  * (ACTION_EXISTS naming its holder); messages already queued keep the
  * number they were queued for.  out (may be NULL) receives the person as
  * changed (person_clear it).
  */
 int person_update(struct duban_ctx *x, const char *who, const struct person_edit *e,
 		  struct person *out);
+
+/*
+ * Merge the person WHO names (a duplicate) into the person INTO names:
+ * their tasks, memberships, messages, replies and an opt-out move to INTO,
+ * and WHO is removed (audit "person.merge", INTO's phone, and the one
+ * merged).  out_into (may be NULL) receives INTO as it is afterwards,
+ * out_from (may be NULL) who was merged.  The same person twice is
+ * ACTION_INVALID.
+ */
+int person_merge(struct duban_ctx *x, const char *who, const char *into, struct person *out_into,
+		 struct person *out_from);
 
 /*
  * Remove the person WHO names with their memberships (audit

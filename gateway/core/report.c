@@ -12,25 +12,39 @@
 #include "base/array.h"
 #include "base/civil.h"
 #include "base/zone.h"
+#include "base/i18n.h"
 
-static const char *const task_cols[] = { "code", "title", "lead", "deadline", "status", "done_at",
-					 "days_overdue", "days_early", "reminders_sent",
-					 "escalations_sent", "last_reply" };
-static const char *const overdue_cols[] = { "code", "title", "lead", "supervisor", "deadline",
-					    "days_overdue", "reminders_sent", "escalations_sent",
-					    "last_reply" };
-static const char *const people_cols[] = { "name", "title", "org", "tasks_led", "done_on_time",
-					   "done_late", "open", "overdue" };
-static const char *const delivery_cols[] = { "kind", "provider", "messages", "waiting", "sent",
-					     "delivered", "failed", "expired", "cancelled",
-					     "parts_sent", "parts_billed" };
+static const char *const task_cols[] = {
+	NC_("column", "code"), NC_("column", "title"), NC_("column", "lead"),
+	NC_("column", "deadline"), NC_("column", "status"), NC_("column", "done_at"),
+	NC_("column", "days_overdue"), NC_("column", "days_early"),
+	NC_("column", "reminders_sent"), NC_("column", "escalations_sent"),
+	NC_("column", "last_reply"),
+};
+static const char *const overdue_cols[] = {
+	NC_("column", "code"), NC_("column", "title"), NC_("column", "lead"),
+	NC_("column", "supervisor"), NC_("column", "deadline"),
+	NC_("column", "days_overdue"), NC_("column", "reminders_sent"),
+	NC_("column", "escalations_sent"), NC_("column", "last_reply"),
+};
+static const char *const people_cols[] = {
+	NC_("column", "name"), NC_("column", "title"), NC_("column", "org"),
+	NC_("column", "tasks_led"), NC_("column", "done_on_time"),
+	NC_("column", "done_late"), NC_("column", "open"), NC_("column", "overdue"),
+};
+static const char *const delivery_cols[] = {
+	NC_("column", "kind"), NC_("column", "provider"), NC_("column", "messages"),
+	NC_("column", "waiting"), NC_("column", "sent"), NC_("column", "delivered"),
+	NC_("column", "failed"), NC_("column", "expired"), NC_("column", "cancelled"),
+	NC_("column", "parts_sent"), NC_("column", "parts_billed"),
+};
 
 int
 report_columns(enum report_kind k, struct report_columns *out)
 {
 	switch (k) {
 	case REPORT_TASKS:
-		*out = (struct report_columns){ ARRAY_LEN(task_cols), task_cols, "sssssniiiin" };
+		*out = (struct report_columns){ ARRAY_LEN(task_cols), task_cols, "sssseniiiin" };
 		return 0;
 	case REPORT_OVERDUE:
 		*out = (struct report_columns){ ARRAY_LEN(overdue_cols), overdue_cols, "sssnsiiin" };
@@ -40,7 +54,7 @@ report_columns(enum report_kind k, struct report_columns *out)
 		return 0;
 	case REPORT_DELIVERY:
 		*out = (struct report_columns){ ARRAY_LEN(delivery_cols), delivery_cols,
-						"sniiiiiiiii" };
+						"eniiiiiiiii" };
 		return 0;
 	}
 	return -1;

@@ -6,6 +6,7 @@
  * reset) in the same statement, so no caller can forget it.
  */
 #include "core/task.h"
+#include "base/i18n.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -127,7 +128,7 @@ task_transition(struct duban_ctx *x, const char *code, enum task_verb verb, int6
 	if ((rc = store_task_find(x->st, code, &t)) != STORE_OK)
 		return action_fail(x, rc);
 	if (task_state_parse(t.status, &from) != 0) {
-		rc = action_refuse(x, ACTION_ERROR, "task %s has an unknown status \"%s\"", t.code,
+		rc = action_refuse(x, ACTION_ERROR, _("task %s has an unknown status \"%s\""), t.code,
 				   t.status);
 		goto out;
 	}
@@ -139,7 +140,7 @@ task_transition(struct duban_ctx *x, const char *code, enum task_verb verb, int6
 		if (!yes) {
 			*oc = TASK_FORBIDDEN;
 			rc = action_refuse(x, ACTION_INVALID,
-					   "only the lead or an owner of %s may %s", t.code,
+					   _("only the lead or an owner of %s may %s"), t.code,
 					   verb_phrases[verb]);
 			goto out;
 		}
@@ -150,7 +151,7 @@ task_transition(struct duban_ctx *x, const char *code, enum task_verb verb, int6
 		goto out;
 	}
 	if (*oc == TASK_REFUSED) {
-		rc = action_refuse(x, ACTION_INVALID, "%s is %s: %s", t.code, t.status,
+		rc = action_refuse(x, ACTION_INVALID, _("%s is %s: %s"), t.code, t.status,
 				   table[from][verb].why);
 		goto out;
 	}
@@ -226,7 +227,7 @@ task_people_add(struct duban_ctx *x, struct task_people *tp, const char *who, co
 	int rc;
 
 	if (tp->n == TASK_PEOPLE_MAX)
-		return action_refuse(x, ACTION_INVALID, "more than %d people on one task",
+		return action_refuse(x, ACTION_INVALID, _("more than %d people on one task"),
 				     TASK_PEOPLE_MAX);
 	if ((rc = store_person_find(x->st, who, &p)) != STORE_OK)
 		return action_fail(x, rc);
@@ -245,7 +246,7 @@ task_people_add_list(struct duban_ctx *x, struct task_people *tp, const char *li
 	int rc = ACTION_OK;
 
 	if (copy == NULL)
-		return action_refuse(x, ACTION_ERROR, "out of memory");
+		return action_refuse(x, ACTION_ERROR, _("out of memory"));
 	while ((item = str_next_item(&cur)) != NULL)
 		if ((rc = task_people_add(x, tp, item, role)) != ACTION_OK)
 			break;
@@ -277,7 +278,7 @@ task_rules_check(struct duban_ctx *x, const char *set)
 	if (set == NULL || *set == '\0' || x->rules == NULL || rules_find(x->rules, set))
 		return ACTION_OK;
 	return action_refuse(x, ACTION_INVALID,
-			     "unknown rule set \"%s\" (sets are defined in %s/*.cfg)", set,
+			     _("unknown rule set \"%s\" (sets are defined in %s/*.cfg)"), set,
 			     x->cfg ? x->cfg->rules_dir : "rules_dir");
 }
 
@@ -332,15 +333,15 @@ check_new(struct duban_ctx *x, const struct task_new *n, const char **f)
 {
 	if (n->title == NULL || *n->title == '\0') {
 		*f = "title";
-		return action_refuse(x, ACTION_INVALID, "a task needs a title");
+		return action_refuse(x, ACTION_INVALID, _("a task needs a title"));
 	}
 	if (n->deadline <= 0) {
 		*f = "deadline";
-		return action_refuse(x, ACTION_INVALID, "a task needs a deadline");
+		return action_refuse(x, ACTION_INVALID, _("a task needs a deadline"));
 	}
 	if (n->lead == NULL || *n->lead == '\0') {
 		*f = "lead";
-		return action_refuse(x, ACTION_INVALID, "a task needs a lead (牵头领导)");
+		return action_refuse(x, ACTION_INVALID, _("a task needs a lead (牵头领导)"));
 	}
 	return ACTION_OK;
 }
@@ -454,7 +455,7 @@ task_update(struct duban_ctx *x, const char *code, const struct task_edit *e, st
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (e->title && *e->title == '\0')
-		return edit_result(action_refuse(x, ACTION_INVALID, "a task needs a title"), "title",
+		return edit_result(action_refuse(x, ACTION_INVALID, _("a task needs a title")), "title",
 				   field);
 	if ((rc = edit_begin(x, e->rule_set, &f)) != ACTION_OK)
 		return edit_result(rc, f, field);

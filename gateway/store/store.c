@@ -19,6 +19,7 @@
  * back, the next write finds the WAL empty, without a restart.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
@@ -388,7 +389,7 @@ create_private(const char *path, char *err, size_t errlen)
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return 0;
-		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		snprintf(err, errlen, _("%s: cannot create: %s"), path, strerror(errno));
 		return -1;
 	}
 	if (fchmod(fd, mode) != 0) {
@@ -411,7 +412,7 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 	*out = NULL;
 	if (stat(path, &sb) != 0) {
 		if (!create) {
-			snprintf(err, errlen, "%s: no database here (run \"duban init\" to create it)", path);
+			snprintf(err, errlen, _("%s: no database here (run \"duban init\" to create it)"), path);
 			return STORE_NOTFOUND;
 		}
 		if (create_private(path, err, errlen) != 0)
@@ -452,7 +453,7 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 	if (v < store_schema_version) {
 		if (!create) {
 			if (v == 0)
-				snprintf(err, errlen, "%s: not a duban database yet (run \"duban init\")", path);
+				snprintf(err, errlen, _("%s: not a duban database yet (run \"duban init\")"), path);
 			else
 				snprintf(err, errlen,
 					 "%s: schema %d is older than this duban's %d (run \"duban init\" to migrate)",

@@ -123,6 +123,13 @@ int store_person_set_optout(struct store *st, int64_t id, int64_t at /* 0: opt i
  * them; STORE_NOTFOUND when there is no person id.
  */
 int store_person_update(struct store *st, int64_t id, const struct person *p);
+/*
+ * Move everything of person from to person into - task roles, group
+ * memberships, messages, replies, tasks they marked done, an opt-out -
+ * and remove from.  Roles and memberships into has already are kept once.
+ * STORE_INVALID when from is into; STORE_NOTFOUND when there is no from.
+ */
+int store_person_merge(struct store *st, int64_t from, int64_t into);
 
 struct group {
 	int64_t id;
@@ -182,6 +189,9 @@ int store_task_each(struct store *st, const struct task_filter *f,
  */
 int store_task_people(struct store *st, int64_t task,
 		      int (*fn)(void *arg, const struct person *p, const char *role), void *arg);
+/* As store_task_people, but only those named on the task (no team members), by role. */
+int store_task_assigned(struct store *st, int64_t task,
+			int (*fn)(void *arg, const struct person *p, const char *role), void *arg);
 /* Set status (open/done/cancelled); done records when and by whom (0: unknown). */
 int store_task_set_status(struct store *st, int64_t id, const char *status, int64_t at,
 			  int64_t by);
@@ -234,10 +244,46 @@ struct msg_filter {
 	const char *status, *kind; /* NULL: any */
 	int64_t task, notice;      /* 0: any */
 	size_t limit;              /* 0: no limit */
+	int64_t person;            /* 0: any */
+	int64_t from, to;          /* created in [from, to); 0: no bound */
+	const char *text;          /* NULL: any; else a substring of the body */
+	bool newest;               /* with limit: the newest `limit` (still listed oldest first) */
 };
 /* Call fn for each matching message, newest last. */
 int store_msg_each(struct store *st, const struct msg_filter *f,
 		   int (*fn)(void *arg, const struct message *m), void *arg);
+/* ---- what happened to a message (store_history.c) ----------------------------- */
+
+struct inbound;
+
+/* One send attempt of a message. */
+struct msg_attempt {
+	int64_t at;
+	const char *provider;
+	int http_status;    /* 0: none (no HTTP answer) */
+	const char *result; /* accepted | transient | permanent */
+	const char *error;  /* NULL: none */
+	int64_t latency_ms;
+};
+/* Call fn for each attempt of message id, oldest first; the strings live during the call. */
+int store_msg_attempts(struct store *st, int64_t id,
+		       int (*fn)(void *arg, const struct msg_attempt *a), void *arg);
+/* One delivery report of a message. */
+struct msg_report {
+	int64_t received_at;
+	const char *provider, *status, *error; /* error NULL: none */
+};
+/* Call fn for each delivery report matched to message id, oldest first. */
+int store_msg_reports(struct store *st, int64_t id,
+		      int (*fn)(void *arg, const struct msg_report *r), void *arg);
+/*
+ * Call fn for each reply (at most max) from the phone message id went to,
+ * received after it was sent (or queued) and before the next message to
+ * that phone was: what the person answered to it.  Oldest first.
+ */
+int store_msg_replies(struct store *st, int64_t id, size_t max,
+		      int (*fn)(void *arg, const struct inbound *in), void *arg);
+
 /* The message queued with client reference ref: STORE_NOTFOUND when none. */
 int store_msg_find_ref(struct store *st, const char *ref, int64_t *id);
 /*
@@ -445,6 +491,13 @@ int store_audience_count(struct store *st, const struct audience *a, int64_t *se
 int store_audience_each(struct store *st, const struct audience *a,
 			int (*fn)(void *arg, const struct person *p), void *arg);
 
+/*
+ * Call fn for each selected person who is left out because they opted
+ * out (p->opted_out_at says when), in id order, as store_audience_each.
+ */
+int store_audience_left_out_each(struct store *st, const struct audience *a,
+				 int (*fn)(void *arg, const struct person *p), void *arg);
+
 /* A notice: status pending (awaiting approval), scheduled, queued or cancelled. */
 struct notice {
 	int64_t id;
@@ -508,6 +561,13 @@ int store_notice_cancel(struct store *st, int64_t id, int64_t now, int64_t *canc
  */
 int store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
 			int64_t *opted_out);
+/*
+ * The same, but unless all, a message a provider refused for good (an
+ * attempt classed permanent: an invalid number, a text it will not carry)
+ * is not queued again; *permanent counts those.
+ */
+int store_notice_resend_some(struct store *st, int64_t id, int64_t now, bool all, int64_t *queued,
+			     int64_t *opted_out, int64_t *permanent);
 
 /* ---- reports (store_report.c) ------------------------------------------------- */
 

@@ -7,6 +7,7 @@
  * results) is store_lease.c's.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 #include "base/clock.h"
 
 #include <stdlib.h>
@@ -147,7 +148,7 @@ store_msg_get(struct store *st, int64_t id, struct message *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = store_step_row(st, s, "reading a message", "no message #%lld", (long long)id)) ==
+	if ((rc = store_step_row(st, s, "reading a message", _("no message #%lld"), (long long)id)) ==
 	    STORE_OK)
 		msg_row(s, out);
 	sqlite3_reset(s);
@@ -162,6 +163,14 @@ store_msg_each(struct store *st, const struct msg_filter *f,
 		"SELECT " MSG_COLS MSG_FROM
 		"WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.kind = ?2) "
 		"  AND (?3 = 0 OR m.task = ?3) AND (?4 = 0 OR m.notice = ?4) "
+		"  AND (?6 = 0 OR m.person = ?6) AND (?7 = 0 OR m.created_at >= ?7) "
+		"  AND (?8 = 0 OR m.created_at < ?8) AND (?9 IS NULL OR instr(m.body, ?9) > 0) "
+		"  AND (?10 = 0 OR m.id IN (SELECT m2.id FROM message m2 "
+		"    WHERE (?1 IS NULL OR m2.status = ?1) AND (?2 IS NULL OR m2.kind = ?2) "
+		"      AND (?3 = 0 OR m2.task = ?3) AND (?4 = 0 OR m2.notice = ?4) "
+		"      AND (?6 = 0 OR m2.person = ?6) AND (?7 = 0 OR m2.created_at >= ?7) "
+		"      AND (?8 = 0 OR m2.created_at < ?8) AND (?9 IS NULL OR instr(m2.body, ?9) > 0) "
+		"    ORDER BY m2.id DESC LIMIT ?5)) "
 		"ORDER BY m.id LIMIT ?5";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	struct message m;
@@ -174,6 +183,11 @@ store_msg_each(struct store *st, const struct msg_filter *f,
 	sqlite3_bind_int64(s, 3, f ? f->task : 0);
 	sqlite3_bind_int64(s, 4, f ? f->notice : 0);
 	sqlite3_bind_int64(s, 5, f && f->limit ? (int64_t)f->limit : -1);
+	sqlite3_bind_int64(s, 6, f ? f->person : 0);
+	sqlite3_bind_int64(s, 7, f ? f->from : 0);
+	sqlite3_bind_int64(s, 8, f ? f->to : 0);
+	store_bind_text(s, 9, f && f->text && *f->text ? f->text : NULL);
+	sqlite3_bind_int(s, 10, f && f->newest && f->limit ? 1 : 0);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		msg_row(s, &m);
 		int stop = fn(arg, &m);
@@ -195,7 +209,7 @@ store_msg_find_ref(struct store *st, const char *ref, int64_t *id)
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, ref);
-	if ((rc = store_step_row(st, s, "finding a message by ref", "no message with ref \"%s\"",
+	if ((rc = store_step_row(st, s, "finding a message by ref", _("no message with ref \"%s\""),
 				 ref)) == STORE_OK)
 		*id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -298,7 +312,7 @@ store_ack_latest(struct store *st, int64_t person, int64_t at, int64_t *msg, int
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "acknowledging a reminder");
 	if (*msg == 0)
-		return store_notfound(st, "person #%lld has no reminder to acknowledge",
+		return store_notfound(st, _("person #%lld has no reminder to acknowledge"),
 				      (long long)person);
 	return STORE_OK;
 }

@@ -9,6 +9,7 @@
  * person is selected once however many selectors name them.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 #include "base/clock.h"
 
 #include <jansson.h>
@@ -149,6 +150,38 @@ store_audience_each(struct store *st, const struct audience *a,
 }
 
 int
+store_audience_left_out_each(struct store *st, const struct audience *a,
+			     int (*fn)(void *arg, const struct person *p), void *arg)
+{
+	static const char sql[] =
+		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at "
+		"FROM person p NOT INDEXED "
+		"WHERE p.opted_out_at IS NOT NULL AND " AUDIENCE_WHERE " ORDER BY p.id";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	struct person p = { 0 };
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (bind_audience(st, s, a) != STORE_OK)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		p.id = sqlite3_column_int64(s, 0);
+		p.name = (char *)sqlite3_column_text(s, 1);
+		p.phone = (char *)sqlite3_column_text(s, 2);
+		p.title = (char *)sqlite3_column_text(s, 3);
+		p.org = (char *)sqlite3_column_text(s, 4);
+		p.kind = (char *)sqlite3_column_text(s, 5);
+		p.opted_out_at = sqlite3_column_int64(s, 6);
+		if (fn(arg, &p) != 0) {
+			sqlite3_reset(s);
+			return STORE_INVALID;
+		}
+	}
+	return store_rows_end(st, s, rc, "reading a notice's audience");
+}
+
+int
 store_notice_add(struct store *st, const struct notice *n, int64_t *id)
 {
 	static const char sql[] =
@@ -212,7 +245,7 @@ store_notice_get(struct store *st, int64_t id, struct notice *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	rc = store_step_row(st, s, "reading a notice", "no notice N%lld", (long long)id);
+	rc = store_step_row(st, s, "reading a notice", _("no notice N%lld"), (long long)id);
 	if (rc == STORE_OK && (rc = notice_row(s, out)) != STORE_OK)
 		snprintf(st->err, sizeof(st->err), "reading a notice: out of memory");
 	sqlite3_reset(s);
@@ -360,7 +393,7 @@ store_notice_each(struct store *st,
 		if (s == NULL)
 			return STORE_ERROR;
 		sqlite3_bind_int64(s, 1, last);
-		rc = store_step_row(st, s, "listing notices", "no notice after N%lld", (long long)last);
+		rc = store_step_row(st, s, "listing notices", _("no notice after N%lld"), (long long)last);
 		if (rc == STORE_OK && (rc = notice_row(s, &n)) != STORE_OK)
 			snprintf(st->err, sizeof(st->err), "listing notices: out of memory");
 		sqlite3_reset(s);
@@ -447,9 +480,22 @@ store_notice_cancel(struct store *st, int64_t id, int64_t now, int64_t *cancelle
 	return store_step_done(st, s, "cancelling a notice");
 }
 
+/* A message a provider refused for good (its number, its text): sending it again fails again. */
+#define PERMANENT_FAILURE \
+	"EXISTS (SELECT 1 FROM attempt a WHERE a.message = m.id AND a.result = 'permanent')"
+
 int
 store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
 		    int64_t *opted_out)
+{
+	int64_t permanent;
+
+	return store_notice_resend_some(st, id, now, true, queued, opted_out, &permanent);
+}
+
+int
+store_notice_resend_some(struct store *st, int64_t id, int64_t now, bool all, int64_t *queued,
+			 int64_t *opted_out, int64_t *permanent)
 {
 	/* The Kth row of a person is their (K-1)th resend: "n:N:P:rK-1". */
 	static const char sql[] =
@@ -461,7 +507,11 @@ store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
 		"  ?3, 'queued', ?2, ?2, m.params "
 		"FROM message m JOIN person p ON p.id = m.person "
 		"WHERE m.id IN (" LATEST_OF_NOTICE ") AND m.status = 'failed' "
-		"  AND p.opted_out_at IS NULL ORDER BY m.id";
+		"  AND p.opted_out_at IS NULL AND (?4 OR NOT " PERMANENT_FAILURE ") ORDER BY m.id";
+	static const char perm[] =
+		"SELECT count(*) FROM message m JOIN person p ON p.id = m.person "
+		"WHERE m.id IN (" LATEST_OF_NOTICE ") AND m.status = 'failed' "
+		"  AND p.opted_out_at IS NULL AND " PERMANENT_FAILURE;
 	static const char left_out[] =
 		"SELECT count(*) FROM message m JOIN person p ON p.id = m.person "
 		"WHERE m.id IN (" LATEST_OF_NOTICE ") AND m.status = 'failed' "
@@ -477,11 +527,23 @@ store_notice_resend(struct store *st, int64_t id, int64_t now, int64_t *queued,
 	sqlite3_reset(s);
 	if (rc != STORE_OK)
 		return rc;
+	*permanent = 0;
+	if (!all) {
+		if ((s = store_stmt(st, perm)) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(s, 1, id);
+		rc = store_step_row(st, s, "resending a notice", NULL);
+		*permanent = rc == STORE_OK ? sqlite3_column_int64(s, 0) : 0;
+		sqlite3_reset(s);
+		if (rc != STORE_OK)
+			return rc;
+	}
 	if ((s = store_stmt(st, sql)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
 	sqlite3_bind_int(s, 3, PRIO_NOTICE);
+	sqlite3_bind_int(s, 4, all);
 	if ((rc = store_step_done(st, s, "resending a notice")) != STORE_OK)
 		return rc;
 	*queued = sqlite3_changes64(st->db);

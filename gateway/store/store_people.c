@@ -4,6 +4,7 @@
  * other match is an error that says what was found.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 
 #include "base/phone.h"
 #include "base/clock.h"
@@ -66,7 +67,7 @@ phone_taken(struct store *st, const char *phone, const char *what)
 		return STORE_ERROR;
 	store_bind_text(s, 1, phone);
 	if (store_step_row(st, s, what, NULL) == STORE_OK)
-		snprintf(st->err, sizeof(st->err), "phone %s already belongs to %s (#%lld)", phone,
+		snprintf(st->err, sizeof(st->err), _("phone %s already belongs to %s (#%lld)"), phone,
 			 (const char *)sqlite3_column_text(s, 0), (long long)sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
 	return STORE_EXISTS;
@@ -104,7 +105,7 @@ store_person_get(struct store *st, int64_t id, struct person *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = store_step_row(st, s, "reading a person", "no person #%lld", (long long)id)) ==
+	if ((rc = store_step_row(st, s, "reading a person", _("no person #%lld"), (long long)id)) ==
 	    STORE_OK)
 		rc = store_person_row(s, out);
 	sqlite3_reset(s);
@@ -129,7 +130,7 @@ store_person_find(struct store *st, const char *who, struct person *out)
 		if ((s = store_stmt(st, by_phone)) == NULL)
 			return STORE_ERROR;
 		store_bind_text(s, 1, phone);
-		if ((rc = store_step_row(st, s, "finding a person", "nobody has the phone number %s",
+		if ((rc = store_step_row(st, s, "finding a person", _("nobody has the phone number %s"),
 					 phone)) == STORE_OK)
 			rc = store_person_row(s, out);
 		sqlite3_reset(s);
@@ -155,11 +156,11 @@ store_person_find(struct store *st, const char *who, struct person *out)
 		return store_fail(st, "finding a person");
 	}
 	if (n == 0)
-		return store_notfound(st, "nobody is called \"%s\" (give a name or a phone number)", who);
+		return store_notfound(st, _("nobody is called \"%s\" (give a name or a phone number)"), who);
 	if (n > 1) {
 		person_clear(out);
 		snprintf(st->err, sizeof(st->err),
-			 "\"%s\" is ambiguous: %s; use a phone number or #ID", who, list);
+			 _("\"%s\" is ambiguous: %s; use a phone number or #ID"), who, list);
 		return STORE_AMBIGUOUS;
 	}
 	return STORE_OK;
@@ -221,7 +222,7 @@ store_person_remove(struct store *st, int64_t id)
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
 		snprintf(st->err, sizeof(st->err),
-			 "#%lld is assigned to tasks %s: reassign them first (duban task update)",
+			 _("#%lld is assigned to tasks %s: reassign them first (duban task update)"),
 			 (long long)id, (const char *)sqlite3_column_text(s, 0));
 		sqlite3_reset(s);
 		return STORE_INVALID;
@@ -230,7 +231,7 @@ store_person_remove(struct store *st, int64_t id)
 	if ((s = store_stmt(st, del)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	return store_step_update(st, s, "removing a person", "no person #%lld", (long long)id);
+	return store_step_update(st, s, "removing a person", _("no person #%lld"), (long long)id);
 }
 
 int
@@ -264,10 +265,48 @@ store_person_update(struct store *st, int64_t id, const struct person *p)
 	store_bind_text(s, 4, p->org);
 	store_bind_text(s, 5, p->kind);
 	sqlite3_bind_int64(s, 6, id);
-	rc = store_step_update(st, s, "updating a person", "no person #%lld", (long long)id);
+	rc = store_step_update(st, s, "updating a person", _("no person #%lld"), (long long)id);
 	if (rc == STORE_EXISTS) /* a constraint: the phone's, unless no phone was given */
 		return p->phone ? phone_taken(st, p->phone, "updating a person") : STORE_ERROR;
 	return rc;
+}
+
+int
+store_person_merge(struct store *st, int64_t from, int64_t into)
+{
+	/* Roles and memberships both already have are dropped, not doubled. */
+	static const char *const sql[] = {
+		"INSERT OR IGNORE INTO assignment (task, person, role) "
+		"SELECT task, ?2, role FROM assignment WHERE person = ?1",
+		"DELETE FROM assignment WHERE person = ?1",
+		"INSERT OR IGNORE INTO member (grp, person) SELECT grp, ?2 FROM member WHERE person = ?1",
+		"UPDATE message SET person = ?2 WHERE person = ?1",
+		"UPDATE inbound SET person = ?2 WHERE person = ?1",
+		"UPDATE task SET done_by = ?2 WHERE done_by = ?1",
+		"UPDATE person SET opted_out_at = coalesce(opted_out_at, "
+		"(SELECT opted_out_at FROM person WHERE id = ?1)) WHERE id = ?2",
+	};
+	static const char del[] = "DELETE FROM person WHERE id = ?";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (from == into) {
+		snprintf(st->err, sizeof(st->err), _("#%lld cannot be merged into itself"),
+			 (long long)from);
+		return STORE_INVALID;
+	}
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if ((s = store_stmt(st, sql[i])) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(s, 1, from);
+		sqlite3_bind_int64(s, 2, into);
+		if ((rc = store_step_done(st, s, "merging people")) != STORE_OK)
+			return rc == STORE_EXISTS ? STORE_ERROR : rc;
+	}
+	if ((s = store_stmt(st, del)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, from);
+	return store_step_update(st, s, "merging people", _("no person #%lld"), (long long)from);
 }
 
 /* ---- groups ------------------------------------------------------------- */
@@ -286,7 +325,7 @@ store_group_add(struct store *st, const char *name, const char *description, int
 	sqlite3_bind_int64(s, 3, time_now());
 	rc = store_step_insert(st, s, "adding a group", id);
 	if (rc == STORE_EXISTS)
-		snprintf(st->err, sizeof(st->err), "a group called \"%s\" already exists", name);
+		snprintf(st->err, sizeof(st->err), _("a group called \"%s\" already exists"), name);
 	return rc;
 }
 
@@ -316,7 +355,7 @@ store_group_find(struct store *st, const char *name, bool create, struct group *
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, name);
-	if ((rc = store_step_row(st, s, "finding a group", "no group called \"%s\"", name)) ==
+	if ((rc = store_step_row(st, s, "finding a group", _("no group called \"%s\""), name)) ==
 	    STORE_OK)
 		group_row(s, out);
 	sqlite3_reset(s);

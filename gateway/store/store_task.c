@@ -8,6 +8,7 @@
  * the change.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 #include "base/str.h"
 #include "base/clock.h"
 
@@ -131,7 +132,7 @@ store_task_add(struct store *st, const struct task *t, const struct assignee *a,
 
 	if (t->code && *t->code) {
 		if (strlcpy_checked(code, t->code, sizeof(code)) != 0) {
-			snprintf(st->err, sizeof(st->err), "task code \"%s\" is too long", t->code);
+			snprintf(st->err, sizeof(st->err), _("task code \"%s\" is too long"), t->code);
 			return STORE_INVALID;
 		}
 	} else if ((rc = next_code(st, code, sizeof(code))) != STORE_OK) {
@@ -149,7 +150,7 @@ store_task_add(struct store *st, const struct task *t, const struct assignee *a,
 	sqlite3_bind_int64(s, 8, now);
 	rc = store_step_insert(st, s, "adding a task", &tid);
 	if (rc == STORE_EXISTS) {
-		snprintf(st->err, sizeof(st->err), "a task with code %s already exists", code);
+		snprintf(st->err, sizeof(st->err), _("a task with code %s already exists"), code);
 		return rc;
 	}
 	if (rc != STORE_OK)
@@ -173,7 +174,7 @@ store_task_get(struct store *st, int64_t id, struct task *out)
 	if (s == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = store_step_row(st, s, "reading a task", "no task #%lld", (long long)id)) == STORE_OK)
+	if ((rc = store_step_row(st, s, "reading a task", _("no task #%lld"), (long long)id)) == STORE_OK)
 		rc = task_row(s, out);
 	sqlite3_reset(s);
 	return rc;
@@ -192,7 +193,7 @@ store_task_find(struct store *st, const char *code, struct task *out)
 	if ((s = store_stmt(st, sql)) == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, code);
-	if ((rc = store_step_row(st, s, "finding a task", "no task with code \"%s\"", code)) ==
+	if ((rc = store_step_row(st, s, "finding a task", _("no task with code \"%s\""), code)) ==
 	    STORE_OK)
 		rc = task_row(s, out);
 	sqlite3_reset(s);
@@ -262,6 +263,33 @@ store_task_people(struct store *st, int64_t task,
 	return store_rows_end(st, s, rc, "listing a task's people");
 }
 
+int
+store_task_assigned(struct store *st, int64_t task,
+		    int (*fn)(void *arg, const struct person *p, const char *role), void *arg)
+{
+	static const char sql[] = "SELECT " PERSON_COLS ", a.role "
+				  "FROM assignment a JOIN person p ON p.id = a.person "
+				  "WHERE a.task = ?1 ORDER BY a.role, p.id";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	struct person p;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, task);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_person_row(s, &p) != STORE_OK) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		int stop = fn(arg, &p, (const char *)sqlite3_column_text(s, 8));
+		person_clear(&p);
+		if (stop)
+			break;
+	}
+	return store_rows_end(st, s, rc, "listing a task's people");
+}
+
 /* Cancel the task's reminders that are queued but not yet sent. */
 static int
 cancel_unsent(struct store *st, int64_t task, const char *why)
@@ -297,7 +325,7 @@ store_task_set_status(struct store *st, int64_t id, const char *status, int64_t 
 	store_bind_text(s, 2, status);
 	sqlite3_bind_int64(s, 3, at ? at : time_now());
 	sqlite3_bind_int64(s, 4, by);
-	rc = store_step_update(st, s, "changing a task's status", "no task #%lld", (long long)id);
+	rc = store_step_update(st, s, "changing a task's status", _("no task #%lld"), (long long)id);
 	if (rc != STORE_OK)
 		return rc;
 	if (strcmp(status, "open") != 0)
@@ -328,7 +356,7 @@ store_task_update(struct store *st, int64_t id, int64_t deadline, const char *ti
 	store_bind_text(s, 5, rule_set);
 	sqlite3_bind_int64(s, 6, team);
 	sqlite3_bind_int64(s, 7, time_now());
-	if ((rc = store_step_update(st, s, "updating a task", "no task #%lld", (long long)id)) !=
+	if ((rc = store_step_update(st, s, "updating a task", _("no task #%lld"), (long long)id)) !=
 	    STORE_OK)
 		return rc;
 	/* Reminders written for the old deadline or rules are stale news. */

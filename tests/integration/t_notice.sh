@@ -50,8 +50,10 @@ expect_eq "the opted-out farmer is left out and counted" \
 	"$(field 'left out' "$T/dry.out")" "1 (opted out of notices)"
 expect_eq "the dry run says what a message costs" "$(field parts "$T/dry.out")" "1 per message"
 expect_eq "  and in total" "$(field 'total parts' "$T/dry.out")" 5
-expect_grep "  and the encoding with the length" "^encoding: *UCS-2 (29 characters" "$T/dry.out"
-expect_grep "  and the text as sent, with the signature" "^【小雄镇人民政府】村级财务公开" "$T/dry.out"
+# 29 characters, and the 6 of the opt-out line free texts to farmers end with
+expect_grep "  and the encoding with the length" "^encoding: *UCS-2 (35 characters" "$T/dry.out"
+expect_grep "  and the text as sent, with the signature and the opt-out line" \
+	"^【小雄镇人民政府】村级财务公开：本月账目已张贴，欢迎监督。回复TD退订$" "$T/dry.out"
 
 d notice send --to kind:farmer --to org:亚达科技 --to org:山场村 --text x --dry-run >"$T/dry2.out"
 expect_eq "kind:farmer + org: 6 farmers and the enterprise; the farmer of 山场村 once" \
@@ -148,14 +150,16 @@ sql "UPDATE message SET status = 'sent', provider = 'sim', sent_at = 1 WHERE not
             last_error = '号码无效 (permanent)' WHERE id = 4;
      UPDATE message SET status = 'sending' WHERE id = 5;"
 d notice show N1 --format json >"$T/show.json"
+# sent: accepted by the provider, the one delivered since included (as notice list says)
 expect_eq "notice show counts per status" \
 	"$(jq -c '.[0] | [.queued, .sending, .sent, .delivered, .failed, .opted_out, .parts_sent]' "$T/show.json")" \
-	"[0,1,2,1,1,1,3]"
+	"[0,1,3,1,1,1,3]"
 check "notice show as a table" d notice show 1
 expect_grep "  names its audience" "audience    kind:farmer" "$T/last.out"
 d notice show 1 --failed --format csv >"$T/failed.csv"
 failed_phone=$(sql "SELECT phone FROM message WHERE id = 4")
-expect_grep "--failed lists the full number with the reason" "$failed_phone,号码无效 (permanent)" "$T/failed.csv"
+expect_grep "--failed lists the full number with the reason" "$failed_phone,[^,]*,号码无效 (permanent)" "$T/failed.csv"
+expect_grep "  and the person's org and groups" "^王素琴,庙峙村,农户-庙峙村,$failed_phone," "$T/failed.csv"
 
 check "resend the failed one" d notice resend N1 --failed
 expect_grep "  one queued again" "1 failed messages queued again" "$T/last.out"

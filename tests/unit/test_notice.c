@@ -709,7 +709,7 @@ test_cancel_resend_actions(void **state)
 	assert_int_equal(notice_resend(&fx->x, 1, &queued, &opted), ACTION_OK);
 	assert_int_equal(queued, 1);
 	assert_int_equal(count(fx, "SELECT count(*) FROM event WHERE action = 'notice.resend' "
-				   "AND detail = '1 queued again, 0 opted out'"),
+				   "AND detail = '1 queued again, 0 opted out, 0 refused for good'"),
 			 1);
 	assert_int_equal(notice_cancel(&fx->x, 1, &k), ACTION_OK);
 	assert_false(k.already);

@@ -97,8 +97,17 @@ test_kind(void **state)
 	assert_true(person_kind_valid("enterprise"));
 	assert_true(person_kind_valid("other"));
 	assert_false(person_kind_valid("boss"));
-	assert_false(person_kind_valid("Official"));
 	assert_false(person_kind_valid(""));
+	/* as a spreadsheet has them: any case, Chinese, blanks around */
+	assert_string_equal(person_kind_canon("Official"), "official");
+	assert_string_equal(person_kind_canon("FARMER"), "farmer");
+	assert_string_equal(person_kind_canon(" 干部 "), "official");
+	assert_string_equal(person_kind_canon("村干部"), "official");
+	assert_string_equal(person_kind_canon("村民"), "farmer");
+	assert_string_equal(person_kind_canon("企业"), "enterprise");
+	assert_string_equal(person_kind_canon("其它"), "other");
+	assert_null(person_kind_canon("干事"));
+	assert_null(person_kind_canon("officials"));
 }
 
 static void
