@@ -326,6 +326,21 @@ prepare(struct dispatch *d, struct slot *s, size_t i, struct lease_msg *m, char 
 	return 0;
 }
 
+bool
+dispatch_joins(const struct lease_msg *first, const struct lease_msg *t, size_t n, size_t cap,
+	       size_t cap_distinct, bool *distinct)
+{
+	if (n >= cap || t->priority != first->priority ||
+	    !same_str(t->template_name, first->template_name))
+		return false;
+	if (!*distinct && !same_str(t->params, first->params)) {
+		if (n >= cap_distinct)
+			return false;
+		*distinct = true;
+	}
+	return !*distinct || n < cap_distinct;
+}
+
 /*
  * Take the rows of the next request from the heap into s: the top, and
  * after it, when p takes batches, the rows of the same priority and
@@ -351,12 +366,8 @@ gather(struct dispatch *d, struct slot *s, struct prov *p, bool probe, int64_t n
 	s->nmsg = 1;
 	while (s->nmsg < limit && d->nheap > 0) {
 		t = d->heap[0];
-		if (t->priority != first->priority || !same_str(t->template_name, first->template_name) ||
+		if (!dispatch_joins(first, t, s->nmsg, limit, p->cap_distinct, &distinct) ||
 		    !route_can_carry(p->pc, t->template_name, t->params))
-			break;
-		if (!distinct && !same_str(t->params, first->params))
-			distinct = true;
-		if (distinct && s->nmsg >= p->cap_distinct)
 			break;
 		if (!dispatch_bucket_take(&p->bucket, now))
 			break;
@@ -557,6 +568,18 @@ row_result(struct dispatch *d, struct slot *s, size_t i, const struct provider_v
 	return r;
 }
 
+enum send_outcome
+dispatch_outcome(const struct provider_verdict *v, int attempts, int retries_max)
+{
+	switch (v->result) {
+	case PROVIDER_ACCEPTED: return SEND_SENT;
+	case PROVIDER_HALTED: return SEND_NOTE;
+	case PROVIDER_LIMITED: return SEND_WAIT;
+	case PROVIDER_PERMANENT: return SEND_FAILED;
+	default: return attempts + 1 > retries_max ? SEND_FAILED : SEND_RETRY;
+	}
+}
+
 /*
  * Turn row i's verdict into its next state.  Returns true when the row
  * goes back into the heap (its provider halted: the next one takes it)
@@ -575,26 +598,24 @@ record(struct dispatch *d, struct slot *s, size_t i, const struct provider_verdi
 	if (r == NULL)
 		return false;
 	phone_mask(m->phone, masked, sizeof(masked));
-	if (v->result == PROVIDER_ACCEPTED) {
+	r->outcome = dispatch_outcome(v, m->attempts, pc->retries.max);
+	if (r->outcome == SEND_SENT) {
 		snprintf(r->provider_ref, sizeof(r->provider_ref), "%s", v->ref);
 		d->stats.sent++;
 		log_debug("message #%" PRId64 " to %s sent via %s (%s) in %ld ms", m->id, masked,
 			  pc->name, v->ref[0] ? v->ref : "no id", r->latency_ms);
-	} else if (v->result == PROVIDER_HALTED) {
-		r->outcome = SEND_NOTE;
+	} else if (r->outcome == SEND_NOTE) {
 		snprintf(r->error, sizeof(r->error), "%s", v->reason);
 		return dsp_heap_push(d, m) == 0;
-	} else if (v->result == PROVIDER_LIMITED) {
+	} else if (r->outcome == SEND_WAIT) {
 		long w = v->wait_s > 0 ? v->wait_s : 60;
-		r->outcome = SEND_WAIT;
 		r->not_before = time_now() + (w > 86400 * 2 ? 86400 * 2 : w);
 		snprintf(r->error, sizeof(r->error), _("waiting: %s limits this number (%s)"),
 			 pc->name, v->code[0] ? v->code : v->reason);
 		d->stats.waited++;
 		log_info("message #%" PRId64 " to %s: %s refuses this number for %ld s (%s); it waits",
 			 m->id, masked, pc->name, w, v->reason);
-	} else if (v->result == PROVIDER_PERMANENT || n > pc->retries.max) {
-		r->outcome = SEND_FAILED;
+	} else if (r->outcome == SEND_FAILED) {
 		if (v->result == PROVIDER_PERMANENT)
 			snprintf(r->error, sizeof(r->error), "%s", v->reason);
 		else
@@ -607,7 +628,6 @@ record(struct dispatch *d, struct slot *s, size_t i, const struct provider_verdi
 		long wait = dispatch_backoff_ms(&pc->retries, n, &d->rng);
 		if (retry_after_s > 0 && retry_after_s * 1000 > wait)
 			wait = retry_after_s > 86400 ? 86400000 : retry_after_s * 1000;
-		r->outcome = SEND_RETRY;
 		r->not_before = time_now() + (wait + 999) / 1000;
 		snprintf(r->error, sizeof(r->error), "%s", v->reason);
 		d->stats.retried++;
