@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -783,13 +784,14 @@ dsp_halt_post(struct dispatch *d, struct dbjob *j)
 	}
 }
 
-/* Queue the SMS alert of a new halt to every number of alerts.to (once: a dedupe key). */
+/* Queue the SMS alert of a new halt to every number of alerts.to (once per halt: a dedupe key). */
 static int
 queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at)
 {
 	const struct alerts_conf *ac = &d->cfg->alerts;
-	char body[600], key[128];
+	char body[600], key[160];
 	struct sms_info info;
+	struct timespec ts;
 
 	snprintf(body, sizeof(body),
 		 "duban：短信通道 %s 已停止发送（%s）。其余消息改由其他通道发送；处理后请运行 "
@@ -797,11 +799,14 @@ queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at)
 		 e->provider, e->code[0] ? e->code : e->reason, e->provider);
 	if (sms_measure(body, d->cfg->signature, &info, NULL, 0) != 0)
 		return STORE_OK;
+	/* One alert per halt: two halts in the same second are two. */
+	clock_gettime(CLOCK_REALTIME, &ts);
 	for (size_t i = 0; i < ac->nto; i++) {
 		struct message m = { 0 };
 		int rc;
 
-		snprintf(key, sizeof(key), "halt:%s:%" PRId64 ":%s", e->provider, at, ac->to[i]);
+		snprintf(key, sizeof(key), "halt:%s:%" PRId64 ".%09ld:%s", e->provider, at,
+			 (long)ts.tv_nsec, ac->to[i]);
 		m.phone = ac->to[i];
 		m.body = body;
 		m.encoding = (char *)sms_encoding_name(info.encoding);

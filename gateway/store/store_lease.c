@@ -82,7 +82,7 @@ limit_check(struct store *st, const struct lease_opts *o, const char *phone, boo
 		"       count(*),"
 		"       min(sent_at) FILTER (WHERE sent_at > ?2 - 3600),"
 		"       min(sent_at) "
-		"FROM message INDEXED BY message_phone_sent "
+		"FROM message INDEXED BY message_phone "
 		"WHERE phone = ?1 AND (sent_at > ?2 - 86400 OR status = 'sending')";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int64_t hour, day;
