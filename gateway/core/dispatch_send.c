@@ -130,6 +130,24 @@ dsp_any_usable(const struct dispatch *d, int64_t now, int64_t *until)
 	return false;
 }
 
+void
+dsp_limits_of(void *arg, const char *template_name, const char *params, int *per_hour,
+	      int *per_day)
+{
+	const struct dispatch *d = arg;
+
+	for (size_t i = 0; i < d->nprov; i++) {
+		const struct provider_conf *pc = d->prov[i].pc;
+		if (!route_can_carry(pc, template_name, params))
+			continue;
+		if (pc->per_number_hour >= 0)
+			*per_hour = pc->per_number_hour;
+		if (pc->per_number_day >= 0)
+			*per_day = pc->per_number_day;
+		return;
+	}
+}
+
 bool
 dsp_any_halted(const struct dispatch *d)
 {

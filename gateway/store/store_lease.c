@@ -74,8 +74,8 @@ lease_row(sqlite3_stmt *s)
  * may try again (the oldest send of the full window ages out of it).
  */
 static int
-limit_check(struct store *st, const struct lease_opts *o, const char *phone, bool *held,
-	    int64_t *free_at, const char **why)
+limit_check(struct store *st, const struct lease_opts *o, int per_hour, int per_day,
+	    const char *phone, bool *held, int64_t *free_at, const char **why)
 {
 	static const char sql[] =
 		"SELECT count(*) FILTER (WHERE sent_at IS NULL OR sent_at > ?2 - 3600),"
@@ -89,6 +89,8 @@ limit_check(struct store *st, const struct lease_opts *o, const char *phone, boo
 	int rc;
 
 	*held = false;
+	if (per_hour <= 0 && per_day <= 0)
+		return STORE_OK;
 	if (s == NULL)
 		return STORE_ERROR;
 	store_bind_text(s, 1, phone);
@@ -99,13 +101,13 @@ limit_check(struct store *st, const struct lease_opts *o, const char *phone, boo
 	}
 	hour = sqlite3_column_int64(s, 0);
 	day = sqlite3_column_int64(s, 1);
-	if (o->per_day > 0 && day >= o->per_day) {
+	if (per_day > 0 && day >= per_day) {
 		*held = true;
 		*why = o->why_day;
 		/* rows being sent have no sent_at yet: look again in a minute */
 		*free_at = sqlite3_column_type(s, 3) == SQLITE_NULL ? o->now + 60
 					: sqlite3_column_int64(s, 3) + 86400 + 1;
-	} else if (o->per_hour > 0 && hour >= o->per_hour) {
+	} else if (per_hour > 0 && hour >= per_hour) {
 		*held = true;
 		*why = o->why_hour;
 		*free_at = sqlite3_column_type(s, 2) == SQLITE_NULL ? o->now + 60
@@ -129,7 +131,7 @@ lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **o
 	      size_t *exp)
 {
 	static const char cand[] =
-		"SELECT id, phone, (expires_at IS NOT NULL AND expires_at <= ?1) "
+		"SELECT id, phone, (expires_at IS NOT NULL AND expires_at <= ?1), template, params "
 		"FROM message INDEXED BY message_due "
 		"WHERE status = 'queued' AND not_before <= ?1 AND " NOT_HELD " "
 		"ORDER BY priority, not_before LIMIT ?3";
@@ -145,13 +147,15 @@ lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **o
 	int64_t *ids;
 	char **phones;
 	bool *past;
+	int (*lim)[2];
 	size_t nc = 0;
 	int rc = STORE_ERROR;
 
 	ids = calloc(o->max, sizeof(*ids));
 	phones = calloc(o->max, sizeof(*phones));
 	past = calloc(o->max, sizeof(*past));
-	if (ids == NULL || phones == NULL || past == NULL) {
+	lim = calloc(o->max, sizeof(*lim));
+	if (ids == NULL || phones == NULL || past == NULL || lim == NULL) {
 		snprintf(st->err, sizeof(st->err), "leasing messages: out of memory");
 		goto out;
 	}
@@ -164,6 +168,11 @@ lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **o
 		const char *ph = (const char *)sqlite3_column_text(s, 1);
 		ids[nc] = sqlite3_column_int64(s, 0);
 		past[nc] = sqlite3_column_int(s, 2) != 0;
+		lim[nc][0] = o->per_hour;
+		lim[nc][1] = o->per_day;
+		if (o->limits_of)
+			o->limits_of(o->limits_arg, (const char *)sqlite3_column_text(s, 3),
+				     (const char *)sqlite3_column_text(s, 4), &lim[nc][0], &lim[nc][1]);
 		if ((phones[nc] = strdup(ph ? ph : "")) == NULL) {
 			rc = SQLITE_NOMEM;
 			break;
@@ -177,7 +186,8 @@ lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **o
 		bool held = false;
 		int64_t at = 0;
 		const char *why = NULL;
-		if (!past[i] && (rc = limit_check(st, o, phones[i], &held, &at, &why)) != STORE_OK)
+		if (!past[i] && (rc = limit_check(st, o, lim[i][0], lim[i][1], phones[i], &held, &at,
+						  &why)) != STORE_OK)
 			goto out;
 		rc = STORE_ERROR;
 		if ((s = store_stmt(st, past[i] ? expire : held ? hold : take)) == NULL)
@@ -207,6 +217,7 @@ out:
 	free(ids);
 	free(phones);
 	free(past);
+	free(lim);
 	return rc;
 }
 
@@ -239,7 +250,7 @@ store_lease(struct store *st, const struct lease_opts *o, const struct send_resu
 	for (size_t i = 0; i < nres; i++)
 		if (record_one(st, &res[i]) != STORE_OK)
 			goto fail;
-	if (o->per_hour > 0 || o->per_day > 0) {
+	if (o->per_hour > 0 || o->per_day > 0 || o->limited) {
 		if (lease_limited(st, o, out, &got, &exp) != STORE_OK || store_commit(st) != STORE_OK)
 			goto fail;
 		*n = got;
