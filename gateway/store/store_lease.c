@@ -22,7 +22,7 @@
 #define NOT_HELD "(?4 = 0 OR urgent = 1 OR kind = 'reply')"
 #define EXPIRED  "(expires_at IS NOT NULL AND expires_at <= ?1)"
 
-static int record_one(struct store *st, const struct send_result *r);
+static int record_all(struct store *st, const struct send_result *r, size_t n);
 
 int
 store_dispatch_tune(struct store *st)
@@ -247,9 +247,8 @@ store_lease(struct store *st, const struct lease_opts *o, const struct send_resu
 		return store_record_results(st, res, nres);
 	if (store_begin(st) != STORE_OK)
 		return STORE_ERROR;
-	for (size_t i = 0; i < nres; i++)
-		if (record_one(st, &res[i]) != STORE_OK)
-			goto fail;
+	if (record_all(st, res, nres) != STORE_OK)
+		goto fail;
 	if (o->per_hour > 0 || o->per_day > 0 || o->limited) {
 		if (lease_limited(st, o, out, &got, &exp) != STORE_OK || store_commit(st) != STORE_OK)
 			goto fail;
@@ -473,6 +472,130 @@ record_one(struct store *st, const struct send_result *r)
 	return store_step_done(st, s, "recording a send result");
 }
 
+/* Do a and b differ only in their message (id, provider_ref)? */
+static bool
+same_attempt(const struct send_result *a, const struct send_result *b)
+{
+	return a->outcome == SEND_SENT && b->outcome == SEND_SENT && a->attempt && b->attempt &&
+	       strcmp(a->attempt, b->attempt) == 0 && a->at == b->at &&
+	       a->http_status == b->http_status && a->latency_ms == b->latency_ms &&
+	       a->parts == b->parts && a->billed == b->billed &&
+	       strcmp(a->provider, b->provider) == 0 && strcmp(a->code, b->code) == 0 &&
+	       (a->text == b->text || (a->text && b->text && strcmp(a->text, b->text) == 0));
+}
+
+/* [[id,"ref"],...] of r[0..n-1] into b; -1 when out of memory. */
+static int
+ids_refs_json(const struct send_result *r, size_t n, char **out)
+{
+	size_t cap = n * (24 + 2 * sizeof(r->provider_ref)) + 4, o = 0;
+	char *b = malloc(cap);
+
+	if (b == NULL)
+		return -1;
+	b[o++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		o += (size_t)snprintf(b + o, cap - o, "%s[%lld,", i ? "," : "", (long long)r[i].id);
+		if (r[i].provider_ref[0] == '\0') {
+			memcpy(b + o, "null]", 5);
+			o += 5;
+			continue;
+		}
+		b[o++] = '"';
+		for (const unsigned char *c = (const unsigned char *)r[i].provider_ref; *c; c++) {
+			if (*c == '"' || *c == '\\') {
+				b[o++] = '\\';
+				b[o++] = (char)*c;
+			} else if (*c < 0x20) {
+				o += (size_t)snprintf(b + o, cap - o, "\\u%04x", *c);
+			} else {
+				b[o++] = (char)*c;
+			}
+		}
+		b[o++] = '"';
+		b[o++] = ']';
+	}
+	b[o++] = ']';
+	b[o] = '\0';
+	*out = b;
+	return 0;
+}
+
+/*
+ * The n rows of one accepted batch request (same_attempt): their attempt
+ * rows and their 'sent' in two statements over a JSON list of (id, ref)
+ * instead of two per row.  What record_one does for each, no more.
+ */
+static int
+record_batch(struct store *st, const struct send_result *r, size_t n)
+{
+	static const char ins[] =
+		"INSERT INTO attempt (message, at, provider, http_status, result, error, latency_ms, "
+		"  code, text, parts, billed) "
+		"SELECT j.value ->> 0, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10 FROM json_each(?1) j "
+		"WHERE EXISTS (SELECT 1 FROM message m WHERE m.id = j.value ->> 0)";
+	static const char upd[] =
+		"UPDATE message SET status = 'sent', attempts = attempts + 1, sent_at = ?2, "
+		"provider = ?3, provider_ref = j.value ->> 1, lease_until = NULL, last_error = NULL, "
+		"wait_reason = NULL "
+		"FROM json_each(?1) j WHERE message.id = j.value ->> 0 "
+		"AND message.status IN ('sending', 'queued')";
+	sqlite3_stmt *s;
+	char *json = NULL;
+	int rc = STORE_ERROR;
+
+	if (ids_refs_json(r, n, &json) != 0) {
+		snprintf(st->err, sizeof(st->err), "recording send results: out of memory");
+		return STORE_ERROR;
+	}
+	if ((s = store_stmt(st, ins)) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, r->at);
+	store_bind_text(s, 3, r->provider[0] ? r->provider : "-");
+	store_bind_opt_i64(s, 4, r->http_status, r->http_status != 0);
+	store_bind_text(s, 5, r->attempt);
+	sqlite3_bind_int64(s, 6, r->latency_ms);
+	store_bind_text(s, 7, r->code[0] ? r->code : NULL);
+	store_bind_text(s, 8, r->text);
+	store_bind_opt_i64(s, 9, r->parts, r->parts > 0);
+	store_bind_opt_i64(s, 10, r->billed, r->billed > 0);
+	if ((rc = store_step_done(st, s, "recording attempts")) != STORE_OK)
+		goto out;
+	if ((s = store_stmt(st, upd)) == NULL) {
+		rc = STORE_ERROR;
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, r->at);
+	store_bind_text(s, 3, r->provider[0] ? r->provider : NULL);
+	rc = store_step_done(st, s, "recording send results");
+out:
+	free(json);
+	return rc;
+}
+
+/* Every result of r, runs of one accepted batch request together. */
+static int
+record_all(struct store *st, const struct send_result *r, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && same_attempt(&r[i], &r[j]))
+			j++;
+		if (j - i >= 8) {
+			if (record_batch(st, r + i, j - i) != STORE_OK)
+				return STORE_ERROR;
+		} else {
+			for (size_t k = i; k < j; k++)
+				if (record_one(st, &r[k]) != STORE_OK)
+					return STORE_ERROR;
+		}
+		i = j;
+	}
+	return STORE_OK;
+}
+
 int
 store_record_results(struct store *st, const struct send_result *r, size_t n)
 {
@@ -480,11 +603,10 @@ store_record_results(struct store *st, const struct send_result *r, size_t n)
 		return STORE_OK;
 	if (store_begin(st) != STORE_OK)
 		return STORE_ERROR;
-	for (size_t i = 0; i < n; i++)
-		if (record_one(st, &r[i]) != STORE_OK) {
-			store_rollback(st);
-			return STORE_ERROR;
-		}
+	if (record_all(st, r, n) != STORE_OK) {
+		store_rollback(st);
+		return STORE_ERROR;
+	}
 	return store_commit(st);
 }
 
