@@ -14,9 +14,14 @@
 #include "base/buf.h"
 #include "base/duration.h"
 #include "base/jsonpath.h"
+#include "base/i18n.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +248,60 @@ env_name_ok(const char *s, size_t n)
 	return true;
 }
 
+#define SECRET_FILE_MAX 4096
+
+/*
+ * {{file:PATH}}: the content of PATH, a regular file no one but its owner
+ * may read or write (mode 0600 or 0400), one trailing newline dropped, as
+ * the literal of t.  The path may be reported, the content never.  0, or
+ * -1 reported.
+ */
+static int
+ptmpl_file(struct cfgval *cv, const config_setting_t *at, const char *what, const char *path,
+	   struct ptmpl *t)
+{
+	char data[SECRET_FILE_MAX + 2];
+	struct stat st;
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1;
+	ssize_t got;
+
+	if (fd < 0) {
+		cfgval_error(cv, at, _("%s: cannot open %s: %s"), what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cfgval_error(cv, at, _("%s: %s is not a regular file"), what, path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		cfgval_error(cv, at, _("%s: %s may be read by others (mode %04o): it must be 0600"),
+			     what, path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	got = read(fd, data, sizeof(data) - 1);
+	if (got < 0 || (size_t)got > SECRET_FILE_MAX) {
+		cfgval_error(cv, at, _("%s: %s is unreadable or longer than %d bytes"), what, path,
+			     SECRET_FILE_MAX);
+		goto out;
+	}
+	len = (size_t)got;
+	if (len > 0 && data[len - 1] == '\n')
+		len--;
+	if (len > 0 && data[len - 1] == '\r')
+		len--;
+	if (len == 0 || memchr(data, '\n', len) || memchr(data, '\0', len)) {
+		cfgval_error(cv, at, _("%s: %s must hold one line, the secret"), what, path);
+		goto out;
+	}
+	t->secret = true;
+	rc = ptmpl_push(t, PV_LITERAL, data, len) == 0 ? 0 : -1;
+out:
+	explicit_bzero(data, sizeof(data));
+	close(fd);
+	return rc;
+}
+
 /* One {{name}} (name trimmed, not NUL-terminated): 0, or -1 reported. */
 static int
 ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const char *name,
@@ -257,6 +316,16 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 	};
 	char envname[132];
 
+	if (n > 5 && memcmp(name, "file:", 5) == 0) {
+		char path[1024];
+		if (n - 5 >= sizeof(path) || name[5] != '/') {
+			cfgval_error(cv, at, _("%s: {{file:PATH}} needs an absolute PATH"), what);
+			return -1;
+		}
+		memcpy(path, name + 5, n - 5);
+		path[n - 5] = '\0';
+		return ptmpl_file(cv, at, what, path, t);
+	}
 	if (n > 4 && memcmp(name, "env.", 4) == 0) {
 		const char *v;
 		if (!env_name_ok(name + 4, n - 4)) {
@@ -286,7 +355,7 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 	}
 	cfgval_error(cv, at,
 		     "%s: unknown variable {{%.*s}} (known: {{phone}}, {{phone_national}}, {{text}}, "
-		     "{{id}}, {{signature}}, {{env.NAME}})",
+		     "{{id}}, {{signature}}, {{env.NAME}}, {{file:/PATH}})",
 		     what, (int)n, name);
 	return -1;
 }

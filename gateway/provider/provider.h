@@ -2,9 +2,12 @@
  * provider.h - SMS provider backends behind one table of function pointers
  * (struct provider_ops), chosen by `type` in the configuration: "http" (a
  * generic HTTP API whose URL, method, body, parameters, headers and reply
- * rules are all configuration) and "kannel" (Kannel's /cgi-bin/sendsms).
+ * rules are all configuration), "kannel" (Kannel's /cgi-bin/sendsms), and
+ * the template providers "aliyun" (Alibaba Cloud dysmsapi) and "tencent"
+ * (Tencent Cloud SMS), which carry only approved templates (bindings) and
+ * many numbers per request.
  * A backend turns a message into an HTTP request, classifies the reply as
- * accepted, transient or permanent, and reads the delivery reports and
+ * accepted, transient, permanent, limited or halted, and reads the delivery reports and
  * replies its provider posts back; the dispatcher does the sending and the
  * HTTP server the listening.  Everything a backend needs is parsed and
  * checked when the configuration is loaded (templates, regular
@@ -386,6 +389,20 @@ void provider_classify_batch(const struct provider_conf *pc, const struct provid
  */
 enum provider_result provider_cn_class(const char *type, const char *code, const char *message,
 				       long *wait_s);
+
+/* The binding of pc for duban template tmpl, or NULL (pc carries no such
+ * template; a free-text provider has none). */
+const struct provider_binding *provider_binding_find(const struct provider_conf *pc,
+						     const char *tmpl);
+
+/*
+ * Whether value may fill a placeholder of pc: valid UTF-8, at most
+ * pc->max_param characters, no line break and no URL (the clouds refuse
+ * links in variables).  0, or -1 with err naming what is wrong (the
+ * caller names the task or notice and the placeholder).
+ */
+int provider_param_check(const struct provider_conf *pc, const char *value, char *err,
+			 size_t errlen);
 
 /*
  * The text the phone shows for binding b with values (b->nparam of them):

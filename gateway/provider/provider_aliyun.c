@@ -259,7 +259,6 @@ aliyun_classify_batch(const struct provider_conf *pc, const struct provider_msg 
 	enum provider_result cls;
 	long wait = 0;
 
-	(void)pc;
 	if (root)
 		provider_json_get(root, "Code", code, sizeof(code));
 	if (root)
@@ -291,7 +290,7 @@ aliyun_classify_batch(const struct provider_conf *pc, const struct provider_msg 
 		if (strcmp(code, "OK") == 0) /* "OK" without a BizId */
 			cls = PROVIDER_TRANSIENT;
 	}
-	provider_refused(m, n, cls, wait, code, reason, v);
+	provider_refused(pc, m, n, cls, wait, code, reason, v);
 }
 
 static void

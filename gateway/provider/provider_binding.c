@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void
 provider_bindings_free(struct provider_binding *b, size_t n)
@@ -226,7 +227,7 @@ static int
 params_positional(struct cfgval *cv, const config_setting_t *ps, struct provider_binding *b)
 {
 	int n = config_setting_length(ps), t = config_setting_type(ps);
-	char name[8];
+	char name[16];
 
 	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
 		cfgval_error(cv, ps,
@@ -560,14 +561,14 @@ provider_batch_check(const struct provider_conf *pc, const struct provider_msg *
 }
 
 /* Whether an 11-digit Chinese mobile number, the only kind Aliyun takes
- * without a country code: what tells the culprit of a refused batch. */
+ * without a country code. */
 static bool
 mobile_ok(const char *e164)
 {
 	const char *d = provider_national(e164);
 
 	if (strncmp(e164, "+86", 3) != 0)
-		return true; /* international: Aliyun's to judge */
+		return true; /* international: the provider's to judge */
 	if (strlen(d) != 11 || d[0] != '1')
 		return false;
 	for (size_t i = 0; i < 11; i++)
@@ -576,15 +577,32 @@ mobile_ok(const char *e164)
 	return true;
 }
 
-void
-provider_refused(const struct provider_msg *m, size_t n, enum provider_result cls, long wait,
-	const char *code, const char *reason, struct provider_verdict *v)
+/* Whether message m is one a provider refuses whatever the others: a bad
+ * number, or a value pc's rules refuse. */
+static bool
+culprit(const struct provider_conf *pc, const struct provider_msg *m)
 {
+	char err[PROVIDER_REASON_MAX];
+
+	if (!mobile_ok(m->phone))
+		return true;
+	for (size_t j = 0; m->binding && m->values && j < m->binding->nparam; j++)
+		if (provider_param_check(pc, m->values[j], err, sizeof(err)) != 0)
+			return true;
+	return false;
+}
+
+void
+provider_refused(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+		 enum provider_result cls, long wait, const char *code, const char *reason,
+		 struct provider_verdict *v)
+{
+	bool *bad = NULL;
 	size_t culprits = 0;
 
-	if (cls == PROVIDER_PERMANENT && n > 1)
+	if (cls == PROVIDER_PERMANENT && n > 1 && (bad = calloc(n, sizeof(*bad))) != NULL)
 		for (size_t i = 0; i < n; i++)
-			culprits += !mobile_ok(m[i].phone);
+			culprits += (bad[i] = culprit(pc, &m[i]));
 	for (size_t i = 0; i < n; i++) {
 		v[i].result = cls;
 		v[i].wait_s = wait;
@@ -592,7 +610,7 @@ provider_refused(const struct provider_msg *m, size_t n, enum provider_result cl
 		snprintf(v[i].reason, sizeof(v[i].reason), "%s", reason);
 		if (culprits == 0)
 			continue;
-		if (!mobile_ok(m[i].phone)) {
+		if (bad[i]) {
 			v[i].drop = true;
 		} else {
 			/* refused because of another number: goes again without it */
@@ -601,5 +619,57 @@ provider_refused(const struct provider_msg *m, size_t n, enum provider_result cl
 				 _("the batch was refused because of another number"), reason);
 		}
 	}
+	free(bad);
 }
 
+const struct provider_binding *
+provider_binding_find(const struct provider_conf *pc, const char *tmpl)
+{
+	for (size_t i = 0; i < pc->nbindings; i++)
+		if (strcmp(pc->bindings[i].tmpl, tmpl) == 0)
+			return &pc->bindings[i];
+	return NULL;
+}
+
+/* Whether s holds a link: a scheme, or a www. host. */
+static bool
+has_url(const char *s)
+{
+	static const char *const marks[] = { "http://", "https://", "www.", "ftp://", NULL };
+
+	for (const char *p = s; *p; p++)
+		for (size_t i = 0; marks[i]; i++)
+			if (strncasecmp(p, marks[i], strlen(marks[i])) == 0)
+				return true;
+	return false;
+}
+
+int
+provider_param_check(const struct provider_conf *pc, const char *value, char *err, size_t errlen)
+{
+	size_t len = strlen(value), chars = 0;
+
+	if (!utf8_valid(value, len)) {
+		snprintf(err, errlen, _("the value is not valid UTF-8"));
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)value[i] & 0xc0) != 0x80;
+	if ((long)chars > pc->max_param) {
+		snprintf(err, errlen,
+			 _("the value has %zu characters, provider '%s' takes at most %d "
+			   "(shorten it with a filter such as |max:%d)"),
+			 chars, pc->name ? pc->name : "?", pc->max_param, pc->max_param);
+		return -1;
+	}
+	if (strchr(value, '\n') || strchr(value, '\r')) {
+		snprintf(err, errlen, _("the value has a line break"));
+		return -1;
+	}
+	if (has_url(value)) {
+		snprintf(err, errlen, _("the value holds a link, which provider '%s' refuses"),
+			 pc->name ? pc->name : "?");
+		return -1;
+	}
+	return 0;
+}

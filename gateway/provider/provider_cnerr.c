@@ -96,6 +96,7 @@ static const struct cn_code aliyun_codes[] = {
 	{ "isv.SMS_TEMPLATE_ILLEGAL", H, 0 },
 	{ "isv.SMS_SIGNATURE_SCENE_ILLEGAL", H, 0 },
 	{ "isv.SMS_TEST_SIGN_TEMPLATE_LIMIT", H, 0 },
+	{ "isv.SIGN_STATE_ILLEGAL", H, 0 },
 	{ "SIGNATURE_BLACKLIST", H, 0 },
 	{ "SignatureDoesNotMatch", H, 0 },
 	{ "IncompleteSignature", H, 0 },
@@ -126,12 +127,16 @@ static const struct cn_code tencent_codes[] = {
 	{ "MissingParameter.EmptyPhoneNumberSet", P, 0 },
 	{ "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber", P, 0 },
 	{ "UnsupportedOperation.UnsupportedRegion", P, 0 },
+	{ "UnsupportedOperation.UnsuportedRegion", P, 0 }, /* (sic), as the API spells it */
+	{ "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone", P, 0 },
+	{ "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone", P, 0 },
 	/* transient */
 	{ "InternalError.Timeout", T, 0 },
 	{ "InternalError.OtherError", T, 0 },
 	{ "InternalError.SendAndRecvFail", T, 0 },
 	{ "InternalError.UnknownError", T, 0 },
 	{ "InternalError.RequestTimeException", T, 0 },
+	{ "InternalError.ParseBackendResponseFail", T, 0 },
 	{ "InternalError", T, 0 },
 	{ "RequestLimitExceeded", T, 0 },
 	{ "ServiceUnavailable", T, 0 },
@@ -159,6 +164,7 @@ static const struct cn_code tencent_codes[] = {
 	{ "InternalError.SigVerificationFail", H, 0 },
 	{ "InternalError.RestApiInterfaceNotExist", H, 0 },
 	{ "InvalidParameterValue.SdkAppIdNotExist", H, 0 },
+	{ "InvalidParameterValue.SdkAppidNotExist", H, 0 }, /* the 2019-07-11 spelling */
 	{ "LimitExceeded.AppDailyLimit", H, 0 },
 	{ "LimitExceeded.DailyLimit", H, 0 },
 	{ "LimitExceeded.AppGlobalDailyLimit", H, 0 },
@@ -177,6 +183,14 @@ static const struct cn_code tencent_codes[] = {
 	{ "NoSuchVersion", H, 0 },
 	{ "UnsupportedRegion", H, 0 },
 	{ "UnsupportedProtocol", H, 0 },
+	{ "IpInBlacklist", H, 0 },
+	{ "IpNotInWhitelist", H, 0 },
+	{ "NoSuchProduct", H, 0 },
+	/* the common errors of every Tencent API */
+	{ "InvalidRequest", P, 0 },
+	{ "RequestSizeLimitExceeded", P, 0 },
+	{ "UnknownParameter", P, 0 },
+	{ "ResourceInsufficient", T, 0 },
 };
 
 /* Families of Tencent's common errors, by prefix (after the exact table). */

@@ -58,12 +58,14 @@ int provider_batch_check(const struct provider_conf *pc, const struct provider_m
 /*
  * A refusal of the whole request for m[0..n-1] into every v[i] (class cls,
  * wait, the provider's code and reason).  A per-message refusal
- * (PERMANENT) of a batch goes to the numbers duban can tell are at fault
- * (not a Chinese mobile number): those get drop, the others TRANSIENT, to
- * go again without them.
+ * (PERMANENT) of a batch goes to the messages duban can tell are at fault
+ * (not a Chinese mobile number, or a value provider_param_check refuses):
+ * those get drop, the others TRANSIENT, to go again without them.  When
+ * none can be told, every row is PERMANENT.
  */
-void provider_refused(const struct provider_msg *m, size_t n, enum provider_result cls, long wait,
-		      const char *code, const char *reason, struct provider_verdict *v);
+void provider_refused(const struct provider_conf *pc, const struct provider_msg *m, size_t n,
+		      enum provider_result cls, long wait, const char *code, const char *reason,
+		      struct provider_verdict *v);
 
 /* ---- signing (provider_sign.c) ---- */
 

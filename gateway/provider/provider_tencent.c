@@ -234,7 +234,6 @@ tencent_classify_batch(const struct provider_conf *pc, const struct provider_msg
 	enum provider_result cls;
 	long wait = 0;
 
-	(void)pc;
 	for (size_t i = 0; i < n; i++)
 		v[i].provider_fault = r->status >= 500;
 	if (root)
@@ -267,7 +266,7 @@ tencent_classify_batch(const struct provider_conf *pc, const struct provider_msg
 									 : PROVIDER_TRANSIENT;
 	}
 	json_decref(root);
-	provider_refused(m, n, cls, wait, code, reason, v);
+	provider_refused(pc, m, n, cls, wait, code, reason, v);
 }
 
 static void

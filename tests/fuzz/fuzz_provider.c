@@ -4,8 +4,11 @@
  * a client error and a server error status), and as the JSON body of a
  * delivery report and of a reply (MO) posted to a callback.  The backends
  * are configured as the shipped example and the tests configure them:
- * JSON reply rules, a regex rule, Kannel.  Every verdict and every field
- * read must be a bounded string.
+ * JSON reply rules, a regex rule, Kannel, and the two template providers
+ * (Aliyun, Tencent) with a batch of three numbers, whose every row must get
+ * a verdict of the five results.  Every verdict and every field read must
+ * be a bounded string; the input is also taken as an error code of both
+ * clouds.
  */
 #include <jansson.h>
 #include <libconfig.h>
@@ -27,7 +30,15 @@ static const char providers_cfg[] =
 	"   reply = { accept_regex = \"^OK ([0-9a-f]+)\"; id_regex = \"^OK ([0-9a-f]+)\"; }; },"
 	" { name = \"kannel\"; type = \"kannel\"; url = \"http://127.0.0.1:1/cgi-bin/sendsms\";"
 	"   username = \"u\"; password = \"p\"; dlr_mask = 3;"
-	"   dlr_url = \"http://127.0.0.1:8080/callbacks/dlr/kannel?ref={{id}}&type=%d\"; }"
+	"   dlr_url = \"http://127.0.0.1:8080/callbacks/dlr/kannel?ref={{id}}&type=%d\"; },"
+	" { name = \"aliyun\"; type = \"aliyun\"; access_key_id = \"id\"; access_key_secret = \"s\";"
+	"   endpoint = \"http://127.0.0.1:1\"; sign_name = \"小雄镇人民政府\";"
+	"   templates = { reminder = { code = \"SMS_1\"; text = \"${task}于${deadline}到期\";"
+	"     params = { task = \"{{task.title}}\"; deadline = \"{{task.deadline}}\"; }; }; }; },"
+	" { name = \"tencent\"; type = \"tencent\"; secret_id = \"id\"; secret_key = \"k\";"
+	"   sdk_app_id = \"1400000001\"; endpoint = \"http://127.0.0.1:1\"; sign_name = \"小雄镇人民政府\";"
+	"   templates = { reminder = { id = \"1\"; text = \"{1}于{2}到期\";"
+	"     params = [ \"{{task.title}}\", \"{{task.deadline}}\" ]; }; }; }"
 	");";
 
 struct providers {
@@ -80,8 +91,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *body = fuzz_cstr(data, size);
 	json_t *root = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
 	struct provider_cb_req req = { json_field, root };
+	struct provider_msg batch[3];
 	char err[256];
+	long wait;
 
+	for (int t = 0; t < 2; t++)
+		if (provider_cn_class(t ? "tencent" : "aliyun", body, body, &wait) == PROVIDER_ACCEPTED ||
+		    wait < 0)
+			abort();
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct provider_conf *pc = &ps->p[i];
 		struct provider_dlr dlr;
@@ -89,19 +106,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++) {
 			struct provider_reply r = { statuses[k], body, size };
-			struct provider_verdict v;
+			struct provider_verdict v[3];
+			size_t n = 1;
 
-			memset(&v, 0, sizeof(v));
-			provider_classify(pc, &m, &r, &v);
-			if (v.result != PROVIDER_ACCEPTED && v.result != PROVIDER_TRANSIENT &&
-			    v.result != PROVIDER_PERMANENT)
-				abort();
-			bounded(v.ref, sizeof(v.ref));
-			bounded(v.reason, sizeof(v.reason));
+			if (pc->templated) {
+				static const char *const vals[] = { "梅岙塘项目", "12月31日" };
+				static const char *const phones[] = { "+8613800138000", "+8613900139000",
+								       "+86139" };
+				for (size_t j = 0; j < 3; j++) {
+					batch[j] = m;
+					batch[j].phone = phones[j];
+					batch[j].binding = &pc->bindings[0];
+					batch[j].values = vals;
+				}
+				n = 3;
+			} else {
+				batch[0] = m;
+			}
+			provider_classify_batch(pc, batch, n, &r, v);
+			for (size_t j = 0; j < n; j++) {
+				if (v[j].result > PROVIDER_HALTED || v[j].wait_s < 0 || v[j].parts < 0)
+					abort();
+				bounded(v[j].ref, sizeof(v[j].ref));
+				bounded(v[j].reason, sizeof(v[j].reason));
+				bounded(v[j].code, sizeof(v[j].code));
+			}
 		}
 		if (provider_dlr_parse(pc, &req, &dlr, err, sizeof(err)) == 0) {
 			bounded(dlr.ref, sizeof(dlr.ref));
 			bounded(dlr.reason, sizeof(dlr.reason));
+			bounded(dlr.phone, sizeof(dlr.phone));
+			if (dlr.parts < 0)
+				abort();
 		}
 		if (provider_mo_parse(pc, &req, &mo, err, sizeof(err)) == 0) {
 			bounded(mo.from, sizeof(mo.from));

@@ -8,8 +8,11 @@
  */
 #include "unit.h"
 
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "provider/provider.h"
 #include "provider/provider_int.h"
@@ -61,10 +64,11 @@ acs3_documented_example(void **state)
 }
 
 /*
- * Tencent Cloud's worked example of TC3-HMAC-SHA256 ("签名方法 v3",
- * cloud.tencent.com/document/api/382/52072): DescribeInstances of cvm at
- * 1551113065 with the documented key and payload, the documented
- * signature 72e494ea....
+ * Tencent Cloud's worked example of TC3-HMAC-SHA256 (the "Signature v3" /
+ * "签名方法 v3" page every product's API documentation carries):
+ * DescribeInstances of cvm at 1551113065 with the documented key and
+ * payload; the documented payload hash 35e9c5b0..., and signature
+ * 72e494ea....
  */
 static void
 tc3_documented_example(void **state)
@@ -652,6 +656,25 @@ aliyun_replies(void **state)
 	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
 	assert_false(v[0].drop);
 	assert_int_equal(v[2].result, PROVIDER_TRANSIENT);
+	/* values of their own (SendBatchSms), one of them with a link: that
+	 * one is dropped */
+	static const char *const vals_url[] = { "见 www.example.cn", "12月31日", "T12" };
+	f.m[1].phone = "+8613900139000";
+	f.m[2].values = vals_url;
+	classify(&f.p[0], f.m, 3, 200,
+		 "{\"Code\":\"isv.PARAM_NOT_SUPPORT_URL\",\"Message\":\"不支持url为变量\"}", v);
+	assert_true(v[2].drop);
+	assert_int_equal(v[2].result, PROVIDER_PERMANENT);
+	assert_false(v[0].drop);
+	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
+	/* no culprit duban can tell: the refusal stands for every row */
+	f.m[2].values = vals;
+	classify(&f.p[0], f.m, 3, 200,
+		 "{\"Code\":\"isv.BLACK_KEY_CONTROL_LIMIT\",\"Message\":\"黑名单管控\"}", v);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(v[i].result, PROVIDER_PERMANENT);
+		assert_false(v[i].drop);
+	}
 	/* 5xx and a body that is not JSON */
 	classify(&f.p[0], f.m, 1, 503, "<html>busy</html>", v);
 	assert_int_equal(v[0].result, PROVIDER_TRANSIENT);
@@ -814,6 +837,97 @@ binding_render_text(void **state)
 	fixture_close(&f);
 }
 
+static void
+binding_find_and_values(void **state)
+{
+	struct fixture f;
+	char err[256], v36[200];
+	size_t o = 0;
+
+	(void)state;
+	fixture_open(&f, 0);
+	assert_ptr_equal(provider_binding_find(&f.p[0], "reminder"), &f.p[0].bindings[0]);
+	assert_null(provider_binding_find(&f.p[0], "notice"));
+	assert_int_equal(provider_param_check(&f.p[0], "梅岙塘项目", err, sizeof(err)), 0);
+	for (int i = 0; i < 35; i++, o += 3)
+		memcpy(v36 + o, "字", 3);
+	v36[o] = '\0';
+	assert_int_equal(provider_param_check(&f.p[0], v36, err, sizeof(err)), 0); /* 35: fits */
+	memcpy(v36 + o, "a", 2);
+	assert_int_equal(provider_param_check(&f.p[0], v36, err, sizeof(err)), -1);
+	assert_string_equal(err, "the value has 36 characters, provider 'aliyun' takes at most 35 "
+				 "(shorten it with a filter such as |max:35)");
+	assert_int_equal(provider_param_check(&f.p[1], "见 HTTPS://x.cn/a", err, sizeof(err)), -1);
+	assert_string_equal(err, "the value holds a link, which provider 'tencent' refuses");
+	assert_int_equal(provider_param_check(&f.p[1], "a\nb", err, sizeof(err)), -1);
+	fixture_close(&f);
+}
+
+/* ---- secrets from a file -------------------------------------------------------- */
+
+/* A file of mode mode holding text, in a new directory; its path in out. */
+static void
+secret_file(const char *text, mode_t mode, char *dir, size_t dlen, char *out, size_t outlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd;
+
+	snprintf(dir, dlen, "%s/duban-secret-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, outlen, "%s/key", dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(chmod(out, mode), 0);
+}
+
+static void
+secret_from_file(void **state)
+{
+	char dir[512], path[600], text[2048];
+	struct diag d = { 0 };
+	struct provider_conf *p;
+	struct provider_req req;
+	struct provider_msg m;
+	char err[256];
+	size_t n = 0;
+
+	(void)state;
+	set_keys();
+	secret_file("FileSecretValue42\n", 0600, dir, sizeof(dir), path, sizeof(path));
+	snprintf(text, sizeof(text),
+		 "providers = ( { name = \"a\"; type = \"aliyun\"; access_key_id = \"LTAI5tX\";\n"
+		 "  access_key_secret = \"{{file:%s}}\"; sign_name = \"镇\";\n"
+		 "  templates = { r = { code = \"S\"; text = \"到期\"; }; }; } );",
+		 path);
+	p = parse(text, &n, &d);
+	dump(&d);
+	assert_non_null(p);
+	m = (struct provider_msg){ .id = 1, .phone = "+8613800138000", .text = "", .signature = "",
+				   .binding = &p[0].bindings[0], .values = NULL };
+	provider_req_init(&req);
+	assert_int_equal(provider_build(&p[0], &m, &req, err, sizeof(err)), 0);
+	assert_null(strstr(req.headers.data, "FileSecretValue42")); /* used, never sent */
+	provider_req_free(&req);
+	provider_conf_free(p, n);
+	/* readable by others: refused at its line, the content never shown */
+	assert_int_equal(chmod(path, 0644), 0);
+	p = parse(text, &n, &d);
+	assert_null(p);
+	assert_true(diag_has(&d, "test.cfg:2: 'access_key_secret': "));
+	assert_true(diag_has(&d, "may be read by others (mode 0644): it must be 0600"));
+	for (size_t i = 0; i < d.n; i++)
+		assert_null(strstr(d.line[i], "FileSecretValue42"));
+	diag_clear(&d);
+	unlink(path);
+	p = parse(text, &n, &d);
+	assert_null(p);
+	assert_true(diag_has(&d, "cannot open"));
+	diag_clear(&d);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -832,6 +946,8 @@ main(void)
 		cmocka_unit_test(tencent_replies),
 		cmocka_unit_test(callbacks),
 		cmocka_unit_test(binding_render_text),
+		cmocka_unit_test(secret_from_file),
+		cmocka_unit_test(binding_find_and_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
