@@ -85,7 +85,7 @@ struct opts {
 	const char *api, *templates, *ak_id, *ak_secret, *tc_id, *tc_key, *sdk_app_id;
 	double fail_rate, rate_429, drop_rate, dlr_fail_rate, down_at, down_for;
 	long fail_status, retry_after, delay_ms, dlr_delay_ms, threads, dlr_threads;
-	long per_number_day, max_param, push_batch, push_retries, push_retry_ms;
+	long per_number_day, per_number_hour, max_param, push_batch, push_retries, push_retry_ms;
 	unsigned long long seed;
 	bool kannel_queued, quiet, no_balance;
 };
@@ -165,7 +165,7 @@ struct hset {
 #define CAP_SHARDS 16
 struct capslot {
 	uint64_t key;  /* the 11-digit number, 0 = empty */
-	uint32_t day, count;
+	uint32_t day, count, hour, hcount;
 };
 struct capshard {
 	pthread_mutex_t mu;
@@ -405,6 +405,13 @@ void sim_idset_init(struct sim *s);
  */
 int sim_idset_add(struct sim *s, struct field id);
 
+/* The same for an id already hashed with sim_hash (the --api modes hash a
+ * request's text once and each number into it). */
+int sim_idset_add_hash(struct sim *s, uint64_t h);
+
+/* FNV-1a of f's bytes, started from seed (0, or an earlier sim_hash). */
+uint64_t sim_hash(struct field f, uint64_t seed);
+
 /* Frees the set's slots (left NULL); safe whether or not ids were ever added. */
 void sim_idset_free(struct sim *s);
 
@@ -441,9 +448,14 @@ int sim_rfc3986(struct buf *b, const char *v, size_t n);
 /* Marks an Aliyun nonce used: 1 if new, 0 if seen within 15 minutes, -1 out of memory. */
 int sim_nonce_use(struct sim *s, const char *nonce);
 
-/* Counts one message to the 11-digit number nat today (Beijing): false,
- * counting nothing, when --per-number-day is reached. */
-bool sim_cap_take(struct sim *s, const char *nat);
+/* Counts one message to the 11-digit number nat in this Beijing day and
+ * clock hour: CAP_OK, or (counting nothing) the window whose cap
+ * (--per-number-day, --per-number-hour) it reached. */
+enum cap_result { CAP_OK = 0, CAP_HOUR, CAP_DAY };
+enum cap_result sim_cap_take(struct sim *s, const char *nat);
+
+/* Aliyun's message for a cap: "触发天级流控Permits:N" / "触发小时级流控Permits:N". */
+void sim_cap_message(const struct sim *s, enum cap_result cap, char *out, size_t outlen);
 
 /* The 11-digit national number of a Chinese mobile given as +86 / 0086 / 86 /
  * bare 11 digits (1[3-9] and 9 more digits), into nat[12]; -1 if it is not one. */
@@ -471,12 +483,21 @@ void sim_cn_count_batch(struct sim *s, size_t n);
 struct cn_line {
 	uint64_t n;
 	const char *action, *to, *text, *sign, *tmpl;
-	json_t *params;  /* borrowed */
+	const char *params;  /* the values as JSON text, or NULL */
 	const char *id, *code, *msgid, *outcome;
 	unsigned status;
 	int parts;
 };
 void sim_cn_record(struct sim *s, const struct cn_line *l);
+
+/* One parameter set dumped as JSON, dumped again only when it changes: the
+ * numbers of a request share theirs.  Free with sim_pcache_free. */
+struct pcache {
+	const json_t *p;
+	char *s;
+};
+const char *sim_pcache(struct pcache *c, const json_t *p);
+void sim_pcache_free(struct pcache *c);
 
 /*
  * Appends "name:value\n" for each name of the ';'-separated list names[0..nlen)
@@ -502,7 +523,8 @@ enum MHD_Result sim_tencent_serve(struct sim *s, struct MHD_Connection *c, struc
  * one, Tencent reply object), from the posted JSON; NULL if unusable. */
 char *sim_cn_mo_body(struct sim *s, json_t *in);
 
-/* True if body (len bytes, HTTP status) is the answer the provider expects to a push. */
+/* True if body (len bytes, HTTP status) is the answer the provider expects to a push:
+ * 200 and {"code":0,"msg":"接收成功"} / {"result":0,"errmsg":"OK"} as JSON. */
 bool sim_cn_push_answer_ok(const struct sim *s, long status, const char *body, size_t len);
 
 #endif

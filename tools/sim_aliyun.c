@@ -306,18 +306,18 @@ static int ali_values(const struct sim *s, const struct cn_tmpl *t, json_t *para
 	return 0;
 }
 
-/* Appends one SmsReport item for an accepted number. */
+/* Appends one SmsReport item for an accepted number (times: the request's). */
 static int report_item(struct ali *a, struct buf *items, const char *nat, const char *biz,
-		       const char *out_id_json, int parts, size_t i, bool capped)
+		       const char *out_id_json, int parts, size_t i, enum cap_result cap,
+		       const char *sent, const char *rep)
 {
 	struct sim *s = a->s;
-	int64_t now = clock_ms(CLOCK_REALTIME) / 1000;
+	bool capped = cap != CAP_OK;
 	bool ok = !capped && !chance(s, PER_NUMBER_KEY(a->n, i), K_DLR, atomic_load(&s->dlr_fail_ppb));
-	char sent[20], rep[20], lim[64];
+	char lim[64] = "";
 
-	sim_cn_time(now, sent);
-	sim_cn_time(now + (s->o.dlr_delay_ms + 999) / 1000, rep);
-	snprintf(lim, sizeof lim, "触发天级流控Permits:%ld", s->o.per_number_day);
+	if (capped)
+		sim_cap_message(s, cap, lim, sizeof lim);
 	return buf_printf(items, "%s{\"phone_number\":\"%s\",\"send_time\":\"%s\",\"report_time\":\"%s\","
 			  "\"success\":%s,\"err_code\":\"%s\",\"err_msg\":\"%s\",\"sms_size\":\"%d\","
 			  "\"biz_id\":\"%s\",\"out_id\":%s}", items->len > 0 ? "," : "", nat, sent, rep,
@@ -343,43 +343,51 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 	const char **vals = calloc(t->nph + 1, sizeof *vals);
 	json_t *joid = json_string(out_id != NULL ? out_id : "");
 	char biz[48], ref[64], *oid = joid != NULL ? json_dumps(joid, JSON_ENCODE_ANY) : NULL;
-	struct buf text, key, items;
+	int64_t now = clock_ms(CLOCK_REALTIME) / 1000;
+	struct buf text, items;
 	size_t pending = 0;
 	const char *code, *msg;
 	int parts = 1, rc = 0;
+	char sent[20], rep[20];
+	struct pcache pc = { NULL, NULL };
+	uint64_t th = 0;
 	json_t *o;
 	char *body;
 
 	json_decref(joid);
 	buf_init(&text, s->body_max);
-	buf_init(&key, s->body_max + 64);
 	buf_init(&items, 1 << 26);
+	sim_cn_time(now, sent);
+	sim_cn_time(now + (s->o.dlr_delay_ms + 999) / 1000, rep);
 	snprintf(biz, sizeof biz, "%" PRId64 "%06" PRIu64 "^0", clock_ms(CLOCK_REALTIME) / 1000,
 		 atomic_fetch_add(&s->cn->next_biz, 1) % 1000000);
 	for (size_t i = 0; i < nn && vals != NULL && oid != NULL && rc == 0; i++) {
-		bool capped = nn > 1 && !sim_cap_take(s, num[i].nat);
+		enum cap_result cap = nn > 1 ? sim_cap_take(s, num[i].nat) : CAP_OK;
+		bool capped = cap != CAP_OK;
 
 		if (i == 0 || num[i].params != num[i - 1].params || num[i].sign != num[i - 1].sign) {
 			buf_truncate(&text, 0);
 			ali_values(s, t, num[i].params, vals, &code, &msg);  /* checked before */
 			rc = sim_cn_render(num[i].sign, t, vals, &text, &parts);
+			/* the id of a message: (number, OutId, text), the text hashed once */
+			th = sim_hash((struct field){ out_id ? out_id : "", out_id ? strlen(out_id) : 0 }, 0);
+			th = sim_hash((struct field){ "|", 1 }, th);
+			th = rc == 0 ? sim_hash((struct field){ text.data, text.len }, th) : th;
 		}
 		snprintf(ref, sizeof ref, "%s:%s", biz, num[i].nat);
-		buf_truncate(&key, 0);
-		if (rc == 0 && !capped && buf_printf(&key, "%s|%s|%s", num[i].nat, out_id ? out_id : "",
-						     text.data) == 0) {
-			int added = sim_idset_add(s, (struct field){ key.data, key.len });
+		if (rc == 0 && !capped) {
+			int added = sim_idset_add_hash(s, sim_hash((struct field){ num[i].nat, 11 }, th));
 
 			if (added >= 0)
 				atomic_fetch_add(added == 1 ? &s->ctr.unique_ids : &s->ctr.duplicates, 1);
 		}
 		atomic_fetch_add(capped ? &s->ctr.numbers_refused : &s->ctr.numbers_accepted, 1);
 		sim_cn_record(s, &(struct cn_line){ a->n, a->action, num[i].nat, text.data, num[i].sign,
-						    t->code, num[i].params, out_id,
+						    t->code, s->rec != NULL ? sim_pcache(&pc, num[i].params) : NULL, out_id,
 						    capped ? "isv.BUSINESS_LIMIT_CONTROL" : "OK", ref,
 						    capped ? "limited" : "accepted", 200, parts });
 		if (rc == 0 && s->o.dlr_url != NULL) {
-			rc = report_item(a, &items, num[i].nat, biz, oid, parts, i, capped);
+			rc = report_item(a, &items, num[i].nat, biz, oid, parts, i, cap, sent, rep);
 			if (++pending == (size_t)s->o.push_batch)
 				flush_items(s, &items, &pending);
 		}
@@ -387,7 +395,7 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 	flush_items(s, &items, &pending);
 	buf_free(&items);
 	buf_free(&text);
-	buf_free(&key);
+	sim_pcache_free(&pc);
 	free(vals);
 	free(oid);
 	atomic_fetch_add(&s->ctr.accepted, 1);
@@ -401,12 +409,17 @@ static enum MHD_Result ali_accept(struct ali *a, const struct cn_tmpl *t, struct
 static enum MHD_Result ali_refuse(struct ali *a, struct ali_num *num, size_t nn, const char *tmpl,
 				  unsigned status, const char *code, const char *msg)
 {
+	struct pcache pc = { NULL, NULL };
+
 	atomic_fetch_add(&a->s->ctr.rejected, 1);
 	atomic_fetch_add(&a->s->ctr.numbers_refused, nn);
-	for (size_t i = 0; i < nn; i++)
+	for (size_t i = 0; a->s->rec != NULL && i < nn; i++)
 		sim_cn_record(a->s, &(struct cn_line){ a->n, a->action, num[i].nat, NULL, num[i].sign,
-						       tmpl, num[i].params, qparam(a, "OutId"), code,
-						       NULL, "rejected", status, 0 });
+						       tmpl, sim_pcache(&pc, num[i].params), qparam(a, "OutId"),
+						       code, NULL,
+						       str_is(code, "isv.BUSINESS_LIMIT_CONTROL") ? "limited" : "rejected",
+						       status, 0 });
+	sim_pcache_free(&pc);
 	if (nn == 0)
 		sim_cn_record(a->s, &(struct cn_line){ .n = a->n, .action = a->action, .code = code,
 						       .outcome = "rejected", .status = status });
@@ -494,6 +507,7 @@ static enum MHD_Result ali_send(struct ali *a)
 	struct ali_num *num = NULL;
 	const struct cn_tmpl *t;
 	const char **vals = NULL;
+	enum cap_result cap;
 	enum MHD_Result ret;
 	char lim[64];
 	size_t nn = 0;
@@ -535,6 +549,8 @@ static enum MHD_Result ali_send(struct ali *a)
 		rc = -1;
 	}
 	for (size_t i = 0; rc == 0 && i < nn; i++) {
+		if (i > 0 && num[i].sign == num[i - 1].sign)
+			continue;
 		if (!sim_cn_sign_known(a->s, num[i].sign)) {
 			code = "isv.SMS_SIGNATURE_ILLEGAL";
 			msg = "该账号下找不到对应签名";
@@ -549,6 +565,8 @@ static enum MHD_Result ali_send(struct ali *a)
 	}
 	vals = rc == 0 ? calloc(t->nph + 1, sizeof *vals) : NULL;
 	for (size_t i = 0; rc == 0 && i < nn; i++) {
+		if (i > 0 && num[i].params == num[i - 1].params)
+			continue;  /* SendSms: one set of values for every number */
 		if (!json_is_object(num[i].params) && !(psrc == NULL && t->nph == 0)) {
 			code = "isv.INVALID_JSON_PARAM";
 			msg = "JSON参数不合法，只接受字符串值";
@@ -557,8 +575,8 @@ static enum MHD_Result ali_send(struct ali *a)
 			rc = -1;
 		}
 	}
-	if (rc == 0 && nn == 1 && !sim_cap_take(a->s, num[0].nat)) {
-		snprintf(lim, sizeof lim, "触发天级流控Permits:%ld", a->s->o.per_number_day);
+	if (rc == 0 && nn == 1 && (cap = sim_cap_take(a->s, num[0].nat)) != CAP_OK) {
+		sim_cap_message(a->s, cap, lim, sizeof lim);
 		code = "isv.BUSINESS_LIMIT_CONTROL";
 		msg = lim;
 		rc = -1;

@@ -150,9 +150,19 @@ int sim_nonce_use(struct sim *s, const char *nonce)
 
 /* ---- per-number daily cap -------------------------------------------------- */
 
-static uint32_t beijing_day(void)
+/* Beijing calendar day and clock hour numbers of now. */
+static void beijing_now(uint32_t *day, uint32_t *hour)
 {
-	return (uint32_t)((clock_ms(CLOCK_REALTIME) / 1000 + 8 * 3600) / 86400);
+	int64_t t = clock_ms(CLOCK_REALTIME) / 1000 + 8 * 3600;
+
+	*day = (uint32_t)(t / 86400);
+	*hour = (uint32_t)(t / 3600);
+}
+
+void sim_cap_message(const struct sim *s, enum cap_result cap, char *out, size_t outlen)
+{
+	snprintf(out, outlen, cap == CAP_HOUR ? "触发小时级流控Permits:%ld" : "触发天级流控Permits:%ld",
+		 cap == CAP_HOUR ? s->o.per_number_hour : s->o.per_number_day);
 }
 
 static int cap_grow(struct capshard *sh)
@@ -175,31 +185,43 @@ static int cap_grow(struct capshard *sh)
 	return 0;
 }
 
-bool sim_cap_take(struct sim *s, const char *nat)
+enum cap_result sim_cap_take(struct sim *s, const char *nat)
 {
-	uint64_t key = strtoull(nat, NULL, 10), h = mix64(key);
-	struct capshard *sh = &s->cn->caps[h % CAP_SHARDS];
-	uint32_t day = beijing_day();
-	bool ok = true;
+	enum cap_result ok = CAP_OK;
+	struct capshard *sh;
+	uint32_t day, hour;
+	struct capslot *c;
+	uint64_t key, h;
 	size_t i;
 
-	if (s->o.per_number_day <= 0 || key == 0)
-		return true;
+	if (s->o.per_number_day <= 0 && s->o.per_number_hour <= 0)
+		return CAP_OK;
+	key = strtoull(nat, NULL, 10);
+	h = mix64(key);
+	sh = &s->cn->caps[h % CAP_SHARDS];
+	if (key == 0)
+		return CAP_OK;
+	beijing_now(&day, &hour);
 	pthread_mutex_lock(&sh->mu);
 	if ((sh->n + 1) * 2 > sh->cap && cap_grow(sh) < 0)
 		goto out;  /* out of memory: not counted, not refused */
 	for (i = h & (sh->cap - 1); sh->slot[i].key != 0 && sh->slot[i].key != key; i = (i + 1) & (sh->cap - 1))
 		;
-	if (sh->slot[i].key == 0) {
-		sh->slot[i] = (struct capslot){ key, day, 0 };
+	c = &sh->slot[i];
+	if (c->key == 0)
 		sh->n++;
+	if (c->key == 0 || c->day != day)
+		*c = (struct capslot){ key, day, 0, hour, 0 };
+	if (c->hour != hour) {
+		c->hour = hour;
+		c->hcount = 0;
 	}
-	if (sh->slot[i].day != day)
-		sh->slot[i] = (struct capslot){ key, day, 0 };
-	if (sh->slot[i].count >= (uint32_t)s->o.per_number_day)
-		ok = false;
+	if (s->o.per_number_day > 0 && c->count >= (uint32_t)s->o.per_number_day)
+		ok = CAP_DAY;
+	else if (s->o.per_number_hour > 0 && c->hcount >= (uint32_t)s->o.per_number_hour)
+		ok = CAP_HOUR;
 	else
-		sh->slot[i].count++;
+		c->count++, c->hcount++;
 out:
 	pthread_mutex_unlock(&sh->mu);
 	return ok;
@@ -464,43 +486,6 @@ int sim_cn_render(const char *sign, const struct cn_tmpl *t, const char *const *
 	return 0;
 }
 
-/* ---- record lines ----------------------------------------------------------- */
-
-static json_t *jstr_or_null(const char *v)
-{
-	json_t *j = v != NULL ? json_string(v) : NULL;
-
-	return j != NULL ? j : json_null();
-}
-
-void sim_cn_record(struct sim *s, const struct cn_line *l)
-{
-	json_t *o;
-	char *line;
-
-	if (s->rec == NULL)
-		return;
-	o = json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:O?,s:o,s:i,s:o,s:o,s:o,s:i}",
-		      "n", (json_int_t)l->n, "t", (json_int_t)clock_ms(CLOCK_REALTIME),
-		      "api", s->cn->mode == API_ALIYUN ? "aliyun" : "tencent",
-		      "action", jstr_or_null(l->action), "to", jstr_or_null(l->to),
-		      "text", jstr_or_null(l->text), "sign", jstr_or_null(l->sign),
-		      "template", jstr_or_null(l->tmpl), "params", l->params,
-		      "id", jstr_or_null(l->id), "status", (int)l->status, "code", jstr_or_null(l->code),
-		      "msgid", jstr_or_null(l->msgid), "outcome", jstr_or_null(l->outcome),
-		      "parts", l->parts);
-	line = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (line == NULL)
-		return;
-	flockfile(s->rec);
-	fputs_unlocked(line, s->rec);
-	putc_unlocked('\n', s->rec);
-	funlockfile(s->rec);
-	atomic_store(&s->rec_dirty, true);
-	free(line);
-}
-
 /* ---- replies (MO) and the answers pushes expect ----------------------------- */
 
 char *sim_cn_mo_body(struct sim *s, json_t *in)
@@ -535,16 +520,19 @@ char *sim_cn_mo_body(struct sim *s, json_t *in)
 	return body;
 }
 
+/* The answer must be the documented one (as JSON: spacing and key order aside). */
 bool sim_cn_push_answer_ok(const struct sim *s, long status, const char *body, size_t len)
 {
-	json_t *o, *v;
+	json_t *o, *want;
 	bool ok;
 
 	if (status != 200)
 		return false;
 	o = json_loadb(body, len, 0, NULL);
-	v = json_object_get(o, s->cn->mode == API_ALIYUN ? "code" : "result");
-	ok = json_is_integer(v) && json_integer_value(v) == 0;
+	want = s->cn->mode == API_ALIYUN ? json_pack("{s:i,s:s}", "code", 0, "msg", "接收成功")
+					 : json_pack("{s:i,s:s}", "result", 0, "errmsg", "OK");
+	ok = o != NULL && want != NULL && json_equal(o, want);
+	json_decref(want);
 	json_decref(o);
 	return ok;
 }

@@ -604,10 +604,11 @@ static enum MHD_Result handle_cn_control(struct sim *s, struct MHD_Connection *c
 }
 
 /*
- * POST /_sim/sink?answer=aliyun|tencent&fail_first=N: a stand-in for duban's
- * callbacks in the simulator's own tests.  Records the body (one line,
- * "api":"sink") and answers as Aliyun (code 0) or Tencent (result 0) expects,
- * except that the first N posts of the run get {"code":1,"msg":"busy"}.
+ * POST /_sim/sink?answer=aliyun|tencent|near&fail_first=N: a stand-in for
+ * duban's callbacks in the simulator's own tests.  Records the body (one
+ * line, "api":"sink") and answers as Aliyun or Tencent expects (near: a near
+ * miss, {"code":0,"msg":"OK"}), except that the first N posts of the run get
+ * {"code":1,"msg":"busy"}.
  */
 static enum MHD_Result handle_sink(struct sim *s, struct MHD_Connection *c, struct req *r)
 {
@@ -640,6 +641,8 @@ static enum MHD_Result handle_sink(struct sim *s, struct MHD_Connection *c, stru
 		return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 1, "msg", "busy"));
 	if (str_is(ans, "tencent"))
 		return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "result", 0, "errmsg", "OK"));
+	if (str_is(ans, "near"))
+		return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 0, "msg", "OK"));
 	return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 0, "msg", "接收成功"));
 }
 

@@ -103,6 +103,55 @@ void sim_record(struct sim *s, uint64_t n, const struct sendinfo *si, unsigned s
 	atomic_store(&s->rec_dirty, true);
 }
 
+/* A string field of a record line, or null. */
+static void put_key_str(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, ",\"%s\":", key);
+	put_json_str(f, (struct field){ v, v != NULL ? strlen(v) : 0 });
+}
+
+void sim_cn_record(struct sim *s, const struct cn_line *l)
+{
+	FILE *f = s->rec;
+
+	if (f == NULL)
+		return;
+	flockfile(f);
+	fprintf(f, "{\"n\":%" PRIu64 ",\"t\":%" PRId64 ",\"api\":\"%s\"", l->n, clock_ms(CLOCK_REALTIME),
+		s->cn->mode == API_ALIYUN ? "aliyun" : "tencent");
+	put_key_str(f, "action", l->action);
+	put_key_str(f, "to", l->to);
+	put_key_str(f, "text", l->text);
+	put_key_str(f, "sign", l->sign);
+	put_key_str(f, "template", l->tmpl);
+	fprintf(f, ",\"params\":%s", l->params != NULL ? l->params : "null");
+	put_key_str(f, "id", l->id);
+	fprintf(f, ",\"status\":%u", l->status);
+	put_key_str(f, "code", l->code);
+	put_key_str(f, "msgid", l->msgid);
+	put_key_str(f, "outcome", l->outcome);
+	fprintf(f, ",\"parts\":%d}\n", l->parts);
+	funlockfile(f);
+	atomic_store(&s->rec_dirty, true);
+}
+
+const char *sim_pcache(struct pcache *c, const json_t *p)
+{
+	if (p != c->p || c->s == NULL) {
+		free(c->s);
+		c->s = p != NULL ? json_dumps(p, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		c->p = p;
+	}
+	return c->s;
+}
+
+void sim_pcache_free(struct pcache *c)
+{
+	free(c->s);
+	c->s = NULL;
+	c->p = NULL;
+}
+
 /* Called by the main thread every FLUSH_MS and at exit. */
 void sim_record_flush(struct sim *s)
 {
@@ -181,15 +230,26 @@ static int idshard_grow(struct idshard *sh)
 	return 0;
 }
 
+uint64_t sim_hash(struct field f, uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (size_t i = 0; i < f.n; i++)
+		h = (h ^ (unsigned char)f.p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 int sim_idset_add(struct sim *s, struct field id)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	return sim_idset_add_hash(s, sim_hash(id, 0));
+}
+
+int sim_idset_add_hash(struct sim *s, uint64_t h)
+{
 	struct idshard *sh;
 	size_t i;
 	int rc = 1;
 
-	for (i = 0; i < id.n; i++)
-		h = (h ^ (unsigned char)id.p[i]) * 0x100000001b3ULL;
 	h = mix64(h) | 1;  /* never 0, the empty-slot marker */
 	sh = &s->ids[h >> 58];
 	pthread_mutex_lock(&sh->mu);

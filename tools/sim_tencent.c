@@ -181,14 +181,13 @@ static json_t *tc_row(const char *serial, const char *phone, int fee, const char
 			 "Fee", fee, "SessionContext", ctx, "Code", code, "Message", msg, "IsoCode", "CN");
 }
 
-/* Appends one status report item for an accepted number. */
-static int tc_report(struct tc *a, struct buf *items, const char *nat, const char *serial, size_t i)
+/* Appends one status report item for an accepted number (when: the request's). */
+static int tc_report(struct tc *a, struct buf *items, const char *nat, const char *serial, size_t i,
+		     const char *when)
 {
 	struct sim *s = a->s;
 	bool ok = !chance(s, PER_NUMBER_KEY(a->n, i), K_DLR, atomic_load(&s->dlr_fail_ppb));
-	char when[20];
 
-	sim_cn_time(clock_ms(CLOCK_REALTIME) / 1000 + (s->o.dlr_delay_ms + 999) / 1000, when);
 	return buf_printf(items, "%s{\"user_receive_time\":\"%s\",\"nationcode\":\"86\",\"mobile\":\"%s\","
 			  "\"report_status\":\"%s\",\"errmsg\":\"%s\",\"description\":\"%s\",\"sid\":\"%s\"}",
 			  items->len > 0 ? "," : "", when, nat, ok ? "SUCCESS" : "FAIL",
@@ -245,18 +244,25 @@ static enum MHD_Result tc_rows(struct tc *a, json_t *req, const struct cn_tmpl *
 	json_t *phones = json_object_get(req, "PhoneNumberSet"), *rows = json_array();
 	const char *sign = json_string_value(json_object_get(req, "SignName"));
 	const char *ctx = json_string_value(json_object_get(req, "SessionContext"));
-	struct buf text, key, items;
+	struct buf text, items;
 	size_t pending = 0;
 	int parts = 1;
+	struct pcache pc = { NULL, NULL };
+	uint64_t th;
+	char when[20];
 
 	buf_init(&text, s->body_max);
-	buf_init(&key, s->body_max + 64);
 	buf_init(&items, 1 << 26);
+	sim_cn_time(clock_ms(CLOCK_REALTIME) / 1000 + (s->o.dlr_delay_ms + 999) / 1000, when);
 	if (!mismatch && sim_cn_render(sign, t, vals, &text, &parts) < 0)
 		mismatch = true;  /* out of memory: refuse rather than guess */
+	/* the id of a message: (number, SessionContext, text), the text hashed once */
+	th = sim_hash((struct field){ ctx ? ctx : "", ctx ? strlen(ctx) : 0 }, 0);
+	th = sim_hash((struct field){ text.data ? text.data : "", text.len }, sim_hash((struct field){ "|", 1 }, th));
 	for (size_t i = 0; rows != NULL && i < json_array_size(phones); i++) {
 		const char *ph = json_string_value(json_array_get(phones, i)), *code = "Ok";
 		const char *msg = "send success", *outcome = "accepted";
+		enum cap_result cap;
 		char nat[12] = "", e164[16], serial[48] = "";
 
 		if (ph == NULL || sim_cn_number(ph, strlen(ph), nat) < 0 ||
@@ -266,22 +272,21 @@ static enum MHD_Result tc_rows(struct tc *a, json_t *req, const struct cn_tmpl *
 		} else if (mismatch) {
 			code = "FailedOperation.TemplateParamSetNotMatchApprovedTemplate";
 			msg = "请求内容与审核通过的模板内容不匹配。";
-		} else if (!sim_cap_take(s, nat)) {
-			code = "LimitExceeded.PhoneNumberDailyLimit";
-			msg = "单个手机号日下发短信条数超过设定的上限。";
+		} else if ((cap = sim_cap_take(s, nat)) != CAP_OK) {
+			code = cap == CAP_DAY ? "LimitExceeded.PhoneNumberDailyLimit"
+					      : "LimitExceeded.PhoneNumberOneHourLimit";
+			msg = cap == CAP_DAY ? "单个手机号日下发短信条数超过设定的上限。"
+					     : "单个手机号1小时内下发短信条数超过设定的上限。";
 			outcome = "limited";
 		}
 		if (str_is(code, "Ok")) {
 			snprintf(serial, sizeof serial, "2640:%" PRId64 "%08" PRIu64, clock_ms(CLOCK_REALTIME) / 1000,
 				 atomic_fetch_add(&s->cn->next_serial, 1) % 100000000);
-			buf_truncate(&key, 0);
-			if (buf_printf(&key, "%s|%s|%s", nat, ctx != NULL ? ctx : "", text.data) == 0) {
-				int added = sim_idset_add(s, (struct field){ key.data, key.len });
+			int added = sim_idset_add_hash(s, sim_hash((struct field){ nat, 11 }, th));
 
-				if (added >= 0)
-					atomic_fetch_add(added == 1 ? &s->ctr.unique_ids : &s->ctr.duplicates, 1);
-			}
-			if (s->o.dlr_url != NULL && tc_report(a, &items, nat, serial, i) == 0 &&
+			if (added >= 0)
+				atomic_fetch_add(added == 1 ? &s->ctr.unique_ids : &s->ctr.duplicates, 1);
+			if (s->o.dlr_url != NULL && tc_report(a, &items, nat, serial, i, when) == 0 &&
 			    ++pending == (size_t)s->o.push_batch)
 				tc_flush(s, &items, &pending);
 		} else if (outcome[0] == 'a') {
@@ -289,16 +294,18 @@ static enum MHD_Result tc_rows(struct tc *a, json_t *req, const struct cn_tmpl *
 		}
 		atomic_fetch_add(str_is(code, "Ok") ? &s->ctr.numbers_accepted : &s->ctr.numbers_refused, 1);
 		sim_cn_record(s, &(struct cn_line){ a->n, "SendSms", ph, str_is(code, "Ok") ? text.data : NULL,
-						    sign, t->code, json_object_get(req, "TemplateParamSet"), ctx,
+						    sign, t->code,
+						    s->rec != NULL ? sim_pcache(&pc, json_object_get(req, "TemplateParamSet"))
+								   : NULL, ctx,
 						    code, serial[0] ? serial : NULL, outcome, 200,
 						    str_is(code, "Ok") ? parts : 0 });
 		json_array_append_new(rows, tc_row(serial, ph != NULL ? ph : "", str_is(code, "Ok") ? parts : 0,
 						   ctx != NULL ? ctx : "", code, msg));
 	}
 	tc_flush(s, &items, &pending);
+	sim_pcache_free(&pc);
 	buf_free(&items);
 	buf_free(&text);
-	buf_free(&key);
 	atomic_fetch_add(&s->ctr.accepted, 1);
 	return tc_answer(a, rows != NULL ? json_pack("{s:o}", "SendStatusSet", rows) : NULL);
 }

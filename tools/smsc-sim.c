@@ -125,6 +125,7 @@ static const char usage_text[] =
 "  --secret-id ID --secret-key K  Tencent keys (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY)\n"
 "  --sdk-app-id ID         the SmsSdkAppId Tencent requests must name (or TENCENT_SDK_APP_ID)\n"
 "  --per-number-day N      messages per number per Beijing day before the cap code (0: none)\n"
+"  --per-number-hour N     the same per clock hour (0: none)\n"
 "  --max-param N           characters per template value (default aliyun 35, tencent 0 = none)\n"
 "  --no-balance            start with the balance used up (POST /_sim/balance?ok=1 refills)\n"
 "  --push-batch N          most reports per push (default 100)\n"
@@ -174,6 +175,7 @@ static const struct opt_def {
 	{ "secret-key", OK_STR, OFF(tc_key), 0, 0 },
 	{ "sdk-app-id", OK_STR, OFF(sdk_app_id), 0, 0 },
 	{ "per-number-day", OK_LONG, OFF(per_number_day), 0, 1000000 },
+	{ "per-number-hour", OK_LONG, OFF(per_number_hour), 0, 1000000 },
 	{ "max-param", OK_LONG, OFF(max_param), 0, 100000 },
 	{ "no-balance", OK_FLAG, OFF(no_balance), 0, 0 },
 	{ "push-batch", OK_LONG, OFF(push_batch), 1, 10000 },
@@ -371,7 +373,7 @@ static int sim_start(struct sim *s, char *err, size_t errlen)
 	struct MHD_OptionItem pool[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
 					  { MHD_OPTION_END, 0, NULL } };
 	char host[256];
-	int fd, port;
+	int fd, port = 0;
 
 	fd = open_listener(s->o.listen, host, sizeof host, &port, err, errlen);
 	if (fd < 0)

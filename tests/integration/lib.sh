@@ -113,3 +113,27 @@ start_duban() {
 	HTTP_PORT=$(sed -n 's/.*http: listening on .*:\([0-9][0-9]*\)$/\1/p' "$T/daemon.log" | tail -1)
 	API="http://127.0.0.1:${HTTP_PORT:-0}"
 }
+
+# start_sim_cn aliyun|tencent [ARGS...]: start_sim playing Alibaba Cloud or
+# Tencent Cloud (docs/smsc-sim.md) with test keys, exported under the names
+# a configuration reads with {{env.NAME}}: ALIYUN_ACCESS_KEY_ID,
+# ALIYUN_ACCESS_KEY_SECRET, or TENCENT_SECRET_ID, TENCENT_SECRET_KEY and
+# TENCENT_SDK_APP_ID (1400000001).  Its templates file $T/sim-templates
+# registers the sign 小雄镇人民政府 and approves the lines of SIM_TEMPLATES
+# ("template CODE TEXT"), by default the reminder SMS_100001 / 100001.
+start_sim_cn() {
+	api=$1; shift
+	{
+		echo "sign 小雄镇人民政府"
+		if [ -n "${SIM_TEMPLATES:-}" ]; then printf '%s\n' "$SIM_TEMPLATES"
+		elif [ "$api" = aliyun ]; then
+			echo 'template SMS_100001 您牵头的“${task}”将于${deadline}到期，请抓紧办理。回复“完成${code}”办结。'
+		else
+			echo 'template 100001 您牵头的“{1}”将于{2}到期，请抓紧办理。回复“完成{3}”办结。'
+		fi
+	} >"$T/sim-templates"
+	export ALIYUN_ACCESS_KEY_ID=LTAI5tSimTestKeyId ALIYUN_ACCESS_KEY_SECRET=SimTestKeySecret0123
+	export TENCENT_SECRET_ID=AKIDSimTestSecretId TENCENT_SECRET_KEY=SimTestSecretKey0123
+	export TENCENT_SDK_APP_ID=1400000001
+	start_sim --api "$api" --templates "$T/sim-templates" "$@"
+}

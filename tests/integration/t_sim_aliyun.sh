@@ -6,7 +6,8 @@
 # checked; SendSms takes 1000 numbers and SendBatchSms 100; a bad number
 # refuses the request; the per-number daily cap and the balance switch give
 # their codes; SmsReport pushes are arrays of the documented fields, split
-# by --push-batch and pushed again when the answer is not {"code":0,...}.
+# by --push-batch and pushed again when the answer is not exactly
+# {"code":0,"msg":"接收成功"}.
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/cn_client.sh"
 setup
@@ -117,6 +118,9 @@ cq() { ali_q PhoneNumbers 13800138000 SignName "$SIGN" TemplateCode SMS_100002 T
 expect_eq "the second message of the day to a number is OK" "$(code_of "$(cq 二)")" OK
 expect_eq "the third is isv.BUSINESS_LIMIT_CONTROL" "$(code_of "$(cq 三)")" isv.BUSINESS_LIMIT_CONTROL
 expect_eq "naming the day window" "$(jq -r .Message "$T/c")" "触发天级流控Permits:2"
+mq=$(ali_q PhoneNumbers 13800138000,13300133000 SignName "$SIGN" TemplateCode SMS_100002 TemplateParam '{"name":"五"}')
+expect_eq "in a request of several the capped number does not refuse the others" "$(code_of "$mq")" OK
+mbiz=$(jq -r .BizId "$T/c")
 
 # The balance.
 curl -s -X POST "$SIM_URL/_sim/balance?ok=0" >"$T/b0"
@@ -126,30 +130,45 @@ curl -s -X POST "$SIM_URL/_sim/balance?ok=1" >/dev/null
 expect_eq "refilled, it is OK again" "$(code_of "$(cq 四 | sed 's/13800138000/13500135000/')")" OK
 
 # Reports: the sink refused the first push ({"code":1}); every report arrives.
-# Accepted numbers: 1 + 1 + 1000 + 2 + 1 + 1 = 1006.
-pushed() { curl -s "$SIM_URL/_sim/stats" | jq -e '.dlr_sent == 1006 and .push_retries >= 1 and
+# Accepted numbers: 1 + 1 + 1000 + 2 + 1 + 1 + 1 = 1007, and the capped one's.
+pushed() { curl -s "$SIM_URL/_sim/stats" | jq -e '.dlr_sent == 1008 and .numbers_accepted == 1007 and .push_retries >= 1 and
 	.push_bad_answers >= 1 and .max_push_batch == 100 and .push_given_up == 0'; }
-check "all 1006 reports are pushed, the refused push again, at most 100 per push" wait_for 20 pushed
+check "all 1008 reports are pushed, the refused push again, at most 100 per push" wait_for 20 pushed
 report_ok() { jq -e -s --arg biz "$biz" '[.[] | select(.api == "sink") | .body[] |
 	select(.biz_id == $biz)] | length == 2 and (.[0] | .phone_number == "13800138000" and
 	.success == true and .err_code == "DELIVERED" and .sms_size == "1" and .out_id == "o-1" and
 	(.send_time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")) and
 	has("report_time") and has("err_msg"))' "$T/sink.jsonl"; }
-check "the first report arrived twice (refused once) with the documented fields" report_ok
-check "every push is a JSON array" jq -e -s '[.[] | select(.api == "sink") | .body | type] | unique == ["array"]' "$T/sink.jsonl"
+check "the first report arrived twice (refused once) with the documented fields" wait_for 10 report_ok
+check "the capped number's report fails with the cap's code and window, the other's is delivered" \
+	wait_for 10 jq -e -s --arg biz "$mbiz" '[.[] | select(.api == "sink") | .body[] | select(.biz_id == $biz)] |
+	(map(select(.phone_number == "13800138000"))[0] | .success == false and
+	 .err_code == "isv.BUSINESS_LIMIT_CONTROL" and .err_msg == "触发天级流控Permits:2") and
+	(map(select(.phone_number == "13300133000"))[0].success == true)' "$T/sink.jsonl"
+check "every push is a JSON array" wait_for 10 jq -e -s '[.[] | select(.api == "sink") | .body | type] | unique == ["array"]' "$T/sink.jsonl"
 
 # Replies (SmsUp) go to --mo-url as an array of one.
 kill "$SIM_PID" 2>/dev/null
 wait "$SIM_PID" 2>/dev/null
-start_sim --api aliyun --templates "$T/templates" --access-key-id "$ALI_ID" \
-	--access-key-secret "$ALI_SECRET" --mo-url "$SINK?answer=aliyun" || exit 1
+start_sim_cn aliyun --per-number-hour 1 --mo-url "$SINK?answer=aliyun" || exit 1
+ALI_ID=$ALIYUN_ACCESS_KEY_ID ALI_SECRET=$ALIYUN_ACCESS_KEY_SECRET
+hq=$(ali_q PhoneNumbers 13800138000 SignName "$SIGN" TemplateCode SMS_100001 TemplateParam "$params")
+expect_eq "with --per-number-hour 1 the first message is OK" "$(code_of "$hq")" OK
+expect_eq "the second in the hour is isv.BUSINESS_LIMIT_CONTROL" "$(code_of "$hq")" isv.BUSINESS_LIMIT_CONTROL
+expect_eq "naming the hour window" "$(jq -r .Message "$T/c")" "触发小时级流控Permits:1"
 curl -s -H 'Content-Type: application/json' -d '{"from":"+8613800138000","text":"完成T12","to":"01"}' \
 	"$SIM_URL/_sim/mo" >"$T/mo"
 check "/_sim/mo posts and duban's answer is the expected one" jq_ok "$T/mo" '.posted and .status == 200 and .accepted'
-check "the SmsUp item has phone_number, content, send_time, dest_code, sequence_id" jq -e -s \
+check "the SmsUp item has phone_number, content, send_time, dest_code, sequence_id" wait_for 10 jq -e -s \
 	'[.[] | select(.api == "sink") | .body | select(type == "array") | .[] | select(.content == "完成T12")][0] |
 	 .phone_number == "13800138000" and .dest_code == "01" and (.sequence_id | type) == "number" and
 	 .sign_name == "小雄镇人民政府" and has("send_time")' "$T/sink.jsonl"
+
+kill "$SIM_PID" 2>/dev/null
+wait "$SIM_PID" 2>/dev/null
+start_sim_cn aliyun --push-retries 0 --mo-url "$SINK?answer=near" || exit 1
+curl -s -H 'Content-Type: application/json' -d '{"from":"+8613800138000","text":"收到"}' "$SIM_URL/_sim/mo" >"$T/mo2"
+check 'the near miss {"code":0,"msg":"OK"} is not the expected answer' jq_ok "$T/mo2" '.posted and .status == 200 and (.accepted | not)'
 
 expect_exit "--api aliyun without keys is a usage error" 2 env -u ALIYUN_ACCESS_KEY_ID -u ALIYUN_ACCESS_KEY_SECRET \
 	"$SIM" --api aliyun --templates "$T/templates"

@@ -107,22 +107,25 @@ expect_eq "and only for count requests" "$(jq -r '.Response.SendStatusSet[0].Cod
 pushed() { curl -s "$SIM_URL/_sim/stats" | jq -e '.dlr_sent == 206 and .push_retries >= 1 and .push_given_up == 0'; }
 check "all 206 status reports are pushed, the refused push again" wait_for 20 pushed
 check "a report has mobile, report_status, errmsg, description, sid = SerialNo, user_receive_time" \
-	jq -e -s --arg sid "$sid" '[.[] | select(.api == "sink") | .body | select(type == "array") | .[] |
+	wait_for 10 jq -e -s --arg sid "$sid" '[.[] | select(.api == "sink") | .body | select(type == "array") | .[] |
 	select(.sid == $sid)][0] | .mobile == "13800138000" and .report_status == "SUCCESS" and
 	.errmsg == "DELIVRD" and has("description") and has("user_receive_time") and .nationcode == "86"' "$T/sink.jsonl"
 
 curl -s -H 'Content-Type: application/json' -d '{"from":"+8613800138000","text":"收到"}' "$SIM_URL/_sim/mo" >"$T/mo"
 check "/_sim/mo: duban's answer is the expected one" jq_ok "$T/mo" '.posted and .accepted'
-check "the reply is one object: mobile, text, time, sign, extend" jq -e -s \
+check "the reply is one object: mobile, text, time, sign, extend" wait_for 10 jq -e -s \
 	'[.[] | select(.api == "sink") | .body | select(type == "object")][0] | .mobile == "13800138000" and
 	 .text == "收到" and .sign == "小雄镇人民政府" and (.time | type) == "number" and .extend == ""' "$T/sink.jsonl"
 
 # A callback URL that answers the Aliyun way is wrong for Tencent: pushed 1 + 2 times, then given up.
 kill "$SIM_PID" 2>/dev/null
 wait "$SIM_PID" 2>/dev/null
-start_sim --api tencent --templates "$T/templates" --secret-id "$TC_ID" --secret-key "$TC_KEY" \
-	--push-retries 2 --push-retry-ms 20 --dlr-url "$SINK?answer=aliyun" || exit 1
+start_sim_cn tencent --per-number-hour 1 --push-retries 2 --push-retry-ms 20 --dlr-url "$SINK?answer=aliyun" || exit 1
+TC_ID=$TENCENT_SECRET_ID TC_KEY=$TENCENT_SECRET_KEY
 tc_call "$T/r18" "$(body '["+8613400134000"]')" >/dev/null
+tc_call "$T/r19" "$(body '["+8613400134000"]')" >/dev/null
+expect_eq "with --per-number-hour 1 the second in the hour is LimitExceeded.PhoneNumberOneHourLimit" \
+	"$(jq -r '.Response.SendStatusSet[0].Code' "$T/r19")" LimitExceeded.PhoneNumberOneHourLimit
 given_up() { curl -s "$SIM_URL/_sim/stats" | jq -e '.push_given_up == 1 and .pushes == 3 and
 	.push_retries == 2 and .dlr_sent == 0 and .dlr_errors == 3'; }
 check "a wrong answer is pushed again twice, then given up" wait_for 20 given_up
