@@ -142,8 +142,8 @@ print_plan(struct cli *c, const struct notice_plan *p, int64_t send_at, int64_t 
 		printf("text (as %s gets it):\n", p->text_for);
 	else
 		printf("text:\n");
-	printf("%s%s%s%s\n", *c->cfg->signature ? "【" : "", c->cfg->signature,
-	       *c->cfg->signature ? "】" : "", p->text ? p->text : "");
+	const char *sign = p->signature ? p->signature : c->cfg->signature;
+	printf("%s%s%s%s\n", *sign ? "【" : "", sign, *sign ? "】" : "", p->text ? p->text : "");
 }
 
 /* Asking before queuing to more than notices.confirm_over people. */

@@ -25,6 +25,11 @@ static const char template_help[] =
 	"usage: duban template list\n"
 	"       duban template preview NAME [--task CODE] [--person WHO] [--var K=V]...\n"
 	"\n"
+	"list shows each template, what it can be sent as (reminders: it uses task\n"
+	"variables; notices: var.* or notice.*; any) and the providers able to carry\n"
+	"it, in order: every free-text provider, and each template provider with a\n"
+	"binding for it (none: it cannot be sent; \"-\": no provider is configured).\n"
+	"\n"
 	"preview renders a template for a task (and a person: by default the task's\n"
 	"lead) as it would be sent now (DUBAN_NOW replaces the clock), and shows its\n"
 	"length, encoding and the number of SMS parts, counting the signature.  With\n"
@@ -47,20 +52,39 @@ pick_lead(void *arg, const struct person *p, const char *role)
 	return 0;
 }
 
+/* The providers able to carry template tp, "a,b" into out ("" none, "-" none configured). */
+static void
+carriers(const struct duban_config *cfg, const struct tmpl *tp, char *out, size_t outlen)
+{
+	size_t used = 0;
+
+	snprintf(out, outlen, "%s", cfg->nproviders ? "" : "-");
+	for (size_t i = 0; i < cfg->nproviders && used < outlen; i++) {
+		const struct provider_conf *pc = &cfg->providers[i];
+		int n;
+		if (pc->templated && route_binding(pc, tmpl_name(tp)) == NULL)
+			continue;
+		n = snprintf(out + used, outlen - used, "%s%s", used ? "," : "", pc->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
 static int
 template_list(struct cli *c)
 {
-	static const char *const h[] = { "name", "uses" };
-	struct table *t = table_new(2, h, "ss");
+	static const char *const h[] = { "name", "uses", "providers" };
+	static const char *const uses[] = { "any", "reminders", "notices" };
+	struct table *t = table_new(3, h, "sss");
+	char via[512];
 
 	if (t == NULL)
 		return EXIT_FAIL;
 	for (size_t i = 0; i < tmpl_set_count(c->tmpls); i++) {
 		const struct tmpl *tp = tmpl_set_at(c->tmpls, i);
-		const char *uses = tmpl_uses_prefix(tp, "var.") || tmpl_uses_prefix(tp, "notice.")
-					   ? "notices"
-					   : tmpl_uses_prefix(tp, "task.") ? "reminders" : "any";
-		const char *cells[] = { tmpl_name(tp), uses };
+		const char *cells[] = { tmpl_name(tp), uses[tmpl_kind(tp)], via };
+		carriers(c->cfg, tp, via, sizeof(via));
 		table_add(t, cells);
 	}
 	table_print(t, c->fmt, stdout);

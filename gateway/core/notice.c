@@ -481,6 +481,7 @@ plan_person(void *arg, const struct person *p)
 		w->plan->text = strdup(text);
 		w->plan->text_for = strdup(p->name);
 		w->plan->provider = ro.provider;
+		w->plan->signature = ro.signature;
 		if (w->plan->text == NULL || w->plan->text_for == NULL) {
 			route_out_clear(&ro);
 			snprintf(w->err, w->errlen, "out of memory");
@@ -522,6 +523,7 @@ notice_plan(struct store *st, const struct notice_audience *a, const struct noti
 		out->text = strdup(text);
 		out->params = ro.params;
 		out->provider = ro.provider;
+		out->signature = ro.signature;
 		ro.params = NULL;
 		route_out_clear(&ro);
 		if (out->text == NULL) {

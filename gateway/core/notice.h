@@ -113,6 +113,7 @@ struct notice_plan {
 	char *text_for;              /* whose the sample is (malloc'd); NULL when shared */
 	char *params;                /* a shared text's values for template providers (malloc'd; NULL none) */
 	const char *provider;        /* the first provider able to carry it (NULL: none configured) */
+	const char *signature;       /* the signature text goes out with there (NULL: the configured one) */
 };
 void notice_plan_clear(struct notice_plan *p);
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/i18n.h"
 #include "base/utf8.h"
@@ -31,10 +30,7 @@ route_binding(const struct provider_conf *pc, const char *name)
 {
 	if (!pc->templated || name == NULL)
 		return NULL;
-	for (size_t i = 0; i < pc->nbindings; i++)
-		if (strcmp(pc->bindings[i].tmpl, name) == 0)
-			return &pc->bindings[i];
-	return NULL;
+	return provider_binding_find(pc, name);
 }
 
 /* The message of a tmpl_parse diagnostic without its "x:LINE: " prefix. */
@@ -305,16 +301,6 @@ utf8_chars(const char *s)
 	return n;
 }
 
-static bool
-has_web_address(const char *s)
-{
-	for (; *s; s++)
-		if (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0 ||
-		    strncasecmp(s, "www.", 4) == 0)
-			return true;
-	return false;
-}
-
 /* A hint to shorten expression expr to max characters. */
 static void
 shorten_hint(const char *expr, long max, char *out, size_t outlen)
@@ -367,11 +353,10 @@ render_value(const struct route_hop *h, size_t k, const struct msg_vars *mv, con
 			 what, b->tmpl, b->pname[k], chars, h->pc->name, h->pc->max_param, hint);
 		return -1;
 	}
-	if (has_web_address(out->data)) {
-		snprintf(err, errlen,
-			 _("%s: template %s: the value of %s holds a web address, which provider "
-			   "%s refuses in a value"),
-			 what, b->tmpl, b->pname[k], h->pc->name);
+	/* The rest of what the provider refuses in a value (a link, a line break) is its own. */
+	if (provider_param_check(h->pc, out->data, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, _("%s: template %s: the value of %s: %s"), what, b->tmpl,
+			 b->pname[k], why);
 		return -1;
 	}
 	return 0;

@@ -7,7 +7,7 @@
  * reason.  For every template provider that can carry it, the binding's
  * values are rendered from the message's own values (task, person,
  * notice) when it is queued, and each is checked against the provider's
- * limit (max_param characters, no web address): what is stored is what
+ * limit (max_param characters, no link, no line break): what is stored is what
  * is sent, on the first try and after failover alike.
  *
  * The values are stored on the row as canonical JSON (the params column;
@@ -73,7 +73,7 @@ void route_out_clear(struct route_out *o);
  * Render a message of route r: text is duban's own text (the free text,
  * or its template rendered by the caller), mv the values its bindings
  * read.  For every template provider, its values (each at most its
- * max_param characters, no http://, https:// or www.) and the text the
+ * max_param characters, nothing provider_param_check refuses) and the text the
  * phone shows; body, signature and info are those of the first provider
  * able to carry it, and each shown text is checked against max_parts.
  * what names the message in errors ("task T3", "notice N4").  Returns 0

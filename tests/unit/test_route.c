@@ -413,10 +413,15 @@ test_value_limits(void **state)
 	/* A web address in a value. */
 	fx->task.title = "详见www.xiaoxiong.gov.cn";
 	assert_int_equal(render_reminder(fx, &ro, err, sizeof(err)), -1);
-	assert_string_equal(err, "task T3: template reminder: the value of task holds a web "
-				 "address, which provider aliyun refuses in a value");
+	assert_string_equal(err, "task T3: template reminder: the value of task: the value holds "
+				 "a link, which provider 'aliyun' refuses");
 	fx->task.title = "见 HTTPS://x.cn";
 	assert_int_equal(render_reminder(fx, &ro, err, sizeof(err)), -1);
+	/* A line break would break the provider's template. */
+	fx->task.title = "梅岙塘\n农田";
+	assert_int_equal(render_reminder(fx, &ro, err, sizeof(err)), -1);
+	assert_string_equal(err, "task T3: template reminder: the value of task: the value has a "
+				 "line break");
 	fx->task.title = "梅岙塘农田改造工程";
 }
 
@@ -492,6 +497,33 @@ test_notice_params(void **state)
 			"陈宝根您好：技能培训将于12月15日举办。");
 }
 
+/* An approved notice gets the values its template gives, rendered again at approval. */
+static void
+test_approved_notice_params(void **state)
+{
+	struct fixture *fx = *state;
+	const char *to[] = { "person:陈宝根", "person:张阿满" };
+	char *ins_vars[] = { "deadline=12月20日", "contact=李明" };
+	struct notice_req rq = { .to = to, .nto = 2, .template_name = "insurance",
+				 .vars = ins_vars, .nvars = 2 };
+	struct notice_confirm yes = { .yes = true };
+	struct notice_result res;
+
+	fx->cfg->notices.require_approval = true;
+	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
+	assert_string_equal(res.status, "pending");
+	notice_result_clear(&res);
+	assert_int_equal(unit_sql_int(fx->path, "SELECT count(*) FROM message"), 0);
+	fx->x.actor = "approver";
+	assert_int_equal(notice_approve(&fx->x, 1, &yes, &res), ACTION_OK);
+	notice_result_clear(&res);
+	assert_int_equal(unit_sql_int(fx->path, "SELECT count(*) FROM message WHERE params = "
+						"'{\"aliyun\":[\"12月20日\",\"李明\"]}'"),
+			 2);
+	unit_expect_sql(fx->path, "SELECT body FROM message LIMIT 1",
+			"请于12月20日前到村委会登记参保，咨询李明。");
+}
+
 static void
 test_refused_queues_nothing(void **state)
 {
@@ -546,6 +578,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_value_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_values_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notice_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approved_notice_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_queues_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
