@@ -63,7 +63,7 @@ signature = "小雄镇人民政府";
 rules_dir = "$TOP/rules";
 templates_dir = "$TOP/templates";
 quiet_hours = { enabled = false; from = "21:00"; to = "08:00"; };
-log = { level = "warn"; };
+log = { level = "info"; };
 providers = (
   { name = "aliyun"; type = "aliyun";
     access_key_id = "{{env.ALIYUN_ACCESS_KEY_ID}}"; access_key_secret = "{{env.ALIYUN_ACCESS_KEY_SECRET}}";
@@ -116,6 +116,7 @@ ms=$(( (t1 - t0) / 1000000 ))
 awk -v n="$N" -v ms="$ms" -v rss="$rss" -v r="$reqs" -v a="$acc" -v s="$sent" -v b="$BATCH" 'BEGIN {
 	printf "aliyun:    %9d recipients  %7.2f s  %7d recipients/s  %d requests (batch %d)  %d accepted  %d sent  peak RSS %5.1f MB\n",
 		n, ms / 1000, n * 1000 / ms, r, b, a, s, rss / 1024 }'
+sed -n 's/.*stopped: .*; \(database .*\)/daemon: \1/p' "$W/daemon.log"
 if [ -s "$W/perf.data" ]; then
 	echo "profile (perf, cpu-clock, self time, top 25):"
 	perf report -q -i "$W/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
