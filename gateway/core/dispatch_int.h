@@ -122,6 +122,14 @@ struct dispatch {
 	struct dispatch_stats stats;
 	char why_hour[160], why_day[160]; /* wait_reason of rows held by the local limits */
 	bool own_limits;          /* some provider has `limits` of its own */
+	/* Numbers a provider refused for a while (LIMITED): their other rows in
+	 * the heap wait too, without a request that would be refused. */
+	struct limited_num {
+		uint64_t hash;        /* of the number (0: empty) */
+		int64_t until;        /* UTC seconds */
+		char why[160];
+	} lim[64];
+	size_t lim_next;
 	/* the database thread */
 	struct store *dbst;
 	pthread_t th;

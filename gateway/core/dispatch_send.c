@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/i18n.h"
@@ -288,6 +289,54 @@ wait_halted(struct dispatch *d, struct lease_msg *m, int64_t until_ms, int64_t n
 	free(m);
 }
 
+static uint64_t
+num_hash(const char *phone)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a; 0 means an empty entry */
+
+	for (const unsigned char *c = (const unsigned char *)phone; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* The entry of a number a provider refuses for now, or NULL. */
+static const struct limited_num *
+num_limited(const struct dispatch *d, const char *phone, int64_t now_s)
+{
+	uint64_t h = num_hash(phone);
+
+	for (size_t i = 0; i < ARRAY_LEN(d->lim); i++)
+		if (d->lim[i].hash == h && d->lim[i].until > now_s)
+			return &d->lim[i];
+	return NULL;
+}
+
+/* Remember that a provider refuses phone until `until` (the oldest entry makes room). */
+static void
+num_limit(struct dispatch *d, const char *phone, int64_t until, const char *why)
+{
+	struct limited_num *e = &d->lim[d->lim_next++ % ARRAY_LEN(d->lim)];
+
+	e->hash = num_hash(phone);
+	e->until = until;
+	copy_str(e->why, sizeof(e->why), why);
+}
+
+/* A row to a number the provider refuses for now: it waits with the others. */
+static void
+wait_limited(struct dispatch *d, struct lease_msg *m, const struct limited_num *e)
+{
+	struct send_result *r = dsp_result_new(d, m->id, SEND_WAIT);
+
+	if (r) {
+		r->at = time_now();
+		r->not_before = e->until;
+		copy_str(r->error, sizeof(r->error), e->why);
+	}
+	d->stats.waited++;
+	free(m);
+}
+
 /* ---- building a request ---------------------------------------------------------- */
 
 static bool
@@ -399,7 +448,8 @@ gather(struct dispatch *d, struct slot *s, struct prov *p, bool probe, int64_t n
 	while (s->nmsg < limit && d->nheap > 0) {
 		t = d->heap[0];
 		if (!dispatch_joins(first, t, s->nmsg, limit, p->cap_distinct, &distinct) ||
-		    !route_can_carry(p->pc, t->template_name, t->params))
+		    !route_can_carry(p->pc, t->template_name, t->params) ||
+		    (d->lim_next > 0 && num_limited(d, t->phone, time_now()) != NULL))
 			break;
 		if (!dispatch_bucket_take(&p->bucket, now))
 			break;
@@ -497,9 +547,13 @@ dsp_start_transfers(struct dispatch *d)
 	while (!d->draining && d->nheap > 0 && d->free_slots != NULL) {
 		int64_t now = time_mono_ms(), hu;
 		bool probe, none;
-		struct prov *p = pick(d, d->heap[0], now, &probe, &none, &hu);
+		const struct limited_num *e =
+			d->lim_next > 0 ? num_limited(d, d->heap[0]->phone, time_now()) : NULL;
+		struct prov *p = e ? NULL : pick(d, d->heap[0], now, &probe, &none, &hu);
 
-		if (p != NULL) {
+		if (e != NULL) {
+			wait_limited(d, dsp_heap_pop(d), e);
+		} else if (p != NULL) {
 			start(d, d->free_slots, p, probe, now);
 		} else if (none) {
 			fail_row(d, NULL, dsp_heap_pop(d),
@@ -646,6 +700,7 @@ record(struct dispatch *d, struct slot *s, size_t i, const struct provider_verdi
 		r->not_before = time_now() + (w > 86400 * 2 ? 86400 * 2 : w);
 		snprintf(r->error, sizeof(r->error), _("waiting: %s limits this number (%s)"),
 			 pc->name, v->code[0] ? v->code : v->reason);
+		num_limit(d, m->phone, r->not_before, r->error);
 		d->stats.waited++;
 		log_info("message #%" PRId64 " to %s: %s refuses this number for %ld s (%s); it waits",
 			 m->id, masked, pc->name, w, v->reason);

@@ -28,6 +28,7 @@ providers = (
   { name = "aliyun"; type = "aliyun";
     access_key_id = "{{env.ALIYUN_ACCESS_KEY_ID}}"; access_key_secret = "{{env.ALIYUN_ACCESS_KEY_SECRET}}";
     endpoint = "$SIM_URL"; sign_name = "小雄镇人民政府";
+    batch = 1;
     templates = {
       insurance = { code = "SMS_200001";
         text = "县政策性农业保险试点开始参保，保费有财政补贴。请于\${deadline}前到村委会登记，咨询\${contact}。回复TD退订";
@@ -65,6 +66,16 @@ expect_eq "it waits for the provider's day window (not a hot retry)" "$later" 1
 expect_grep "outbox list says why it waits" "waiting: aliyun limits this number (isv.BUSINESS_LIMIT_CONTROL)" "$T/outbox.csv"
 expect_eq "the simulator accepted two for 王一" \
 	"$(jq -s '[.[] | select(.to == "13700000001" and .outcome == "accepted")] | length' "$T/sim.jsonl")" 2
+# Two more at once: the first is refused, the second waits without a request.
+notice '#1' "12月4日"
+notice '#1' "12月5日"
+"$DUBAN" dispatch --until-empty 2>>"$T/dispatch.log"
+expect_eq "both wait" "$(count "person = 1 and status = 'queued'")" 3
+wait_for 5 test "$(jq -s '[.[] | select(.to == "13700000001")] | length' "$T/sim.jsonl")" = 4 &&
+	ok "but only the first asked the provider" ||
+	notok "the simulator saw $(jq -s '[.[] | select(.to == "13700000001")] | length' "$T/sim.jsonl") requests for 王一"
+expect_eq "the second has no attempt" \
+	"$(sql "select count(*) from attempt where message = (select max(id) from message where person = 1)")" 0
 
 # ---- duban's own limit: 3 an hour ---------------------------------------------------------------
 for k in 1 2 3 4; do
