@@ -872,21 +872,33 @@ dsp_halt_post(struct dispatch *d, struct dbjob *j)
 	}
 }
 
-/* Queue the SMS alert of a new halt to every number of alerts.to (once per halt: a dedupe key). */
+/* Queue the SMS alert of a new halt to every number of alerts.to (once per halt: a
+ * dedupe key); *queued false when no other provider can carry it. */
 static int
-queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at)
+queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at, bool *queued)
 {
 	const struct alerts_conf *ac = &d->cfg->alerts;
 	char body[600], key[160];
 	struct sms_info info;
 	struct timespec ts;
 
+	*queued = false;
 	snprintf(body, sizeof(body),
 		 "duban：短信通道 %s 已停止发送（%s）。其余消息改由其他通道发送；处理后请运行 "
 		 "duban provider resume %s",
 		 e->provider, e->code[0] ? e->code : e->reason, e->provider);
 	if (sms_measure(body, d->cfg->signature, &info, NULL, 0) != 0)
 		return STORE_OK;
+	bool carried = false;
+	for (size_t i = 0; i < d->nprov; i++)
+		carried = carried || (strcmp(d->prov[i].pc->name, e->provider) != 0 &&
+				      route_can_carry(d->prov[i].pc, NULL, NULL));
+	if (!carried) {
+		log_warnx(_("provider %s halted: no other provider can carry the SMS alert to "
+			    "alerts.to (a free text); only the log, /healthz and /metrics say so"),
+			  e->provider);
+		return STORE_OK;
+	}
 	/* One alert per halt: two halts in the same second are two. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (size_t i = 0; i < ac->nto; i++) {
@@ -906,6 +918,7 @@ queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at)
 		if ((rc = store_msg_add(d->dbst, &m, NULL)) != STORE_OK && rc != STORE_EXISTS)
 			return rc;
 	}
+	*queued = true;
 	return STORE_OK;
 }
 
@@ -934,7 +947,7 @@ halt_write(struct dispatch *d, struct dbjob *j)
 {
 	struct store *st = d->dbst;
 	int64_t now = time_now();
-	bool any = false, first;
+	bool any = false, first, queued;
 	int rc;
 
 	for (size_t i = 0; i < d->nprov; i++)
@@ -948,7 +961,7 @@ halt_write(struct dispatch *d, struct dbjob *j)
 		if (e->op == HALT_SET) {
 			rc = store_provider_halt(st, e->provider, e->code, e->reason, now, &first);
 			if (rc == STORE_OK && first && d->cfg->alerts.nto > 0 &&
-			    (rc = queue_alerts(d, e, now)) == STORE_OK)
+			    (rc = queue_alerts(d, e, now, &queued)) == STORE_OK && queued)
 				rc = store_provider_alerted(st, e->provider, now);
 			if (rc == STORE_OK && first)
 				rc = store_event(st, "dispatcher", "provider.halt", e->provider,
