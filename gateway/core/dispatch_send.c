@@ -113,6 +113,32 @@ dsp_slot_clear(struct slot *s, bool free_rows)
 	s->nmsg = 0;
 }
 
+/*
+ * Give a batch's arrays back once its request is done: any slot may carry
+ * any provider's next request, so without this every slot would grow to
+ * the largest batch in time; now only the batches in flight hold them.
+ */
+static void
+slot_shrink(struct slot *s)
+{
+	if (s->capmsg <= 1)
+		return;
+	free(s->msgs);
+	free(s->pm);
+	free(s->v);
+	free(s->rs);
+	free(s->text);
+	free(s->parts);
+	s->msgs = NULL;
+	s->pm = NULL;
+	s->v = NULL;
+	s->rs = NULL;
+	s->text = NULL;
+	s->parts = NULL;
+	s->capmsg = 0;
+	(void)dsp_slot_reserve(s, 1); /* out of memory: the next gather reserves again */
+}
+
 void
 dsp_slot_free(struct slot *s)
 {
@@ -440,6 +466,11 @@ gather(struct dispatch *d, struct slot *s, struct prov *p, bool probe, int64_t n
 	s->nmsg = 0;
 	if (dsp_slot_reserve(s, limit) != 0)
 		limit = s->capmsg;
+	if (limit == 0) {
+		/* no room for even one row: it fails with the reason rather than loop */
+		fail_row(d, p->pc->name, first, "out of memory preparing the request");
+		return;
+	}
 	if (prepare(d, s, 0, first, err, sizeof(err)) != 0) {
 		fail_row(d, p->pc->name, first, err);
 		return;
@@ -823,6 +854,7 @@ finish(struct dispatch *d, struct slot *s, CURLcode cc)
 		}
 	}
 	dsp_slot_clear(s, false);
+	slot_shrink(s);
 	curl_slist_free_all(s->hdrs);
 	s->hdrs = NULL;
 	if (s->probe)
