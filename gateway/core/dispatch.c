@@ -306,6 +306,9 @@ dispatch_new(const struct duban_config *cfg, struct dispatch **out, char *err, s
 	    !d->multi || !d->job.ev || !d->job.gen || !d->job.halted || !d->job.hcode)
 		goto oom;
 	dsp_prov_init(d);
+	for (size_t i = 0; i < d->nprov; i++)
+		d->own_limits = d->own_limits || d->prov[i].pc->per_number_hour > 0 ||
+				d->prov[i].pc->per_number_day > 0;
 	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)d->nslots + 4);
 	for (size_t i = 0; i < d->nslots; i++) {
 		if (slot_init(&d->slots[i]) != 0 || dsp_slot_reserve(&d->slots[i], 1) != 0)
@@ -313,10 +316,10 @@ dispatch_new(const struct duban_config *cfg, struct dispatch **out, char *err, s
 		d->slots[i].next_free = d->free_slots;
 		d->free_slots = &d->slots[i];
 	}
-	snprintf(d->why_hour, sizeof(d->why_hour), _("waiting: %d messages to this number in an hour (limits.per_number_hour)"),
-		 cfg->limits.per_number_hour);
-	snprintf(d->why_day, sizeof(d->why_day), _("waiting: %d messages to this number in a day (limits.per_number_day)"),
-		 cfg->limits.per_number_day);
+	snprintf(d->why_hour, sizeof(d->why_hour), "%s",
+		 _("waiting: this number had its limit of messages in the last hour (per_number_hour)"));
+	snprintf(d->why_day, sizeof(d->why_day), "%s",
+		 _("waiting: this number had its limit of messages in the last day (per_number_day)"));
 	d->rng = (uint64_t)now * 6364136223846793005ULL ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)d;
 	d->next_lease_ms = 0;
 	d->next_reclaim_ms = 0;
@@ -703,6 +706,9 @@ db_maybe_post(struct dispatch *d, int64_t now)
 			o.per_day = d->cfg->limits.per_number_day;
 			o.why_hour = d->why_hour;
 			o.why_day = d->why_day;
+			o.limits_of = dsp_limits_of;
+			o.limits_arg = d;
+			o.limited = d->own_limits;
 			lease = true;
 		} else {
 			d->caught_up = true; /* nothing can be sent before a rest is over */

@@ -132,6 +132,27 @@ long dispatch_bucket_wait_ms(const struct bucket *b, int64_t now_ms);
  */
 int64_t dispatch_quiet_until(const struct quiet_hours *q, int64_t t);
 
+/*
+ * What a verdict makes of a row that has had `attempts` attempts before
+ * this one, under a retry policy of retries_max: accepted -> SEND_SENT;
+ * halted -> SEND_NOTE (the attempt recorded, the row handed to the next
+ * provider, no retry burned); limited -> SEND_WAIT (queued until the
+ * provider's window has passed, no retry burned); permanent, or transient
+ * past retries_max -> SEND_FAILED; transient -> SEND_RETRY.
+ */
+enum send_outcome dispatch_outcome(const struct provider_verdict *v, int attempts,
+				   int retries_max);
+
+/*
+ * Whether row t (next in the heap) joins the request whose first row is
+ * first and which holds n rows: the same priority and template, and the
+ * same values as first up to cap rows, or - once one differs (*distinct
+ * set) - up to cap_distinct rows in all.  The caller also checks that the
+ * provider can carry t and has a token for it.
+ */
+bool dispatch_joins(const struct lease_msg *first, const struct lease_msg *t, size_t n,
+		    size_t cap, size_t cap_distinct, bool *distinct);
+
 /* ---- circuit breakers, for /healthz (added by the HTTP server's issue) ------- */
 
 enum dispatch_breaker_state {

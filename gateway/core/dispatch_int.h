@@ -121,6 +121,15 @@ struct dispatch {
 	uint64_t rng;
 	struct dispatch_stats stats;
 	char why_hour[160], why_day[160]; /* wait_reason of rows held by the local limits */
+	bool own_limits;          /* some provider has `limits` of its own */
+	/* Numbers a provider refused for a while (LIMITED): their other rows in
+	 * the heap wait too, without a request that would be refused. */
+	struct limited_num {
+		uint64_t hash;        /* of the number (0: empty) */
+		int64_t until;        /* UTC seconds */
+		char why[160];
+	} lim[64];
+	size_t lim_next;
 	/* the database thread */
 	struct store *dbst;
 	pthread_t th;
@@ -160,6 +169,14 @@ void dsp_halt_post(struct dispatch *d, struct dbjob *j);
 void dsp_halt_db(struct dispatch *d, struct dbjob *j);
 /* The loop's part when the job is done: apply what the table says. */
 void dsp_halt_collect(struct dispatch *d, struct dbjob *j);
+/*
+ * The per-number limits of a row (store_lease's limits_of): those of the
+ * first provider able to carry it when it has its own (`limits`), else the
+ * global ones already in *per_hour, *per_day.  Runs on the database thread:
+ * it reads only the configuration.
+ */
+void dsp_limits_of(void *arg, const char *template_name, const char *params, int *per_hour,
+		   int *per_day);
 /* Any provider halted (so a poke must read the table)? */
 bool dsp_any_halted(const struct dispatch *d);
 

@@ -21,7 +21,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/array.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/i18n.h"
@@ -30,6 +32,19 @@
 #include "base/sms.h"
 
 #define TEXT_MAX 4096 /* bytes of the text a phone shows, for the attempt row */
+
+/* Copy s into out (outlen bytes), cut at a whole byte: snprintf's "%s"
+ * without its cost, which counts when a thousand rows share a reply. */
+static void
+copy_str(char *out, size_t outlen, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
 
 /* ---- sizes ----------------------------------------------------------------- */
 
@@ -98,6 +113,32 @@ dsp_slot_clear(struct slot *s, bool free_rows)
 	s->nmsg = 0;
 }
 
+/*
+ * Give a batch's arrays back once its request is done: any slot may carry
+ * any provider's next request, so without this every slot would grow to
+ * the largest batch in time; now only the batches in flight hold them.
+ */
+static void
+slot_shrink(struct slot *s)
+{
+	if (s->capmsg <= 1)
+		return;
+	free(s->msgs);
+	free(s->pm);
+	free(s->v);
+	free(s->rs);
+	free(s->text);
+	free(s->parts);
+	s->msgs = NULL;
+	s->pm = NULL;
+	s->v = NULL;
+	s->rs = NULL;
+	s->text = NULL;
+	s->parts = NULL;
+	s->capmsg = 0;
+	(void)dsp_slot_reserve(s, 1); /* out of memory: the next gather reserves again */
+}
+
 void
 dsp_slot_free(struct slot *s)
 {
@@ -127,6 +168,24 @@ dsp_any_usable(const struct dispatch *d, int64_t now, int64_t *until)
 			*until = at;
 	}
 	return false;
+}
+
+void
+dsp_limits_of(void *arg, const char *template_name, const char *params, int *per_hour,
+	      int *per_day)
+{
+	const struct dispatch *d = arg;
+
+	for (size_t i = 0; i < d->nprov; i++) {
+		const struct provider_conf *pc = d->prov[i].pc;
+		if (!route_can_carry(pc, template_name, params))
+			continue;
+		if (pc->per_number_hour >= 0)
+			*per_hour = pc->per_number_hour;
+		if (pc->per_number_day >= 0)
+			*per_day = pc->per_number_day;
+		return;
+	}
 }
 
 bool
@@ -256,6 +315,54 @@ wait_halted(struct dispatch *d, struct lease_msg *m, int64_t until_ms, int64_t n
 	free(m);
 }
 
+static uint64_t
+num_hash(const char *phone)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a; 0 means an empty entry */
+
+	for (const unsigned char *c = (const unsigned char *)phone; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* The entry of a number a provider refuses for now, or NULL. */
+static const struct limited_num *
+num_limited(const struct dispatch *d, const char *phone, int64_t now_s)
+{
+	uint64_t h = num_hash(phone);
+
+	for (size_t i = 0; i < ARRAY_LEN(d->lim); i++)
+		if (d->lim[i].hash == h && d->lim[i].until > now_s)
+			return &d->lim[i];
+	return NULL;
+}
+
+/* Remember that a provider refuses phone until `until` (the oldest entry makes room). */
+static void
+num_limit(struct dispatch *d, const char *phone, int64_t until, const char *why)
+{
+	struct limited_num *e = &d->lim[d->lim_next++ % ARRAY_LEN(d->lim)];
+
+	e->hash = num_hash(phone);
+	e->until = until;
+	copy_str(e->why, sizeof(e->why), why);
+}
+
+/* A row to a number the provider refuses for now: it waits with the others. */
+static void
+wait_limited(struct dispatch *d, struct lease_msg *m, const struct limited_num *e)
+{
+	struct send_result *r = dsp_result_new(d, m->id, SEND_WAIT);
+
+	if (r) {
+		r->at = time_now();
+		r->not_before = e->until;
+		copy_str(r->error, sizeof(r->error), e->why);
+	}
+	d->stats.waited++;
+	free(m);
+}
+
 /* ---- building a request ---------------------------------------------------------- */
 
 static bool
@@ -326,6 +433,21 @@ prepare(struct dispatch *d, struct slot *s, size_t i, struct lease_msg *m, char 
 	return 0;
 }
 
+bool
+dispatch_joins(const struct lease_msg *first, const struct lease_msg *t, size_t n, size_t cap,
+	       size_t cap_distinct, bool *distinct)
+{
+	if (n >= cap || t->priority != first->priority ||
+	    !same_str(t->template_name, first->template_name))
+		return false;
+	if (!*distinct && !same_str(t->params, first->params)) {
+		if (n >= cap_distinct)
+			return false;
+		*distinct = true;
+	}
+	return !*distinct || n < cap_distinct;
+}
+
 /*
  * Take the rows of the next request from the heap into s: the top, and
  * after it, when p takes batches, the rows of the same priority and
@@ -344,6 +466,11 @@ gather(struct dispatch *d, struct slot *s, struct prov *p, bool probe, int64_t n
 	s->nmsg = 0;
 	if (dsp_slot_reserve(s, limit) != 0)
 		limit = s->capmsg;
+	if (limit == 0) {
+		/* no room for even one row: it fails with the reason rather than loop */
+		fail_row(d, p->pc->name, first, "out of memory preparing the request");
+		return;
+	}
 	if (prepare(d, s, 0, first, err, sizeof(err)) != 0) {
 		fail_row(d, p->pc->name, first, err);
 		return;
@@ -351,12 +478,9 @@ gather(struct dispatch *d, struct slot *s, struct prov *p, bool probe, int64_t n
 	s->nmsg = 1;
 	while (s->nmsg < limit && d->nheap > 0) {
 		t = d->heap[0];
-		if (t->priority != first->priority || !same_str(t->template_name, first->template_name) ||
-		    !route_can_carry(p->pc, t->template_name, t->params))
-			break;
-		if (!distinct && !same_str(t->params, first->params))
-			distinct = true;
-		if (distinct && s->nmsg >= p->cap_distinct)
+		if (!dispatch_joins(first, t, s->nmsg, limit, p->cap_distinct, &distinct) ||
+		    !route_can_carry(p->pc, t->template_name, t->params) ||
+		    (d->lim_next > 0 && num_limited(d, t->phone, time_now()) != NULL))
 			break;
 		if (!dispatch_bucket_take(&p->bucket, now))
 			break;
@@ -454,9 +578,13 @@ dsp_start_transfers(struct dispatch *d)
 	while (!d->draining && d->nheap > 0 && d->free_slots != NULL) {
 		int64_t now = time_mono_ms(), hu;
 		bool probe, none;
-		struct prov *p = pick(d, d->heap[0], now, &probe, &none, &hu);
+		const struct limited_num *e =
+			d->lim_next > 0 ? num_limited(d, d->heap[0]->phone, time_now()) : NULL;
+		struct prov *p = e ? NULL : pick(d, d->heap[0], now, &probe, &none, &hu);
 
-		if (p != NULL) {
+		if (e != NULL) {
+			wait_limited(d, dsp_heap_pop(d), e);
+		} else if (p != NULL) {
 			start(d, d->free_slots, p, probe, now);
 		} else if (none) {
 			fail_row(d, NULL, dsp_heap_pop(d),
@@ -548,13 +676,25 @@ row_result(struct dispatch *d, struct slot *s, size_t i, const struct provider_v
 	r->http_status = status;
 	r->latency_ms = (long)(now - s->start_ms);
 	r->attempt = provider_result_name(v->result);
-	snprintf(r->provider, sizeof(r->provider), "%s", s->prov->pc->name);
-	snprintf(r->code, sizeof(r->code), "%s", v->code);
+	copy_str(r->provider, sizeof(r->provider), s->prov->pc->name);
+	copy_str(r->code, sizeof(r->code), v->code);
 	r->parts = s->parts[i];
 	r->billed = v->parts;
 	r->text = s->text[i];
 	s->text[i] = NULL;
 	return r;
+}
+
+enum send_outcome
+dispatch_outcome(const struct provider_verdict *v, int attempts, int retries_max)
+{
+	switch (v->result) {
+	case PROVIDER_ACCEPTED: return SEND_SENT;
+	case PROVIDER_HALTED: return SEND_NOTE;
+	case PROVIDER_LIMITED: return SEND_WAIT;
+	case PROVIDER_PERMANENT: return SEND_FAILED;
+	default: return attempts + 1 > retries_max ? SEND_FAILED : SEND_RETRY;
+	}
 }
 
 /*
@@ -574,27 +714,28 @@ record(struct dispatch *d, struct slot *s, size_t i, const struct provider_verdi
 
 	if (r == NULL)
 		return false;
-	phone_mask(m->phone, masked, sizeof(masked));
-	if (v->result == PROVIDER_ACCEPTED) {
-		snprintf(r->provider_ref, sizeof(r->provider_ref), "%s", v->ref);
+	r->outcome = dispatch_outcome(v, m->attempts, pc->retries.max);
+	if (r->outcome != SEND_SENT || log_enabled(LOG_DEBUG))
+		phone_mask(m->phone, masked, sizeof(masked));
+	if (r->outcome == SEND_SENT) {
+		copy_str(r->provider_ref, sizeof(r->provider_ref), v->ref);
 		d->stats.sent++;
-		log_debug("message #%" PRId64 " to %s sent via %s (%s) in %ld ms", m->id, masked,
-			  pc->name, v->ref[0] ? v->ref : "no id", r->latency_ms);
-	} else if (v->result == PROVIDER_HALTED) {
-		r->outcome = SEND_NOTE;
+		if (log_enabled(LOG_DEBUG))
+			log_debug("message #%" PRId64 " to %s sent via %s (%s) in %ld ms", m->id,
+				  masked, pc->name, v->ref[0] ? v->ref : "no id", r->latency_ms);
+	} else if (r->outcome == SEND_NOTE) {
 		snprintf(r->error, sizeof(r->error), "%s", v->reason);
 		return dsp_heap_push(d, m) == 0;
-	} else if (v->result == PROVIDER_LIMITED) {
+	} else if (r->outcome == SEND_WAIT) {
 		long w = v->wait_s > 0 ? v->wait_s : 60;
-		r->outcome = SEND_WAIT;
 		r->not_before = time_now() + (w > 86400 * 2 ? 86400 * 2 : w);
 		snprintf(r->error, sizeof(r->error), _("waiting: %s limits this number (%s)"),
 			 pc->name, v->code[0] ? v->code : v->reason);
+		num_limit(d, m->phone, r->not_before, r->error);
 		d->stats.waited++;
 		log_info("message #%" PRId64 " to %s: %s refuses this number for %ld s (%s); it waits",
 			 m->id, masked, pc->name, w, v->reason);
-	} else if (v->result == PROVIDER_PERMANENT || n > pc->retries.max) {
-		r->outcome = SEND_FAILED;
+	} else if (r->outcome == SEND_FAILED) {
 		if (v->result == PROVIDER_PERMANENT)
 			snprintf(r->error, sizeof(r->error), "%s", v->reason);
 		else
@@ -607,7 +748,6 @@ record(struct dispatch *d, struct slot *s, size_t i, const struct provider_verdi
 		long wait = dispatch_backoff_ms(&pc->retries, n, &d->rng);
 		if (retry_after_s > 0 && retry_after_s * 1000 > wait)
 			wait = retry_after_s > 86400 ? 86400000 : retry_after_s * 1000;
-		r->outcome = SEND_RETRY;
 		r->not_before = time_now() + (wait + 999) / 1000;
 		snprintf(r->error, sizeof(r->error), "%s", v->reason);
 		d->stats.retried++;
@@ -714,6 +854,7 @@ finish(struct dispatch *d, struct slot *s, CURLcode cc)
 		}
 	}
 	dsp_slot_clear(s, false);
+	slot_shrink(s);
 	curl_slist_free_all(s->hdrs);
 	s->hdrs = NULL;
 	if (s->probe)
@@ -763,25 +904,41 @@ dsp_halt_post(struct dispatch *d, struct dbjob *j)
 	}
 }
 
-/* Queue the SMS alert of a new halt to every number of alerts.to (once: a dedupe key). */
+/* Queue the SMS alert of a new halt to every number of alerts.to (once per halt: a
+ * dedupe key); *queued false when no other provider can carry it. */
 static int
-queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at)
+queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at, bool *queued)
 {
 	const struct alerts_conf *ac = &d->cfg->alerts;
-	char body[600], key[128];
+	char body[600], key[160];
 	struct sms_info info;
+	struct timespec ts;
 
+	*queued = false;
 	snprintf(body, sizeof(body),
 		 "duban：短信通道 %s 已停止发送（%s）。其余消息改由其他通道发送；处理后请运行 "
 		 "duban provider resume %s",
 		 e->provider, e->code[0] ? e->code : e->reason, e->provider);
 	if (sms_measure(body, d->cfg->signature, &info, NULL, 0) != 0)
 		return STORE_OK;
+	bool carried = false;
+	for (size_t i = 0; i < d->nprov; i++)
+		carried = carried || (strcmp(d->prov[i].pc->name, e->provider) != 0 &&
+				      route_can_carry(d->prov[i].pc, NULL, NULL));
+	if (!carried) {
+		log_warnx(_("provider %s halted: no other provider can carry the SMS alert to "
+			    "alerts.to (a free text); only the log, /healthz and /metrics say so"),
+			  e->provider);
+		return STORE_OK;
+	}
+	/* One alert per halt: two halts in the same second are two. */
+	clock_gettime(CLOCK_REALTIME, &ts);
 	for (size_t i = 0; i < ac->nto; i++) {
 		struct message m = { 0 };
 		int rc;
 
-		snprintf(key, sizeof(key), "halt:%s:%" PRId64 ":%s", e->provider, at, ac->to[i]);
+		snprintf(key, sizeof(key), "halt:%s:%" PRId64 ".%09ld:%s", e->provider, at,
+			 (long)ts.tv_nsec, ac->to[i]);
 		m.phone = ac->to[i];
 		m.body = body;
 		m.encoding = (char *)sms_encoding_name(info.encoding);
@@ -793,6 +950,7 @@ queue_alerts(struct dispatch *d, const struct halt_ev *e, int64_t at)
 		if ((rc = store_msg_add(d->dbst, &m, NULL)) != STORE_OK && rc != STORE_EXISTS)
 			return rc;
 	}
+	*queued = true;
 	return STORE_OK;
 }
 
@@ -821,7 +979,7 @@ halt_write(struct dispatch *d, struct dbjob *j)
 {
 	struct store *st = d->dbst;
 	int64_t now = time_now();
-	bool any = false, first;
+	bool any = false, first, queued;
 	int rc;
 
 	for (size_t i = 0; i < d->nprov; i++)
@@ -835,7 +993,7 @@ halt_write(struct dispatch *d, struct dbjob *j)
 		if (e->op == HALT_SET) {
 			rc = store_provider_halt(st, e->provider, e->code, e->reason, now, &first);
 			if (rc == STORE_OK && first && d->cfg->alerts.nto > 0 &&
-			    (rc = queue_alerts(d, e, now)) == STORE_OK)
+			    (rc = queue_alerts(d, e, now, &queued)) == STORE_OK && queued)
 				rc = store_provider_alerted(st, e->provider, now);
 			if (rc == STORE_OK && first)
 				rc = store_event(st, "dispatcher", "provider.halt", e->provider,

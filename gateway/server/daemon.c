@@ -572,10 +572,12 @@ daemon_run(struct daemon_env *e, char *err, size_t errlen)
 	r.http = NULL;
 	if (r.d != NULL) {
 		dispatch_get_stats(r.d, &st);
-		log_info("stopped: %llu sent, %llu retried, %llu failed, %llu expired, %llu handed back",
+		log_info("stopped: %llu sent, %llu retried, %llu failed, %llu expired, %llu handed back, "
+			 "%llu waited; database %.2f s leasing, %.2f s recording",
 			 (unsigned long long)st.sent, (unsigned long long)st.retried,
 			 (unsigned long long)st.failed, (unsigned long long)st.expired,
-			 (unsigned long long)st.released);
+			 (unsigned long long)st.released, (unsigned long long)st.waited,
+			 (double)st.lease_us / 1e6, (double)st.record_us / 1e6);
 	}
 out:
 	httpd_stop(r.http);

@@ -351,6 +351,12 @@ struct lease_opts {
 	 * leased but held until the window allows, wait_reason saying so. */
 	int per_hour, per_day;
 	const char *why_hour, *why_day; /* wait_reason of such a row (a person reads it) */
+	/* When set, a row's own limits instead of per_hour/per_day (the provider it
+	 * will go through may have its own): called with its template and params. */
+	void (*limits_of)(void *arg, const char *template_name, const char *params, int *per_hour,
+			  int *per_day);
+	void *limits_arg;
+	bool limited;        /* take the per-row path even when per_hour and per_day are 0 */
 };
 
 struct send_result;

@@ -7,7 +7,8 @@
 # while those two fail with the provider's code; the simulator's SmsReport
 # pushes (JSON arrays) are applied in one transaction each, so every row
 # ends delivered or failed as the simulator reported; the same push twice
-# changes nothing, and it is answered {"code":0,"msg":"接收成功"}.
+# changes nothing, and it is answered {"code":0,"msg":"接收成功"}; a reply
+# pushed as an SmsUp array (TD) opts its sender out.
 . "$TOP/tests/integration/lib.sh"
 setup
 sed -i 's/^quiet_hours = .*/quiet_hours = { enabled = false; from = "21:00"; to = "08:00"; };/;
@@ -48,7 +49,7 @@ check "duban init" "$DUBAN" init
 start_duban || exit 1
 CB="$API/callbacks/dlr/aliyun/$SECRET"
 start_sim --api aliyun --templates "$T/templates" --dlr-fail-rate 0.1 --push-batch 100 \
-	--push-retry-ms 200 --dlr-url "$CB" || exit 1
+	--push-retry-ms 200 --dlr-url "$CB" --mo-url "$API/callbacks/mo/aliyun/$SECRET" || exit 1
 write_cfg
 kill -HUP "$DPID"
 wait_for 10 grep -q 'configuration reloaded' "$T/daemon.log" && ok "reloaded with the simulator" ||
@@ -120,6 +121,11 @@ printf '[{"phone_number":"13700000001","biz_id":"x","success":true}, 7]' >"$T/ba
 code=$(curl -s -o "$T/bad.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 	--data-binary @"$T/bad.json" "$CB")
 expect_eq "an array with a bad element is refused whole (400)" "$code" 400
+# A reply pushed as an SmsUp array of one: TD opts the farmer out, answered as Aliyun expects.
+curl -s -X POST -H 'Content-Type: application/json' --data '{"from":"+8613700000007","text":"TD"}' \
+	"$SIM_URL/_sim/mo" >"$T/mo.json"
+expect_eq "the SmsUp push was accepted with Aliyun's answer" "$(jq -c '[.posted, .accepted]' "$T/mo.json")" '[true,true]'
+expect_eq "and TD opted the farmer out" "$(sql "select opted_out_at is not null from person where id = 7")" 1
 kill -TERM "$DPID"
 wait "$DPID"
 expect_eq "the daemon stops cleanly" "$?" 0

@@ -28,6 +28,7 @@ providers = (
   { name = "aliyun"; type = "aliyun";
     access_key_id = "{{env.ALIYUN_ACCESS_KEY_ID}}"; access_key_secret = "{{env.ALIYUN_ACCESS_KEY_SECRET}}";
     endpoint = "$SIM_URL"; sign_name = "小雄镇人民政府";
+    batch = 1;
     templates = {
       insurance = { code = "SMS_200001";
         text = "县政策性农业保险试点开始参保，保费有财政补贴。请于\${deadline}前到村委会登记，咨询\${contact}。回复TD退订";
@@ -41,7 +42,7 @@ check "duban init" "$DUBAN" init
 now=$(date +%s)
 sql "INSERT INTO person (name, phone, kind, created_at) VALUES
      ('王一', '+8613700000001', 'farmer', $now), ('王二', '+8613700000002', 'farmer', $now),
-     ('王三', '+8613700000003', 'farmer', $now);"
+     ('王三', '+8613700000003', 'farmer', $now), ('王四', '+8613700000004', 'farmer', $now);"
 notice() {
 	"$DUBAN" notice send --to "person:$1" --template insurance --var deadline="$2" \
 		--var contact=村委会 --yes >/dev/null
@@ -65,6 +66,16 @@ expect_eq "it waits for the provider's day window (not a hot retry)" "$later" 1
 expect_grep "outbox list says why it waits" "waiting: aliyun limits this number (isv.BUSINESS_LIMIT_CONTROL)" "$T/outbox.csv"
 expect_eq "the simulator accepted two for 王一" \
 	"$(jq -s '[.[] | select(.to == "13700000001" and .outcome == "accepted")] | length' "$T/sim.jsonl")" 2
+# Two more at once: the first is refused, the second waits without a request.
+notice '#1' "12月4日"
+notice '#1' "12月5日"
+"$DUBAN" dispatch --until-empty 2>>"$T/dispatch.log"
+expect_eq "both wait" "$(count "person = 1 and status = 'queued'")" 3
+wait_for 5 test "$(jq -s '[.[] | select(.to == "13700000001")] | length' "$T/sim.jsonl")" = 4 &&
+	ok "but only the first asked the provider" ||
+	notok "the simulator saw $(jq -s '[.[] | select(.to == "13700000001")] | length' "$T/sim.jsonl") requests for 王一"
+expect_eq "the second has no attempt" \
+	"$(sql "select count(*) from attempt where message = (select max(id) from message where person = 1)")" 0
 
 # ---- duban's own limit: 3 an hour ---------------------------------------------------------------
 for k in 1 2 3 4; do
@@ -84,7 +95,7 @@ expect_eq "the provider never saw it" \
 expect_eq "it waits, at most until the first send is an hour old" \
 	"$(sql "select not_before > $(date +%s) and not_before <= (select min(sent_at) from message where phone = '+8613700000002') + 3601 from message where id = $held")" 1
 "$DUBAN" outbox list --format csv | tr -d '\r' >"$T/outbox2.csv"
-expect_grep "outbox list says why" "waiting: 3 messages to this number in an hour (limits.per_number_hour)" "$T/outbox2.csv"
+expect_grep "outbox list says why" "waiting: this number had its limit of messages in the last hour (per_number_hour)" "$T/outbox2.csv"
 
 # ---- a reminder-like message before a notice at a number's last slot ----------------------------
 printf '+8613700000003\t一\n+8613700000003\t二\n' >"$T/two.tsv"
@@ -96,4 +107,15 @@ check "dispatch" "$DUBAN" dispatch --until-empty
 expect_eq "the urgent kind took 王三's last slot, the notice queued before it waits" \
 	"$(sql "select kind || ':' || status from message where phone = '+8613700000003' and id > (select max(id) - 2 from message) order by id")" \
 	"$(printf 'notice:queued\nmanual:sent')"
+
+# ---- a provider's own limits (its `limits` group) ------------------------------------------------
+sed -i 's/endpoint = "\([^"]*\)"; sign_name = "小雄镇人民政府";/&\n    limits = { per_number_day = 1; };/' "$DUBAN_CONFIG"
+expect_grep "aliyun now has limits of its own" "per_number_day = 1" "$DUBAN_CONFIG"
+for k in 1 2; do
+	notice '#4' "12月1${k}日"
+	"$DUBAN" dispatch --until-empty 2>>"$T/dispatch.log"
+done
+expect_eq "王四: one notice a day through aliyun, the second held by aliyun's own limit" \
+	"$(sql "select group_concat(status || ':' || coalesce(wait_reason, ''), ',') from (select status, wait_reason from message where person = 4 order by id)")" \
+	"sent:,queued:waiting: this number had its limit of messages in the last day (per_number_day)"
 exit 0

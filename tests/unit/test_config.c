@@ -391,6 +391,40 @@ static void test_dlr_and_storage_refused(void **state)
 		    "'wal_max' must be between 1048576 and 1099511627776 bytes");
 }
 
+/* limits and alerts: per-number limits, and the numbers alerts go to (normalized). */
+static void test_limits_and_alerts(void **state)
+{
+	struct fixture *fx = *state;
+	int rc = load(fx, "limits = { per_number_hour = 5; per_number_day = 10; };\n"
+			  "alerts = { to = [ \"13900000009\", \"+86 139 0000 0008\" ]; };\n");
+
+	if (rc != 0)
+		dump(&fx->diag);
+	assert_int_equal(rc, 0);
+	assert_int_equal(fx->cfg->limits.per_number_hour, 5);
+	assert_int_equal(fx->cfg->limits.per_number_day, 10);
+	assert_int_equal(fx->cfg->alerts.nto, 2);
+	assert_string_equal(fx->cfg->alerts.to[0], "+8613900000009");
+	assert_string_equal(fx->cfg->alerts.to[1], "+8613900000008");
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	assert_int_equal(load(fx, ""), 0);
+	assert_int_equal(fx->cfg->limits.per_number_hour, 0); /* no limit */
+	assert_int_equal(fx->cfg->alerts.nto, 0);
+	config_free(fx->cfg);
+	fx->cfg = NULL;
+	assert_int_equal(load(fx, "limits = { per_number_hour = -1; per_hour = 3; };\n"
+				  "alerts = { to = \"13900000009\"; };\n"),
+			 -1);
+	expect_diag(fx, 1, "unknown key 'per_hour' in 'limits'");
+	expect_diag(fx, 1, "'per_number_hour' must be between 0 and 100000, not -1");
+	expect_diag(fx, 2, "'to' must be a list of phone numbers, e.g. [\"+8613800138000\"]");
+	diag_clear(&fx->diag);
+	expect_only(fx, "alerts = { to = [ \"12345\" ]; };\n", 1,
+		    "alerts.to: \"12345\" is not a phone number: phone number is too short (a "
+		    "Chinese mobile number has 11 digits)");
+}
+
 /* API tokens: "messages" is read and write; messages:numbers needs one of them. */
 static void test_token_scopes(void **state)
 {
@@ -621,6 +655,7 @@ int main(void)
 		T(test_empty_file_is_defaults),
 		T(test_dlr_and_storage),
 		T(test_dlr_and_storage_refused),
+		T(test_limits_and_alerts),
 		T(test_token_scopes),
 		T(test_quiet_disabled),
 		T(test_search_order),
