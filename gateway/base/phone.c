@@ -317,3 +317,23 @@ const char *phone_mask(const char *e164, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", outlen >= 4 ? "***" : "");
 	return out;
 }
+
+const char *phone_mask_ref(const char *ref, char *out, size_t outlen)
+{
+	const char *colon = strrchr(ref, ':');
+	char e164[PHONE_MAX + 4], masked[PHONE_MAX];
+	size_t digits;
+
+	if (outlen == 0)
+		return out;
+	digits = colon ? strspn(colon + 1, "0123456789") : 0;
+	if (colon == NULL || digits < 5 || colon[1 + digits] != '\0' || digits > PHONE_MAX) {
+		snprintf(out, outlen, "%s", ref);
+		return out;
+	}
+	/* National Chinese numbers as Aliyun reports them; anything longer is international. */
+	snprintf(e164, sizeof(e164), "%s%s", digits == 11 ? "+86" : "+", colon + 1);
+	snprintf(out, outlen, "%.*s:%s", (int)(colon - ref), ref,
+		 phone_mask(e164, masked, sizeof(masked)));
+	return out;
+}

@@ -36,6 +36,15 @@ int phone_normalize(const char *in, char *out, size_t outlen, const char **reaso
 const char *phone_mask(const char *e164, char *out, size_t outlen);
 
 /*
+ * A provider's message reference made fit for a log: a reference that ends
+ * in ":NUMBER" (Alibaba Cloud's "BizId:13800138000", one per number of a
+ * batch) keeps what comes before and masks the number ("BizId:138****8000");
+ * any other reference is copied as it is.  Writes into out (truncating) and
+ * returns out.
+ */
+const char *phone_mask_ref(const char *ref, char *out, size_t outlen);
+
+/*
  * True if e164 is a normalized Chinese mobile number: "+861" followed by a
  * digit 3..9 and 9 more digits.  NULL gives false.
  */

@@ -720,9 +720,13 @@ record(struct dispatch *d, struct slot *s, size_t i, const struct provider_verdi
 	if (r->outcome == SEND_SENT) {
 		copy_str(r->provider_ref, sizeof(r->provider_ref), v->ref);
 		d->stats.sent++;
-		if (log_enabled(LOG_DEBUG))
+		if (log_enabled(LOG_DEBUG)) {
+			char ref[PROVIDER_REF_MAX];
 			log_debug("message #%" PRId64 " to %s sent via %s (%s) in %ld ms", m->id,
-				  masked, pc->name, v->ref[0] ? v->ref : "no id", r->latency_ms);
+				  masked, pc->name,
+				  v->ref[0] ? phone_mask_ref(v->ref, ref, sizeof(ref)) : "no id",
+				  r->latency_ms);
+		}
 	} else if (r->outcome == SEND_NOTE) {
 		snprintf(r->error, sizeof(r->error), "%s", v->reason);
 		return dsp_heap_push(d, m) == 0;

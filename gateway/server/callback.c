@@ -11,6 +11,7 @@
  * core/reply.c, which stores it and acts on it in one transaction.
  */
 #include "server/callback.h"
+#include "base/phone.h"
 
 #include <inttypes.h>
 #include <openssl/crypto.h>
@@ -438,27 +439,30 @@ static void
 dlr_log(const struct duban_config *cfg, const struct provider_conf *pc,
 	const struct provider_dlr *d, const char *status, const struct dlr_outcome *out)
 {
+	char mref[PROVIDER_REF_MAX];
+	const char *ref = phone_mask_ref(d->ref, mref, sizeof(mref));
+
 	if (out->ignored)
 		log_warnx("dlr %s %s %s: duban sent no request for this message: ignored",
-			  pc->name, d->ref, status);
+			  pc->name, ref, status);
 	else if (out->duplicate)
-		log_debug("dlr %s %s %s: received before, nothing changed", pc->name, d->ref,
+		log_debug("dlr %s %s %s: received before, nothing changed", pc->name, ref,
 			  status);
 	else if (out->waiting && out->message == 0)
 		log_info(
 			"dlr %s %s %s: no sent message has this reference (yet); kept for %lds, and "
 			"applied if the send is recorded by then",
-			pc->name, d->ref, status, cfg->dlr.keep_unmatched);
+			pc->name, ref, status, cfg->dlr.keep_unmatched);
 	else if (out->waiting)
 		log_info("dlr %s %s %s: message #%" PRId64 " is %s; kept, and applied when "
 			 "its send is recorded",
-			 pc->name, d->ref, status, out->message, out->was);
+			 pc->name, ref, status, out->message, out->was);
 	else if (out->applied)
-		log_debug("dlr %s %s: message #%" PRId64 " %s", pc->name, d->ref, out->message,
+		log_debug("dlr %s %s: message #%" PRId64 " %s", pc->name, ref, out->message,
 			  status);
 	else
 		log_debug("dlr %s %s %s: message #%" PRId64 " is %s, left as it is", pc->name,
-			  d->ref, status, out->message, out->was);
+			  ref, status, out->message, out->was);
 	if (out->expired > 0)
 		log_info("dlr: %" PRId64 " report%s that no send claimed within dlr.keep_unmatched "
 			 "dropped",

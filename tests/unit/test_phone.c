@@ -272,6 +272,24 @@ static void test_mask(void **state)
 	assert_string_equal(phone_mask("+4412345678", out, sizeof(out)), "+441***5678");
 }
 
+/* Alibaba Cloud's per-number references carry the number: logs mask it. */
+static void test_mask_ref(void **state)
+{
+	char out[128];
+
+	(void)state;
+	assert_string_equal(phone_mask_ref("9006197469364984^0:13800138000", out, sizeof(out)),
+			    "9006197469364984^0:138****8000");
+	assert_string_equal(phone_mask_ref("abc:4915112345678", out, sizeof(out)),
+			    "abc:+4915*****5678");
+	/* other references are copied as they are */
+	assert_string_equal(phone_mask_ref("2019071210055700000000001", out, sizeof(out)),
+			    "2019071210055700000000001");
+	assert_string_equal(phone_mask_ref("duban-42", out, sizeof(out)), "duban-42");
+	assert_string_equal(phone_mask_ref("a:b:12", out, sizeof(out)), "a:b:12");
+	assert_string_equal(phone_mask_ref("x:1380013800x", out, sizeof(out)), "x:1380013800x");
+}
+
 static void test_mask_garbage(void **state)
 {
 	char out[PHONE_MAX], tiny[4], two[2];
@@ -342,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_boundaries_international),
 		cmocka_unit_test(test_small_output),
 		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_mask_ref),
 		cmocka_unit_test(test_mask_garbage),
 		cmocka_unit_test(test_is_cn_mobile),
 		cmocka_unit_test(test_roundtrip),
