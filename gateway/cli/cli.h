@@ -122,6 +122,8 @@ int cmd_dispatch(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
 /* The HTTP server's commands: API tokens (cmd_token.c), the replies' inbox (cmd_inbox.c). */
 int cmd_token(struct cli *c, int argc, char **argv);
+/* The staff console's accounts (cmd_staff.c). */
+int cmd_staff(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
 
 /* ---- person import and task import (import_csv.c) ----------------------- */

@@ -39,6 +39,7 @@ static const struct cli_cmd commands[] = {
 	{ "dispatch", cmd_dispatch, "send what is due through the providers, then exit" },
 	{ "run", cmd_run, "the daemon: scheduler, dispatcher and HTTP server" },
 	{ "token", cmd_token, "API tokens of the HTTP server: new" },
+	{ "staff", cmd_staff, "accounts of the staff console: add, list, passwd, disable" },
 	{ "inbox", cmd_inbox, "replies (SMS back to duban) for staff: list, read" },
 	{ NULL, NULL, NULL },
 };

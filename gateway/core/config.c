@@ -16,6 +16,7 @@
 
 #include "base/cfgval.h"
 #include "core/config_http.h"
+#include "core/config_console.h"
 #include "provider/provider.h"
 #include "base/utf8.h"
 #include "base/zone.h"
@@ -50,6 +51,7 @@ config_defaults(void)
 	c->dlr.max_unmatched = 10000;
 	c->storage.wal_max = 64LL << 20;
 	c->storage.min_free = 64LL << 20;
+	console_conf_defaults(&c->console);
 	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir) {
 		config_free(c);
 		return NULL;
@@ -71,6 +73,7 @@ config_free(struct duban_config *c)
 	free(c->log_file);
 	provider_conf_free(c->providers, c->nproviders);
 	httpd_conf_free(&c->http);
+	console_conf_free(&c->console);
 	free(c);
 }
 
@@ -290,7 +293,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", NULL
+		"dlr", "storage", "console", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -331,6 +334,8 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	parse_storage(cv, root, &c->storage);
 	if ((g = cfgval_group(cv, root, "http")) != NULL)
 		httpd_conf_parse(cv, g, &c->http);
+	if ((g = cfgval_group(cv, root, "console")) != NULL)
+		console_conf_parse(cv, g, &c->console, dir);
 
 	g = cfgval_group(cv, root, "sms");
 	if (g != NULL) {

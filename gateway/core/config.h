@@ -77,6 +77,14 @@ struct httpd_conf {
 	long signature_window; /* seconds a signed callback's timestamp may be off */
 };
 
+/* The staff console (the `console` group; parsed by config_console.c). */
+struct console_conf {
+	char *web_root;     /* the console's static files; NULL: found (console_web_root) */
+	long idle_s;        /* a session unused this long ends */
+	long max_s;         /* a session ends this long after its login, used or not */
+	bool trust_proxy;   /* believe X-Forwarded-Proto / X-Forwarded-For of a proxy */
+};
+
 struct duban_config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *database;       /* absolute, or relative to the config file's folder */
@@ -95,6 +103,7 @@ struct duban_config {
 	struct httpd_conf http;
 	struct dlr_conf dlr;
 	struct storage_conf storage;
+	struct console_conf console;
 };
 
 /*
