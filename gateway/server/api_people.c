@@ -1,0 +1,130 @@
+/*
+ * api_people.c - the people and groups the staff console shows: GET
+ * /v1/groups (every group with its member count, every organisation and
+ * kind, for the notice's audience picker) and GET /v1/people (search by
+ * name, title or organisation, ?q=, and by ?group=, ?org=, ?kind=).  A
+ * viewer sees numbers masked (138****8000).  Console sessions only.
+ */
+#include "server/api.h"
+
+#include <string.h>
+
+#include "base/phone.h"
+#include "core/staff.h"
+
+#define PEOPLE_LIST_MAX 2000
+
+static int
+group_row(void *arg, const struct group *g)
+{
+	return json_array_append_new(arg, json_pack("{s:s, s:s, s:I}", "name", g->name,
+						     "description", g->description ? g->description : "",
+						     "members", (json_int_t)g->members));
+}
+
+/* Each distinct organisation into the array arg (people come in id order). */
+static int
+org_row(void *arg, const struct person *p)
+{
+	json_t *a = arg, *e;
+	size_t i;
+
+	if (p->org == NULL || *p->org == '\0')
+		return 0;
+	json_array_foreach(a, i, e)
+		if (strcmp(json_string_value(e), p->org) == 0)
+			return 0;
+	return json_array_append_new(a, json_string(p->org));
+}
+
+static void
+get_groups(const struct api_req *r, struct api_resp *out)
+{
+	json_t *g = json_array(), *o = json_array();
+	struct person_filter f = { 0 };
+	int rc;
+
+	if (g == NULL || o == NULL) {
+		json_decref(g);
+		json_decref(o);
+		api_error(out, 500, NULL, "out of memory");
+		return;
+	}
+	if ((rc = store_group_each(r->st, group_row, g)) != STORE_OK ||
+	    (rc = store_person_each(r->st, &f, org_row, o)) != STORE_OK) {
+		json_decref(g);
+		json_decref(o);
+		api_store_error(out, r, rc);
+		return;
+	}
+	api_reply(out, 200,
+		  json_pack("{s:o, s:o, s:[s,s,s,s]}", "groups", g, "orgs", o, "kinds", "official",
+			    "farmer", "enterprise", "other"));
+}
+
+struct people_list {
+	json_t *a;
+	bool numbers;
+	size_t n;
+};
+
+static int
+person_row(void *arg, const struct person *p)
+{
+	struct people_list *l = arg;
+	char m[PHONE_MAX];
+
+	if (++l->n > PEOPLE_LIST_MAX)
+		return 1;
+	return json_array_append_new(
+		l->a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)p->id,
+				"name", p->name, "phone",
+				l->numbers ? p->phone : phone_mask(p->phone, m, sizeof(m)), "title",
+				p->title ? p->title : "", "org", p->org ? p->org : "", "kind",
+				p->kind ? p->kind : "", "groups", p->groups ? p->groups : "",
+				"opted_out_at", api_jtime(p->opted_out_at)));
+}
+
+static void
+get_people(const struct api_req *r, struct api_resp *out)
+{
+	char q[API_WHO_MAX], g[API_WHO_MAX], o[API_WHO_MAX], k[32];
+	struct person_filter f = { 0 };
+	struct people_list l = { json_array(), r->role >= STAFF_CLERK, 0 };
+	int rc;
+
+	if (api_query_arg(r->query, "q", q, sizeof(q)) == 0 && *q)
+		f.search = q;
+	if (api_query_arg(r->query, "group", g, sizeof(g)) == 0 && *g)
+		f.group = g;
+	if (api_query_arg(r->query, "org", o, sizeof(o)) == 0 && *o)
+		f.org = o;
+	if (api_query_arg(r->query, "kind", k, sizeof(k)) == 0 && *k)
+		f.kind = k;
+	if (l.a == NULL) {
+		api_error(out, 500, NULL, "out of memory");
+		return;
+	}
+	if ((rc = store_person_each(r->st, &f, person_row, &l)) != STORE_OK) {
+		json_decref(l.a);
+		api_store_error(out, r, rc);
+		return;
+	}
+	api_reply(out, 200,
+		  json_pack("{s:o, s:b}", "people", l.a, "truncated", l.n > PEOPLE_LIST_MAX));
+}
+
+void
+api_route_people(const struct api_req *r, char **s, int n, struct api_resp *out)
+{
+	if (n != 2) {
+		api_error(out, 404, NULL, "no such route: %s", r->path);
+		return;
+	}
+	if (!api_method(r, "GET", out))
+		return;
+	if (strcmp(s[1], "groups") == 0)
+		get_groups(r, out);
+	else
+		get_people(r, out);
+}
