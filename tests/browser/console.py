@@ -1,0 +1,275 @@
+#!/usr/bin/python3
+"""The staff console in headless Chromium (selenium), against the real
+duban run that tests/integration/t_browser.sh started (URL), its database
+(DB) and the simulator.  One TAP line per scenario; a failing scenario
+saves a screenshot under T and prints its path.  Waits are explicit
+(WebDriverWait on a condition), never a fixed sleep."""
+
+import datetime
+import http.server
+import os
+import sqlite3
+import sys
+import threading
+import traceback
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+URL = os.environ["URL"]
+T = os.environ["T"]
+DB = os.environ["DB"]
+WAIT = 20
+failed = 0
+
+
+def browser():
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--window-size=1366,768", "--lang=zh-CN"):
+        o.add_argument(a)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+D = browser()
+W = WebDriverWait(D, WAIT)
+
+
+def sql(q, *args):
+    with sqlite3.connect(DB, timeout=10) as c:
+        return c.execute(q, args).fetchall()
+
+
+def scenario(name):
+    def wrap(fn):
+        global failed
+        try:
+            fn()
+            print("ok - " + name, flush=True)
+        except Exception as e:  # every failure is reported, with a screenshot
+            failed += 1
+            shot = os.path.join(T, "shot-%s.png" % fn.__name__)
+            try:
+                D.save_screenshot(shot)
+            except Exception:
+                shot = "(no screenshot)"
+            print("not ok - %s (screenshot %s)" % (name, shot), flush=True)
+            for line in traceback.format_exception_only(type(e), e):
+                print("#   " + line.rstrip())
+            print("#   at " + D.current_url)
+        return fn
+    return wrap
+
+
+def by_id(i):
+    return W.until(EC.visibility_of_element_located((By.ID, i)))
+
+
+def text_is(i, want):
+    W.until(lambda d: d.find_element(By.ID, i).text == want,
+            "#%s never read %r" % (i, want))
+
+
+def logout():
+    D.delete_all_cookies()
+
+
+def login(user, password=None, then=None):
+    logout()
+    D.get(URL + (then or "/"))
+    W.until(EC.url_contains("/login.html"))
+    by_id("login").send_keys(user)
+    by_id("password").send_keys(password or "console-pass-" + user)
+    by_id("login-button").click()
+
+
+# ---- logins -----------------------------------------------------------------------
+
+
+@scenario("a page without a session goes to the login page, which keeps the target")
+def t_redirect():
+    logout()
+    D.get(URL + "/tasks.html")
+    W.until(EC.url_contains("/login.html?next="))
+    by_id("login").send_keys("wangfang")
+    by_id("password").send_keys("console-pass-wangfang")
+    by_id("login-button").click()
+    W.until(EC.url_to_be(URL + "/tasks.html"))
+    text_is("who", "王芳（办事员）退出")
+
+
+@scenario("a wrong password is refused and says so")
+def t_wrong():
+    login("wangfang", "not-the-password")
+    box = by_id("login-error")
+    assert box.text == "用户名或密码错误。", box.text
+    assert "/login.html" in D.current_url
+
+
+@scenario("five wrong passwords lock the account, which says for how long")
+def t_lockout():
+    login("zhoujie", "wrong-1")
+    for i in range(2, 6):
+        by_id("login-error")
+        p = by_id("password")
+        p.clear()
+        p.send_keys("wrong-%d" % i)
+        by_id("login-button").click()
+        W.until(lambda d, i=i: sql("SELECT count(*) FROM login_attempt WHERE key = 'login:zhoujie'")[0][0] >= i)
+    p = by_id("password")
+    p.clear()
+    p.send_keys("console-pass-zhoujie")  # the right one, too late
+    by_id("login-button").click()
+    W.until(lambda d: "锁定" in d.find_element(By.ID, "login-error").text)
+    assert "15 分钟" in by_id("login-error").text, by_id("login-error").text
+    assert "/login.html" in D.current_url
+
+
+# ---- tasks ------------------------------------------------------------------------
+
+@scenario("a clerk adds a task and sees it on the home page")
+def t_task():
+    login("wangfang", then="/tasks.html")
+    W.until(EC.url_contains("/tasks.html"))
+    by_id("task-new").click()
+    by_id("t-title").send_keys("梅岙塘农田改造工程")
+    deadline = datetime.date.today() + datetime.timedelta(days=3)
+    D.execute_script("document.getElementById('t-deadline').value = arguments[0]",
+                     deadline.isoformat())
+    by_id("t-lead").send_keys("郑秀兰")
+    by_id("t-team").send_keys("村两委-梅岙塘村")
+    by_id("t-supervisor").send_keys("林志远")
+    by_id("task-save").click()
+    W.until(lambda d: "已新增" in d.find_element(By.ID, "task-msg").text)
+    code = sql("SELECT code FROM task WHERE title = '梅岙塘农田改造工程'")[0][0]
+    row = W.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "tr[data-code=%s]" % code)))
+    assert "郑秀兰" in row.text, row.text
+    D.find_element(By.LINK_TEXT, "工作台").click()
+    W.until(EC.url_to_be(URL + "/"))
+    W.until(lambda d: "梅岙塘农田改造工程" in d.find_element(By.ID, "due-tasks").text)
+    row = D.find_element(By.XPATH, "//table[@id='due-tasks']//tr[td[2]='梅岙塘农田改造工程']")
+    want = "%d年%d月%d日" % (deadline.year, deadline.month, deadline.day)
+    assert want in row.text and "郑秀兰" in row.text, row.text
+
+
+# ---- notices ----------------------------------------------------------------------
+
+NOTICE = {}
+
+
+@scenario("composing a notice counts recipients, opted out and SMS parts as she types")
+def t_compose():
+    login("wangfang", then="/notices.html")
+    W.until(EC.url_contains("/notices.html"))
+    by_id("compose").click()
+    by_id("n-title").send_keys("竹笋收购通知")
+    box = W.until(EC.element_to_be_clickable(
+        (By.XPATH, "//div[@id='aud-groups']//label[starts-with(normalize-space(.), '农户-塔坑村')]/input")))
+    box.click()
+    text_is("c-recipients", "5")
+    text_is("c-optedout", "0")
+    area = by_id("n-text")
+    area.send_keys("塔坑村竹笋收购点本周六上午开秤")
+    text_is("c-parts", "1")
+    text_is("c-total", "5")
+    one = int(by_id("c-chars").text)
+    assert one == len("塔坑村竹笋收购点本周六上午开秤") + len("【小雄镇人民政府】"), one
+    # past 70 characters with the signature: two parts per message
+    area.send_keys("，请各户带好身份证和银行卡，按村委会排定的顺序到场，价格随行就市，现场结算，不打白条，欢迎相互转告。")
+    text_is("c-parts", "2")
+    text_is("c-total", "10")
+    NOTICE["chars"] = int(by_id("c-chars").text)
+    assert NOTICE["chars"] > 70
+
+
+@scenario("submitting it leaves it pending approval")
+def t_submit():
+    by_id("submit-notice").click()
+    W.until(EC.url_contains("/notice.html?id="))
+    NOTICE["id"] = D.current_url.split("id=")[1]
+    text_is("n-status", "待审批")
+    assert not D.find_element(By.ID, "approve").is_displayed()  # never one's own
+    assert sql("SELECT count(*) FROM message WHERE kind = 'notice'")[0][0] == 0
+
+
+@scenario("an approver approves it; the progress bar reaches 100% as the simulator accepts")
+def t_approve():
+    login("linzy", then="/notice.html?id=" + NOTICE["id"])
+    W.until(EC.url_contains("/notice.html"))
+    by_id("approve").click()
+    W.until(lambda d: d.find_element(By.ID, "progress").get_attribute("aria-valuenow") == "100",
+            "the progress bar stopped at %s%%" % by_id("pct").text)
+    text_is("pct", "100%")
+    text_is("k-failed", "1")
+    text_is("k-sent", "4")
+    assert sql("SELECT approved_by FROM notice WHERE id = ?", int(NOTICE["id"]))[0][0] == "staff:linzy"
+
+
+@scenario("the failed number is listed with the provider's reason")
+def t_failed():
+    panel = by_id("failed-panel")
+    W.until(lambda d: "卢金水" in panel.text)
+    row = D.find_element(By.XPATH, "//table[@id='failed-list']//tr[td[1]='卢金水']")
+    assert "17768094605" in row.text and "invalid number" in row.text, row.text
+    assert by_id("resend").is_displayed()
+
+
+# ---- a viewer; another site ---------------------------------------------------------
+
+
+@scenario("a viewer sees no compose button, and a POST of hers is refused (403)")
+def t_viewer():
+    login("chenxia", then="/notices.html")
+    W.until(EC.url_contains("/notices.html"))
+    W.until(lambda d: "竹笋收购通知" in d.find_element(By.ID, "notice-list").text)
+    assert not D.find_element(By.ID, "compose").is_displayed()
+    status = D.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/v1/session').then(r => r.json()).then(s =>
+          fetch('/v1/notices', {method: 'POST', headers: {'X-CSRF-Token': s.csrf,
+                'Content-Type': 'application/json'},
+                body: JSON.stringify({audience: ['kind:farmer'], text: 'x', dry_run: true})}))
+          .then(r => done(r.status), e => done(String(e)));""")
+    assert status == 403, status
+
+
+class Evil(http.server.BaseHTTPRequestHandler):
+    """Another site: a page whose form posts to duban without the CSRF token."""
+    def do_GET(self):
+        page = ("<!DOCTYPE html><form id=f method=post enctype=text/plain action='%s/v1/tasks'>"
+                "<input name='{\"title\":\"伪造\",\"deadline\":\"2030-01-01\",\"lead\":\"郑秀兰\",\"x\":\"' value='\"}'>"
+                "<button id=go>go</button></form>" % URL).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, *a):
+        pass
+
+
+@scenario("a cross-site POST without the CSRF token is refused")
+def t_csrf():
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        login("wangfang")
+        W.until(EC.url_to_be(URL + "/"))
+        D.get("http://127.0.0.1:%d/" % srv.server_port)
+        by_id("go").click()
+        W.until(lambda d: "csrf" in d.find_element(By.TAG_NAME, "body").text)
+        assert sql("SELECT count(*) FROM task WHERE title = '伪造'")[0][0] == 0
+        # and the session still works from the console itself
+        D.get(URL + "/tasks.html")
+        W.until(lambda d: "梅岙塘农田改造工程" in d.find_element(By.ID, "task-list").text)
+    finally:
+        srv.shutdown()
+
+
+D.quit()
+sys.exit(1 if failed else 0)
