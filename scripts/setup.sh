@@ -30,6 +30,13 @@ want_cmd openssl      openssl   # tests sign callbacks (HMAC-SHA256)
 # bench/notice.sh measures peak memory with GNU time (not the shell's keyword)
 [ -x /usr/bin/time ] || need="$need time"
 [ -e /usr/share/zoneinfo/Asia/Shanghai ] || need="$need tzdata"
+# the staff console's browser tests (tests/browser): headless Chromium,
+# its WebDriver, selenium for Debian's python3, and a Chinese font for
+# the screenshots
+[ -x /usr/bin/chromium ] || need="$need chromium"
+[ -x /usr/bin/chromedriver ] || need="$need chromium-driver"
+/usr/bin/python3 -c 'import selenium' 2>/dev/null || need="$need python3-selenium"
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need="$need fonts-wqy-zenhei"
 
 [ -z "$need" ] && exit 0
 

@@ -219,7 +219,7 @@ int
 staff_passwd(struct duban_ctx *x, const char *login, const char *password)
 {
 	struct staff a = { 0 };
-	char h[STAFF_HASH_MAX];
+	char h[STAFF_HASH_MAX], key[64];
 	const char *why;
 	int rc;
 
@@ -227,13 +227,14 @@ staff_passwd(struct duban_ctx *x, const char *login, const char *password)
 		return action_refuse(x, ACTION_INVALID, "%s", why);
 	if (staff_password_hash(password, STAFF_PBKDF2_ITER, h, sizeof(h)) != 0)
 		return action_refuse(x, ACTION_ERROR, _("cannot hash the password"));
+	snprintf(key, sizeof(key), "login:%.40s", login);
 	if ((rc = store_begin(x->st)) != STORE_OK)
 		return action_fail(x, rc);
 	if ((rc = account(x, login, &a)) != STORE_OK)
 		return rc;
 	if ((rc = store_staff_set_password(x->st, a.id, h)) != STORE_OK ||
 	    (rc = store_session_delete_staff(x->st, a.id)) != STORE_OK ||
-	    (rc = store_login_failure_clear(x->st, login)) != STORE_OK) {
+	    (rc = store_login_failure_clear(x->st, key)) != STORE_OK) {
 		staff_clear(&a);
 		return action_abort(x, rc);
 	}

@@ -215,17 +215,19 @@ console_static(const struct console_req *r, struct console_out *out)
 			  "the console's files are not installed (console.web_root)");
 		return;
 	}
+	if (snprintf(file, sizeof(file), "%s%s", root, p) >= (int)sizeof(file) ||
+	    read_file(file, out) != 0) {
+		out_error(out, 404, "notfound", "no such page");
+		return;
+	}
 	if (strcmp(types[type].suffix, ".html") == 0 && strcmp(p, "/login.html") != 0 &&
 	    !has_session(r)) {
+		free(out->body);
+		out->body = NULL;
 		snprintf(next, sizeof(next), "%s%s%s", r->path, *r->query ? "?" : "", r->query);
 		url_encode(next, enc, sizeof(enc));
 		snprintf(out->location, sizeof(out->location), "/login.html?next=%s", enc);
 		out_error(out, 303, "session", "log in first");
-		return;
-	}
-	if (snprintf(file, sizeof(file), "%s%s", root, p) >= (int)sizeof(file) ||
-	    read_file(file, out) != 0) {
-		out_error(out, 404, "notfound", "no such page");
 		return;
 	}
 	out->ctype = types[type].ctype;

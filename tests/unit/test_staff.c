@@ -133,6 +133,15 @@ test_login_and_lockout(void **state)
 	assert_int_equal(l.locked_for, STAFF_LOCK_WINDOW - 6);
 	assert_non_null(strstr(fx->x.err, "locked"));
 	assert_non_null(strstr(fx->x.err, "15 minutes"));
+	/* a new password unlocks it at once; then lock it again */
+	assert_int_equal(staff_passwd(&fx->x, "wangfang", "long enough"), ACTION_OK);
+	assert_int_equal(unit_sql_int(fx->path, "SELECT count(*) FROM login_attempt WHERE key = "
+						"'login:wangfang'"),
+			 0);
+	for (int i = 0; i < STAFF_LOCK_FAILS; i++)
+		assert_int_equal(staff_login(&fx->x, "wangfang", "wrong pass", "10.0.0.2", now + i,
+					     &l),
+				 ACTION_INVALID);
 	/* after the window it opens */
 	assert_int_equal(staff_login(&fx->x, "wangfang", "long enough", "10.0.0.3",
 				     now + 4 + STAFF_LOCK_WINDOW + 1, &l),
