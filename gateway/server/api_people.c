@@ -7,9 +7,13 @@
  */
 #include "server/api.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/phone.h"
+#include "core/import.h"
 #include "core/staff.h"
 
 #define PEOPLE_LIST_MAX 2000
@@ -114,9 +118,98 @@ get_people(const struct api_req *r, struct api_resp *out)
 		  json_pack("{s:o, s:b}", "people", l.a, "truncated", l.n > PEOPLE_LIST_MAX));
 }
 
+/* ---- POST /v1/people/import?name=FILE&dry_run=1 (the body: the CSV's bytes) ---------- */
+
+/* The file's name as the console sent it, made safe for a temporary file. */
+static void
+import_name(const struct api_req *r, char *out, size_t outlen)
+{
+	char name[128];
+	size_t o = 0;
+
+	if (api_query_arg(r->query, "name", name, sizeof(name)) != 0 || name[0] == '\0')
+		snprintf(name, sizeof(name), "people.csv");
+	for (const char *p = name; *p && o + 1 < outlen; p++)
+		out[o++] = (*p == '/' || *p == '\\' || (p == name && *p == '.')) ? '_' : *p;
+	out[o] = '\0';
+}
+
+/* "DIR/FILE:LINE: reason" as {"line": LINE, "error": "FILE:LINE: reason"}. */
+static json_t *
+import_errors(const struct diag *d, const char *dir)
+{
+	json_t *a = json_array();
+	size_t dl = strlen(dir);
+
+	for (size_t i = 0; a && i < d->n; i++) {
+		const char *l = d->line[i];
+		const char *colon;
+		long line = 0;
+
+		if (strncmp(l, dir, dl) == 0 && l[dl] == '/')
+			l += dl + 1;
+		if ((colon = strchr(l, ':')) != NULL)
+			line = strtol(colon + 1, NULL, 10);
+		json_array_append_new(a, json_pack("{s:I, s:s}", "line", (json_int_t)line, "error", l));
+	}
+	return a;
+}
+
+static void
+import_people_route(const struct api_req *r, struct api_resp *out)
+{
+	char dir[] = "/tmp/duban-import.XXXXXX", name[128], path[256] = "", enc[16], dry[8];
+	struct import_result res = { 0, 0 };
+	struct diag d = { 0 };
+	struct duban_ctx x;
+	bool is_dry;
+	FILE *fp;
+	int rc;
+
+	if (!api_method(r, "POST", out))
+		return;
+	if (api_query_arg(r->query, "encoding", enc, sizeof(enc)) != 0)
+		snprintf(enc, sizeof(enc), "auto");
+	is_dry = api_query_arg(r->query, "dry_run", dry, sizeof(dry)) == 0 && strcmp(dry, "1") == 0;
+	import_name(r, name, sizeof(name));
+	if (mkdtemp(dir) == NULL ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+	    (fp = fopen(path, "wbx")) == NULL) {
+		api_error(out, 500, NULL, "cannot keep the upload for reading");
+		path[0] = '\0';
+		goto out;
+	}
+	if (fwrite(r->body, 1, r->len, fp) != r->len || fclose(fp) != 0) {
+		api_error(out, 500, NULL, "cannot keep the upload for reading");
+		goto out;
+	}
+	api_ctx(r, &x);
+	rc = import_people(&x, path, strcmp(enc, "auto") == 0 ? NULL : enc, is_dry, &d, &res);
+	if (rc == ACTION_OK)
+		api_reply(out, is_dry ? 200 : 201,
+			  json_pack("{s:b, s:I, s:I, s:[]}", "dry_run", is_dry, "rows",
+				    (json_int_t)res.rows, "groups", (json_int_t)res.groups, "errors"));
+	else if (rc == ACTION_INVALID && d.n > 0)
+		api_reply(out, 400,
+			  json_pack("{s:s, s:n, s:o}", "error", "bad rows: nothing was imported",
+				    "field", "errors", import_errors(&d, dir)));
+	else
+		api_error(out, rc == ACTION_ERROR ? 500 : 400, NULL, "%s", x.err);
+out:
+	diag_clear(&d);
+	if (path[0]) {
+		unlink(path);
+		rmdir(dir);
+	}
+}
+
 void
 api_route_people(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
+	if (n == 3 && strcmp(s[1], "people") == 0 && strcmp(s[2], "import") == 0) {
+		import_people_route(r, out);
+		return;
+	}
 	if (n != 2) {
 		api_error(out, 404, NULL, "no such route: %s", r->path);
 		return;

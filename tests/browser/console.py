@@ -157,6 +157,46 @@ def t_task():
     assert want in row.text and "郑秀兰" in row.text, row.text
 
 
+# ---- people -----------------------------------------------------------------------
+
+
+def gb18030(name, rows):
+    path = os.path.join(T, name)
+    with open(path, "w", encoding="gb18030", newline="") as f:
+        f.write("姓名,手机,职务,单位,类别,分组\r\n")
+        for r in rows:
+            f.write(",".join(r) + "\r\n")
+    return path
+
+
+@scenario("a clerk imports a GB18030 spreadsheet: a bad row is shown with its line, then a good file goes in")
+def t_import():
+    bad = gb18030("bad.csv", [("钟大伯", "13957601234", "茶农", "塔坑村", "farmer", "农户-塔坑村"),
+                              ("钟二婶", "12345", "茶农", "塔坑村", "farmer", "农户-塔坑村")])
+    good = gb18030("good.csv", [("钟大伯", "13957601234", "茶农", "塔坑村", "farmer", "农户-塔坑村"),
+                                ("钟二婶", "13957605678", "茶农", "塔坑村", "farmer", "农户-塔坑村")])
+    login("wangfang", then="/people.html")
+    W.until(EC.url_contains("/people.html"))
+    by_id("import-file").send_keys(bad)
+    by_id("import-check").click()
+    W.until(lambda d: d.find_element(By.ID, "import-errors").is_displayed())
+    row = D.find_element(By.XPATH, "//table[@id='import-errors']/tbody/tr[1]")
+    assert row.text.startswith("3 bad.csv:3:") and "12345" in row.text, row.text
+    assert "有 1 行有问题" in by_id("import-msg").text, by_id("import-msg").text
+    assert "钟二婶" in by_id("import-preview").text  # decoded from GB18030 for the preview
+    assert not D.find_element(By.ID, "import-go").is_enabled()
+    assert sql("SELECT count(*) FROM person WHERE name IN ('钟大伯', '钟二婶')")[0][0] == 0
+    by_id("import-file").clear()
+    by_id("import-file").send_keys(good)
+    by_id("import-check").click()
+    W.until(lambda d: "检查通过：2 人" in d.find_element(By.ID, "import-msg").text)
+    assert sql("SELECT count(*) FROM person WHERE name IN ('钟大伯', '钟二婶')")[0][0] == 0  # only checked
+    W.until(EC.element_to_be_clickable((By.ID, "import-go"))).click()
+    W.until(lambda d: "已导入 2 人" in d.find_element(By.ID, "import-msg").text)
+    W.until(lambda d: "钟二婶" in d.find_element(By.ID, "people-list").text)
+    assert sql("SELECT count(*) FROM person WHERE name IN ('钟大伯', '钟二婶')")[0][0] == 2
+
+
 # ---- notices ----------------------------------------------------------------------
 
 NOTICE = {}
@@ -171,18 +211,18 @@ def t_compose():
     box = W.until(EC.element_to_be_clickable(
         (By.XPATH, "//div[@id='aud-groups']//label[starts-with(normalize-space(.), '农户-塔坑村')]/input")))
     box.click()
-    text_is("c-recipients", "5")
+    text_is("c-recipients", "7")
     text_is("c-optedout", "0")
     area = by_id("n-text")
     area.send_keys("塔坑村竹笋收购点本周六上午开秤")
     text_is("c-parts", "1")
-    text_is("c-total", "5")
+    text_is("c-total", "7")
     one = int(by_id("c-chars").text)
     assert one == len("塔坑村竹笋收购点本周六上午开秤") + len("【小雄镇人民政府】"), one
     # past 70 characters with the signature: two parts per message
     area.send_keys("，请各户带好身份证和银行卡，按村委会排定的顺序到场，价格随行就市，现场结算，不打白条，欢迎相互转告。")
     text_is("c-parts", "2")
-    text_is("c-total", "10")
+    text_is("c-total", "14")
     NOTICE["chars"] = int(by_id("c-chars").text)
     assert NOTICE["chars"] > 70
 
@@ -206,7 +246,7 @@ def t_approve():
             "the progress bar stopped at %s%%" % by_id("pct").text)
     text_is("pct", "100%")
     text_is("k-failed", "1")
-    text_is("k-sent", "4")
+    text_is("k-sent", "6")
     assert sql("SELECT approved_by FROM notice WHERE id = ?", int(NOTICE["id"]))[0][0] == "staff:linzy"
 
 
