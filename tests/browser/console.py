@@ -24,6 +24,7 @@ URL = os.environ["URL"]
 T = os.environ["T"]
 DB = os.environ["DB"]
 WAIT = 20
+SHOTS = os.environ.get("SHOTS")  # scripts/console-shots.sh: the README's pictures
 failed = 0
 
 
@@ -64,6 +65,11 @@ def scenario(name):
             print("#   at " + D.current_url)
         return fn
     return wrap
+
+
+def picture(name):
+    if SHOTS:
+        D.save_screenshot(os.path.join(SHOTS, name))
 
 
 def by_id(i):
@@ -155,6 +161,7 @@ def t_task():
     row = D.find_element(By.XPATH, "//table[@id='due-tasks']//tr[td[2]='梅岙塘农田改造工程']")
     want = "%d年%d月%d日" % (deadline.year, deadline.month, deadline.day)
     assert want in row.text and "郑秀兰" in row.text, row.text
+    picture("console-home.png")
 
 
 # ---- people -----------------------------------------------------------------------
@@ -257,6 +264,7 @@ def t_failed():
     row = D.find_element(By.XPATH, "//table[@id='failed-list']//tr[td[1]='卢金水']")
     assert "17768094605" in row.text and "invalid number" in row.text, row.text
     assert by_id("resend").is_displayed()
+    picture("console-notice.png")
 
 
 # ---- a viewer; another site ---------------------------------------------------------
