@@ -62,6 +62,7 @@ providers = ( {
 } );
 dispatcher = { poll_ms = 100; commit_ms = 20; grace = "5s"; };
 http = { listen = "127.0.0.1:$2"; };
+console = { web_root = "$top/web"; };
 CFG
 }
 
@@ -312,3 +313,13 @@ wait "$SIM_PID" || true
 printf 'Stopped the simulator (pid %s); every duban run was stopped after its moment.\n' "$SIM_PID"
 SIM_PID=""
 tell "Try it yourself: README.md (\"A tour\"), and \`duban --help\` / \`duban COMMAND --help\`."
+say "The staff console"
+tell "The town office works in a browser: duban run serves the console (in Chinese)" \
+	"at / of its HTTP server.  To open it on this demo's town, run the demo with" \
+	"DEMO_KEEP=1 make demo, then:" \
+	"" \
+	"    export DUBAN_CONFIG=$DUBAN_CONFIG PATH=$top/build:\$PATH" \
+	"    duban staff add wangfang --name 王芳 --role clerk    # prints her password" \
+	"    duban run" \
+	"" \
+	"and open http://127.0.0.1:$PORT/ (README.md, \"The staff console\")."
