@@ -437,7 +437,8 @@ role_allows(const struct api_req *r, char **s, int n, struct api_resp *out)
 static bool
 console_route(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
-	static const char *const names[] = { "dashboard", "groups", "people", NULL };
+	static const char *const names[] = { "dashboard", "groups", "people", "outbox",
+					     "inbox", "reports", NULL };
 	bool known = false;
 
 	for (const char *const *p = names; *p; p++)
@@ -448,6 +449,12 @@ console_route(const struct api_req *r, char **s, int n, struct api_resp *out)
 		api_error(out, 403, NULL, "/v1/%s is for the staff console (log in at /)", s[1]);
 	else if (strcmp(s[1], "dashboard") == 0)
 		api_route_dashboard(r, s, n, out);
+	else if (strcmp(s[1], "outbox") == 0)
+		api_route_outbox(r, s, n, out);
+	else if (strcmp(s[1], "inbox") == 0)
+		api_route_inbox(r, s, n, out);
+	else if (strcmp(s[1], "reports") == 0)
+		api_route_reports(r, s, n, out);
 	else
 		api_route_people(r, s, n, out);
 	return true;

@@ -151,6 +151,15 @@ void api_route_tasks(const struct api_req *r, char **seg, int n, struct api_resp
  */
 void api_route_dashboard(const struct api_req *r, char **seg, int n, struct api_resp *out);
 void api_route_people(const struct api_req *r, char **seg, int n, struct api_resp *out);
+/*
+ * GET /v1/outbox, /v1/outbox/ID, /v1/inbox, POST /v1/inbox/ID/read and a
+ * task's timeline, GET /v1/tasks/CODE/timeline (api_outbox.c).
+ */
+void api_route_outbox(const struct api_req *r, char **seg, int n, struct api_resp *out);
+void api_route_inbox(const struct api_req *r, char **seg, int n, struct api_resp *out);
+void api_task_timeline(const struct api_req *r, const char *code, struct api_resp *out);
+/* GET /v1/reports/NAME (api_reports.c): the four reports of duban report as JSON. */
+void api_route_reports(const struct api_req *r, char **seg, int n, struct api_resp *out);
 
 /* ---- /healthz and /metrics (api_status.c) ---------------------------------- */
 
