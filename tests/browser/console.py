@@ -319,5 +319,52 @@ def t_csrf():
         srv.shutdown()
 
 
+# ---- the other pages ----------------------------------------------------------------
+
+
+@scenario("a task's page shows its timeline; the outbox finds the failed message and why")
+def t_outbox():
+    login("wangfang", then="/task.html?code=T1")
+    W.until(lambda d: d.find_element(By.ID, "t-heading").text == "T1 梅岙塘农田改造工程")
+    text_is("t-lead", "郑秀兰")
+    assert not D.find_element(By.ID, "page-error").is_displayed()
+    D.find_element(By.LINK_TEXT, "发送记录").click()
+    W.until(EC.url_contains("/outbox.html"))
+    by_id("outbox-q").send_keys("卢金水")
+    by_id("outbox-q").submit()
+    cell = W.until(EC.element_to_be_clickable(
+        (By.XPATH, "//table[@id='outbox-list']//tr[td[3]='卢金水']/td[1]/a")))
+    cell.click()
+    W.until(lambda d: "被拒绝" in d.find_element(By.ID, "msg-attempts").text)
+    assert "invalid number" in by_id("msg-attempts").text, by_id("msg-attempts").text
+    assert by_id("msg-heading").text.endswith("失败"), by_id("msg-heading").text
+
+
+@scenario("reports: the year's review per lead as a table and an SVG chart, messages per day")
+def t_reports():
+    D.find_element(By.LINK_TEXT, "报表").click()
+    W.until(EC.url_contains("/reports.html"))
+    W.until(lambda d: "梅岙塘农田改造工程" in d.find_element(By.ID, "report-table").text)
+    sel = by_id("report-kind")
+    sel.find_element(By.XPATH, "option[@value='people']").click()
+    W.until(lambda d: "按时完成" in d.find_element(By.ID, "report-table").text)
+    row = D.find_element(By.XPATH, "//table[@id='report-table']//tr[td[1]='郑秀兰']")
+    assert row.text.split()[3:] == ["1", "0", "0", "1", "0"], row.text
+    W.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart svg rect[fill='#d98b00'], #chart svg rect"))
+    assert "年度考核" in by_id("chart-title").text
+    sel.find_element(By.XPATH, "option[@value='delivery']").click()
+    W.until(lambda d: d.find_element(By.ID, "chart-title").text == "近两周每日短信")
+    bars = D.find_elements(By.CSS_SELECTOR, "#chart svg rect title")
+    assert any("失败：1" in b.get_attribute("textContent") for b in bars), [b.get_attribute("textContent") for b in bars]
+
+
+@scenario("the inbox opens, empty")
+def t_inbox():
+    D.find_element(By.LINK_TEXT, "回复").click()
+    W.until(EC.url_contains("/inbox.html"))
+    W.until(lambda d: d.find_element(By.ID, "inbox-empty").is_displayed())
+    assert not D.find_element(By.ID, "page-error").is_displayed()
+
+
 D.quit()
 sys.exit(1 if failed else 0)
