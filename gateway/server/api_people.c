@@ -14,6 +14,7 @@
 
 #include "base/phone.h"
 #include "core/import.h"
+#include "core/person.h"
 #include "core/staff.h"
 
 #define PEOPLE_LIST_MAX 2000
@@ -203,11 +204,186 @@ out:
 	}
 }
 
+/* ---- one person: add, change, remove, opt out and in; groups and members ------------- */
+
+/* Answer an action's refusal: 409 for a number taken, 404, 500, else 400. */
+static void
+person_refused(struct api_resp *out, int rc, const struct duban_ctx *x, const char *field)
+{
+	api_error(out, rc == ACTION_EXISTS ? 409 : rc == ACTION_NOTFOUND ? 404
+				: rc == ACTION_ERROR	? 500
+							: 400,
+		  rc == ACTION_EXISTS || rc == ACTION_INVALID ? field : NULL, "%s", x->err);
+}
+
+static json_t *
+person_json(const struct api_req *r, const struct person *p)
+{
+	struct people_list l = { json_array(), r->role >= STAFF_CLERK, 0 };
+	json_t *j = NULL;
+
+	if (l.a != NULL && person_row(&l, p) == 0)
+		j = json_incref(json_array_get(l.a, 0));
+	json_decref(l.a);
+	return j;
+}
+
+static void
+add_person(const struct api_req *r, struct api_resp *out)
+{
+	static const char *const keys[] = { "name", "phone", "title", "org", "kind", "groups", NULL };
+	const char *groups[API_LIST_MAX];
+	struct person_new pn = { 0 };
+	struct person p = { 0 };
+	struct duban_ctx x;
+	char phone[PHONE_MAX];
+	int64_t id;
+	int rc;
+	json_t *o = api_body_object(r, keys, out);
+
+	if (o == NULL || api_get_str(o, "name", true, API_WHO_MAX, &pn.name, out) < 0 ||
+	    api_get_str(o, "phone", true, 64, &pn.phone, out) < 0 ||
+	    api_get_str(o, "title", false, API_WHO_MAX, &pn.title, out) < 0 ||
+	    api_get_str(o, "org", false, API_WHO_MAX, &pn.org, out) < 0 ||
+	    api_get_str(o, "kind", false, 16, &pn.kind, out) < 0 ||
+	    api_get_list(o, "groups", groups, &pn.ngroups, out) < 0)
+		goto out;
+	pn.groups = groups;
+	api_ctx(r, &x);
+	if ((rc = person_add(&x, &pn, &id, phone)) != ACTION_OK) {
+		person_refused(out, rc, &x, "phone");
+		goto out;
+	}
+	if ((rc = store_person_get(r->st, id, &p)) != STORE_OK)
+		api_store_error(out, r, rc);
+	else
+		api_reply(out, 201, person_json(r, &p));
+	person_clear(&p);
+out:
+	json_decref(o);
+}
+
+static void
+change_person(const struct api_req *r, const char *who, struct api_resp *out)
+{
+	static const char *const keys[] = { "name", "phone", "title", "org", "kind", NULL };
+	struct person_edit e = { 0 };
+	struct person p = { 0 };
+	struct duban_ctx x;
+	int rc;
+	json_t *o = api_body_object(r, keys, out);
+
+	if (o == NULL || api_get_str(o, "name", false, API_WHO_MAX, &e.name, out) < 0 ||
+	    api_get_str(o, "phone", false, 64, &e.phone, out) < 0 ||
+	    api_get_str(o, "title", false, API_WHO_MAX, &e.title, out) < 0 ||
+	    api_get_str(o, "org", false, API_WHO_MAX, &e.org, out) < 0 ||
+	    api_get_str(o, "kind", false, 16, &e.kind, out) < 0)
+		goto out;
+	api_ctx(r, &x);
+	if ((rc = person_update(&x, who, &e, &p)) != ACTION_OK)
+		person_refused(out, rc, &x, "phone");
+	else
+		api_reply(out, 200, person_json(r, &p));
+	person_clear(&p);
+out:
+	json_decref(o);
+}
+
+/* POST /v1/people/ID/optout, /optin; DELETE /v1/people/ID. */
+static void
+person_verb(const struct api_req *r, const char *who, const char *verb, struct api_resp *out)
+{
+	struct person p = { 0 };
+	struct duban_ctx x;
+	bool changed = false;
+	int rc;
+
+	api_ctx(r, &x);
+	if (strcmp(verb, "remove") == 0)
+		rc = person_remove(&x, who, &p);
+	else if (strcmp(verb, "optout") == 0)
+		rc = person_optout(&x, who, &p, &changed);
+	else
+		rc = person_optin(&x, who, &p, &changed);
+	if (rc != ACTION_OK)
+		person_refused(out, rc, &x, NULL);
+	else if (strcmp(verb, "remove") == 0)
+		api_reply(out, 200, json_pack("{s:I, s:b}", "id", (json_int_t)p.id, "removed", 1));
+	else
+		api_reply(out, 200, person_json(r, &p));
+	person_clear(&p);
+}
+
+/* POST /v1/groups {"name"}; POST /v1/groups/NAME/members {"add": [...], "remove": [...]}. */
+static void
+groups_write(const struct api_req *r, char **s, int n, struct api_resp *out)
+{
+	static const char *const gkeys[] = { "name", "description", NULL };
+	static const char *const mkeys[] = { "add", "remove", NULL };
+	const char *name, *desc, *add[API_LIST_MAX], *rem[API_LIST_MAX];
+	size_t na = 0, nr = 0, ch = 0;
+	struct duban_ctx x;
+	int64_t id;
+	int rc = ACTION_OK;
+	json_t *o = api_body_object(r, n == 2 ? gkeys : mkeys, out);
+
+	api_ctx(r, &x);
+	if (o == NULL)
+		return;
+	if (n == 2) {
+		if (api_get_str(o, "name", true, API_WHO_MAX, &name, out) >= 0 &&
+		    api_get_str(o, "description", false, API_TITLE_MAX, &desc, out) >= 0) {
+			if ((rc = group_add(&x, name, desc ? desc : "", &id)) != ACTION_OK)
+				person_refused(out, rc, &x, "name");
+			else
+				api_reply(out, 201, json_pack("{s:I, s:s}", "id", (json_int_t)id,
+							      "name", name));
+		}
+	} else if (api_get_list(o, "add", add, &na, out) >= 0 &&
+		   api_get_list(o, "remove", rem, &nr, out) >= 0) {
+		if (na > 0)
+			rc = group_members(&x, s[2], add, na, true, NULL, NULL, &ch);
+		if (rc == ACTION_OK && nr > 0)
+			rc = group_members(&x, s[2], rem, nr, false, NULL, NULL, &ch);
+		if (rc != ACTION_OK)
+			person_refused(out, rc, &x, na ? "add" : "remove");
+		else
+			api_reply(out, 200, json_pack("{s:s, s:I}", "group", s[2], "changed",
+						      (json_int_t)ch));
+	}
+	json_decref(o);
+}
+
 void
 api_route_people(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
+	char who[40];
+
 	if (n == 3 && strcmp(s[1], "people") == 0 && strcmp(s[2], "import") == 0) {
 		import_people_route(r, out);
+		return;
+	}
+	if (strcmp(s[1], "groups") == 0 && strcmp(r->method, "POST") == 0 &&
+	    (n == 2 || (n == 4 && strcmp(s[3], "members") == 0))) {
+		groups_write(r, s, n, out);
+		return;
+	}
+	if (strcmp(s[1], "people") == 0 && n == 2 && strcmp(r->method, "POST") == 0) {
+		add_person(r, out);
+		return;
+	}
+	if (strcmp(s[1], "people") == 0 && (n == 3 || n == 4) &&
+	    strspn(s[2], "0123456789") == strlen(s[2]) && strlen(s[2]) < 12) {
+		snprintf(who, sizeof(who), "#%s", s[2]);
+		if (n == 3 && strcmp(r->method, "DELETE") == 0)
+			person_verb(r, who, "remove", out);
+		else if (n == 3 && api_method(r, "POST", out))
+			change_person(r, who, out);
+		else if (n == 4 && (strcmp(s[3], "optout") == 0 || strcmp(s[3], "optin") == 0)) {
+			if (api_method(r, "POST", out))
+				person_verb(r, who, s[3], out);
+		} else if (n == 4)
+			api_error(out, 404, NULL, "no such route: %s", r->path);
 		return;
 	}
 	if (n != 2) {

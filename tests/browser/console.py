@@ -204,6 +204,35 @@ def t_import():
     assert sql("SELECT count(*) FROM person WHERE name IN ('钟大伯', '钟二婶')")[0][0] == 2
 
 
+@scenario("a clerk adds a person, changes the number, opts him out and removes him")
+def t_person():
+    by_id("person-new").click()
+    by_id("p-name").send_keys("李明")
+    by_id("p-phone").send_keys("138 0013 8000")
+    by_id("p-title").send_keys("村会计")
+    by_id("p-org").send_keys("小雄村")
+    by_id("p-groups").send_keys("村两委-小雄村")
+    by_id("person-save").click()
+    W.until(lambda d: "已保存 李明" in d.find_element(By.ID, "people-msg").text)
+    pid = sql("SELECT id FROM person WHERE phone = '+8613800138000'")[0][0]
+    row = lambda: D.find_element(By.CSS_SELECTOR, "#people-list tr[data-id='%d']" % pid)
+    W.until(lambda d: "+8613800138000" in row().text and "村两委-小雄村" in row().text)
+    row().find_element(By.XPATH, ".//button[.='编辑']").click()
+    p = by_id("p-phone")
+    p.clear()
+    p.send_keys("139-5760-0000")
+    by_id("person-save").click()
+    W.until(lambda d: "+8613957600000" in row().text)
+    row().find_element(By.XPATH, ".//button[.='退订']").click()
+    W.until(lambda d: "已退订" in row().text)
+    assert sql("SELECT opted_out_at IS NOT NULL FROM person WHERE id = ?", pid)[0][0] == 1
+    D.execute_script("window.confirm = () => true")
+    row().find_element(By.XPATH, ".//button[.='删除']").click()
+    W.until(lambda d: "已删除 李明" in d.find_element(By.ID, "people-msg").text)
+    assert sql("SELECT count(*) FROM person WHERE id = ?", pid)[0][0] == 0
+    assert sql("SELECT actor FROM event WHERE action = 'person.remove'")[0][0] == "staff:wangfang"
+
+
 # ---- notices ----------------------------------------------------------------------
 
 NOTICE = {}

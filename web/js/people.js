@@ -15,22 +15,98 @@ async function load() {
   const j = await api('GET', '/v1/people?' + q.toString());
   const tb = document.querySelector('#people-list tbody');
   tb.textContent = '';
-  for (const p of j.people)
-    tb.append(el('tr', {}, el('td', {}, p.name), el('td', {}, p.phone), el('td', {}, p.title),
+  for (const p of j.people) {
+    const acts = el('td', {});
+    if (can('clerk')) {
+      const b = (name, fn) => el('button', { type: 'button', class: 'plain', onclick: fn }, name);
+      acts.append(b('编辑', () => edit(p)), ' ',
+        b(p.opted_out_at ? '恢复接收' : '退订', () => act('POST', `/v1/people/${p.id}/${p.opted_out_at ? 'optin' : 'optout'}`,
+          `${p.name}：${p.opted_out_at ? '已恢复接收通知' : '已退订通知（提醒照发）'}`)), ' ',
+        b('删除', () => { if (confirm(`删除 ${p.name}？`)) act('DELETE', `/v1/people/${p.id}`, `已删除 ${p.name}`); }));
+    }
+    tb.append(el('tr', { 'data-id': p.id }, el('td', {}, p.name), el('td', {}, p.phone), el('td', {}, p.title),
       el('td', {}, p.org), el('td', {}, KINDS[p.kind] || p.kind), el('td', {}, p.groups.split(';').join('、')),
-      el('td', {}, p.opted_out_at ? '已退订（' + fmtDate(p.opted_out_at) + '）' : '')));
+      el('td', {}, p.opted_out_at ? '已退订（' + fmtDate(p.opted_out_at) + '）' : ''), acts));
+  }
   $('people-count').textContent = `共 ${j.people.length} 人${j.truncated ? '（只显示前 2000 人）' : ''}`;
+}
+
+let editing = null;
+
+function edit(p) {
+  editing = p;
+  $('person-form-title').textContent = p ? `编辑 ${p.name}` : '新增人员';
+  $('person-form').reset();
+  if (p) {
+    $('p-name').value = p.name;
+    $('p-phone').value = can('clerk') ? p.phone : '';
+    $('p-title').value = p.title;
+    $('p-org').value = p.org;
+    $('p-kind').value = p.kind;
+  }
+  $('p-groups').disabled = !!p;
+  $('person-panel').hidden = false;
+  $('p-name').focus();
+}
+
+async function act(method, path, done) {
+  try {
+    await api(method, path, method === 'DELETE' ? undefined : {});
+    showMsg('people-msg', done, 'ok');
+    await load();
+  } catch (e) {
+    showMsg('page-error', '操作失败：' + e.message);
+  }
+}
+
+async function savePerson(ev) {
+  ev.preventDefault();
+  const b = {};
+  for (const k of ['name', 'phone', 'title', 'org', 'kind']) b[k] = $('p-' + k).value.trim();
+  try {
+    if (editing) {
+      await api('POST', `/v1/people/${editing.id}`, b);
+    } else {
+      b.groups = $('p-groups').value.split(/[,，、]+/).map((x) => x.trim()).filter(Boolean);
+      await api('POST', '/v1/people', b);
+    }
+    showMsg('people-msg', `已保存 ${b.name}`, 'ok');
+    $('person-panel').hidden = true;
+    showMsg('person-error', '');
+    await load();
+  } catch (e) {
+    showMsg('person-error', '保存失败：' + e.message);
+  }
+}
+
+async function members(add) {
+  const who = $('m-who').value.split(/[,，、]+/).map((x) => x.trim()).filter(Boolean);
+  try {
+    const j = await api('POST', `/v1/groups/${encodeURIComponent($('m-group').value)}/members`,
+      add ? { add: who } : { remove: who });
+    showMsg('group-msg', `${j.group}：${add ? '加入' : '移出'} ${j.changed} 人`, 'ok');
+    await groups();
+    await load();
+  } catch (e) {
+    showMsg('group-msg', '操作失败：' + e.message);
+  }
 }
 
 async function groups() {
   const g = await api('GET', '/v1/groups');
   const sel = $('people-group');
+  const keep = sel.value;
   const tb = document.querySelector('#group-list tbody');
   tb.textContent = '';
+  sel.textContent = '';
+  sel.append(el('option', { value: '' }, '全部'));
+  $('m-group').textContent = '';
   for (const x of g.groups) {
     sel.append(el('option', { value: x.name }, x.name));
+    $('m-group').append(el('option', { value: x.name }, x.name));
     tb.append(el('tr', {}, el('td', {}, x.name), el('td', {}, x.members)));
   }
+  sel.value = keep;
 }
 
 /* The file's text for the preview: UTF-8 when it is valid UTF-8, else GB18030. */
@@ -110,6 +186,22 @@ page(async () => {
   $('people-kind').addEventListener('change', load);
   $('import-form').addEventListener('submit', (ev) => check(ev).catch((e) => showMsg('import-msg', e.message)));
   $('import-go').addEventListener('click', () => go().catch((e) => showMsg('import-msg', e.message)));
+  $('person-new').addEventListener('click', () => edit(null));
+  $('person-close').addEventListener('click', () => { $('person-panel').hidden = true; });
+  $('person-form').addEventListener('submit', savePerson);
+  $('group-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', '/v1/groups', { name: $('g-name').value.trim() });
+      showMsg('group-msg', `已建立分组 ${$('g-name').value.trim()}`, 'ok');
+      $('g-name').value = '';
+      await groups();
+    } catch (e) {
+      showMsg('group-msg', '操作失败：' + e.message);
+    }
+  });
+  $('member-form').addEventListener('submit', (ev) => { ev.preventDefault(); members(true); });
+  $('m-remove').addEventListener('click', () => members(false));
   await groups();
   await load();
 });
