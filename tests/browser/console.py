@@ -14,7 +14,7 @@ import threading
 import traceback
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -38,7 +38,8 @@ def browser():
 
 
 D = browser()
-W = WebDriverWait(D, WAIT)
+# A table drawn again while it is read: look again, until the deadline.
+W = WebDriverWait(D, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def sql(q, *args):
@@ -217,17 +218,17 @@ def t_person():
     pid = sql("SELECT id FROM person WHERE phone = '+8613800138000'")[0][0]
     row = lambda: D.find_element(By.CSS_SELECTOR, "#people-list tr[data-id='%d']" % pid)
     W.until(lambda d: "+8613800138000" in row().text and "村两委-小雄村" in row().text)
-    row().find_element(By.XPATH, ".//button[.='编辑']").click()
+    W.until(lambda d: row().find_element(By.XPATH, ".//button[.='编辑']").click() or True)
     p = by_id("p-phone")
     p.clear()
     p.send_keys("139-5760-0000")
     by_id("person-save").click()
     W.until(lambda d: "+8613957600000" in row().text)
-    row().find_element(By.XPATH, ".//button[.='退订']").click()
+    W.until(lambda d: row().find_element(By.XPATH, ".//button[.='退订']").click() or True)
     W.until(lambda d: "已退订" in row().text)
     assert sql("SELECT opted_out_at IS NOT NULL FROM person WHERE id = ?", pid)[0][0] == 1
     D.execute_script("window.confirm = () => true")
-    row().find_element(By.XPATH, ".//button[.='删除']").click()
+    W.until(lambda d: row().find_element(By.XPATH, ".//button[.='删除']").click() or True)
     W.until(lambda d: "已删除 李明" in d.find_element(By.ID, "people-msg").text)
     assert sql("SELECT count(*) FROM person WHERE id = ?", pid)[0][0] == 0
     assert sql("SELECT actor FROM event WHERE action = 'person.remove'")[0][0] == "staff:wangfang"
@@ -357,6 +358,12 @@ def t_outbox():
     W.until(lambda d: d.find_element(By.ID, "t-heading").text == "T1 梅岙塘农田改造工程")
     text_is("t-lead", "郑秀兰")
     assert not D.find_element(By.ID, "page-error").is_displayed()
+    # a new deadline, through the same action as duban task update
+    later = datetime.date.today() + datetime.timedelta(days=5)
+    D.execute_script("document.getElementById('e-deadline').value = arguments[0]", later.isoformat())
+    by_id("edit-save").click()
+    text_is("t-deadline", "%d年%d月%d日 23:59" % (later.year, later.month, later.day))
+    assert sql("SELECT actor FROM event WHERE action = 'task.update'")[0][0] == "staff:wangfang"
     D.find_element(By.LINK_TEXT, "发送记录").click()
     W.until(EC.url_contains("/outbox.html"))
     by_id("outbox-q").send_keys("卢金水")
