@@ -13,6 +13,7 @@
 #include "base/sms.h"
 #include "core/staff.h"
 #include "core/notice.h"
+#include "core/tmpl.h"
 #include "base/clock.h"
 #include "base/zone.h"
 
@@ -267,6 +268,33 @@ measure(const struct api_req *r, struct api_resp *out)
 }
 
 static void
+add_var(void *arg, const char *name)
+{
+	json_array_append_new(arg, json_string(strncmp(name, "var.", 4) == 0 ? name + 4 : name));
+}
+
+/* GET /v1/notices/templates: the templates a notice can use (none of task.*), and their vars. */
+static void
+templates(const struct api_req *r, struct api_resp *out)
+{
+	json_t *a = json_array();
+	size_t n = r->tmpls ? tmpl_set_count(r->tmpls) : 0;
+
+	for (size_t i = 0; a && i < n; i++) {
+		const struct tmpl *t = tmpl_set_at(r->tmpls, i);
+		json_t *vars = json_array();
+		if (tmpl_uses_prefix(t, "task.") || vars == NULL) {
+			json_decref(vars);
+			continue;
+		}
+		tmpl_each_var(t, add_var, vars);
+		json_array_append_new(a, json_pack("{s:s, s:o, s:b}", "name", tmpl_name(t), "vars",
+						   vars, "personal", tmpl_uses_prefix(t, "person.")));
+	}
+	api_reply(out, 200, a ? json_pack("{s:o}", "templates", a) : NULL);
+}
+
+static void
 approve_notice(const struct api_req *r, int64_t id, struct api_resp *out)
 {
 	static const char *const keys[] = { "confirm", NULL };
@@ -361,6 +389,11 @@ api_route_notices(const struct api_req *r, char **s, int n, struct api_resp *out
 	if (n == 3 && strcmp(s[2], "measure") == 0) {
 		if (api_method(r, "GET", out))
 			measure(r, out);
+		return;
+	}
+	if (n == 3 && strcmp(s[2], "templates") == 0) {
+		if (api_method(r, "GET", out))
+			templates(r, out);
 		return;
 	}
 	if (notice_parse_id(s[2], &id) != 0 || n > 4) {

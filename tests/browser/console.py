@@ -18,6 +18,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["URL"]
@@ -262,6 +263,21 @@ def t_compose():
     text_is("c-total", "14")
     NOTICE["chars"] = int(by_id("c-chars").text)
     assert NOTICE["chars"] > 70
+
+
+@scenario("a notice from a template: its variables asked for, its sample text measured")
+def t_template():
+    D.find_element(By.ID, "mode-template").click()
+    Select(by_id("n-template")).select_by_value("insurance")
+    by_id("var-deadline").send_keys("12月20日")
+    by_id("var-contact").send_keys("13800138000")
+    W.until(lambda d: "12月20日" in d.find_element(By.ID, "n-sample").text)
+    text_is("c-recipients", "7")
+    W.until(lambda d: int(d.find_element(By.ID, "c-parts").text) >= 1)
+    assert int(by_id("c-total").text) == 7 * int(by_id("c-parts").text)
+    # back to the text typed before, for the rest of the story
+    D.find_element(By.CSS_SELECTOR, "input[name=mode][value=text]").click()
+    text_is("c-parts", "2")
 
 
 @scenario("submitting it leaves it pending approval")

@@ -20,9 +20,22 @@ function total() {
   $('c-total').textContent = String(parts * recipients);
 }
 
+let templates = [];
+
+function usingTemplate() {
+  return document.querySelector('input[name=mode]:checked').value === 'template';
+}
+
+/* The text the counter measures: what she types, or the template's sample from the dry run. */
+let sample = '';
+function measuredText() {
+  return usingTemplate() ? sample : $('n-text').value;
+}
+
 const measure = debounce(async () => {
-  const j = await api('GET', '/v1/notices/measure?text=' + encodeURIComponent($('n-text').value));
-  parts = $('n-text').value ? j.parts : 0;
+  const text = measuredText();
+  const j = await api('GET', '/v1/notices/measure?text=' + encodeURIComponent(text));
+  parts = text ? j.parts : 0;
   $('c-chars').textContent = String(j.chars);
   $('c-parts').textContent = String(parts);
   $('c-encoding').textContent = `${j.encoding}，签名【${j.signature}】计入字数`;
@@ -30,8 +43,14 @@ const measure = debounce(async () => {
 }, 150);
 
 function body(dry) {
-  const b = { audience: audience(), title: $('n-title').value.trim() || undefined,
-              text: $('n-text').value };
+  const b = { audience: audience(), title: $('n-title').value.trim() || undefined };
+  if (usingTemplate()) {
+    b.template = $('n-template').value;
+    b.vars = {};
+    document.querySelectorAll('#n-vars input').forEach((i) => { b.vars[i.dataset.var] = i.value; });
+  } else {
+    b.text = $('n-text').value;
+  }
   if (document.querySelector('input[name=when]:checked').value === 'at' && $('n-at').value)
     b.send_at = $('n-at').value.replace('T', ' ');
   if (dry) b.dry_run = true;
@@ -49,15 +68,22 @@ const countAudience = debounce(async () => {
     return;
   }
   try {
-    const j = await api('POST', '/v1/notices', Object.assign(body(true), { text: $('n-text').value || '测' }));
+    const probe = body(true);
+    if (!usingTemplate() && !probe.text) probe.text = '测';
+    const j = await api('POST', '/v1/notices', probe);
     recipients = j.recipients;
+    if (usingTemplate()) {
+      sample = j.text || '';
+      $('n-sample').textContent = sample + (j.text_for ? `（以 ${j.text_for} 为例）` : '');
+      measure();
+    }
     $('c-recipients').textContent = String(j.recipients);
     $('c-optedout').textContent = String(j.opted_out);
     showMsg('compose-error', '');
   } catch (e) {
     recipients = 0;
     $('c-recipients').textContent = '0';
-    showMsg('compose-error', '发送对象有误：' + e.message);
+    showMsg('compose-error', '无法试算：' + e.message);
   }
   total();
 }, 250);
@@ -112,6 +138,25 @@ page(async () => {
   for (const x of g.groups) option($('aud-groups'), 'group:' + x.name, `${x.name}（${x.members}人）`);
   for (const o of g.orgs) option($('aud-orgs'), 'org:' + o, o);
   for (const k of g.kinds) option($('aud-kinds'), 'kind:' + k, '全部' + (KINDS[k] || k));
+  templates = (await api('GET', '/v1/notices/templates')).templates;
+  for (const t of templates) $('n-template').append(el('option', { value: t.name }, t.name));
+  const drawVars = () => {
+    const t = templates.find((x) => x.name === $('n-template').value);
+    $('n-vars').textContent = '';
+    for (const v of (t ? t.vars : [])) {
+      const id = 'var-' + v;
+      $('n-vars').append(el('label', { for: id }, v + ' '),
+        el('input', { type: 'text', id, 'data-var': v, oninput: countAudience }), ' ');
+    }
+    countAudience();
+  };
+  $('n-template').addEventListener('change', drawVars);
+  document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', () => {
+    document.querySelectorAll('.mode-text').forEach((e) => { e.hidden = usingTemplate(); });
+    document.querySelectorAll('.mode-template').forEach((e) => { e.hidden = !usingTemplate(); });
+    if (usingTemplate()) drawVars();
+    measure();
+  }));
   $('aud-people').addEventListener('input', countAudience);
   $('n-text').addEventListener('input', measure);
   $('dry-run').addEventListener('click', dryRun);
