@@ -138,6 +138,21 @@ def t_lockout():
     assert "/login.html" in D.current_url
 
 
+@scenario("an expired session sends the browser to the login page, and back where it was")
+def t_expired():
+    login("wangfang", then="/tasks.html?x=1")
+    W.until(EC.url_contains("/tasks.html"))
+    by_id("task-status")
+    sql("DELETE FROM staff_session")  # as when it ends by its idle or absolute expiry
+    Select(by_id("task-status")).select_by_value("done")  # the page asks the API again
+    W.until(EC.url_contains("/login.html?next="))
+    assert "next=%2Ftasks.html%3Fx%3D1" in D.current_url, D.current_url
+    by_id("login").send_keys("wangfang")
+    by_id("password").send_keys("console-pass-wangfang")
+    by_id("login-button").click()
+    W.until(EC.url_to_be(URL + "/tasks.html?x=1"))
+
+
 # ---- tasks ------------------------------------------------------------------------
 
 @scenario("a clerk adds a task and sees it on the home page")
