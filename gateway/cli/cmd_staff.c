@@ -16,6 +16,7 @@
 #include "core/ctx.h"
 #include "core/staff.h"
 #include "base/array.h"
+#include "base/i18n.h"
 #include "base/zone.h"
 
 #define PW_BUF (STAFF_PASSWORD_MAX + 2)
@@ -47,7 +48,7 @@ ask_password(char *pw, size_t len)
 	int rc = -1;
 
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &old) != 0) {
-		cli_err(EXIT_USAGE, "--ask-password needs a terminal (scripts: --password-stdin)");
+		cli_err(EXIT_USAGE, _("--ask-password needs a terminal (scripts: --password-stdin)"));
 		return -1;
 	}
 	quiet = old;
@@ -63,7 +64,7 @@ ask_password(char *pw, size_t len)
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 	explicit_bzero(again, sizeof(again));
 	if (rc != 0)
-		cli_err(EXIT_USAGE, "the two passwords differ");
+		cli_err(EXIT_USAGE, _("the two passwords differ"));
 	return rc;
 }
 
@@ -77,15 +78,15 @@ get_password(int how, char *pw, size_t len, bool *made)
 	*made = false;
 	if (how == 's') {
 		if (read_line(stdin, pw, len) != 0)
-			return cli_err(EXIT_USAGE, "--password-stdin: no password line on standard "
-						   "input (at most 256 bytes)");
+			return cli_err(EXIT_USAGE, _("--password-stdin: no password line on standard "
+						   "input (at most 256 bytes)"));
 		return 0;
 	}
 	if (how == 'a')
 		return ask_password(pw, len) == 0 ? 0 : EXIT_USAGE;
 	/* 43 characters of base64url cut to 16: 96 bits, easy to type. */
 	if (staff_random_token(pw, len) != 0)
-		return cli_err(EXIT_FAIL, "no randomness for a password");
+		return cli_err(EXIT_FAIL, _("no randomness for a password"));
 	pw[16] = '\0';
 	*made = true;
 	return 0;
@@ -132,13 +133,13 @@ staff_add_cmd(struct cli *c, int argc, char **argv)
 		case 's':
 		case 'a': how = ch; break;
 		case 'h':
-		default: return cli_show_help(staff_add_help, ch == 'h');
+		default: return cli_show_help(_(staff_add_help), ch == 'h');
 		}
 	}
 	if (optind + 1 != argc || name == NULL || role == NULL)
-		return cli_show_help(staff_add_help, false);
+		return cli_show_help(_(staff_add_help), false);
 	if (staff_role_parse(role, &r) != 0)
-		return cli_err(EXIT_USAGE, "--role: \"%s\" is not viewer, clerk, approver or admin",
+		return cli_err(EXIT_USAGE, _("--role: \"%s\" is not viewer, clerk, approver or admin"),
 			       role);
 	if ((rc = get_password(how, pw, sizeof(pw), &made)) != 0)
 		return rc;
@@ -146,9 +147,9 @@ staff_add_cmd(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	rc = staff_add(&x, argv[optind], name, r, pw);
 	if (rc == ACTION_OK) {
-		printf("added %s (%s, %s)\n", argv[optind], name, staff_role_name(r));
+		printf(_("added %s (%s, %s)\n"), argv[optind], name, staff_role_name(r));
 		if (made)
-			printf("password (shown this once): %s\n", pw);
+			printf(_("password (shown this once): %s\n"), pw);
 	}
 	explicit_bzero(pw, sizeof(pw));
 	return rc == ACTION_OK ? EXIT_OK : cli_action_err(&x, rc);
@@ -197,11 +198,11 @@ staff_list_cmd(struct cli *c, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'h':
-		default: return cli_show_help(staff_list_help, ch == 'h');
+		default: return cli_show_help(_(staff_list_help), ch == 'h');
 		}
 	}
 	if (optind != argc)
-		return cli_show_help(staff_list_help, false);
+		return cli_show_help(_(staff_list_help), false);
 	if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "isssss")) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_staff_each(c->st, staff_row, t)) != STORE_OK) {
@@ -209,7 +210,7 @@ staff_list_cmd(struct cli *c, int argc, char **argv)
 		return cli_store_err(c, rc);
 	}
 	if (table_rows(t) == 0 && c->fmt == FMT_TABLE)
-		printf("no staff accounts (duban staff add LOGIN --name NAME --role clerk)\n");
+		printf(_("no staff accounts (duban staff add LOGIN --name NAME --role clerk)\n"));
 	else
 		table_print(t, c->fmt, stdout);
 	table_free(t);
@@ -249,20 +250,20 @@ staff_passwd_cmd(struct cli *c, int argc, char **argv)
 		case 's':
 		case 'a': how = ch; break;
 		case 'h':
-		default: return cli_show_help(staff_passwd_help, ch == 'h');
+		default: return cli_show_help(_(staff_passwd_help), ch == 'h');
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_show_help(staff_passwd_help, false);
+		return cli_show_help(_(staff_passwd_help), false);
 	if ((rc = get_password(how, pw, sizeof(pw), &made)) != 0)
 		return rc;
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	rc = staff_passwd(&x, argv[optind], pw);
 	if (rc == ACTION_OK) {
-		printf("new password for %s; its sessions ended\n", argv[optind]);
+		printf(_("new password for %s; its sessions ended\n"), argv[optind]);
 		if (made)
-			printf("password (shown this once): %s\n", pw);
+			printf(_("password (shown this once): %s\n"), pw);
 	}
 	explicit_bzero(pw, sizeof(pw));
 	return rc == ACTION_OK ? EXIT_OK : cli_action_err(&x, rc);
@@ -275,14 +276,14 @@ staff_disable_cmd(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
-		return cli_show_help(staff_disable_help, true);
+		return cli_show_help(_(staff_disable_help), true);
 	if (argc != 2 || argv[1][0] == '-')
-		return cli_show_help(staff_disable_help, false);
+		return cli_show_help(_(staff_disable_help), false);
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = staff_disable(&x, argv[1])) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf("disabled %s; its sessions ended\n", argv[1]);
+	printf(_("disabled %s; its sessions ended\n"), argv[1]);
 	return EXIT_OK;
 }
 

@@ -6,6 +6,7 @@
  * pass are /healthz's.  Console sessions only; reads only.
  */
 #include "server/api.h"
+#include "base/i18n.h"
 
 #include <string.h>
 #include <time.h>
@@ -89,13 +90,13 @@ api_route_dashboard(const struct api_req *r, char **s, int n, struct api_resp *o
 	(void)s;
 	if (n != 2 || !api_method(r, "GET", out)) {
 		if (out->status == 0)
-			api_error(out, 404, NULL, "no such route: %s", r->path);
+			api_error(out, 404, NULL, _("no such route: %s"), r->path);
 		goto out;
 	}
 	time_local(dt.now, &tm);
 	midnight = time_from_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0);
 	if (dt.a == NULL || pending == NULL) {
-		api_error(out, 500, NULL, "out of memory");
+		api_error(out, 500, NULL, _("out of memory"));
 		goto out;
 	}
 	if ((rc = store_task_each(r->st, &tf, task_row, &dt)) != STORE_OK ||

@@ -9,6 +9,7 @@
  * them (messages:numbers).
  */
 #include "server/api.h"
+#include "base/i18n.h"
 
 #include <string.h>
 
@@ -65,7 +66,7 @@ search(const struct api_req *r, struct api_resp *out)
 		q[o] = '\0';
 	}
 	if (a == NULL) {
-		api_error(out, 500, NULL, "out of memory");
+		api_error(out, 500, NULL, _("out of memory"));
 		return;
 	}
 	rc = store_outbox_search(r->st, *q ? q : NULL, *status ? status : NULL, OUTBOX_LIST_MAX,
@@ -110,7 +111,7 @@ one(const struct api_req *r, const char *ids, struct api_resp *out)
 	int rc;
 
 	if (parse_long(*ids == '#' ? ids + 1 : ids, 1, INT32_MAX, &id) != 0) {
-		api_error(out, 404, NULL, "no such message: %s", ids);
+		api_error(out, 404, NULL, _("no such message: %s"), ids);
 		return;
 	}
 	if ((rc = store_msg_get(r->st, id, &m)) != STORE_OK) {
@@ -139,7 +140,7 @@ void
 api_route_outbox(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
 	if (n > 3) {
-		api_error(out, 404, NULL, "no such route: %s", r->path);
+		api_error(out, 404, NULL, _("no such route: %s"), r->path);
 		return;
 	}
 	if (!api_method(r, "GET", out))
@@ -252,7 +253,7 @@ api_route_inbox(const struct api_req *r, char **s, int n, struct api_resp *out)
 		return;
 	}
 	if (n != 4 || strcmp(s[3], "read") != 0 || parse_long(s[2], 1, INT32_MAX, &id) != 0) {
-		api_error(out, 404, NULL, "no such route: %s", r->path);
+		api_error(out, 404, NULL, _("no such route: %s"), r->path);
 		return;
 	}
 	if (!api_method(r, "POST", out))

@@ -6,6 +6,7 @@
  * viewer sees numbers masked (138****8000).  Console sessions only.
  */
 #include "server/api.h"
+#include "base/i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ get_groups(const struct api_req *r, struct api_resp *out)
 	if (g == NULL || o == NULL) {
 		json_decref(g);
 		json_decref(o);
-		api_error(out, 500, NULL, "out of memory");
+		api_error(out, 500, NULL, _("out of memory"));
 		return;
 	}
 	if ((rc = store_group_each(r->st, group_row, g)) != STORE_OK ||
@@ -107,7 +108,7 @@ get_people(const struct api_req *r, struct api_resp *out)
 	if (api_query_arg(r->query, "kind", k, sizeof(k)) == 0 && *k)
 		f.kind = k;
 	if (l.a == NULL) {
-		api_error(out, 500, NULL, "out of memory");
+		api_error(out, 500, NULL, _("out of memory"));
 		return;
 	}
 	if ((rc = store_person_each(r->st, &f, person_row, &l)) != STORE_OK) {
@@ -176,12 +177,12 @@ import_people_route(const struct api_req *r, struct api_resp *out)
 	if (mkdtemp(dir) == NULL ||
 	    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
 	    (fp = fopen(path, "wbx")) == NULL) {
-		api_error(out, 500, NULL, "cannot keep the upload for reading");
+		api_error(out, 500, NULL, _("cannot keep the upload for reading"));
 		path[0] = '\0';
 		goto out;
 	}
 	if (fwrite(r->body, 1, r->len, fp) != r->len || fclose(fp) != 0) {
-		api_error(out, 500, NULL, "cannot keep the upload for reading");
+		api_error(out, 500, NULL, _("cannot keep the upload for reading"));
 		goto out;
 	}
 	api_ctx(r, &x);
@@ -383,11 +384,11 @@ api_route_people(const struct api_req *r, char **s, int n, struct api_resp *out)
 			if (api_method(r, "POST", out))
 				person_verb(r, who, s[3], out);
 		} else if (n == 4)
-			api_error(out, 404, NULL, "no such route: %s", r->path);
+			api_error(out, 404, NULL, _("no such route: %s"), r->path);
 		return;
 	}
 	if (n != 2) {
-		api_error(out, 404, NULL, "no such route: %s", r->path);
+		api_error(out, 404, NULL, _("no such route: %s"), r->path);
 		return;
 	}
 	if (!api_method(r, "GET", out))

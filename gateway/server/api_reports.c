@@ -6,6 +6,7 @@
  * delivery (when queued) and people (deadlines); ?year=2008 is that year.
  */
 #include "server/api.h"
+#include "base/i18n.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ date_arg(const struct api_req *r, const char *name, int64_t *t, struct api_resp 
 	if (api_query_arg(r->query, name, v, sizeof(v)) != 0 || *v == '\0')
 		return 0;
 	if (time_parse_local(v, false, t) != 0) {
-		api_error(out, 400, name, "\"%s\": expected YYYY-MM-DD", name);
+		api_error(out, 400, name, _("\"%s\": expected YYYY-MM-DD"), name);
 		return -1;
 	}
 	return 0;
@@ -66,14 +67,14 @@ api_route_reports(const struct api_req *r, char **s, int n, struct api_resp *out
 	long y;
 
 	if (n != 3) {
-		api_error(out, 404, NULL, "no such route: %s", r->path);
+		api_error(out, 404, NULL, _("no such route: %s"), r->path);
 		return;
 	}
 	for (int i = 0; i < 4; i++)
 		if (strcmp(s[2], names[i]) == 0)
 			k = i;
 	if (k < 0) {
-		api_error(out, 404, NULL, "no such report: %s (tasks, overdue, people, delivery)",
+		api_error(out, 404, NULL, _("no such report: %s (tasks, overdue, people, delivery)"),
 			  s[2]);
 		return;
 	}
@@ -82,14 +83,14 @@ api_route_reports(const struct api_req *r, char **s, int n, struct api_resp *out
 		return;
 	if (api_query_arg(r->query, "year", year, sizeof(year)) == 0 && *year) {
 		if (parse_long(year, 1970, 2100, &y) != 0) {
-			api_error(out, 400, "year", "\"year\": expected a year such as 2008");
+			api_error(out, 400, "year", _("\"year\": expected a year such as 2008"));
 			return;
 		}
 		o.from = time_from_local((int)y, 1, 1, 0, 0, 0);
 		o.to = time_from_local((int)y + 1, 1, 1, 0, 0, 0);
 	}
 	if (report_columns((enum report_kind)k, &c) != 0 || (rw.a = json_array()) == NULL) {
-		api_error(out, 500, NULL, "out of memory");
+		api_error(out, 500, NULL, _("out of memory"));
 		return;
 	}
 	if (report_run(r->st, (enum report_kind)k, &o, row, &rw, err, sizeof(err)) != 0) {

@@ -6,6 +6,7 @@
  * role named replaces everyone who had it; "team": "" removes the team.
  */
 #include "server/api.h"
+#include "base/i18n.h"
 
 #include <string.h>
 
@@ -59,7 +60,7 @@ api_task_edit(const struct api_req *r, const char *code, struct api_resp *out)
 		goto out;
 	if (deadline && time_parse_local(deadline, true, &e.deadline) != 0) {
 		api_error(out, 400, "deadline",
-			  "\"deadline\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\" (local time)");
+			  _("\"deadline\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\" (local time)"));
 		goto out;
 	}
 	api_ctx(r, &x);

@@ -203,21 +203,21 @@ console_static(const struct console_req *r, struct console_out *out)
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-		out_error(out, 405, "method", "use GET");
+		out_error(out, 405, "method", _("use GET"));
 		return;
 	}
 	if (!path_ok(p, &type)) {
-		out_error(out, 404, "notfound", "no such page");
+		out_error(out, 404, "notfound", _("no such page"));
 		return;
 	}
 	if (console_web_root(r->cfg, root, sizeof(root)) != 0) {
 		out_error(out, 404, "notfound",
-			  "the console's files are not installed (console.web_root)");
+			  _("the console's files are not installed (console.web_root)"));
 		return;
 	}
 	if (snprintf(file, sizeof(file), "%s%s", root, p) >= (int)sizeof(file) ||
 	    read_file(file, out) != 0) {
-		out_error(out, 404, "notfound", "no such page");
+		out_error(out, 404, "notfound", _("no such page"));
 		return;
 	}
 	if (strcmp(types[type].suffix, ".html") == 0 && strcmp(p, "/login.html") != 0 &&
@@ -227,7 +227,7 @@ console_static(const struct console_req *r, struct console_out *out)
 		snprintf(next, sizeof(next), "%s%s%s", r->path, *r->query ? "?" : "", r->query);
 		url_encode(next, enc, sizeof(enc));
 		snprintf(out->location, sizeof(out->location), "/login.html?next=%s", enc);
-		out_error(out, 303, "session", "log in first");
+		out_error(out, 303, "session", _("log in first"));
 		return;
 	}
 	out->ctype = types[type].ctype;
@@ -288,7 +288,7 @@ login(const struct console_req *r, struct console_out *out)
 	int rc;
 
 	if (!same_origin(r)) {
-		out_error(out, 403, "origin", "a login from another site is refused");
+		out_error(out, 403, "origin", _("a login from another site is refused"));
 		return;
 	}
 	if ((o = api_body_object(&ar, keys, &ae)) == NULL ||
@@ -332,7 +332,7 @@ console_session_route(const struct console_req *r, struct console_out *out)
 	       staff_session(r->st, &r->cfg->console, tok, (int64_t)time(NULL), &s) == STORE_OK;
 	if (strcmp(r->method, "GET") == 0) {
 		if (!have) {
-			out_error(out, 401, "session", "no session: log in");
+			out_error(out, 401, "session", _("no session: log in"));
 			return;
 		}
 		out_json(out, 200, who_json(&s.who, s.csrf));
@@ -342,7 +342,7 @@ console_session_route(const struct console_req *r, struct console_out *out)
 	if (strcmp(r->method, "DELETE") != 0) {
 		if (have)
 			staff_clear(&s.who);
-		out_error(out, 405, "method", "use GET, POST or DELETE");
+		out_error(out, 405, "method", _("use GET, POST or DELETE"));
 		return;
 	}
 	set_cookie(r, out, "", 0);
@@ -353,7 +353,7 @@ console_session_route(const struct console_req *r, struct console_out *out)
 	if (!staff_csrf_ok(s.csrf, r->csrf) || !same_origin(r)) {
 		staff_clear(&s.who);
 		out->cookie[0] = '\0';
-		out_error(out, 403, "csrf", "missing or wrong X-CSRF-Token");
+		out_error(out, 403, "csrf", _("missing or wrong X-CSRF-Token"));
 		return;
 	}
 	char actor[64];
@@ -378,13 +378,13 @@ console_auth(const struct console_req *r, char *actor, size_t actorlen, int *rol
 	memset(out, 0, sizeof(*out));
 	if (r->cookie == NULL || cookie_token(r->cookie, tok, sizeof(tok)) != 0 ||
 	    staff_session(r->st, &r->cfg->console, tok, (int64_t)time(NULL), &s) != STORE_OK) {
-		out_error(out, 401, "session", "no session, or it expired: log in again");
+		out_error(out, 401, "session", _("no session, or it expired: log in again"));
 		return -1;
 	}
 	if (change && (!staff_csrf_ok(s.csrf, r->csrf) || !same_origin(r))) {
 		staff_clear(&s.who);
 		out_error(out, 403, "csrf",
-			  "refused: a change needs the session's X-CSRF-Token, from the console");
+			  _("refused: a change needs the session's X-CSRF-Token, from the console"));
 		return -1;
 	}
 	(void)staff_role_parse(s.who.role, &ro);
