@@ -438,7 +438,7 @@ static bool
 console_route(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
 	static const char *const names[] = { "dashboard", "groups", "people", "outbox",
-					     "inbox", "reports", NULL };
+					     "inbox", "reports", "staff", NULL };
 	bool known = false;
 
 	for (const char *const *p = names; *p; p++)
@@ -455,6 +455,8 @@ console_route(const struct api_req *r, char **s, int n, struct api_resp *out)
 		api_route_inbox(r, s, n, out);
 	else if (strcmp(s[1], "reports") == 0)
 		api_route_reports(r, s, n, out);
+	else if (strcmp(s[1], "staff") == 0)
+		api_route_staff(r, s, n, out);
 	else
 		api_route_people(r, s, n, out);
 	return true;

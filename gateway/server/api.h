@@ -158,6 +158,8 @@ void api_route_people(const struct api_req *r, char **seg, int n, struct api_res
 void api_route_outbox(const struct api_req *r, char **seg, int n, struct api_resp *out);
 void api_route_inbox(const struct api_req *r, char **seg, int n, struct api_resp *out);
 void api_task_timeline(const struct api_req *r, const char *code, struct api_resp *out);
+/* /v1/staff: an admin's list, add, passwd, disable of staff accounts (api_staff.c). */
+void api_route_staff(const struct api_req *r, char **seg, int n, struct api_resp *out);
 /* POST /v1/tasks/CODE from the console: change a task (api_task_edit.c). */
 void api_task_edit(const struct api_req *r, const char *code, struct api_resp *out);
 /* GET /v1/reports/NAME (api_reports.c): the four reports of duban report as JSON. */

@@ -433,5 +433,27 @@ def t_inbox():
     assert not D.find_element(By.ID, "page-error").is_displayed()
 
 
+@scenario("an admin adds an account in the console and reads its password once")
+def t_staff():
+    sql("INSERT INTO staff (login, name, role, pw_hash, created_at) SELECT 'admin1', '县信息中心', "
+        "'admin', pw_hash, 0 FROM staff WHERE login = 'wangfang'")  # wangfang's password
+    login("admin1", "console-pass-wangfang")
+    W.until(EC.url_to_be(URL + "/"))
+    D.find_element(By.LINK_TEXT, "账号管理").click()
+    W.until(EC.url_contains("/staff.html"))
+    by_id("s-login").send_keys("sunli")
+    by_id("s-name").send_keys("孙莉")
+    Select(by_id("s-role")).select_by_value("viewer")
+    by_id("staff-add").click()
+    W.until(lambda d: "初始密码" in d.find_element(By.ID, "staff-msg").text)
+    pw = by_id("staff-msg").text.split("：")[-1]
+    assert len(pw) == 16, pw
+    W.until(lambda d: "孙莉" in d.find_element(By.ID, "staff-list").text)
+    login("sunli", pw)
+    W.until(EC.url_to_be(URL + "/"))
+    text_is("who", "孙莉（查看员）退出")
+    assert not D.find_elements(By.LINK_TEXT, "账号管理")
+
+
 D.quit()
 sys.exit(1 if failed else 0)

@@ -169,3 +169,27 @@ wait_for 10 sh -c "curl -s -D - -o /dev/null -H 'Content-Type: application/json'
 	-d '{\"login\": \"wangfang\", \"password\": \"clerk-password\"}' $API/v1/session | grep -qi '^Set-Cookie:.*; Secure'" &&
 	ok "the cookie is Secure when a trusted proxy says HTTPS" ||
 	notok "the cookie is Secure when a trusted proxy says HTTPS"
+
+# ---- staff accounts in the console: an admin's only ---------------------------------------
+echo "admin-password" | "$DUBAN" staff add it --name 县信息中心 --role admin --password-stdin >/dev/null
+login it admin-password
+ACSRF=$(jq -r .csrf "$T/b")
+a() { _m=$1 _p=$2; shift 2
+	CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -X "$_m" "$@" "$API$_p"); }
+a POST /v1/staff -H "X-CSRF-Token: $ACSRF" -d '{"login": "zhaolei", "name": "赵磊", "role": "clerk"}'
+expect_eq "an admin adds an account: 201" "$CODE" 201
+NEWPW=$(jq -r .password "$T/b")
+expect_eq "with a made-up password shown once" "${#NEWPW}" 16
+login zhaolei "$NEWPW"
+expect_eq "which logs in" "$(code)" 200
+ZCSRF=$(jq -r .csrf "$T/b")
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.zhaolei" "$API/v1/staff")
+expect_eq "a clerk may not list the accounts: 403" "$CODE" 403
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.zhaolei" -H "X-CSRF-Token: $ZCSRF" -X POST \
+	-d '{"login": "x", "name": "x", "role": "admin"}' "$API/v1/staff")
+expect_eq "nor add one: 403" "$CODE" 403
+a POST /v1/staff/zhaolei/disable -H "X-CSRF-Token: $ACSRF"
+expect_eq "an admin disables one" "$CODE" 200
+expect_eq "the audit log says who" "$(sql "select actor from event where action = 'staff.disable' and object = 'zhaolei'")" "staff:it"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar.zhaolei" "$API/v1/tasks")
+expect_eq "whose session is over" "$CODE" 401

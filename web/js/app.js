@@ -91,7 +91,8 @@ function can(role) { return (ROLES[duban.session.role] || 0) >= ROLES[role]; }
 function header() {
   const here = location.pathname === '/index.html' ? '/' : location.pathname;
   const nav = el('nav', { 'aria-label': '主菜单' });
-  for (const [href, name] of PAGES)
+  const pages = can('admin') ? PAGES.concat([['/staff.html', '账号管理']]) : PAGES;
+  for (const [href, name] of pages)
     nav.append(el('a', { href, class: here === href ? 'current' : null,
                          'aria-current': here === href ? 'page' : null }, name));
   const s = duban.session;
