@@ -72,6 +72,7 @@ struct people_list {
 	json_t *a;
 	bool numbers;
 	size_t n;
+	const char *digits; /* a search by number: these digits in the phone; NULL: none */
 };
 
 static int
@@ -80,6 +81,8 @@ person_row(void *arg, const struct person *p)
 	struct people_list *l = arg;
 	char m[PHONE_MAX];
 
+	if (l->digits != NULL && strstr(p->phone, l->digits) == NULL)
+		return 0;
 	if (++l->n > PEOPLE_LIST_MAX)
 		return 1;
 	return json_array_append_new(
@@ -96,11 +99,22 @@ get_people(const struct api_req *r, struct api_resp *out)
 {
 	char q[API_WHO_MAX], g[API_WHO_MAX], o[API_WHO_MAX], k[32];
 	struct person_filter f = { 0 };
-	struct people_list l = { json_array(), r->role >= STAFF_CLERK, 0 };
+	struct people_list l = { json_array(), r->role >= STAFF_CLERK, 0, NULL };
 	int rc;
 
-	if (api_query_arg(r->query, "q", q, sizeof(q)) == 0 && *q)
-		f.search = q;
+	if (api_query_arg(r->query, "q", q, sizeof(q)) == 0 && *q) {
+		/* A number as a clerk types it ("138-0013", "+86 138"): its digits. */
+		if (strspn(q, "+0123456789 -") == strlen(q) && strpbrk(q, "0123456789")) {
+			size_t nd = 0;
+			for (const char *c = q; *c; c++)
+				if (*c >= '0' && *c <= '9')
+					q[nd++] = *c;
+			q[nd] = '\0';
+			l.digits = q;
+		} else {
+			f.search = q;
+		}
+	}
 	if (api_query_arg(r->query, "group", g, sizeof(g)) == 0 && *g)
 		f.group = g;
 	if (api_query_arg(r->query, "org", o, sizeof(o)) == 0 && *o)
@@ -220,7 +234,7 @@ person_refused(struct api_resp *out, int rc, const struct duban_ctx *x, const ch
 static json_t *
 person_json(const struct api_req *r, const struct person *p)
 {
-	struct people_list l = { json_array(), r->role >= STAFF_CLERK, 0 };
+	struct people_list l = { json_array(), r->role >= STAFF_CLERK, 0, NULL };
 	json_t *j = NULL;
 
 	if (l.a != NULL && person_row(&l, p) == 0)

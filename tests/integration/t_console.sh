@@ -193,3 +193,7 @@ expect_eq "an admin disables one" "$CODE" 200
 expect_eq "the audit log says who" "$(sql "select actor from event where action = 'staff.disable' and object = 'zhaolei'")" "staff:it"
 CODE=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar.zhaolei" "$API/v1/tasks")
 expect_eq "whose session is over" "$CODE" 401
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -G --data-urlencode 'q=177-6809-6319' "$API/v1/people")
+expect_eq "people are found by a number as a clerk types it" "$(jq -r '[.people[].name] | join(",")' "$T/b")" "郑秀兰"
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -G --data-urlencode 'q=塔坑村' "$API/v1/people")
+expect_eq "and by organisation" "$(jq -r '.people | length' "$T/b")" 9
