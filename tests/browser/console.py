@@ -175,7 +175,7 @@ def t_task():
     D.find_element(By.LINK_TEXT, "工作台").click()
     W.until(EC.url_to_be(URL + "/"))
     W.until(lambda d: "梅岙塘农田改造工程" in d.find_element(By.ID, "due-tasks").text)
-    row = D.find_element(By.XPATH, "//table[@id='due-tasks']//tr[td[2]='梅岙塘农田改造工程']")
+    row = D.find_element(By.XPATH, "//table[@id='due-tasks']//tr[td[3]='梅岙塘农田改造工程']")
     want = "%d年%d月%d日" % (deadline.year, deadline.month, deadline.day)
     assert want in row.text and "郑秀兰" in row.text, row.text
     picture("console-home.png")

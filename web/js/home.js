@@ -16,10 +16,14 @@ page(async () => {
   $('inbox-waiting').textContent = d.inbox_waiting;
 
   const tb = document.querySelector('#due-tasks tbody');
-  for (const t of d.tasks)
+  /* By lead, then deadline: each leader sees their own together. */
+  const tasks = d.tasks.slice().sort((a, b) => (a.lead || '').localeCompare(b.lead || '', 'zh-CN') ||
+    (a.deadline < b.deadline ? -1 : a.deadline > b.deadline ? 1 : 0));
+  for (const t of tasks)
     tb.append(el('tr', { class: t.overdue ? 'overdue' : null },
+      el('td', {}, t.lead || ''),
       el('td', {}, el('a', { href: '/task.html?code=' + encodeURIComponent(t.code) }, t.code)),
-      el('td', {}, t.title), el('td', {}, t.lead || ''), el('td', {}, fmtTime(t.deadline)),
+      el('td', {}, t.title), el('td', {}, fmtTime(t.deadline)),
       el('td', {}, t.overdue ? '已逾期' : '本周到期')));
   $('no-due').hidden = d.tasks.length > 0;
 
