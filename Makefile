@@ -2,6 +2,7 @@
 #
 #   make            build build/duban and build/smsc-sim
 #   make check      run every test; ends with "N passed, N failed"
+#   make check-browser  only the staff console's tests, in headless Chromium
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make tsan       the daemon's threaded tests under ThreadSanitizer (build-tsan/)
 #   make demo       play the example town against the provider simulator
@@ -62,7 +63,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all setup check asan tsan demo bench lint fuzz clean install uninstall deb pot
+.PHONY: all setup check check-browser asan tsan demo bench lint fuzz clean install uninstall deb pot
 all: $(BUILD)/duban $(BUILD)/smsc-sim $(MO_FILES)
 
 # The build only checks; `make setup` installs (and so do check and demo).
@@ -115,6 +116,10 @@ check:
 	@scripts/setup.sh
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(REPLAY_BINS)
 	@BUILD=$(BUILD) tests/run.sh
+
+# The staff console in headless Chromium (also part of make check).
+check-browser: all
+	@BUILD=$(BUILD) tests/run.sh t_browser t_console
 
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 check

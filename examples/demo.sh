@@ -66,6 +66,7 @@ providers = ( {
 } );
 dispatcher = { poll_ms = 100; commit_ms = 20; grace = "5s"; };
 http = { listen = "127.0.0.1:$2"; };
+console = { web_root = "$top/web"; };
 CFG
 }
 
@@ -364,3 +365,16 @@ fi
 SIM_PID=""
 en "Try it yourself: README.md (\"A tour\"), and \`duban --help\` / \`duban COMMAND --help\`."
 zh "自己试试：README.md（\"A tour\"），以及 \`duban --help\` / \`duban 命令 --help\`。"
+say "The staff console" "工作人员网页控制台"
+en "The town office works in a browser: duban run serves the console (in Chinese)" \
+	"at / of its HTTP server.  To open it on this demo's town, run the demo with" \
+	"DEMO_KEEP=1 make demo, then:"
+zh "镇党政办在浏览器里工作：duban run 在其 HTTP 服务的 / 提供中文控制台。" \
+	"要在本演示的小镇上打开它，用 DEMO_KEEP=1 make demo 运行演示，然后："
+printf '%s\n' "" \
+	"    export DUBAN_CONFIG=$DUBAN_CONFIG PATH=$top/build:\$PATH" \
+	"    duban staff add wangfang --name 王芳 --role clerk    # prints her password" \
+	"    duban run" \
+	""
+en "and open http://127.0.0.1:$PORT/ (README.md, \"The staff console\")."
+zh "然后打开 http://127.0.0.1:$PORT/（见 README.md 的 \"The staff console\"）。"

@@ -29,13 +29,13 @@ want_pc libcrypto     libssl-dev
 want_pc libsystemd    libsystemd-dev  # sd_notify: readiness and reloads under systemd
 want_cmd cc           gcc
 want_cmd make         make
+want_cmd msgfmt       gettext   # builds the message catalogues (po/*.po)
 $check_only || {  # what the tests need, beyond the build
 want_pc cmocka        libcmocka-dev
 want_cmd sqlite3      sqlite3   # tests read the database directly
 want_cmd jq           jq        # tests read JSON output
 want_cmd curl         curl      # tests call the HTTP API
 want_cmd iconv        libc-bin
-want_cmd msgfmt       gettext   # builds the message catalogues (po/*.po)
 want_cmd openssl      openssl   # tests sign callbacks (HMAC-SHA256)
 # The packaging tests: make deb, lintian, systemd-analyze verify, man pages.
 want_cmd dh              debhelper
@@ -48,6 +48,13 @@ want_cmd setpriv         util-linux  # t_staff runs commands as other users
 # bench/notice.sh measures peak memory with GNU time (not the shell's keyword)
 [ -x /usr/bin/time ] || need="$need time"
 [ -e /usr/share/zoneinfo/Asia/Shanghai ] || need="$need tzdata"
+# the staff console's browser tests (tests/browser): headless Chromium,
+# its WebDriver, selenium for Debian's python3, and a Chinese font for
+# the screenshots
+[ -x /usr/bin/chromium ] || need="$need chromium"
+[ -x /usr/bin/chromedriver ] || need="$need chromium-driver"
+/usr/bin/python3 -c 'import selenium' 2>/dev/null || need="$need python3-selenium"
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need="$need fonts-wqy-zenhei"
 }
 
 [ -z "$need" ] && exit 0

@@ -130,6 +130,8 @@ int cmd_dispatch(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
 /* The HTTP server's commands: API tokens (cmd_token.c), the replies' inbox (cmd_inbox.c). */
 int cmd_token(struct cli *c, int argc, char **argv);
+/* The staff console's accounts (cmd_staff.c). */
+int cmd_staff(struct cli *c, int argc, char **argv);
 int cmd_inbox(struct cli *c, int argc, char **argv);
 /* Providers: list, resume a halted one (cmd_provider.c). */
 int cmd_provider(struct cli *c, int argc, char **argv);

@@ -52,6 +52,7 @@ static const struct cli_cmd commands[] = {
 	{ "provider", cmd_provider, N_("providers: list (halted or not), resume a halted one") },
 	{ "backup", cmd_backup, N_("copy the database to a file, consistent while the daemon runs") },
 	{ "restore", cmd_restore, N_("replace the database by a backup (the daemon stopped)") },
+	{ "staff", cmd_staff, N_("accounts of the staff console: add, list, passwd, disable") },
 	{ NULL, NULL, NULL },
 };
 

@@ -17,6 +17,7 @@
 
 #include "base/cfgval.h"
 #include "core/config_http.h"
+#include "core/config_console.h"
 #include "provider/provider.h"
 #include "base/utf8.h"
 #include "base/zone.h"
@@ -54,6 +55,7 @@ config_defaults(void)
 	c->storage.wal_max = 64LL << 20;
 	c->storage.min_free = 64LL << 20;
 	c->backup_keep = 5;
+	console_conf_defaults(&c->console);
 	if (httpd_conf_defaults(&c->http) != 0 || !c->database || !c->timezone || !c->signature || !c->rules_dir || !c->templates_dir || !c->notices.optout_footer) {
 		config_free(c);
 		return NULL;
@@ -81,6 +83,7 @@ config_free(struct duban_config *c)
 		free(c->alerts.to[i]);
 	free(c->alerts.to);
 	diag_clear(&c->missing_env);
+	console_conf_free(&c->console);
 	free(c);
 }
 
@@ -368,7 +371,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	static const char *const keys[] = {
 		"database", "timezone", "language", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", "limits", "alerts", "backup", NULL
+		"dlr", "storage", "limits", "alerts", "backup", "console", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -426,6 +429,8 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	}
 	if ((g = cfgval_group(cv, root, "http")) != NULL)
 		httpd_conf_parse(cv, g, &c->http);
+	if ((g = cfgval_group(cv, root, "console")) != NULL)
+		console_conf_parse(cv, g, &c->console, dir);
 
 	g = cfgval_group(cv, root, "sms");
 	if (g != NULL) {

@@ -90,6 +90,14 @@ struct alerts_conf {
 	size_t nto;
 };
 
+/* The staff console (the `console` group; parsed by config_console.c). */
+struct console_conf {
+	char *web_root;     /* the console's static files; NULL: found (console_web_root) */
+	long idle_s;        /* a session unused this long ends */
+	long max_s;         /* a session ends this long after its login, used or not */
+	bool trust_proxy;   /* believe X-Forwarded-Proto / X-Forwarded-For of a proxy */
+};
+
 struct duban_config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *database;       /* absolute, or relative to the config file's folder */
@@ -114,6 +122,7 @@ struct duban_config {
 	int backup_keep;      /* automatic backups kept beside the database (backup.keep) */
 	/* {{env.NAME}} secrets that were not set, as FILE:LINE: messages (config_need_secrets) */
 	struct diag missing_env;
+	struct console_conf console;
 };
 
 /* The configuration of an installed duban (the Debian package's). */

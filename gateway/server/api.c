@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/notice.h"
+#include "core/staff.h"
 #include "base/array.h"
 #include "base/utf8.h"
 #include "base/zone.h"
@@ -407,6 +408,60 @@ api_method(const struct api_req *r, const char *want, struct api_resp *out)
 	return false;
 }
 
+/*
+ * What the console's roles may do (r->role: enum staff_role; 0, a token,
+ * is decided by its routes): a viewer only reads; staff accounts are the
+ * admin's; approving a notice is checked by its route.  True, or false
+ * with out set to the 403.
+ */
+static bool
+role_allows(const struct api_req *r, char **s, int n, struct api_resp *out)
+{
+	bool read = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+
+	(void)n;
+	if (r->role == 0)
+		return true;
+	if (!read && r->role == STAFF_VIEWER) {
+		api_error(out, 403, NULL, "a viewer may only read: ask an admin for the clerk role");
+		return false;
+	}
+	if (strcmp(s[1], "staff") == 0 && r->role != STAFF_ADMIN) {
+		api_error(out, 403, NULL, "only an admin manages staff accounts");
+		return false;
+	}
+	return true;
+}
+
+/* The routes only the console uses: 403 for a token. */
+static bool
+console_route(const struct api_req *r, char **s, int n, struct api_resp *out)
+{
+	static const char *const names[] = { "dashboard", "groups", "people", "outbox",
+					     "inbox", "reports", "staff", NULL };
+	bool known = false;
+
+	for (const char *const *p = names; *p; p++)
+		known = known || strcmp(s[1], *p) == 0;
+	if (!known)
+		return false;
+	if (r->role == 0)
+		api_error(out, 403, NULL, "/v1/%s is for the staff console (log in at /)", s[1]);
+	else if (strcmp(s[1], "dashboard") == 0)
+		api_route_dashboard(r, s, n, out);
+	else if (strcmp(s[1], "outbox") == 0)
+		api_route_outbox(r, s, n, out);
+	else if (strcmp(s[1], "inbox") == 0)
+		api_route_inbox(r, s, n, out);
+	else if (strcmp(s[1], "reports") == 0)
+		api_route_reports(r, s, n, out);
+	else if (strcmp(s[1], "staff") == 0)
+		api_route_staff(r, s, n, out);
+	else
+		api_route_people(r, s, n, out);
+	return true;
+}
+
 void
 api_handle(const struct api_req *r, struct api_resp *out)
 {
@@ -417,6 +472,11 @@ api_handle(const struct api_req *r, struct api_resp *out)
 	out->json = NULL;
 	if (n < 2 || strcmp(s[0], "v1") != 0) {
 		api_error(out, 404, NULL, "no such route: %s", r->path);
+		return;
+	}
+	if (!role_allows(r, s, n, out) || console_route(r, s, n, out)) {
+		if (out->status == 0)
+			api_error(out, 500, NULL, "no answer");
 		return;
 	}
 	if (strcmp(s[1], "messages") == 0) {

@@ -34,7 +34,8 @@ struct api_req {
 	const char *body;   /* NUL-terminated; "" when none */
 	size_t len;
 	unsigned routes;   /* HTTP_ROUTE_* bits the token may use */
-	const char *actor; /* "api:NAME", for the audit log */
+	const char *actor; /* "api:NAME" or "staff:LOGIN", for the audit log */
+	int role;          /* 0: an API token; else the console's enum staff_role */
 	struct store *st;  /* the server's connection */
 	const struct duban_config *cfg;
 	const struct tmpl_set *tmpls;
@@ -142,6 +143,27 @@ void api_route_notices(const struct api_req *r, char **seg, int n, struct api_re
  * one; POST /CODE/done, /cancel, /reopen change its status.
  */
 void api_route_tasks(const struct api_req *r, char **seg, int n, struct api_resp *out);
+
+/*
+ * The staff console's routes (a session only; a token is refused 403):
+ * GET /v1/dashboard (api_dashboard.c): the home page's figures; GET
+ * /v1/groups, GET /v1/people?q= (api_people.c).
+ */
+void api_route_dashboard(const struct api_req *r, char **seg, int n, struct api_resp *out);
+void api_route_people(const struct api_req *r, char **seg, int n, struct api_resp *out);
+/*
+ * GET /v1/outbox, /v1/outbox/ID, /v1/inbox, POST /v1/inbox/ID/read and a
+ * task's timeline, GET /v1/tasks/CODE/timeline (api_outbox.c).
+ */
+void api_route_outbox(const struct api_req *r, char **seg, int n, struct api_resp *out);
+void api_route_inbox(const struct api_req *r, char **seg, int n, struct api_resp *out);
+void api_task_timeline(const struct api_req *r, const char *code, struct api_resp *out);
+/* /v1/staff: an admin's list, add, passwd, disable of staff accounts (api_staff.c). */
+void api_route_staff(const struct api_req *r, char **seg, int n, struct api_resp *out);
+/* POST /v1/tasks/CODE from the console: change a task (api_task_edit.c). */
+void api_task_edit(const struct api_req *r, const char *code, struct api_resp *out);
+/* GET /v1/reports/NAME (api_reports.c): the four reports of duban report as JSON. */
+void api_route_reports(const struct api_req *r, char **seg, int n, struct api_resp *out);
 
 /* ---- /healthz and /metrics (api_status.c) ---------------------------------- */
 

@@ -9,8 +9,11 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/phone.h"
 #include "base/sms.h"
+#include "core/staff.h"
 #include "core/notice.h"
+#include "core/tmpl.h"
 #include "base/clock.h"
 #include "base/zone.h"
 
@@ -208,22 +211,211 @@ cancel_notice(const struct api_req *r, int64_t id, struct api_resp *out)
 					      (json_int_t)k.sending));
 }
 
+/* ---- what the staff console adds: list, measure, approve, failed, resend ---------- */
+
+static int
+list_row(void *arg, const struct notice *n, const struct notice_counts *k)
+{
+	char ref[24];
+
+	snprintf(ref, sizeof(ref), "N%" PRId64, n->id);
+	return json_array_append_new(
+		arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:o, s:o}",
+			       "id", (json_int_t)n->id, "ref", ref, "title", n->title, "status",
+			       notice_shown_status(n, k, time_now()), "created_by", n->created_by,
+			       "approved_by", n->approved_by, "recipients",
+			       (json_int_t)n->recipients, "sent", (json_int_t)(k->sent + k->delivered),
+			       "delivered", (json_int_t)k->delivered, "failed",
+			       (json_int_t)(k->failed + k->expired), "send_at",
+			       api_jtime(n->send_at), "created_at", api_jtime(n->created_at)));
+}
+
+static void
+list_notices(const struct api_req *r, struct api_resp *out)
+{
+	json_t *a = json_array();
+	int rc;
+
+	if (a == NULL || (rc = store_notice_each(r->st, list_row, a)) != STORE_OK) {
+		json_decref(a);
+		if (a == NULL)
+			api_error(out, 500, NULL, "out of memory");
+		else
+			api_store_error(out, r, rc);
+		return;
+	}
+	api_reply(out, 200, json_pack("{s:o}", "notices", a));
+}
+
+/* GET /v1/notices/measure?text=: characters, encoding and parts with the signature. */
+static void
+measure(const struct api_req *r, struct api_resp *out)
+{
+	char text[API_TEXT_MAX + 1], err[200];
+	struct sms_info si;
+
+	if (api_query_arg(r->query, "text", text, sizeof(text)) != 0)
+		text[0] = '\0';
+	if (sms_measure(text, r->cfg->signature, &si, err, sizeof(err)) != 0) {
+		api_error(out, 400, "text", "%s", err);
+		return;
+	}
+	api_reply(out, 200,
+		  json_pack("{s:I, s:I, s:s, s:i, s:s, s:i}", "chars", (json_int_t)si.chars,
+			    "units", (json_int_t)si.units, "encoding",
+			    sms_encoding_name(si.encoding), "parts", (int)si.parts, "signature",
+			    r->cfg->signature, "max_parts", (int)r->cfg->max_parts));
+}
+
+static void
+add_var(void *arg, const char *name)
+{
+	json_array_append_new(arg, json_string(strncmp(name, "var.", 4) == 0 ? name + 4 : name));
+}
+
+/* GET /v1/notices/templates: the templates a notice can use (none of task.*), and their vars. */
+static void
+templates(const struct api_req *r, struct api_resp *out)
+{
+	json_t *a = json_array();
+	size_t n = r->tmpls ? tmpl_set_count(r->tmpls) : 0;
+
+	for (size_t i = 0; a && i < n; i++) {
+		const struct tmpl *t = tmpl_set_at(r->tmpls, i);
+		json_t *vars = json_array();
+		if (tmpl_uses_prefix(t, "task.") || vars == NULL) {
+			json_decref(vars);
+			continue;
+		}
+		tmpl_each_var(t, add_var, vars);
+		json_array_append_new(a, json_pack("{s:s, s:o, s:b}", "name", tmpl_name(t), "vars",
+						   vars, "personal", tmpl_uses_prefix(t, "person.")));
+	}
+	api_reply(out, 200, a ? json_pack("{s:o}", "templates", a) : NULL);
+}
+
+static void
+approve_notice(const struct api_req *r, int64_t id, struct api_resp *out)
+{
+	static const char *const keys[] = { "confirm", NULL };
+	struct notice_result res = { 0 };
+	struct notice_confirm c = { 0 };
+	struct duban_ctx x;
+	json_t *o = NULL;
+	int rc;
+
+	if (r->role < STAFF_APPROVER) {
+		api_error(out, 403, NULL, "only an approver approves notices");
+		return;
+	}
+	if (r->len > 0 && ((o = api_body_object(r, keys, out)) == NULL ||
+			   api_get_bool(o, "confirm", &c.yes, out) < 0))
+		goto out;
+	api_ctx(r, &x);
+	if ((rc = notice_approve(&x, id, &c, &res)) != ACTION_OK)
+		notice_error(out, rc, &x, res.fault);
+	else
+		notice_reply(r, id, 200, out);
+out:
+	notice_result_clear(&res);
+	json_decref(o);
+}
+
+struct failed_list {
+	json_t *a;
+	bool numbers;
+};
+
+static int
+failed_row(void *arg, const struct message *m)
+{
+	struct failed_list *l = arg;
+	char mask[PHONE_MAX];
+
+	return json_array_append_new(
+		l->a, json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:o}", "id", (json_int_t)m->id,
+				"person", m->person_name ? m->person_name : "", "to",
+				l->numbers ? m->phone : phone_mask(m->phone, mask, sizeof(mask)),
+				"status", m->status, "attempts", (json_int_t)m->attempts, "error",
+				m->last_error ? m->last_error : "", "final_at",
+				api_jtime(m->final_at)));
+}
+
+static void
+failed_notice(const struct api_req *r, int64_t id, struct api_resp *out)
+{
+	struct failed_list l = { json_array(), (r->routes & HTTP_ROUTE_MESSAGES_NUMBERS) != 0 };
+	int rc;
+
+	if (l.a == NULL || (rc = store_notice_failed_each(r->st, id, failed_row, &l)) != STORE_OK) {
+		json_decref(l.a);
+		if (l.a == NULL)
+			api_error(out, 500, NULL, "out of memory");
+		else
+			api_store_error(out, r, rc);
+		return;
+	}
+	api_reply(out, 200, json_pack("{s:o}", "failed", l.a));
+}
+
+static void
+resend_notice(const struct api_req *r, int64_t id, struct api_resp *out)
+{
+	struct duban_ctx x;
+	int64_t queued = 0, opted = 0;
+	int rc;
+
+	api_ctx(r, &x);
+	if ((rc = notice_resend(&x, id, &queued, &opted)) != ACTION_OK) {
+		notice_error(out, rc, &x, NOTICE_IN_NONE);
+		return;
+	}
+	api_reply(out, 200, json_pack("{s:I, s:I}", "queued", (json_int_t)queued, "opted_out",
+				      (json_int_t)opted));
+}
+
 void
 api_route_notices(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
 	int64_t id;
 
 	if (n == 2) {
-		if (api_method(r, "POST", out))
+		if (r->role != 0 && strcmp(r->method, "GET") == 0)
+			list_notices(r, out);
+		else if (api_method(r, "POST", out))
 			post_notice(r, out);
 		return;
 	}
-	if (notice_parse_id(s[2], &id) != 0 || n > 4 || (n == 4 && strcmp(s[3], "cancel") != 0)) {
+	if (n == 3 && strcmp(s[2], "measure") == 0) {
+		if (api_method(r, "GET", out))
+			measure(r, out);
+		return;
+	}
+	if (n == 3 && strcmp(s[2], "templates") == 0) {
+		if (api_method(r, "GET", out))
+			templates(r, out);
+		return;
+	}
+	if (notice_parse_id(s[2], &id) != 0 || n > 4) {
 		api_error(out, 404, NULL, "no such route: %s", r->path);
 		return;
 	}
-	if (n == 3 && api_method(r, "GET", out))
-		notice_reply(r, id, 200, out);
-	else if (n == 4 && api_method(r, "POST", out))
-		cancel_notice(r, id, out);
+	if (n == 3) {
+		if (api_method(r, "GET", out))
+			notice_reply(r, id, 200, out);
+	} else if (strcmp(s[3], "cancel") == 0) {
+		if (api_method(r, "POST", out))
+			cancel_notice(r, id, out);
+	} else if (r->role != 0 && strcmp(s[3], "approve") == 0) {
+		if (api_method(r, "POST", out))
+			approve_notice(r, id, out);
+	} else if (r->role != 0 && strcmp(s[3], "failed") == 0) {
+		if (api_method(r, "GET", out))
+			failed_notice(r, id, out);
+	} else if (r->role != 0 && strcmp(s[3], "resend") == 0) {
+		if (api_method(r, "POST", out))
+			resend_notice(r, id, out);
+	} else {
+		api_error(out, 404, NULL, "no such route: %s", r->path);
+	}
 }

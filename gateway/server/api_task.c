@@ -223,8 +223,13 @@ api_route_tasks(const struct api_req *r, char **s, int n, struct api_resp *out)
 			list_tasks(r, out);
 		else if (api_method(r, "POST", out))
 			post_task(r, out);
+	} else if (n == 3 && r->role != 0 && strcmp(r->method, "POST") == 0) {
+		api_task_edit(r, s[2], out);
 	} else if (n == 3 && api_method(r, "GET", out)) {
 		show_task(r, s[2], out);
+	} else if (n == 4 && strcmp(s[3], "timeline") == 0) {
+		if (api_method(r, "GET", out))
+			api_task_timeline(r, s[2], out);
 	} else if (n == 4) {
 		post_status(r, s[2], s[3], out);
 	} else if (n >= 3) {

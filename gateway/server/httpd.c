@@ -28,7 +28,9 @@
  */
 #include "server/httpd.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -41,6 +43,7 @@
 
 #include "server/api.h"
 #include "server/callback.h"
+#include "server/console.h"
 #include "server/httpd_limits.h"
 #include "core/dispatch.h"
 #include "base/log.h"
@@ -70,7 +73,7 @@ struct httpd_gen {
 };
 
 /* What a request is, once it has arrived whole. */
-enum hreq_kind { HREQ_HEALTHZ, HREQ_METRICS, HREQ_CALLBACK, HREQ_API };
+enum hreq_kind { HREQ_HEALTHZ, HREQ_METRICS, HREQ_CALLBACK, HREQ_API, HREQ_STATIC, HREQ_SESSION };
 
 /* An answer ready to be sent. */
 struct answer {
@@ -78,6 +81,9 @@ struct answer {
 	char *text; /* malloc'd; NULL: none (out of memory) */
 	size_t len;
 	const char *ctype;
+	/* The console's (console.c): */
+	bool cacheable;
+	char cookie[256], etag[48], location[1200];
 };
 
 /* One request: made by the URI log callback, freed when it completes. */
@@ -95,6 +101,12 @@ struct hreq {
 	char ctype[HEADER_VALUE_MAX], ts[HEADER_VALUE_MAX], sig[HEADER_VALUE_MAX];
 	bool has_ctype, has_ts, has_sig;
 	struct httpd_gen *gen; /* held until its answer is ready */
+	/* The console's: headers (libmicrohttpd's, valid until the request ends), the client. */
+	bool session; /* /v1/ by the session cookie, not a token */
+	int role;
+	const char *cookie, *csrf, *inm, *origin, *host;
+	char addr[64];
+	bool https;
 	/* A write, while the writer has it: */
 	struct hreq *next;
 	struct MHD_Connection *conn;
@@ -171,6 +183,8 @@ answer_json(struct answer *a, unsigned status, json_t *j)
 	char *t;
 
 	json_decref(j);
+	a->cacheable = false;
+	a->cookie[0] = a->etag[0] = a->location[0] = '\0';
 	a->ctype = "application/json; charset=utf-8";
 	a->status = s ? status : 500;
 	if (s == NULL && (s = strdup("{\"error\":\"out of memory\"}")) == NULL) {
@@ -204,6 +218,20 @@ answer_error(struct answer *a, unsigned status, const char *fmt, ...)
 	answer_json(a, status, json_pack("{s:s, s:n}", "error", msg, "field"));
 }
 
+/* The console's headers on resp: security, cookie, ETag, redirection. */
+static void
+console_add_headers(struct MHD_Response *resp, const struct answer *a)
+{
+	for (const char *const *h = console_headers; *h; h += 2)
+		MHD_add_response_header(resp, h[0], h[1]);
+	if (a->cookie[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, a->cookie);
+	if (a->etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+	if (a->location[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, a->location);
+}
+
 /* Queue answer a on c (its text is handed over). */
 static enum MHD_Result
 send_answer(struct httpd *h, struct MHD_Connection *c, struct answer *a)
@@ -224,7 +252,9 @@ send_answer(struct httpd *h, struct MHD_Connection *c, struct answer *a)
 	}
 	a->text = NULL;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->ctype);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				a->cacheable ? "no-cache" : "no-store");
+	console_add_headers(resp, a);
 	if (a->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"duban\"");
@@ -406,6 +436,8 @@ metrics(struct httpd *h, const struct api_req *ar, struct answer *a)
 
 	status_of(h, &s);
 	buf_init(&b, METRICS_MAX);
+	a->cacheable = false;
+	a->cookie[0] = a->etag[0] = a->location[0] = '\0';
 	a->status = 200;
 	a->ctype = ctype;
 	if (api_metrics(ar, &s, &b) != 0) {
@@ -418,6 +450,88 @@ metrics(struct httpd *h, const struct api_req *ar, struct answer *a)
 	}
 	a->len = b.len;
 	a->text = buf_steal(&b);
+}
+
+/* What the console reads of r, on st. */
+static void
+console_req_of(const struct hreq *r, struct store *st, struct console_req *cr)
+{
+	*cr = (struct console_req){ .method = r->method,
+				    .path = r->path,
+				    .query = r->query,
+				    .body = r->body.data ? r->body.data : "",
+				    .len = r->body.len,
+				    .cookie = r->cookie,
+				    .csrf = r->csrf,
+				    .inm = r->inm,
+				    .origin = r->origin,
+				    .host = r->host,
+				    .addr = r->addr,
+				    .https = r->https,
+				    .st = st,
+				    .cfg = r->gen->cfg };
+}
+
+/* The console's answer o (taken over) as a. */
+static void
+console_answer(struct answer *a, struct console_out *o)
+{
+	if (o->json != NULL || o->body == NULL) {
+		answer_json(a, o->status ? o->status : 500, o->json);
+		o->json = NULL;
+	} else {
+		a->cacheable = o->cacheable;
+		a->status = o->status;
+		a->ctype = o->ctype;
+		a->text = o->body;
+		a->len = o->len;
+		o->body = NULL;
+	}
+	if (o->status == 304 && a->text != NULL) {
+		a->status = 304;
+		a->len = 0;
+	}
+	a->cacheable = o->cacheable || a->cacheable;
+	memcpy(a->cookie, o->cookie, sizeof(a->cookie));
+	memcpy(a->etag, o->etag, sizeof(a->etag));
+	memcpy(a->location, o->location, sizeof(a->location));
+	console_out_free(o);
+}
+
+/* A console file or /v1/session, on st. */
+static void
+console_run(struct hreq *r, struct store *st, struct answer *a)
+{
+	struct console_req cr;
+	struct console_out o;
+
+	console_req_of(r, st, &cr);
+	if (r->kind == HREQ_STATIC)
+		console_static(&cr, &o);
+	else
+		console_session_route(&cr, &o);
+	console_answer(a, &o);
+}
+
+/*
+ * A /v1/ request by the session cookie: true with ar's actor, role and
+ * routes set, else false with the refusal in a.
+ */
+static bool
+console_api_auth(struct hreq *r, struct store *st, struct api_req *ar, struct answer *a)
+{
+	struct console_req cr;
+	struct console_out o;
+
+	console_req_of(r, st, &cr);
+	if (console_auth(&cr, r->actor, sizeof(r->actor), &r->role, &r->routes, &o) != 0) {
+		console_answer(a, &o);
+		return false;
+	}
+	ar->actor = r->actor;
+	ar->routes = r->routes;
+	ar->role = r->role;
+	return true;
 }
 
 /*
@@ -468,7 +582,13 @@ run(struct httpd *h, struct hreq *r, struct store *st, struct answer *a, unsigne
 		*work = queued && resp.status == 200 ? HTTPD_WORK_OUTBOX : 0;
 		break;
 	}
+	case HREQ_STATIC:
+	case HREQ_SESSION:
+		console_run(r, st, a);
+		return;
 	case HREQ_API:
+		if (r->session && !console_api_auth(r, st, &ar, a))
+			return;
 		api_handle(&ar, &resp);
 		if (resp.status / 100 == 2)
 			*work = api_work(r->method, r->path);
@@ -589,6 +709,43 @@ copy_header(struct MHD_Connection *c, const char *name, char *out, size_t outlen
 }
 
 /*
+ * The headers the console reads, the client's address and whether the
+ * browser used HTTPS: a trusted proxy (console.trust_proxy) says both by
+ * X-Forwarded-For (its first address) and X-Forwarded-Proto.
+ */
+static void
+console_headers_of(struct MHD_Connection *c, struct hreq *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct console_conf *cc = &r->gen->cfg->console;
+	const char *v;
+
+	r->cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+	r->csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, CONSOLE_CSRF_HEADER);
+	r->inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	r->origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	r->host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	snprintf(r->addr, sizeof(r->addr), "?");
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->addr,
+				  sizeof(r->addr));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
+				  sizeof(r->addr));
+	}
+	if (cc->trust_proxy) {
+		v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
+		r->https = v != NULL && strcasecmp(v, "https") == 0;
+		v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+		if (v != NULL && *v)
+			snprintf(r->addr, sizeof(r->addr), "%.*s", (int)strcspn(v, ", "), v);
+	}
+}
+
+/*
  * What r is, and whether it may run at once (a read) or is a write: 0
  * with r's kind, or an answer already in a (a status to refuse it with).
  */
@@ -616,9 +773,24 @@ classify(struct MHD_Connection *c, struct hreq *r, bool *write, struct answer *a
 		*write = true;
 		return 0;
 	}
+	console_headers_of(c, r);
 	if (strncmp(r->path, "/v1/", 4) != 0) {
-		answer_error(a, 404, "no such route: %s", r->path);
-		return -1;
+		r->kind = HREQ_STATIC;
+		return 0;
+	}
+	if (strcmp(r->path, "/v1/session") == 0) {
+		r->kind = HREQ_SESSION;
+		*write = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+		return 0;
+	}
+	if (r->cookie != NULL &&
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) ==
+		    NULL &&
+	    strstr(r->cookie, CONSOLE_COOKIE "=") != NULL) {
+		r->kind = HREQ_API;
+		r->session = true;
+		*write = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+		return 0;
 	}
 	if ((st = authenticate(r->gen, c, r, &why)) != 0) {
 		answer_error(a, st, "%s", why);

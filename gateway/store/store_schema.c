@@ -346,11 +346,44 @@ static const char schema_send[] =
 	"      AND (d.status = 'delivered' OR d.status = 'failed'));"
 	"END;";
 
+/*
+ * The staff console.  staff: the town office's accounts (a login, a
+ * name, a role, the password as its PBKDF2 string - never the password);
+ * staff_session: open console sessions, keyed by the SHA-256 of the
+ * session token (the cookie's value is never stored), with the CSRF token
+ * the session's forms send back, and when it began and was last used (for
+ * the absolute and idle expiry); login_attempt: failed logins, by account
+ * ("login:NAME") and by client address ("addr:IP"), so that guessing is
+ * slowed whatever the account or address.
+ */
+static const char schema_v4_staff[] =
+	"CREATE TABLE staff ("
+	"  id INTEGER PRIMARY KEY,"
+	"  login TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('viewer','clerk','approver','admin')),"
+	"  pw_hash TEXT NOT NULL,"
+	"  disabled_at INTEGER,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE staff_session ("
+	"  hash BLOB PRIMARY KEY,"
+	"  staff INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL);"
+	"CREATE INDEX staff_session_staff ON staff_session(staff);"
+	"CREATE TABLE login_attempt ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX login_attempt_key ON login_attempt(key, at);";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_params,
 	schema_send,
+	schema_v4_staff,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

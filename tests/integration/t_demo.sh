@@ -110,4 +110,7 @@ expect_eq "none of them is still running" "$alive" ""
 DEMO_DIR=$(sed -n 's|^ *\(/.*\)/duban.db: schema version.*|\1|p' "$OUT")
 [ -n "$DEMO_DIR" ] && [ ! -e "$DEMO_DIR" ] && ok "its temporary directory is gone" ||
 	notok "its temporary directory is gone ($DEMO_DIR)"
+expect_grep "the demo ends by saying how to open the staff console" \
+	'duban staff add wangfang --name 王芳 --role clerk' "$OUT"
+expect_grep "and where" '^and open http://127\.0\.0\.1:[0-9][0-9]*/ ' "$OUT"
 exit 0

@@ -1,0 +1,199 @@
+#!/bin/sh
+# t_console.sh - the staff console's HTTP side, with curl against the real
+# duban run: staff accounts on the command line (the password never stored
+# or printed in clear), the login (cookie HttpOnly, SameSite=Strict, Path=/;
+# Secure only when a trusted proxy says HTTPS), the lockout answered 429
+# with how long, the security headers, static files with their types and
+# ETags (304), nothing outside the web root, pages sending a browser without
+# a session to the login page with its target, the session on /v1/ with its
+# CSRF token and roles, API tokens unchanged, and logout.
+. "$TOP/tests/integration/lib.sh"
+setup
+
+start_sim || exit 1
+cat >>"$DUBAN_CONFIG" <<CFG
+providers = ( { name = "sim"; type = "http"; url = "$SIM_URL/sms/send"; } );
+console = { web_root = "$TOP/web"; };
+CFG
+"$DUBAN" init >/dev/null
+"$DUBAN" person import "$TOP/examples/xiaoxiong/people.csv" >/dev/null
+sed -i 's/^log = .*/log = { level = "info"; };/' "$DUBAN_CONFIG"
+
+# ---- accounts ------------------------------------------------------------------------
+echo "clerk-password" | "$DUBAN" staff add wangfang --name 王芳 --role clerk --password-stdin >"$T/add.out"
+expect_grep "staff add: the account" 'added wangfang (王芳, clerk)' "$T/add.out"
+expect_exit "staff add: made-up password printed once" 0 "$DUBAN" staff add chenxia --name 陈霞 --role viewer
+VPASS=$(sed -n 's/^password (shown this once): //p' "$T/last.out")
+expect_eq "the made-up password is 16 characters" "${#VPASS}" 16
+expect_exit "staff add: a taken login" 2 sh -c 'echo other-password | "$0" staff add wangfang --name x --role clerk --password-stdin' "$DUBAN"
+expect_exit "staff add: a short password" 2 sh -c 'echo short | "$0" staff add li --name 李 --role clerk --password-stdin' "$DUBAN"
+expect_exit "staff add: an unknown role" 2 "$DUBAN" staff add li --name 李 --role boss
+expect_eq "passwords are stored as PBKDF2 only" \
+	"$(sql "select count(*) from staff where pw_hash like 'pbkdf2-sha256\$600000\$%' and pw_hash not like '%clerk-password%'")" 2
+expect_eq "the audit log says who added them" "$(sql "select count(*) from event where action = 'staff.add' and actor = 'cli'")" 2
+"$DUBAN" staff list --format json >"$T/list.json"
+expect_eq "staff list: logins and roles" "$(jq -r '[.[] | .login + ":" + .role] | join(",")' "$T/list.json")" \
+	"chenxia:viewer,wangfang:clerk"
+
+cat >>"$DUBAN_CONFIG" <<CFG
+http = { listen = "127.0.0.1:0"; };
+CFG
+start_duban || exit 1
+
+# ---- static files, headers -------------------------------------------------------------
+hdr() { curl -s -D "$T/h" -o "$T/b" "$@"; }
+hv() { sed -n "s/^$1: //Ip" "$T/h" | tr -d '\r'; }
+hdr "$API/"
+expect_eq "/ without a session: 303" "$(sed -n 1p "$T/h" | cut -d' ' -f2)" 303
+expect_eq "to the login page, keeping the target" "$(hv Location)" "/login.html?next=/"
+hdr "$API/tasks.html?status=open"
+expect_eq "a page's target keeps its query" "$(hv Location)" "/login.html?next=/tasks.html%3Fstatus%3Dopen"
+hdr "$API/login.html"
+expect_eq "the login page: 200" "$(sed -n 1p "$T/h" | cut -d' ' -f2)" 200
+expect_eq "as HTML" "$(hv Content-Type)" "text/html; charset=utf-8"
+expect_eq "a strict CSP" "$(hv Content-Security-Policy)" \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+expect_eq "nosniff" "$(hv X-Content-Type-Options)" nosniff
+expect_eq "no referrer" "$(hv Referrer-Policy)" no-referrer
+expect_eq "pages are not cached" "$(hv Cache-Control)" no-store
+expect_eq "no inline script in any page" "$(grep -l '<script>' "$TOP"/web/*.html | wc -l)" 0
+hdr "$API/js/app.js"
+expect_eq "scripts as JavaScript" "$(hv Content-Type)" "text/javascript; charset=utf-8"
+ETAG=$(hv ETag)
+expect_eq "with an ETag" "$(printf %s "$ETAG" | grep -cE '^"[0-9a-f]{24}"$')" 1
+expect_eq "the file as it is" "$(sha256sum <"$T/b")" "$(sha256sum <"$TOP/web/js/app.js")"
+hdr -H "If-None-Match: $ETAG" "$API/js/app.js"
+expect_eq "the same ETag again: 304" "$(sed -n 1p "$T/h" | cut -d' ' -f2)" 304
+hdr "$API/style.css"
+expect_eq "styles as CSS" "$(hv Content-Type)" "text/css; charset=utf-8"
+for p in "/../duban.cfg" "/%2e%2e/duban.cfg" "/js/../../README.md" "/.hidden.js" "/nothing.html"; do
+	CODE=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$API$p")
+	expect_eq "nothing outside the web root: $p" "$CODE" 404
+done
+
+# ---- logging in -----------------------------------------------------------------------
+login() { curl -s -D "$T/h" -o "$T/b" -c "$T/jar.$1" -H 'Content-Type: application/json' \
+	-d "{\"login\": \"$1\", \"password\": \"$2\"}" ${3:+-H "$3"} "$API/v1/session"; }
+code() { sed -n 1p "$T/h" | cut -d' ' -f2; }
+login wangfang clerk-password "Origin: http://evil.example"
+expect_eq "a login posted from another site: 403" "$(code)" 403
+login wangfang wrong-password
+expect_eq "a wrong password: 401" "$(code)" 401
+expect_eq "no cookie then" "$(hv Set-Cookie)" ""
+login nobody clerk-password
+expect_eq "an unknown login: 401, in the same words" "$(jq -r .error "$T/b")" "wrong login or password"
+login wangfang clerk-password
+expect_eq "the right one: 200" "$(code)" 200
+COOKIE=$(hv Set-Cookie)
+expect_eq "the session cookie: HttpOnly, SameSite=Strict, Path=/, not Secure over HTTP" \
+	"$(printf %s "$COOKIE" | sed 's/=[A-Za-z0-9_-]\{43\};/=TOKEN;/')" \
+	"duban_session=TOKEN; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"
+expect_eq "who logged in" "$(jq -r '.name + " " + .role' "$T/b")" "王芳 clerk"
+CSRF=$(jq -r .csrf "$T/b")
+TOKEN=$(printf %s "$COOKIE" | sed 's/^duban_session=\([^;]*\);.*/\1/')
+expect_eq "the session is stored only as its SHA-256" \
+	"$(sql "select lower(hex(hash)) from staff_session")" "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)"
+expect_eq "the login is in the audit log as staff:wangfang" \
+	"$(sql "select actor from event where action = 'staff.login'")" "staff:wangfang"
+
+# ---- the session on /v1/ ---------------------------------------------------------------
+s() { _m=$1 _p=$2; shift 2
+	CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.wangfang" -X "$_m" "$@" "$API$_p"); }
+s GET /v1/dashboard
+expect_eq "GET with the session: 200" "$CODE" 200
+s GET /
+expect_eq "and the pages open" "$CODE" 200
+s POST /v1/tasks -H 'Content-Type: application/json' -d '{"title": "无令牌", "deadline": "2030-01-01", "lead": "郑秀兰"}'
+expect_eq "a POST without the CSRF token: 403" "$CODE" 403
+s POST /v1/tasks -H "X-CSRF-Token: x$CSRF" -d '{"title": "错令牌", "deadline": "2030-01-01", "lead": "郑秀兰"}'
+expect_eq "with a wrong one: 403" "$CODE" 403
+s POST /v1/tasks -H "X-CSRF-Token: $CSRF" -H "Origin: http://evil.example" -d '{"title": "外站", "deadline": "2030-01-01", "lead": "郑秀兰"}'
+expect_eq "with the token but from another origin: 403" "$CODE" 403
+expect_eq "none of them added a task" "$(sql "select count(*) from task")" 0
+s POST /v1/tasks -H "X-CSRF-Token: $CSRF" -d '{"title": "梅岙塘农田改造工程", "deadline": "2030-01-01", "lead": "郑秀兰"}'
+expect_eq "with it: 201" "$CODE" 201
+expect_eq "the audit log says staff:wangfang" "$(sql "select actor from event where action = 'task.add'")" "staff:wangfang"
+s GET /v1/people -G --data-urlencode q=郑秀兰
+expect_eq "a clerk sees whole numbers" "$(jq -r '.people[0].phone' "$T/b")" "+8617768096319"
+
+login chenxia "$VPASS"
+VCSRF=$(jq -r .csrf "$T/b")
+v() { _m=$1 _p=$2; shift 2
+	CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.chenxia" -X "$_m" "$@" "$API$_p"); }
+v GET /v1/tasks
+expect_eq "a viewer reads" "$CODE" 200
+v POST /v1/tasks/T1/done -H "X-CSRF-Token: $VCSRF"
+expect_eq "but changes nothing: 403" "$CODE" 403
+v GET /v1/people -G --data-urlencode q=郑秀兰
+expect_eq "and sees numbers masked" "$(jq -r '.people[0].phone' "$T/b")" "177****6319"
+
+# ---- tokens as before ------------------------------------------------------------------
+"$DUBAN" token new oa >"$T/oa.out"
+APITOKEN=$(sed -n 3p "$T/oa.out" | tr -d ' ')
+LINE=$(grep 'sha256 =' "$T/oa.out" | sed 's/^ *//')
+sed -i "s|^http = .*|http = { listen = \"127.0.0.1:$HTTP_PORT\"; tokens = ( $LINE ); };|" "$DUBAN_CONFIG"
+kill -HUP "$DPID"
+wait_for 10 sh -c "curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $APITOKEN' $API/v1/tasks | grep -q 200" &&
+	ok "an API token works as before" || notok "an API token works as before"
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $APITOKEN" "$API/v1/dashboard")
+expect_eq "but not on the console's own routes: 403" "$CODE" 403
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -b "duban_session=$TOKEN" "$API/v1/dashboard")
+expect_eq "a bare session cookie still works" "$CODE" 200
+
+# ---- lockout, logout -------------------------------------------------------------------
+for i in 1 2 3 4 5; do login chenxia "wrong-$i"; done
+login chenxia "$VPASS"
+expect_eq "after five failures the right password: 429" "$(code)" 429
+expect_eq "saying for how long" "$(jq -r '.code + " " + (.locked_for > 800 and .locked_for <= 900 | tostring)' "$T/b")" "locked true"
+"$DUBAN" staff passwd chenxia --password-stdin <<PW >/dev/null
+viewer-password-2
+PW
+login chenxia viewer-password-2
+expect_eq "a new password unlocks it" "$(code)" 200
+s DELETE /v1/session
+expect_eq "logout needs the CSRF token" "$CODE" 403
+s DELETE /v1/session -H "X-CSRF-Token: $CSRF"
+expect_eq "logout" "$CODE" 200
+s GET /v1/dashboard
+expect_eq "the session is over" "$CODE" 401
+"$DUBAN" staff disable chenxia >/dev/null
+v GET /v1/tasks
+expect_eq "a disabled account's session is over" "$CODE" 401
+login chenxia viewer-password-2
+expect_eq "and it cannot log in" "$(code)" 401
+
+# ---- behind a trusted proxy -------------------------------------------------------------
+sed -i 's|^console = .*|console = { web_root = "'"$TOP"'/web"; trust_proxy = true; };|' "$DUBAN_CONFIG"
+kill -HUP "$DPID"
+wait_for 10 sh -c "curl -s -D - -o /dev/null -H 'Content-Type: application/json' -H 'X-Forwarded-Proto: https' \
+	-d '{\"login\": \"wangfang\", \"password\": \"clerk-password\"}' $API/v1/session | grep -qi '^Set-Cookie:.*; Secure'" &&
+	ok "the cookie is Secure when a trusted proxy says HTTPS" ||
+	notok "the cookie is Secure when a trusted proxy says HTTPS"
+
+# ---- staff accounts in the console: an admin's only ---------------------------------------
+echo "admin-password" | "$DUBAN" staff add it --name 县信息中心 --role admin --password-stdin >/dev/null
+login it admin-password
+ACSRF=$(jq -r .csrf "$T/b")
+a() { _m=$1 _p=$2; shift 2
+	CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -X "$_m" "$@" "$API$_p"); }
+a POST /v1/staff -H "X-CSRF-Token: $ACSRF" -d '{"login": "zhaolei", "name": "赵磊", "role": "clerk"}'
+expect_eq "an admin adds an account: 201" "$CODE" 201
+NEWPW=$(jq -r .password "$T/b")
+expect_eq "with a made-up password shown once" "${#NEWPW}" 16
+login zhaolei "$NEWPW"
+expect_eq "which logs in" "$(code)" 200
+ZCSRF=$(jq -r .csrf "$T/b")
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.zhaolei" "$API/v1/staff")
+expect_eq "a clerk may not list the accounts: 403" "$CODE" 403
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.zhaolei" -H "X-CSRF-Token: $ZCSRF" -X POST \
+	-d '{"login": "x", "name": "x", "role": "admin"}' "$API/v1/staff")
+expect_eq "nor add one: 403" "$CODE" 403
+a POST /v1/staff/zhaolei/disable -H "X-CSRF-Token: $ACSRF"
+expect_eq "an admin disables one" "$CODE" 200
+expect_eq "the audit log says who" "$(sql "select actor from event where action = 'staff.disable' and object = 'zhaolei'")" "staff:it"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar.zhaolei" "$API/v1/tasks")
+expect_eq "whose session is over" "$CODE" 401
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -G --data-urlencode 'q=177-6809-6319' "$API/v1/people")
+expect_eq "people are found by a number as a clerk types it" "$(jq -r '[.people[].name] | join(",")' "$T/b")" "郑秀兰"
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -G --data-urlencode 'q=塔坑村' "$API/v1/people")
+expect_eq "and by organisation" "$(jq -r '.people | length' "$T/b")" 9
