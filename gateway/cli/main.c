@@ -30,6 +30,7 @@ static const struct cli_cmd commands[] = {
 	{ "person", cmd_person, "people: add, list, show, remove, import, optout, optin" },
 	{ "group", cmd_group, "groups: add, list, show, remove, add-member, remove-member" },
 	{ "task", cmd_task, "supervised tasks: add, list, show, done, cancel, reopen, update, import" },
+	{ "calendar", cmd_calendar, "the holiday calendar: list, add, remove (the town's own days)" },
 	{ "tick", cmd_tick, "run the scheduler once: queue the reminders that are due" },
 	{ "outbox", cmd_outbox, "the outbox: list, retry, cancel" },
 	{ "template", cmd_template, "message templates: list, preview" },
@@ -194,8 +195,10 @@ cmd_init(struct cli *c, int argc, char **argv)
 static const char config_help[] =
 	"usage: duban config check\n"
 	"\n"
-	"Validate the configuration, the rule files and the templates, report every\n"
-	"problem as FILE:LINE: message, and exit 0 (all valid) or 1.\n";
+	"Validate the configuration, the rule files, the templates and the holiday\n"
+	"calendar, report every problem as FILE:LINE: message, and exit 0 (all valid)\n"
+	"or 1.  It warns (and still exits 0) when the calendar ends before the latest\n"
+	"deadline of an open task, or a workdays_only rule set has no calendar.\n";
 
 static int
 cmd_config(struct cli *c, int argc, char **argv)
@@ -205,6 +208,7 @@ cmd_config(struct cli *c, int argc, char **argv)
 	if (argc != 2 || strcmp(argv[1], "check") != 0)
 		return cli_show_help(config_help, false);
 	/* main() loaded and validated everything before we got here. */
+	cli_calendar_check(c);
 	printf("%s: ok\n", c->cfg->path ? c->cfg->path : "built-in defaults");
 	return EXIT_OK;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/cfgval.h"
+#include "core/calendar.h"
 #include "core/config_http.h"
 #include "provider/provider.h"
 #include "base/utf8.h"
@@ -68,6 +69,8 @@ config_free(struct duban_config *c)
 	free(c->signature);
 	free(c->rules_dir);
 	free(c->templates_dir);
+	free(c->calendar_file);
+	calendar_free(c->calendar);
 	free(c->log_file);
 	provider_conf_free(c->providers, c->nproviders);
 	httpd_conf_free(&c->http);
@@ -290,7 +293,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", NULL
+		"dlr", "storage", "calendar", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -321,6 +324,11 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 		set_path(&c->rules_dir, dir, s);
 	if (cfgval_string(cv, root, "templates_dir", &s) == 1)
 		set_path(&c->templates_dir, dir, s);
+	if (cfgval_string(cv, root, "calendar", &s) == 1) {
+		set_path(&c->calendar_file, dir, s);
+		if (c->calendar_file != NULL)
+			calendar_load_file(c->calendar_file, &c->calendar, cv->diag);
+	}
 	cfgval_quiet(cv, root, &c->quiet);
 	parse_log(cv, root, c, dir);
 	if ((g = config_setting_get_member(root, "providers")) != NULL)

@@ -14,6 +14,7 @@
 #include "base/diag.h"
 
 struct provider_conf; /* provider.h */
+struct calendar;      /* calendar.h */
 
 /* The dispatcher's settings (the `dispatcher` group). */
 struct dispatcher_conf {
@@ -84,6 +85,8 @@ struct duban_config {
 	char *signature;      /* "小雄镇人民政府", shown as 【…】 by providers; may be "" */
 	char *rules_dir;
 	char *templates_dir;
+	char *calendar_file;  /* the holiday calendar (calendar/cn.cfg); NULL: none */
+	struct calendar *calendar; /* loaded from calendar_file; NULL: Monday to Friday */
 	struct quiet_hours quiet;
 	enum log_level log_level;
 	char *log_file;       /* NULL: stderr */

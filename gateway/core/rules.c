@@ -24,6 +24,7 @@
 #include "base/diag.h"
 #include "base/buf.h"
 #include "base/duration.h"
+#include "core/calendar.h"
 
 #define RULES_MAX_SPAN (366L * 86400) /* longest offset, repeat or expiry */
 
@@ -557,24 +558,6 @@ rules_at(const struct rules *r, size_t i)
 /* ---- planning ----------------------------------------------------------- */
 
 /*
- * Whether local date y-m-d (normalised) is a working day.  Today: Monday to
- * Friday.  This is the seam for a holiday calendar (春节, 国庆 and the
- * weekend days the State Council swaps in as working days): make it
- * consult one, and everything that honours workdays_only follows.
- */
-static bool
-is_workday(int y, int m, int d)
-{
-	static const int t[] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
-	int wd;
-
-	if (m < 3)
-		y -= 1;
-	wd = (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7; /* 0 = Sunday */
-	return wd != 0 && wd != 6;
-}
-
-/*
  * The local date of base moved by days calendar days, at minute `at` of
  * that day, or at base's own time of day when at < 0.
  */
@@ -609,7 +592,8 @@ add_duration(int64_t t, const struct duration *d)
  * only the latest of the steps due at once.
  */
 static int64_t
-adjust(int64_t t, const struct quiet_hours *q, bool workdays_only, int dir)
+adjust(int64_t t, const struct quiet_hours *q, bool workdays_only, const struct calendar *cal,
+       int dir)
 {
 	struct tm tm;
 
@@ -623,8 +607,11 @@ adjust(int64_t t, const struct quiet_hours *q, bool workdays_only, int dir)
 	}
 	if (!workdays_only)
 		return t;
-	/* Bounded: a holiday calendar never closes a whole month. */
-	for (int i = 0; i < 31 && !is_workday(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday); i++) {
+	/* Bounded: a holiday calendar never closes a whole month.  Working
+	 * days are the calendar's: 元旦 is none, a 调休 Sunday is one. */
+	for (int i = 0;
+	     i < 31 && !calendar_is_workday(cal, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	     i++) {
 		t = time_from_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + dir, tm.tm_hour,
 				    tm.tm_min, tm.tm_sec);
 		time_local(t, &tm);
@@ -676,6 +663,13 @@ int
 rules_plan(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
 	   struct fire *out, size_t max, size_t *n)
 {
+	return rules_plan_cal(rs, deadline, quiet, NULL, out, max, n);
+}
+
+int
+rules_plan_cal(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
+	       const struct calendar *cal, struct fire *out, size_t max, size_t *n)
+{
 	const struct quiet_hours *q = rs->has_quiet ? &rs->quiet : quiet;
 	size_t need = rules_plan_size(rs), k = 0;
 
@@ -687,20 +681,20 @@ rules_plan(const struct rule_set *rs, int64_t deadline, const struct quiet_hours
 		int64_t t = st->offset.seconds == 0
 				    ? local_at(deadline, -st->offset.days, st->at)
 				    : local_at(deadline - duration_seconds(&st->offset), 0, st->at);
-		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, -1));
+		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, cal, -1));
 	}
 	for (int i = 1; rs->has_overdue && i <= rs->overdue_max; i++) {
 		const struct rule_step *st = &rs->overdue;
 		int64_t t = local_at(deadline, st->offset.days * i, st->at) +
 			    (int64_t)st->offset.seconds * i;
-		fire_init(&out[k], st, adjust(t, q, rs->workdays_only, +1));
+		fire_init(&out[k], st, adjust(t, q, rs->workdays_only, cal, +1));
 		snprintf(out[k].key, sizeof(out[k].key), "o%d", i);
 		k++;
 	}
 	if (rs->has_escalate) {
 		const struct rule_step *st = &rs->escalate;
 		int64_t t = local_at(add_duration(deadline, &st->offset), 0, st->at);
-		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, +1));
+		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, cal, +1));
 	}
 
 	/* Expiries, now that every fire time is known. */

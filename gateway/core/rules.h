@@ -112,6 +112,13 @@ struct fire {
  */
 int rules_plan(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
 	       struct fire *out, size_t max, size_t *n);
+/*
+ * rules_plan with a holiday calendar (core/calendar.h; NULL: Monday to
+ * Friday are the working days) for a set with workdays_only.
+ */
+struct calendar;
+int rules_plan_cal(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
+		   const struct calendar *cal, struct fire *out, size_t max, size_t *n);
 /* The number of fires rules_plan produces for rs (the max it needs). */
 size_t rules_plan_size(const struct rule_set *rs);
 

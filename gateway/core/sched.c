@@ -21,6 +21,7 @@
 #include "base/phone.h"
 #include "base/sms.h"
 #include "base/buf.h"
+#include "core/calendar.h"
 
 #define BATCH 4096
 #define MAX_PEOPLE 512
@@ -30,7 +31,7 @@
 /* A fingerprint of everything that decides fire times: the rule sets and
  * the configured quiet hours, planned against a fixed deadline. */
 static uint64_t
-rules_fingerprint(const struct sched *s)
+rules_fingerprint(const struct sched *s, const struct calendar *cal)
 {
 	uint64_t h = 1469598103934665603ULL;
 	struct fire f[RULES_MAX_FIRES];
@@ -47,12 +48,13 @@ rules_fingerprint(const struct sched *s)
 	MIX(s->cfg->quiet.enabled);
 	MIX(s->cfg->quiet.from);
 	MIX(s->cfg->quiet.to);
+	MIX(calendar_fingerprint(cal));
 	for (size_t i = 0; i < rules_count(s->rules); i++) {
 		const struct rule_set *rs = rules_at(s->rules, i);
 		for (const char *p = rs->name; *p; p++)
 			MIX(*p);
-		if (rules_plan(rs, 1230739140 /* 2008-12-31 23:59 +08 */, &s->cfg->quiet, f,
-			       RULES_MAX_FIRES, &n) != 0)
+		if (rules_plan_cal(rs, 1230739140 /* 2008-12-31 23:59 +08 */, &s->cfg->quiet, cal, f,
+				   RULES_MAX_FIRES, &n) != 0)
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			MIX(f[k].at);
@@ -162,6 +164,10 @@ msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 			long long days = civil_days_between(c->now, t->deadline);
 			v->type = TMPL_INT;
 			v->i = days < 0 ? -days : 0;
+		} else if (strcmp(f, "workdays_left") == 0 || strcmp(f, "workdays_overdue") == 0) {
+			long days = calendar_workdays_between(c->calendar, c->now, t->deadline);
+			v->type = TMPL_INT;
+			v->i = strcmp(f, "workdays_left") == 0 ? days : days < 0 ? -days : 0;
 		} else
 			return -1;
 	} else {
@@ -170,13 +176,23 @@ msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 	return 0;
 }
 
+/* sched_render with the calendar of the pass (the town's days included). */
+static int
+render_cal(struct sched *s, const struct calendar *cal, const struct tmpl *t,
+	   const struct task *task, const struct person *p, int64_t now, struct buf *out,
+	   char *err, size_t errlen)
+{
+	struct msg_vars c = { .task = task, .person = p, .signature = s->cfg->signature, .now = now,
+			      .calendar = cal };
+
+	return tmpl_render(t, msg_vars_lookup, &c, out, err, errlen);
+}
+
 int
 sched_render(struct sched *s, const struct tmpl *t, const struct task *task,
 	     const struct person *p, int64_t now, struct buf *out, char *err, size_t errlen)
 {
-	struct msg_vars c = { .task = task, .person = p, .signature = s->cfg->signature, .now = now };
-
-	return tmpl_render(t, msg_vars_lookup, &c, out, err, errlen);
+	return render_cal(s, s->cfg->calendar, t, task, p, now, out, err, errlen);
 }
 
 /* ---- one task ------------------------------------------------------------------- */
@@ -280,8 +296,9 @@ keys_clear(struct keys *ks)
 
 /* Queue (or record as skipped/failed) one reminder. */
 static int
-queue_one(struct sched *s, const struct task *t, const struct fire *f, const struct person *p,
-	  const char *key, bool skip, bool superseded, int64_t now, struct sched_stats *stats)
+queue_one(struct sched *s, const struct calendar *cal, const struct task *t, const struct fire *f,
+	  const struct person *p, const char *key, bool skip, bool superseded, int64_t now,
+	  struct sched_stats *stats)
 {
 	struct message m = { 0 };
 	struct sms_info info = { 0 };
@@ -310,7 +327,7 @@ queue_one(struct sched *s, const struct task *t, const struct fire *f, const str
 		snprintf(err, sizeof(err), "template \"%s\" is not loaded", f->template);
 		goto failed;
 	}
-	if (sched_render(s, tp, t, p, now, &body, err, sizeof(err)) != 0)
+	if (render_cal(s, cal, tp, t, p, now, &body, err, sizeof(err)) != 0)
 		goto failed;
 	if (sms_measure(body.data, s->cfg->signature, &info, err, sizeof(err)) != 0)
 		goto failed;
@@ -363,6 +380,7 @@ struct workspace {
 	const struct rule_set *plan_rs; /* f holds the plan of this set and deadline */
 	int64_t plan_deadline;
 	struct people pp;
+	const struct calendar *cal; /* the pass's: shipped days and the town's */
 };
 
 static int
@@ -396,7 +414,8 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	/* Most tasks of a town share a deadline ("年底前"): reuse the last plan. */
 	if (ws->plan_rs != rs || ws->plan_deadline != t.deadline) {
 		ws->plan_rs = NULL;
-		if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, RULES_MAX_FIRES, &ws->nf) != 0) {
+		if (rules_plan_cal(rs, t.deadline, &s->cfg->quiet, ws->cal, f, RULES_MAX_FIRES,
+				   &ws->nf) != 0) {
 			log_warnx("task %s: rule set \"%s\" plans too many steps", t.code, rs->name);
 			goto out;
 		}
@@ -432,7 +451,7 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 					continue;
 				}
 				bool skip = sent_one || f[k].expires <= now;
-				if ((rc = queue_one(s, &t, &f[k], p, key, skip, sent_one, now, stats)) !=
+				if ((rc = queue_one(s, ws->cal, &t, &f[k], p, key, skip, sent_one, now, stats)) !=
 				    STORE_OK)
 					goto out;
 				sent_one = true;
@@ -463,6 +482,7 @@ pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *sta
 	size_t n;
 	bool same = false;
 	struct workspace *ws = malloc(sizeof(*ws));
+	struct calendar *cal = NULL;
 
 	if (ws == NULL) {
 		snprintf(err, errlen, "scheduler: out of memory");
@@ -470,7 +490,14 @@ pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *sta
 	}
 	ws->pp.n = 0;
 	ws->plan_rs = NULL;
-	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)rules_fingerprint(s));
+	/* The shipped calendar with the town's own days over it, read once a pass. */
+	if (calendar_with_town(s->cfg->calendar, s->st, &cal) != STORE_OK) {
+		snprintf(err, errlen, "scheduler: %s", store_errmsg(s->st));
+		free(ws);
+		return -1;
+	}
+	ws->cal = cal;
+	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)rules_fingerprint(s, cal));
 	if (strcmp(fp, planned) == 0 || (planned_with(s, fp, &same) == STORE_OK && same)) {
 		snprintf(planned, FP_LEN, "%s", fp);
 		/* Most passes find nothing due (the daemon runs one after every
@@ -497,11 +524,13 @@ pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *sta
 next:
 	if (store_sched_next(s->st, next_fire) != STORE_OK)
 		goto fail;
+	calendar_free(cal);
 	free(ws);
 	return 0;
 fail:
 	snprintf(err, errlen, "scheduler: %s", store_errmsg(s->st));
 	store_rollback(s->st);
+	calendar_free(cal);
 	free(ws);
 	return -1;
 }

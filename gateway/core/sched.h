@@ -22,6 +22,8 @@
 #include "store/store.h"
 #include "core/tmpl.h"
 
+struct calendar;
+
 struct sched {
 	struct store *st;                  /* not owned */
 	const struct duban_config *cfg;    /* not owned */
@@ -104,6 +106,7 @@ struct msg_vars {
 	const char *notice_title;
 	char *const *vars;
 	size_t nvars;
+	const struct calendar *calendar; /* working days for workdays_*; NULL: Monday to Friday */
 };
 /* A tmpl_lookup_fn over a struct msg_vars. */
 int msg_vars_lookup(void *ctx, const char *name, struct tmpl_value *out);

@@ -55,6 +55,7 @@ static const struct {
 	{ "task.lead", TMPL_STR },      { "task.deadline", TMPL_TIME },
 	{ "task.days_left", TMPL_INT }, { "task.hours_left", TMPL_INT },
 	{ "task.days_overdue", TMPL_INT },
+	{ "task.workdays_left", TMPL_INT }, { "task.workdays_overdue", TMPL_INT },
 	{ "notice.title", TMPL_STR },   { "signature", TMPL_STR },
 	{ "now", TMPL_TIME },
 };

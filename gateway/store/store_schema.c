@@ -249,9 +249,23 @@ static const char schema_v3[] =
 	"      AND (d.status = 'delivered' OR d.status = 'failed'));"
 	"END;";
 
+/*
+ * Reminders: the town's own calendar days (calendar_day: a local
+ * festival it rests on, a weekend day it works), over the State Council's
+ * days shipped in calendar/cn.cfg.
+ */
+static const char schema_reminders[] =
+	"CREATE TABLE calendar_day ("
+	"  date TEXT PRIMARY KEY CHECK (date GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL"
+	");";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_reminders,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
