@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "store/store_reply.h"
 #include "core/ctx.h"
 #include "core/import.h"
 #include "core/task.h"
@@ -200,8 +201,20 @@ show_msg_line(void *arg, const struct message *m)
 static const char task_show_help[] =
 	"usage: duban task show CODE [--format table|csv|json]\n"
 	"\n"
-	"Show a task: its deadline and status, who is responsible, and the\n"
-	"reminders queued or sent for it.\n";
+	"Show a task: its deadline and status, who is responsible, the progress\n"
+	"notes its people sent (\"进展 T3 ...\" by SMS) and the reminders queued or sent\n"
+	"for it.\n";
+
+/* One progress note: "  12-18 10:00 邵长发: 已完成土方". */
+static int
+show_note_line(void *arg, int64_t at, const char *who, const char *text)
+{
+	char when[24];
+
+	(void)arg;
+	printf("  %s %s%s%s\n", time_fmt_local(at, when, sizeof(when)), who, *who ? ": " : "", text);
+	return 0;
+}
 
 static int
 task_show(struct cli *c, int argc, char **argv)
@@ -242,6 +255,10 @@ task_show(struct cli *c, int argc, char **argv)
 		printf("  detail:   %s\n", t.detail);
 	printf("people:\n");
 	rc = store_task_people(c->st, t.id, show_person_line, NULL);
+	if (rc == STORE_OK) {
+		printf("progress:\n");
+		rc = store_note_each(c->st, t.id, show_note_line, NULL);
+	}
 	printf("messages:\n");
 	mf.task = t.id;
 	if (rc == STORE_OK)

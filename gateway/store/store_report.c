@@ -9,17 +9,14 @@
 #include <string.h>
 
 /*
- * The replies about task t: an assignee's message that names the task's
- * code ("完成T12", "t12 收到"; not T120), and acknowledgements of its
- * reminders.  Columns: at, txt.
+ * The replies about task t: those that acted on it (reply_task: closed it,
+ * acknowledged its reminder, added a note; not a text that merely holds
+ * its code), and acknowledgements of its reminders.  Columns: at, txt.
  */
 #define REPLIES                                                                               \
-	"SELECT i.received_at AS at, p.name || ': ' || i.text AS txt "                          \
-	"FROM inbound i JOIN person p ON p.id = i.person "                                       \
-	"WHERE i.person IN (SELECT a.person FROM assignment a WHERE a.task = t.id) "             \
-	"  AND i.received_at >= t.created_at "                                                   \
-	"  AND (upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code) || '[^0-9]*' "        \
-	"       OR upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code)) "                  \
+	"SELECT i.received_at AS at, coalesce(p.name, '') || ': ' || i.text AS txt "            \
+	"FROM reply_task rt JOIN inbound i ON i.id = rt.inbound "                                \
+	"LEFT JOIN person p ON p.id = i.person WHERE rt.task = t.id "                            \
 	"UNION ALL "                                                                             \
 	"SELECT m.acked_at, coalesce(p.name, '') || ': acknowledged' "                           \
 	"FROM message m LEFT JOIN person p ON p.id = m.person "                                   \

@@ -252,7 +252,11 @@ static const char schema_v3[] =
 /*
  * Reminders: the town's own calendar days (calendar_day: a local
  * festival it rests on, a weekend day it works), over the State Council's
- * days shipped in calendar/cn.cfg.
+ * days shipped in calendar/cn.cfg; which tasks an SMS reply acted on
+ * (reply_task: the reports' last reply is a reply that did something to
+ * the task, not any text that happens to hold its code; the replies that
+ * closed a task before are linked by that old reading); and dated progress
+ * notes (task_note: "进展 T3 已完成土方").
  */
 static const char schema_reminders[] =
 	"CREATE TABLE calendar_day ("
@@ -260,7 +264,25 @@ static const char schema_reminders[] =
 	"  kind TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),"
 	"  name TEXT NOT NULL DEFAULT '',"
 	"  created_at INTEGER NOT NULL"
-	");";
+	");"
+	"CREATE TABLE reply_task ("
+	"  inbound INTEGER NOT NULL REFERENCES inbound(id) ON DELETE CASCADE,"
+	"  task INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (inbound, task)) WITHOUT ROWID;"
+	"CREATE INDEX reply_task_task ON reply_task(task);"
+	"INSERT OR IGNORE INTO reply_task (inbound, task) "
+	"  SELECT i.id, t.id FROM inbound i JOIN task t ON i.action = 'done' "
+	"   AND i.person IN (SELECT a.person FROM assignment a WHERE a.task = t.id) "
+	"   AND (upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code) || '[^0-9]*' "
+	"        OR upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code));"
+	"CREATE TABLE task_note ("
+	"  id INTEGER PRIMARY KEY,"
+	"  task INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,"
+	"  person INTEGER REFERENCES person(id) ON DELETE SET NULL,"
+	"  inbound INTEGER REFERENCES inbound(id) ON DELETE SET NULL,"
+	"  at INTEGER NOT NULL,"
+	"  text TEXT NOT NULL);"
+	"CREATE INDEX task_note_task ON task_note(task, at);";
 
 const char *const store_migrations[] = {
 	schema_v1,

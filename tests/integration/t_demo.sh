@@ -72,7 +72,7 @@ expect_eq "notice show: none queued, sending or failed; none sent twice" \
 expect_grep "3-day reminders (T1's team too)" '← .*梅岙塘农田改造工程”将于12月31日到期，还有3天' "$OUT"
 expect_grep "应国庆 replies 完成T2" '→ 139\*\*\*\*5404 应国庆  replies "完成T2"' "$OUT"
 sed -n '/^  → .*replies "完成T2"$/,$p' "$OUT" >"$T/after"
-expect_grep "duban confirms T2 done" '← 139\*\*\*\*5404 应国庆 .*已收到：T2「庙峙村内道路硬化（三个自然村）工程」已标记为办结' \
+expect_grep "duban confirms T2 done" '← 139\*\*\*\*5404 应国庆 .*已收到：T2“庙峙村内道路硬化（三个自然村）工程”已标记为办结' \
 	"$T/after"
 expect_grep "T2's status is done" '^ *status: *done$' "$T/after"
 expect_eq "no T2 reminder after the reply" "$(count '完成T2"办结' <"$T/after")" 0

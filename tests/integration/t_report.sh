@@ -82,12 +82,13 @@ sql "UPDATE message SET status = 'sent', provider = 'simA', sent_at = 1
      UPDATE message SET status = 'sent', provider = 'simB', sent_at = 1
        WHERE task = 3 AND kind = 'escalation' AND person = 3;"
 # Replies, as the HTTP server will store them: 应国庆 names T3 (the
-# latest about T3), then writes about a T30 (not T3); 王海斌 acknowledges
-# his T6 reminder.
+# latest about T3, linked to it as a reply that acted on it), then writes
+# about a T30 (not T3); 王海斌 acknowledges his T6 reminder.
 sql "INSERT INTO inbound (provider, provider_ref, phone, person, text, received_at, status)
      VALUES ('simA', 'r1', '+8613957605404', 2, '庙峙村道路基本完工', CAST(strftime('%s', '2008-12-18 01:00') AS INTEGER), 'read'),
             ('simA', 'r2', '+8613957605404', 2, '完成 t3', CAST(strftime('%s', '2008-12-18 02:00') AS INTEGER), 'handled'),
             ('simA', 'r3', '+8613957605404', 2, '收到T30', CAST(strftime('%s', '2008-12-19 02:00') AS INTEGER), 'read');
+     INSERT INTO reply_task (inbound, task) SELECT id, 3 FROM inbound WHERE provider_ref = 'r2';
      UPDATE message SET acked_at = CAST(strftime('%s', '2008-12-19 00:00') AS INTEGER)
        WHERE id = (SELECT min(id) FROM message WHERE task = 6);"
 
