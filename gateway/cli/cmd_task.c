@@ -192,9 +192,13 @@ show_msg_line(void *arg, const struct message *m)
 {
 	char at[24];
 	(void)arg;
-	printf("  #%-6lld %s  %-10s %-9s %s\n", (long long)m->id,
+	printf("  #%-6lld %s  %-10s %-9s %s", (long long)m->id,
 	       time_fmt_local(m->not_before, at, sizeof(at)), m->kind, m->status,
 	       m->person_name ? m->person_name : m->phone);
+	/* a step sent in a digest, or why it was not sent */
+	if (strcmp(m->status, "skipped") == 0 && m->last_error != NULL)
+		printf("  (%s)", m->last_error);
+	putchar('\n');
 	return 0;
 }
 

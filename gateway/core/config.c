@@ -45,6 +45,8 @@ config_defaults(void)
 	c->dispatcher.commit_ms = 50;
 	c->dispatcher.poll_ms = 500;
 	c->dispatcher.grace_ms = 10000;
+	c->reminders.digest_window = 30 * 60;
+	c->reminders.per_person_day = 3;
 	c->notices.require_approval = false;
 	c->notices.confirm_over = 100;
 	c->dlr.keep_unmatched = 86400;
@@ -196,6 +198,29 @@ parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_co
 		nc->confirm_over = (unsigned long)v;
 }
 
+/* The `reminders` group: digests and the daily cap per person. */
+static void
+parse_reminders(struct cfgval *cv, const config_setting_t *root, struct reminders_conf *rc)
+{
+	static const char *const keys[] = { "digest_window", "per_person_day", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "reminders");
+	struct duration d;
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_duration(cv, g, "digest_window", &d) == 1) {
+		if (duration_seconds(&d) > 12 * 3600)
+			cfgval_error(cv, config_setting_get_member(g, "digest_window"),
+				     "'digest_window' must be at most 12h");
+		else
+			rc->digest_window = (long)duration_seconds(&d);
+	}
+	if (cfgval_int(cv, g, "per_person_day", 1, 100, &v) == 1)
+		rc->per_person_day = (unsigned)v;
+}
+
 /* The `dlr` group: how long and how many early delivery reports may wait. */
 static void
 parse_dlr(struct cfgval *cv, const config_setting_t *root, struct dlr_conf *dc)
@@ -293,7 +318,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	static const char *const keys[] = {
 		"database", "timezone", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", "calendar", NULL
+		"dlr", "storage", "calendar", "reminders", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -335,6 +360,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 		provider_parse_list(cv, g, &c->providers, &c->nproviders);
 	parse_dispatcher(cv, root, c);
 	parse_notices(cv, root, &c->notices);
+	parse_reminders(cv, root, &c->reminders);
 	parse_dlr(cv, root, &c->dlr);
 	parse_storage(cv, root, &c->storage);
 	if ((g = cfgval_group(cv, root, "http")) != NULL)

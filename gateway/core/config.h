@@ -37,6 +37,12 @@ struct dlr_conf {
 	long max_unmatched;  /* such reports waiting at once; past it the oldest go */
 };
 
+/* Reminders to one person (the `reminders` group). */
+struct reminders_conf {
+	long digest_window;   /* seconds: a reminder due this soon joins a digest due now */
+	unsigned per_person_day; /* reminder SMS to one person a day; more fold into the next digest */
+};
+
 /* The database's disk (the `storage` group). */
 struct storage_conf {
 	long long wal_max;  /* bytes of WAL past which a commit checkpoints and truncates it */
@@ -98,6 +104,7 @@ struct duban_config {
 	struct httpd_conf http;
 	struct dlr_conf dlr;
 	struct storage_conf storage;
+	struct reminders_conf reminders;
 };
 
 /*

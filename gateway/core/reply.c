@@ -28,6 +28,7 @@
 #include "core/task.h"
 #include "store/store.h"
 #include "store/store_reply.h"
+#include "store/store_digest.h"
 #include "base/buf.h"
 
 #define REPLY_TEXT_MAX 1024
@@ -509,6 +510,31 @@ list_add(char *list, size_t len, const char *code)
 	snprintf(list + n, len - n, "%s%s", n ? "、" : "", code);
 }
 
+/* 收到 acknowledged the sender's latest reminder or digest: all it listed. */
+static int
+ack_answer(struct mo_job *j)
+{
+	struct task t = { 0 };
+	char text[CODE_LIST_MAX + 64], *codes = NULL;
+
+	if (store_digest_ack(j->x->st, j->res->message, time_now(), j->res->inbound, &codes) !=
+	    STORE_OK)
+		return fail_store(j);
+	if (codes != NULL) {
+		snprintf(text, sizeof(text), "已确认收到%s的督办提醒。", codes);
+		free(codes);
+		return answer(j, text);
+	}
+	if (j->res->task != 0 && store_reply_link(j->x->st, j->res->inbound, j->res->task) != STORE_OK)
+		return fail_store(j);
+	if (j->res->task != 0 && store_task_get(j->x->st, j->res->task, &t) == STORE_OK)
+		snprintf(text, sizeof(text), "已确认收到%s的督办提醒。", t.code);
+	else
+		snprintf(text, sizeof(text), "已确认收到督办提醒。");
+	task_clear(&t);
+	return answer(j, text);
+}
+
 static int
 do_ack(struct mo_job *j, const struct reply_command *r)
 {
@@ -529,16 +555,7 @@ do_ack(struct mo_job *j, const struct reply_command *r)
 		if (rc != ACTION_OK)
 			return -1;
 		j->res->action = "ack";
-		if (j->res->task != 0 && store_reply_link(j->x->st, j->res->inbound, j->res->task) != STORE_OK)
-			return fail_store(j);
-		struct task t = { 0 };
-		char text[256];
-		if (j->res->task != 0 && store_task_get(j->x->st, j->res->task, &t) == STORE_OK)
-			snprintf(text, sizeof(text), "已确认收到%s的督办提醒。", t.code);
-		else
-			snprintf(text, sizeof(text), "已确认收到督办提醒。");
-		task_clear(&t);
-		return answer(j, text);
+		return ack_answer(j);
 	}
 	buf_init(&b, 1024);
 	for (size_t i = 0; i < r->ncodes; i++) {

@@ -335,7 +335,8 @@ parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *t
 	  struct rule_set *rs)
 {
 	static const char *const keys[] = {
-		"quiet_hours", "workdays_only", "before", "overdue", "escalate", NULL
+		"quiet_hours", "workdays_only", "before", "overdue", "escalate", "digest",
+		"repeat_after_ack", NULL
 	};
 	const config_setting_t *s;
 	bool present = false;
@@ -344,6 +345,9 @@ parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *t
 	cfgval_keys(cv, g, keys);
 	parse_set_quiet(cv, g, rs);
 	cfgval_bool(cv, g, "workdays_only", &rs->workdays_only);
+	rs->digest = true;
+	cfgval_bool(cv, g, "digest", &rs->digest);
+	cfgval_bool(cv, g, "repeat_after_ack", &rs->repeat_after_ack);
 	parse_before(cv, g, tmpls, rs, &present);
 	if (config_setting_get_member(g, "overdue") != NULL)
 		present = true;

@@ -63,6 +63,8 @@ struct rule_set {
 	bool has_quiet;           /* quiet overrides the configuration's */
 	struct quiet_hours quiet;
 	bool workdays_only;
+	bool digest;           /* (default true) reminders may share one SMS with other tasks' and wait for the daily cap */
+	bool repeat_after_ack; /* (default false) overdue repeats go on after the person replied 收到 */
 };
 
 struct rules;

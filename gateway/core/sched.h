@@ -36,6 +36,8 @@ struct sched_stats {
 	size_t queued;   /* reminders queued */
 	size_t skipped;  /* stale steps recorded as skipped */
 	size_t failed;   /* could not be rendered or were too long (recorded as failed) */
+	size_t digested; /* steps sent as part of a digest (counted in queued once per digest) */
+	size_t held;     /* steps held for the daily cap (reminders.per_person_day) */
 };
 
 /*

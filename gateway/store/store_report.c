@@ -22,9 +22,12 @@
 	"FROM message m LEFT JOIN person p ON p.id = m.person "                                   \
 	"WHERE m.task = t.id AND m.acked_at IS NOT NULL"
 
+/* Sent on their own, or listed in a digest that was sent. */
 #define SENT_OF_KIND(k)                                                                       \
 	"(SELECT count(*) FROM message m WHERE m.task = t.id AND m.kind = '" k "' "              \
-	"  AND m.status IN ('sent', 'delivered'))"
+	"  AND (m.status IN ('sent', 'delivered') OR EXISTS (SELECT 1 FROM digest_item di "      \
+	"       JOIN message dm ON dm.id = di.digest WHERE di.item = m.id "                      \
+	"         AND dm.status IN ('sent', 'delivered'))))"
 
 int
 store_report_tasks(struct store *st, bool overdue_only, int64_t now,

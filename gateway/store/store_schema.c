@@ -256,7 +256,9 @@ static const char schema_v3[] =
  * (reply_task: the reports' last reply is a reply that did something to
  * the task, not any text that happens to hold its code; the replies that
  * closed a task before are linked by that old reading); and dated progress
- * notes (task_note: "进展 T3 已完成土方").
+ * notes (task_note: "进展 T3 已完成土方"); and digests (digest_item: the
+ * step rows one SMS listing several tasks carried, each kept with its
+ * dedupe key).
  */
 static const char schema_reminders[] =
 	"CREATE TABLE calendar_day ("
@@ -282,7 +284,11 @@ static const char schema_reminders[] =
 	"  inbound INTEGER REFERENCES inbound(id) ON DELETE SET NULL,"
 	"  at INTEGER NOT NULL,"
 	"  text TEXT NOT NULL);"
-	"CREATE INDEX task_note_task ON task_note(task, at);";
+	"CREATE INDEX task_note_task ON task_note(task, at);"
+	"CREATE TABLE digest_item ("
+	"  item INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,"
+	"  digest INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE);"
+	"CREATE INDEX digest_item_digest ON digest_item(digest);";
 
 const char *const store_migrations[] = {
 	schema_v1,

@@ -521,7 +521,7 @@ static void test_shipped_templates(void **state)
 		if (strcmp(tmpl_name(t), "insurance") != 0) {
 			assert_false(tmpl_uses_prefix(t, "var."));
 			assert_false(tmpl_uses_prefix(t, "notice."));
-			assert_non_null(strstr(b.data, "回复\""));
+			assert_non_null(strstr(b.data, "回复“"));
 		}
 		buf_free(&b);
 	}
