@@ -415,6 +415,7 @@ struct workspace {
 /* The reasons a due step is recorded instead of sent. */
 static const char why_superseded[] = "superseded by a later step";
 static const char why_expired[] = "expired before it could be sent";
+static const char why_together[] = "sent with a later step of the same task";
 static const char why_acked[] = "acknowledged (收到): no repeats after it (repeat_after_ack = false)";
 
 /* Copy a due step for flush_pending (strings duplicated).  0 or -1. */
@@ -502,8 +503,13 @@ plan_person(struct sched *s, struct workspace *ws, const struct rule_set *rs,
 				sent_one = true; /* anything older is history */
 				continue;
 			}
+			/* After downtime the task's current state still reaches the person:
+			 * the newest overdue repeat or escalation goes even when stale, if
+			 * the task was not closed (or changed) since its moment. */
+			bool stale = f[k].expires <= now &&
+				     (f[k].kind == STEP_BEFORE || t->updated_at > f[k].at);
 			const char *why = sent_one                              ? why_superseded
-					  : f[k].expires <= now                 ? why_expired
+					  : stale                               ? why_expired
 					  : acked && f[k].kind == STEP_OVERDUE ? why_acked
 										: NULL;
 			sent_one = true;
@@ -774,9 +780,16 @@ flush_pending(struct sched *s, struct workspace *ws, int64_t now, struct sched_s
 			rc = digest_queue(s, ws, g, j - i, now, stats);
 			continue;
 		}
+		/* One task: one SMS, its latest kind of step (an escalation, say,
+		 * rather than a repeat as well); the other recorded with it. */
+		size_t best = i;
+		for (size_t k = i; k < j; k++)
+			if (!ws->pend[k].early && (ws->pend[best].early || ws->pend[k].f.kind > ws->pend[best].f.kind))
+				best = k;
 		for (size_t k = i; rc == STORE_OK && k < j; k++)
 			if (!ws->pend[k].early)
-				rc = pend_queue(s, ws, &ws->pend[k], NULL, now, stats, NULL);
+				rc = pend_queue(s, ws, &ws->pend[k], k == best ? NULL : why_together, now,
+						stats, NULL);
 	}
 	pend_clear(ws);
 	return rc;

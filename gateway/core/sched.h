@@ -8,7 +8,12 @@
  * ("r:TASK:DEADLINE:STEP:PERSON") makes a second pass, a restart or a racing
  * process harmless.  Of the steps that came due while duban was down only
  * the latest per recipient (and per stream: reminders, escalations) is
- * sent; the older are recorded as skipped, and an expired one too.
+ * sent; the older are recorded as skipped, and an expired reminder before
+ * the deadline too.  An expired overdue repeat or escalation is still sent
+ * (the task's current state must reach its people) unless the task was
+ * closed or changed since its moment.  Steps of rule sets with digest go
+ * through flush_pending: several tasks of one person in one digest, at
+ * most reminders.per_person_day a day.
  */
 #ifndef DUBAN_SCHED_H
 #define DUBAN_SCHED_H
