@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "store/store_reply.h"
+#include "store/store_digest.h"
 #include "core/ctx.h"
 #include "core/import.h"
 #include "core/task.h"
@@ -115,7 +116,36 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 static const char task_list_help[] =
 	"usage: duban task list [--status open|overdue|done|cancelled] [--format table|csv|json]\n"
 	"\n"
-	"List tasks by deadline.  overdue = open with the deadline passed.\n";
+	"List tasks by deadline.  overdue = open with the deadline passed; that list\n"
+	"adds when the last reminder and the last escalation of each went out\n"
+	"(last_reminder, last_escalation; on its own or in a digest; empty: never).\n";
+
+/* An overdue list's row: the task's columns, then its last reminder and escalation. */
+struct overdue_rows {
+	struct table *tb;
+	struct store *st;
+};
+
+static int
+overdue_row_add(void *arg, const struct task *t)
+{
+	struct overdue_rows *o = arg;
+	char id[24], dl[24], rem[24] = "", esc[24] = "";
+	int64_t r, e;
+
+	if (store_task_last_sent(o->st, t->id, "reminder", &r) != STORE_OK ||
+	    store_task_last_sent(o->st, t->id, "escalation", &e) != STORE_OK)
+		return -1;
+	snprintf(id, sizeof(id), "%lld", (long long)t->id);
+	time_fmt_local(t->deadline, dl, sizeof(dl));
+	if (r)
+		time_fmt_local(r, rem, sizeof(rem));
+	if (e)
+		time_fmt_local(e, esc, sizeof(esc));
+	const char *cells[] = { id, t->code, t->title, dl, "overdue", t->lead_name ? t->lead_name : "",
+				t->team_name ? t->team_name : "", t->rule_set, rem, esc };
+	return table_add(o->tb, cells);
+}
 
 static int
 task_row_add(void *arg, const struct task *t)
@@ -172,9 +202,18 @@ task_list(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_err(EXIT_USAGE, "task list: unexpected argument \"%s\"", argv[optind]);
+	f.now = time_now();
+	if (f.status != NULL && strcmp(f.status, "overdue") == 0) {
+		static const char *const h[] = { "id", "code", "title", "deadline", "status", "lead",
+						 "team", "rules", "last_reminder", "last_escalation" };
+		struct overdue_rows o = { NULL, cli_store(c) };
+		if (o.st == NULL || (o.tb = table_new(ARRAY_LEN(h), h, "isssssnsnn")) == NULL)
+			return EXIT_FAIL;
+		rc = store_task_each(c->st, &f, overdue_row_add, &o);
+		return cli_print_table(c, o.tb, rc);
+	}
 	if (cli_store(c) == NULL || (t = task_table()) == NULL)
 		return EXIT_FAIL;
-	f.now = time_now();
 	rc = store_task_each(c->st, &f, task_row_add, t);
 	return cli_print_table(c, t, rc);
 }

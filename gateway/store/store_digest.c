@@ -118,3 +118,26 @@ store_task_next_by(struct store *st, int64_t task, int64_t at)
 	sqlite3_bind_int64(s, 2, at);
 	return store_step_done(st, s, "planning a task");
 }
+
+int
+store_task_last_sent(struct store *st, int64_t task, const char *kind, int64_t *at)
+{
+	static const char sql[] =
+		"SELECT max(coalesce(CASE WHEN m.status IN ('sent', 'delivered') THEN m.sent_at END, "
+		"  (SELECT d.sent_at FROM digest_item di JOIN message d ON d.id = di.digest "
+		"   WHERE di.item = m.id AND d.status IN ('sent', 'delivered')))) "
+		"FROM message m WHERE m.task = ?1 AND m.kind = ?2";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	*at = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, task);
+	store_bind_text(s, 2, kind);
+	rc = store_step_row(st, s, "reading a task's reminders", NULL);
+	if (rc == STORE_OK)
+		*at = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc;
+}

@@ -28,4 +28,8 @@ int store_digest_ack(struct store *st, int64_t digest, int64_t at, int64_t inbou
 /* Make task's next look no later than at.  STORE_OK or STORE_ERROR. */
 int store_task_next_by(struct store *st, int64_t task, int64_t at);
 
+/* When the latest reminder (kind "reminder") or escalation of task went out,
+ * on its own or in a digest: *at (UTC seconds; 0 when none has). */
+int store_task_last_sent(struct store *st, int64_t task, const char *kind, int64_t *at);
+
 #endif

@@ -130,6 +130,18 @@ expect_eq "the supervisor never got more than 3 a day either" \
 		and kind in ('reminder', 'escalation') and status = 'sent' group by date(sent_at, 'unixepoch', '+8 hours'))")" 1
 expect_eq "the answers to his replies are SMS sent to him" \
 	"$(sql "select count(*) from message where kind = 'reply' and phone = '+8617768091854' and status = 'sent'")" 4
+NOW="2009-01-06 09:00"
+d task list --status overdue --format json >"$T/overdue.json"
+last_of() {
+	sql "select strftime('%Y-%m-%d %H:%M', max(t), 'unixepoch', '+8 hours') from (
+		select m.sent_at t from message m where m.task = 1 and m.kind = '$1' and m.status = 'sent'
+		union all select d.sent_at from message d join digest_item di on di.digest = d.id
+		join message m on m.id = di.item where m.task = 1 and m.kind = '$1' and d.status = 'sent')"
+}
+expect_eq "task list --status overdue: T1's last reminder and escalation, on their own or in digests" \
+	"$(jq -r '.[] | select(.code == "T1") | .last_reminder + " / " + .last_escalation' "$T/overdue.json")" \
+	"$(last_of reminder) / $(last_of escalation)"
+expect_eq "  (and they are there)" "$(jq -r '[.[] | select(.code == "T1") | .last_reminder, .last_escalation | length > 0] | all' "$T/overdue.json")" true
 sql "select m.id, date(m.not_before, 'unixepoch', '+8 hours') || ' ' || time(m.not_before, 'unixepoch', '+8 hours'), m.step, m.status, m.body
      from message m where m.person = $SHAO and m.status != 'skipped' order by m.id" | sed 's/^/# /'
 exit "$FAILED"
