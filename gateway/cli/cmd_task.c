@@ -315,12 +315,14 @@ task_show(struct cli *c, int argc, char **argv)
 /* ---- done / cancel / reopen -------------------------------------------------------- */
 
 static const char task_status_help[] =
-	"usage: duban task done CODE | cancel CODE | reopen CODE\n"
+	"usage: duban task done CODE [--on DATE] | cancel CODE | reopen CODE\n"
 	"\n"
 	"Close a task as done or cancelled (its reminders stop, and those queued but\n"
 	"not yet sent are cancelled), or reopen it (reminders resume from now).  A\n"
 	"done task is not cancelled, nor a cancelled one marked done, without\n"
-	"reopening it first.\n";
+	"reopening it first.  --on records when the work was really done\n"
+	"(\"2008-12-29\" or \"2008-12-29 16:00\", local time, not in the future) when it is\n"
+	"entered later: the reports count on time or late by it.\n";
 
 static int
 cmd_task_set(struct cli *c, int argc, char **argv,
@@ -353,7 +355,30 @@ cmd_task_set(struct cli *c, int argc, char **argv,
 static int
 cmd_task_done(struct cli *c, int argc, char **argv)
 {
-	return cmd_task_set(c, argc, argv, task_done);
+	struct task t = { 0 };
+	struct duban_ctx x;
+	enum task_outcome oc;
+	char when[24];
+	int64_t on;
+	int rc;
+
+	if (argc != 4 || strcmp(argv[2], "--on") != 0)
+		return cmd_task_set(c, argc, argv, task_done);
+	if (time_parse_local(argv[3], false, &on) != 0)
+		return cli_err(EXIT_USAGE, "--on must be a date YYYY-MM-DD or \"YYYY-MM-DD HH:MM\"");
+	if (cli_ctx(c, &x) != 0)
+		return EXIT_FAIL;
+	if ((rc = task_done_on(&x, argv[1], on, &t, &oc)) != ACTION_OK) {
+		task_clear(&t);
+		return cli_action_err(&x, rc);
+	}
+	if (oc == TASK_ALREADY)
+		printf("%s is already %s\n", t.code, t.status);
+	else
+		printf("%s done on %s: %s\n", t.code, time_fmt_local(t.done_at, when, sizeof(when)),
+		       t.title);
+	task_clear(&t);
+	return EXIT_OK;
 }
 
 static int

@@ -175,6 +175,8 @@ int store_task_each(struct store *st, const struct task_filter *f,
 int store_task_people(struct store *st, int64_t task,
 		      int (*fn)(void *arg, const struct person *p, const char *role), void *arg);
 /* Set status (open/done/cancelled); done records when and by whom (0: unknown). */
+/* Record when a done task was really done (task done --on). */
+int store_task_set_done_at(struct store *st, int64_t id, int64_t at);
 int store_task_set_status(struct store *st, int64_t id, const char *status, int64_t at,
 			  int64_t by);
 /* Change fields: deadline (0 unchanged), title/detail/rule_set (NULL unchanged), team (-1 unchanged, 0 none). */

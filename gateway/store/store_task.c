@@ -280,6 +280,20 @@ cancel_unsent(struct store *st, int64_t task, const char *why)
 }
 
 int
+store_task_set_done_at(struct store *st, int64_t id, int64_t at)
+{
+	static const char sql[] = "UPDATE task SET done_at = ?2 WHERE id = ?1 AND status = 'done'";
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	return store_step_update(st, s, "recording when a task was done", "task #%lld is not done",
+				 (long long)id);
+}
+
+int
 store_task_set_status(struct store *st, int64_t id, const char *status, int64_t at, int64_t by)
 {
 	static const char sql[] =

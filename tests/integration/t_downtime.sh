@@ -28,7 +28,12 @@ for day in 20 21 22 23 24 25 26 27 28 29 30; do
 	d tick --quiet
 done
 NOW="2008-12-10 15:00"
-d task done T5 >/dev/null
+# the clerk enters it two days late: the work was done on the 8th
+check "task done --on" d task done T5 --on 2008-12-08
+expect_eq "  records when it was really done" \
+	"$(sql "select datetime(done_at, 'unixepoch', '+8 hours') from task where code = 'T5'")" "2008-12-08 00:00:00"
+expect_exit "  but never in the future" 2 d task done T4 --on 2008-12-11
+expect_exit "  nor a date that is none" 2 d task done T4 --on 2008-12-32
 before=$(sql "select max(id) from message")
 NOW="2008-12-24 10:00"
 check "the first pass after the downtime" d tick
