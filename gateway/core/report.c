@@ -20,7 +20,9 @@ static const char *const overdue_cols[] = { "code", "title", "lead", "supervisor
 					    "days_overdue", "reminders_sent", "escalations_sent",
 					    "last_reply" };
 static const char *const people_cols[] = { "name", "title", "org", "tasks_led", "done_on_time",
-					   "done_late", "open", "overdue" };
+					   "done_late", "open", "overdue", "tasks_owned",
+					   "owned_on_time", "owned_late", "owned_open",
+					   "owned_overdue" };
 static const char *const delivery_cols[] = { "kind", "provider", "messages", "waiting", "sent",
 					     "delivered", "failed", "expired", "cancelled",
 					     "parts_sent" };
@@ -36,7 +38,7 @@ report_columns(enum report_kind k, struct report_columns *out)
 		*out = (struct report_columns){ ARRAY_LEN(overdue_cols), overdue_cols, "sssnsiiin" };
 		return 0;
 	case REPORT_PEOPLE:
-		*out = (struct report_columns){ ARRAY_LEN(people_cols), people_cols, "sssiiiii" };
+		*out = (struct report_columns){ ARRAY_LEN(people_cols), people_cols, "sssiiiiiiiiii" };
 		return 0;
 	case REPORT_DELIVERY:
 		*out = (struct report_columns){ ARRAY_LEN(delivery_cols), delivery_cols,
@@ -129,14 +131,14 @@ static int
 people_row(void *arg, const struct report_person *r)
 {
 	struct run *run = arg;
-	char v[5][24];
+	const int64_t n[] = { r->led,   r->on_time,   r->late,   r->open,   r->overdue,
+			      r->owned, r->o_on_time, r->o_late, r->o_open, r->o_overdue };
+	char v[ARRAY_LEN(n)][24];
 
-	fmt_i64(v[0], sizeof(v[0]), r->led);
-	fmt_i64(v[1], sizeof(v[1]), r->on_time);
-	fmt_i64(v[2], sizeof(v[2]), r->late);
-	fmt_i64(v[3], sizeof(v[3]), r->open);
-	fmt_i64(v[4], sizeof(v[4]), r->overdue);
-	const char *cells[] = { r->name, r->title, r->org, v[0], v[1], v[2], v[3], v[4] };
+	for (size_t i = 0; i < ARRAY_LEN(n); i++)
+		fmt_i64(v[i], sizeof(v[i]), n[i]);
+	const char *cells[] = { r->name, r->title, r->org, v[0], v[1], v[2], v[3], v[4],
+				v[5],    v[6],     v[7],   v[8], v[9] };
 	return run->fn(run->arg, cells);
 }
 

@@ -79,13 +79,19 @@ store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 		    int (*fn)(void *arg, const struct report_person *r), void *arg)
 {
 	static const char sql[] =
-		"SELECT p.id, p.name, p.title, p.org, count(*), "
-		"  sum(t.status = 'done' AND t.done_at <= t.deadline), "
-		"  sum(t.status = 'done' AND t.done_at > t.deadline), "
-		"  sum(t.status = 'open' AND t.deadline >= ?3), "
-		"  sum(t.status = 'open' AND t.deadline < ?3) "
+		"SELECT p.id, p.name, p.title, p.org, "
+		"  sum(a.role = 'lead'), "
+		"  sum(a.role = 'lead' AND t.status = 'done' AND t.done_at <= t.deadline), "
+		"  sum(a.role = 'lead' AND t.status = 'done' AND t.done_at > t.deadline), "
+		"  sum(a.role = 'lead' AND t.status = 'open' AND t.deadline >= ?3), "
+		"  sum(a.role = 'lead' AND t.status = 'open' AND t.deadline < ?3), "
+		"  sum(a.role = 'owner'), "
+		"  sum(a.role = 'owner' AND t.status = 'done' AND t.done_at <= t.deadline), "
+		"  sum(a.role = 'owner' AND t.status = 'done' AND t.done_at > t.deadline), "
+		"  sum(a.role = 'owner' AND t.status = 'open' AND t.deadline >= ?3), "
+		"  sum(a.role = 'owner' AND t.status = 'open' AND t.deadline < ?3) "
 		"FROM assignment a JOIN task t ON t.id = a.task JOIN person p ON p.id = a.person "
-		"WHERE a.role = 'lead' AND t.status != 'cancelled' "
+		"WHERE a.role IN ('lead', 'owner') AND t.status != 'cancelled' "
 		"  AND (?1 = 0 OR t.deadline >= ?1) AND (?2 = 0 OR t.deadline < ?2) "
 		"GROUP BY p.id ORDER BY p.id";
 	sqlite3_stmt *s = store_stmt(st, sql);
@@ -108,6 +114,11 @@ store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 		r.late = sqlite3_column_int64(s, 6);
 		r.open = sqlite3_column_int64(s, 7);
 		r.overdue = sqlite3_column_int64(s, 8);
+		r.owned = sqlite3_column_int64(s, 9);
+		r.o_on_time = sqlite3_column_int64(s, 10);
+		r.o_late = sqlite3_column_int64(s, 11);
+		r.o_open = sqlite3_column_int64(s, 12);
+		r.o_overdue = sqlite3_column_int64(s, 13);
 		if (fn(arg, &r) != 0)
 			break;
 	}

@@ -51,7 +51,7 @@ d person add --name 王海斌 --phone 13805710828 --title 镇长 --org 小雄镇
 d task add --title 梅岙塘农田改造 --deadline 2008-12-10 --lead 郑秀兰 >/dev/null            # T1
 d task add --title 村级财务公开 --deadline 2008-12-10 --lead 郑秀兰 >/dev/null              # T2
 d task add --title 庙峙村道路硬化 --deadline 2008-12-15 --lead 应国庆 --supervisor 林志远 >/dev/null # T3
-d task add --title 竹笋加工基地 --deadline 2008-12-31 --lead 应国庆 >/dev/null              # T4
+d task add --title 竹笋加工基地 --deadline 2008-12-31 --lead 应国庆 --owner 林志远 >/dev/null # T4
 d task add --title 引进鞋业企业 --deadline 2008-12-18 --lead 王海斌 >/dev/null              # T5
 d task add --title 税收征管方案 --deadline "2008-12-20 12:00" --lead 王海斌 >/dev/null      # T6
 d task add --title 农民技能培训 --deadline 2009-01-15 --lead 郑秀兰 >/dev/null              # T7
@@ -141,20 +141,23 @@ NOW="2008-12-20 15:00"
 check "report people as CSV" d report people --format csv
 cp "$T/last.out" "$T/people.csv"
 cat >"$T/want" <<'EOF'
-name|title|org|tasks_led|done_on_time|done_late|open|overdue
-郑秀兰|纪委书记|小雄镇|3|1|1|1|0
-应国庆|人大主席团副主席|小雄镇|2|0|0|1|1
-王海斌|镇长|小雄镇|1|0|0|0|1
+name|title|org|tasks_led|done_on_time|done_late|open|overdue|tasks_owned|owned_on_time|owned_late|owned_open|owned_overdue
+郑秀兰|纪委书记|小雄镇|2|1|1|0|0|0|0|0|0|0
+应国庆|人大主席团副主席|小雄镇|2|0|0|1|1|0|0|0|0|0
+林志远|党委书记|小雄镇|0|0|0|0|0|1|0|0|1|0
+王海斌|镇长|小雄镇|1|0|0|0|1|0|0|0|0|0
 EOF
-expect_csv "report people: led, on time, late, open, overdue (cancelled left out)" "$T/people.csv"
+expect_csv "report people: this year's (2008) led and owned, on time, late, open, overdue (cancelled left out)" "$T/people.csv"
 d report people --year 2009 --format csv >"$T/people2009.csv"
 cat >"$T/want" <<'EOF'
-name|title|org|tasks_led|done_on_time|done_late|open|overdue
-郑秀兰|纪委书记|小雄镇|1|0|0|1|0
+name|title|org|tasks_led|done_on_time|done_late|open|overdue|tasks_owned|owned_on_time|owned_late|owned_open|owned_overdue
+郑秀兰|纪委书记|小雄镇|1|0|0|1|0|0|0|0|0|0
 EOF
 expect_csv "report people --year 2009: only tasks due in 2009" "$T/people2009.csv"
 expect_eq "report people as JSON" \
-	"$(d report people --format json | jq -c '[.[] | .tasks_led] | add')" 6
+	"$(d report people --format json | jq -c '[.[] | .tasks_led] | add')" 5
+expect_eq "  owners counted apart from leads" \
+	"$(d report people --format json | jq -c '[.[] | .tasks_owned] | add')" 1
 
 # ---- report delivery ---------------------------------------------------------------------------
 
