@@ -15,6 +15,7 @@
 #include "core/ctx.h"
 #include "core/import.h"
 #include "core/task.h"
+#include "core/sched.h"
 #include "base/array.h"
 #include "base/clock.h"
 #include "base/zone.h"
@@ -39,6 +40,33 @@ parse_deadline(const char *s, int64_t *deadline)
 }
 
 /* ---- task add ---------------------------------------------------------------- */
+
+/* ---- length warnings ------------------------------------------------------------------ */
+
+static void
+length_warning(void *arg, const char *tmpl, unsigned parts)
+{
+	fprintf(stderr, "duban: warning: %s: its \"%s\" reminders need %u SMS parts each "
+		"(%u times the cost); a shorter title keeps them to one\n",
+		(const char *)arg, tmpl, parts, parts);
+}
+
+/* Say when t's reminders will cost more than one SMS part each. */
+static void
+length_warnings(struct cli *c, const struct task *t)
+{
+	struct sched s;
+	struct task full = { 0 };
+	char err[256];
+
+	if (c->rules == NULL || c->tmpls == NULL || cli_sched_init(c, &s) != 0 ||
+	    store_task_find(c->st, t->code, &full) != STORE_OK)
+		return;
+	if (sched_length_check(&s, &full, full.lead_name ? full.lead_name : "", length_warning,
+			       full.code, err, sizeof(err)) != 0)
+		fprintf(stderr, "duban: warning: %s: %s\n", full.code, err);
+	task_clear(&full);
+}
 
 static const char task_add_help[] =
 	"usage: duban task add --title TITLE --deadline \"YYYY-MM-DD[ HH:MM]\" --lead WHO\n"
@@ -107,6 +135,7 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		return action_err(&x, rc, field);
 	printf("added %s: %s (deadline %s)\n", t.code, t.title,
 	       time_fmt_local(t.deadline, dl, sizeof(dl)));
+	length_warnings(c, &t);
 	task_clear(&t);
 	return EXIT_OK;
 }

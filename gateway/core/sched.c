@@ -198,6 +198,49 @@ sched_render(struct sched *s, const struct tmpl *t, const struct task *task,
 	return render_cal(s, s->cfg->calendar, t, task, p, now, out, err, errlen);
 }
 
+int
+sched_length_check(struct sched *s, const struct task *t, const char *name,
+		   void (*fn)(void *arg, const char *tmpl, unsigned parts), void *arg, char *err,
+		   size_t errlen)
+{
+	const struct rule_set *rs = rules_find(s->rules, t->rule_set);
+	const char *names[RULES_MAX_FIRES + 1];
+	struct person p = { .name = (char *)name, .title = "" };
+	size_t n = 0;
+
+	if (rs == NULL)
+		return 0;
+	for (size_t i = 0; i < rs->nbefore; i++)
+		names[n++] = rs->before[i].template;
+	if (rs->has_overdue)
+		names[n++] = rs->overdue.template;
+	if (rs->has_escalate)
+		names[n++] = rs->escalate.template;
+	if (rs->has_escalate && tmpl_set_get(s->tmpls, "escalation_lead") != NULL)
+		names[n++] = "escalation_lead";
+	for (size_t i = 0; i < n; i++) {
+		const struct tmpl *tp = tmpl_set_get(s->tmpls, names[i]);
+		struct sms_info info;
+		struct buf b;
+		bool seen = false;
+
+		for (size_t k = 0; k < i; k++)
+			seen = seen || strcmp(names[k], names[i]) == 0;
+		if (seen || tp == NULL)
+			continue;
+		buf_init(&b, BODY_MAX);
+		if (sched_render(s, tp, t, &p, t->deadline - 7 * 86400, &b, err, errlen) != 0 ||
+		    sms_measure(b.data, s->cfg->signature, &info, err, errlen) != 0) {
+			buf_free(&b);
+			return -1;
+		}
+		buf_free(&b);
+		if (info.parts > 1)
+			fn(arg, names[i], info.parts);
+	}
+	return 0;
+}
+
 /* ---- one task ------------------------------------------------------------------- */
 
 struct recipient {

@@ -125,4 +125,15 @@ int msg_vars_lookup(void *ctx, const char *name, struct tmpl_value *out);
 int sched_render(struct sched *s, const struct tmpl *t, const struct task *task,
 		 const struct person *p, int64_t now, struct buf *out, char *err, size_t errlen);
 
+/*
+ * How many SMS parts each template task t's rule set sends needs (and
+ * escalation_lead when loaded), rendered for the person called name a
+ * week before the deadline with the signature: fn(arg, template, parts)
+ * for each that needs more than one part.  Returns 0, or -1 with err when
+ * one cannot be rendered.
+ */
+int sched_length_check(struct sched *s, const struct task *t, const char *name,
+		       void (*fn)(void *arg, const char *tmpl, unsigned parts), void *arg, char *err,
+		       size_t errlen);
+
 #endif

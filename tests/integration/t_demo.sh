@@ -75,8 +75,8 @@ sed -n '/^  → .*replies "完成T2"$/,$p' "$OUT" >"$T/after"
 expect_grep "duban confirms T2 done" '← 139\*\*\*\*5404 应国庆 .*已收到：T2“庙峙村内道路硬化（三个自然村）工程”已标记为办结' \
 	"$T/after"
 expect_grep "T2's status is done" '^ *status: *done$' "$T/after"
-expect_eq "no T2 reminder after the reply" "$(count '完成T2"办结' <"$T/after")" 0
-B=$(sed -n '/^  → .*replies "完成T2"$/q; p' "$OUT" | count '完成T2"办结')
+expect_eq "no T2 reminder after the reply" "$(count '完成T2”办结' <"$T/after")" 0
+B=$(sed -n '/^  → .*replies "完成T2"$/q; p' "$OUT" | count '完成T2”办结')
 [ "$B" -ge 2 ] && ok "T2 had $B reminders before it" || notok "T2 had reminders before it ($B)"
 
 # ---- T1 late ---------------------------------------------------------------------------------

@@ -74,4 +74,12 @@ expect_eq "every open overdue task reaches its lead" \
 NOW="2008-12-24 10:30"
 d tick --quiet
 expect_eq "a second pass sends nothing more" "$(sql "select count(*) from message where id > $before and created_at > strftime('%s', '2008-12-24 02:00')")" 0
+
+# ---- length warnings when a task is added -------------------------------------------------------
+expect_exit "task add with a long title" 0 d task add --title 梅岙塘村至庙峙村道路硬化及沿线排水沟渠整治和村庄环境卫生综合治理工程 \
+	--deadline 2009-03-31 --lead 邵长发
+expect_grep "  warns that its reminders need two SMS parts, naming the template" \
+	'warning: T6: its "reminder" reminders need 2 SMS parts each' "$T/last.err"
+expect_exit "task add with a short title" 0 d task add --title 春耕备耕 --deadline 2009-03-31 --lead 邵长发
+expect_eq "  warns of nothing" "$(cat "$T/last.err")" ""
 exit "$FAILED"
