@@ -12,10 +12,12 @@
 #include "cli/cli.h"
 #include "store/store_reply.h"
 #include "store/store_digest.h"
+#include "store/store_series.h"
 #include "core/ctx.h"
 #include "core/import.h"
 #include "core/task.h"
 #include "core/sched.h"
+#include "core/series.h"
 #include "base/array.h"
 #include "base/clock.h"
 #include "base/zone.h"
@@ -72,12 +74,63 @@ static const char task_add_help[] =
 	"usage: duban task add --title TITLE --deadline \"YYYY-MM-DD[ HH:MM]\" --lead WHO\n"
 	"                      [--owner WHO]... [--member WHO]... [--team GROUP]\n"
 	"                      [--supervisor WHO] [--rules SET] [--code CODE] [--detail TEXT]\n"
+	"       duban task add --title TITLE --every week|month|quarter|year --day N --lead WHO ...\n"
 	"\n"
 	"Add a supervised task.  A deadline without a time means the end of that day\n"
 	"(23:59) in the configured time zone.  The task gets the next free code T<n>\n"
 	"unless --code is given; officials reply with it (\"完成T12\").  --team names a\n"
 	"group whose members count as members of the task, as the group changes.\n"
-	"--rules names a rule set of rules_dir (default: \"default\").\n";
+	"--rules names a rule set of rules_dir (default: \"default\").\n"
+	"\n"
+	"--every makes it recurring (每月5日前报送: --every month --day 5): each\n"
+	"occurrence is a task of its own, coded by its period (T12-2008-12, T12-2009-Q1,\n"
+	"T12-2009, T12-2009-01-05 for a week), due on --day (1 to 28 of the month; for\n"
+	"week 1 Monday to 7 Sunday) at 23:59, the first this period or, when that has\n"
+	"passed, the next (--deadline gives the first).  When one is done or its\n"
+	"deadline passes the scheduler adds the next, with the same title and people.\n"
+	"duban task series list | stop CODE | change CODE --day N.\n";
+
+/* The rest of task add, once its options are read. */
+static int
+task_add_run(struct cli *c, struct task_new *n, const char *deadline, const char *every,
+	     long day)
+{
+	struct task t = { 0 };
+	struct duban_ctx x;
+	const char *field;
+	char dl[24], occ[64] = "";
+	int rc;
+
+	if (every != NULL && series_every_ok(every) != 0)
+		return cli_err(EXIT_USAGE, "--every must be week, month, quarter or year");
+	if (every != NULL && (deadline != NULL ? parse_deadline(deadline, &n->deadline) != 0
+			      : series_first_deadline(every, (int)day, time_now(), &n->deadline) != 0))
+		return cli_err(EXIT_USAGE, "--day must be 1 to 28 (--every week: 1 Monday to 7 Sunday)");
+	if (every == NULL && parse_deadline(deadline, &n->deadline) != 0)
+		return EXIT_USAGE;
+	if (every != NULL && n->code != NULL)
+		return cli_err(EXIT_USAGE, "a series gets its code T<n>; --code is for single tasks");
+	if (cli_ctx(c, &x) != 0)
+		return EXIT_FAIL;
+	if ((rc = task_add(&x, n, &t, &field)) != ACTION_OK)
+		return action_err(&x, rc, field);
+	if (every != NULL) {
+		if ((rc = series_start(&x, t.code, every, (int)day, occ, sizeof(occ))) != ACTION_OK) {
+			task_clear(&t);
+			return cli_action_err(&x, rc);
+		}
+		free(t.code);
+		t.code = strdup(occ);
+	}
+	printf("added %s: %s (deadline %s", t.code ? t.code : occ, t.title,
+	       time_fmt_local(t.deadline, dl, sizeof(dl)));
+	if (every != NULL)
+		printf("; every %s on day %ld", every, day);
+	printf(")\n");
+	length_warnings(c, &t);
+	task_clear(&t);
+	return EXIT_OK;
+}
 
 static int
 cmd_task_add(struct cli *c, int argc, char **argv)
@@ -88,14 +141,14 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		{ "member", required_argument, NULL, 'm' }, { "team", required_argument, NULL, 'T' },
 		{ "supervisor", required_argument, NULL, 's' }, { "rules", required_argument, NULL, 'r' },
 		{ "code", required_argument, NULL, 'c' },   { "detail", required_argument, NULL, 'D' },
+		{ "every", required_argument, NULL, 'e' },  { "day", required_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	struct task_new n = { 0 };
-	struct task t = { 0 };
-	struct duban_ctx x;
-	const char *deadline = NULL, *owners[64], *members[64], *field;
-	char dl[24];
-	int ch, rc;
+	const char *deadline = NULL, *owners[64], *members[64], *every = NULL;
+	long day = 0;
+	char *end;
+	int ch;
 
 	n.owners = owners;
 	n.members = members;
@@ -119,25 +172,24 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		case 'r': n.rule_set = optarg; break;
 		case 'c': n.code = optarg; break;
 		case 'D': n.detail = optarg; break;
+		case 'e': every = optarg; break;
+		case 'y':
+			day = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0')
+				return cli_err(EXIT_USAGE, "--day must be a number");
+			break;
 		case 'h':
 		default: return cli_show_help(task_add_help, ch == 'h');
 		}
 	}
 	if (optind != argc)
 		return cli_err(EXIT_USAGE, "task add: unexpected argument \"%s\"", argv[optind]);
-	if (n.title == NULL || *n.title == '\0' || deadline == NULL || n.lead == NULL)
-		return cli_err(EXIT_USAGE, "task add needs --title, --deadline and --lead");
-	if (parse_deadline(deadline, &n.deadline) != 0)
-		return EXIT_USAGE;
-	if (cli_ctx(c, &x) != 0)
-		return EXIT_FAIL;
-	if ((rc = task_add(&x, &n, &t, &field)) != ACTION_OK)
-		return action_err(&x, rc, field);
-	printf("added %s: %s (deadline %s)\n", t.code, t.title,
-	       time_fmt_local(t.deadline, dl, sizeof(dl)));
-	length_warnings(c, &t);
-	task_clear(&t);
-	return EXIT_OK;
+	if (n.title == NULL || *n.title == '\0' || (deadline == NULL && every == NULL) ||
+	    n.lead == NULL)
+		return cli_err(EXIT_USAGE, "task add needs --title, --deadline (or --every and --day) and --lead");
+	if ((every == NULL) != (day == 0))
+		return cli_err(EXIT_USAGE, "--every and --day go together");
+	return task_add_run(c, &n, deadline, every, day);
 }
 
 /* ---- task list / show ----------------------------------------------------------- */
@@ -522,13 +574,74 @@ cmd_task_import(struct cli *c, int argc, char **argv)
 static const char task_help[] =
 	"usage: duban task add --title T --deadline D --lead WHO [--owner WHO]... [--member WHO]...\n"
 	"                      [--team GROUP] [--supervisor WHO] [--rules SET] [--code CODE]\n"
+	"       duban task add --title T --every week|month|quarter|year --day N --lead WHO ...\n"
 	"       duban task list [--status open|overdue|done|cancelled] [--format F]\n"
 	"       duban task show CODE\n"
-	"       duban task done CODE | cancel CODE | reopen CODE\n"
+	"       duban task done CODE [--on DATE] | cancel CODE | reopen CODE\n"
+	"       duban task series list | stop CODE | change CODE --day N\n"
 	"       duban task update CODE [--deadline D] [--lead WHO] ... (see --help)\n"
 	"       duban task import FILE [--encoding auto|utf-8|gb18030] [--dry-run]\n"
 	"\n"
 	"Supervised tasks (督办事项).  \"duban task SUBCOMMAND --help\" tells more.\n";
+
+/* ---- series ------------------------------------------------------------------------ */
+
+static const char series_help[] =
+	"usage: duban task series list [--format table|csv|json]\n"
+	"       duban task series stop CODE\n"
+	"       duban task series change CODE --day N\n"
+	"\n"
+	"Recurring tasks (task add --every): list each series with its period, day,\n"
+	"status and latest occurrence; stop one (no more occurrences; the open one\n"
+	"stays); change its day from the next occurrence on.\n";
+
+static int
+series_row_add(void *arg, const struct series_row *r)
+{
+	char day[8], dl[24];
+
+	snprintf(day, sizeof(day), "%d", r->day);
+	time_fmt_local(r->last_deadline, dl, sizeof(dl));
+	const char *cells[] = { r->code, r->every, day, r->status, r->last_code, dl, r->last_status };
+	return table_add(arg, cells);
+}
+
+static int
+series_cmd(struct cli *c, int argc, char **argv)
+{
+	static const char *const h[] = { "code", "every", "day", "status", "latest", "deadline",
+					 "latest_status" };
+	struct duban_ctx x;
+	struct table *t;
+	char *end;
+	int code, rc;
+
+	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+		if (cli_format_args(c, argc - 1, argv + 1, "task series list", series_help, true, NULL,
+				    &code) != 0)
+			return code;
+		if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "ssissss")) == NULL)
+			return EXIT_FAIL;
+		rc = store_series_each(c->st, false, 0, series_row_add, t);
+		return cli_print_table(c, t, rc);
+	}
+	if (cli_want_help(argc, argv, series_help))
+		return EXIT_OK;
+	bool stop = argc == 3 && strcmp(argv[1], "stop") == 0;
+	bool change = argc == 5 && strcmp(argv[1], "change") == 0 && strcmp(argv[3], "--day") == 0;
+	if (!stop && !change)
+		return cli_show_help(series_help, false);
+	long day = change ? strtol(argv[4], &end, 10) : 0;
+	if (change && (*argv[4] == '\0' || *end != '\0'))
+		return cli_err(EXIT_USAGE, "--day must be a number");
+	if (cli_ctx(c, &x) != 0)
+		return EXIT_FAIL;
+	if ((rc = series_set(&x, argv[2], stop, (int)day)) != ACTION_OK)
+		return cli_action_err(&x, rc);
+	printf(stop ? "stopped series %s\n" : "series %s: from the next occurrence on day %ld\n", argv[2],
+	       day);
+	return EXIT_OK;
+}
 
 int
 cmd_task(struct cli *c, int argc, char **argv)
@@ -538,7 +651,7 @@ cmd_task(struct cli *c, int argc, char **argv)
 		{ "show", task_show, NULL },         { "done", cmd_task_done, NULL },
 		{ "cancel", cmd_task_cancel, NULL }, { "reopen", cmd_task_reopen, NULL },
 		{ "update", cmd_task_update, NULL }, { "import", cmd_task_import, NULL },
-		{ NULL, NULL, NULL },
+		{ "series", series_cmd, NULL },      { NULL, NULL, NULL },
 	};
 	return cli_dispatch(c, argc, argv, cmds, task_help);
 }

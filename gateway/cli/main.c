@@ -29,7 +29,7 @@ static const struct cli_cmd commands[] = {
 	{ "config", cmd_config, "check the configuration (config check)" },
 	{ "person", cmd_person, "people: add, list, show, remove, import, optout, optin" },
 	{ "group", cmd_group, "groups: add, list, show, remove, add-member, remove-member" },
-	{ "task", cmd_task, "supervised tasks: add, list, show, done, cancel, reopen, update, import" },
+	{ "task", cmd_task, "supervised tasks: add, list, show, done, cancel, reopen, update, import, series" },
 	{ "calendar", cmd_calendar, "the holiday calendar: list, add, remove (the town's own days)" },
 	{ "tick", cmd_tick, "run the scheduler once: queue the reminders that are due" },
 	{ "outbox", cmd_outbox, "the outbox: list, retry, cancel" },

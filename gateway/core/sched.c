@@ -24,6 +24,7 @@
 #include "base/zone.h"
 #include "core/calendar.h"
 #include "core/digest.h"
+#include "core/series.h"
 #include "store/store_digest.h"
 
 #define BATCH 4096
@@ -872,13 +873,19 @@ pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *sta
 		snprintf(planned, FP_LEN, "%s", fp);
 		/* Most passes find nothing due (the daemon runs one after every
 		 * commit of another process): a read says so without the write lock. */
-		if (store_sched_due(s->st, now + window, ids, 1, &n) == STORE_OK && n == 0)
+		bool series_due = false;
+		if (store_sched_due(s->st, now + window, ids, 1, &n) == STORE_OK && n == 0 &&
+		    series_pending(s->st, now, &series_due) == STORE_OK && !series_due)
 			goto next;
 	}
-	for (;;) {
+	for (bool first = true;; first = false) {
+		size_t added = 0;
 		if (store_begin(s->st) != STORE_OK)
 			goto fail;
 		if (strcmp(fp, planned) != 0 && plan_again_if_changed(s, fp) != STORE_OK)
+			goto fail;
+		/* recurring tasks: the next occurrence of each that is done or past */
+		if (first && series_advance(s->st, now, &added) != STORE_OK)
 			goto fail;
 		if (store_sched_due(s->st, now + window, ids, BATCH, &n) != STORE_OK)
 			goto fail;

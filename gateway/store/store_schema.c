@@ -258,7 +258,8 @@ static const char schema_v3[] =
  * closed a task before are linked by that old reading); and dated progress
  * notes (task_note: "进展 T3 已完成土方"); and digests (digest_item: the
  * step rows one SMS listing several tasks carried, each kept with its
- * dedupe key).
+ * dedupe key); and recurring tasks (task_series: "每月5日前报送", each
+ * occurrence a task of its own, T12-2008-12, with task.series).
  */
 static const char schema_reminders[] =
 	"CREATE TABLE calendar_day ("
@@ -288,7 +289,16 @@ static const char schema_reminders[] =
 	"CREATE TABLE digest_item ("
 	"  item INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,"
 	"  digest INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE);"
-	"CREATE INDEX digest_item_digest ON digest_item(digest);";
+	"CREATE INDEX digest_item_digest ON digest_item(digest);"
+	"CREATE TABLE task_series ("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  every TEXT NOT NULL CHECK (every IN ('week', 'month', 'quarter', 'year')),"
+	"  day INTEGER NOT NULL CHECK (day BETWEEN 1 AND 28),"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stopped')),"
+	"  created_at INTEGER NOT NULL);"
+	"ALTER TABLE task ADD COLUMN series INTEGER REFERENCES task_series(id) ON DELETE SET NULL;"
+	"CREATE INDEX task_series_of ON task(series, deadline) WHERE series IS NOT NULL;";
 
 const char *const store_migrations[] = {
 	schema_v1,

@@ -67,8 +67,10 @@ static int
 next_code(struct store *st, char *out, size_t outlen)
 {
 	static const char sql[] =
-		"SELECT coalesce(max(CAST(substr(code, 2) AS INTEGER)), 0) + 1 FROM task "
-		"WHERE code GLOB 'T[0-9]*' AND NOT substr(code, 2) GLOB '*[^0-9]*'";
+		"SELECT coalesce(max(CAST(substr(code, 2) AS INTEGER)), 0) + 1 FROM ("
+		"  SELECT code FROM task UNION ALL SELECT code FROM task_series) "
+		"WHERE code GLOB 'T[0-9]*' AND (NOT substr(code, 2) GLOB '*[^0-9]*' "
+		"  OR code GLOB 'T[0-9]*-[0-9][0-9][0-9][0-9]*')"; /* T12-2008-12: series T12 */
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
