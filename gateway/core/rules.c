@@ -63,6 +63,37 @@ step_free(struct rule_step *st)
 {
 	free(st->template);
 	st->template = NULL;
+	for (int i = 0; i < 4; i++) {
+		free(st->by_role[i]);
+		st->by_role[i] = NULL;
+	}
+}
+
+static void check_template(struct cfgval *cv, const config_setting_t *s, const char *name,
+			   const struct tmpl_set *tmpls);
+
+/* templates = { lead = "..."; owner = "..."; ... }: a role's own text for this step. */
+static void
+parse_by_role(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *tmpls,
+	      struct rule_step *st)
+{
+	static const char *const keys[] = { "lead", "owner", "member", "supervisor", NULL };
+	const config_setting_t *t = cfgval_group(cv, g, "templates");
+	const char *name;
+
+	if (t == NULL)
+		return;
+	cfgval_keys(cv, t, keys);
+	for (int i = 0; i < 4; i++) {
+		if (cfgval_string(cv, t, keys[i], &name) != 1)
+			continue;
+		if (!(st->roles & (1u << i)))
+			cfgval_error(cv, config_setting_get_member(t, keys[i]),
+				     "a template for '%s', who is not in 'to'", keys[i]);
+		check_template(cv, config_setting_get_member(t, keys[i]), name, tmpls);
+		if ((st->by_role[i] = strdup(name)) == NULL)
+			cfgval_error(cv, t, "out of memory");
+	}
 }
 
 static void
@@ -154,10 +185,9 @@ parse_roles(struct cfgval *cv, const config_setting_t *g)
 
 /* Check the template a step names against the loaded templates. */
 static void
-check_template(struct cfgval *cv, const config_setting_t *g, const char *name,
+check_template(struct cfgval *cv, const config_setting_t *s, const char *name,
 	       const struct tmpl_set *tmpls)
 {
-	const config_setting_t *s = config_setting_get_member(g, "template");
 	const struct tmpl *t;
 	const char *bad;
 
@@ -212,9 +242,12 @@ static bool
 parse_step(struct cfgval *cv, const config_setting_t *g, enum step_kind kind,
 	   const struct tmpl_set *tmpls, struct rule_step *st)
 {
-	static const char *const kb[] = { "offset", "at", "to", "template", "expires", NULL };
-	static const char *const ko[] = { "every", "at", "max", "to", "template", "expires", NULL };
-	static const char *const ke[] = { "after", "at", "to", "template", "expires", NULL };
+	static const char *const kb[] = { "offset", "at", "to", "template", "templates", "expires",
+					   NULL };
+	static const char *const ko[] = { "every", "at", "max", "to", "template", "templates",
+					   "expires", NULL };
+	static const char *const ke[] = { "after", "at", "to", "template", "templates", "expires",
+					   NULL };
 	const char *const *keys = kind == STEP_BEFORE ? kb : kind == STEP_OVERDUE ? ko : ke;
 	const char *dkey = keys[0], *tname;
 	size_t before = cv->diag->n;
@@ -232,11 +265,12 @@ parse_step(struct cfgval *cv, const config_setting_t *g, enum step_kind kind,
 	if (rc == 0)
 		cfgval_error(cv, g, "missing 'template' (the name of a file in templates/)");
 	if (rc == 1) {
-		check_template(cv, g, tname, tmpls);
+		check_template(cv, config_setting_get_member(g, "template"), tname, tmpls);
 		st->template = strdup(tname);
 		if (st->template == NULL)
 			cfgval_error(cv, g, "out of memory");
 	}
+	parse_by_role(cv, g, tmpls, st);
 	if (config_setting_get_member(g, "expires") != NULL)
 		st->has_expires = step_duration(cv, g, "expires", false, &st->expires);
 	if (kind == STEP_OVERDUE && at_ok && dur_ok && st->offset.days == 0)
@@ -638,6 +672,7 @@ fire_init(struct fire *f, const struct rule_step *st, int64_t at)
 	f->kind = st->kind;
 	f->roles = st->roles;
 	f->template = st->template;
+	f->by_role = st->by_role;
 	memcpy(f->key, st->key, sizeof(f->key));
 }
 

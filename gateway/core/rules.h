@@ -42,6 +42,7 @@ struct rule_step {
 	int at;                 /* minutes after local midnight, -1 none */
 	unsigned roles;         /* bitmask of enum role */
 	char *template;
+	char *by_role[4];       /* per-role templates (lead, owner, member, supervisor); NULL: template */
 	bool has_expires;
 	struct duration expires;
 	long line;              /* of the step in its file */
@@ -98,6 +99,7 @@ struct fire {
 	enum step_kind kind;
 	unsigned roles;        /* bitmask of enum role */
 	const char *template;  /* points into the rule set */
+	char *const *by_role;  /* the step's per-role templates (4, NULL each: template) */
 };
 
 /*

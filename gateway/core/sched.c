@@ -211,12 +211,20 @@ sched_length_check(struct sched *s, const struct task *t, const char *name,
 
 	if (rs == NULL)
 		return 0;
+	const struct rule_step *steps[RULES_MAX_FIRES];
+	size_t ns = 0;
 	for (size_t i = 0; i < rs->nbefore; i++)
-		names[n++] = rs->before[i].template;
+		steps[ns++] = &rs->before[i];
 	if (rs->has_overdue)
-		names[n++] = rs->overdue.template;
+		steps[ns++] = &rs->overdue;
 	if (rs->has_escalate)
-		names[n++] = rs->escalate.template;
+		steps[ns++] = &rs->escalate;
+	for (size_t i = 0; i < ns && n + 5 < RULES_MAX_FIRES; i++) {
+		names[n++] = steps[i]->template;
+		for (int r = 0; r < 4; r++)
+			if (steps[i]->by_role[r] != NULL)
+				names[n++] = steps[i]->by_role[r];
+	}
 	if (rs->has_escalate && tmpl_set_get(s->tmpls, "escalation_lead") != NULL)
 		names[n++] = "escalation_lead";
 	for (size_t i = 0; i < n; i++) {
@@ -343,13 +351,23 @@ keys_clear(struct keys *ks)
 
 /* Queue (or record as skipped/failed) one reminder. */
 /*
- * The template of step f for a person with roles: an escalation reaching
- * the lead (who is not also a supervisor) says it was reported
- * (escalation_lead, when loaded), never the supervisor's words about them.
+ * The template of step f for a person with roles: the step's template for
+ * their role (templates = { lead = ...; }) when the rule set gives one;
+ * else an escalation reaching the lead (who is not also a supervisor) says
+ * it was reported (escalation_lead, when loaded), never the supervisor's
+ * words about them.
  */
 static const char *
 step_template(const struct sched *s, const struct fire *f, unsigned roles)
 {
+	/* the rule set's text for the person's role: an escalation's supervisor
+	 * first, otherwise the lead, owner, member */
+	static const int esc_order[] = { 3, 0, 1, 2 }, order[] = { 0, 1, 2, 3 };
+	const int *o = f->kind == STEP_ESCALATE ? esc_order : order;
+
+	for (int i = 0; f->by_role != NULL && i < 4; i++)
+		if ((roles & f->roles & (1u << o[i])) && f->by_role[o[i]] != NULL)
+			return f->by_role[o[i]];
 	if (f->kind == STEP_ESCALATE && (roles & ROLE_LEAD) && !(roles & ROLE_SUPERVISOR) &&
 	    tmpl_set_get(s->tmpls, "escalation_lead") != NULL)
 		return "escalation_lead";
