@@ -555,7 +555,8 @@ static const char task_import_help[] =
 	"  code, title, deadline, lead, owners, members, team, supervisor, rules, detail\n"
 	"title, deadline and lead are required; owners and members are ';'-separated\n"
 	"WHO lists; an empty code gets the next free T<n>.  All or nothing: every bad\n"
-	"row is reported as FILE:LINE: reason and nothing is changed.\n";
+	"row is reported as FILE:LINE: reason and nothing is changed.  A task whose\n"
+	"reminders will need more than one SMS part each is warned of, as by task add.\n";
 
 static void
 tasks_imported(const char *file, bool dry, const struct import_result *res)
@@ -563,10 +564,51 @@ tasks_imported(const char *file, bool dry, const struct import_result *res)
 	printf("%s %zu tasks from %s\n", dry ? "would import" : "imported", res->rows, file);
 }
 
+/* The tasks an import added (ids above before) and the CLI, for their length warnings. */
+struct imported {
+	struct cli *c;
+	int64_t before;
+};
+
+static int
+max_id(void *arg, const struct task *t)
+{
+	int64_t *m = arg;
+
+	if (t->id > *m)
+		*m = t->id;
+	return 0;
+}
+
+static int
+warn_new(void *arg, const struct task *t)
+{
+	struct imported *im = arg;
+
+	if (t->id > im->before)
+		length_warnings(im->c, t);
+	return 0;
+}
+
 static int
 cmd_task_import(struct cli *c, int argc, char **argv)
 {
-	return cli_import(c, argc, argv, "task", task_import_help, import_tasks, tasks_imported);
+	struct imported im = { c, 0 };
+	struct task_filter all = { 0 };
+	bool dry = false;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		dry = dry || strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "--help") == 0 ||
+		      strcmp(argv[i], "-h") == 0;
+	if (!dry && cli_store(c) != NULL &&
+	    store_task_each(c->st, &all, max_id, &im.before) != STORE_OK)
+		return cli_err(EXIT_FAIL, "%s", store_errmsg(c->st));
+	rc = cli_import(c, argc, argv, "task", task_import_help, import_tasks, tasks_imported);
+	/* Reminders that will cost two SMS parts or more: said now, per task. */
+	if (rc == EXIT_OK && !dry && c->st != NULL)
+		store_task_each(c->st, &all, warn_new, &im);
+	return rc;
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */

@@ -660,6 +660,13 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	for (size_t k = 0; k < nf; k++)
 		if (f[k].at > now && (next == 0 || f[k].at < next))
 			next = f[k].at;
+	/* Overdue with nothing more planned (the repeats ran out): say so once,
+	 * so that an overdue task without reminders always has a reason. */
+	if (next == 0 && t.deadline < now && rs->has_overdue &&
+	    (rc = store_event(s->st, "scheduler", "task.reminders_done", t.code,
+			      "overdue repeats done (overdue.max); none until it is closed or its "
+			      "deadline moves")) != STORE_OK)
+		goto out;
 	rc = store_task_set_next(s->st, id, next);
 out:
 	people_clear(pp);

@@ -74,6 +74,11 @@ expect_eq "every open overdue task reaches its lead" \
 NOW="2008-12-24 10:30"
 d tick --quiet
 expect_eq "a second pass sends nothing more" "$(sql "select count(*) from message where id > $before and created_at > strftime('%s', '2008-12-24 02:00')")" 0
+NOW="2009-01-10 10:00"
+d tick --quiet
+expect_eq "overdue, its repeats run out: the reason is recorded, once per task" \
+	"$(sql "select group_concat(object, ' ') from (select object from event where action = 'task.reminders_done' order by object)")" \
+	"T1 T2 T3 T4"
 
 # ---- length warnings when a task is added -------------------------------------------------------
 expect_exit "task add with a long title" 0 d task add --title 梅岙塘村至庙峙村道路硬化及沿线排水沟渠整治和村庄环境卫生综合治理工程 \
@@ -82,4 +87,8 @@ expect_grep "  warns that its reminders need two SMS parts, naming the template"
 	'warning: T6: its "reminder" reminders need 2 SMS parts each' "$T/last.err"
 expect_exit "task add with a short title" 0 d task add --title 春耕备耕 --deadline 2009-03-31 --lead 邵长发
 expect_eq "  warns of nothing" "$(cat "$T/last.err")" ""
+printf 'title,deadline,lead\n梅岙塘村至庙峙村道路硬化及沿线排水沟渠整治和村庄环境卫生综合治理二期工程,2009-04-30,邵长发\n短标题,2009-04-30,邵长发\n' >"$T/tasks.csv"
+expect_exit "task import" 0 d task import "$T/tasks.csv"
+expect_grep "  warns of the imported task whose reminders need two parts" 'warning: T8: its "reminder" reminders need 2 SMS parts' "$T/last.err"
+expect_eq "  and of nothing else" "$(grep -c warning "$T/last.err")" 5
 exit "$FAILED"
