@@ -550,8 +550,12 @@ plan_person(struct sched *s, struct workspace *ws, const struct rule_set *rs,
 	char key[128];
 	int rc;
 
-	if (rs->has_overdue && !rs->repeat_after_ack &&
-	    (rc = store_task_acked(s->st, t->id, r->p.id, &acked)) != STORE_OK)
+	/* Asked only of a person with an overdue repeat due: most tasks are not overdue. */
+	bool repeat_due = false;
+	for (size_t k = 0; k < ws->nf && rs->has_overdue && !rs->repeat_after_ack; k++)
+		repeat_due = repeat_due || (f[k].kind == STEP_OVERDUE && f[k].at <= now + window &&
+					    (f[k].roles & r->roles));
+	if (repeat_due && (rc = store_task_acked(s->st, t->id, r->p.id, &acked)) != STORE_OK)
 		return rc;
 	for (int stream = 0; stream < 2; stream++) {
 		/* newest first: the first due, unwritten, unexpired one is sent */
