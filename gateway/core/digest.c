@@ -62,20 +62,20 @@ int
 digest_render(const struct digest_entry *e, size_t n, int64_t now, const char *signature,
 	      unsigned max_parts, struct buf *out, struct sms_info *info)
 {
-	struct sms_info full = { 0 }, brief = { 0 };
+	struct sms_info full = { 0 }, terse = { 0 };
 	bool full_ok;
 
 	buf_init(out, DIGEST_MAX);
 	full_ok = word(e, n, now, true, out) == 0 &&
 		  sms_measure(out->data, signature, &full, NULL, 0) == 0;
 	if (word(e, n, now, false, out) != 0 ||
-	    sms_measure(out->data, signature, &brief, NULL, 0) != 0 || brief.parts > max_parts)
+	    sms_measure(out->data, signature, &terse, NULL, 0) != 0 || terse.parts > max_parts)
 		return -1;
-	if (full_ok && full.parts <= brief.parts) {
+	if (full_ok && full.parts <= terse.parts) {
 		word(e, n, now, true, out);
 		*info = full;
 	} else {
-		*info = brief;
+		*info = terse;
 	}
 	return 0;
 }
