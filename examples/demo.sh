@@ -154,8 +154,9 @@ stop_daemon() {
 }
 
 # show: print what the simulator received since the last call, in the
-# order it received it.  Messages about T1, T2, notices and replies in
-# full; the reminders about the town's other tasks as a count.
+# order it received it.  Messages about T1, T2 (digests listing them too),
+# notices and replies in full; the reminders about the town's other tasks
+# as a count.
 SEEN=0
 show() {
 	total=$(wc -l <"$dir/sim.jsonl")
@@ -171,7 +172,8 @@ show() {
 		| sort_by(.n)
 		| map(. + {m: ($msg[.id // ""] // {}), who: ($name[.to] // "?")})
 		| map(. + {full: (.m.kind == "notice" or .m.kind == "reply" or .m.kind == "manual"
-				  or .m.ref == "T1" or .m.ref == "T2")})
+				  or .m.ref == "T1" or .m.ref == "T2"
+				  or (.m.step == "digest" and (.text | test("T[12][“ ]"))))})
 		| (.[] | select(.full)
 		   | if .outcome == "accepted"
 		     then "  ← \(.to | mask) \(.who | pad)  \(if .sign then "【\(.sign)】" else "" end)\(.text)"

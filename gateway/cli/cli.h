@@ -111,6 +111,9 @@ struct table *cli_person_table(void);
 int cli_person_row(void *arg, const struct person *p);
 int cmd_task(struct cli *c, int argc, char **argv);
 int cmd_tick(struct cli *c, int argc, char **argv);
+int cmd_calendar(struct cli *c, int argc, char **argv);
+/* config check's calendar warnings (on stderr): how many were printed. */
+int cli_calendar_check(struct cli *c);
 int cmd_outbox(struct cli *c, int argc, char **argv);
 /* "duban outbox show ID" (cmd_outbox_show.c). */
 int cli_outbox_show(struct cli *c, int argc, char **argv);

@@ -43,10 +43,12 @@ static const char people_help[] = N_(
 	"usage: duban report people [--year YYYY] [--format table|csv|json]\n"
 	"\n"
 	"The annual responsibility review (年度项目落实责任考核): for everyone who\n"
-	"leads a task, the tasks they lead (cancelled ones left out), how many were\n"
-	"done on time (by the deadline) and late, how many are open and not yet due,\n"
-	"and how many are overdue now.  tasks_led = done_on_time + done_late + open\n"
-	"+ overdue.  --year: only tasks whose deadline falls in that year.\n");
+	"leads or owns a task, the tasks they lead (cancelled ones left out), how many\n"
+	"were done on time (by the deadline) and late, how many are open and not yet\n"
+	"due, and how many are overdue now; then the same of the tasks they own\n"
+	"(责任人): tasks_owned, owned_on_time, owned_late, owned_open, owned_overdue.\n"
+	"tasks_led = done_on_time + done_late + open + overdue.  Only tasks whose\n"
+	"deadline falls in --year (default: this year).\n");
 
 static const char delivery_help[] = N_(
 	"usage: duban report delivery [--from DATE] [--to DATE] [--format table|csv|json]\n"
@@ -129,6 +131,13 @@ run_report(struct cli *c, int argc, char **argv, enum report_kind k, const char 
 		return cli_err(EXIT_USAGE, _("report %s: unexpected argument \"%s\""), argv[0], argv[optind]);
 	if (o.from && o.to && o.to <= o.from)
 		return cli_err(EXIT_USAGE, _("--to must come after --from"));
+	if (k == REPORT_PEOPLE && o.from == 0) {
+		/* the review is yearly: this year unless told */
+		struct tm tm;
+		time_local(time_now(), &tm);
+		o.from = time_from_local(tm.tm_year + 1900, 1, 1, 0, 0, 0);
+		o.to = time_from_local(tm.tm_year + 1901, 1, 1, 0, 0, 0);
+	}
 	if (report_columns(k, &cols) != 0 || cli_store(c) == NULL)
 		return EXIT_FAIL;
 	if ((t = table_new(cols.n, cols.headers, cols.types)) != NULL && k == REPORT_PEOPLE)

@@ -53,6 +53,7 @@ static const struct cli_cmd commands[] = {
 	{ "backup", cmd_backup, N_("copy the database to a file, consistent while the daemon runs") },
 	{ "restore", cmd_restore, N_("replace the database by a backup (the daemon stopped)") },
 	{ "staff", cmd_staff, N_("accounts of the staff console: add, list, passwd, disable") },
+	{ "calendar", cmd_calendar, N_("the holiday calendar: list, add, remove (the town's own days)") },
 	{ NULL, NULL, NULL },
 };
 
@@ -297,8 +298,10 @@ cmd_init(struct cli *c, int argc, char **argv)
 static const char config_help[] = N_(
 	"usage: duban config check [--providers]\n"
 	"\n"
-	"Validate the configuration, the rule files and the templates, report every\n"
-	"problem as FILE:LINE: message, and exit 0 (all valid) or 1.  The providers'\n"
+	"Validate the configuration, the rule files, the templates and the holiday\n"
+	"calendar, report every problem as FILE:LINE: message, and exit 0 (all valid)\n"
+	"or 1.  It warns (and still exits 0) when the calendar ends before the latest\n"
+	"deadline of an open task, or a workdays_only rule set has no calendar.  The providers'\n"
 	"secrets ({{env.NAME}}) are needed only by what sends (duban run, duban\n"
 	"dispatch): one missing from the environment is a note here, and an error\n"
 	"with --providers, which checks what the daemon would run with.\n");
@@ -322,6 +325,7 @@ cmd_config(struct cli *c, int argc, char **argv)
 			       d.line[i] ? d.line[i] : "?");
 		diag_clear(&d);
 	}
+	cli_calendar_check(c);
 	printf(_("%s: ok\n"), c->cfg->path ? c->cfg->path : "built-in defaults");
 	return EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/cfgval.h"
+#include "core/calendar.h"
 #include "core/config_http.h"
 #include "core/config_console.h"
 #include "provider/provider.h"
@@ -47,6 +48,8 @@ config_defaults(void)
 	c->dispatcher.commit_ms = 50;
 	c->dispatcher.poll_ms = 500;
 	c->dispatcher.grace_ms = 10000;
+	c->reminders.digest_window = 30 * 60;
+	c->reminders.per_person_day = 3;
 	c->notices.require_approval = false;
 	c->notices.confirm_over = 100;
 	c->notices.optout_footer = strdup("回复TD退订");
@@ -76,6 +79,8 @@ config_free(struct duban_config *c)
 	free(c->signature);
 	free(c->rules_dir);
 	free(c->templates_dir);
+	free(c->calendar_file);
+	calendar_free(c->calendar);
 	free(c->log_file);
 	provider_conf_free(c->providers, c->nproviders);
 	httpd_conf_free(&c->http);
@@ -213,6 +218,29 @@ parse_notices(struct cfgval *cv, const config_setting_t *root, struct notices_co
 		else
 			set_str(&nc->optout_footer, s);
 	}
+}
+
+/* The `reminders` group: digests and the daily cap per person. */
+static void
+parse_reminders(struct cfgval *cv, const config_setting_t *root, struct reminders_conf *rc)
+{
+	static const char *const keys[] = { "digest_window", "per_person_day", NULL };
+	const config_setting_t *g = cfgval_group(cv, root, "reminders");
+	struct duration d;
+	long v;
+
+	if (g == NULL)
+		return;
+	cfgval_keys(cv, g, keys);
+	if (cfgval_duration(cv, g, "digest_window", &d) == 1) {
+		if (duration_seconds(&d) > 12 * 3600)
+			cfgval_error(cv, config_setting_get_member(g, "digest_window"),
+				     "'digest_window' must be at most 12h");
+		else
+			rc->digest_window = (long)duration_seconds(&d);
+	}
+	if (cfgval_int(cv, g, "per_person_day", 1, 100, &v) == 1)
+		rc->per_person_day = (unsigned)v;
 }
 
 /* The `dlr` group: how long and how many early delivery reports may wait. */
@@ -371,7 +399,7 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 	static const char *const keys[] = {
 		"database", "timezone", "language", "signature", "rules_dir", "templates_dir",
 		"quiet_hours", "log", "sms", "providers", "dispatcher", "notices", "http",
-		"dlr", "storage", "limits", "alerts", "backup", "console", NULL
+		"dlr", "storage", "limits", "alerts", "backup", "console", "calendar", "reminders", NULL
 	};
 	const char *s;
 	const config_setting_t *g;
@@ -409,12 +437,18 @@ parse_root(struct cfgval *cv, const config_setting_t *root, struct duban_config 
 		set_path(&c->rules_dir, dir, s);
 	if (cfgval_string(cv, root, "templates_dir", &s) == 1)
 		set_path(&c->templates_dir, dir, s);
+	if (cfgval_string(cv, root, "calendar", &s) == 1) {
+		set_path(&c->calendar_file, dir, s);
+		if (c->calendar_file != NULL)
+			calendar_load_file(c->calendar_file, &c->calendar, cv->diag);
+	}
 	cfgval_quiet(cv, root, &c->quiet);
 	parse_log(cv, root, c, dir);
 	if ((g = config_setting_get_member(root, "providers")) != NULL)
 		provider_parse_list(cv, g, &c->providers, &c->nproviders);
 	parse_dispatcher(cv, root, c);
 	parse_notices(cv, root, &c->notices);
+	parse_reminders(cv, root, &c->reminders);
 	parse_dlr(cv, root, &c->dlr);
 	parse_storage(cv, root, &c->storage);
 	parse_limits(cv, root, &c->limits);

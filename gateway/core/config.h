@@ -14,6 +14,7 @@
 #include "base/diag.h"
 
 struct provider_conf; /* provider.h */
+struct calendar;      /* calendar.h */
 
 /* The dispatcher's settings (the `dispatcher` group). */
 struct dispatcher_conf {
@@ -35,6 +36,12 @@ struct notices_conf {
 struct dlr_conf {
 	long keep_unmatched; /* seconds one keyed by a provider's id waits for its send */
 	long max_unmatched;  /* such reports waiting at once; past it the oldest go */
+};
+
+/* Reminders to one person (the `reminders` group). */
+struct reminders_conf {
+	long digest_window;   /* seconds: a reminder due this soon joins a digest due now */
+	unsigned per_person_day; /* reminder SMS to one person a day; more fold into the next digest */
 };
 
 /* The database's disk (the `storage` group). */
@@ -106,6 +113,8 @@ struct duban_config {
 	char *signature;      /* "小雄镇人民政府", shown as 【…】 by providers; may be "" */
 	char *rules_dir;
 	char *templates_dir;
+	char *calendar_file;  /* the holiday calendar (calendar/cn.cfg); NULL: none */
+	struct calendar *calendar; /* loaded from calendar_file; NULL: Monday to Friday */
 	struct quiet_hours quiet;
 	enum log_level log_level;
 	char *log_file;       /* NULL: stderr */
@@ -123,6 +132,7 @@ struct duban_config {
 	/* {{env.NAME}} secrets that were not set, as FILE:LINE: messages (config_need_secrets) */
 	struct diag missing_env;
 	struct console_conf console;
+	struct reminders_conf reminders;
 };
 
 /* The configuration of an installed duban (the Debian package's). */

@@ -27,14 +27,21 @@
 #include "core/person.h"
 #include "core/task.h"
 #include "store/store.h"
+#include "store/store_reply.h"
+#include "store/store_digest.h"
+#include "base/buf.h"
 
 #define REPLY_TEXT_MAX 1024
+#define CODE_LIST_MAX (REPLY_CODES_MAX * (REPLY_CODE_MAX + 4)) /* "T3、T4" */
 
 /* What every confirmation and log line calls a reply that was acted on. */
 static const char by_sms[] = "by SMS reply";
 
 static const char optout_text[] =
 	"您已退订本平台的通知短信，今后不再发送通知。如需恢复，请联系镇党政办。";
+
+/* The answer to a number that is nobody in the people list. */
+static const char unknown_sender_text[] = "本号码未在镇督办平台登记，您的回复已转镇党政办。";
 
 const char *
 reply_cmd_name(enum reply_cmd c)
@@ -43,6 +50,7 @@ reply_cmd_name(enum reply_cmd c)
 	case REPLY_OPTOUT: return "optout";
 	case REPLY_ACK: return "ack";
 	case REPLY_DONE: return "done";
+	case REPLY_PROGRESS: return "progress";
 	default: return "other";
 	}
 }
@@ -71,8 +79,19 @@ is_trailing_punct(unsigned long c)
 	return false;
 }
 
-int
-reply_normalize(const char *text, char *out, size_t outlen)
+/* A separator between codes: "完成 T3、T4", "T3,T4", "T3和T4". */
+static bool
+is_code_sep(unsigned long c)
+{
+	return c == ',' || c == ';' || c == 0x3001 || c == 0x548c /* 和 */ || c == 0x53ca /* 及 */;
+}
+
+/*
+ * reply_normalize, or (sep) the form commands are parsed from: every run of
+ * spaces and code separators becomes one ',' and none is kept at either end.
+ */
+static int
+normalize(const char *text, bool sep, char *out, size_t outlen)
 {
 	size_t o = 0, n = strlen(text), i = 0;
 	size_t ends[REPLY_NORM_MAX]; /* where each kept character starts in out */
@@ -92,8 +111,14 @@ reply_normalize(const char *text, char *out, size_t outlen)
 		i += len;
 		if (c >= 0xff01 && c <= 0xff5e) /* full-width ASCII */
 			c -= 0xfee0;
-		if (is_space_cp(c))
+		if (sep && (is_space_cp(c) || is_code_sep(c))) {
+			if (nk == 0 || cps[nk - 1] == ',')
+				continue;
+			c = ',';
+			len = 1;
+		} else if (is_space_cp(c)) {
 			continue;
+		}
 		if (c >= 'a' && c <= 'z')
 			c -= 'a' - 'A';
 		if (nk == ARRAY_LEN(ends))
@@ -118,6 +143,18 @@ reply_normalize(const char *text, char *out, size_t outlen)
 	return 0;
 }
 
+int
+reply_normalize(const char *text, char *out, size_t outlen)
+{
+	return normalize(text, false, out, outlen);
+}
+
+static bool
+is_code_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
 static bool
 code_ok(const char *s)
 {
@@ -126,9 +163,128 @@ code_ok(const char *s)
 	if (n == 0 || n >= REPLY_CODE_MAX)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-		      *s == '_'))
+		if (!is_code_char(*s))
 			return false;
+	return true;
+}
+
+/*
+ * s[0..len) as a list of codes separated by ',' (and T3T4 as T3, T4) into
+ * r->codes.  True when it is one, and names at most REPLY_CODES_MAX.
+ */
+static bool
+parse_codes(const char *s, size_t len, struct reply_command *r)
+{
+	size_t i = 0;
+
+	r->ncodes = 0;
+	while (i < len) {
+		size_t start = i;
+
+		if (s[i] == ',') {
+			i++;
+			continue;
+		}
+		/* one code: up to a separator, or a letter right after a digit */
+		while (i < len && is_code_char(s[i]) &&
+		       !(i > start && s[i] >= 'A' && s[i] <= 'Z' && s[i - 1] >= '0' && s[i - 1] <= '9'))
+			i++;
+		if (i == start || (i < len && s[i] != ',' && !(s[i] >= 'A' && s[i] <= 'Z')))
+			return false; /* not a code character */
+		if (i - start >= REPLY_CODE_MAX || r->ncodes == REPLY_CODES_MAX)
+			return false;
+		memcpy(r->codes[r->ncodes], s + start, i - start);
+		r->codes[r->ncodes][i - start] = '\0';
+		if (!code_ok(r->codes[r->ncodes]))
+			return false;
+		r->ncodes++;
+	}
+	if (r->ncodes == 0)
+		return false;
+	memcpy(r->code, r->codes[0], sizeof(r->code));
+	return true;
+}
+
+/* A verb before or after the codes: "完成T3", "完成:T3", "T3已完成". */
+static bool
+verb_with_codes(const char *norm, const char *verb, struct reply_command *r)
+{
+	size_t n = strlen(norm), l = strlen(verb);
+	const char *rest = norm + l;
+
+	if (n > l && strncmp(norm, verb, l) == 0) {
+		if (*rest == ':')
+			rest++;
+		if (parse_codes(rest, strlen(rest), r))
+			return true;
+	}
+	if (n > l && strcmp(norm + n - l, verb) == 0) {
+		size_t h = n - l;
+		while (h > 0 && (norm[h - 1] == ',' || norm[h - 1] == ':'))
+			h--;
+		if (parse_codes(norm, h, r))
+			return true;
+	}
+	return false;
+}
+
+/* Skip spaces and the punctuation between the parts of 进展 T3：已完成土方. */
+static const char *
+skip_gap(const char *p)
+{
+	for (;;) {
+		uint32_t c;
+		int len = utf8_decode(p, strlen(p), &c);
+		if (len <= 0 || !(is_space_cp(c) || c == ':' || c == 0xff1a || c == ',' ||
+				  c == 0xff0c || c == 0x3001))
+			return p;
+		p += len;
+	}
+}
+
+/* 进展 CODE NOTE: the code from norm, the note as written in text. */
+static bool
+parse_progress(const char *text, const char *norm, struct reply_command *r)
+{
+	static const char *const verbs[] = { "进展", "进度" };
+	const char *p = text, *code;
+	size_t l = 0, n;
+
+	for (size_t i = 0; i < ARRAY_LEN(verbs); i++)
+		if (strncmp(norm, verbs[i], strlen(verbs[i])) == 0)
+			l = strlen(verbs[i]);
+	if (l == 0)
+		return false;
+	code = norm + l;
+	while (*code == ',' || *code == ':')
+		code++;
+	for (n = 0; is_code_char(code[n]); n++)
+		;
+	if (n == 0 || n >= REPLY_CODE_MAX)
+		return false;
+	memcpy(r->codes[0], code, n);
+	r->codes[0][n] = '\0';
+	/* The same in the text as written: the verb, the code (full-width or not). */
+	p = skip_gap(p);
+	p += l; /* the verb's bytes are the same in both */
+	p = skip_gap(p);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t c;
+		int len = utf8_decode(p, strlen(p), &c);
+		if (len <= 0)
+			return false;
+		p += len;
+	}
+	p = skip_gap(p);
+	n = strlen(p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
+		n--;
+	if (n == 0 || n >= sizeof(r->note))
+		return false;
+	memcpy(r->note, p, n);
+	r->note[n] = '\0';
+	r->ncodes = 1;
+	memcpy(r->code, r->codes[0], sizeof(r->code));
 	return true;
 }
 
@@ -136,13 +292,15 @@ void
 reply_parse(const char *text, struct reply_command *out)
 {
 	static const char *const optout[] = { "TD", "T", "退订", "N" };
-	static const char *const ack[] = { "收到", "1", "好" };
-	static const char *const done[] = { "完成", "办结" };
+	static const char *const ack[] = { "收到", "已收到", "1", "好" };
+	/* longest first: "T3已完成" ends in 完成 too */
+	static const char *const done[] = { "已完成", "已办结", "完成", "办结" };
+	static const char *const ack_verbs[] = { "已收到", "收到" };
 	char norm[REPLY_NORM_MAX * 4];
 
 	memset(out, 0, sizeof(*out));
 	out->cmd = REPLY_OTHER;
-	if (reply_normalize(text, norm, sizeof(norm)) != 0 || norm[0] == '\0')
+	if (normalize(text, true, norm, sizeof(norm)) != 0 || norm[0] == '\0')
 		return;
 	for (size_t i = 0; i < ARRAY_LEN(optout); i++)
 		if (strcmp(norm, optout[i]) == 0) {
@@ -154,20 +312,22 @@ reply_parse(const char *text, struct reply_command *out)
 			out->cmd = REPLY_ACK;
 			return;
 		}
-	for (size_t i = 0; i < ARRAY_LEN(done); i++) {
-		size_t l = strlen(done[i]);
-		const char *code = norm + l;
-
-		if (strncmp(norm, done[i], l) != 0)
-			continue;
-		if (*code == ':' || *code == ',')
-			code++;
-		if (code_ok(code)) {
+	for (size_t i = 0; i < ARRAY_LEN(done); i++)
+		if (verb_with_codes(norm, done[i], out)) {
 			out->cmd = REPLY_DONE;
-			memcpy(out->code, code, strlen(code) + 1);
+			return;
 		}
+	for (size_t i = 0; i < ARRAY_LEN(ack_verbs); i++)
+		if (verb_with_codes(norm, ack_verbs[i], out)) {
+			out->cmd = REPLY_ACK;
+			return;
+		}
+	if (parse_progress(text, norm, out)) {
+		out->cmd = REPLY_PROGRESS;
 		return;
 	}
+	memset(out, 0, sizeof(*out));
+	out->cmd = REPLY_OTHER;
 }
 
 /* ---- acting on a reply --------------------------------------------------------- */
@@ -249,6 +409,8 @@ queue_reply(struct mo_job *j, const char *phone, int64_t person, int64_t task, c
 	return rc == STORE_OK ? 0 : fail_store(j);
 }
 
+static int answer(struct mo_job *j, const char *text);
+
 static int
 do_optout(struct mo_job *j)
 {
@@ -257,14 +419,14 @@ do_optout(struct mo_job *j)
 
 	if (j->who.id == 0) {
 		j->res->action = "optout-unknown";
-		return 0;
+		return answer(j, unknown_sender_text);
 	}
 	if (person_set_optout(j->x, &j->who, true, by_sms, &changed) != ACTION_OK)
 		return -1;
 	if (!changed) {
-		/* Opted out before: the confirmation went then. */
+		/* Opted out before: say so again (rate-limited as every answer). */
 		j->res->action = "optout-again";
-		return 0;
+		return answer(j, optout_text);
 	}
 	snprintf(key, sizeof(key), "reply:optout:%" PRId64 ":%" PRId64, j->who.id,
 		 j->who.opted_out_at);
@@ -275,83 +437,325 @@ do_optout(struct mo_job *j)
 	return 0;
 }
 
+/*
+ * The answer to this reply: one SMS (kind 'reply', key "reply:ans:INBOUND")
+ * to the sender, unless the sender's number is no number or had
+ * REPLY_ANSWERS_PER_HOUR answers in the last hour (or
+ * REPLY_ANSWERS_PER_DAY in a day): a loop with an auto-responder stops
+ * there instead of running up a bill.  0 or -1 (err set).
+ */
 static int
-do_ack(struct mo_job *j)
+answer(struct mo_job *j, const char *text)
 {
-	int rc;
+	char key[64];
+	int64_t now = time_now(), hour, day;
 
-	if (j->who.id == 0) {
-		j->res->action = "ack-unknown";
+	struct sms_info info;
+
+	if (j->phone[0] == '\0' || j->res->reply != 0 || text[0] == '\0')
+		return 0;
+	/* Longer than sms.max_parts (many codes, a long title): a short answer. */
+	if (sms_measure(text, j->x->cfg->signature, &info, NULL, 0) != 0 ||
+	    info.parts > j->x->cfg->max_parts)
+		text = "已收到您的回复。";
+	if (store_reply_answers_since(j->x->st, j->phone, now - 3600, &hour) != STORE_OK ||
+	    store_reply_answers_since(j->x->st, j->phone, now - 86400, &day) != STORE_OK)
+		return fail_store(j);
+	if (hour >= REPLY_ANSWERS_PER_HOUR || day >= REPLY_ANSWERS_PER_DAY) {
+		j->res->limited = true;
+		log_info("reply from %s: not answered, %lld answers in the last hour, %lld in a day",
+			 j->masked, (long long)hour, (long long)day);
 		return 0;
 	}
-	rc = task_ack_reminder(j->x, j->who.id, by_sms, &j->res->message, &j->res->task);
-	if (rc == ACTION_NOTFOUND) {
-		j->res->action = "ack-none";
+	snprintf(key, sizeof(key), "reply:ans:%" PRId64, j->res->inbound);
+	if (queue_reply(j, j->phone, j->who.id, j->res->task, text, key, false, &j->res->reply) == 0)
 		return 0;
-	}
-	if (rc != ACTION_OK)
-		return -1;
-	j->res->action = "ack";
+	return -1;
+}
+
+/* "，如“完成T3”" with one of the sender's open tasks, or "" when none. */
+static int
+example(struct mo_job *j, const char *verb, const char *tail, char *out, size_t outlen)
+{
+	char *code = NULL;
+
+	out[0] = '\0';
+	if (j->who.id != 0 && store_person_open_code(j->x->st, j->who.id, &code) != STORE_OK)
+		return fail_store(j);
+	if (code != NULL)
+		snprintf(out, outlen, "，如“%s%s%s”", verb, code, tail);
+	free(code);
 	return 0;
 }
 
-/* Confirm that t was marked done by the sender. */
+/* The answer for codes nobody has: what to send instead. */
 static int
-confirm_done(struct mo_job *j, const struct task *t)
+explain_unknown(struct mo_job *j, struct buf *b, const char *codes, const char *verb,
+		const char *tail)
 {
-	char text[512], key[64];
+	char ex[96];
 
-	snprintf(text, sizeof(text), "已收到：%s「%s」已标记为办结，相关提醒停止。", t->code,
-		 t->title);
-	snprintf(key, sizeof(key), "reply:done:%" PRId64, t->id);
-	if (queue_reply(j, j->phone, j->who.id, t->id, text, key, false, &j->res->reply) == 0)
-		return 0;
-	/* A long title: confirm without it. */
-	snprintf(text, sizeof(text), "已收到：%s 已标记为办结，相关提醒停止。", t->code);
-	return queue_reply(j, j->phone, j->who.id, t->id, text, key, false, &j->res->reply);
+	if (example(j, verb, tail, ex, sizeof(ex)) != 0)
+		return -1;
+	buf_printf(b, "未找到事项%s，请回复“%s”加事项编号%s。", codes, verb, ex);
+	return 0;
+}
+
+/* Append code to a "T3、T4" list. */
+static void
+list_add(char *list, size_t len, const char *code)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, len - n, "%s%s", n ? "、" : "", code);
+}
+
+/* 收到 acknowledged the sender's latest reminder or digest: all it listed. */
+static int
+ack_answer(struct mo_job *j)
+{
+	struct task t = { 0 };
+	char text[CODE_LIST_MAX + 64], *codes = NULL;
+
+	if (store_digest_ack(j->x->st, j->res->message, time_now(), j->res->inbound, &codes) !=
+	    STORE_OK)
+		return fail_store(j);
+	if (codes != NULL) {
+		snprintf(text, sizeof(text), "已确认收到%s的督办提醒。", codes);
+		free(codes);
+		return answer(j, text);
+	}
+	if (j->res->task != 0 && store_reply_link(j->x->st, j->res->inbound, j->res->task) != STORE_OK)
+		return fail_store(j);
+	if (j->res->task != 0 && store_task_get(j->x->st, j->res->task, &t) == STORE_OK)
+		snprintf(text, sizeof(text), "已确认收到%s的督办提醒。", t.code);
+	else
+		snprintf(text, sizeof(text), "已确认收到督办提醒。");
+	task_clear(&t);
+	return answer(j, text);
 }
 
 static int
-do_done(struct mo_job *j, const char *code)
+do_ack(struct mo_job *j, const struct reply_command *r)
+{
+	char acked[CODE_LIST_MAX] = "", unknown[CODE_LIST_MAX] = "", none[CODE_LIST_MAX] = "";
+	struct buf b;
+	int rc, ret = -1;
+
+	if (j->who.id == 0) {
+		j->res->action = "ack-unknown";
+		return answer(j, unknown_sender_text);
+	}
+	if (r->ncodes == 0) {
+		rc = task_ack_reminder(j->x, j->who.id, by_sms, &j->res->message, &j->res->task);
+		if (rc == ACTION_NOTFOUND) {
+			j->res->action = "ack-none";
+			return answer(j, "您目前没有需要确认的督办提醒。");
+		}
+		if (rc != ACTION_OK)
+			return -1;
+		j->res->action = "ack";
+		return ack_answer(j);
+	}
+	buf_init(&b, 1024);
+	for (size_t i = 0; i < r->ncodes; i++) {
+		struct task t = { 0 };
+		const char *role;
+		int64_t msg;
+
+		rc = store_task_find(j->x->st, r->codes[i], &t);
+		if (rc == STORE_ERROR)
+			goto out;
+		if (rc != STORE_OK ||
+		    (rc = store_task_role(j->x->st, t.id, j->who.id, &role)) != STORE_OK || role == NULL) {
+			task_clear(&t);
+			if (rc == STORE_ERROR)
+				goto out;
+			list_add(unknown, sizeof(unknown), r->codes[i]);
+			continue;
+		}
+		rc = store_ack_task(j->x->st, j->who.id, t.id, time_now(), &msg);
+		if (rc == STORE_ERROR) {
+			task_clear(&t);
+			goto out;
+		}
+		if (rc == STORE_NOTFOUND) {
+			list_add(none, sizeof(none), t.code);
+		} else {
+			char obj[32];
+			snprintf(obj, sizeof(obj), "#%" PRId64, msg);
+			if (store_event(j->x->st, j->x->actor, "message.ack", obj, by_sms) != STORE_OK) {
+				task_clear(&t);
+				goto out;
+			}
+			list_add(acked, sizeof(acked), t.code);
+			j->res->message = msg;
+		}
+		if (j->res->task == 0)
+			j->res->task = t.id;
+		if (store_reply_link(j->x->st, j->res->inbound, t.id) != STORE_OK) {
+			task_clear(&t);
+			goto out;
+		}
+		task_clear(&t);
+	}
+	j->res->action = acked[0] ? "ack" : none[0] ? "ack-none" : "ack-no-task";
+	if (acked[0])
+		buf_printf(&b, "已确认收到%s的督办提醒。", acked);
+	if (none[0])
+		buf_printf(&b, "%s暂无需要确认的提醒。", none);
+	if (unknown[0] && explain_unknown(j, &b, unknown, "收到", "") != 0)
+		goto out;
+	ret = answer(j, b.data ? b.data : "");
+	goto done;
+out:
+	fail_store(j);
+done:
+	buf_free(&b);
+	return ret;
+}
+
+/* Close one task named by the sender; its code goes to the list of its outcome. */
+struct done_lists {
+	char done[CODE_LIST_MAX];
+	char title[256]; /* of the only task closed */
+	char already[CODE_LIST_MAX];
+	char unknown[CODE_LIST_MAX];
+	char refused[CODE_LIST_MAX];
+	char cancelled[CODE_LIST_MAX];
+	size_t ndone;
+};
+
+static int
+done_one(struct mo_job *j, const char *code, struct done_lists *l)
 {
 	struct task t = { 0 };
 	enum task_outcome oc;
-	int rc, ret = 0;
+	int rc;
 
-	if (j->who.id == 0) {
-		j->res->action = "done-unknown";
-		return 0;
-	}
 	rc = task_transition(j->x, code, TASK_VERB_DONE, j->who.id, by_sms, &t, &oc);
 	if (rc == ACTION_NOTFOUND || rc == ACTION_AMBIGUOUS) {
-		j->res->action = "done-no-task";
+		list_add(l->unknown, sizeof(l->unknown), code);
+		task_clear(&t);
 		return 0;
 	}
 	if (rc == ACTION_ERROR) {
 		task_clear(&t);
 		return -1;
 	}
-	j->res->task = t.id;
+	if (j->res->task == 0)
+		j->res->task = t.id;
 	switch (oc) {
 	case TASK_FORBIDDEN:
-		j->res->action = "done-refused";
+		list_add(l->refused, sizeof(l->refused), t.code);
 		log_info("reply from %s: %s is not the lead or an owner of %s; kept in the inbox",
 			 j->masked, j->who.name, t.code);
 		break;
 	case TASK_ALREADY:
-	case TASK_REFUSED:
-		/* Closed already (done, or cancelled): nothing left for the sender to do. */
-		j->res->action = "done-already";
+		list_add(l->already, sizeof(l->already), t.code);
+		break;
+	case TASK_REFUSED: /* cancelled: nothing left for the sender to do */
+		list_add(l->cancelled, sizeof(l->cancelled), t.code);
 		break;
 	case TASK_CHANGED:
-		if ((ret = confirm_done(j, &t)) != 0)
-			break;
-		j->res->action = "done";
+		list_add(l->done, sizeof(l->done), t.code);
+		snprintf(l->title, sizeof(l->title), "%s", t.title);
+		l->ndone++;
 		log_info("reply from %s: %s marked done by %s", j->masked, t.code, j->who.name);
+		if (store_reply_link(j->x->st, j->res->inbound, t.id) != STORE_OK) {
+			task_clear(&t);
+			return fail_store(j);
+		}
 		break;
 	}
 	task_clear(&t);
+	return 0;
+}
+
+static int
+do_done(struct mo_job *j, const struct reply_command *r)
+{
+	struct done_lists l = { 0 };
+	struct buf b;
+	int ret = -1;
+
+	if (j->who.id == 0) {
+		j->res->action = "done-unknown";
+		return answer(j, unknown_sender_text);
+	}
+	for (size_t i = 0; i < r->ncodes; i++)
+		if (done_one(j, r->codes[i], &l) != 0)
+			return -1;
+	j->res->action = l.done[0]      ? "done"
+			 : l.refused[0] ? "done-refused"
+			 : l.unknown[0] ? "done-no-task"
+					: "done-already";
+	buf_init(&b, 1024);
+	if (l.ndone == 1 && r->ncodes == 1)
+		buf_printf(&b, "已收到：%s“%s”已标记为办结，相关提醒停止。", l.done, l.title);
+	else if (l.done[0])
+		buf_printf(&b, "已收到：%s已标记为办结，相关提醒停止。", l.done);
+	if (l.already[0])
+		buf_printf(&b, "%s此前已办结，无需再回复。", l.already);
+	if (l.cancelled[0])
+		buf_printf(&b, "%s已撤销，无需办结。", l.cancelled);
+	if (l.refused[0])
+		buf_printf(&b, "您不是%s的牵头领导或责任人，不能办结，已转镇党政办。", l.refused);
+	if (l.unknown[0] && explain_unknown(j, &b, l.unknown, "完成", "") != 0)
+		goto out;
+	ret = answer(j, b.data ? b.data : "");
+	if (ret != 0 && l.ndone == 1 && r->ncodes == 1) {
+		/* A long title: confirm without it. */
+		char text[256];
+		snprintf(text, sizeof(text), "已收到：%s已标记为办结，相关提醒停止。", l.done);
+		ret = answer(j, text);
+	}
+out:
+	buf_free(&b);
 	return ret;
+}
+
+static int
+do_progress(struct mo_job *j, const struct reply_command *r)
+{
+	struct task t = { 0 };
+	const char *role = NULL;
+	char text[REPLY_NOTE_MAX + 128];
+	struct buf b;
+	int rc, ret = -1;
+
+	if (j->who.id == 0) {
+		j->res->action = "progress-unknown";
+		return answer(j, unknown_sender_text);
+	}
+	rc = store_task_find(j->x->st, r->code, &t);
+	if (rc == STORE_OK && (rc = store_task_role(j->x->st, t.id, j->who.id, &role)) == STORE_OK &&
+	    role == NULL)
+		rc = STORE_NOTFOUND;
+	if (rc == STORE_ERROR) {
+		task_clear(&t);
+		return fail_store(j);
+	}
+	if (rc != STORE_OK) {
+		task_clear(&t);
+		j->res->action = "progress-no-task";
+		buf_init(&b, 512);
+		if (explain_unknown(j, &b, r->code, "进展", " 进展情况") == 0)
+			ret = answer(j, b.data ? b.data : "");
+		buf_free(&b);
+		return ret;
+	}
+	j->res->task = t.id;
+	if (store_note_add(j->x->st, t.id, j->who.id, j->res->inbound, time_now(), r->note) != STORE_OK ||
+	    store_reply_link(j->x->st, j->res->inbound, t.id) != STORE_OK ||
+	    store_event(j->x->st, j->x->actor, "task.note", t.code, r->note) != STORE_OK) {
+		task_clear(&t);
+		return fail_store(j);
+	}
+	j->res->action = "progress";
+	snprintf(text, sizeof(text), "已记录%s的进展，谢谢。", t.code);
+	task_clear(&t);
+	return answer(j, text);
 }
 
 /* Anything that is no command (or a command duban could not carry out): the inbox. */
@@ -361,6 +765,8 @@ to_inbox(struct mo_job *j)
 	char text[REPLY_TEXT_MAX + 256], key[64];
 	const char *from = j->phone[0] ? j->phone : j->in->from;
 	const char *clerk = j->x->cfg->http.forward_to;
+	int64_t answered = j->res->reply;
+	int rc;
 
 	if (clerk == NULL)
 		return 0;
@@ -370,7 +776,26 @@ to_inbox(struct mo_job *j)
 	else
 		snprintf(text, sizeof(text), "%s回复：%.*s", from, REPLY_TEXT_MAX, j->in->text);
 	snprintf(key, sizeof(key), "reply:fwd:%" PRId64, j->res->inbound);
-	return queue_reply(j, clerk, 0, 0, text, key, true, &j->res->reply);
+	rc = queue_reply(j, clerk, 0, 0, text, key, true, &j->res->forward);
+	j->res->reply = answered;
+	return rc;
+}
+
+/* The answer to a text that is no command: it went to staff, and how to reply. */
+static int
+answer_other(struct mo_job *j)
+{
+	char ex[96], text[256];
+
+	if (j->who.id == 0)
+		return answer(j, unknown_sender_text);
+	if (example(j, "完成", "", ex, sizeof(ex)) != 0)
+		return -1;
+	if (ex[0])
+		snprintf(text, sizeof(text), "您的回复已转镇党政办。办结事项请回复“完成”加事项编号%s。", ex);
+	else
+		snprintf(text, sizeof(text), "您的回复已转镇党政办。");
+	return answer(j, text);
 }
 
 static int
@@ -380,16 +805,20 @@ act(struct mo_job *j, const struct reply_command *r)
 
 	switch (r->cmd) {
 	case REPLY_OPTOUT: rc = do_optout(j); break;
-	case REPLY_ACK: rc = do_ack(j); break;
-	case REPLY_DONE: rc = do_done(j, r->code); break;
-	default: j->res->action = "inbox"; break;
+	case REPLY_ACK: rc = do_ack(j, r); break;
+	case REPLY_DONE: rc = do_done(j, r); break;
+	case REPLY_PROGRESS: rc = do_progress(j, r); break;
+	default:
+		j->res->action = "inbox";
+		rc = answer_other(j);
+		break;
 	}
 	if (rc != 0)
 		return -1;
 	/* A command duban could not carry out is for staff to see too. */
 	if (strcmp(j->res->action, "inbox") == 0 || strstr(j->res->action, "-unknown") ||
 	    strcmp(j->res->action, "done-refused") == 0 ||
-	    strcmp(j->res->action, "done-no-task") == 0) {
+	    strstr(j->res->action, "-no-task") != NULL) {
 		if (to_inbox(j) != 0)
 			return -1;
 		return store_inbound_set(j->x->st, j->res->inbound, j->res->action, "new") ==

@@ -1,12 +1,14 @@
 /*
  * reply.h - what an SMS reply (MO) from an official or a farmer means and
- * does.  TD / T / 退订 / N opt the sender out of notices (confirmed
- * once), 收到 / 1 / 好 acknowledge the sender's latest reminder, 完成 T12 /
- * 办结 T12 mark task T12 done when the sender is its lead or an owner
- * (confirmed), and anything else - or a command duban cannot carry out -
- * waits in the inbox for staff (and goes to the clerk's phone when
- * http.forward_to is set).  Full-width characters and spaces are
- * tolerated.  The commands call the same actions as the command line
+ * does (the README's table is the grammar).  TD / T / 退订 / N opt the
+ * sender out of notices, 收到 / 1 / 好 acknowledge the sender's latest
+ * reminder (收到T3: T3's), 完成 T12 / 办结 T12 / T12已完成 (several codes
+ * too) mark tasks done when the sender is their lead or an owner, 进展 T3
+ * TEXT adds a dated progress note, and anything else - or a command duban
+ * cannot carry out - waits in the inbox for staff (and goes to the clerk's
+ * phone when http.forward_to is set).  Every reply is answered by SMS
+ * (rate-limited per number), saying what was done or why not and what to
+ * send instead.  Full-width characters and spaces are tolerated.  The commands call the same actions as the command line
  * (core/person.h, core/task.h); a reply, its effect, its confirmation and
  * the audit event commit together or not at all.
  */
@@ -21,18 +23,28 @@
 
 #define REPLY_CODE_MAX 32  /* a task code in a reply, NUL included */
 #define REPLY_NORM_MAX 256 /* a reply longer than this (normalized) is no command */
+#define REPLY_CODES_MAX 8  /* task codes one reply may name */
+#define REPLY_NOTE_MAX 512 /* bytes of a progress note, NUL included */
 
 enum reply_cmd {
-	REPLY_OTHER,  /* anything else: the inbox */
-	REPLY_OPTOUT, /* TD, T, 退订, N */
-	REPLY_ACK,    /* 收到, 1, 好 */
-	REPLY_DONE,   /* 完成 T12, 办结 T12 */
+	REPLY_OTHER,    /* anything else: the inbox */
+	REPLY_OPTOUT,   /* TD, T, 退订, N */
+	REPLY_ACK,      /* 收到, 1, 好; 收到T3, T3收到 */
+	REPLY_DONE,     /* 完成 T12, 办结 T12, 完成 T3 T4, T3已完成, 已完成T3 ... */
+	REPLY_PROGRESS, /* 进展 T3 已完成土方 */
 };
 
-/* A reply's text, understood. */
+/*
+ * A reply's text, understood (the grammar is the README's table).  Codes
+ * are separated by spaces, 、 , ， ; ； 和 or 及, or follow each other when
+ * a letter comes after a digit (T3T4 is T3 and T4).
+ */
 struct reply_command {
 	enum reply_cmd cmd;
-	char code[REPLY_CODE_MAX]; /* REPLY_DONE: the task code, upper case */
+	char code[REPLY_CODE_MAX]; /* the first code named, upper case ("" for none) */
+	char codes[REPLY_CODES_MAX][REPLY_CODE_MAX]; /* every code named, in order */
+	size_t ncodes;
+	char note[REPLY_NOTE_MAX]; /* REPLY_PROGRESS: the note as written (trimmed) */
 };
 
 /*
@@ -47,7 +59,7 @@ int reply_normalize(const char *text, char *out, size_t outlen);
 /* Classify a reply's text (never fails: unknown text is REPLY_OTHER). */
 void reply_parse(const char *text, struct reply_command *out);
 
-/* The name of a command: "other", "optout", "ack", "done". */
+/* The name of a command: "other", "optout", "ack", "done", "progress". */
 const char *reply_cmd_name(enum reply_cmd c);
 
 /* A reply as a provider delivered it; nothing is owned. */
@@ -67,8 +79,14 @@ struct reply_result {
 	int64_t person;     /* 0: the sender is nobody in the people list */
 	int64_t task;       /* REPLY_DONE: the task named (0: none) */
 	int64_t message;    /* REPLY_ACK: the reminder acknowledged */
-	int64_t reply;      /* the confirmation or forward queued (0: none) */
+	int64_t reply;      /* the answer to the sender queued (0: none) */
+	int64_t forward;    /* the copy queued to http.forward_to (0: none) */
+	bool limited;       /* no answer: the sender had too many in the last hour or day */
 };
+
+/* Answers to one number's replies: at most this many an hour, and a day. */
+#define REPLY_ANSWERS_PER_HOUR 5
+#define REPLY_ANSWERS_PER_DAY 20
 
 /*
  * Store reply in and act on it, all in one transaction: the reply, its

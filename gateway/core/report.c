@@ -31,6 +31,8 @@ static const char *const people_cols[] = {
 	NC_("column", "name"), NC_("column", "title"), NC_("column", "org"),
 	NC_("column", "tasks_led"), NC_("column", "done_on_time"),
 	NC_("column", "done_late"), NC_("column", "open"), NC_("column", "overdue"),
+	NC_("column", "tasks_owned"), NC_("column", "owned_on_time"),
+	NC_("column", "owned_late"), NC_("column", "owned_open"), NC_("column", "owned_overdue"),
 };
 static const char *const delivery_cols[] = {
 	NC_("column", "kind"), NC_("column", "provider"), NC_("column", "messages"),
@@ -50,7 +52,7 @@ report_columns(enum report_kind k, struct report_columns *out)
 		*out = (struct report_columns){ ARRAY_LEN(overdue_cols), overdue_cols, "sssnsiiin" };
 		return 0;
 	case REPORT_PEOPLE:
-		*out = (struct report_columns){ ARRAY_LEN(people_cols), people_cols, "sssiiiii" };
+		*out = (struct report_columns){ ARRAY_LEN(people_cols), people_cols, "sssiiiiiiiiii" };
 		return 0;
 	case REPORT_DELIVERY:
 		*out = (struct report_columns){ ARRAY_LEN(delivery_cols), delivery_cols,
@@ -143,14 +145,14 @@ static int
 people_row(void *arg, const struct report_person *r)
 {
 	struct run *run = arg;
-	char v[5][24];
+	const int64_t n[] = { r->led,   r->on_time,   r->late,   r->open,   r->overdue,
+			      r->owned, r->o_on_time, r->o_late, r->o_open, r->o_overdue };
+	char v[ARRAY_LEN(n)][24];
 
-	fmt_i64(v[0], sizeof(v[0]), r->led);
-	fmt_i64(v[1], sizeof(v[1]), r->on_time);
-	fmt_i64(v[2], sizeof(v[2]), r->late);
-	fmt_i64(v[3], sizeof(v[3]), r->open);
-	fmt_i64(v[4], sizeof(v[4]), r->overdue);
-	const char *cells[] = { r->name, r->title, r->org, v[0], v[1], v[2], v[3], v[4] };
+	for (size_t i = 0; i < ARRAY_LEN(n); i++)
+		fmt_i64(v[i], sizeof(v[i]), n[i]);
+	const char *cells[] = { r->name, r->title, r->org, v[0], v[1], v[2], v[3], v[4],
+				v[5],    v[6],     v[7],   v[8], v[9] };
 	return run->fn(run->arg, cells);
 }
 

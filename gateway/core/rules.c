@@ -24,6 +24,7 @@
 #include "base/diag.h"
 #include "base/buf.h"
 #include "base/duration.h"
+#include "core/calendar.h"
 
 #define RULES_MAX_SPAN (366L * 86400) /* longest offset, repeat or expiry */
 
@@ -62,6 +63,37 @@ step_free(struct rule_step *st)
 {
 	free(st->template);
 	st->template = NULL;
+	for (int i = 0; i < 4; i++) {
+		free(st->by_role[i]);
+		st->by_role[i] = NULL;
+	}
+}
+
+static void check_template(struct cfgval *cv, const config_setting_t *s, const char *name,
+			   const struct tmpl_set *tmpls);
+
+/* templates = { lead = "..."; owner = "..."; ... }: a role's own text for this step. */
+static void
+parse_by_role(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *tmpls,
+	      struct rule_step *st)
+{
+	static const char *const keys[] = { "lead", "owner", "member", "supervisor", NULL };
+	const config_setting_t *t = cfgval_group(cv, g, "templates");
+	const char *name;
+
+	if (t == NULL)
+		return;
+	cfgval_keys(cv, t, keys);
+	for (int i = 0; i < 4; i++) {
+		if (cfgval_string(cv, t, keys[i], &name) != 1)
+			continue;
+		if (!(st->roles & (1u << i)))
+			cfgval_error(cv, config_setting_get_member(t, keys[i]),
+				     "a template for '%s', who is not in 'to'", keys[i]);
+		check_template(cv, config_setting_get_member(t, keys[i]), name, tmpls);
+		if ((st->by_role[i] = strdup(name)) == NULL)
+			cfgval_error(cv, t, "out of memory");
+	}
 }
 
 static void
@@ -153,10 +185,9 @@ parse_roles(struct cfgval *cv, const config_setting_t *g)
 
 /* Check the template a step names against the loaded templates. */
 static void
-check_template(struct cfgval *cv, const config_setting_t *g, const char *name,
+check_template(struct cfgval *cv, const config_setting_t *s, const char *name,
 	       const struct tmpl_set *tmpls)
 {
-	const config_setting_t *s = config_setting_get_member(g, "template");
 	const struct tmpl *t;
 	const char *bad;
 
@@ -211,9 +242,12 @@ static bool
 parse_step(struct cfgval *cv, const config_setting_t *g, enum step_kind kind,
 	   const struct tmpl_set *tmpls, struct rule_step *st)
 {
-	static const char *const kb[] = { "offset", "at", "to", "template", "expires", NULL };
-	static const char *const ko[] = { "every", "at", "max", "to", "template", "expires", NULL };
-	static const char *const ke[] = { "after", "at", "to", "template", "expires", NULL };
+	static const char *const kb[] = { "offset", "at", "to", "template", "templates", "expires",
+					   NULL };
+	static const char *const ko[] = { "every", "at", "max", "to", "template", "templates",
+					   "expires", NULL };
+	static const char *const ke[] = { "after", "at", "to", "template", "templates", "expires",
+					   NULL };
 	const char *const *keys = kind == STEP_BEFORE ? kb : kind == STEP_OVERDUE ? ko : ke;
 	const char *dkey = keys[0], *tname;
 	size_t before = cv->diag->n;
@@ -231,11 +265,12 @@ parse_step(struct cfgval *cv, const config_setting_t *g, enum step_kind kind,
 	if (rc == 0)
 		cfgval_error(cv, g, "missing 'template' (the name of a file in templates/)");
 	if (rc == 1) {
-		check_template(cv, g, tname, tmpls);
+		check_template(cv, config_setting_get_member(g, "template"), tname, tmpls);
 		st->template = strdup(tname);
 		if (st->template == NULL)
 			cfgval_error(cv, g, "out of memory");
 	}
+	parse_by_role(cv, g, tmpls, st);
 	if (config_setting_get_member(g, "expires") != NULL)
 		st->has_expires = step_duration(cv, g, "expires", false, &st->expires);
 	if (kind == STEP_OVERDUE && at_ok && dur_ok && st->offset.days == 0)
@@ -334,7 +369,8 @@ parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *t
 	  struct rule_set *rs)
 {
 	static const char *const keys[] = {
-		"quiet_hours", "workdays_only", "before", "overdue", "escalate", NULL
+		"quiet_hours", "workdays_only", "before", "overdue", "escalate", "digest",
+		"repeat_after_ack", NULL
 	};
 	const config_setting_t *s;
 	bool present = false;
@@ -343,6 +379,9 @@ parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *t
 	cfgval_keys(cv, g, keys);
 	parse_set_quiet(cv, g, rs);
 	cfgval_bool(cv, g, "workdays_only", &rs->workdays_only);
+	rs->digest = true;
+	cfgval_bool(cv, g, "digest", &rs->digest);
+	cfgval_bool(cv, g, "repeat_after_ack", &rs->repeat_after_ack);
 	parse_before(cv, g, tmpls, rs, &present);
 	if (config_setting_get_member(g, "overdue") != NULL)
 		present = true;
@@ -557,24 +596,6 @@ rules_at(const struct rules *r, size_t i)
 /* ---- planning ----------------------------------------------------------- */
 
 /*
- * Whether local date y-m-d (normalised) is a working day.  Today: Monday to
- * Friday.  This is the seam for a holiday calendar (春节, 国庆 and the
- * weekend days the State Council swaps in as working days): make it
- * consult one, and everything that honours workdays_only follows.
- */
-static bool
-is_workday(int y, int m, int d)
-{
-	static const int t[] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
-	int wd;
-
-	if (m < 3)
-		y -= 1;
-	wd = (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7; /* 0 = Sunday */
-	return wd != 0 && wd != 6;
-}
-
-/*
  * The local date of base moved by days calendar days, at minute `at` of
  * that day, or at base's own time of day when at < 0.
  */
@@ -609,7 +630,8 @@ add_duration(int64_t t, const struct duration *d)
  * only the latest of the steps due at once.
  */
 static int64_t
-adjust(int64_t t, const struct quiet_hours *q, bool workdays_only, int dir)
+adjust(int64_t t, const struct quiet_hours *q, bool workdays_only, const struct calendar *cal,
+       int dir)
 {
 	struct tm tm;
 
@@ -623,8 +645,11 @@ adjust(int64_t t, const struct quiet_hours *q, bool workdays_only, int dir)
 	}
 	if (!workdays_only)
 		return t;
-	/* Bounded: a holiday calendar never closes a whole month. */
-	for (int i = 0; i < 31 && !is_workday(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday); i++) {
+	/* Bounded: a holiday calendar never closes a whole month.  Working
+	 * days are the calendar's: 元旦 is none, a 调休 Sunday is one. */
+	for (int i = 0;
+	     i < 31 && !calendar_is_workday(cal, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	     i++) {
 		t = time_from_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + dir, tm.tm_hour,
 				    tm.tm_min, tm.tm_sec);
 		time_local(t, &tm);
@@ -647,6 +672,7 @@ fire_init(struct fire *f, const struct rule_step *st, int64_t at)
 	f->kind = st->kind;
 	f->roles = st->roles;
 	f->template = st->template;
+	f->by_role = st->by_role;
 	memcpy(f->key, st->key, sizeof(f->key));
 }
 
@@ -676,6 +702,13 @@ int
 rules_plan(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
 	   struct fire *out, size_t max, size_t *n)
 {
+	return rules_plan_cal(rs, deadline, quiet, NULL, out, max, n);
+}
+
+int
+rules_plan_cal(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
+	       const struct calendar *cal, struct fire *out, size_t max, size_t *n)
+{
 	const struct quiet_hours *q = rs->has_quiet ? &rs->quiet : quiet;
 	size_t need = rules_plan_size(rs), k = 0;
 
@@ -687,20 +720,20 @@ rules_plan(const struct rule_set *rs, int64_t deadline, const struct quiet_hours
 		int64_t t = st->offset.seconds == 0
 				    ? local_at(deadline, -st->offset.days, st->at)
 				    : local_at(deadline - duration_seconds(&st->offset), 0, st->at);
-		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, -1));
+		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, cal, -1));
 	}
 	for (int i = 1; rs->has_overdue && i <= rs->overdue_max; i++) {
 		const struct rule_step *st = &rs->overdue;
 		int64_t t = local_at(deadline, st->offset.days * i, st->at) +
 			    (int64_t)st->offset.seconds * i;
-		fire_init(&out[k], st, adjust(t, q, rs->workdays_only, +1));
+		fire_init(&out[k], st, adjust(t, q, rs->workdays_only, cal, +1));
 		snprintf(out[k].key, sizeof(out[k].key), "o%d", i);
 		k++;
 	}
 	if (rs->has_escalate) {
 		const struct rule_step *st = &rs->escalate;
 		int64_t t = local_at(add_duration(deadline, &st->offset), 0, st->at);
-		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, +1));
+		fire_init(&out[k++], st, adjust(t, q, rs->workdays_only, cal, +1));
 	}
 
 	/* Expiries, now that every fire time is known. */

@@ -42,6 +42,7 @@ struct rule_step {
 	int at;                 /* minutes after local midnight, -1 none */
 	unsigned roles;         /* bitmask of enum role */
 	char *template;
+	char *by_role[4];       /* per-role templates (lead, owner, member, supervisor); NULL: template */
 	bool has_expires;
 	struct duration expires;
 	long line;              /* of the step in its file */
@@ -63,6 +64,8 @@ struct rule_set {
 	bool has_quiet;           /* quiet overrides the configuration's */
 	struct quiet_hours quiet;
 	bool workdays_only;
+	bool digest;           /* (default true) reminders may share one SMS with other tasks' and wait for the daily cap */
+	bool repeat_after_ack; /* (default false) overdue repeats go on after the person replied 收到 */
 };
 
 struct rules;
@@ -96,6 +99,7 @@ struct fire {
 	enum step_kind kind;
 	unsigned roles;        /* bitmask of enum role */
 	const char *template;  /* points into the rule set */
+	char *const *by_role;  /* the step's per-role templates (4, NULL each: template) */
 };
 
 /*
@@ -112,6 +116,13 @@ struct fire {
  */
 int rules_plan(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
 	       struct fire *out, size_t max, size_t *n);
+/*
+ * rules_plan with a holiday calendar (core/calendar.h; NULL: Monday to
+ * Friday are the working days) for a set with workdays_only.
+ */
+struct calendar;
+int rules_plan_cal(const struct rule_set *rs, int64_t deadline, const struct quiet_hours *quiet,
+		   const struct calendar *cal, struct fire *out, size_t max, size_t *n);
 /* The number of fires rules_plan produces for rs (the max it needs). */
 size_t rules_plan_size(const struct rule_set *rs);
 

@@ -23,6 +23,11 @@
 #include "base/buf.h"
 #include "base/i18n.h"
 #include "core/route.h"
+#include "base/zone.h"
+#include "core/calendar.h"
+#include "core/digest.h"
+#include "core/series.h"
+#include "store/store_digest.h"
 
 #define BATCH 4096
 #define MAX_PEOPLE 512
@@ -32,7 +37,7 @@
 /* A fingerprint of everything that decides fire times: the rule sets and
  * the configured quiet hours, planned against a fixed deadline. */
 static uint64_t
-rules_fingerprint(const struct sched *s)
+rules_fingerprint(const struct sched *s, const struct calendar *cal)
 {
 	uint64_t h = 1469598103934665603ULL;
 	struct fire f[RULES_MAX_FIRES];
@@ -49,12 +54,13 @@ rules_fingerprint(const struct sched *s)
 	MIX(s->cfg->quiet.enabled);
 	MIX(s->cfg->quiet.from);
 	MIX(s->cfg->quiet.to);
+	MIX(calendar_fingerprint(cal));
 	for (size_t i = 0; i < rules_count(s->rules); i++) {
 		const struct rule_set *rs = rules_at(s->rules, i);
 		for (const char *p = rs->name; *p; p++)
 			MIX(*p);
-		if (rules_plan(rs, 1230739140 /* 2008-12-31 23:59 +08 */, &s->cfg->quiet, f,
-			       RULES_MAX_FIRES, &n) != 0)
+		if (rules_plan_cal(rs, 1230739140 /* 2008-12-31 23:59 +08 */, &s->cfg->quiet, cal, f,
+				   RULES_MAX_FIRES, &n) != 0)
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			MIX(f[k].at);
@@ -164,6 +170,10 @@ msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 			long long days = civil_days_between(c->now, t->deadline);
 			v->type = TMPL_INT;
 			v->i = days < 0 ? -days : 0;
+		} else if (strcmp(f, "workdays_left") == 0 || strcmp(f, "workdays_overdue") == 0) {
+			long days = calendar_workdays_between(c->calendar, c->now, t->deadline);
+			v->type = TMPL_INT;
+			v->i = strcmp(f, "workdays_left") == 0 ? days : days < 0 ? -days : 0;
 		} else
 			return -1;
 	} else {
@@ -172,13 +182,74 @@ msg_vars_lookup(void *arg, const char *name, struct tmpl_value *v)
 	return 0;
 }
 
+/* sched_render with the calendar of the pass (the town's days included). */
+static int
+render_cal(struct sched *s, const struct calendar *cal, const struct tmpl *t,
+	   const struct task *task, const struct person *p, int64_t now, struct buf *out,
+	   char *err, size_t errlen)
+{
+	struct msg_vars c = { .task = task, .person = p, .signature = s->cfg->signature, .now = now,
+			      .calendar = cal };
+
+	return tmpl_render(t, msg_vars_lookup, &c, out, err, errlen);
+}
+
 int
 sched_render(struct sched *s, const struct tmpl *t, const struct task *task,
 	     const struct person *p, int64_t now, struct buf *out, char *err, size_t errlen)
 {
-	struct msg_vars c = { .task = task, .person = p, .signature = s->cfg->signature, .now = now };
+	return render_cal(s, s->cfg->calendar, t, task, p, now, out, err, errlen);
+}
 
-	return tmpl_render(t, msg_vars_lookup, &c, out, err, errlen);
+int
+sched_length_check(struct sched *s, const struct task *t, const char *name,
+		   void (*fn)(void *arg, const char *tmpl, unsigned parts), void *arg, char *err,
+		   size_t errlen)
+{
+	const struct rule_set *rs = rules_find(s->rules, t->rule_set);
+	const char *names[RULES_MAX_FIRES + 1];
+	struct person p = { .name = (char *)name, .title = "" };
+	size_t n = 0;
+
+	if (rs == NULL)
+		return 0;
+	const struct rule_step *steps[RULES_MAX_FIRES];
+	size_t ns = 0;
+	for (size_t i = 0; i < rs->nbefore; i++)
+		steps[ns++] = &rs->before[i];
+	if (rs->has_overdue)
+		steps[ns++] = &rs->overdue;
+	if (rs->has_escalate)
+		steps[ns++] = &rs->escalate;
+	for (size_t i = 0; i < ns && n + 5 < RULES_MAX_FIRES; i++) {
+		names[n++] = steps[i]->template;
+		for (int r = 0; r < 4; r++)
+			if (steps[i]->by_role[r] != NULL)
+				names[n++] = steps[i]->by_role[r];
+	}
+	if (rs->has_escalate && tmpl_set_get(s->tmpls, "escalation_lead") != NULL)
+		names[n++] = "escalation_lead";
+	for (size_t i = 0; i < n; i++) {
+		const struct tmpl *tp = tmpl_set_get(s->tmpls, names[i]);
+		struct sms_info info;
+		struct buf b;
+		bool seen = false;
+
+		for (size_t k = 0; k < i; k++)
+			seen = seen || strcmp(names[k], names[i]) == 0;
+		if (seen || tp == NULL)
+			continue;
+		buf_init(&b, BODY_MAX);
+		if (sched_render(s, tp, t, &p, t->deadline - 7 * 86400, &b, err, errlen) != 0 ||
+		    sms_measure(b.data, s->cfg->signature, &info, err, errlen) != 0) {
+			buf_free(&b);
+			return -1;
+		}
+		buf_free(&b);
+		if (info.parts > 1)
+			fn(arg, names[i], info.parts);
+	}
+	return 0;
 }
 
 /* ---- one task ------------------------------------------------------------------- */
@@ -309,16 +380,42 @@ route_task(struct sched *s, const struct tmpl *tp, const struct task *t, const s
 }
 
 /* Queue (or record as skipped/failed) one reminder. */
+/*
+ * The template of step f for a person with roles: the step's template for
+ * their role (templates = { lead = ...; }) when the rule set gives one;
+ * else an escalation reaching the lead (who is not also a supervisor) says
+ * it was reported (escalation_lead, when loaded), never the supervisor's
+ * words about them.
+ */
+static const char *
+step_template(const struct sched *s, const struct fire *f, unsigned roles)
+{
+	/* the rule set's text for the person's role: an escalation's supervisor
+	 * first, otherwise the lead, owner, member */
+	static const int esc_order[] = { 3, 0, 1, 2 }, order[] = { 0, 1, 2, 3 };
+	const int *o = f->kind == STEP_ESCALATE ? esc_order : order;
+
+	for (int i = 0; f->by_role != NULL && i < 4; i++)
+		if ((roles & f->roles & (1u << o[i])) && f->by_role[o[i]] != NULL)
+			return f->by_role[o[i]];
+	if (f->kind == STEP_ESCALATE && (roles & ROLE_LEAD) && !(roles & ROLE_SUPERVISOR) &&
+	    tmpl_set_get(s->tmpls, "escalation_lead") != NULL)
+		return "escalation_lead";
+	return f->template;
+}
+
 static int
-queue_one(struct sched *s, const struct task *t, const struct fire *f, const struct person *p,
-	  const char *key, bool skip, bool superseded, int64_t now, struct sched_stats *stats)
+queue_one(struct sched *s, const struct calendar *cal, const struct task *t, const struct fire *f,
+	  const struct person *p, unsigned roles, const char *key, const char *skip, int64_t now,
+	  struct sched_stats *stats, int64_t *id)
 {
 	struct message m = { 0 };
 	struct sms_info info = { 0 };
 	struct route_out ro = { 0 };
 	struct buf body;
 	char err[512];
-	const struct tmpl *tp = tmpl_set_get(s->tmpls, f->template);
+	const char *tname = step_template(s, f, roles);
+	const struct tmpl *tp = tmpl_set_get(s->tmpls, tname);
 	int rc;
 
 	buf_init(&body, BODY_MAX);
@@ -327,21 +424,19 @@ queue_one(struct sched *s, const struct task *t, const struct fire *f, const str
 	m.kind = f->kind == STEP_ESCALATE ? "escalation" : "reminder";
 	m.task = t->id;
 	m.step = (char *)f->key;
-	m.template_name = (char *)f->template;
+	m.template_name = (char *)tname;
 	m.dedupe_key = (char *)key;
 	m.priority = PRIO_REMINDER;
 	m.not_before = f->at;
 	m.expires_at = f->expires;
 	m.created_at = now;
 	m.status = skip ? "skipped" : "queued";
-	if (skip)
-		m.last_error = superseded ? "superseded by a later step"
-					  : "expired before it could be sent";
+	m.last_error = (char *)skip;
 	if (tp == NULL) {
-		snprintf(err, sizeof(err), "template \"%s\" is not loaded", f->template);
+		snprintf(err, sizeof(err), "template \"%s\" is not loaded", tname);
 		goto failed;
 	}
-	if (sched_render(s, tp, t, p, now, &body, err, sizeof(err)) != 0)
+	if (render_cal(s, cal, tp, t, p, now, &body, err, sizeof(err)) != 0)
 		goto failed;
 	if (sms_measure(body.data, s->cfg->signature, &info, err, sizeof(err)) != 0)
 		goto failed;
@@ -365,9 +460,8 @@ failed:
 	m.encoding = "UCS-2";
 	m.parts = 0;
 	stats->failed++;
-	skip = true;
 add:
-	rc = store_msg_add(s->st, &m, NULL);
+	rc = store_msg_add(s->st, &m, id);
 	route_out_clear(&ro);
 	buf_free(&body);
 	if (rc == STORE_EXISTS) /* another process got there first */
@@ -375,6 +469,8 @@ add:
 	if (rc == STORE_OK) {
 		if (strcmp(m.status, "queued") == 0)
 			stats->queued++;
+		else if (strcmp(m.status, "skipped") == 0 && strncmp(skip, "in digest", 9) == 0)
+			stats->digested++;
 		else if (strcmp(m.status, "skipped") == 0)
 			stats->skipped++;
 		if (log_enabled(LOG_DEBUG)) {
@@ -391,6 +487,16 @@ add:
  * is not yet written and not expired is queued; older unwritten ones are
  * recorded as skipped.
  */
+/* A due step kept for a digest (flush_pending); strings owned. */
+struct pending {
+	int64_t task, deadline, person;
+	unsigned roles;
+	char *code, *title, *lead, *pname, *phone, *ptitle;
+	struct fire f; /* its template points into the rules */
+	char key[128];
+	bool early;    /* due within the digest window, not yet */
+};
+
 /* Buffers a pass reuses for every task, so planning one costs no large allocation. */
 struct workspace {
 	struct fire f[RULES_MAX_FIRES];
@@ -398,7 +504,141 @@ struct workspace {
 	const struct rule_set *plan_rs; /* f holds the plan of this set and deadline */
 	int64_t plan_deadline;
 	struct people pp;
+	const struct calendar *cal; /* the pass's: shipped days and the town's */
+	struct pending *pend;       /* digestible steps due in this batch, for flush_pending */
+	size_t npend, cappend;
 };
+
+/* The reasons a due step is recorded instead of sent. */
+static const char why_superseded[] = "superseded by a later step";
+static const char why_expired[] = "expired before it could be sent";
+static const char why_together[] = "sent with a later step of the same task";
+static const char why_acked[] = "acknowledged (收到): no repeats after it (repeat_after_ack = false)";
+
+/* Copy a due step for flush_pending (strings duplicated).  0 or -1. */
+static int
+pend_add(struct workspace *ws, const struct task *t, const struct recipient *r,
+	 const struct fire *f, const char *key, bool early)
+{
+	struct pending *e;
+
+	if (ws->npend == ws->cappend) {
+		size_t ncap = ws->cappend ? ws->cappend * 2 : 64;
+		struct pending *np = realloc(ws->pend, ncap * sizeof(*np));
+		if (np == NULL)
+			return -1;
+		ws->pend = np;
+		ws->cappend = ncap;
+	}
+	e = &ws->pend[ws->npend];
+	memset(e, 0, sizeof(*e));
+	e->task = t->id;
+	e->deadline = t->deadline;
+	e->person = r->p.id;
+	e->roles = r->roles;
+	e->f = *f;
+	e->early = early;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->code = strdup(t->code);
+	e->title = strdup(t->title);
+	e->lead = t->lead_name ? strdup(t->lead_name) : NULL;
+	e->pname = strdup(r->p.name);
+	e->phone = strdup(r->p.phone);
+	e->ptitle = strdup(r->p.title ? r->p.title : "");
+	ws->npend++;
+	if (!e->code || !e->title || (t->lead_name && !e->lead) || !e->pname || !e->phone ||
+	    !e->ptitle)
+		return -1;
+	return 0;
+}
+
+static void
+pend_clear(struct workspace *ws)
+{
+	for (size_t i = 0; i < ws->npend; i++) {
+		struct pending *e = &ws->pend[i];
+		free(e->code);
+		free(e->title);
+		free(e->lead);
+		free(e->pname);
+		free(e->phone);
+		free(e->ptitle);
+	}
+	ws->npend = 0;
+}
+
+/*
+ * One recipient of a task: for each stream (reminders, escalations) the
+ * newest due step that is not yet written and not expired is queued, or
+ * kept for a digest when the set allows; older unwritten ones are recorded
+ * as skipped.  A step due within reminders.digest_window is kept too (as
+ * early), in case a digest goes now.
+ */
+static int
+plan_person(struct sched *s, struct workspace *ws, const struct rule_set *rs,
+	    const struct task *t, const struct recipient *r, const char *prefix,
+	    const struct keys *ks, int64_t now, struct sched_stats *stats)
+{
+	const struct fire *f = ws->f;
+	int64_t window = rs->digest ? s->cfg->reminders.digest_window : 0;
+	bool acked = false;
+	char key[128];
+	int rc;
+
+	/* Asked only of a person with an overdue repeat due: most tasks are not overdue. */
+	bool repeat_due = false;
+	for (size_t k = 0; k < ws->nf && rs->has_overdue && !rs->repeat_after_ack; k++)
+		repeat_due = repeat_due || (f[k].kind == STEP_OVERDUE && f[k].at <= now + window &&
+					    (f[k].roles & r->roles));
+	if (repeat_due && (rc = store_task_acked(s->st, t->id, r->p.id, &acked)) != STORE_OK)
+		return rc;
+	for (int stream = 0; stream < 2; stream++) {
+		/* newest first: the first due, unwritten, unexpired one is sent */
+		bool sent_one = false, now_one = false;
+		for (size_t k = ws->nf; k-- > 0;) {
+			bool esc = f[k].kind == STEP_ESCALATE;
+			if (esc != (stream == 1) || f[k].at > now || !(f[k].roles & r->roles))
+				continue;
+			snprintf(key, sizeof(key), "%s%s:%lld", prefix, f[k].key, (long long)r->p.id);
+			if (keys_have(ks, key)) {
+				sent_one = true; /* anything older is history */
+				continue;
+			}
+			/* After downtime the task's current state still reaches the person:
+			 * the newest overdue repeat or escalation goes even when stale, if
+			 * the task was not closed (or changed) since its moment. */
+			bool stale = f[k].expires <= now &&
+				     (f[k].kind == STEP_BEFORE || t->updated_at > f[k].at);
+			const char *why = sent_one                              ? why_superseded
+					  : stale                               ? why_expired
+					  : acked && f[k].kind == STEP_OVERDUE ? why_acked
+										: NULL;
+			sent_one = true;
+			if (why == NULL && rs->digest) {
+				now_one = true;
+				if (pend_add(ws, t, r, &f[k], key, false) != 0)
+					return STORE_ERROR;
+				continue;
+			}
+			now_one = now_one || why == NULL;
+			if ((rc = queue_one(s, ws->cal, t, &f[k], &r->p, r->roles, key, why, now, stats, NULL)) !=
+			    STORE_OK)
+				return rc;
+		}
+		/* Nothing due now in this stream: the newest due within the window may join a digest. */
+		for (size_t k = ws->nf; !now_one && window > 0 && k-- > 0;) {
+			bool esc = f[k].kind == STEP_ESCALATE;
+			if (esc != (stream == 1) || f[k].at <= now || f[k].at > now + window ||
+			    !(f[k].roles & r->roles) || (acked && f[k].kind == STEP_OVERDUE))
+				continue;
+			snprintf(key, sizeof(key), "%s%s:%lld", prefix, f[k].key, (long long)r->p.id);
+			if (!keys_have(ks, key) && pend_add(ws, t, r, &f[k], key, true) != 0)
+				return STORE_ERROR;
+			break;
+		}
+	}
+	return STORE_OK;
+}
 
 static int
 plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
@@ -409,7 +649,7 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	struct keys ks = { 0 };
 	struct fire *f = ws->f;
 	const struct rule_set *rs;
-	char prefix[64], key[128];
+	char prefix[64];
 	size_t nf = 0;
 	int64_t next = 0;
 	int rc;
@@ -431,7 +671,8 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	/* Most tasks of a town share a deadline ("年底前"): reuse the last plan. */
 	if (ws->plan_rs != rs || ws->plan_deadline != t.deadline) {
 		ws->plan_rs = NULL;
-		if (rules_plan(rs, t.deadline, &s->cfg->quiet, f, RULES_MAX_FIRES, &ws->nf) != 0) {
+		if (rules_plan_cal(rs, t.deadline, &s->cfg->quiet, ws->cal, f, RULES_MAX_FIRES,
+				   &ws->nf) != 0) {
 			log_warnx("task %s: rule set \"%s\" plans too many steps", t.code, rs->name);
 			goto out;
 		}
@@ -452,36 +693,213 @@ plan_task(struct sched *s, struct workspace *ws, int64_t id, int64_t now,
 	if (ks.n > 1)
 		qsort(ks.k, ks.n, sizeof(char *), cmp_str);
 
-	for (size_t r = 0; r < pp->n; r++) {
-		const struct person *p = &pp->r[r].p;
-		for (int stream = 0; stream < 2; stream++) {
-			/* newest first: the first due, unwritten, unexpired one is sent */
-			bool sent_one = false;
-			for (size_t k = nf; k-- > 0;) {
-				bool esc = f[k].kind == STEP_ESCALATE;
-				if (esc != (stream == 1) || f[k].at > now || !(f[k].roles & pp->r[r].roles))
-					continue;
-				snprintf(key, sizeof(key), "%s%s:%lld", prefix, f[k].key, (long long)p->id);
-				if (keys_have(&ks, key)) {
-					sent_one = true; /* anything older is history */
-					continue;
-				}
-				bool skip = sent_one || f[k].expires <= now;
-				if ((rc = queue_one(s, &t, &f[k], p, key, skip, sent_one, now, stats)) !=
-				    STORE_OK)
-					goto out;
-				sent_one = true;
-			}
-		}
-	}
+	for (size_t r = 0; r < pp->n; r++)
+		if ((rc = plan_person(s, ws, rs, &t, &pp->r[r], prefix, &ks, now, stats)) != STORE_OK)
+			goto out;
 	for (size_t k = 0; k < nf; k++)
 		if (f[k].at > now && (next == 0 || f[k].at < next))
 			next = f[k].at;
+	/* Overdue with nothing more planned (the repeats ran out): say so once,
+	 * so that an overdue task without reminders always has a reason. */
+	if (next == 0 && t.deadline < now && rs->has_overdue &&
+	    (rc = store_event(s->st, "scheduler", "task.reminders_done", t.code,
+			      "overdue repeats done (overdue.max); none until it is closed or its "
+			      "deadline moves")) != STORE_OK)
+		goto out;
 	rc = store_task_set_next(s->st, id, next);
 out:
 	people_clear(pp);
 	keys_clear(&ks);
 	task_clear(&t);
+	return rc;
+}
+
+/* ---- digests and the daily cap ---------------------------------------------------- */
+
+static int
+cmp_pend(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->person != y->person)
+		return x->person < y->person ? -1 : 1;
+	if (x->task != y->task)
+		return x->task < y->task ? -1 : 1;
+	return (x->f.at > y->f.at) - (x->f.at < y->f.at);
+}
+
+/* The local midnight that began now's day, and the next morning (the end of
+ * the quiet hours, else 08:00), when held steps are looked at again. */
+static void
+day_bounds(const struct sched *s, int64_t now, int64_t *start, int64_t *morning)
+{
+	struct tm tm;
+	int at = s->cfg->quiet.enabled ? s->cfg->quiet.to : 8 * 60;
+
+	time_local(now, &tm);
+	*start = time_from_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0);
+	*morning = time_from_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + 1, at / 60,
+				   at % 60, 0);
+}
+
+/* Queue (or record, why not NULL) a kept step on its own. */
+static int
+pend_queue(struct sched *s, struct workspace *ws, const struct pending *e, const char *why,
+	   int64_t now, struct sched_stats *stats, int64_t *id)
+{
+	struct task t = { .id = e->task, .code = e->code, .title = e->title,
+			  .deadline = e->deadline, .lead_name = e->lead };
+	struct person p = { .id = e->person, .name = e->pname, .phone = e->phone,
+			    .title = e->ptitle };
+
+	return queue_one(s, ws->cal, &t, &e->f, &p, e->roles, e->key, why, now, stats, id);
+}
+
+/* The digest's entries: one per task of g (sorted by task), the latest kind of step. */
+static size_t
+digest_entries(const struct pending *g, size_t n, struct digest_entry *e)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && g[i - 1].task == g[i].task) {
+			if (g[i].f.kind > e[k - 1].kind)
+				e[k - 1].kind = g[i].f.kind;
+			continue;
+		}
+		e[k] = (struct digest_entry){ .code = g[i].code, .title = g[i].title,
+					      .lead = g[i].lead, .deadline = g[i].deadline,
+					      .kind = g[i].f.kind,
+					      .can_close = (g[i].roles & (ROLE_LEAD | ROLE_OWNER)) != 0,
+					      .is_lead = (g[i].roles & ROLE_LEAD) != 0 &&
+							 !(g[i].roles & ROLE_SUPERVISOR) };
+		k++;
+	}
+	return k;
+}
+
+/*
+ * One SMS to g's person listing the tasks of g[0..n): the digest row is
+ * queued, and each step written with its own dedupe key as sent in it
+ * (digest_item).  Too long for sms.max_parts: two digests of half each.
+ */
+static int
+digest_queue(struct sched *s, struct workspace *ws, const struct pending *g, size_t n,
+	     int64_t now, struct sched_stats *stats)
+{
+	struct digest_entry *e = calloc(n, sizeof(*e));
+	struct message m = { 0 };
+	struct sms_info info;
+	struct buf body;
+	char key[192], why[48];
+	size_t ne;
+	int64_t id = 0;
+	int rc = STORE_ERROR;
+
+	if (e == NULL)
+		return STORE_ERROR;
+	ne = digest_entries(g, n, e);
+	if (digest_render(e, ne, now, s->cfg->signature, s->cfg->max_parts, &body, &info) != 0) {
+		buf_free(&body);
+		free(e);
+		size_t half = n / 2;
+		while (half > 0 && g[half - 1].task == g[half].task)
+			half--;
+		if (ne < 2 || half == 0) /* one task: its own messages */
+			goto alone;
+		if ((rc = digest_queue(s, ws, g, half, now, stats)) != STORE_OK)
+			return rc;
+		return digest_queue(s, ws, g + half, n - half, now, stats);
+	}
+	free(e);
+	m.person = g[0].person;
+	m.phone = g[0].phone;
+	m.body = body.data;
+	m.encoding = (char *)sms_encoding_name(info.encoding);
+	m.parts = (int)info.parts;
+	m.kind = "reminder";
+	m.step = "digest";
+	m.template_name = "digest";
+	snprintf(key, sizeof(key), "d:%lld:%lld:%s", (long long)g[0].person, (long long)now, g[0].key);
+	m.dedupe_key = key;
+	m.priority = PRIO_REMINDER;
+	m.not_before = now;
+	m.created_at = now;
+	for (size_t i = 0; i < n; i++)
+		if (g[i].f.expires > m.expires_at)
+			m.expires_at = g[i].f.expires;
+	rc = store_msg_add(s->st, &m, &id);
+	buf_free(&body);
+	if (rc != STORE_OK)
+		return rc == STORE_EXISTS ? STORE_OK : rc;
+	stats->queued++;
+	snprintf(why, sizeof(why), "in digest #%lld", (long long)id);
+	for (size_t i = 0; i < n; i++) {
+		int64_t item = 0;
+		if ((rc = pend_queue(s, ws, &g[i], why, now, stats, &item)) != STORE_OK)
+			return rc;
+		if (item != 0 && (rc = store_digest_link(s->st, item, id)) != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+alone:
+	for (size_t i = 0; i < n; i++)
+		if (!g[i].early && (rc = pend_queue(s, ws, &g[i], NULL, now, stats, NULL)) != STORE_OK)
+			return rc;
+	return STORE_OK;
+}
+
+/*
+ * The kept steps of the batch, person by person: over the daily cap they
+ * wait for the next morning's digest; steps of two tasks or more go as one
+ * digest (with those due within the window); a single task's go alone.
+ */
+static int
+flush_pending(struct sched *s, struct workspace *ws, int64_t now, struct sched_stats *stats)
+{
+	int64_t start, morning;
+	int rc = STORE_OK;
+
+	if (ws->npend > 1)
+		qsort(ws->pend, ws->npend, sizeof(*ws->pend), cmp_pend);
+	day_bounds(s, now, &start, &morning);
+	for (size_t i = 0, j; rc == STORE_OK && i < ws->npend; i = j) {
+		const struct pending *g = &ws->pend[i];
+		size_t ntasks = 0, nnow = 0;
+		int64_t sent;
+
+		for (j = i; j < ws->npend && ws->pend[j].person == g->person; j++) {
+			ntasks += j == i || ws->pend[j].task != ws->pend[j - 1].task;
+			nnow += !ws->pend[j].early;
+		}
+		if (nnow == 0)
+			continue; /* only steps due later: they come at their time */
+		if ((rc = store_person_reminders_since(s->st, g->person, start, &sent)) != STORE_OK)
+			break;
+		if (sent >= (int64_t)s->cfg->reminders.per_person_day) {
+			for (size_t k = i; rc == STORE_OK && k < j; k++)
+				if (!ws->pend[k].early) {
+					stats->held++;
+					rc = store_task_next_by(s->st, ws->pend[k].task, morning);
+				}
+			continue;
+		}
+		if (ntasks >= 2) {
+			rc = digest_queue(s, ws, g, j - i, now, stats);
+			continue;
+		}
+		/* One task: one SMS, its latest kind of step (an escalation, say,
+		 * rather than a repeat as well); the other recorded with it. */
+		size_t best = i;
+		for (size_t k = i; k < j; k++)
+			if (!ws->pend[k].early && (ws->pend[best].early || ws->pend[k].f.kind > ws->pend[best].f.kind))
+				best = k;
+		for (size_t k = i; rc == STORE_OK && k < j; k++)
+			if (!ws->pend[k].early)
+				rc = pend_queue(s, ws, &ws->pend[k], k == best ? NULL : why_together, now,
+						stats, NULL);
+	}
+	pend_clear(ws);
 	return rc;
 }
 
@@ -497,7 +915,9 @@ pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *sta
 	char fp[FP_LEN];
 	size_t n;
 	bool same = false;
-	struct workspace *ws = malloc(sizeof(*ws));
+	struct workspace *ws = calloc(1, sizeof(*ws));
+	struct calendar *cal = NULL;
+	int64_t window = s->cfg->reminders.digest_window;
 
 	if (ws == NULL) {
 		snprintf(err, errlen, "scheduler: out of memory");
@@ -505,24 +925,39 @@ pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *sta
 	}
 	ws->pp.n = 0;
 	ws->plan_rs = NULL;
-	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)rules_fingerprint(s));
+	/* The shipped calendar with the town's own days over it, read once a pass. */
+	if (calendar_with_town(s->cfg->calendar, s->st, &cal) != STORE_OK) {
+		snprintf(err, errlen, "scheduler: %s", store_errmsg(s->st));
+		free(ws);
+		return -1;
+	}
+	ws->cal = cal;
+	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)rules_fingerprint(s, cal));
 	if (strcmp(fp, planned) == 0 || (planned_with(s, fp, &same) == STORE_OK && same)) {
 		snprintf(planned, FP_LEN, "%s", fp);
 		/* Most passes find nothing due (the daemon runs one after every
 		 * commit of another process): a read says so without the write lock. */
-		if (store_sched_due(s->st, now, ids, 1, &n) == STORE_OK && n == 0)
+		bool series_due = false;
+		if (store_sched_due(s->st, now + window, ids, 1, &n) == STORE_OK && n == 0 &&
+		    series_pending(s->st, now, &series_due) == STORE_OK && !series_due)
 			goto next;
 	}
-	for (;;) {
+	for (bool first = true;; first = false) {
+		size_t added = 0;
 		if (store_begin(s->st) != STORE_OK)
 			goto fail;
 		if (strcmp(fp, planned) != 0 && plan_again_if_changed(s, fp) != STORE_OK)
 			goto fail;
-		if (store_sched_due(s->st, now, ids, BATCH, &n) != STORE_OK)
+		/* recurring tasks: the next occurrence of each that is done or past */
+		if (first && series_advance(s->st, now, &added) != STORE_OK)
+			goto fail;
+		if (store_sched_due(s->st, now + window, ids, BATCH, &n) != STORE_OK)
 			goto fail;
 		for (size_t i = 0; i < n; i++)
 			if (plan_task(s, ws, ids[i], now, stats) != STORE_OK)
 				goto fail;
+		if (flush_pending(s, ws, now, stats) != STORE_OK)
+			goto fail;
 		if (store_commit(s->st) != STORE_OK)
 			goto fail;
 		snprintf(planned, FP_LEN, "%s", fp);
@@ -532,11 +967,16 @@ pass(struct sched *s, int64_t now, char planned[FP_LEN], struct sched_stats *sta
 next:
 	if (store_sched_next(s->st, next_fire) != STORE_OK)
 		goto fail;
+	calendar_free(cal);
+	free(ws->pend);
 	free(ws);
 	return 0;
 fail:
 	snprintf(err, errlen, "scheduler: %s", store_errmsg(s->st));
 	store_rollback(s->st);
+	calendar_free(cal);
+	pend_clear(ws);
+	free(ws->pend);
 	free(ws);
 	return -1;
 }

@@ -8,7 +8,12 @@
  * ("r:TASK:DEADLINE:STEP:PERSON") makes a second pass, a restart or a racing
  * process harmless.  Of the steps that came due while duban was down only
  * the latest per recipient (and per stream: reminders, escalations) is
- * sent; the older are recorded as skipped, and an expired one too.
+ * sent; the older are recorded as skipped, and an expired reminder before
+ * the deadline too.  An expired overdue repeat or escalation is still sent
+ * (the task's current state must reach its people) unless the task was
+ * closed or changed since its moment.  Steps of rule sets with digest go
+ * through flush_pending: several tasks of one person in one digest, at
+ * most reminders.per_person_day a day.
  */
 #ifndef DUBAN_SCHED_H
 #define DUBAN_SCHED_H
@@ -22,6 +27,8 @@
 #include "store/store.h"
 #include "core/tmpl.h"
 
+struct calendar;
+
 struct sched {
 	struct store *st;                  /* not owned */
 	const struct duban_config *cfg;    /* not owned */
@@ -34,6 +41,8 @@ struct sched_stats {
 	size_t queued;   /* reminders queued */
 	size_t skipped;  /* stale steps recorded as skipped */
 	size_t failed;   /* could not be rendered or were too long (recorded as failed) */
+	size_t digested; /* steps sent as part of a digest (counted in queued once per digest) */
+	size_t held;     /* steps held for the daily cap (reminders.per_person_day) */
 };
 
 /*
@@ -104,6 +113,7 @@ struct msg_vars {
 	const char *notice_title;
 	char *const *vars;
 	size_t nvars;
+	const struct calendar *calendar; /* working days for workdays_*; NULL: Monday to Friday */
 };
 /* A tmpl_lookup_fn over a struct msg_vars. */
 int msg_vars_lookup(void *ctx, const char *name, struct tmpl_value *out);
@@ -114,5 +124,16 @@ int msg_vars_lookup(void *ctx, const char *name, struct tmpl_value *out);
  */
 int sched_render(struct sched *s, const struct tmpl *t, const struct task *task,
 		 const struct person *p, int64_t now, struct buf *out, char *err, size_t errlen);
+
+/*
+ * How many SMS parts each template task t's rule set sends needs (and
+ * escalation_lead when loaded), rendered for the person called name a
+ * week before the deadline with the signature: fn(arg, template, parts)
+ * for each that needs more than one part.  Returns 0, or -1 with err when
+ * one cannot be rendered.
+ */
+int sched_length_check(struct sched *s, const struct task *t, const char *name,
+		       void (*fn)(void *arg, const char *tmpl, unsigned parts), void *arg, char *err,
+		       size_t errlen);
 
 #endif

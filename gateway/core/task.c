@@ -207,6 +207,38 @@ task_done(struct duban_ctx *x, const char *code, struct task *out, enum task_out
 }
 
 int
+task_done_on(struct duban_ctx *x, const char *code, int64_t on, struct task *out,
+	     enum task_outcome *oc)
+{
+	char note[64], when[24];
+	int rc;
+
+	*oc = TASK_REFUSED;
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (on > time_now())
+		return action_refuse(x, ACTION_INVALID, "--on %s is in the future",
+				     time_fmt_local(on, when, sizeof(when)));
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_fail(x, rc);
+	snprintf(note, sizeof(note), "done on %s", time_fmt_local(on, when, sizeof(when)));
+	rc = task_transition(x, code, TASK_VERB_DONE, 0, note, out, oc);
+	if (rc == ACTION_OK && *oc == TASK_ALREADY) {
+		store_rollback(x->st);
+		return ACTION_OK;
+	}
+	if (rc == ACTION_OK && (rc = store_task_set_done_at(x->st, out->id, on)) != STORE_OK)
+		rc = action_fail(x, rc);
+	if (rc == ACTION_OK)
+		out->done_at = on;
+	if ((rc = action_finish(x, rc)) != ACTION_OK && *oc == TASK_CHANGED) {
+		*oc = TASK_REFUSED;
+		task_clear(out);
+	}
+	return rc;
+}
+
+int
 task_cancel(struct duban_ctx *x, const char *code, struct task *out, enum task_outcome *oc)
 {
 	return staff_transition(x, code, TASK_VERB_CANCEL, out, oc);

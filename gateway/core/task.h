@@ -76,6 +76,14 @@ int task_transition(struct duban_ctx *x, const char *code, enum task_verb verb, 
  * (reminders are planned again from now).  As task_transition with by 0.
  */
 int task_done(struct duban_ctx *x, const char *code, struct task *out, enum task_outcome *oc);
+/*
+ * task_done, recording that the work was really done at on (UTC seconds;
+ * the clerk often enters it later): on may not be in the future.  The
+ * audit event says when.  As task_done otherwise; ACTION_INVALID for a
+ * future on.
+ */
+int task_done_on(struct duban_ctx *x, const char *code, int64_t on, struct task *out,
+		 enum task_outcome *oc);
 int task_cancel(struct duban_ctx *x, const char *code, struct task *out, enum task_outcome *oc);
 int task_reopen(struct duban_ctx *x, const char *code, struct task *out, enum task_outcome *oc);
 

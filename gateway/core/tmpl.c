@@ -56,6 +56,7 @@ static const struct {
 	{ "task.lead", TMPL_STR },      { "task.deadline", TMPL_TIME },
 	{ "task.days_left", TMPL_INT }, { "task.hours_left", TMPL_INT },
 	{ "task.days_overdue", TMPL_INT },
+	{ "task.workdays_left", TMPL_INT }, { "task.workdays_overdue", TMPL_INT },
 	{ "notice.title", TMPL_STR },   { "signature", TMPL_STR },
 	{ "now", TMPL_TIME },
 };
@@ -71,7 +72,7 @@ static const char *const weekdays[] = {
 static bool
 is_filter(const char *f)
 {
-	static const char *const filters[] = { "date", "datetime", "time", "weekday", "md" };
+	static const char *const filters[] = { "date", "datetime", "time", "weekday", "md", "hm" };
 
 	for (size_t i = 0; i < ARRAY_LEN(filters); i++)
 		if (strcmp(filters[i], f) == 0)
@@ -103,6 +104,9 @@ tmpl_format_time(int64_t t, const char *filter, char *out, size_t outlen)
 		n = snprintf(out, outlen, "%s", weekdays[tm.tm_wday % 7]);
 	else if (strcmp(filter, "md") == 0)
 		n = snprintf(out, outlen, "%d月%d日", mo, d);
+	else if (strcmp(filter, "hm") == 0) /* a date-only deadline (23:59) has no time to say */
+		n = h == 23 && mi == 59 ? snprintf(out, outlen, "%s", "")
+					: snprintf(out, outlen, "%02d:%02d", h, mi);
 	else
 		return -1;
 	if (n < 0 || (size_t)n >= outlen)
@@ -248,7 +252,7 @@ parse_tag(struct tmpl *t, const char *file, long line, const char *content, size
 		}
 	} else if (filter != NULL && !is_filter(filter)) {
 		diag_add(diag, file, line,
-			 "unknown filter '%s' (expected date, datetime, time, weekday, md or max:N)",
+			 "unknown filter '%s' (expected date, datetime, time, weekday, md, hm or max:N)",
 			 filter);
 		ok = false;
 	} else if (filter != NULL && ok && nd.type != TMPL_TIME) {

@@ -100,7 +100,8 @@ bool tmpl_allows(const struct tmpl *t, const char *name);
  * Format UTC seconds t in local time (the process zone) with a filter:
  * NULL "2008-12-31 23:59", "date" "2008年12月31日", "datetime"
  * "2008年12月31日 23:59", "time" "23:59", "weekday" "星期三", "md"
- * "12月31日".  Returns 0, or -1 for an unknown filter or when out
+ * "12月31日", "hm" "17:00" but "" at 23:59 (a deadline given as a date:
+ * "今天{{task.deadline|hm}}到期" reads 今天到期).  Returns 0, or -1 for an unknown filter or when out
  * (outlen bytes) is too small.
  */
 int tmpl_format_time(int64_t t, const char *filter, char *out, size_t outlen);

@@ -193,6 +193,8 @@ int store_task_people(struct store *st, int64_t task,
 int store_task_assigned(struct store *st, int64_t task,
 			int (*fn)(void *arg, const struct person *p, const char *role), void *arg);
 /* Set status (open/done/cancelled); done records when and by whom (0: unknown). */
+/* Record when a done task was really done (task done --on). */
+int store_task_set_done_at(struct store *st, int64_t id, int64_t at);
 int store_task_set_status(struct store *st, int64_t id, const char *status, int64_t at,
 			  int64_t by);
 /* Change fields: deadline (0 unchanged), title/detail/rule_set (NULL unchanged), team (-1 unchanged, 0 none). */
@@ -600,11 +602,13 @@ struct report_person {
 	int64_t id;
 	const char *name, *title, *org;
 	int64_t led, on_time, late, open, overdue;
+	int64_t owned, o_on_time, o_late, o_open, o_overdue; /* the same, as an owner (责任人) */
 };
 /*
- * Every person who leads a task with a deadline in [from, to) (0: no
- * bound), by name: done on time (done_at <= deadline), done late, open
- * and not yet due, open and overdue at now.
+ * Every person who leads or owns a task with a deadline in [from, to) (0:
+ * no bound), by name: led, done on time (done_at <= deadline), done late,
+ * open and not yet due, open and overdue at now; and the same of the
+ * tasks they own.
  */
 int store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 			int (*fn)(void *arg, const struct report_person *r), void *arg);

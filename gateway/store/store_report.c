@@ -9,25 +9,25 @@
 #include <string.h>
 
 /*
- * The replies about task t: an assignee's message that names the task's
- * code ("完成T12", "t12 收到"; not T120), and acknowledgements of its
- * reminders.  Columns: at, txt.
+ * The replies about task t: those that acted on it (reply_task: closed it,
+ * acknowledged its reminder, added a note; not a text that merely holds
+ * its code), and acknowledgements of its reminders.  Columns: at, txt.
  */
 #define REPLIES                                                                               \
-	"SELECT i.received_at AS at, p.name || ': ' || i.text AS txt "                          \
-	"FROM inbound i JOIN person p ON p.id = i.person "                                       \
-	"WHERE i.person IN (SELECT a.person FROM assignment a WHERE a.task = t.id) "             \
-	"  AND i.received_at >= t.created_at "                                                   \
-	"  AND (upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code) || '[^0-9]*' "        \
-	"       OR upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code)) "                  \
+	"SELECT i.received_at AS at, coalesce(p.name, '') || ': ' || i.text AS txt "            \
+	"FROM reply_task rt JOIN inbound i ON i.id = rt.inbound "                                \
+	"LEFT JOIN person p ON p.id = i.person WHERE rt.task = t.id "                            \
 	"UNION ALL "                                                                             \
 	"SELECT m.acked_at, coalesce(p.name, '') || ': acknowledged' "                           \
 	"FROM message m LEFT JOIN person p ON p.id = m.person "                                   \
 	"WHERE m.task = t.id AND m.acked_at IS NOT NULL"
 
+/* Sent on their own, or listed in a digest that was sent. */
 #define SENT_OF_KIND(k)                                                                       \
 	"(SELECT count(*) FROM message m WHERE m.task = t.id AND m.kind = '" k "' "              \
-	"  AND m.status IN ('sent', 'delivered'))"
+	"  AND (m.status IN ('sent', 'delivered') OR EXISTS (SELECT 1 FROM digest_item di "      \
+	"       JOIN message dm ON dm.id = di.digest WHERE di.item = m.id "                      \
+	"         AND dm.status IN ('sent', 'delivered'))))"
 
 int
 store_report_tasks(struct store *st, bool overdue_only, int64_t now,
@@ -79,13 +79,19 @@ store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 		    int (*fn)(void *arg, const struct report_person *r), void *arg)
 {
 	static const char sql[] =
-		"SELECT p.id, p.name, p.title, p.org, count(*), "
-		"  sum(t.status = 'done' AND t.done_at <= t.deadline), "
-		"  sum(t.status = 'done' AND t.done_at > t.deadline), "
-		"  sum(t.status = 'open' AND t.deadline >= ?3), "
-		"  sum(t.status = 'open' AND t.deadline < ?3) "
+		"SELECT p.id, p.name, p.title, p.org, "
+		"  sum(a.role = 'lead'), "
+		"  sum(a.role = 'lead' AND t.status = 'done' AND t.done_at <= t.deadline), "
+		"  sum(a.role = 'lead' AND t.status = 'done' AND t.done_at > t.deadline), "
+		"  sum(a.role = 'lead' AND t.status = 'open' AND t.deadline >= ?3), "
+		"  sum(a.role = 'lead' AND t.status = 'open' AND t.deadline < ?3), "
+		"  sum(a.role = 'owner'), "
+		"  sum(a.role = 'owner' AND t.status = 'done' AND t.done_at <= t.deadline), "
+		"  sum(a.role = 'owner' AND t.status = 'done' AND t.done_at > t.deadline), "
+		"  sum(a.role = 'owner' AND t.status = 'open' AND t.deadline >= ?3), "
+		"  sum(a.role = 'owner' AND t.status = 'open' AND t.deadline < ?3) "
 		"FROM assignment a JOIN task t ON t.id = a.task JOIN person p ON p.id = a.person "
-		"WHERE a.role = 'lead' AND t.status != 'cancelled' "
+		"WHERE a.role IN ('lead', 'owner') AND t.status != 'cancelled' "
 		"  AND (?1 = 0 OR t.deadline >= ?1) AND (?2 = 0 OR t.deadline < ?2) "
 		"GROUP BY p.id ORDER BY p.id";
 	sqlite3_stmt *s = store_stmt(st, sql);
@@ -108,6 +114,11 @@ store_report_people(struct store *st, int64_t from, int64_t to, int64_t now,
 		r.late = sqlite3_column_int64(s, 6);
 		r.open = sqlite3_column_int64(s, 7);
 		r.overdue = sqlite3_column_int64(s, 8);
+		r.owned = sqlite3_column_int64(s, 9);
+		r.o_on_time = sqlite3_column_int64(s, 10);
+		r.o_late = sqlite3_column_int64(s, 11);
+		r.o_open = sqlite3_column_int64(s, 12);
+		r.o_overdue = sqlite3_column_int64(s, 13);
 		if (fn(arg, &r) != 0)
 			break;
 	}

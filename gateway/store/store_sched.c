@@ -92,7 +92,7 @@ int
 store_sched_task(struct store *st, int64_t id, struct task *t)
 {
 	static const char sql[] =
-		"SELECT code, title, rule_set, deadline FROM task WHERE id = ?";
+		"SELECT code, title, rule_set, deadline, updated_at FROM task WHERE id = ?";
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
@@ -107,6 +107,7 @@ store_sched_task(struct store *st, int64_t id, struct task *t)
 		t->title = store_col_str(s, 1);
 		t->rule_set = store_col_str(s, 2);
 		t->deadline = sqlite3_column_int64(s, 3);
+		t->updated_at = sqlite3_column_int64(s, 4);
 		rc = t->code && t->title && t->rule_set ? STORE_OK : STORE_ERROR;
 	}
 	sqlite3_reset(s);

@@ -356,7 +356,7 @@ static const char schema_send[] =
  * ("login:NAME") and by client address ("addr:IP"), so that guessing is
  * slowed whatever the account or address.
  */
-static const char schema_v4_staff[] =
+static const char schema_staff[] =
 	"CREATE TABLE staff ("
 	"  id INTEGER PRIMARY KEY,"
 	"  login TEXT NOT NULL UNIQUE,"
@@ -378,12 +378,64 @@ static const char schema_v4_staff[] =
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX login_attempt_key ON login_attempt(key, at);";
 
+/*
+ * Reminders: the town's own calendar days (calendar_day: a local
+ * festival it rests on, a weekend day it works), over the State Council's
+ * days shipped in calendar/cn.cfg; which tasks an SMS reply acted on
+ * (reply_task: the reports' last reply is a reply that did something to
+ * the task, not any text that happens to hold its code; the replies that
+ * closed a task before are linked by that old reading); and dated progress
+ * notes (task_note: "进展 T3 已完成土方"); and digests (digest_item: the
+ * step rows one SMS listing several tasks carried, each kept with its
+ * dedupe key); and recurring tasks (task_series: "每月5日前报送", each
+ * occurrence a task of its own, T12-2008-12, with task.series).
+ */
+static const char schema_reminders[] =
+	"CREATE TABLE calendar_day ("
+	"  date TEXT PRIMARY KEY CHECK (date GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE reply_task ("
+	"  inbound INTEGER NOT NULL REFERENCES inbound(id) ON DELETE CASCADE,"
+	"  task INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (inbound, task)) WITHOUT ROWID;"
+	"CREATE INDEX reply_task_task ON reply_task(task);"
+	"INSERT OR IGNORE INTO reply_task (inbound, task) "
+	"  SELECT i.id, t.id FROM inbound i JOIN task t ON i.action = 'done' "
+	"   AND i.person IN (SELECT a.person FROM assignment a WHERE a.task = t.id) "
+	"   AND (upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code) || '[^0-9]*' "
+	"        OR upper(replace(i.text, ' ', '')) GLOB '*' || upper(t.code));"
+	"CREATE TABLE task_note ("
+	"  id INTEGER PRIMARY KEY,"
+	"  task INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,"
+	"  person INTEGER REFERENCES person(id) ON DELETE SET NULL,"
+	"  inbound INTEGER REFERENCES inbound(id) ON DELETE SET NULL,"
+	"  at INTEGER NOT NULL,"
+	"  text TEXT NOT NULL);"
+	"CREATE INDEX task_note_task ON task_note(task, at);"
+	"CREATE TABLE digest_item ("
+	"  item INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,"
+	"  digest INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE);"
+	"CREATE INDEX digest_item_digest ON digest_item(digest);"
+	"CREATE TABLE task_series ("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  every TEXT NOT NULL CHECK (every IN ('week', 'month', 'quarter', 'year')),"
+	"  day INTEGER NOT NULL CHECK (day BETWEEN 1 AND 28),"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stopped')),"
+	"  created_at INTEGER NOT NULL);"
+	"ALTER TABLE task ADD COLUMN series INTEGER REFERENCES task_series(id) ON DELETE SET NULL;"
+	"CREATE INDEX task_series_of ON task(series, deadline) WHERE series IS NOT NULL;";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_params,
 	schema_send,
-	schema_v4_staff,
+	schema_staff,
+	schema_reminders,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

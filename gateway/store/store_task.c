@@ -68,8 +68,10 @@ static int
 next_code(struct store *st, char *out, size_t outlen)
 {
 	static const char sql[] =
-		"SELECT coalesce(max(CAST(substr(code, 2) AS INTEGER)), 0) + 1 FROM task "
-		"WHERE code GLOB 'T[0-9]*' AND NOT substr(code, 2) GLOB '*[^0-9]*'";
+		"SELECT coalesce(max(CAST(substr(code, 2) AS INTEGER)), 0) + 1 FROM ("
+		"  SELECT code FROM task UNION ALL SELECT code FROM task_series) "
+		"WHERE code GLOB 'T[0-9]*' AND (NOT substr(code, 2) GLOB '*[^0-9]*' "
+		"  OR code GLOB 'T[0-9]*-[0-9][0-9][0-9][0-9]*')"; /* T12-2008-12: series T12 */
 	sqlite3_stmt *s = store_stmt(st, sql);
 	int rc;
 
@@ -305,6 +307,20 @@ cancel_unsent(struct store *st, int64_t task, const char *why)
 	store_bind_text(s, 2, why);
 	sqlite3_bind_int64(s, 3, time_now());
 	return store_step_done(st, s, "cancelling reminders");
+}
+
+int
+store_task_set_done_at(struct store *st, int64_t id, int64_t at)
+{
+	static const char sql[] = "UPDATE task SET done_at = ?2 WHERE id = ?1 AND status = 'done'";
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	return store_step_update(st, s, "recording when a task was done", "task #%lld is not done",
+				 (long long)id);
 }
 
 int

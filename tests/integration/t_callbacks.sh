@@ -198,12 +198,13 @@ mo 17768096319 "完成　Ｔ１" mo-4
 expect_eq "完成　Ｔ１ from the lead closes the task" \
 	"$(inbound mo-4) $(sql "select t.status || ' ' || p.name from task t join person p on p.id = t.done_by")" \
 	"done handled done 郑秀兰"
-wait_for 10 ge "sent_to 17768096319 '已收到：T1「梅岙塘农田改造工程」已标记为办结'" 1 &&
+wait_for 10 ge "sent_to 17768096319 '已收到：T1“梅岙塘农田改造工程”已标记为办结'" 1 &&
 	ok "with a confirmation" || notok "with a confirmation"
 expect_eq "the audit log says who, by SMS" "$(sql "select actor from event where action = 'task.done'")" "sms:郑秀兰"
 mo 17768096319 "办结 T1" mo-5
-expect_eq "办结 T1 again: no second confirmation" "$(inbound mo-5) $(count "kind = 'reply' and task = 1")" \
-	"done-already handled 1"
+expect_eq "办结 T1 again: closed once, and told so" \
+	"$(inbound mo-5) $(sql "select count(*) from event where action = 'task.done'") $(sql "select body from message where kind = 'reply' order by id desc limit 1")" \
+	"done-already handled 1 T1此前已办结，无需再回复。"
 
 mo 13957608929 "ＴＤ" mo-6
 expect_eq "ＴＤ opts out" "$(inbound mo-6) $(sql "select opted_out_at > 0 from person where name = '林阿昌'")" \
@@ -211,9 +212,9 @@ expect_eq "ＴＤ opts out" "$(inbound mo-6) $(sql "select opted_out_at > 0 from
 wait_for 10 ge "sent_to 13957608929 '您已退订'" 1 && ok "with a confirmation" || notok "with a confirmation"
 mo 13957608929 "退订。" mo-7
 mo 13957608929 "T" mo-8
-expect_eq "退订 and T after that: opted out already, no second confirmation" \
+expect_eq "退订 and T after that: opted out already, each answered" \
 	"$(inbound mo-7), $(inbound mo-8), $(count "kind = 'reply' and phone = '+8613957608929'")" \
-	"optout-again handled, optout-again handled, 1"
+	"optout-again handled, optout-again handled, 3"
 check "duban person optout after TD" d person optout 13957608929
 expect_grep "  is the same action: already opted out" "already opted out" "$T/last.out"
 expect_eq "  one opt-out in the audit log, by SMS" \

@@ -28,7 +28,7 @@ re() { printf %s "$1" | sed 's/[]*.^$[\\/]/\\&/g'; }
 # ---- reminders a week before ------------------------------------------------------------------
 section '^== 2\. ' '^== 3\. ' >"$T/s2"
 expect_grep "the 7-day reminder to 郑秀兰 (纪委书记) for T1" \
-	'← 177\*\*\*\*6319 郑秀兰 .*梅岙塘农田改造工程”将于12月31日到期，还有7天' "$T/s2"
+	'← 177\*\*\*\*6319 郑秀兰 .*督办事项：.*T1[ “][^；]*7天后到期' "$T/s2"
 expect_grep "the 7-day reminder to 应国庆 (人大副主席) for T2" \
 	'← 139\*\*\*\*5404 应国庆 .*庙峙村内道路硬化（三个自然村）工程”将于12月31日到期，还有7天' "$T/s2"
 expect_grep "the other tasks' reminders are summarised" '+ [0-9]* reminders about [0-9]* other tasks' "$T/s2"
@@ -72,21 +72,21 @@ expect_eq "notice show: none queued, sending or failed; none sent twice" \
 expect_grep "3-day reminders (T1's team too)" '← .*梅岙塘农田改造工程”将于12月31日到期，还有3天' "$OUT"
 expect_grep "应国庆 replies 完成T2" '→ 139\*\*\*\*5404 应国庆  replies "完成T2"' "$OUT"
 sed -n '/^  → .*replies "完成T2"$/,$p' "$OUT" >"$T/after"
-expect_grep "duban confirms T2 done" '← 139\*\*\*\*5404 应国庆 .*已收到：T2「庙峙村内道路硬化（三个自然村）工程」已标记为办结' \
+expect_grep "duban confirms T2 done" '← 139\*\*\*\*5404 应国庆 .*已收到：T2“庙峙村内道路硬化（三个自然村）工程”已标记为办结' \
 	"$T/after"
 expect_grep "T2's status is done" '^ *status: *done$' "$T/after"
-expect_eq "no T2 reminder after the reply" "$(count '完成T2"办结' <"$T/after")" 0
-B=$(sed -n '/^  → .*replies "完成T2"$/q; p' "$OUT" | count '完成T2"办结')
+expect_eq "no T2 reminder after the reply" "$(count '完成T2”办结' <"$T/after")" 0
+B=$(sed -n '/^  → .*replies "完成T2"$/q; p' "$OUT" | count '完成T2”办结')
 [ "$B" -ge 2 ] && ok "T2 had $B reminders before it" || notok "T2 had reminders before it ($B)"
 
 # ---- T1 late ---------------------------------------------------------------------------------
 section '^== 5\. ' '^== 6\. ' >"$T/s5"
-expect_grep "T1: the day before" '← 177\*\*\*\*6319 郑秀兰 .*梅岙塘农田改造工程”将于12月31日到期，还有1天' "$T/s5"
-expect_grep "T1: on the day" '← 177\*\*\*\*6319 郑秀兰 .*梅岙塘农田改造工程”今天23:59到期' "$T/s5"
-expect_grep "T1: overdue" '← 177\*\*\*\*6319 郑秀兰 .*梅岙塘农田改造工程”已超期1天' "$T/s5"
+expect_grep "T1: the day before" '← 177\*\*\*\*6319 郑秀兰 .*督办事项：.*T1[ “][^；]*明天到期' "$T/s5"
+expect_grep "T1: on the day" '← 177\*\*\*\*6319 郑秀兰 .*督办事项：.*T1[ “][^；]*今天到期' "$T/s5"
+expect_grep "T1: overdue" '← 177\*\*\*\*6319 郑秀兰 .*督办事项：.*T1[ “][^；]*已超期1天' "$T/s5"
 expect_grep "T1 escalates to 林志远 (党委书记)" \
-	'← 139\*\*\*\*8911 林志远 .*督办提醒：郑秀兰牵头的“梅岙塘农田改造工程”（T1）已超期2天' "$T/s5"
-expect_grep "and to the lead" '← 177\*\*\*\*6319 郑秀兰 .*督办提醒：郑秀兰牵头的“梅岙塘农田改造工程”（T1）' "$T/s5"
+	'← 139\*\*\*\*8911 林志远 .*督办事项：.*T1[ “][^；]*郑秀兰牵头，已超期2天' "$T/s5"
+expect_grep "and the lead is told it was reported, not in the supervisor's words" '← 177\*\*\*\*6319 郑秀兰 .*督办事项：.*T1[ “][^；]*已超期2天，已上报督办' "$T/s5"
 
 # ---- reports ---------------------------------------------------------------------------------
 section '^\$ duban report tasks' '^\$ duban report delivery' >"$T/rt"

@@ -12,6 +12,11 @@
 # and inbound rows, as the dispatcher and the server would leave them.
 . "${TOP:-.}/tests/integration/lib.sh"
 setup
+# One row per reminder, as counted by hand: the shipped rules without
+# digests (digests are t_digest's).
+mkdir "$T/rules"
+sed 's/^  digest = true;$/  digest = false;/' "$TOP/rules/default.cfg" >"$T/rules/default.cfg"
+sed -i "s|^rules_dir = .*|rules_dir = \"$T/rules\";|" "$DUBAN_CONFIG"
 
 d() { DUBAN_NOW="$NOW" "$DUBAN" "$@"; }
 # csv_rows FILE: the CSV's rows, cells joined with '|', after checking the BOM.
@@ -46,7 +51,7 @@ d person add --name 王海斌 --phone 13805710828 --title 镇长 --org 小雄镇
 d task add --title 梅岙塘农田改造 --deadline 2008-12-10 --lead 郑秀兰 >/dev/null            # T1
 d task add --title 村级财务公开 --deadline 2008-12-10 --lead 郑秀兰 >/dev/null              # T2
 d task add --title 庙峙村道路硬化 --deadline 2008-12-15 --lead 应国庆 --supervisor 林志远 >/dev/null # T3
-d task add --title 竹笋加工基地 --deadline 2008-12-31 --lead 应国庆 >/dev/null              # T4
+d task add --title 竹笋加工基地 --deadline 2008-12-31 --lead 应国庆 --owner 林志远 >/dev/null # T4
 d task add --title 引进鞋业企业 --deadline 2008-12-18 --lead 王海斌 >/dev/null              # T5
 d task add --title 税收征管方案 --deadline "2008-12-20 12:00" --lead 王海斌 >/dev/null      # T6
 d task add --title 农民技能培训 --deadline 2009-01-15 --lead 郑秀兰 >/dev/null              # T7
@@ -82,12 +87,13 @@ sql "UPDATE message SET status = 'sent', provider = 'simA', sent_at = 1
      UPDATE message SET status = 'sent', provider = 'simB', sent_at = 1
        WHERE task = 3 AND kind = 'escalation' AND person = 3;"
 # Replies, as the HTTP server will store them: 应国庆 names T3 (the
-# latest about T3), then writes about a T30 (not T3); 王海斌 acknowledges
-# his T6 reminder.
+# latest about T3, linked to it as a reply that acted on it), then writes
+# about a T30 (not T3); 王海斌 acknowledges his T6 reminder.
 sql "INSERT INTO inbound (provider, provider_ref, phone, person, text, received_at, status)
      VALUES ('simA', 'r1', '+8613957605404', 2, '庙峙村道路基本完工', CAST(strftime('%s', '2008-12-18 01:00') AS INTEGER), 'read'),
             ('simA', 'r2', '+8613957605404', 2, '完成 t3', CAST(strftime('%s', '2008-12-18 02:00') AS INTEGER), 'handled'),
             ('simA', 'r3', '+8613957605404', 2, '收到T30', CAST(strftime('%s', '2008-12-19 02:00') AS INTEGER), 'read');
+     INSERT INTO reply_task (inbound, task) SELECT id, 3 FROM inbound WHERE provider_ref = 'r2';
      UPDATE message SET acked_at = CAST(strftime('%s', '2008-12-19 00:00') AS INTEGER)
        WHERE id = (SELECT min(id) FROM message WHERE task = 6);"
 
@@ -135,20 +141,23 @@ NOW="2008-12-20 15:00"
 check "report people as CSV" d report people --format csv
 cp "$T/last.out" "$T/people.csv"
 cat >"$T/want" <<'EOF'
-name|title|org|tasks_led|done_on_time|done_late|open|overdue
-郑秀兰|纪委书记|小雄镇|3|1|1|1|0
-应国庆|人大主席团副主席|小雄镇|2|0|0|1|1
-王海斌|镇长|小雄镇|1|0|0|0|1
+name|title|org|tasks_led|done_on_time|done_late|open|overdue|tasks_owned|owned_on_time|owned_late|owned_open|owned_overdue
+郑秀兰|纪委书记|小雄镇|2|1|1|0|0|0|0|0|0|0
+应国庆|人大主席团副主席|小雄镇|2|0|0|1|1|0|0|0|0|0
+林志远|党委书记|小雄镇|0|0|0|0|0|1|0|0|1|0
+王海斌|镇长|小雄镇|1|0|0|0|1|0|0|0|0|0
 EOF
-expect_csv "report people: led, on time, late, open, overdue (cancelled left out)" "$T/people.csv"
+expect_csv "report people: this year's (2008) led and owned, on time, late, open, overdue (cancelled left out)" "$T/people.csv"
 d report people --year 2009 --format csv >"$T/people2009.csv"
 cat >"$T/want" <<'EOF'
-name|title|org|tasks_led|done_on_time|done_late|open|overdue
-郑秀兰|纪委书记|小雄镇|1|0|0|1|0
+name|title|org|tasks_led|done_on_time|done_late|open|overdue|tasks_owned|owned_on_time|owned_late|owned_open|owned_overdue
+郑秀兰|纪委书记|小雄镇|1|0|0|1|0|0|0|0|0|0
 EOF
 expect_csv "report people --year 2009: only tasks due in 2009" "$T/people2009.csv"
 expect_eq "report people as JSON" \
-	"$(d report people --format json | jq -c '[.[] | .tasks_led] | add')" 6
+	"$(d report people --format json | jq -c '[.[] | .tasks_led] | add')" 5
+expect_eq "  owners counted apart from leads" \
+	"$(d report people --format json | jq -c '[.[] | .tasks_owned] | add')" 1
 
 # ---- report delivery ---------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ cat >"$T/want" <<'EOF2'
 01-01 09:00 o1 overdue 邵长发 queued
 01-02 09:00 o2 overdue 郑秀兰 queued
 01-02 09:00 o2 overdue 邵长发 queued
-01-02 09:30 e escalation 郑秀兰 queued
+01-02 09:30 e escalation_lead 郑秀兰 queued
 01-02 09:30 e escalation 林志远 queued
 01-03 09:00 o3 overdue 郑秀兰 queued
 01-03 09:00 o3 overdue 邵长发 queued
@@ -78,7 +78,7 @@ expect_eq "nothing queued twice" \
 	"$(sql "SELECT count(*) FROM (SELECT person, step FROM message GROUP BY person, step HAVING count(*) > 1)")" 0
 expect_eq "reminders carry an expiry after their send time" \
 	"$(sql "SELECT count(*) FROM message WHERE expires_at IS NULL OR expires_at <= not_before")" 0
-expect_grep "the text is rendered in Chinese with the reply instruction" '回复"完成T1"办结' \
+expect_grep "the text is rendered in Chinese with the reply instruction" '回复“完成T1”办结' \
 	"$(sql "SELECT body FROM message WHERE step='b7d' LIMIT 1" >"$T/body"; echo "$T/body")"
 expect_eq "days left rendered for the 7-day step" \
 	"$(sql "SELECT instr(body, '还有7天') > 0 FROM message WHERE step='b7d' LIMIT 1")" 1

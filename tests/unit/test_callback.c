@@ -398,11 +398,12 @@ test_optout(void **state)
 	/* the same reply again: ignored */
 	mo(fx, "15068766188", "ＴＤ", "mo-1", &res);
 	assert_true(res.duplicate);
-	/* another TD: no second confirmation */
+	/* another TD: no second opt-out, but an answer all the same */
 	mo(fx, "+86 150 6876 6188", "退订", "mo-2", &res);
 	assert_string_equal(res.action, "optout-again");
-	assert_int_equal(res.reply, 0);
-	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE kind = 'reply'"), 1);
+	assert_true(res.reply > 0);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE kind = 'reply'"), 2);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'person.optout'"), 1);
 	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound"), 2);
 	expect_sql(fx, "SELECT actor FROM event WHERE action = 'person.optout'", "sms:陈宝根");
 	/* someone duban does not know: kept for staff */
@@ -462,11 +463,13 @@ test_done(void **state)
 	expect_sql(fx, "SELECT status FROM task WHERE code = 'T1'", "done");
 	expect_sql(fx, "SELECT p.name FROM task t JOIN person p ON p.id = t.done_by", "郑秀兰");
 	expect_sql(fx, "SELECT body FROM message WHERE kind = 'reply' AND task = 1",
-		   "已收到：T1「梅岙塘农田改造工程」已标记为办结，相关提醒停止。");
-	/* again: nothing more */
+		   "已收到：T1“梅岙塘农田改造工程”已标记为办结，相关提醒停止。");
+	/* again: closed once, told so */
 	mo(fx, "17768096319", "办结T1", "mo-22", &res);
 	assert_string_equal(res.action, "done-already");
-	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE kind = 'reply'"), 1);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'task.done'"), 1);
+	expect_sql(fx, "SELECT body FROM message WHERE kind = 'reply' ORDER BY id DESC",
+		   "T1此前已办结，无需再回复。");
 	/* no such task */
 	mo(fx, "17768096319", "完成 T99", "mo-23", &res);
 	assert_string_equal(res.action, "done-no-task");
@@ -481,10 +484,11 @@ test_inbox(void **state)
 
 	mo(fx, "15068766188", "请问补贴什么时候发？", "mo-30", &res);
 	assert_string_equal(res.action, "inbox");
-	assert_int_equal(res.reply, 0); /* no clerk configured */
+	assert_int_equal(res.forward, 0); /* no clerk configured */
+	assert_true(res.reply > 0);       /* the sender is answered all the same */
 	fx->cfg->http.forward_to = strdup("+8613800138000");
 	mo(fx, "15068766188", "路灯坏了", "mo-31", &res);
-	assert_true(res.reply > 0);
+	assert_true(res.forward > 0);
 	expect_sql(fx,
 		   "SELECT phone || ' ' || body FROM message WHERE dedupe_key LIKE 'reply:fwd:%'",
 		   "+8613800138000 陈宝根(+8615068766188)回复：路灯坏了");

@@ -102,6 +102,66 @@ test_parse_reply(void **state)
 	expect_cmd("\xff", REPLY_OTHER, NULL);
 }
 
+/*
+ * The grammar of the README's table, row by row: each form with the
+ * command and codes (and note) it means.
+ */
+static void
+expect_codes(const char *text, enum reply_cmd cmd, const char *codes, const char *note)
+{
+	struct reply_command r;
+	char got[256] = "";
+
+	reply_parse(text, &r);
+	for (size_t i = 0; i < r.ncodes; i++) {
+		if (i)
+			strncat(got, " ", sizeof(got) - strlen(got) - 1);
+		strncat(got, r.codes[i], sizeof(got) - strlen(got) - 1);
+	}
+	if (r.cmd != cmd || strcmp(got, codes) != 0)
+		fail_msg("\"%s\": got %s [%s], want %s [%s]", text, reply_cmd_name(r.cmd), got,
+			 reply_cmd_name(cmd), codes);
+	if (note != NULL)
+		assert_string_equal(r.note, note);
+}
+
+static void
+test_grammar_table(void **state)
+{
+	(void)state;
+	/* 完成 / 办结 with one code or several, the code before or after the verb */
+	expect_codes("完成T3", REPLY_DONE, "T3", NULL);
+	expect_codes("完成 T3 T4", REPLY_DONE, "T3 T4", NULL);
+	expect_codes("完成T3、T4", REPLY_DONE, "T3 T4", NULL);
+	expect_codes("完成T3,T4，T5", REPLY_DONE, "T3 T4 T5", NULL);
+	expect_codes("完成T3和T4", REPLY_DONE, "T3 T4", NULL);
+	expect_codes("完成T3T4", REPLY_DONE, "T3 T4", NULL);
+	expect_codes("办结 T12", REPLY_DONE, "T12", NULL);
+	expect_codes("T3已完成", REPLY_DONE, "T3", NULL);
+	expect_codes("已完成T3", REPLY_DONE, "T3", NULL);
+	expect_codes("T3完成", REPLY_DONE, "T3", NULL);
+	expect_codes("T3 T4 已办结。", REPLY_DONE, "T3 T4", NULL);
+	expect_codes("ｔ３已完成！", REPLY_DONE, "T3", NULL);
+	expect_codes("完成 T12-2008-12", REPLY_DONE, "T12-2008-12", NULL);
+	/* 收到: the last reminder or digest, or the tasks named */
+	expect_codes("收到", REPLY_ACK, "", NULL);
+	expect_codes("已收到", REPLY_ACK, "", NULL);
+	expect_codes("收到T3", REPLY_ACK, "T3", NULL);
+	expect_codes("T3收到", REPLY_ACK, "T3", NULL);
+	expect_codes("收到 T3 T4", REPLY_ACK, "T3 T4", NULL);
+	/* 进展: a dated note on the task, as written */
+	expect_codes("进展 T3 已完成土方", REPLY_PROGRESS, "T3", "已完成土方");
+	expect_codes("进展T3：已完成土方，还差路面 2 公里", REPLY_PROGRESS, "T3",
+		     "已完成土方，还差路面 2 公里");
+	expect_codes("进度 ｔ３ 50%", REPLY_PROGRESS, "T3", "50%");
+	/* not commands */
+	expect_codes("完成", REPLY_OTHER, "", NULL);
+	expect_codes("进展 T3", REPLY_OTHER, "", NULL);
+	expect_codes("完成 T3 T4 T5 T6 T7 T8 T9 T10 T11", REPLY_OTHER, "", NULL);
+	expect_codes("完成T3了吗", REPLY_OTHER, "", NULL);
+	expect_codes("T3 和 T4 还没完成", REPLY_OTHER, "", NULL);
+}
+
 /* ---- acting on replies ------------------------------------------------------------------ */
 
 struct fixture {
@@ -196,6 +256,143 @@ mo(struct fixture *fx, const char *from, const char *text, const char *id,
 	assert_string_equal(fx->x.actor, "front-end"); /* the caller's, given back */
 }
 
+/* A second task of the same lead, due later: T2. */
+static int64_t
+add_t2(struct fixture *fx)
+{
+	struct task t = { .title = "庙峙村道路硬化", .deadline = 2000100000 };
+	struct assignee a[] = { { fx->lead, "lead" } };
+	int64_t id;
+
+	assert_int_equal(store_task_add(fx->st, &t, a, 1, &id, NULL), STORE_OK);
+	return id;
+}
+
+/* The answer to reply ref. */
+static void
+expect_answer(struct fixture *fx, const char *ref, const char *want)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT m.body FROM message m JOIN inbound i ON m.dedupe_key = 'reply:ans:' || i.id "
+		 "WHERE i.provider_ref = '%s'", ref);
+	expect_sql(fx, sql, want);
+}
+
+static void
+test_done_several(void **state)
+{
+	struct fixture *fx = *state;
+	struct reply_result res;
+
+	add_t2(fx);
+	mo(fx, "17768096319", "完成 T1 T2", "mo-1", &res);
+	assert_string_equal(res.action, "done");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM task WHERE status = 'done'"), 2);
+	expect_answer(fx, "mo-1", "已收到：T1、T2已标记为办结，相关提醒停止。");
+	/* the reply is linked to both tasks it closed */
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM reply_task"), 2);
+	/* one closed already, one unknown */
+	mo(fx, "17768096319", "完成T1、T9", "mo-2", &res);
+	assert_string_equal(res.action, "done-no-task");
+	expect_answer(fx, "mo-2", "T1此前已办结，无需再回复。未找到事项T9，请回复“完成”加事项编号。");
+	expect_sql(fx, "SELECT status FROM inbound WHERE provider_ref = 'mo-2'", "new");
+}
+
+static void
+test_done_forms(void **state)
+{
+	struct fixture *fx = *state;
+	struct reply_result res;
+
+	add_t2(fx);
+	mo(fx, "17768096319", "T1已完成", "mo-1", &res);
+	assert_string_equal(res.action, "done");
+	expect_answer(fx, "mo-1", "已收到：T1“梅岙塘农田改造工程”已标记为办结，相关提醒停止。");
+	/* an unknown code: what to send instead, with one of the sender's open tasks */
+	mo(fx, "17768096319", "已完成T9", "mo-2", &res);
+	assert_string_equal(res.action, "done-no-task");
+	expect_answer(fx, "mo-2", "未找到事项T9，请回复“完成”加事项编号，如“完成T2”。");
+	mo(fx, "17768096319", "T2完成", "mo-3", &res);
+	assert_string_equal(res.action, "done");
+	/* text that is no command: answered, with how to close a task */
+	mo(fx, "13857612345", "土方下周才能完", "mo-4", &res);
+	assert_string_equal(res.action, "inbox");
+	expect_answer(fx, "mo-4", "您的回复已转镇党政办。");
+	/* a number nobody has */
+	mo(fx, "13957600009", "完成T1", "mo-5", &res);
+	assert_string_equal(res.action, "done-unknown");
+	expect_answer(fx, "mo-5", "本号码未在镇督办平台登记，您的回复已转镇党政办。");
+}
+
+static void
+test_progress(void **state)
+{
+	struct fixture *fx = *state;
+	struct reply_result res;
+
+	mo(fx, "13857612345", "进展 T1 已完成土方", "mo-1", &res);
+	assert_string_equal(res.action, "progress");
+	expect_answer(fx, "mo-1", "已记录T1的进展，谢谢。");
+	expect_sql(fx, "SELECT p.name || ' ' || n.text FROM task_note n JOIN person p ON p.id = n.person",
+		   "邵长发 已完成土方");
+	expect_sql(fx, "SELECT status FROM task", "open");
+	/* someone not on the task cannot add to it */
+	add_person(fx->st, "王素琴", "+8613957608929");
+	mo(fx, "13957608929", "进展T1：都好了", "mo-2", &res);
+	assert_string_equal(res.action, "progress-no-task");
+	expect_answer(fx, "mo-2", "未找到事项T1，请回复“进展”加事项编号。");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM task_note"), 1);
+}
+
+static void
+test_ack_codes(void **state)
+{
+	struct fixture *fx = *state;
+	struct reply_result res;
+	struct message m = { .person = fx->lead, .phone = "+8617768096319", .body = "x",
+			     .encoding = "UCS-2", .parts = 1, .kind = "reminder", .task = fx->task,
+			     .status = "queued" };
+	int64_t id;
+
+	assert_int_equal(store_msg_add(fx->st, &m, &id), STORE_OK);
+	mo(fx, "17768096319", "收到T1", "mo-1", &res);
+	/* queued, not sent yet: nothing to acknowledge */
+	assert_string_equal(res.action, "ack-none");
+	expect_answer(fx, "mo-1", "T1暂无需要确认的提醒。");
+	char sql[160];
+	snprintf(sql, sizeof(sql), "UPDATE message SET status = 'sent', sent_at = 1 WHERE id = %lld",
+		 (long long)id);
+	assert_int_equal(raw_int(fx, sql), -1);
+	mo(fx, "17768096319", "T1收到", "mo-2", &res);
+	assert_string_equal(res.action, "ack");
+	assert_int_equal(res.message, id);
+	expect_answer(fx, "mo-2", "已确认收到T1的督办提醒。");
+	mo(fx, "17768096319", "收到", "mo-3", &res);
+	assert_string_equal(res.action, "ack");
+	expect_answer(fx, "mo-3", "已确认收到T1的督办提醒。");
+}
+
+/* An auto-responder answering every answer: at most 5 answers an hour. */
+static void
+test_answer_limit(void **state)
+{
+	struct fixture *fx = *state;
+	struct reply_result res;
+	char ref[16];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(ref, sizeof(ref), "mo-%d", i);
+		mo(fx, "17768096319", "自动回复：我正在开会", ref, &res);
+		assert_string_equal(res.action, "inbox");
+		assert_true(res.limited == (i >= REPLY_ANSWERS_PER_HOUR));
+	}
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE kind = 'reply'"),
+			 REPLY_ANSWERS_PER_HOUR);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound"), 8);
+}
+
 static void
 test_done_by_owner(void **state)
 {
@@ -221,7 +418,10 @@ test_done_by_supervisor(void **state)
 	mo(fx, "13905761111", "完成T1", "mo-1", &res);
 	assert_string_equal(res.action, "done-refused");
 	assert_int_equal(res.task, fx->task);
-	assert_int_equal(res.reply, 0);
+	/* answered: why not, and that staff will see it */
+	assert_true(res.reply > 0);
+	expect_sql(fx, "SELECT phone || ' ' || body FROM message WHERE kind = 'reply'",
+		   "+8613905761111 您不是T1的牵头领导或责任人，不能办结，已转镇党政办。");
 	expect_sql(fx, "SELECT status FROM task", "open");
 	expect_sql(fx, "SELECT status FROM inbound", "new");
 	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event"), 0);
@@ -236,9 +436,9 @@ test_done_cancelled(void **state)
 
 	assert_int_equal(task_cancel(&fx->x, "T1", NULL, &oc), ACTION_OK);
 	mo(fx, "17768096319", "完成 T1", "mo-1", &res);
-	/* closed already, as before: nothing for the sender to do, no confirmation */
+	/* closed already, as before: nothing for the sender to do, and told so */
 	assert_string_equal(res.action, "done-already");
-	assert_int_equal(res.reply, 0);
+	expect_sql(fx, "SELECT body FROM message WHERE kind = 'reply'", "T1已撤销，无需办结。");
 	expect_sql(fx, "SELECT status FROM task", "cancelled");
 	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'task.done'"), 0);
 }
@@ -250,12 +450,13 @@ test_optout_one_action(void **state)
 	struct reply_result res;
 	bool changed;
 
-	/* the clerk first, then the reply: no second opt-out, no confirmation */
+	/* the clerk first, then the reply: no second opt-out; told it stands */
 	assert_int_equal(person_optout(&fx->x, "郑秀兰", NULL, &changed), ACTION_OK);
 	assert_true(changed);
 	mo(fx, "17768096319", "TD", "mo-1", &res);
 	assert_string_equal(res.action, "optout-again");
-	assert_int_equal(res.reply, 0);
+	assert_true(res.reply > 0);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'person.optout'"), 1);
 	/* opted in by the clerk, out again by SMS: confirmed */
 	assert_int_equal(person_optin(&fx->x, "郑秀兰", NULL, &changed), ACTION_OK);
 	mo(fx, "17768096319", "退订", "mo-2", &res);
@@ -310,6 +511,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_parse_reply),
+		cmocka_unit_test(test_grammar_table),
+		cmocka_unit_test_setup_teardown(test_done_several, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_codes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done_by_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done_by_supervisor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done_cancelled, setup, teardown),

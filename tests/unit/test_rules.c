@@ -720,6 +720,39 @@ static void test_plan_limit(void **state)
 	free(out);
 }
 
+/* templates = { role = ...; }: a role's own text for a step, checked at load. */
+static void test_role_templates(void **state)
+{
+	struct fixture *f = *state;
+	const struct rule_set *rs;
+	struct fire out[8];
+	size_t n;
+
+	load_ok(f, "roles = {\n"
+		   "  overdue = { every = \"1d\"; at = \"09:00\"; max = 1; to = [ \"lead\", \"owner\" ];\n"
+		   "              template = \"overdue\"; templates = { owner = \"due_today\"; }; };\n"
+		   "  escalate = { after = \"1d\"; to = [ \"supervisor\", \"lead\" ]; template = \"escalation\";\n"
+		   "               templates = { lead = \"reminder\"; }; }; };\n");
+	rs = rules_find(f->rules, "roles");
+	assert_null(rs->overdue.by_role[0]);
+	assert_string_equal(rs->overdue.by_role[1], "due_today");
+	assert_string_equal(rs->escalate.by_role[0], "reminder");
+	assert_int_equal(rules_plan(rs, L("2008-12-31 23:59"), NULL, out, 8, &n), 0);
+	assert_string_equal(out[0].by_role[1], "due_today");
+	assert_string_equal(out[1].by_role[0], "reminder");
+
+	/* a role not in 'to', an unknown role, an unknown template */
+	write_file(f->rdir, "default.cfg",
+		/* 1 */ "bad = { escalate = { after = \"1d\"; to = [ \"supervisor\" ]; template = \"escalation\";\n"
+		/* 2 */ "  templates = {\n"
+		/* 3 */ "    lead = \"reminder\";\n"
+		/* 4 */ "    boss = \"reminder\";\n"
+		/* 5 */ "    supervisor = \"nosuch\"; }; }; };\n");
+	expect_load_errors(f, "@/default.cfg:3: a template for 'lead', who is not in 'to'",
+			   "@/default.cfg:4: unknown key 'boss' in 'templates'",
+			   "@/default.cfg:5: unknown template 'nosuch' (%/nosuch.txt not found)", NULL);
+}
+
 /* rules/ and templates/ as shipped load together and plan as documented. */
 static void test_shipped_rules(void **state)
 {
@@ -785,6 +818,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shipped_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_role_templates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);

@@ -9,6 +9,7 @@
  * deadline cancelling the unsent reminders); acknowledging a reminder.
  */
 #include "unit.h"
+#include "base/clock.h"
 #include "unit_db.h"
 
 #include <limits.h>
@@ -526,6 +527,35 @@ test_ack(void **state)
 		   "message.ack #1 by SMS reply");
 }
 
+/* task done --on: the day the work was really done, entered later. */
+static void
+test_done_on(void **state)
+{
+	struct fixture *fx = *state;
+	struct task t = { 0 };
+	enum task_outcome oc;
+	int64_t now = time_now();
+
+	add_t1(fx);
+	/* not in the future */
+	assert_int_equal(task_done_on(&fx->x, "T1", now + 86400, &t, &oc), ACTION_INVALID);
+	task_clear(&t);
+	expect_sql(fx, "SELECT status FROM task", "open");
+	assert_int_equal(events(fx), 0);
+	assert_int_equal(task_done_on(&fx->x, "T1", now - 3 * 86400, &t, &oc), ACTION_OK);
+	assert_int_equal(oc, TASK_CHANGED);
+	assert_int_equal(t.done_at, now - 3 * 86400);
+	task_clear(&t);
+	assert_int_equal(raw_int(fx, "SELECT done_at FROM task"), now - 3 * 86400);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'task.done' "
+				     "AND detail LIKE 'done on %'"), 1);
+	/* done already: nothing changes, not even the date */
+	assert_int_equal(task_done_on(&fx->x, "T1", now - 86400, &t, &oc), ACTION_OK);
+	assert_int_equal(oc, TASK_ALREADY);
+	task_clear(&t);
+	assert_int_equal(raw_int(fx, "SELECT done_at FROM task"), now - 3 * 86400);
+}
+
 int
 main(void)
 {
@@ -538,6 +568,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_on, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("task", tests, NULL, NULL);
 }

@@ -221,6 +221,12 @@ static void test_format_time(void **state)
 	assert_string_equal(out, "08:05");
 	assert_int_equal(tmpl_format_time(t, "md", out, sizeof(out)), 0);
 	assert_string_equal(out, "1月5日");
+	/* hm: the time of a deadline, none for one given as a date (23:59) */
+	assert_int_equal(tmpl_format_time(t, "hm", out, sizeof(out)), 0);
+	assert_string_equal(out, "08:05");
+	assert_int_equal(tmpl_format_time(time_from_local(2008, 12, 31, 23, 59, 0), "hm", out,
+					  sizeof(out)), 0);
+	assert_string_equal(out, "");
 	/* Every weekday, 2008-12-28 being a Sunday. */
 	for (int i = 0; i < 7; i++) {
 		int64_t d = time_from_local(2008, 12, 28 + i, 12, 0, 0);
@@ -244,7 +250,7 @@ static void test_load_errors_with_lines(void **state)
 	expect_errors("第一行\n第二行\n前{{ task.titel }}后",
 		      "t.txt:3: unknown variable 'task.titel'", NULL);
 	expect_errors("第一行\n第二行\n{{task.deadline|year}}",
-		      "t.txt:3: unknown filter 'year' (expected date, datetime, time, weekday, md or max:N)",
+		      "t.txt:3: unknown filter 'year' (expected date, datetime, time, weekday, md, hm or max:N)",
 		      NULL);
 	expect_errors("第一行\n第二行\n{{ person.name | date }}",
 		      "t.txt:3: filter 'date' needs a time, not 'person.name'", NULL);
@@ -274,7 +280,7 @@ static void test_load_errors_with_lines(void **state)
 	expect_errors("{{ person.name\n}}\n{{ nope }}", "t.txt:3: unknown variable 'nope'", NULL);
 	/* An unknown variable with an unknown filter: both said. */
 	expect_errors("{{x|y}}", "t.txt:1: unknown variable 'x'",
-		      "t.txt:1: unknown filter 'y' (expected date, datetime, time, weekday, md or max:N)",
+		      "t.txt:1: unknown filter 'y' (expected date, datetime, time, weekday, md, hm or max:N)",
 		      NULL);
 }
 
@@ -287,7 +293,7 @@ static void test_all_errors_collected(void **state)
 		      "{{ task.code 然后 {{ task.title }}\n"
 		      "{{}}尾",
 		      "t.txt:1: unknown variable 'who'",
-		      "t.txt:2: unknown filter 'when' (expected date, datetime, time, weekday, md or max:N)",
+		      "t.txt:2: unknown filter 'when' (expected date, datetime, time, weekday, md, hm or max:N)",
 		      "t.txt:3: filter 'date' needs a time, not 'person.name'",
 		      "t.txt:4: unclosed '{{'", "t.txt:5: empty '{{}}'", NULL);
 	/* No file: the name is used. */
@@ -578,7 +584,7 @@ static void test_shipped_templates(void **state)
 		if (strcmp(tmpl_name(t), "insurance") != 0) {
 			assert_false(tmpl_uses_prefix(t, "var."));
 			assert_false(tmpl_uses_prefix(t, "notice."));
-			assert_non_null(strstr(b.data, "回复\""));
+			assert_non_null(strstr(b.data, "回复“"));
 		}
 		buf_free(&b);
 	}
