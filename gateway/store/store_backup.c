@@ -160,7 +160,7 @@ create_copy(const char *path, char *err, size_t errlen)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	if (fd < 0 || fchmod(fd, 0600) != 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		snprintf(err, errlen, _("%s: cannot create: %s"), path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -199,7 +199,7 @@ store_backup_file(const char *db, const char *dest, struct store_copy_info *info
 	if (pragma_int(src, db, "PRAGMA user_version", &v, err, errlen) != 0)
 		goto out;
 	if (v == 0) {
-		snprintf(err, errlen, "%s: not a duban database (no schema)", db);
+		snprintf(err, errlen, _("%s: not a duban database (no schema)"), db);
 		rc = STORE_INVALID;
 		goto out;
 	}
