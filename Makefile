@@ -63,7 +63,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all setup check check-browser asan tsan demo bench lint fuzz clean install uninstall deb pot
+.PHONY: all setup check check-browser asan tsan demo bench lint fuzz clean install uninstall deb pot po-update
 all: $(BUILD)/duban $(BUILD)/smsc-sim $(MO_FILES)
 
 # The build only checks; `make setup` installs (and so do check and demo).
@@ -86,11 +86,23 @@ $(BUILD)/locale/%/LC_MESSAGES/duban.mo: po/%.po | $(SETUP_STAMP)
 	@echo "  MSGFMT  $<"
 	@msgfmt --check -o $@ $<
 
-# $(BUILD)/duban.pot: every marked string of gateway/, to merge into the catalogues
-# (msgmerge -U po/zh_CN.po $(BUILD)/duban.pot).
+# $(BUILD)/duban.pot: every marked string of gateway/, to merge into the
+# catalogues (make po-update).
 pot:
+	@mkdir -p $(BUILD)
 	xgettext --from-code=UTF-8 --language=C -k_ -kN_ -kNC_:1c,2 -kC_:1c,2 --add-comments=TRANSLATORS \
 	  --no-wrap --sort-by-file -o $(BUILD)/duban.pot $(sort $(wildcard gateway/*/*.c gateway/*/*.h))
+
+# Bring po/*.po up to the sources: new strings come in untranslated, changed
+# ones fuzzy with their previous msgid (#|), gone ones are dropped.  A fuzzy
+# entry is not used: translate it and remove its "#, fuzzy" line, until the
+# statistics printed last show no fuzzy and no untranslated message.
+po-update: pot
+	@for p in $(wildcard po/*.po); do \
+	  msgmerge --quiet --update --backup=none --no-wrap --previous $$p $(BUILD)/duban.pot && \
+	  msgattrib --no-obsolete --no-location --no-wrap -o $$p $$p && \
+	  sed -i '/^"POT-Creation-Date: /d; /^"Report-Msgid-Bugs-To: /d' $$p && \
+	  printf '%s: ' $$p && msgfmt --check --statistics -o /dev/null $$p || exit 1; done
 
 $(BUILD)/libduban.a: $(LIB_OBJS)
 	@rm -f $@

@@ -68,14 +68,14 @@ type_name(int t)
 {
 	switch (t) {
 	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a number";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "true or false";
-	case CONFIG_TYPE_GROUP: return "a group { ... }";
-	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
-	case CONFIG_TYPE_LIST: return "a list ( ... )";
-	default: return "something else";
+	case CONFIG_TYPE_INT64: return _("an integer");
+	case CONFIG_TYPE_FLOAT: return _("a number");
+	case CONFIG_TYPE_STRING: return _("a string");
+	case CONFIG_TYPE_BOOL: return _("true or false");
+	case CONFIG_TYPE_GROUP: return _("a group { ... }");
+	case CONFIG_TYPE_ARRAY: return _("an array [ ... ]");
+	case CONFIG_TYPE_LIST: return _("a list ( ... )");
+	default: return _("something else");
 	}
 }
 
@@ -265,14 +265,14 @@ cfgval_read_file(struct cfgval *cv, config_t *cfg, const char *path)
 	FILE *fp = fopen(path, "r");
 
 	if (fp == NULL) {
-		diag_add(cv->diag, path, 0, "cannot open: %s", strerror(errno));
+		diag_add(cv->diag, path, 0, _("cannot open: %s"), strerror(errno));
 		return -1;
 	}
 	fclose(fp);
 	if (config_read_file(cfg, path) != CONFIG_TRUE) {
 		const char *f = config_error_file(cfg);
 		diag_add(cv->diag, f ? f : path, config_error_line(cfg), "%s",
-			 config_error_text(cfg) ? config_error_text(cfg) : "syntax error");
+			 config_error_text(cfg) ? config_error_text(cfg) : _("syntax error"));
 		return -1;
 	}
 	return 0;

@@ -65,6 +65,8 @@ i18n_setup(bool zh, const char *localedir)
 		rc = -1;
 	bindtextdomain(DUBAN_TEXTDOMAIN, localedir);
 	bind_textdomain_codeset(DUBAN_TEXTDOMAIN, "UTF-8");
+	/* strerror() and the like: glibc's own catalogue, in UTF-8 too (else "???"). */
+	bind_textdomain_codeset("libc", "UTF-8");
 	textdomain(DUBAN_TEXTDOMAIN);
 	return rc;
 }

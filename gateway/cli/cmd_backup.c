@@ -11,7 +11,7 @@
 #include "cli/cli.h"
 #include "store/store.h"
 
-static const char backup_help[] =
+static const char backup_help[] = N_(
 	"usage: duban backup FILE\n"
 	"\n"
 	"Copy the database to FILE with SQLite's online backup API: one consistent\n"
@@ -19,16 +19,16 @@ static const char backup_help[] =
 	"daemon and other commands go on working.  The copy is checked (PRAGMA\n"
 	"integrity_check), written durably and renamed onto FILE, which is replaced\n"
 	"if it exists; it is mode 0600 - it holds every phone number.  The database\n"
-	"may be of an older schema (before an upgrade's duban init).\n";
+	"may be of an older schema (before an upgrade's duban init).\n");
 
-static const char restore_help[] =
+static const char restore_help[] = N_(
 	"usage: duban restore FILE\n"
 	"\n"
 	"Replace the database by the copy in FILE (made by duban backup).  Refused\n"
 	"while a daemon (duban run) uses the database - stop it first - and when\n"
 	"FILE fails its integrity check or was written by a newer duban.  The\n"
 	"database as it was is kept first as an automatic backup beside it (see\n"
-	"backup.keep); a copy of an older schema is migrated by duban init after.\n";
+	"backup.keep); a copy of an older schema is migrated by duban init after.\n");
 
 int
 cmd_backup(struct cli *c, int argc, char **argv)

@@ -16,7 +16,7 @@
 #include "base/i18n.h"
 #include "base/zone.h"
 
-static const char list_help[] =
+static const char list_help[] = N_(
 	"usage: duban provider list [--format table|csv|json]\n"
 	"\n"
 	"The configured providers in failover order: type, whether it takes only\n"
@@ -24,7 +24,7 @@ static const char list_help[] =
 	"halted (since when, the provider's code and words) after it refused\n"
 	"everything - no balance, credentials or signature refused.  A halted\n"
 	"provider gets no traffic until \"duban provider resume NAME\", a reload of\n"
-	"the daemon, or a trial request (one every halt_retry) that goes through.\n";
+	"the daemon, or a trial request (one every halt_retry) that goes through.\n");
 
 struct states {
 	const struct duban_config *cfg;
@@ -45,8 +45,11 @@ state_row(void *arg, const struct provider_state *p)
 static int
 provider_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const h[] = { "name", "type", "templated", "batch", "state",
-					 "halted_at", "code", "reason" };
+	static const char *const h[] = {
+		NC_("provider", "name"), NC_("column", "type"),	 NC_("column", "templated"),
+		NC_("column", "batch"),	 NC_("column", "state"), NC_("column", "halted_at"),
+		NC_("provider", "code"), NC_("column", "reason"),
+	};
 	struct provider_state st[64];
 	struct states s = { c->cfg, st };
 	struct table *t;
@@ -58,11 +61,12 @@ provider_list(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	memset(st, 0, sizeof(st));
 	if (c->cfg->nproviders > ARRAY_LEN(st))
-		return cli_err(EXIT_FAIL, "more than %zu providers", ARRAY_LEN(st));
+		return cli_err(EXIT_FAIL, _("more than %zu providers"), ARRAY_LEN(st));
 	if ((rc = store_provider_each(c->st, state_row, &s)) != STORE_OK)
 		return cli_store_err(c, rc);
-	if ((t = table_new(ARRAY_LEN(h), h, "sssisnnn")) == NULL)
+	if ((t = table_new(ARRAY_LEN(h), h, "sseiennn")) == NULL)
 		return EXIT_FAIL;
+	table_set_context(t, "provider"); /* its name is 名称, its code the provider's */
 	for (size_t i = 0; i < c->cfg->nproviders; i++) {
 		const struct provider_conf *pc = &c->cfg->providers[i];
 		char batch[16], at[32] = "";
@@ -72,8 +76,13 @@ provider_list(struct cli *c, int argc, char **argv)
 		snprintf(batch, sizeof(batch), "%zu", b);
 		if (st[i].halted_at)
 			time_fmt_local(st[i].halted_at, at, sizeof(at));
-		const char *cells[] = { pc->name, pc->ops->type, pc->templated ? "yes" : "no", batch,
-					st[i].halted_at ? "halted" : "ok", at,
+		/* 'e' words: JSON keeps yes/no and ok/halted, tables translate them. */
+		const char *cells[] = { pc->name,
+					pc->ops->type,
+					pc->templated ? NC_("value", "yes") : NC_("value", "no"),
+					batch,
+					st[i].halted_at ? NC_("value", "halted") : NC_("value", "ok"),
+					at,
 					st[i].halted_at ? st[i].code : "",
 					st[i].halted_at ? st[i].reason : "" };
 		if (table_add(t, cells) != 0) {
@@ -84,13 +93,13 @@ provider_list(struct cli *c, int argc, char **argv)
 	return cli_print_table(c, t, STORE_OK);
 }
 
-static const char resume_help[] =
+static const char resume_help[] = N_(
 	"usage: duban provider resume NAME\n"
 	"\n"
 	"Lift the halt of provider NAME once its account is put right (balance\n"
 	"topped up, keys or signature fixed): the dispatcher sends through it\n"
 	"again, a running daemon within its poll.  Recorded in the audit log.\n"
-	"Resuming a provider that is not halted changes nothing.\n";
+	"Resuming a provider that is not halted changes nothing.\n");
 
 static int
 provider_resume(struct cli *c, int argc, char **argv)
@@ -114,11 +123,11 @@ provider_resume(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const char provider_help[] =
+static const char provider_help[] = N_(
 	"usage: duban provider list [--format F]\n"
 	"       duban provider resume NAME\n"
 	"\n"
-	"\"duban provider SUBCOMMAND --help\" tells more.\n";
+	"\"duban provider SUBCOMMAND --help\" tells more.\n");
 
 int
 cmd_provider(struct cli *c, int argc, char **argv)

@@ -74,7 +74,7 @@ carriers(const struct duban_config *cfg, const struct tmpl *tp, char *out, size_
 static int
 template_list(struct cli *c)
 {
-	static const char *const h[] = { NC_("column", "name"), NC_("column", "uses"),
+	static const char *const h[] = { NC_("template", "name"), NC_("column", "uses"),
 					 NC_("column", "providers") };
 	static const char *const uses[] = { NC_("value", "any"), NC_("value", "reminders"),
 					    NC_("value", "notices") };
@@ -83,6 +83,7 @@ template_list(struct cli *c)
 
 	if (t == NULL)
 		return EXIT_FAIL;
+	table_set_context(t, "template"); /* a template's name is 名称, not 姓名 */
 	for (size_t i = 0; i < tmpl_set_count(c->tmpls); i++) {
 		const struct tmpl *tp = tmpl_set_at(c->tmpls, i);
 		const char *cells[] = { tmpl_name(tp), uses[tmpl_kind(tp)], via };
@@ -102,9 +103,10 @@ print_text(const struct duban_config *cfg, const char *sign, const char *text,
 	if (sign && *sign)
 		printf("【%s】", sign);
 	printf("%s\n\n", text);
-	printf(_("%zu characters with the signature, %s, %zu units, %u part%s%s\n"), info->chars,
-	       sms_encoding_name(info->encoding), info->units, info->parts,
-	       info->parts == 1 ? "" : "s",
+	printf(ngettext("%zu characters with the signature, %s, %zu units, %u part%s\n",
+			"%zu characters with the signature, %s, %zu units, %u parts%s\n",
+			info->parts),
+	       info->chars, sms_encoding_name(info->encoding), info->units, info->parts,
 	       info->parts > cfg->max_parts ? _(" (over sms.max_parts: would be refused)") : "");
 }
 

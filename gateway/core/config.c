@@ -365,12 +365,12 @@ parse_alerts(struct cfgval *cv, const config_setting_t *root, struct alerts_conf
 	if ((to = config_setting_get_member(g, "to")) == NULL)
 		return;
 	if (!config_setting_is_array(to) && !config_setting_is_list(to)) {
-		cfgval_error(cv, to, "'to' must be a list of phone numbers, e.g. [\"+8613800138000\"]");
+		cfgval_error(cv, to, _("'to' must be a list of phone numbers, e.g. [\"+8613800138000\"]"));
 		return;
 	}
 	n = config_setting_length(to);
 	if (n > 0 && (ac->to = calloc((size_t)n, sizeof(*ac->to))) == NULL) {
-		cfgval_error(cv, to, "out of memory");
+		cfgval_error(cv, to, _("out of memory"));
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -378,15 +378,15 @@ parse_alerts(struct cfgval *cv, const config_setting_t *root, struct alerts_conf
 		const char *s = config_setting_get_string(e), *why = NULL;
 		char num[PHONE_MAX];
 		if (s == NULL) {
-			cfgval_error(cv, e, "alerts.to: element %d is not a string", i + 1);
+			cfgval_error(cv, e, _("alerts.to: element %d is not a string"), i + 1);
 			continue;
 		}
 		if (phone_normalize(s, num, sizeof(num), &why) != 0) {
-			cfgval_error(cv, e, "alerts.to: \"%s\" is not a phone number: %s", s, why);
+			cfgval_error(cv, e, _("alerts.to: \"%s\" is not a phone number: %s"), s, why);
 			continue;
 		}
 		if ((ac->to[ac->nto] = strdup(num)) == NULL) {
-			cfgval_error(cv, e, "out of memory");
+			cfgval_error(cv, e, _("out of memory"));
 			return;
 		}
 		ac->nto++;
@@ -490,7 +490,7 @@ config_load_file(const char *path, struct duban_config **out, struct diag *diag)
 		goto out;
 	c = config_defaults();
 	if (c == NULL || (c->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL) {
-		diag_add(diag, path, 0, "out of memory");
+		diag_add(diag, path, 0, _("out of memory"));
 		goto out;
 	}
 	slash = strrchr(dir, '/');
@@ -524,7 +524,7 @@ config_need_secrets(const struct duban_config *c, struct diag *diag)
 {
 	for (size_t i = 0; i < c->missing_env.n && i < c->missing_env.cap; i++)
 		diag_add(diag, NULL, 0, "%s", c->missing_env.line[i] ? c->missing_env.line[i]
-								      : "(out of memory)");
+								      : _("(out of memory)"));
 	return c->missing_env.n > 0 ? -1 : 0;
 }
 
@@ -544,7 +544,7 @@ config_load(const char *path, struct duban_config **out, struct diag *diag)
 		return config_load_file(CONFIG_SYSTEM_FILE, out, diag);
 	*out = config_defaults();
 	if (*out == NULL) {
-		diag_add(diag, NULL, 0, "out of memory");
+		diag_add(diag, NULL, 0, _("out of memory"));
 		return -1;
 	}
 	return 0;

@@ -20,6 +20,7 @@
 
 #include "base/phone.h"
 #include "base/array.h"
+#include "base/i18n.h"
 #include "base/str.h"
 #include "base/duration.h"
 
@@ -88,12 +89,12 @@ int
 httpd_routes_check(unsigned bits, const char **why)
 {
 	if (bits == 0) {
-		*why = "it names no route: the token could do nothing";
+		*why = _("it names no route: the token could do nothing");
 		return -1;
 	}
 	if ((bits & HTTP_ROUTE_MESSAGES_NUMBERS) && !(bits & HTTP_ROUTE_MESSAGES)) {
-		*why = "messages:numbers only widens what messages, messages:read or "
-		       "messages:write show: name one of them too";
+		*why = _("messages:numbers only widens what messages, messages:read or "
+		       "messages:write show: name one of them too");
 		return -1;
 	}
 	return 0;
@@ -175,8 +176,8 @@ httpd_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 	return 0;
 bad:
 	snprintf(err, errlen,
-		 "\"%s\" is not HOST:PORT (an IPv4 address, localhost, * or [IPv6], and a port "
-		 "0-65535)",
+		 _("\"%s\" is not HOST:PORT (an IPv4 address, localhost, * or [IPv6], and a port "
+		 "0-65535)"),
 		 s);
 	return -1;
 }
@@ -258,12 +259,12 @@ parse_routes(struct cfgval *cv, const config_setting_t *t, struct http_token *to
 	}
 	if (config_setting_type(r) != CONFIG_TYPE_ARRAY &&
 	    config_setting_type(r) != CONFIG_TYPE_LIST) {
-		cfgval_error(cv, r, "'routes' must be a list like [ \"messages\", \"tasks\" ]");
+		cfgval_error(cv, r, _("'routes' must be a list like [ \"messages\", \"tasks\" ]"));
 		return;
 	}
 	n = config_setting_length(r);
 	if (n == 0)
-		cfgval_error(cv, r, "'routes' is empty: the token could do nothing");
+		cfgval_error(cv, r, _("'routes' is empty: the token could do nothing"));
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(r, (unsigned)i);
 		const char *s = config_setting_type(e) == CONFIG_TYPE_STRING
@@ -272,7 +273,7 @@ parse_routes(struct cfgval *cv, const config_setting_t *t, struct http_token *to
 		unsigned bit;
 
 		if (s == NULL || httpd_route_bit(s, &bit) != 0) {
-			cfgval_error(cv, e, "routes: \"%s\" is not %s", s ? s : "(not a string)",
+			cfgval_error(cv, e, _("routes: \"%s\" is not %s"), s ? s : "(not a string)",
 				     HTTPD_ROUTES_TEXT);
 			bad = true;
 		} else {
@@ -293,30 +294,30 @@ parse_token(struct cfgval *cv, const config_setting_t *t, struct httpd_conf *hc)
 	memset(tok, 0, sizeof(*tok));
 	if (config_setting_type(t) != CONFIG_TYPE_GROUP) {
 		cfgval_error(cv, t,
-			     "each token is a group { name = ...; sha256 = ...; routes = [...]; }");
+			     _("each token is a group { name = ...; sha256 = ...; routes = [...]; }"));
 		return;
 	}
 	cfgval_keys(cv, t, keys);
 	if (cfgval_string(cv, t, "name", &s) == 1) {
 		if (!str_is_name(s, TOKEN_NAME_MAX))
 			cfgval_error(cv, config_setting_get_member(t, "name"),
-				     "token name \"%s\" must be 1-%d of a-z 0-9 - _", s,
+				     _("token name \"%s\" must be 1-%d of a-z 0-9 - _"), s,
 				     TOKEN_NAME_MAX - 1);
 		for (size_t i = 0; i < hc->ntokens; i++)
 			if (strcmp(hc->tokens[i].name, s) == 0)
 				cfgval_error(cv, config_setting_get_member(t, "name"),
-					     "token name \"%s\" is used twice", s);
+					     _("token name \"%s\" is used twice"), s);
 		tok->name = strdup(s);
 	} else if (config_setting_get_member(t, "name") == NULL) {
-		cfgval_error(cv, t, "a token needs a 'name'");
+		cfgval_error(cv, t, _("a token needs a 'name'"));
 	}
 	if (cfgval_string(cv, t, "sha256", &s) == 1) {
 		if (hex_decode(s, tok->sha256, sizeof(tok->sha256)) != 0)
 			cfgval_error(
 				cv, config_setting_get_member(t, "sha256"),
-				"'sha256' must be 64 hex digits (from \"duban token new NAME\")");
+				_("'sha256' must be 64 hex digits (from \"duban token new NAME\")"));
 	} else if (config_setting_get_member(t, "sha256") == NULL) {
-		cfgval_error(cv, t, "a token needs its 'sha256' (from \"duban token new NAME\")");
+		cfgval_error(cv, t, _("a token needs its 'sha256' (from \"duban token new NAME\")"));
 	}
 	parse_routes(cv, t, tok);
 	if (tok->name == NULL)
@@ -331,7 +332,7 @@ parse_tokens(struct cfgval *cv, const config_setting_t *list, struct httpd_conf 
 	int n;
 
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-		cfgval_error(cv, list, "'tokens' must be a list ( { name = ...; ... }, ... )");
+		cfgval_error(cv, list, _("'tokens' must be a list ( { name = ...; ... }, ... )"));
 		return;
 	}
 	n = config_setting_length(list);
@@ -339,7 +340,7 @@ parse_tokens(struct cfgval *cv, const config_setting_t *list, struct httpd_conf 
 		return;
 	hc->tokens = calloc((size_t)n, sizeof(*hc->tokens));
 	if (hc->tokens == NULL) {
-		cfgval_error(cv, list, "out of memory");
+		cfgval_error(cv, list, _("out of memory"));
 		return;
 	}
 	for (int i = 0; i < n; i++)
@@ -360,7 +361,7 @@ seconds_key(struct cfgval *cv, const config_setting_t *g, const char *key, long 
 	sec = duration_seconds(&d);
 	if (sec < min || sec > max) {
 		cfgval_error(cv, config_setting_get_member(g, key),
-			     "'%s' must be between %lds and %lds", key, min, max);
+			     _("'%s' must be between %lds and %lds"), key, min, max);
 		return -1;
 	}
 	*out = (long)sec;
@@ -381,7 +382,7 @@ parse_limits(struct cfgval *cv, const config_setting_t *g, struct httpd_conf *hc
 		hc->per_address = (unsigned)n;
 	if (hc->per_address > hc->connections)
 		cfgval_error(cv, config_setting_get_member(g, "connections_per_address"),
-			     "'connections_per_address' (%u) is more than 'connections' (%u)",
+			     _("'connections_per_address' (%u) is more than 'connections' (%u)"),
 			     hc->per_address, hc->connections);
 	if (seconds_key(cv, g, "header_timeout", 1, 300, &n) == 1)
 		hc->header_ms = n * 1000;

@@ -19,6 +19,7 @@
 
 #include "base/cfgval.h"
 #include "base/array.h"
+#include "base/i18n.h"
 #include "base/str.h"
 #include "base/zone.h"
 #include "base/diag.h"
@@ -152,17 +153,17 @@ parse_roles(struct cfgval *cv, const config_setting_t *g)
 	int n;
 
 	if (to == NULL) {
-		cfgval_error(cv, g, "missing 'to' (the roles to remind, e.g. [ \"lead\", \"owner\" ])");
+		cfgval_error(cv, g, _("missing 'to' (the roles to remind, e.g. [ \"lead\", \"owner\" ])"));
 		return 0;
 	}
 	if (config_setting_type(to) != CONFIG_TYPE_ARRAY &&
 	    config_setting_type(to) != CONFIG_TYPE_LIST) {
-		cfgval_error(cv, to, "'to' must be an array of roles such as [ \"lead\", \"owner\" ]");
+		cfgval_error(cv, to, _("'to' must be an array of roles such as [ \"lead\", \"owner\" ]"));
 		return 0;
 	}
 	n = config_setting_length(to);
 	if (n == 0)
-		cfgval_error(cv, to, "'to' must name at least one role");
+		cfgval_error(cv, to, _("'to' must name at least one role"));
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(to, (unsigned)i);
 		const config_setting_t *where = cfgval_line(e) > 0 ? e : to;
@@ -170,12 +171,12 @@ parse_roles(struct cfgval *cv, const config_setting_t *g)
 		enum role r;
 
 		if (s == NULL) {
-			cfgval_error(cv, where, "'to' must hold role names (strings)");
+			cfgval_error(cv, where, _("'to' must hold role names (strings)"));
 		} else if (role_parse(s, &r) != 0) {
 			cfgval_error(cv, where,
-				     "unknown role '%s' (expected lead, owner, member or supervisor)", s);
+				     _("unknown role '%s' (expected lead, owner, member or supervisor)"), s);
 		} else if (roles & r) {
-			cfgval_error(cv, where, "role '%s' is listed twice in 'to'", s);
+			cfgval_error(cv, where, _("role '%s' is listed twice in 'to'"), s);
 		} else {
 			roles |= r;
 		}
@@ -195,7 +196,7 @@ check_template(struct cfgval *cv, const config_setting_t *s, const char *name,
 		return;
 	t = tmpl_set_get(tmpls, name);
 	if (t == NULL) {
-		cfgval_error(cv, s, "unknown template '%s' (%s/%s.txt not found)", name,
+		cfgval_error(cv, s, _("unknown template '%s' (%s/%s.txt not found)"), name,
 			     tmpl_set_dir(tmpls), name);
 		return;
 	}
@@ -204,8 +205,8 @@ check_template(struct cfgval *cv, const config_setting_t *s, const char *name,
 		bad = tmpl_find_prefix(t, "var.");
 	if (bad != NULL)
 		cfgval_error(cv, s,
-			     "template '%s' uses '%s', which a reminder cannot supply "
-			     "(notice.* and var.* are for notices)", name, bad);
+			     _("template '%s' uses '%s', which a reminder cannot supply "
+			     "(notice.* and var.* are for notices)"), name, bad);
 }
 
 /* Read a duration key that must be present and within (min, RULES_MAX_SPAN]. */
@@ -217,17 +218,17 @@ step_duration(struct cfgval *cv, const config_setting_t *g, const char *key, boo
 	int64_t secs;
 
 	if (rc == 0)
-		cfgval_error(cv, g, "missing '%s' (a duration such as \"1d\")", key);
+		cfgval_error(cv, g, _("missing '%s' (a duration such as \"1d\")"), key);
 	if (rc != 1)
 		return false;
 	secs = duration_seconds(out);
 	if (secs == 0 && !zero_ok) {
-		cfgval_error(cv, config_setting_get_member(g, key), "'%s' must be longer than zero",
+		cfgval_error(cv, config_setting_get_member(g, key), _("'%s' must be longer than zero"),
 			     key);
 		return false;
 	}
 	if (secs > RULES_MAX_SPAN) {
-		cfgval_error(cv, config_setting_get_member(g, key), "'%s' must be at most 366 days",
+		cfgval_error(cv, config_setting_get_member(g, key), _("'%s' must be at most 366 days"),
 			     key);
 		return false;
 	}
@@ -263,26 +264,26 @@ parse_step(struct cfgval *cv, const config_setting_t *g, enum step_kind kind,
 	st->roles = parse_roles(cv, g);
 	rc = cfgval_string(cv, g, "template", &tname);
 	if (rc == 0)
-		cfgval_error(cv, g, "missing 'template' (the name of a file in templates/)");
+		cfgval_error(cv, g, _("missing 'template' (the name of a file in templates/)"));
 	if (rc == 1) {
 		check_template(cv, config_setting_get_member(g, "template"), tname, tmpls);
 		st->template = strdup(tname);
 		if (st->template == NULL)
-			cfgval_error(cv, g, "out of memory");
+			cfgval_error(cv, g, _("out of memory"));
 	}
 	parse_by_role(cv, g, tmpls, st);
 	if (config_setting_get_member(g, "expires") != NULL)
 		st->has_expires = step_duration(cv, g, "expires", false, &st->expires);
 	if (kind == STEP_OVERDUE && at_ok && dur_ok && st->offset.days == 0)
 		cfgval_error(cv, config_setting_get_member(g, "at"),
-			     "'at' needs an 'every' of whole days (such as \"1d\"), not \"%s\"",
+			     _("'at' needs an 'every' of whole days (such as \"1d\"), not \"%s\""),
 			     config_setting_get_string(config_setting_get_member(g, dkey)));
 	if (kind == STEP_ESCALATE)
 		memcpy(st->key, "e", 2);
 	else if (kind == STEP_OVERDUE)
 		memcpy(st->key, "o", 2);
 	else if (dur_ok && duration_key(&st->offset, 'b', st->key, sizeof(st->key)) != 0)
-		cfgval_error(cv, config_setting_get_member(g, dkey), "'%s' is too long for a step key",
+		cfgval_error(cv, config_setting_get_member(g, dkey), _("'%s' is too long for a step key"),
 			     dkey);
 	return cv->diag->n == before;
 }
@@ -298,7 +299,7 @@ parse_before(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set
 	if (list == NULL)
 		return;
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-		cfgval_error(cv, list, "'before' must be a list ( { ... }, { ... } ) of steps");
+		cfgval_error(cv, list, _("'before' must be a list ( { ... }, { ... } ) of steps"));
 		return;
 	}
 	n = config_setting_length(list);
@@ -307,7 +308,7 @@ parse_before(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set
 	*present = true;
 	rs->before = calloc((size_t)n, sizeof(*rs->before));
 	if (rs->before == NULL) {
-		cfgval_error(cv, list, "out of memory");
+		cfgval_error(cv, list, _("out of memory"));
 		return;
 	}
 	bool prev_ok = false;
@@ -317,7 +318,7 @@ parse_before(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set
 
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
 			cfgval_error(cv, cfgval_line(e) > 0 ? e : list,
-				     "each step of 'before' must be a group { offset = ...; ... }");
+				     _("each step of 'before' must be a group { offset = ...; ... }"));
 			prev_ok = false;
 			continue;
 		}
@@ -327,8 +328,8 @@ parse_before(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set
 		    duration_seconds(&st->offset) >= duration_seconds(&st[-1].offset)) {
 			const char *cur = config_setting_get_string(config_setting_get_member(e, "offset"));
 			cfgval_error(cv, e,
-				     "steps must be in order, furthest first (offset \"%s\" comes after "
-				     "a nearer or equal one)", cur);
+				     _("steps must be in order, furthest first (offset \"%s\" comes after "
+				     "a nearer or equal one)"), cur);
 		}
 		prev_ok = ok;
 	}
@@ -357,8 +358,8 @@ check_plan_size(struct cfgval *cv, const config_setting_t *g, const struct rule_
 	if (n <= RULES_MAX_FIRES)
 		return;
 	cfgval_error(cv, g,
-		     "rule set \"%s\": %zu reminder times per task (%zu before the deadline, %d overdue "
-		     "repeats, %d escalation), more than %d; remove steps or lower overdue's max",
+		     _("rule set \"%s\": %zu reminder times per task (%zu before the deadline, %d overdue "
+		     "repeats, %d escalation), more than %d; remove steps or lower overdue's max"),
 		     rs->name, n, rs->nbefore, rs->has_overdue ? rs->overdue_max : 0,
 		     rs->has_escalate ? 1 : 0, RULES_MAX_FIRES);
 }
@@ -389,7 +390,7 @@ parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *t
 		rs->has_overdue = parse_step(cv, s, STEP_OVERDUE, tmpls, &rs->overdue);
 		int rc = cfgval_int(cv, s, "max", 1, 100, &max);
 		if (rc == 0)
-			cfgval_error(cv, s, "missing 'max' (how many repeats, 1 to 100)");
+			cfgval_error(cv, s, _("missing 'max' (how many repeats, 1 to 100)"));
 		if (rc == 1)
 			rs->overdue_max = (int)max;
 		else
@@ -400,7 +401,7 @@ parse_set(struct cfgval *cv, const config_setting_t *g, const struct tmpl_set *t
 	if ((s = cfgval_group(cv, g, "escalate")) != NULL)
 		rs->has_escalate = parse_step(cv, s, STEP_ESCALATE, tmpls, &rs->escalate);
 	if (!present)
-		cfgval_error(cv, g, "rule set '%s' has no steps (give 'before', 'overdue' or 'escalate')",
+		cfgval_error(cv, g, _("rule set '%s' has no steps (give 'before', 'overdue' or 'escalate')"),
 			     rs->name);
 	check_plan_size(cv, g, rs);
 }
@@ -436,9 +437,9 @@ diag_move_sorted(struct diag *to, struct diag *from, const char *path)
 		from->line[j] = m;
 	}
 	for (size_t i = 0; i < n; i++)
-		diag_add(to, NULL, 0, "%s", from->line[i] ? from->line[i] : "out of memory");
+		diag_add(to, NULL, 0, "%s", from->line[i] ? from->line[i] : _("out of memory"));
 	for (size_t i = n; i < from->n; i++)
-		diag_add(to, NULL, 0, "out of memory");
+		diag_add(to, NULL, 0, _("out of memory"));
 	diag_clear(from);
 }
 
@@ -456,26 +457,26 @@ load_file(struct cfgval *cv, const char *path, const struct tmpl_set *tmpls, str
 	root = config_root_setting(&cfg);
 	n = config_setting_length(root);
 	if (n == 0)
-		diag_add(cv->diag, path, 0, "no rule sets in this file");
+		diag_add(cv->diag, path, 0, _("no rule sets in this file"));
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(g);
 		struct rule_set *rs;
 
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			cfgval_error(cv, g, "'%s' must be a rule set, a group { before = ...; ... }",
+			cfgval_error(cv, g, _("'%s' must be a rule set, a group { before = ...; ... }"),
 				     name);
 			continue;
 		}
 		for (size_t j = 0; j < r->n; j++)
 			if (strcmp(r->set[j].name, name) == 0)
-				cfgval_error(cv, g, "rule set '%s' is already defined at %s:%ld", name,
+				cfgval_error(cv, g, _("rule set '%s' is already defined at %s:%ld"), name,
 					     r->set[j].file, r->set[j].line);
 		if (r->n == r->cap) {
 			size_t ncap = r->cap ? r->cap * 2 : 8;
 			struct rule_set *ns = realloc(r->set, ncap * sizeof(*ns));
 			if (ns == NULL) {
-				cfgval_error(cv, g, "out of memory");
+				cfgval_error(cv, g, _("out of memory"));
 				goto out;
 			}
 			r->set = ns;
@@ -487,7 +488,7 @@ load_file(struct cfgval *cv, const char *path, const struct tmpl_set *tmpls, str
 		rs->file = strdup(path);
 		rs->line = cfgval_line(g);
 		if (rs->name == NULL || rs->file == NULL) {
-			cfgval_error(cv, g, "out of memory");
+			cfgval_error(cv, g, _("out of memory"));
 			goto out;
 		}
 		parse_set(cv, g, tmpls, rs);
@@ -510,7 +511,7 @@ list_cfg(const char *dir, char ***out, size_t *n, struct diag *diag)
 	size_t dlen = strlen(dir);
 
 	if (dir_list(dir, ".cfg", &names, n, err, sizeof(err)) != 0) {
-		diag_add(diag, dir, 0, "cannot open rules directory: %s (set rules_dir in duban.cfg; see etc/duban.cfg)", err);
+		diag_add(diag, dir, 0, _("cannot open rules directory: %s (set rules_dir in duban.cfg; see etc/duban.cfg)"), err);
 		return -1;
 	}
 	while (dlen > 1 && dir[dlen - 1] == '/')
@@ -519,7 +520,7 @@ list_cfg(const char *dir, char ***out, size_t *n, struct diag *diag)
 		size_t plen = dlen + strlen(names[i]) + 2;
 		char *path = malloc(plen);
 		if (path == NULL) {
-			diag_add(diag, dir, 0, "out of memory");
+			diag_add(diag, dir, 0, _("out of memory"));
 			for (size_t j = 0; j < *n; j++)
 				free(names[j]);
 			free(names);
@@ -544,12 +545,12 @@ rules_load_dir(const char *dir, const struct tmpl_set *tmpls, struct rules **out
 	if (list_cfg(dir, &paths, &n, diag) != 0)
 		goto out;
 	if (n == 0) {
-		diag_add(diag, dir, 0, "no rule files (*.cfg) in this directory");
+		diag_add(diag, dir, 0, _("no rule files (*.cfg) in this directory"));
 		goto out;
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		diag_add(diag, dir, 0, "out of memory");
+		diag_add(diag, dir, 0, _("out of memory"));
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
  */
 #include "core/tmpl.h"
 #include "base/array.h"
+#include "base/i18n.h"
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/zone.h"
@@ -221,7 +222,7 @@ parse_tag(struct tmpl *t, const char *file, long line, const char *content, size
 		filter = str_trim(bar + 1);
 		name = str_trim(name);
 		if (strchr(filter, '|') != NULL) {
-			diag_add(diag, file, line, "only one filter is allowed in '{{%.*s}}'",
+			diag_add(diag, file, line, _("only one filter is allowed in '{{%.*s}}'"),
 				 (int)len, content);
 			rc = 0;
 			goto out;
@@ -230,21 +231,21 @@ parse_tag(struct tmpl *t, const char *file, long line, const char *content, size
 	if (var_type(name, &nd.type) != 0) {
 		if (strncmp(name, "var.", 4) == 0)
 			diag_add(diag, file, line,
-				 "unknown variable '%s' (a name after 'var.' takes letters, digits and _)",
+				 _("unknown variable '%s' (a name after 'var.' takes letters, digits and _)"),
 				 name);
 		else
-			diag_add(diag, file, line, "unknown variable '%s'", name);
+			diag_add(diag, file, line, _("unknown variable '%s'"), name);
 		ok = false;
 	}
 	if (filter != NULL && strncmp(filter, "max:", 4) == 0) {
 		long n;
 		if (parse_long(filter + 4, 2, TMPL_MAX_CHARS, &n) != 0) {
 			diag_add(diag, file, line,
-				 "filter '%s': max takes a number of characters from 2 to %d",
+				 _("filter '%s': max takes a number of characters from 2 to %d"),
 				 filter, TMPL_MAX_CHARS);
 			ok = false;
 		} else if (ok && nd.type != TMPL_STR) {
-			diag_add(diag, file, line, "filter '%s' needs text, not '%s'", filter, name);
+			diag_add(diag, file, line, _("filter '%s' needs text, not '%s'"), filter, name);
 			ok = false;
 		} else {
 			nd.max = (size_t)n;
@@ -252,11 +253,11 @@ parse_tag(struct tmpl *t, const char *file, long line, const char *content, size
 		}
 	} else if (filter != NULL && !is_filter(filter)) {
 		diag_add(diag, file, line,
-			 "unknown filter '%s' (expected date, datetime, time, weekday, md, hm or max:N)",
+			 _("unknown filter '%s' (expected date, datetime, time, weekday, md, hm or max:N)"),
 			 filter);
 		ok = false;
 	} else if (filter != NULL && ok && nd.type != TMPL_TIME) {
-		diag_add(diag, file, line, "filter '%s' needs a time, not '%s'", filter, name);
+		diag_add(diag, file, line, _("filter '%s' needs a time, not '%s'"), filter, name);
 		ok = false;
 	}
 	rc = 0;
@@ -365,17 +366,17 @@ tmpl_parse(const char *name, const char *file, const char *text, struct tmpl **o
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL || (t->name = strdup(name)) == NULL) {
-		diag_add(diag, where, 0, "out of memory");
+		diag_add(diag, where, 0, _("out of memory"));
 		goto out;
 	}
 	if (!check_utf8(where, text, len, diag))
 		goto out;
 	if (len == 0) {
-		diag_add(diag, where, 0, "empty template");
+		diag_add(diag, where, 0, _("empty template"));
 		goto out;
 	}
 	if (parse_body(t, where, text, len, diag) != 0)
-		diag_add(diag, where, 0, "out of memory");
+		diag_add(diag, where, 0, _("out of memory"));
 out:
 	if (diag->n != before) {
 		tmpl_free(t);
@@ -399,7 +400,7 @@ render_fail(const struct tmpl *t, struct buf *out, size_t start, char *err, size
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "template %s: %s", t->name, msg);
+	snprintf(err, errlen, _("template %s: %s"), t->name, msg);
 	return -1;
 }
 
@@ -411,9 +412,9 @@ append(const struct tmpl *t, struct buf *out, size_t start, const char *s, size_
 	if (buf_add(out, s, len) == 0)
 		return 0;
 	if (len > out->max || out->len + len > out->max)
-		return render_fail(t, out, start, err, errlen, "message longer than %zu bytes",
+		return render_fail(t, out, start, err, errlen, _("message longer than %zu bytes"),
 				   out->max);
-	return render_fail(t, out, start, err, errlen, "out of memory");
+	return render_fail(t, out, start, err, errlen, _("out of memory"));
 }
 
 /*
@@ -463,16 +464,16 @@ tmpl_render(const struct tmpl *t, tmpl_lookup_fn fn, void *ctx, struct buf *out,
 			continue;
 		}
 		if (fn(ctx, nd->text, &v) != 0)
-			return render_fail(t, out, start, err, errlen, "no value for '%s'",
+			return render_fail(t, out, start, err, errlen, _("no value for '%s'"),
 					   nd->text);
 		if (nd->filter != NULL && v.type != TMPL_TIME)
-			return render_fail(t, out, start, err, errlen, "'%s' is not a time",
+			return render_fail(t, out, start, err, errlen, _("'%s' is not a time"),
 					   nd->text);
 		switch (v.type) {
 		case TMPL_STR:
 			if (v.s == NULL || *v.s == '\0')
 				return render_fail(t, out, start, err, errlen,
-						   "no value for '%s'", nd->text);
+						   _("no value for '%s'"), nd->text);
 			s = v.s;
 			break;
 		case TMPL_INT:
@@ -481,11 +482,11 @@ tmpl_render(const struct tmpl *t, tmpl_lookup_fn fn, void *ctx, struct buf *out,
 		case TMPL_TIME:
 			if (tmpl_format_time(v.t, nd->filter, tmp, sizeof(tmp)) != 0)
 				return render_fail(t, out, start, err, errlen,
-						   "cannot format '%s'", nd->text);
+						   _("cannot format '%s'"), nd->text);
 			break;
 		default:
 			return render_fail(t, out, start, err, errlen,
-					   "bad value type for '%s'", nd->text);
+					   _("bad value type for '%s'"), nd->text);
 		}
 		bool cut;
 		size_t keep = max_prefix(s, nd->max, &cut);
@@ -650,7 +651,7 @@ list_txt(const char *dir, char ***out, size_t *n, struct diag *diag)
 	char err[256];
 
 	if (dir_list(dir, ".txt", out, n, err, sizeof(err)) != 0) {
-		diag_add(diag, dir, 0, "cannot open template directory: %s (set templates_dir in duban.cfg; see etc/duban.cfg)", err);
+		diag_add(diag, dir, 0, _("cannot open template directory: %s (set templates_dir in duban.cfg; see etc/duban.cfg)"), err);
 		return -1;
 	}
 	return 0;
@@ -665,21 +666,21 @@ read_text(const char *path, struct diag *diag)
 	size_t len;
 
 	if (fp == NULL) {
-		diag_add(diag, path, 0, "cannot open: %s", strerror(errno));
+		diag_add(diag, path, 0, _("cannot open: %s"), strerror(errno));
 		return NULL;
 	}
 	data = malloc(TMPL_MAX_FILE + 2);
 	if (data == NULL) {
-		diag_add(diag, path, 0, "out of memory");
+		diag_add(diag, path, 0, _("out of memory"));
 		goto out;
 	}
 	len = fread(data, 1, TMPL_MAX_FILE + 1, fp);
 	if (ferror(fp)) {
-		diag_add(diag, path, 0, "cannot read: %s", strerror(errno));
+		diag_add(diag, path, 0, _("cannot read: %s"), strerror(errno));
 	} else if (len > TMPL_MAX_FILE) {
-		diag_add(diag, path, 0, "larger than %d bytes", TMPL_MAX_FILE);
+		diag_add(diag, path, 0, _("larger than %d bytes"), TMPL_MAX_FILE);
 	} else if (memchr(data, '\0', len) != NULL) {
-		diag_add(diag, path, 0, "contains a NUL byte (not a text file?)");
+		diag_add(diag, path, 0, _("contains a NUL byte (not a text file?)"));
 	} else {
 		data[len] = '\0';
 		goto out;
@@ -716,13 +717,13 @@ load_one(struct tmpl_set *s, const char *dir, const char *fname, struct diag *di
 	path = malloc(dlen + strlen(fname) + 2);
 	name = strndup(fname, nlen);
 	if (path == NULL || name == NULL) {
-		diag_add(diag, dir, 0, "out of memory");
+		diag_add(diag, dir, 0, _("out of memory"));
 		goto out;
 	}
 	snprintf(path, dlen + strlen(fname) + 2, "%.*s/%s", (int)dlen, dir, fname);
 	if (!is_name(name, nlen)) {
 		diag_add(diag, path, 0,
-			 "template name '%s' must be 1 to %d of a-z, 0-9, _ and -", name,
+			 _("template name '%s' must be 1 to %d of a-z, 0-9, _ and -"), name,
 			 TMPL_MAX_NAME);
 		goto out;
 	}
@@ -747,7 +748,7 @@ tmpl_set_load_dir(const char *dir, struct tmpl_set **out, struct diag *diag)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL || (s->dir = strdup(dir)) == NULL ||
 	    (n > 0 && (s->t = calloc(n, sizeof(*s->t))) == NULL)) {
-		diag_add(diag, dir, 0, "out of memory");
+		diag_add(diag, dir, 0, _("out of memory"));
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)

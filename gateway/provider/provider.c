@@ -344,7 +344,7 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 	if (n > 4 && memcmp(name, "env.", 4) == 0) {
 		const char *v;
 		if (!env_name_ok(name + 4, n - 4)) {
-			cfgval_error(cv, at, "%s: \"{{%.*s}}\" is not a valid environment variable name",
+			cfgval_error(cv, at, _("%s: \"{{%.*s}}\" is not a valid environment variable name"),
 				     what, (int)n, name);
 			return -1;
 		}
@@ -354,12 +354,12 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 		if (v == NULL && defer_to != NULL) {
 			/* An error only for what sends: keep the words, and a placeholder. */
 			diag_add(defer_to, cv->file, cfgval_line(at),
-				 "%s: environment variable %s is not set", what, envname);
+				 _("%s: environment variable %s is not set"), what, envname);
 			t->secret = t->missing = true;
 			return ptmpl_push(t, PV_LITERAL, name, n) == 0 ? 0 : -1;
 		}
 		if (v == NULL) {
-			cfgval_error(cv, at, "%s: environment variable %s is not set", what, envname);
+			cfgval_error(cv, at, _("%s: environment variable %s is not set"), what, envname);
 			return -1;
 		}
 		t->secret = true;
@@ -369,15 +369,15 @@ ptmpl_var(struct cfgval *cv, const config_setting_t *at, const char *what, const
 		if (strlen(vars[i].name) != n || memcmp(vars[i].name, name, n) != 0)
 			continue;
 		if (!allow_msg) {
-			cfgval_error(cv, at, "%s: only {{env.NAME}} may be used here, not {{%.*s}}",
+			cfgval_error(cv, at, _("%s: only {{env.NAME}} may be used here, not {{%.*s}}"),
 				     what, (int)n, name);
 			return -1;
 		}
 		return ptmpl_push(t, vars[i].var, NULL, 0) == 0 ? 0 : -1;
 	}
 	cfgval_error(cv, at,
-		     "%s: unknown variable {{%.*s}} (known: {{phone}}, {{phone_national}}, {{text}}, "
-		     "{{id}}, {{signature}}, {{env.NAME}}, {{file:/PATH}})",
+		     _("%s: unknown variable {{%.*s}} (known: {{phone}}, {{phone_national}}, {{text}}, "
+		     "{{id}}, {{signature}}, {{env.NAME}}, {{file:/PATH}})"),
 		     what, (int)n, name);
 	return -1;
 }
@@ -390,7 +390,7 @@ ptmpl_parse(struct cfgval *cv, const config_setting_t *at, const char *what, con
 
 	memset(t, 0, sizeof(*t));
 	if (!utf8_valid(s, strlen(s))) {
-		cfgval_error(cv, at, "%s: not valid UTF-8", what);
+		cfgval_error(cv, at, _("%s: not valid UTF-8"), what);
 		return -1;
 	}
 	while (*p) {
@@ -405,7 +405,7 @@ ptmpl_parse(struct cfgval *cv, const config_setting_t *at, const char *what, con
 			goto oom;
 		close = strstr(open + 2, "}}");
 		if (close == NULL) {
-			cfgval_error(cv, at, "%s: \"{{\" without \"}}\"", what);
+			cfgval_error(cv, at, _("%s: \"{{\" without \"}}\""), what);
 			goto fail;
 		}
 		for (a = open + 2; a < close && *a == ' '; a++)
@@ -418,7 +418,7 @@ ptmpl_parse(struct cfgval *cv, const config_setting_t *at, const char *what, con
 	}
 	return 0;
 oom:
-	cfgval_error(cv, at, "%s: out of memory", what);
+	cfgval_error(cv, at, _("%s: out of memory"), what);
 fail:
 	ptmpl_free(t);
 	return -1;
@@ -637,12 +637,12 @@ parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	if (t.missing)
 		goto out; /* no callbacks until it is set: what sends refuses to start */
 	if (t.n != 1 || t.p[0].var != PV_LITERAL) {
-		cfgval_error(cv, at, "'callback_secret' must not be empty");
+		cfgval_error(cv, at, _("'callback_secret' must not be empty"));
 		goto out;
 	}
 	n = t.p[0].len;
 	if (n < SECRET_MIN || n > SECRET_MAX) {
-		cfgval_error(cv, at, "'callback_secret' must be %d to %d characters, not %zu",
+		cfgval_error(cv, at, _("'callback_secret' must be %d to %d characters, not %zu"),
 			     SECRET_MIN, SECRET_MAX, n);
 		goto out;
 	}
@@ -650,8 +650,8 @@ parse_secret(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 		unsigned char c = (unsigned char)t.p[0].lit[i];
 		if (!url_unreserved(c)) {
 			cfgval_error(cv, at,
-				     "'callback_secret' may hold only A-Z a-z 0-9 - _ . ~ (it is "
-				     "part of a URL path)");
+				     _("'callback_secret' may hold only A-Z a-z 0-9 - _ . ~ (it is "
+				     "part of a URL path)"));
 			goto out;
 		}
 	}
@@ -751,7 +751,7 @@ parse_retries(struct cfgval *cv, const config_setting_t *pg, struct retry_policy
 	if (cfgval_int(cv, g, "max_ms", 1, 86400000, &v) == 1)
 		r->max_ms = v;
 	if (r->max_ms < r->base_ms)
-		cfgval_error(cv, g, "retries: 'max_ms' (%ld) is less than 'base_ms' (%ld)", r->max_ms,
+		cfgval_error(cv, g, _("retries: 'max_ms' (%ld) is less than 'base_ms' (%ld)"), r->max_ms,
 			     r->base_ms);
 	if (cfgval_word(cv, g, "jitter", jitters, &w) == 1)
 		r->jitter = jitter_of[w];
@@ -774,7 +774,7 @@ parse_breaker(struct cfgval *cv, const config_setting_t *pg, struct provider_con
 		int64_t sec = duration_seconds(&d);
 		if (sec < 1 || sec > 86400)
 			cfgval_error(cv, config_setting_get_member(g, "rest"),
-				     "'rest' must be between 1s and 1d");
+				     _("'rest' must be between 1s and 1d"));
 		else
 			pc->breaker_rest_ms = (long)sec * 1000;
 	}
@@ -791,11 +791,11 @@ parse_common(struct cfgval *cv, const config_setting_t *g, struct provider_conf 
 	if (cfgval_string(cv, g, "url", &s) == 1) {
 		const config_setting_t *at = config_setting_get_member(g, "url");
 		if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
-			cfgval_error(cv, at, "'url' must start with http:// or https://");
+			cfgval_error(cv, at, _("'url' must start with http:// or https://"));
 		else
 			ptmpl_parse(cv, at, "'url'", s, false, &pc->url);
 	} else if (config_setting_get_member(g, "url") == NULL && !pc->templated) {
-		cfgval_error(cv, g, "provider '%s' needs a 'url'", pc->name ? pc->name : "?");
+		cfgval_error(cv, g, _("provider '%s' needs a 'url'"), pc->name ? pc->name : "?");
 	}
 	if (cfgval_float(cv, g, "rate", 0, 1e6, &f) == 1)
 		pc->rate = f;
@@ -854,16 +854,16 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 	if (cfgval_string(cv, g, "name", &s) == 1) {
 		if (!str_is_name(s, PROVIDER_NAME_MAX))
 			cfgval_error(cv, config_setting_get_member(g, "name"),
-				     "provider name \"%s\" must be 1-%d of a-z 0-9 - _", s,
+				     _("provider name \"%s\" must be 1-%d of a-z 0-9 - _"), s,
 				     PROVIDER_NAME_MAX - 1);
 		for (size_t i = 0; i < idx; i++)
 			if (all[i].name && strcmp(all[i].name, s) == 0)
 				cfgval_error(cv, config_setting_get_member(g, "name"),
-					     "provider name \"%s\" is used twice (first at line %ld)", s,
+					     _("provider name \"%s\" is used twice (first at line %ld)"), s,
 					     all[i].line);
 		pc->name = strdup(s);
 	} else if (config_setting_get_member(g, "name") == NULL) {
-		cfgval_error(cv, g, "a provider needs a 'name'");
+		cfgval_error(cv, g, _("a provider needs a 'name'"));
 	}
 	backend_names(types, sizeof(types));
 	if (cfgval_string(cv, g, "type", &s) == 1) {
@@ -874,9 +874,9 @@ parse_one(struct cfgval *cv, const config_setting_t *g, struct provider_conf *al
 		}
 		if (pc->ops == NULL)
 			cfgval_error(cv, config_setting_get_member(g, "type"),
-				     "provider type must be %s, not \"%s\"", types, s);
+				     _("provider type must be %s, not \"%s\""), types, s);
 	} else if (config_setting_get_member(g, "type") == NULL) {
-		cfgval_error(cv, g, "provider '%s' needs a 'type' (%s)", pc->name ? pc->name : "?",
+		cfgval_error(cv, g, _("provider '%s' needs a 'type' (%s)"), pc->name ? pc->name : "?",
 			     types);
 	}
 	for (const char *const *k = common_keys; *k; k++)
@@ -912,7 +912,7 @@ provider_parse_list(struct cfgval *cv, const config_setting_t *list, struct prov
 	*out = NULL;
 	*n = 0;
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-		cfgval_error(cv, list, "'providers' must be a list ( { ... }, { ... } )");
+		cfgval_error(cv, list, _("'providers' must be a list ( { ... }, { ... } )"));
 		return -1;
 	}
 	len = config_setting_length(list);
@@ -920,13 +920,13 @@ provider_parse_list(struct cfgval *cv, const config_setting_t *list, struct prov
 		return 0;
 	p = calloc((size_t)len, sizeof(*p));
 	if (p == NULL) {
-		cfgval_error(cv, list, "out of memory");
+		cfgval_error(cv, list, _("out of memory"));
 		return -1;
 	}
 	for (int i = 0; i < len; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			cfgval_error(cv, g, "each provider must be a group { ... }");
+			cfgval_error(cv, g, _("each provider must be a group { ... }"));
 			continue;
 		}
 		parse_one(cv, g, p, (size_t)i);

@@ -11,6 +11,7 @@
  * meanwhile, and the copy holds exactly what was committed when it began.
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,7 +33,7 @@ open_db(const char *path, int flags, char *err, size_t errlen)
 	sqlite3 *db = NULL;
 
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : _("cannot open"));
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -72,7 +73,7 @@ check_whole(sqlite3 *db, const char *path, char *err, size_t errlen)
 		if (r != NULL && strcmp(r, "ok") == 0)
 			rc = 0;
 		else
-			snprintf(err, errlen, "%s: integrity check failed: %s", path, r ? r : "?");
+			snprintf(err, errlen, _("%s: integrity check failed: %s"), path, r ? r : "?");
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -159,7 +160,7 @@ create_copy(const char *path, char *err, size_t errlen)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	if (fd < 0 || fchmod(fd, 0600) != 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		snprintf(err, errlen, _("%s: cannot create: %s"), path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -190,7 +191,7 @@ store_backup_file(const char *db, const char *dest, struct store_copy_info *info
 
 	memset(info, 0, sizeof(*info));
 	if (stat(db, &sb) != 0) {
-		snprintf(err, errlen, "%s: no database here: %s", db, strerror(errno));
+		snprintf(err, errlen, _("%s: no database here: %s"), db, strerror(errno));
 		return STORE_NOTFOUND;
 	}
 	if ((src = open_db(db, SQLITE_OPEN_READWRITE, err, errlen)) == NULL)
@@ -198,12 +199,12 @@ store_backup_file(const char *db, const char *dest, struct store_copy_info *info
 	if (pragma_int(src, db, "PRAGMA user_version", &v, err, errlen) != 0)
 		goto out;
 	if (v == 0) {
-		snprintf(err, errlen, "%s: not a duban database (no schema)", db);
+		snprintf(err, errlen, _("%s: not a duban database (no schema)"), db);
 		rc = STORE_INVALID;
 		goto out;
 	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dest, (long)getpid()) >= sizeof(tmp)) {
-		snprintf(err, errlen, "%s: the name is too long", dest);
+		snprintf(err, errlen, _("%s: the name is too long"), dest);
 		goto out;
 	}
 	if (create_copy(tmp, err, errlen) != 0)
@@ -246,13 +247,13 @@ check_source(sqlite3 *src, const char *path, int *v, char *err, size_t errlen)
 	    check_whole(src, path, err, errlen) != 0)
 		return STORE_INVALID;
 	if (*v == 0) {
-		snprintf(err, errlen, "%s: not a duban database (no schema)", path);
+		snprintf(err, errlen, _("%s: not a duban database (no schema)"), path);
 		return STORE_INVALID;
 	}
 	if (*v > store_schema_version) {
 		snprintf(err, errlen,
-			 "%s was written by a newer duban (schema %d; this duban knows %d): "
-			 "upgrade duban before restoring it",
+			 _("%s was written by a newer duban (schema %d; this duban knows %d): "
+			 "upgrade duban before restoring it"),
 			 path, *v, store_schema_version);
 		return STORE_INVALID;
 	}
@@ -278,7 +279,7 @@ store_restore_file(const char *db, const char *src_path, struct store_copy_info 
 		mode = store_file_mode(db);
 		fd = open(db, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (fd < 0 || fchmod(fd, mode) != 0) {
-			snprintf(err, errlen, "%s: cannot create: %s", db, strerror(errno));
+			snprintf(err, errlen, _("%s: cannot create: %s"), db, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			goto out;
@@ -376,7 +377,7 @@ store_backup_auto(const char *db, int keep, char *made, size_t madelen, char *er
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
 	if ((size_t)snprintf(made, madelen, "%s" BACKUP_NAME "%s.%03ldZ-schema%d", db, stamp,
 			     ts.tv_nsec / 1000000, v) >= madelen) {
-		snprintf(err, errlen, "%s: the name is too long for a backup beside it", db);
+		snprintf(err, errlen, _("%s: the name is too long for a backup beside it"), db);
 		return STORE_ERROR;
 	}
 	if ((rc = store_backup_file(db, made, &info, err, errlen)) != STORE_OK)

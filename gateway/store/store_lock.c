@@ -18,6 +18,7 @@
  * SQLite's own locking wants.)
  */
 #include "store/store_int.h"
+#include "base/i18n.h"
 #include "base/zone.h"
 
 #include <errno.h>
@@ -62,13 +63,13 @@ store_lock_take(const char *db, const char *what, struct store_lock **out, char 
 	if (prevlen > 0)
 		previous[0] = '\0';
 	if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path)) {
-		snprintf(err, errlen, "%s: the name is too long", db);
+		snprintf(err, errlen, _("%s: the name is too long"), db);
 		return STORE_ERROR;
 	}
 	mode = store_file_mode(db);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open the instance lock: %s", path, strerror(errno));
+		snprintf(err, errlen, _("%s: cannot open the instance lock: %s"), path, strerror(errno));
 		return STORE_ERROR;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -76,12 +77,12 @@ store_lock_take(const char *db, const char *what, struct store_lock **out, char 
 		read_holder(fd, holder, sizeof(holder));
 		close(fd);
 		if (e == EWOULDBLOCK) {
-			snprintf(err, errlen, "%s is in use by another daemon (%s; lock %s)", db,
-				 holder[0] ? holder : "its holder has not written its name yet",
+			snprintf(err, errlen, _("%s is in use by another daemon (%s; lock %s)"), db,
+				 holder[0] ? holder : _("its holder has not written its name yet"),
 				 path);
 			return STORE_EXISTS;
 		}
-		snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(e));
+		snprintf(err, errlen, _("%s: cannot lock: %s"), path, strerror(e));
 		return STORE_ERROR;
 	}
 	read_holder(fd, holder, sizeof(holder));
@@ -96,12 +97,12 @@ store_lock_take(const char *db, const char *what, struct store_lock **out, char 
 	/* The group may read who holds it, whoever created the file (umask). */
 	(void)fchmod(fd, mode);
 	if (ftruncate(fd, 0) != 0 || len < 0 || pwrite(fd, holder, (size_t)len, 0) != len) {
-		snprintf(err, errlen, "%s: cannot write the holder: %s", path, strerror(errno));
+		snprintf(err, errlen, _("%s: cannot write the holder: %s"), path, strerror(errno));
 		close(fd);
 		return STORE_ERROR;
 	}
 	if ((l = malloc(sizeof(*l))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, _("out of memory"));
 		close(fd);
 		return STORE_ERROR;
 	}
