@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/route.h"
 #include "base/phone.h"
 #include "base/sms.h"
 #include "base/array.h"
@@ -368,6 +369,11 @@ queue_reply(struct mo_job *j, const char *phone, int64_t person, int64_t task, c
 	int rc;
 
 	*id = 0;
+	if (!route_free_text_ok(cfg)) { /* template providers alone: no answer can go */
+		log_info("reply to %s not answered: every provider takes only approved templates",
+			 phone_mask(phone, body, sizeof(body)));
+		return 0;
+	}
 	if (n >= REPLY_TEXT_MAX && !cut_ok) {
 		snprintf(j->x->err, sizeof(j->x->err), "reply text too long");
 		return -1;

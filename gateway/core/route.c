@@ -172,6 +172,15 @@ route_personal(const struct route *r)
 }
 
 bool
+route_free_text_ok(const struct duban_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nproviders; i++)
+		if (!cfg->providers[i].templated)
+			return true;
+	return cfg->nproviders == 0;
+}
+
+bool
 route_templated(const struct route *r)
 {
 	return r->any_template;

@@ -58,6 +58,13 @@ void route_free(struct route *r);
 bool route_personal(const struct route *r);
 /* True when some template provider can carry the messages (they get params). */
 bool route_templated(const struct route *r);
+/*
+ * Whether cfg can send a free text at all: no provider is configured, or
+ * one of them is not a template provider.  Digests and the answers to
+ * replies are free texts duban composes; with template providers alone
+ * they cannot go out (reminders then go one by one, replies unanswered).
+ */
+bool route_free_text_ok(const struct duban_config *cfg);
 
 /* What a message sends, as route_render worked it out. */
 struct route_out {

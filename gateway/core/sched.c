@@ -580,7 +580,9 @@ plan_person(struct sched *s, struct workspace *ws, const struct rule_set *rs,
 	    const struct keys *ks, int64_t now, struct sched_stats *stats)
 {
 	const struct fire *f = ws->f;
-	int64_t window = rs->digest ? s->cfg->reminders.digest_window : 0;
+	/* A digest is a free text: with template providers alone, none. */
+	bool digest = rs->digest && route_free_text_ok(s->cfg);
+	int64_t window = digest ? s->cfg->reminders.digest_window : 0;
 	bool acked = false;
 	char key[128];
 	int rc;
@@ -614,7 +616,7 @@ plan_person(struct sched *s, struct workspace *ws, const struct rule_set *rs,
 					  : acked && f[k].kind == STEP_OVERDUE ? why_acked
 										: NULL;
 			sent_one = true;
-			if (why == NULL && rs->digest) {
+			if (why == NULL && digest) {
 				now_one = true;
 				if (pend_add(ws, t, r, &f[k], key, false) != 0)
 					return STORE_ERROR;
