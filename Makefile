@@ -215,6 +215,8 @@ install: all
 	sed -e 's|^database = .*|database = "$(LOCALSTATEDIR)/lib/duban/duban.db";|' \
 	    -e 's|^rules_dir = .*|rules_dir = "rules";|' \
 	    -e 's|^templates_dir = .*|templates_dir = "templates";|' \
+	    -e 's|^calendar = .*|calendar = "$(DATADIR)/calendar/cn.cfg";|' \
+	    -e 's|^  # web_root = .*|  web_root = "$(DATADIR)/web";|' \
 	    etc/duban.cfg >$(DESTDIR)$(CONFDIR)/duban.cfg
 	chmod 0640 $(DESTDIR)$(CONFDIR)/duban.cfg
 	$(INSTALL) -m 0644 rules/*.cfg $(DESTDIR)$(CONFDIR)/rules/

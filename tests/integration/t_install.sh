@@ -26,7 +26,13 @@ expect_eq "every template and rule file is installed" \
 	"$(cd "$TOP" && find templates rules -type f | sort)"
 expect_grep "the installed configuration names the FHS database" \
 	'^database = "/var/lib/duban/duban.db";' "$R/etc/duban/duban.cfg"
-sed "s|^rules_dir = .*|rules_dir = \"$R/etc/duban/rules\";|; s|^templates_dir = .*|templates_dir = \"$R/etc/duban/templates\";|" \
+expect_eq "the console's files are installed" \
+	"$(cd "$R/usr/share/duban/web" && find . -type f | sort)" "$(cd "$TOP/web" && find . -type f | sort)"
+expect_grep "  and the configuration points at them" \
+	'^  web_root = "/usr/share/duban/web";' "$R/etc/duban/duban.cfg"
+expect_grep "  and the installed calendar" \
+	'^calendar = "/usr/share/duban/calendar/cn.cfg";' "$R/etc/duban/duban.cfg"
+sed "s|^rules_dir = .*|rules_dir = \"$R/etc/duban/rules\";|; s|^templates_dir = .*|templates_dir = \"$R/etc/duban/templates\";|; s|^calendar = .*|calendar = \"$R/usr/share/duban/calendar/cn.cfg\";|" \
 	"$R/etc/duban/duban.cfg" >"$T/installed.cfg"
 check "  and passes config check with the installed rules and templates" \
 	"$R/usr/bin/duban" -c "$T/installed.cfg" config check
