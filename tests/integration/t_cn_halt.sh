@@ -116,6 +116,7 @@ curl -s -X POST "$SIM_URL/_sim/error?code=isv.OUT_OF_SERVICE&message=业务停�
 check "a fourth notice" notice 12月23日
 wait_for 20 is "count \"kind = 'notice' and status = 'sent'\"" 120 && ok "through b while halted again" ||
 	notok "sent: $(count "kind = 'notice' and status = 'sent'")"
+wait_for 10 is "count \"phone = '$IT'\"" 2
 expect_eq "a new halt, a new alert" "$(count "phone = '$IT'")" 2
 curl -s -X POST "$SIM_URL/_sim/error" >/dev/null
 # One message at a time until one goes through aliyun: the trial, after halt_retry.

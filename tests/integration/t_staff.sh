@@ -81,6 +81,8 @@ sent() { [ "$(sql "SELECT count(*) FROM message WHERE status = 'sent'")" -ge 1 ]
 sql() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$W/state/duban.db" "$1"; }
 wait_for 20 sent && ok "the daemon sends what the clerk queued (with its secret)" ||
 	notok "the clerk's message was not sent"
+# the simulator writes its record file in batches: wait for the line
+wait_for 10 grep -q '"to":"+8613800138000"' "$T/sim.jsonl"
 expect_eq "  the provider saw the secret header and the number" \
 	"$(grep -c '"to":"+8613800138000"' "$T/sim.jsonl")" 1
 expect_exit "config check without the secret: fine, with a note" 0 as "$UC" config check
