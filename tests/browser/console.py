@@ -416,7 +416,9 @@ def t_reports():
     sel.find_element(By.XPATH, "option[@value='people']").click()
     W.until(lambda d: "按时完成" in d.find_element(By.ID, "report-table").text)
     row = D.find_element(By.XPATH, "//table[@id='report-table']//tr[td[1]='郑秀兰']")
-    assert row.text.split()[3:] == ["1", "0", "0", "1", "0"], row.text
+    # led: tasks, on time, late, open, overdue; then the same of the tasks owned
+    assert row.text.split()[3:] == ["1", "0", "0", "1", "0", "0", "0", "0", "0", "0"], row.text
+    assert "负责事项" in by_id("report-table").text and "职务" in by_id("report-table").text
     W.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart svg rect[fill='#d98b00'], #chart svg rect"))
     assert "年度考核" in by_id("chart-title").text
     sel.find_element(By.XPATH, "option[@value='delivery']").click()

@@ -10,10 +10,14 @@ const COLS = {
   code: '编号', title: '事项', lead: '牵头领导', deadline: '期限', status: '状态', done_at: '完成时间',
   days_overdue: '逾期天数', days_early: '提前天数', reminders_sent: '已发提醒', escalations_sent: '已发督办',
   last_reply: '最近回复', name: '姓名', org: '单位', tasks_led: '牵头事项', done_on_time: '按时完成',
-  done_late: '逾期完成', open: '进行中', overdue: '已逾期', kind: '类型', provider: '通道',
+  done_late: '逾期完成', open: '进行中', overdue: '已逾期', kind: '类型', provider: '服务商',
   messages: '短信数', waiting: '待发', sent: '已发送', delivered: '已送达', failed: '失败',
-  expired: '过期', cancelled: '撤销', parts_sent: '计费条数', supervisor: '督办人',
+  expired: '过期', cancelled: '撤销', parts_sent: '发送条数', parts_billed: '计费条数',
+  supervisor: '督办人', tasks_owned: '负责事项', owned_on_time: '负责按时完成',
+  owned_late: '负责逾期完成', owned_open: '负责进行中', owned_overdue: '负责已逾期',
 };
+/* The people report's title is the person's (职务), not a task's. */
+const colName = (report, x) => (report === 'people' && x === 'title' ? '职务' : COLS[x] || x);
 const SVG = 'http://www.w3.org/2000/svg';
 const COLORS = ['#2e8b57', '#d98b00', '#c0392b', '#6bbf8a'];
 let current = null;
@@ -105,7 +109,7 @@ function table(j) {
   const t = $('report-table');
   t.tHead.textContent = '';
   t.tBodies[0].textContent = '';
-  t.tHead.append(el('tr', {}, ...j.columns.map((x) => el('th', {}, COLS[x] || x))));
+  t.tHead.append(el('tr', {}, ...j.columns.map((x) => el('th', {}, colName(j.report, x)))));
   for (const r of j.rows)
     t.tBodies[0].append(el('tr', {}, ...r.map((v, i) => el('td', {},
       v === null ? '' : /deadline|_at$/.test(j.columns[i]) ? fmtTime(String(v)) : String(v)))));
@@ -113,7 +117,7 @@ function table(j) {
 
 function csv() {
   const q = (v) => { const s = v === null ? '' : String(v); return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; };
-  const lines = [current.columns.map((x) => q(COLS[x] || x)).join(',')]
+  const lines = [current.columns.map((x) => q(colName(current.report, x))).join(',')]
     .concat(current.rows.map((r) => r.map(q).join(',')));
   const blob = new Blob(['\uFEFF' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
   const a = el('a', { href: URL.createObjectURL(blob), download: `${current.report}.csv` });
