@@ -22,7 +22,7 @@ http = { listen = "127.0.0.1:0"; };
 CFG
 d() { DUBAN_NOW="$NOW" "$DUBAN" "$@"; }
 
-NOW="2008-12-15 10:00"
+NOW="2008-11-30 10:00"
 d init >/dev/null
 d person add --name 邵长发 --phone 17768091854 --title 村党支部书记 >/dev/null
 d person add --name 梅国强 --phone 18657698551 --title 村委会主任 >/dev/null
@@ -66,7 +66,7 @@ answer_to() { sql "select m.body from message m join inbound i on m.dedupe_key =
 	where i.provider_ref = '$1'"; }
 SHAO="(select id from person where name = '邵长发')"
 
-walk "2008-12-18 00:00" "2008-12-24 12:00"
+walk "2008-12-01 00:00" "2008-12-24 12:00"
 reply "2008-12-24 12:00" "收到" mo-1
 LAST=$(sql "select id from message where person = $SHAO and kind = 'reminder' and status = 'sent' order by sent_at desc, id desc limit 1")
 expect_eq "收到 acknowledges the digest he got last (12-24 09:00: T4 and T5), every task it listed" \
