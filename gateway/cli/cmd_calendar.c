@@ -21,7 +21,7 @@
 #include "base/zone.h"
 #include "store/store_calendar.h"
 
-static const char calendar_help[] =
+static const char calendar_help[] = N_(
 	"usage: duban calendar list [--year YYYY] [--format table|csv|json]\n"
 	"       duban calendar add DATE holiday|workday [--name TEXT]\n"
 	"       duban calendar remove DATE [holiday|workday]\n"
@@ -38,14 +38,16 @@ static const char calendar_help[] =
 	"list      the listed days of one year (default: this year), with their weekday,\n"
 	"          kind (holiday or workday), name and source (state or town)\n"
 	"add       list DATE (YYYY-MM-DD) as the town's holiday or working day\n"
-	"remove    drop the town's entry for DATE (the shipped day, if any, applies again)\n";
+	"remove    drop the town's entry for DATE (the shipped day, if any, applies again)\n");
 
 static const char *const weekday_names[] = { "日", "一", "二", "三", "四", "五", "六" };
 
 static int
 cal_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const h[] = { "date", "weekday", "kind", "name", "source" };
+	static const char *const h[] = { NC_("column", "date"), NC_("column", "weekday"),
+					 NC_("column", "kind"), NC_("calendar", "name"),
+					 NC_("column", "source") };
 	struct calendar *cal = NULL;
 	struct table *t;
 	struct tm now;
@@ -67,8 +69,9 @@ cal_list(struct cli *c, int argc, char **argv)
 	}
 	if (cli_format_args(c, argc, argv, "calendar list", calendar_help, true, NULL, &code) != 0)
 		return code;
-	if (cli_store(c) == NULL || (t = table_new(5, h, "sssss")) == NULL)
+	if (cli_store(c) == NULL || (t = table_new(5, h, "sseee")) == NULL)
 		return EXIT_FAIL;
+	table_set_context(t, "calendar"); /* a day's name is 名称, not a person's 姓名 */
 	rc = calendar_with_town(c->cfg->calendar, c->st, &cal);
 	for (size_t i = 0; rc == STORE_OK && i < calendar_count(cal); i++) {
 		const struct cal_day *d = calendar_at(cal, i);
@@ -81,8 +84,10 @@ cal_list(struct cli *c, int argc, char **argv)
 			continue;
 		const char *cells[] = { calendar_fmt_date(d->date, date, sizeof(date)),
 					weekday_names[civil_weekday(d->date)],
-					calendar_kind_name(d->kind), d->name,
-					d->town ? "town" : "state" };
+					d->kind == CAL_HOLIDAY ? NC_("value", "holiday")
+								: NC_("value", "workday"),
+					d->name,
+					d->town ? NC_("value", "town") : NC_("value", "state") };
 		if (table_add(t, cells) != 0)
 			rc = STORE_ERROR;
 	}
@@ -115,8 +120,13 @@ cal_add(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	if ((rc = calendar_day_put(&x, argv[optind], argv[optind + 1], name)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf(_("%s is now the town's %s%s%s\n"), argv[optind], argv[optind + 1], *name ? " " : "",
-	       name);
+	bool holiday = strcmp(argv[optind + 1], "holiday") == 0;
+	if (*name)
+		printf(holiday ? _("%s is now the town's holiday %s\n")
+			       : _("%s is now the town's workday %s\n"), argv[optind], name);
+	else
+		printf(holiday ? _("%s is now the town's holiday\n") : _("%s is now the town's workday\n"),
+		       argv[optind]);
 	return EXIT_OK;
 }
 

@@ -54,9 +54,9 @@ ask_password(char *pw, size_t len)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-	fprintf(stderr, "password: ");
+	fprintf(stderr, "%s", _("password: "));
 	if (read_line(stdin, pw, len) == 0) {
-		fprintf(stderr, "\nagain: ");
+		fprintf(stderr, "\n%s", _("again: "));
 		if (read_line(stdin, again, sizeof(again)) == 0 && strcmp(pw, again) == 0)
 			rc = 0;
 	}
@@ -94,7 +94,7 @@ get_password(int how, char *pw, size_t len, bool *made)
 
 /* ---- staff add ------------------------------------------------------------------------ */
 
-static const char staff_add_help[] =
+static const char staff_add_help[] = N_(
 	"usage: duban staff add LOGIN --name NAME --role viewer|clerk|approver|admin\n"
 	"                      [--password-stdin | --ask-password]\n"
 	"\n"
@@ -106,7 +106,7 @@ static const char staff_add_help[] =
 	"Without an option duban makes up a password and prints it once; with\n"
 	"--ask-password it asks at the terminal (twice), with --password-stdin it\n"
 	"reads one line from standard input (for scripts).  At least 8 characters.\n"
-	"duban keeps only its PBKDF2-HMAC-SHA256 hash.  The audit log says staff.add.\n";
+	"duban keeps only its PBKDF2-HMAC-SHA256 hash.  The audit log says staff.add.\n");
 
 static int
 staff_add_cmd(struct cli *c, int argc, char **argv)
@@ -157,11 +157,11 @@ staff_add_cmd(struct cli *c, int argc, char **argv)
 
 /* ---- staff list ----------------------------------------------------------------------- */
 
-static const char staff_list_help[] =
+static const char staff_list_help[] = N_(
 	"usage: duban staff list [--format table|csv|json]\n"
 	"\n"
 	"The console's accounts: login, name, role, status (active or disabled),\n"
-	"created (local time).\n";
+	"created (local time).\n");
 
 static int
 staff_row(void *arg, const struct staff *s)
@@ -174,7 +174,7 @@ staff_row(void *arg, const struct staff *s)
 	cells[1] = s->login;
 	cells[2] = s->name;
 	cells[3] = s->role;
-	cells[4] = s->disabled_at ? "disabled" : "active";
+	cells[4] = s->disabled_at ? NC_("value", "disabled") : NC_("value", "active");
 	cells[5] = time_fmt_local(s->created_at, when, sizeof(when));
 	return table_add(arg, cells);
 }
@@ -187,7 +187,9 @@ staff_list_cmd(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const h[] = { "id", "login", "name", "role", "status", "created" };
+	static const char *const h[] = { NC_("column", "id"),     NC_("column", "login"),
+					 NC_("column", "name"),   NC_("column", "role"),
+					 NC_("column", "status"), NC_("column", "created") };
 	struct table *t;
 	int ch, rc;
 
@@ -203,7 +205,7 @@ staff_list_cmd(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_show_help(_(staff_list_help), false);
-	if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "isssss")) == NULL)
+	if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "issses")) == NULL)
 		return EXIT_FAIL;
 	if ((rc = store_staff_each(c->st, staff_row, t)) != STORE_OK) {
 		table_free(t);
@@ -219,17 +221,17 @@ staff_list_cmd(struct cli *c, int argc, char **argv)
 
 /* ---- staff passwd, disable ---------------------------------------------------------- */
 
-static const char staff_passwd_help[] =
+static const char staff_passwd_help[] = N_(
 	"usage: duban staff passwd LOGIN [--password-stdin | --ask-password]\n"
 	"\n"
 	"Give LOGIN a new password (made up and printed once, asked at the terminal,\n"
-	"or one line of standard input), end its open sessions and unlock it.\n";
+	"or one line of standard input), end its open sessions and unlock it.\n");
 
-static const char staff_disable_help[] =
+static const char staff_disable_help[] = N_(
 	"usage: duban staff disable LOGIN\n"
 	"\n"
 	"Disable LOGIN: it can no longer log in and its open sessions end.  What it\n"
-	"did stays in the audit log as staff:LOGIN.\n";
+	"did stays in the audit log as staff:LOGIN.\n");
 
 static int
 staff_passwd_cmd(struct cli *c, int argc, char **argv)
@@ -287,11 +289,11 @@ staff_disable_cmd(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const char staff_group_help[] =
+static const char staff_group_help[] = N_(
 	"usage: duban staff add|list|passwd|disable ...\n"
 	"\n"
 	"Accounts of the staff console (served by duban run at / of the HTTP server);\n"
-	"see \"duban staff add --help\".\n";
+	"see \"duban staff add --help\".\n");
 
 int
 cmd_staff(struct cli *c, int argc, char **argv)

@@ -28,7 +28,7 @@ static int
 action_err(const struct duban_ctx *x, int rc, const char *field)
 {
 	if (field && strcmp(field, "rules") == 0)
-		return cli_err(cli_store_exit(rc), "--rules: %s", x->err);
+		return cli_err(cli_store_exit(rc), _("--rules: %s"), x->err);
 	return cli_action_err(x, rc);
 }
 
@@ -123,11 +123,12 @@ task_add_run(struct cli *c, struct task_new *n, const char *deadline, const char
 		free(t.code);
 		t.code = strdup(occ);
 	}
-	printf(_("added %s: %s (deadline %s"), t.code ? t.code : occ, t.title,
-	       time_fmt_local(t.deadline, dl, sizeof(dl)));
+	time_fmt_local(t.deadline, dl, sizeof(dl));
 	if (every != NULL)
-		printf(_("; every %s on day %ld"), every, day);
-	printf(")\n");
+		printf(_("added %s: %s (deadline %s; every %s on day %ld)\n"), t.code ? t.code : occ,
+		       t.title, dl, C_("value", every), day);
+	else
+		printf(_("added %s: %s (deadline %s)\n"), t.code ? t.code : occ, t.title, dl);
 	length_warnings(c, &t);
 	task_clear(&t);
 	return EXIT_OK;
@@ -177,7 +178,7 @@ cmd_task_add(struct cli *c, int argc, char **argv)
 		case 'y':
 			day = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0')
-				return cli_err(EXIT_USAGE, "--day must be a number");
+				return cli_err(EXIT_USAGE, _("--day must be a number"));
 			break;
 		case 'h':
 		default: return cli_show_help(task_add_help, ch == 'h');
@@ -462,7 +463,7 @@ cmd_task_done(struct cli *c, int argc, char **argv)
 	if (argc != 4 || strcmp(argv[2], "--on") != 0)
 		return cmd_task_set(c, argc, argv, task_done);
 	if (time_parse_local(argv[3], false, &on) != 0)
-		return cli_err(EXIT_USAGE, "--on must be a date YYYY-MM-DD or \"YYYY-MM-DD HH:MM\"");
+		return cli_err(EXIT_USAGE, _("--on must be a date YYYY-MM-DD or \"YYYY-MM-DD HH:MM\""));
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = task_done_on(&x, argv[1], on, &t, &oc)) != ACTION_OK) {
@@ -470,9 +471,9 @@ cmd_task_done(struct cli *c, int argc, char **argv)
 		return cli_action_err(&x, rc);
 	}
 	if (oc == TASK_ALREADY)
-		printf("%s is already %s\n", t.code, t.status);
+		printf(_("%s is already %s\n"), t.code, C_("value", t.status));
 	else
-		printf("%s done on %s: %s\n", t.code, time_fmt_local(t.done_at, when, sizeof(when)),
+		printf(_("%s done on %s: %s\n"), t.code, time_fmt_local(t.done_at, when, sizeof(when)),
 		       t.title);
 	task_clear(&t);
 	return EXIT_OK;
@@ -628,14 +629,14 @@ static const char task_help[] = N_(
 
 /* ---- series ------------------------------------------------------------------------ */
 
-static const char series_help[] =
+static const char series_help[] = N_(
 	"usage: duban task series list [--format table|csv|json]\n"
 	"       duban task series stop CODE\n"
 	"       duban task series change CODE --day N\n"
 	"\n"
 	"Recurring tasks (task add --every): list each series with its period, day,\n"
 	"status and latest occurrence; stop one (no more occurrences; the open one\n"
-	"stays); change its day from the next occurrence on.\n";
+	"stays); change its day from the next occurrence on.\n");
 
 static int
 series_row_add(void *arg, const struct series_row *r)
@@ -651,8 +652,10 @@ series_row_add(void *arg, const struct series_row *r)
 static int
 series_cmd(struct cli *c, int argc, char **argv)
 {
-	static const char *const h[] = { "code", "every", "day", "status", "latest", "deadline",
-					 "latest_status" };
+	static const char *const h[] = { NC_("column", "code"),	  NC_("column", "every"),
+					 NC_("column", "day"),	  NC_("column", "status"),
+					 NC_("column", "latest"), NC_("column", "deadline"),
+					 NC_("column", "latest_status") };
 	struct duban_ctx x;
 	struct table *t;
 	char *end;
@@ -662,7 +665,7 @@ series_cmd(struct cli *c, int argc, char **argv)
 		if (cli_format_args(c, argc - 1, argv + 1, "task series list", series_help, true, NULL,
 				    &code) != 0)
 			return code;
-		if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "ssissss")) == NULL)
+		if (cli_store(c) == NULL || (t = table_new(ARRAY_LEN(h), h, "seiesse")) == NULL)
 			return EXIT_FAIL;
 		rc = store_series_each(c->st, false, 0, series_row_add, t);
 		return cli_print_table(c, t, rc);
@@ -675,13 +678,15 @@ series_cmd(struct cli *c, int argc, char **argv)
 		return cli_show_help(series_help, false);
 	long day = change ? strtol(argv[4], &end, 10) : 0;
 	if (change && (*argv[4] == '\0' || *end != '\0'))
-		return cli_err(EXIT_USAGE, "--day must be a number");
+		return cli_err(EXIT_USAGE, _("--day must be a number"));
 	if (cli_ctx(c, &x) != 0)
 		return EXIT_FAIL;
 	if ((rc = series_set(&x, argv[2], stop, (int)day)) != ACTION_OK)
 		return cli_action_err(&x, rc);
-	printf(stop ? "stopped series %s\n" : "series %s: from the next occurrence on day %ld\n", argv[2],
-	       day);
+	if (stop)
+		printf(_("stopped series %s\n"), argv[2]);
+	else
+		printf(_("series %s: from the next occurrence on day %ld\n"), argv[2], day);
 	return EXIT_OK;
 }
 

@@ -129,7 +129,9 @@ pad(FILE *fp, size_t n)
 /*
  * The words 'e' columns hold, as the store keeps them (marked here so
  * that the catalogue has them): kinds, statuses of tasks, messages and
- * notices, kinds of message, roles, the states of a reply.
+ * notices, kinds of message, roles, the states of a reply, the periods and
+ * states of a series, a staff account's state, the calendar's kinds and
+ * sources.
  */
 static const char *const value_words[] = {
 	NC_("value", "official"), NC_("value", "farmer"), NC_("value", "enterprise"),
@@ -142,6 +144,10 @@ static const char *const value_words[] = {
 	NC_("value", "reply"), NC_("value", "lead"), NC_("value", "owner"),
 	NC_("value", "member"), NC_("value", "supervisor"), NC_("value", "new"),
 	NC_("value", "handled"), NC_("value", "read"), NC_("value", "total"),
+	NC_("value", "week"), NC_("value", "month"), NC_("value", "quarter"),
+	NC_("value", "year"), NC_("value", "active"), NC_("value", "stopped"),
+	NC_("value", "disabled"), NC_("value", "holiday"), NC_("value", "workday"),
+	NC_("value", "town"), NC_("value", "state"),
 };
 
 bool

@@ -127,4 +127,37 @@ expect_eq "with the same kinds" \
 	"$(sqlite3 "$T/copy.db" 'SELECT kind, count(*) FROM person GROUP BY kind ORDER BY kind')" \
 	"$(sql 'SELECT kind, count(*) FROM person GROUP BY kind ORDER BY kind')"
 
+
+# The holiday calendar, recurring tasks and the console's accounts read in
+# Chinese too (their values as well), and their JSON stays the same bytes.
+$ZH "$DUBAN" calendar add 2008-12-27 workday --name 调休 >"$T/zh.cal" 2>&1
+expect_grep "calendar add says it in Chinese" "^2008-12-27 已登记为本镇上班日：调休" "$T/zh.cal"
+$ZH "$DUBAN" calendar list --year 2008 >"$T/zh.cal" 2>&1
+expect_grep "calendar list: Chinese headers" "^日期  *星期  *类别  *名称  *来源" "$T/zh.cal"
+expect_grep "and kinds and sources" "^2008-12-27  *六  *上班  *调休  *本镇" "$T/zh.cal"
+DUBAN_NOW="2008-12-01 09:00" $ZH "$DUBAN" task add --title 每月报送 --every month --day 5 \
+	--lead 林志远 >"$T/zh.add" 2>&1
+expect_grep "task add --every: the period in Chinese" "^已添加 T[0-9]*-2008-12：每月报送（完成时限 2008-12-05 23:59；每月第 5 天）" "$T/zh.add"
+$ZH "$DUBAN" task series list >"$T/zh.series" 2>&1
+expect_grep "task series list: Chinese headers" "^编号  *周期  *日  *状态  *最近一期  *完成时限  *最近一期状态" "$T/zh.series"
+expect_grep "and values" "  每月  *5  *启用  *T[0-9]*-2008-12  .*进行中" "$T/zh.series"
+$ZH "$DUBAN" staff add wangfang --name 王芳 --role clerk >"$T/zh.staff" 2>&1
+expect_grep "staff add: Chinese" "^已添加 wangfang（王芳，clerk）" "$T/zh.staff"
+expect_grep "and the password shown once" "^密码（只显示这一次）：" "$T/zh.staff"
+$ZH "$DUBAN" staff list >"$T/zh.staff" 2>&1
+expect_grep "staff list: Chinese headers and states" "^ID  *登录名  *姓名  *角色  *状态  *创建时间" "$T/zh.staff"
+expect_grep "and the account's state" "wangfang  *王芳  *clerk  *启用" "$T/zh.staff"
+for cmd in "calendar list --year 2008" "task series list" "staff list"; do
+	# shellcheck disable=SC2086
+	$ZH "$DUBAN" $cmd --format json >"$T/zh.json" 2>&1
+	# shellcheck disable=SC2086
+	$EN "$DUBAN" $cmd --format json >"$T/en.json" 2>&1
+	if cmp -s "$T/zh.json" "$T/en.json" && grep -q '"' "$T/en.json"; then
+		ok "$cmd --format json: the same bytes in both languages"
+	else
+		notok "$cmd --format json: the same bytes in both languages"
+		diff "$T/zh.json" "$T/en.json" | head -5 | sed 's/^/#   /'
+	fi
+done
+
 exit $FAILED
