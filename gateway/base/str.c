@@ -140,3 +140,15 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
+
+int
+str_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -22,6 +22,9 @@ int strlcpy_checked(char *dst, const char *src, size_t size);
 char *str_next_item(char **cursor);
 /* Trim ASCII whitespace in place at both ends; returns s. */
 char *str_trim(char *s);
+
+/* The value of hexadecimal digit c (0-9, a-f, A-F), or -1. */
+int str_hexval(char c);
 /*
  * True when s is a name as the configuration gives them to providers and
  * API tokens: 1 to size - 1 bytes of a-z, 0-9, '-' and '_', so that it

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/str.h"
 #include "base/utf8.h"
 #include "provider/provider.h"
 
@@ -596,18 +597,6 @@ str_skip(const char *p)
 	return *p == '"' ? p + 1 : NULL;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The JSON string at p decoded into a new string *out; the byte after it, or NULL. */
 static const char *
 str_decode(const char *p, char **out)
@@ -628,7 +617,7 @@ str_decode(const char *p, char **out)
 		case 'r': *o++ = '\r'; break;
 		case 't': *o++ = '\t'; break;
 		case 'u': { /* \u00XX: a control character, as the writer escapes them */
-			int hi = hexval(p[3]), lo = hexval(p[4]);
+			int hi = str_hexval(p[3]), lo = str_hexval(p[4]);
 			if (p[1] != '0' || p[2] != '0' || hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			*o++ = (char)(hi * 16 + lo);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "core/notice.h"
 #include "core/staff.h"
 #include "base/array.h"
@@ -91,18 +92,6 @@ api_jstr(const char *s)
 
 /* ---- query strings ------------------------------------------------------------ */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 api_url_decode(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -112,9 +101,9 @@ api_url_decode(const char *s, size_t n, char *out, size_t outlen)
 		char c = s[i];
 		if (c == '+') {
 			c = ' ';
-		} else if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
-			c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		} else if (c == '%' && i + 2 < n && str_hexval(s[i + 1]) >= 0 &&
+			   str_hexval(s[i + 2]) >= 0) {
+			c = (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
 			i += 2;
 		}
 		/* A NUL would end the value early: "TD%00junk" must not read as "TD". */

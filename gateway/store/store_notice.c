@@ -118,14 +118,12 @@ store_audience_count(struct store *st, const struct audience *a, int64_t *select
 	return rc;
 }
 
-int
-store_audience_each(struct store *st, const struct audience *a,
-		    int (*fn)(void *arg, const struct person *p), void *arg)
+/* Walk the people of an audience the statement s selects (bound here): the
+ * columns id, name, phone, title, org, kind[, opted_out_at]. */
+static int
+audience_walk(struct store *st, sqlite3_stmt *s, const struct audience *a,
+	      int (*fn)(void *arg, const struct person *p), void *arg)
 {
-	static const char sql[] =
-		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind FROM person p NOT INDEXED "
-		"WHERE p.opted_out_at IS NULL AND " AUDIENCE_WHERE " ORDER BY p.id";
-	sqlite3_stmt *s = store_stmt(st, sql);
 	struct person p = { 0 };
 	int rc;
 
@@ -141,12 +139,24 @@ store_audience_each(struct store *st, const struct audience *a,
 		p.title = (char *)sqlite3_column_text(s, 3);
 		p.org = (char *)sqlite3_column_text(s, 4);
 		p.kind = (char *)sqlite3_column_text(s, 5);
+		p.opted_out_at = sqlite3_column_count(s) > 6 ? sqlite3_column_int64(s, 6) : 0;
 		if (fn(arg, &p) != 0) {
 			sqlite3_reset(s);
 			return STORE_INVALID;
 		}
 	}
 	return store_rows_end(st, s, rc, "reading a notice's audience");
+}
+
+int
+store_audience_each(struct store *st, const struct audience *a,
+		    int (*fn)(void *arg, const struct person *p), void *arg)
+{
+	static const char sql[] =
+		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind FROM person p NOT INDEXED "
+		"WHERE p.opted_out_at IS NULL AND " AUDIENCE_WHERE " ORDER BY p.id";
+
+	return audience_walk(st, store_stmt(st, sql), a, fn, arg);
 }
 
 int
@@ -157,28 +167,8 @@ store_audience_left_out_each(struct store *st, const struct audience *a,
 		"SELECT p.id, p.name, p.phone, p.title, p.org, p.kind, p.opted_out_at "
 		"FROM person p NOT INDEXED "
 		"WHERE p.opted_out_at IS NOT NULL AND " AUDIENCE_WHERE " ORDER BY p.id";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	struct person p = { 0 };
-	int rc;
 
-	if (s == NULL)
-		return STORE_ERROR;
-	if (bind_audience(st, s, a) != STORE_OK)
-		return STORE_ERROR;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		p.id = sqlite3_column_int64(s, 0);
-		p.name = (char *)sqlite3_column_text(s, 1);
-		p.phone = (char *)sqlite3_column_text(s, 2);
-		p.title = (char *)sqlite3_column_text(s, 3);
-		p.org = (char *)sqlite3_column_text(s, 4);
-		p.kind = (char *)sqlite3_column_text(s, 5);
-		p.opted_out_at = sqlite3_column_int64(s, 6);
-		if (fn(arg, &p) != 0) {
-			sqlite3_reset(s);
-			return STORE_INVALID;
-		}
-	}
-	return store_rows_end(st, s, rc, "reading a notice's audience");
+	return audience_walk(st, store_stmt(st, sql), a, fn, arg);
 }
 
 int
