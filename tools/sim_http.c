@@ -646,6 +646,31 @@ static enum MHD_Result handle_sink(struct sim *s, struct MHD_Connection *c, stru
 	return reply_json(s, c, r, 200, json_pack("{s:i,s:s}", "code", 0, "msg", "接收成功"));
 }
 
+/* Several MOs in one Aliyun SmsUp push (a JSON array of /_sim/mo objects): the
+ * items joined by commas, as a merged push holds them; NULL if any is unusable. */
+static char *mo_array_body(struct sim *s, json_t *in)
+{
+	struct buf b;
+	char *item;
+
+	buf_init(&b, (size_t)1 << 20);
+	for (size_t i = 0; i < json_array_size(in); i++) {
+		json_t *el = json_array_get(in, i);
+
+		if (!json_is_object(el) || (item = sim_cn_mo_body(s, el)) == NULL) {
+			buf_free(&b);
+			return NULL;
+		}
+		if ((i > 0 && buf_adds(&b, ",") < 0) || buf_adds(&b, item) < 0) {
+			free(item);
+			buf_free(&b);
+			return NULL;
+		}
+		free(item);
+	}
+	return buf_steal(&b);
+}
+
 /* The MO to post, from the /_sim/mo request body; NULL if the body is unusable. */
 static char *mo_body(struct sim *s, struct req *r)
 {
@@ -653,6 +678,11 @@ static char *mo_body(struct sim *s, struct req *r)
 	struct field id = jfield(in, "id"), to = jfield(in, "to");
 	char idbuf[40], *body;
 
+	if (s->cn != NULL && s->cn->mode == API_ALIYUN && json_array_size(in) > 0) {
+		body = mo_array_body(s, in);
+		json_decref(in);
+		return body;
+	}
 	if (!json_is_object(in) || field_empty(jfield(in, "from")) || jfield(in, "text").p == NULL) {
 		json_decref(in);
 		return NULL;
@@ -697,7 +727,8 @@ static enum MHD_Result handle_mo(struct sim *s, struct MHD_Connection *c, struct
 	body = mo_body(s, r);
 	if (body == NULL)
 		return reply_json(s, c, r, 400, json_pack("{s:b,s:s}", "posted", 0,
-							  "error", "want a JSON object with from and text"));
+							  "error", "want a JSON object with from and text "
+							  "(in --api aliyun, or an array of them)"));
 	j = sim_job_new(JOB_MO, no_field, no_field, no_field, no_field);
 	if (j != NULL) {
 		j->body = body;

@@ -894,8 +894,27 @@ receive(struct mo_job *j, const struct reply_command *r)
 	return act(j, r) == 0 ? ACTION_OK : ACTION_ERROR;
 }
 
-int
-reply_receive(struct duban_ctx *x, const struct reply_in *in, struct reply_result *out)
+/* The sender of in, masked for a log line (*** when it is no number). */
+static const char *
+masked_from(const struct reply_in *in, char *out, size_t outlen)
+{
+	char e164[PHONE_MAX];
+	const char *reason;
+
+	if (phone_normalize(in->from, e164, sizeof(e164), &reason) != 0) {
+		snprintf(out, outlen, "***");
+		return out;
+	}
+	return phone_mask(e164, out, outlen);
+}
+
+/*
+ * Reply in stored and acted on inside the open transaction; x->actor is
+ * given back.  ACTION_OK, or ACTION_ERROR with x->err (the transaction
+ * holds part of the reply's writes: the caller rolls back).
+ */
+static int
+receive_one(struct duban_ctx *x, const struct reply_in *in, struct reply_result *out)
 {
 	struct mo_job j = { .x = x, .in = in, .res = out };
 	struct reply_command r;
@@ -903,34 +922,68 @@ reply_receive(struct duban_ctx *x, const struct reply_in *in, struct reply_resul
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	x->err[0] = '\0';
-	if (!utf8_valid(in->text, strlen(in->text))) {
-		snprintf(x->err, sizeof(x->err), "the text is not valid UTF-8");
-		return ACTION_INVALID;
-	}
 	reply_parse(in->text, &r);
 	out->cmd = r.cmd;
-	if ((rc = store_begin(x->st)) != STORE_OK) {
-		fail_store(&j);
-		return ACTION_ERROR;
-	}
 	rc = receive(&j, &r);
 	x->actor = actor;
-	if (rc == ACTION_OK && out->duplicate) {
-		store_rollback(x->st);
-		log_debug("reply %s/%s from %s: received before, ignored", in->provider,
-			  in->ref ? in->ref : "", j.masked);
-	} else if (rc != ACTION_OK || store_commit(x->st) != STORE_OK) {
-		if (x->err[0] == '\0')
-			fail_store(&j);
-		store_rollback(x->st);
-		rc = ACTION_ERROR;
-	} else {
-		log_info("reply #%" PRId64 " from %s via %s: %s", out->inbound, j.masked,
-			 in->provider, out->action);
-	}
+	if (rc != ACTION_OK && x->err[0] == '\0')
+		fail_store(&j);
 	person_clear(&j.who);
-	return rc;
+	return rc == ACTION_OK ? ACTION_OK : ACTION_ERROR;
+}
+
+int
+reply_receive_many(struct duban_ctx *x, const struct reply_in *in, size_t n,
+		   struct reply_result *out)
+{
+	char masked[PHONE_MAX], why[ACTION_ERR_MAX];
+	int rc;
+
+	x->err[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		if (!utf8_valid(in[i].text, strlen(in[i].text))) {
+			if (n == 1)
+				return action_refuse(x, ACTION_INVALID, "the text is not valid UTF-8");
+			return action_refuse(x, ACTION_INVALID,
+					     "reply %zu of %zu: the text is not valid UTF-8", i + 1, n);
+		}
+	}
+	if ((rc = store_begin(x->st)) != STORE_OK)
+		return action_fail(x, ACTION_ERROR);
+	for (size_t i = 0; i < n; i++) {
+		if (receive_one(x, &in[i], &out[i]) == ACTION_OK)
+			continue;
+		if (n > 1) {
+			snprintf(why, sizeof(why), "%s", x->err);
+			action_refuse(x, ACTION_ERROR, "reply %zu of %zu: %s", i + 1, n, why);
+		}
+		store_rollback(x->st);
+		for (size_t k = 0; k <= i; k++)
+			memset(&out[k], 0, sizeof(out[k]));
+		return ACTION_ERROR;
+	}
+	if ((rc = store_commit(x->st)) != STORE_OK) {
+		for (size_t k = 0; k < n; k++)
+			memset(&out[k], 0, sizeof(out[k]));
+		return action_fail(x, ACTION_ERROR);
+	}
+	for (size_t i = 0; i < n; i++) {
+		masked_from(&in[i], masked, sizeof(masked));
+		if (out[i].duplicate)
+			log_debug("reply %s/%s from %s: received before, ignored", in[i].provider,
+				  in[i].ref ? in[i].ref : "", masked);
+		else
+			log_info("reply #%" PRId64 " from %s via %s: %s", out[i].inbound, masked,
+				 in[i].provider, out[i].action);
+	}
+	return ACTION_OK;
+}
+
+int
+reply_receive(struct duban_ctx *x, const struct reply_in *in, struct reply_result *out)
+{
+	return reply_receive_many(x, in, 1, out);
 }
 
 int

@@ -98,6 +98,17 @@ struct reply_result {
  * then.
  */
 int reply_receive(struct duban_ctx *x, const struct reply_in *in, struct reply_result *out);
+/*
+ * The n replies of in (a provider's array push) stored and acted on in
+ * one transaction: all of them, or none.  out has n entries, filled when
+ * ACTION_OK; a reply received before (same provider id) is a duplicate
+ * and changes nothing, so the same array pushed again is harmless.  One
+ * text that is not valid UTF-8 is ACTION_INVALID before anything is
+ * written; a failure of reply i is ACTION_ERROR with x->err starting
+ * "reply I of N: " (when n > 1), everything rolled back.
+ */
+int reply_receive_many(struct duban_ctx *x, const struct reply_in *in, size_t n,
+		       struct reply_result *out);
 
 /*
  * Mark the n replies ids as read - dealt with by staff, out of the inbox

@@ -8,7 +8,8 @@
  * report is then recorded and applied by the store (idempotent; an early
  * one kept until the send is recorded, within dlr's bounds, and one for a
  * message duban sent no request for ignored); a reply is handed to
- * core/reply.c, which stores it and acts on it in one transaction.
+ * core/reply.c, which stores it and acts on it in one transaction, and
+ * so is a whole array of replies (all of them, or none).
  */
 #include "server/callback.h"
 #include "base/phone.h"
@@ -322,10 +323,11 @@ on_mo(const struct callback_req *r, const struct provider_conf *pc, struct cb_sr
 }
 
 /*
- * A JSON array of replies (Aliyun's SmsUp): each handed to reply_receive
- * in turn, each in its own transaction (a reply's action - a task done,
- * an opt-out - is its own), duplicates dropped by (provider, ref).  All
- * are read before any is applied, so a malformed element changes nothing.
+ * A JSON array of replies (Aliyun's SmsUp): all read first, so a malformed
+ * element changes nothing, then applied in one transaction
+ * (callback_mo_many: all or none, duplicates dropped by (provider, ref)),
+ * and the provider's answer given only after the commit: anything else
+ * makes it push the whole array again.
  */
 static void
 on_mo_array(const struct callback_req *r, const struct provider_conf *pc, struct cb_src *src,
@@ -333,14 +335,14 @@ on_mo_array(const struct callback_req *r, const struct provider_conf *pc, struct
 {
 	size_t n = json_array_size(src->json), dup = 0;
 	struct provider_mo *m = calloc(n ? n : 1, sizeof(*m));
+	struct reply_result *res = calloc(n ? n : 1, sizeof(*res));
 	struct cb_src el = *src;
-	struct reply_result res;
 	char err[600], what[64];
 	json_t *ok;
 
-	if (m == NULL) {
+	if (m == NULL || res == NULL) {
 		api_error(out, 500, NULL, "out of memory reading %zu replies", n);
-		return;
+		goto out;
 	}
 	el.req.ctx = &el;
 	for (size_t i = 0; i < n; i++) {
@@ -355,15 +357,14 @@ on_mo_array(const struct callback_req *r, const struct provider_conf *pc, struct
 			goto out;
 		}
 	}
+	if (callback_mo_many(r->st, r->cfg, pc, m, n, res, err, sizeof(err)) != 0) {
+		log_warnx("http: %zu replies from %s, none applied: %s", n, pc->name, err);
+		api_error(out, strstr(err, "UTF-8") ? 400 : 500, NULL, "%s", err);
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (callback_mo(r->st, r->cfg, pc, &m[i], &res, err, sizeof(err)) != 0) {
-			log_warnx("http: reply %zu of %zu from %s: %s", i + 1, n, pc->name, err);
-			api_error(out, strstr(err, "UTF-8") ? 400 : 500, NULL, "reply %zu of %zu: %s",
-				  i + 1, n, err);
-			goto out;
-		}
-		*queued = *queued || !res.duplicate;
-		dup += res.duplicate;
+		*queued = *queued || !res[i].duplicate;
+		dup += res[i].duplicate;
 	}
 	if ((ok = cb_ok(pc)) == NULL)
 		ok = json_pack("{s:b, s:I, s:I}", "ok", 1, "replies", (json_int_t)n, "duplicate",
@@ -371,6 +372,7 @@ on_mo_array(const struct callback_req *r, const struct provider_conf *pc, struct
 	api_reply(out, 200, ok);
 out:
 	free(m);
+	free(res);
 }
 
 /* /callbacks/{dlr|mo}/PROVIDER[/SECRET] */
@@ -516,16 +518,32 @@ callback_dlr(struct store *st, const struct duban_config *cfg, const struct prov
 }
 
 int
+callback_mo_many(struct store *st, const struct duban_config *cfg,
+		 const struct provider_conf *pc, const struct provider_mo *mo, size_t n,
+		 struct reply_result *out, char *err, size_t errlen)
+{
+	struct duban_ctx x = { .st = st, .cfg = cfg };
+	struct reply_in *in = calloc(n ? n : 1, sizeof(*in));
+	int rc = -1;
+
+	if (in == NULL) {
+		snprintf(err, errlen, "out of memory reading %zu replies", n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		in[i] = (struct reply_in){ .provider = pc->name, .ref = mo[i].ref,
+					   .from = mo[i].from, .text = mo[i].text };
+	if (reply_receive_many(&x, in, n, out) == ACTION_OK)
+		rc = 0;
+	else
+		snprintf(err, errlen, "%s", x.err);
+	free(in);
+	return rc;
+}
+
+int
 callback_mo(struct store *st, const struct duban_config *cfg, const struct provider_conf *pc,
 	    const struct provider_mo *mo, struct reply_result *out, char *err, size_t errlen)
 {
-	struct duban_ctx x = { .st = st, .cfg = cfg };
-	struct reply_in in = { .provider = pc->name, .ref = mo->ref, .from = mo->from,
-			       .text = mo->text };
-
-	if (reply_receive(&x, &in, out) != ACTION_OK) {
-		snprintf(err, errlen, "%s", x.err);
-		return -1;
-	}
-	return 0;
+	return callback_mo_many(st, cfg, pc, mo, 1, out, err, errlen);
 }

@@ -108,5 +108,15 @@ int callback_dlr_many(struct store *st, const struct duban_config *cfg,
 int callback_mo(struct store *st, const struct duban_config *cfg, const struct provider_conf *pc,
 		const struct provider_mo *mo, struct reply_result *out, char *err,
 		size_t errlen);
+/*
+ * The same for the n replies of mo (a provider's array push), stored and
+ * acted on in one transaction (reply_receive_many): all or none, the ones
+ * received before changing nothing.  out has n entries.  0, or -1 with err
+ * naming the reply at fault (nothing applied: the provider should push the
+ * array again).
+ */
+int callback_mo_many(struct store *st, const struct duban_config *cfg,
+		     const struct provider_conf *pc, const struct provider_mo *mo, size_t n,
+		     struct reply_result *out, char *err, size_t errlen);
 
 #endif

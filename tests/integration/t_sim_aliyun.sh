@@ -7,7 +7,7 @@
 # refuses the request; the per-number daily cap and the balance switch give
 # their codes; SmsReport pushes are arrays of the documented fields, split
 # by --push-batch and pushed again when the answer is not exactly
-# {"code":0,"msg":"接收成功"}.
+# {"code":0,"msg":"接收成功"}; replies posted as an array are one SmsUp push.
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/cn_client.sh"
 setup
@@ -163,6 +163,19 @@ check "the SmsUp item has phone_number, content, send_time, dest_code, sequence_
 	'[.[] | select(.api == "sink") | .body | select(type == "array") | .[] | select(.content == "完成T12")][0] |
 	 .phone_number == "13800138000" and .dest_code == "01" and (.sequence_id | type) == "number" and
 	 .sign_name == "小雄镇人民政府" and has("send_time")' "$T/sink.jsonl"
+
+# Several replies posted as an array go out as one SmsUp array, a sequence_id each.
+curl -s -H 'Content-Type: application/json' \
+	-d '[{"from":"+8613800138000","text":"甲"},{"from":"+8613900139000","text":"乙"}]' \
+	"$SIM_URL/_sim/mo" >"$T/mo-arr"
+check "an array posted to /_sim/mo is one push, answered as expected" jq_ok "$T/mo-arr" '.posted and .accepted'
+check "its SmsUp array holds both, in order, with distinct sequence_ids" wait_for 10 jq -e -s \
+	'[.[] | select(.api == "sink") | .body | select(type == "array" and length == 2 and (.[0] | has("content")))][0] |
+	 [.[].content] == ["甲", "乙"] and [.[].phone_number] == ["13800138000", "13900139000"] and
+	 .[0].sequence_id != .[1].sequence_id' "$T/sink.jsonl"
+curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d '[{"from":"+8613800138000","text":"甲"},{"text":"乙"}]' "$SIM_URL/_sim/mo" >"$T/mo-bad"
+expect_eq "an array with an element without from is refused (400)" "$(cat "$T/mo-bad")" 400
 
 kill "$SIM_PID" 2>/dev/null
 wait "$SIM_PID" 2>/dev/null

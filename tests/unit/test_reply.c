@@ -7,7 +7,7 @@
  * supervisor it waits for staff, a cancelled task stays cancelled; TD and
  * "duban person optout" are one action (whichever comes second changes
  * nothing); the audit log names the sender; a text that is not UTF-8
- * stores nothing.
+ * stores nothing; an array of replies is applied whole or not at all.
  */
 #include "unit.h"
 #include "unit_db.h"
@@ -484,6 +484,89 @@ test_not_utf8(void **state)
 	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound"), 0);
 }
 
+/* Run sql on the database with a connection of the test's own. */
+static void
+raw_exec(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+	sqlite3_close(db);
+}
+
+/* What the three replies of an array did, or did not do: TD, 完成T1, 收到. */
+static const char state_sql[] =
+	"SELECT (SELECT count(*) FROM inbound) || ' ' || "
+	"(SELECT count(*) FROM person WHERE opted_out_at IS NOT NULL) || ' ' || "
+	"(SELECT status FROM task WHERE code = 'T1') || ' ' || "
+	"(SELECT count(*) FROM message) || ' ' || "
+	"(SELECT count(*) FROM event WHERE actor LIKE 'sms:%')";
+
+/*
+ * A provider's array of replies is applied in one transaction: all of
+ * them, or - when one fails in the database half way - none, so the
+ * provider's push of the same array again applies it whole, once.
+ */
+static void
+test_receive_many(void **state)
+{
+	struct fixture *fx = *state;
+	struct reply_in in[] = {
+		{ .provider = "sim", .ref = "up-1", .from = "13857612345", .text = "TD" },
+		{ .provider = "sim", .ref = "up-2", .from = "17768096319", .text = "完成T1" },
+		{ .provider = "sim", .ref = "up-3", .from = "13905761111", .text = "收到" },
+	};
+	struct reply_result res[3];
+	char before[64];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	/* The third reply fails in the database (an error, not a constraint, which
+	 * would read as a duplicate): the first two are undone. */
+	raw_exec(fx, "CREATE TRIGGER fail_third BEFORE INSERT ON inbound "
+		     "WHEN NEW.provider_ref = 'up-3' BEGIN SELECT abs(-9223372036854775807 - 1); END");
+	assert_int_equal(reply_receive_many(&fx->x, in, 3, res), ACTION_ERROR);
+	assert_non_null(strstr(fx->x.err, "reply 3 of 3: "));
+	assert_non_null(strstr(fx->x.err, "integer overflow"));
+	assert_string_equal(fx->x.actor, "front-end");
+	expect_sql(fx, state_sql, "0 0 open 0 0");
+	/* Pushed again, once the database is well: all three, together. */
+	raw_exec(fx, "DROP TRIGGER fail_third");
+	assert_int_equal(reply_receive_many(&fx->x, in, 3, res), ACTION_OK);
+	assert_string_equal(res[0].action, "optout");
+	assert_string_equal(res[1].action, "done");
+	assert_int_equal(res[1].task, fx->task);
+	assert_int_equal(strncmp(res[2].action, "ack", 3), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_false(res[i].duplicate);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM inbound"), 3);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM person WHERE opted_out_at IS NOT NULL "
+				     "AND phone = '+8613857612345'"), 1);
+	expect_sql(fx, "SELECT status FROM task WHERE code = 'T1'", "done");
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, state_sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(before, sizeof(before), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	/* The same array a third time: every reply a duplicate, nothing changes. */
+	assert_int_equal(reply_receive_many(&fx->x, in, 3, res), ACTION_OK);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(res[i].duplicate);
+	expect_sql(fx, state_sql, before);
+	/* A text that is no UTF-8 anywhere in an array: refused before anything is written. */
+	struct reply_in bad[] = {
+		{ .provider = "sim", .ref = "up-4", .from = "13857612345", .text = "好" },
+		{ .provider = "sim", .ref = "up-5", .from = "17768096319", .text = "\xff" },
+	};
+	assert_int_equal(reply_receive_many(&fx->x, bad, 2, res), ACTION_INVALID);
+	assert_non_null(strstr(fx->x.err, "reply 2 of 2: "));
+	expect_sql(fx, state_sql, before);
+}
+
 static void
 test_mark_read(void **state)
 {
@@ -523,6 +606,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_optout_one_action, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receive_many, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
 }
