@@ -317,10 +317,12 @@ timeline_gather(const struct api_req *r, const struct task *task, struct timelin
 	struct msg_filter f = { .task = task->id };
 	int rc;
 
-	if ((rc = store_msg_each(r->st, &f, timeline_row, tl)) != STORE_OK ||
-	    (rc = store_report_tasks(r->st, false, time_now(), reply_row, lr)) != STORE_OK ||
-	    (rc = store_reply_each(r->st, task->id, timeline_reply, tl)) != STORE_OK ||
-	    (rc = store_note_each(r->st, task->id, timeline_note, tl)) != STORE_OK)
+	/* Found in this order, so that at the same second a reply comes
+	 * before its note and before duban's answer to it. */
+	if ((rc = store_reply_each(r->st, task->id, timeline_reply, tl)) != STORE_OK ||
+	    (rc = store_note_each(r->st, task->id, timeline_note, tl)) != STORE_OK ||
+	    (rc = store_msg_each(r->st, &f, timeline_row, tl)) != STORE_OK ||
+	    (rc = store_report_tasks(r->st, false, time_now(), reply_row, lr)) != STORE_OK)
 		return rc;
 	if (r->rules != NULL && r->cfg != NULL)
 		rc = sched_task_upcoming(&s, task, time_now(), timeline_step, tl);
