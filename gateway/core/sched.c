@@ -716,6 +716,41 @@ out:
 	return rc;
 }
 
+/* ---- what is still to come, for a task's timeline ---------------------------------- */
+
+int
+sched_task_upcoming(struct sched *s, const struct task *t, int64_t now,
+		    int (*fn)(void *arg, const struct fire *f), void *arg)
+{
+	const struct rule_set *rs;
+	struct calendar *cal = NULL;
+	struct fire *f;
+	size_t nf = 0;
+	int rc = STORE_OK;
+
+	if (strcmp(t->status, "open") != 0)
+		return STORE_OK;
+	if ((rs = rules_find(s->rules, t->rule_set ? t->rule_set : "default")) == NULL &&
+	    (rs = rules_find(s->rules, "default")) == NULL)
+		return STORE_OK;
+	if ((f = calloc(RULES_MAX_FIRES, sizeof(*f))) == NULL)
+		return STORE_ERROR;
+	/* The plan of a pass: the same calendar, quiet hours and rule set. */
+	if ((rc = calendar_with_town(s->cfg->calendar, s->st, &cal)) != STORE_OK)
+		goto out;
+	if (rules_plan_cal(rs, t->deadline, &s->cfg->quiet, cal, f, RULES_MAX_FIRES, &nf) != 0)
+		nf = 0;
+	/* A step is still to come when its moment is ahead, or when it came
+	 * but the scheduler has not reached it yet (next_fire). */
+	for (size_t k = 0; k < nf && rc == STORE_OK; k++)
+		if (f[k].at > now || (t->next_fire != 0 && f[k].at >= t->next_fire))
+			rc = fn(arg, &f[k]) != 0 ? STORE_ERROR : STORE_OK;
+out:
+	calendar_free(cal);
+	free(f);
+	return rc;
+}
+
 /* ---- digests and the daily cap ---------------------------------------------------- */
 
 static int

@@ -63,6 +63,17 @@ int sched_pass(struct sched *s, int64_t now, struct sched_stats *stats, int64_t 
 	       char *err, size_t errlen);
 
 /*
+ * The steps of task t's rule set still to come at now, in time order, as
+ * a pass plans them (the rule set, "default" when t's is unknown; the
+ * quiet hours; the calendar with the town's days): fn(arg, f) for each step
+ * whose moment is after now or not yet reached by the scheduler (at or
+ * after t->next_fire).  None for a closed task.  Reads only.  STORE_OK, or
+ * STORE_ERROR when the calendar cannot be read or fn returned non-zero.
+ */
+int sched_task_upcoming(struct sched *s, const struct task *t, int64_t now,
+			int (*fn)(void *arg, const struct fire *f), void *arg);
+
+/*
  * Passes on a thread of their own, with a database connection of their
  * own, for an event loop that must never wait for the write lock another
  * process holds: the loop starts a pass and goes on; the thread calls

@@ -5,6 +5,7 @@
  * actions' of core/task.c, the same the command line and SMS replies use.
  */
 #include "server/api.h"
+#include "base/i18n.h"
 
 #include <string.h>
 
@@ -183,6 +184,43 @@ out:
 	json_decref(o);
 }
 
+/*
+ * POST /v1/tasks/CODE/done with a body {"on": "YYYY-MM-DD"} (or "YYYY-MM-DD
+ * HH:MM", local time): done, recording when the work was really done, as
+ * `duban task done CODE --on DATE`.
+ */
+static void
+post_done_on(const struct api_req *r, struct duban_ctx *x, const char *code,
+	     struct api_resp *out)
+{
+	static const char *const keys[] = { "on", NULL };
+	struct task t = { 0 };
+	enum task_outcome oc;
+	const char *on_s = NULL;
+	int64_t on;
+	int rc;
+	json_t *o = api_body_object(r, keys, out);
+
+	if (o == NULL || api_get_str(o, "on", false, 32, &on_s, out) < 0)
+		goto out;
+	if (on_s == NULL) {
+		rc = task_done(x, code, &t, &oc);
+	} else if (time_parse_local(on_s, false, &on) != 0) {
+		api_error(out, 400, "on",
+			  _("\"on\": expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\" (local time)"));
+		goto out;
+	} else {
+		rc = task_done_on(x, code, on, &t, &oc);
+	}
+	if (rc != ACTION_OK)
+		action_error(x, rc, on_s && rc == ACTION_INVALID ? "on" : NULL, out);
+	else
+		task_reply(&t, 200, oc == TASK_ALREADY, out);
+out:
+	task_clear(&t);
+	json_decref(o);
+}
+
 /* POST /v1/tasks/CODE/VERB: done, cancel or reopen. */
 static void
 post_status(const struct api_req *r, const char *code, const char *verb, struct api_resp *out)
@@ -208,6 +246,10 @@ post_status(const struct api_req *r, const char *code, const char *verb, struct 
 	if (!api_method(r, "POST", out))
 		return;
 	api_ctx(r, &x);
+	if (v == TASK_VERB_DONE && r->len > 0) {
+		post_done_on(r, &x, code, out);
+		return;
+	}
 	if ((rc = act[v](&x, code, &t, &oc)) != ACTION_OK)
 		action_error(&x, rc, NULL, out);
 	else

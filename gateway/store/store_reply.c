@@ -63,6 +63,33 @@ store_note_each(struct store *st, int64_t task,
 }
 
 int
+store_reply_each(struct store *st, int64_t task,
+		 int (*fn)(void *arg, int64_t at, const char *who, const char *text,
+			   const char *action),
+		 void *arg)
+{
+	static const char sql[] =
+		"SELECT i.received_at, coalesce(p.name, ''), i.text, coalesce(i.action, '') "
+		"FROM reply_task r JOIN inbound i ON i.id = r.inbound "
+		"LEFT JOIN person p ON p.id = i.person WHERE r.task = ?1 "
+		"ORDER BY i.received_at, i.id";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, task);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(arg, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+		       (const char *)sqlite3_column_text(s, 2),
+		       (const char *)sqlite3_column_text(s, 3)) != 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	return store_rows_end(st, s, rc, "reading a task's replies");
+}
+
+int
 store_ack_task(struct store *st, int64_t person, int64_t task, int64_t at, int64_t *msg)
 {
 	static const char sql[] =

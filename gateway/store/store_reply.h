@@ -22,6 +22,14 @@ int store_note_add(struct store *st, int64_t task, int64_t person, int64_t inbou
  * fn returns non-zero to stop (STORE_ERROR).  STORE_OK or STORE_ERROR. */
 int store_note_each(struct store *st, int64_t task,
 		    int (*fn)(void *arg, int64_t at, const char *who, const char *text), void *arg);
+/* Call fn for every reply that acted on task (reply_task), oldest first:
+ * when it came, who sent it ("" when nobody known), its text and what
+ * duban made of it (inbound.action, "" when none); fn returns non-zero to
+ * stop (STORE_ERROR).  STORE_OK or STORE_ERROR. */
+int store_reply_each(struct store *st, int64_t task,
+		     int (*fn)(void *arg, int64_t at, const char *who, const char *text,
+			       const char *action),
+		     void *arg);
 /*
  * Acknowledge the latest sent reminder or escalation of task to person at
  * at: *msg its id.  STORE_NOTFOUND (with a message) when none was sent.

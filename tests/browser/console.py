@@ -7,11 +7,13 @@ saves a screenshot under T and prints its path.  Waits are explicit
 
 import datetime
 import http.server
+import json
 import os
 import sqlite3
 import sys
 import threading
 import traceback
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
@@ -25,6 +27,7 @@ URL = os.environ["URL"]
 T = os.environ["T"]
 DB = os.environ["DB"]
 WAIT = 20
+MO_URL = os.environ["MO_URL"]  # a simulator that posts replies to duban, signed
 SHOTS = os.environ.get("SHOTS")  # scripts/console-shots.sh: the README's pictures
 failed = 0
 
@@ -455,6 +458,78 @@ def t_staff():
     W.until(EC.url_to_be(URL + "/"))
     text_is("who", "孙莉（查看员）退出")
     assert not D.find_elements(By.LINK_TEXT, "账号管理")
+
+
+# ---- a task's timeline --------------------------------------------------------------
+
+
+def mo(phone, text):
+    """A reply by SMS from phone, through the simulator; duban's HTTP status."""
+    req = urllib.request.Request(MO_URL + "/_sim/mo", method="POST",
+                                 data=json.dumps({"from": phone, "text": text}).encode())
+    with urllib.request.urlopen(req, timeout=WAIT) as r:
+        return json.load(r)["status"]
+
+
+def cn(d, hm=None):
+    return "%d年%d月%d日" % (d.year, d.month, d.day) + (" " + hm if hm else "")
+
+
+@scenario("a task's page shows its reply, its progress note and its planned steps in time order")
+def t_timeline():
+    login("wangfang")
+    W.until(EC.url_to_be(URL + "/"))
+    deadline = datetime.date.today() + datetime.timedelta(days=10)
+    code = D.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/v1/session').then(r => r.json()).then(s =>
+          fetch('/v1/tasks', {method: 'POST', headers: {'X-CSRF-Token': s.csrf,
+                'Content-Type': 'application/json'},
+                body: JSON.stringify({title: '小雄村道路硬化', deadline: arguments[0],
+                                      lead: '郑秀兰', supervisor: '林志远'})}))
+          .then(r => r.json()).then(j => done(j.code), e => done(String(e)));""",
+        deadline.isoformat())
+    assert mo("17768096319", "进展 %s 已完成土方" % code) == 200
+    assert sql("SELECT count(*) FROM task_note n JOIN task t ON t.id = n.task WHERE t.code = ?",
+               code)[0][0] == 1
+    D.get(URL + "/task.html?code=" + code)
+    W.until(lambda d: d.find_element(By.ID, "t-heading").text == code + " 小雄村道路硬化")
+    rows = lambda: D.find_elements(By.CSS_SELECTOR, "#timeline tbody tr")
+    W.until(lambda d: len(rows()) >= 13)
+    kinds = [r.get_attribute("class") for r in rows()]
+    # the reply, its note and duban's answer came today, before any step:
+    # all ten steps of the rule set are still to come
+    assert kinds == ["ev-reply", "ev-note", "ev-message"] + ["ev-planned"] * 10, kinds
+    reply, note, answer, first = (r.text for r in rows()[:4])
+    assert "进展 %s 已完成土方" % code in reply and "已记录进展" in reply, reply
+    assert "郑秀兰" in note and "已完成土方" in note and "进展" in note, note
+    assert "答复短信" in answer and "已记录%s的进展" % code in answer, answer
+    week = deadline - datetime.timedelta(days=7)  # 7d before, at 09:00: to the lead (and owners)
+    assert first.startswith(cn(week, "09:00")) and "到期前提醒" in first and "牵头领导" in first \
+        and "待发送" in first, first
+    last = rows()[-1].text
+    assert last.startswith(cn(deadline + datetime.timedelta(days=5), "09:00")) and "逾期提醒" in last, last
+    assert any("督办升级" in r.text and "督办人" in r.text for r in rows())
+    D.execute_script("document.getElementById('timeline').scrollIntoView()")
+    picture("console-task.png")
+
+
+@scenario("marking it done on an earlier day shows that day, and nothing is planned any more")
+def t_done_on():
+    code = sql("SELECT code FROM task WHERE title = '小雄村道路硬化'")[0][0]
+    on = datetime.date.today() - datetime.timedelta(days=2)
+    D.execute_script("document.getElementById('e-done-on').value = arguments[0]", on.isoformat())
+    by_id("t-done").click()
+    text_is("t-status", "已完成")
+    text_is("t-done-at", cn(on, "00:00"))
+    W.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#timeline tr.ev-planned"))
+    assert len(D.find_elements(By.CSS_SELECTOR, "#timeline tr.ev-note")) == 1
+    assert not D.find_element(By.ID, "e-done-on").is_displayed()
+    town = datetime.timezone(datetime.timedelta(hours=8))  # the tests' Asia/Shanghai
+    midnight = int(datetime.datetime(on.year, on.month, on.day, tzinfo=town).timestamp())
+    done_at = sql("SELECT done_at, status FROM task WHERE code = ?", code)[0]
+    assert done_at == (midnight, "done"), (done_at, midnight)
+    assert sql("SELECT actor FROM event WHERE action = 'task.done' AND object = ?", code)[0][0] == "staff:wangfang"
 
 
 D.quit()

@@ -17,7 +17,7 @@ fi
 # 卢金水's number is refused by the provider: the notice has a failed number.
 start_sim --reject '^\+?(86)?17768094605$' || exit 1
 cat >>"$DUBAN_CONFIG" <<CFG
-providers = ( { name = "sim"; type = "http"; url = "$SIM_URL/sms/send"; } );
+providers = ( { name = "sim"; type = "http"; url = "$SIM_URL/sms/send"; callback_secret = "browser-mo-secret"; } );
 http = { listen = "127.0.0.1:0"; };
 console = { web_root = "$TOP/web"; };
 notices = { require_approval = true; };
@@ -32,7 +32,14 @@ for a in "wangfang 王芳 clerk" "linzy 林志远 approver" "chenxia 陈霞 view
 		notok "staff add $1"
 done
 start_duban || exit 1
+# Replies by SMS ("进展 T2 ..."): a second simulator, which knows duban's port,
+# signs them as the provider would and posts them to duban's callback.
+"$SIM" --listen 127.0.0.1:0 --port-file "$T/mo.port" --record "$T/mo.jsonl" --quiet \
+	--mo-url "$API/callbacks/mo/sim" --sign-secret browser-mo-secret 2>>"$T/mo.log" &
+PIDS="$PIDS $!"
+wait_for 10 test -s "$T/mo.port" || { notok "the reply simulator started"; exit 1; }
+MO_URL="http://127.0.0.1:$(cat "$T/mo.port")"
 
-TOP="$TOP" T="$T" URL="$API" DB="$T/duban.db" "$PY" "$TOP/tests/browser/console.py"
+TOP="$TOP" T="$T" URL="$API" DB="$T/duban.db" MO_URL="$MO_URL" "$PY" "$TOP/tests/browser/console.py"
 rc=$?
 [ $rc -eq 0 ] || FAILED=1

@@ -116,6 +116,36 @@ expect_eq "the audit log says staff:wangfang" "$(sql "select actor from event wh
 s GET /v1/people -G --data-urlencode q=郑秀兰
 expect_eq "a clerk sees whole numbers" "$(jq -r '.people[0].phone' "$T/b")" "+8617768096319"
 
+# ---- a task's timeline -----------------------------------------------------------------
+# T1 (2030-01-01, the default rule set): every step still to come, in time order.
+s GET /v1/tasks/T1/timeline
+expect_eq "the timeline: 200" "$CODE" 200
+expect_eq "every step of the default rule set is planned, in time order" \
+	"$(jq -r '[.events[] | select(.type == "planned") | .at[0:16] + " " + .step] | join(",")' "$T/b")" \
+	"2029-12-25T09:00 b7d,2029-12-29T09:00 b3d,2029-12-31T09:00 b1d,2030-01-01T08:00 b0d,2030-01-02T09:00 o1,2030-01-03T09:00 o2,2030-01-03T09:30 e,2030-01-04T09:00 o3,2030-01-05T09:00 o4,2030-01-06T09:00 o5"
+expect_eq "each with its kind, its people and its template" \
+	"$(jq -r '[.events[] | select(.step == "b7d" or .step == "e") | .kind + ":" + (.roles | join("+")) + ":" + .template] | join(",")' "$T/b")" \
+	"reminder:lead+owner:reminder,escalation:lead+supervisor:escalation"
+expect_eq "the route's earlier fields stay" "$(jq -r '[.code, (.messages | type), (.last_reply | type), .status] | join(" ")' "$T/b")" \
+	"T1 array null open"
+s POST /v1/tasks/T1/done -H "X-CSRF-Token: $CSRF" -d '{"on": "2029-12-31"}'
+expect_eq "done on a day in the future: 400 naming on" "$CODE $(jq -r .field "$T/b")" "400 on"
+s POST /v1/tasks/T1/done -H "X-CSRF-Token: $CSRF" -d '{"on": "31.12.2008"}'
+expect_eq "done on no date: 400 naming on" "$CODE $(jq -r .field "$T/b")" "400 on"
+s POST /v1/tasks/T1/done -H "X-CSRF-Token: $CSRF" -d '{"when": "2008-12-29"}'
+expect_eq "an unknown field: 400" "$CODE $(jq -r .field "$T/b")" "400 when"
+expect_eq "none of them closed T1" "$(sql "select status from task where code = 'T1'")" open
+s POST /v1/tasks/T1/done -H "X-CSRF-Token: $CSRF" -d '{"on": "2008-12-29"}'
+expect_eq "done on 2008-12-29 (as task done --on)" "$CODE $(jq -r '.status + " " + .done_at' "$T/b")" \
+	"200 done 2008-12-29T00:00:00+08:00"
+s GET /v1/tasks/T1/timeline
+expect_eq "a done task: that date, nothing more planned" \
+	"$(jq -r '[.done_at, ([.events[] | select(.type == "planned")] | length | tostring)] | join(" ")' "$T/b")" \
+	"2008-12-29T00:00:00+08:00 0"
+s POST /v1/tasks/T1/reopen -H "X-CSRF-Token: $CSRF"
+expect_eq "reopened, its steps are planned again" \
+	"$CODE $(curl -s -b "$T/jar.wangfang" "$API/v1/tasks/T1/timeline" | jq '[.events[] | select(.type == "planned")] | length')" "200 10"
+
 login chenxia "$VPASS"
 VCSRF=$(jq -r .csrf "$T/b")
 v() { _m=$1 _p=$2; shift 2

@@ -9,7 +9,8 @@
  * without the lock.  Every "without the lock" here is proven by success:
  * the holder is this thread, so a call that needed the lock could only
  * fail with "database is locked" once its busy timeout ran out.  Also: a
- * change of the rules plans every open task again, in the pass.
+ * change of the rules plans every open task again, in the pass; the steps
+ * a task's timeline shows as still to come are those the passes send.
  */
 #include "unit.h"
 
@@ -292,6 +293,72 @@ test_changed_rules_plan_again_in_the_pass(void **state)
 	assert_int_equal(stats.tasks, 0);
 }
 
+/* ---- the steps still to come (a task's timeline) ------------------------------------ */
+
+struct upcoming {
+	size_t n;
+	int64_t at[RULES_MAX_FIRES];
+	char key[RULES_MAX_FIRES][16];
+};
+
+static int
+upcoming_row(void *arg, const struct fire *f)
+{
+	struct upcoming *u = arg;
+
+	u->at[u->n] = f->at;
+	snprintf(u->key[u->n], sizeof(u->key[0]), "%s", f->key);
+	u->n++;
+	return 0;
+}
+
+static void
+upcoming(struct fixture *fx, int64_t now, struct upcoming *u)
+{
+	struct task t = { 0 };
+
+	u->n = 0;
+	assert_int_equal(store_task_find(fx->st, "T1", &t), STORE_OK);
+	assert_int_equal(sched_task_upcoming(&fx->s, &t, now, upcoming_row, u), STORE_OK);
+	task_clear(&t);
+}
+
+static void
+test_upcoming_steps_are_what_the_passes_will_send(void **state)
+{
+	struct fixture *fx = *state;
+	struct sched_stats stats;
+	struct upcoming u;
+	int64_t now = DEADLINE - 30 * 86400, first;
+
+	assert_int_equal(sched_init(&fx->s), 0);
+	pass_ok(fx, now, &stats);
+	upcoming(fx, now, &u);
+	/* default: 4 before the deadline, 5 overdue repeats, 1 escalation */
+	assert_int_equal(u.n, 10);
+	assert_string_equal(u.key[0], "b7d");
+	assert_int_equal(u.at[0], raw_int(fx, "SELECT next_fire FROM task"));
+	for (size_t i = 1; i < u.n; i++)
+		assert_true(u.at[i - 1] <= u.at[i]);
+	/* Its moment came but no pass ran yet: still to come. */
+	first = u.at[0];
+	upcoming(fx, first + 60, &u);
+	assert_int_equal(u.n, 10);
+	/* The pass sends it: no longer to come, and the next one is next_fire. */
+	pass_ok(fx, first + 60, &stats);
+	assert_true(stats.queued > 0);
+	upcoming(fx, first + 60, &u);
+	assert_int_equal(u.n, 9);
+	assert_string_equal(u.key[0], "b3d");
+	assert_int_equal(u.at[0], raw_int(fx, "SELECT next_fire FROM task"));
+	/* A closed task has nothing to come. */
+	assert_int_equal(store_task_set_status(fx->st, raw_int(fx, "SELECT id FROM task"), "done",
+					       first + 120, 0),
+			 STORE_OK);
+	upcoming(fx, first + 120, &u);
+	assert_int_equal(u.n, 0);
+}
+
 int
 main(void)
 {
@@ -303,6 +370,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_loop_reads_take_no_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_rules_plan_again_in_the_pass, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_upcoming_steps_are_what_the_passes_will_send,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
