@@ -5,9 +5,9 @@
  * with their attempt rows in batched transactions, and counting what is
  * left to do.
  *
- * A lease is one UPDATE ... RETURNING over the rows the partial index
+ * A lease is one SELECT and one UPDATE over the rows the partial index
  * message_due yields in (priority, not_before) order, so taking 500 rows is
- * one statement and one commit whatever the size of the outbox.  The index
+ * two statements and one commit whatever the size of the outbox.  The index
  * is named (INDEXED BY): without statistics SQLite would rather scan
  * message_status and sort every queued row, which costs a second per lease
  * with a million rows queued.
@@ -223,22 +223,81 @@ out:
 	return rc;
 }
 
-int
-store_lease(struct store *st, const struct lease_opts *o, const struct send_result *res,
-	    size_t nres, struct lease_msg **out, size_t *n, size_t *expired)
+/* The due rows in lease order: what store_lease reads, then marks. */
+#define DUE_ROWS \
+	"FROM message INDEXED BY message_due " \
+	"WHERE status = 'queued' AND not_before <= ?1 AND " NOT_HELD " " \
+	"ORDER BY priority, not_before LIMIT ?3"
+
+/*
+ * The one-statement lease without limits, in two steps: read the due rows
+ * (a streaming SELECT), then mark the same rows with an UPDATE over the
+ * same subquery, in the same transaction, so the same rows.  An UPDATE ...
+ * RETURNING buffers every returned row (body, params) in a temporary table
+ * first: a third of the lease's time.  If the count marked is not the
+ * count read, nothing is handed out and the transaction rolls back.
+ */
+static int
+lease_plain(struct store *st, const struct lease_opts *o, struct lease_msg **out, size_t *got,
+	    size_t *exp)
 {
-	static const char sql[] =
+	static const char sel[] =
+		"SELECT id, " EXPIRED ", phone, body, encoding, attempts, priority, template, params "
+		DUE_ROWS;
+	static const char upd[] =
 		"UPDATE message SET "
 		"  status = CASE WHEN " EXPIRED " THEN 'expired' ELSE 'sending' END,"
 		"  lease_until = CASE WHEN " EXPIRED " THEN NULL ELSE ?2 END,"
 		"  final_at = CASE WHEN " EXPIRED " THEN ?1 ELSE final_at END,"
 		"  last_error = CASE WHEN " EXPIRED " THEN 'expired before it could be sent' "
 		"               ELSE last_error END "
-		"WHERE id IN (SELECT id FROM message INDEXED BY message_due "
-		"             WHERE status = 'queued' AND not_before <= ?1 "
-		"             AND " NOT_HELD " ORDER BY priority, not_before LIMIT ?3) "
-		"RETURNING id, status, phone, body, encoding, attempts, priority, template, params";
+		"WHERE id IN (SELECT id " DUE_ROWS ")";
 	sqlite3_stmt *s;
+	size_t seen = 0;
+	int rc;
+
+	if ((s = store_stmt(st, sel)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, o->now);
+	sqlite3_bind_int64(s, 3, (int64_t)o->max);
+	sqlite3_bind_int(s, 4, o->quiet);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		seen++;
+		if (sqlite3_column_int(s, 1) != 0) {
+			(*exp)++;
+			continue;
+		}
+		if (*got == o->max || (out[*got] = lease_row(s)) == NULL) {
+			snprintf(st->err, sizeof(st->err), "leasing messages: out of memory");
+			sqlite3_reset(s);
+			return STORE_ERROR;
+		}
+		(*got)++;
+	}
+	if (store_rows_end(st, s, rc, "leasing messages") != STORE_OK)
+		return STORE_ERROR;
+	if (seen == 0)
+		return STORE_OK;
+	if ((s = store_stmt(st, upd)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, o->now);
+	sqlite3_bind_int64(s, 2, o->lease_until);
+	sqlite3_bind_int64(s, 3, (int64_t)o->max);
+	sqlite3_bind_int(s, 4, o->quiet);
+	if (store_step_done(st, s, "leasing messages") != STORE_OK)
+		return STORE_ERROR;
+	if ((size_t)sqlite3_changes(st->db) != seen) {
+		snprintf(st->err, sizeof(st->err), "leasing messages: %zu rows read, %d marked", seen,
+			 sqlite3_changes(st->db));
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+int
+store_lease(struct store *st, const struct lease_opts *o, const struct send_result *res,
+	    size_t nres, struct lease_msg **out, size_t *n, size_t *expired)
+{
 	size_t got = 0, exp = 0;
 	int rc;
 
@@ -251,35 +310,11 @@ store_lease(struct store *st, const struct lease_opts *o, const struct send_resu
 		return STORE_ERROR;
 	if (record_all(st, res, nres) != STORE_OK)
 		goto fail;
-	if (o->per_hour > 0 || o->per_day > 0 || o->limited) {
-		if (lease_limited(st, o, out, &got, &exp) != STORE_OK || store_commit(st) != STORE_OK)
-			goto fail;
-		*n = got;
-		if (expired)
-			*expired = exp;
-		return STORE_OK;
-	}
-	if ((s = store_stmt(st, sql)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(s, 1, o->now);
-	sqlite3_bind_int64(s, 2, o->lease_until);
-	sqlite3_bind_int64(s, 3, (int64_t)o->max);
-	sqlite3_bind_int(s, 4, o->quiet);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(s, 1);
-		if (status && strcmp(status, "expired") == 0) {
-			exp++;
-			continue;
-		}
-		if (got == o->max || (out[got] = lease_row(s)) == NULL) {
-			snprintf(st->err, sizeof(st->err), "leasing messages: out of memory");
-			sqlite3_reset(s);
-			goto fail;
-		}
-		got++;
-	}
-	if (store_rows_end(st, s, rc, "leasing messages") != STORE_OK ||
-	    store_commit(st) != STORE_OK)
+	if (o->per_hour > 0 || o->per_day > 0 || o->limited)
+		rc = lease_limited(st, o, out, &got, &exp);
+	else
+		rc = lease_plain(st, o, out, &got, &exp);
+	if (rc != STORE_OK || store_commit(st) != STORE_OK)
 		goto fail;
 	*n = got;
 	if (expired)
