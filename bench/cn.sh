@@ -71,7 +71,7 @@ providers = (
     timeout_ms = 10000;
     templates = {
       insurance = { code = "SMS_200001";
-        text = "县政策性农业保险试点开始参保，保费有财政补贴。请于\\\${deadline}前到村委会登记，咨询\\\${contact}。回复TD退订";
+        text = "县政策性农业保险试点开始参保，保费有财政补贴。请于\${deadline}前到村委会登记，咨询\${contact}。回复TD退订";
         params = { deadline = "{{var.deadline}}"; contact = "{{var.contact}}"; }; };
     }; }
 );
