@@ -335,8 +335,10 @@ static void reader_put(struct httpd *h, struct store *st);
 
 /*
  * A token of the database whose SHA-256 is sum and that is not revoked:
- * 0 with r's actor and routes, else -1.  One indexed lookup on a reader's
- * connection; the hash found is compared again in constant time.
+ * 0 with r's actor and routes, -1 when there is none, -2 when the
+ * database could not be asked (no reader free, or it failed).  One
+ * indexed lookup on a reader's connection; the hash found is compared
+ * again in constant time.
  */
 static int
 stored_token(struct httpd *h, const unsigned char sum[32], struct hreq *r)
@@ -349,8 +351,11 @@ stored_token(struct httpd *h, const unsigned char sum[32], struct hreq *r)
 	for (size_t i = 0; i < 32; i++)
 		snprintf(hex + i * 2, 3, "%02x", sum[i]);
 	if ((st = reader_get(h)) == NULL)
-		return -1;
-	if (store_token_by_hash(st, hex, &t) == STORE_OK) {
+		return -2;
+	if ((rc = store_token_by_hash(st, hex, &t)) != STORE_OK) {
+		rc = rc == STORE_NOTFOUND ? -1 : -2;
+	} else {
+		rc = -1;
 		if (t.revoked_at == 0 && strlen(t.sha256) == 64 &&
 		    CRYPTO_memcmp(t.sha256, hex, 64) == 0) {
 			snprintf(r->actor, sizeof(r->actor), "api:%s", t.name);
@@ -397,8 +402,11 @@ authenticate(struct httpd *h, const struct httpd_gen *g, struct MHD_Connection *
 		if (CRYPTO_memcmp(sum, hc->tokens[i].sha256, sizeof(sum)) == 0 && found == NULL)
 			found = &hc->tokens[i];
 	if (found == NULL) {
-		*why = "invalid token";
-		return stored_token(h, sum, r) == 0 ? 0 : 401;
+		switch (stored_token(h, sum, r)) {
+		case 0: return 0;
+		case -2: *why = "no database connection free; send it again later"; return 503;
+		default: *why = "invalid token"; return 401;
+		}
 	}
 	snprintf(r->actor, sizeof(r->actor), "api:%s", found->name);
 	r->routes = found->routes;
