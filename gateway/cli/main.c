@@ -47,7 +47,7 @@ static const struct cli_cmd commands[] = {
 	{ "send", cmd_send, N_("queue a message to a phone number (or a file of them)") },
 	{ "dispatch", cmd_dispatch, N_("send what is due through the providers, then exit") },
 	{ "run", cmd_run, N_("the daemon: scheduler, dispatcher and HTTP server") },
-	{ "token", cmd_token, N_("API tokens of the HTTP server: new") },
+	{ "token", cmd_token, N_("API tokens of the HTTP server: new, list, revoke") },
 	{ "inbox", cmd_inbox, N_("replies (SMS back to duban) for staff: list, read") },
 	{ "provider", cmd_provider, N_("providers: list (halted or not), resume a halted one") },
 	{ "backup", cmd_backup, N_("copy the database to a file, consistent while the daemon runs") },

@@ -419,6 +419,10 @@ role_allows(const struct api_req *r, char **s, int n, struct api_resp *out)
 		api_error(out, 403, NULL, "only an admin manages staff accounts");
 		return false;
 	}
+	if (strcmp(s[1], "tokens") == 0 && r->role != STAFF_ADMIN) {
+		api_error(out, 403, NULL, "only an admin manages API tokens");
+		return false;
+	}
 	return true;
 }
 
@@ -427,7 +431,7 @@ static bool
 console_route(const struct api_req *r, char **s, int n, struct api_resp *out)
 {
 	static const char *const names[] = { "dashboard", "groups", "people", "outbox",
-					     "inbox", "reports", "staff", NULL };
+					     "inbox", "reports", "staff", "tokens", NULL };
 	bool known = false;
 
 	for (const char *const *p = names; *p; p++)
@@ -446,6 +450,8 @@ console_route(const struct api_req *r, char **s, int n, struct api_resp *out)
 		api_route_reports(r, s, n, out);
 	else if (strcmp(s[1], "staff") == 0)
 		api_route_staff(r, s, n, out);
+	else if (strcmp(s[1], "tokens") == 0)
+		api_route_tokens(r, s, n, out);
 	else
 		api_route_people(r, s, n, out);
 	return true;

@@ -144,6 +144,9 @@ void api_route_notices(const struct api_req *r, char **seg, int n, struct api_re
  */
 void api_route_tasks(const struct api_req *r, char **seg, int n, struct api_resp *out);
 
+/* /v1/tokens (api_tokens.c): API tokens, for an admin. */
+void api_route_tokens(const struct api_req *r, char **seg, int n, struct api_resp *out);
+
 /*
  * The staff console's routes (a session only; a token is refused 403):
  * GET /v1/dashboard (api_dashboard.c): the home page's figures; GET

@@ -46,6 +46,7 @@
 #include "server/console.h"
 #include "server/httpd_limits.h"
 #include "core/dispatch.h"
+#include "core/apitoken.h"
 #include "base/log.h"
 #include "core/rules.h"
 #include "core/tmpl.h"
@@ -329,14 +330,53 @@ header_hides_bytes(struct MHD_Connection *c, const char *method, const char *uri
 
 /* ---- authentication ------------------------------------------------------------------- */
 
+static struct store *reader_get(struct httpd *h);
+static void reader_put(struct httpd *h, struct store *st);
+
+/*
+ * A token of the database whose SHA-256 is sum and that is not revoked:
+ * 0 with r's actor and routes, -1 when there is none, -2 when the
+ * database could not be asked (no reader free, or it failed).  One
+ * indexed lookup on a reader's connection; the hash found is compared
+ * again in constant time.
+ */
+static int
+stored_token(struct httpd *h, const unsigned char sum[32], struct hreq *r)
+{
+	struct api_token t;
+	struct store *st;
+	char hex[65];
+	int rc = -1;
+
+	for (size_t i = 0; i < 32; i++)
+		snprintf(hex + i * 2, 3, "%02x", sum[i]);
+	if ((st = reader_get(h)) == NULL)
+		return -2;
+	if ((rc = store_token_by_hash(st, hex, &t)) != STORE_OK) {
+		rc = rc == STORE_NOTFOUND ? -1 : -2;
+	} else {
+		rc = -1;
+		if (t.revoked_at == 0 && strlen(t.sha256) == 64 &&
+		    CRYPTO_memcmp(t.sha256, hex, 64) == 0) {
+			snprintf(r->actor, sizeof(r->actor), "api:%s", t.name);
+			r->routes = apitoken_routes_bits(t.routes);
+			rc = r->routes != 0 ? 0 : -1;
+		}
+		api_token_clear(&t);
+	}
+	reader_put(h, st);
+	return rc;
+}
+
 /*
  * The token of the Authorization header: 0 with r's actor and routes, or
  * the status to answer (401) with *why.  Every configured token is
- * compared, in constant time.
+ * compared, in constant time; when none is the one, the database's tokens
+ * are looked up by the SHA-256 (stored_token).
  */
 static unsigned
-authenticate(const struct httpd_gen *g, struct MHD_Connection *c, struct hreq *r,
-	     const char **why)
+authenticate(struct httpd *h, const struct httpd_gen *g, struct MHD_Connection *c,
+	     struct hreq *r, const char **why)
 {
 	const struct httpd_conf *hc = &g->cfg->http;
 	const char *a =
@@ -362,8 +402,11 @@ authenticate(const struct httpd_gen *g, struct MHD_Connection *c, struct hreq *r
 		if (CRYPTO_memcmp(sum, hc->tokens[i].sha256, sizeof(sum)) == 0 && found == NULL)
 			found = &hc->tokens[i];
 	if (found == NULL) {
-		*why = "invalid token";
-		return 401;
+		switch (stored_token(h, sum, r)) {
+		case 0: return 0;
+		case -2: *why = "no database connection free; send it again later"; return 503;
+		default: *why = "invalid token"; return 401;
+		}
 	}
 	snprintf(r->actor, sizeof(r->actor), "api:%s", found->name);
 	r->routes = found->routes;
@@ -750,7 +793,8 @@ console_headers_of(struct MHD_Connection *c, struct hreq *r)
  * with r's kind, or an answer already in a (a status to refuse it with).
  */
 static int
-classify(struct MHD_Connection *c, struct hreq *r, bool *write, struct answer *a)
+classify(struct httpd *h, struct MHD_Connection *c, struct hreq *r, bool *write,
+	 struct answer *a)
 {
 	const char *why;
 	unsigned st;
@@ -792,7 +836,7 @@ classify(struct MHD_Connection *c, struct hreq *r, bool *write, struct answer *a
 		*write = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
 		return 0;
 	}
-	if ((st = authenticate(r->gen, c, r, &why)) != 0) {
+	if ((st = authenticate(h, r->gen, c, r, &why)) != 0) {
 		answer_error(a, st, "%s", why);
 		return -1;
 	}
@@ -837,7 +881,7 @@ serve(struct httpd *h, struct MHD_Connection *c, const char *method, const char 
 		return send_answer(h, c, &a);
 	}
 	r->gen = gen_get(h);
-	if (classify(c, r, &write, &a) != 0) {
+	if (classify(h, c, r, &write, &a) != 0) {
 		gen_put(h, r->gen);
 		r->gen = NULL;
 		return send_answer(h, c, &a);

@@ -429,6 +429,17 @@ static const char schema_reminders[] =
 	"ALTER TABLE task ADD COLUMN series INTEGER REFERENCES task_series(id) ON DELETE SET NULL;"
 	"CREATE INDEX task_series_of ON task(series, deadline) WHERE series IS NOT NULL;";
 
+/* API tokens made in the console or by `duban token new --store` (configured ones stay in duban.cfg). */
+static const char schema_api_token[] =
+	"CREATE TABLE api_token ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  sha256 TEXT NOT NULL UNIQUE,"
+	"  routes TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER);";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -437,5 +448,6 @@ const char *const store_migrations[] = {
 	schema_send,
 	schema_staff,
 	schema_reminders,
+	schema_api_token,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

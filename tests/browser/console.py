@@ -13,12 +13,14 @@ import sqlite3
 import sys
 import threading
 import traceback
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
@@ -458,6 +460,42 @@ def t_staff():
     W.until(EC.url_to_be(URL + "/"))
     text_is("who", "孙莉（查看员）退出")
     assert not D.find_elements(By.LINK_TEXT, "账号管理")
+
+
+def api_status(token, path):
+    """The HTTP status of GET path with an API token."""
+    req = urllib.request.Request(URL + path, headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(req, timeout=WAIT) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@scenario("an admin makes an API token in the console, reads it once, and revokes it")
+def t_tokens():
+    login("admin1", "console-pass-wangfang", "/staff.html")
+    W.until(EC.url_contains("/staff.html"))
+    name = by_id("t-name")
+    name.send_keys("wechat")
+    routes = by_id("t-routes")
+    routes.clear()
+    routes.send_keys("tasks")
+    routes.send_keys(Keys.ENTER)  # the form is sent from the keyboard
+    W.until(lambda d: d.find_element(By.ID, "token-once").is_displayed())
+    assert "只显示这一次" in by_id("token-once").text
+    token = by_id("token-value").get_attribute("value")
+    assert token.startswith("dbn_") and len(token) == 47, token
+    row = '#token-list tr[data-token="wechat"]'
+    W.until(lambda d: "有效" in d.find_element(By.CSS_SELECTOR, row).text)
+    assert token not in by_id("token-list").text
+    assert api_status(token, "/v1/tasks") == 200
+    assert api_status(token, "/v1/messages/1") == 403
+    D.find_element(By.CSS_SELECTOR, row + " button").click()
+    W.until(EC.alert_is_present()).accept()
+    W.until(lambda d: "已吊销" in d.find_element(By.CSS_SELECTOR, row).text)
+    assert api_status(token, "/v1/tasks") == 401
+    assert sql("SELECT actor FROM event WHERE action = 'token.revoke'")[0][0] == "staff:admin1"
 
 
 # ---- a task's timeline --------------------------------------------------------------

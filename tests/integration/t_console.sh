@@ -227,3 +227,64 @@ CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -G --data-urlencode 'q
 expect_eq "people are found by a number as a clerk types it" "$(jq -r '[.people[].name] | join(",")' "$T/b")" "郑秀兰"
 CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.it" -G --data-urlencode 'q=塔坑村' "$API/v1/people")
 expect_eq "and by organisation" "$(jq -r '.people | length' "$T/b")" 9
+
+# ---- API tokens in the console: an admin's only ------------------------------------------
+a POST /v1/tokens -H "X-CSRF-Token: $ACSRF" -d '{"name": "wechat", "routes": "tasks"}'
+expect_eq "an admin makes an API token: 201" "$CODE" 201
+DBTOKEN=$(jq -r .token "$T/b")
+expect_eq "answered once, as a new token" "$(printf %s "$DBTOKEN" | cut -c1-4) ${#DBTOKEN}" "dbn_ 47"
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $DBTOKEN" "$API/v1/tasks")
+expect_eq "it works at once, without a reload, within its routes" "$CODE $(jq -r '.tasks | length > 0' "$T/b")" "200 true"
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $DBTOKEN" -H 'Content-Type: application/json' \
+	-d '{"to": "+8613800138000", "text": "x"}' "$API/v1/messages")
+expect_eq "and is refused outside them: 403" "$CODE" 403
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -X POST -H "Authorization: Bearer $DBTOKEN" -H 'Content-Type: application/json' \
+	-d '{"code": "WX1", "title": "微信来的事项", "deadline": "2031-01-01", "lead": "郑秀兰"}' "$API/v1/tasks")
+expect_eq "what it does is audited as api:NAME" "$CODE $(sql "select actor from event where object = 'WX1' limit 1")" "201 api:wechat"
+a POST /v1/tokens -H "X-CSRF-Token: $ACSRF" -d '{"name": "wechat"}'
+expect_eq "a name is taken once: 409" "$CODE" 409
+a POST /v1/tokens -H "X-CSRF-Token: $ACSRF" -d '{"name": "oa"}'
+expect_eq "also by a configured token: 409" "$CODE" 409
+a POST /v1/tokens -H "X-CSRF-Token: $ACSRF" -d '{"name": "bad", "routes": "everything"}'
+expect_eq "unknown routes: 400" "$CODE $(jq -r '.error | test("everything")' "$T/b")" "400 true"
+a GET /v1/tokens
+expect_eq "the list shows both kinds" "$CODE $(jq -r '[.tokens[] | .name + ":" + .source + ":" + (.routes | join("+"))] | join(",")' "$T/b")" \
+	"200 oa:config:messages+notices+tasks,wechat:database:tasks"
+expect_eq "and never a token or its hash" "$(grep -c -e "$DBTOKEN" -e "$(sql "select sha256 from api_token")" -e sha256 -e '"token"' "$T/b")" 0
+expect_eq "the database keeps only the SHA-256" "$(sql "select count(*) from api_token where sha256 = '$(printf %s "$DBTOKEN" | sha256sum | cut -c1-64)'")" 1
+echo "clerk-password" | "$DUBAN" staff add liuyang --name 刘洋 --role clerk --password-stdin >/dev/null
+login liuyang clerk-password
+LCSRF=$(jq -r .csrf "$T/b")
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.liuyang" "$API/v1/tokens")
+expect_eq "a clerk may not list API tokens: 403" "$CODE" 403
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.liuyang" -H "X-CSRF-Token: $LCSRF" -X POST \
+	-d '{"name": "mine"}' "$API/v1/tokens")
+expect_eq "nor make one: 403" "$CODE" 403
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -b "$T/jar.liuyang" -H "X-CSRF-Token: $LCSRF" -X POST "$API/v1/tokens/wechat/revoke")
+expect_eq "nor revoke one: 403" "$CODE" 403
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $APITOKEN" "$API/v1/tokens")
+expect_eq "nor may an API token: 403" "$CODE" 403
+a POST /v1/tokens/wechat/revoke -H "X-CSRF-Token: $ACSRF"
+expect_eq "an admin revokes it" "$CODE" 200
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $DBTOKEN" "$API/v1/tasks")
+expect_eq "which is refused at once, as any wrong token" "$CODE $(jq -r .error "$T/b")" "401 invalid token"
+expect_eq "the audit log says who made and revoked it" \
+	"$(sql "select group_concat(action || ' ' || actor, ',') from event where object = 'wechat'")" "token.new staff:it,token.revoke staff:it"
+a POST /v1/tokens/wechat/revoke -H "X-CSRF-Token: $ACSRF"
+expect_eq "revoking it again: 404" "$CODE" 404
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $APITOKEN" "$API/v1/tasks")
+expect_eq "the configured token still works" "$CODE" 200
+
+# ---- API tokens on the command line --------------------------------------------------------
+"$DUBAN" token new erp --routes messages:read --store >"$T/erp.out"
+CLITOKEN=$(sed -n 3p "$T/erp.out" | tr -d ' ')
+CODE=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $CLITOKEN" "$API/v1/messages/1")
+expect_eq "token new --store: works without a reload" "$(test "$CODE" != 401 && test "$CODE" != 403 && echo yes)" yes
+expect_eq "token list: both kinds, the revoked one marked" \
+	"$("$DUBAN" token list --format json | jq -r '[.[] | .name + ":" + .source + ":" + .routes + ":" + (if .revoked then "revoked" else "" end)] | join(",")')" \
+	"oa:config:messages,notices,tasks:,erp:database:messages:read:,wechat:database:tasks:revoked"
+expect_eq "and never a token or its hash" "$("$DUBAN" token list | grep -c -e "$CLITOKEN" -e "$(sql "select sha256 from api_token where name = 'erp'")")" 0
+"$DUBAN" token revoke erp >/dev/null
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $CLITOKEN" "$API/v1/messages/1")
+expect_eq "token revoke: refused at once" "$CODE" 401
+expect_exit "token revoke: no such token" 2 "$DUBAN" token revoke nothing

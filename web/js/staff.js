@@ -25,7 +25,47 @@ async function load() {
   }
 }
 
+/* API tokens: the configured ones read-only, the database's made and revoked here. */
+async function loadTokens() {
+  const j = await api('GET', '/v1/tokens');
+  const tb = document.querySelector('#token-list tbody');
+  tb.textContent = '';
+  for (const t of j.tokens) {
+    const acts = el('td', {});
+    if (t.source === 'database' && !t.revoked_at) {
+      acts.append(el('button', { type: 'button', class: 'plain', 'aria-label': `吊销令牌 ${t.name}`, onclick: async () => {
+        if (!confirm(`吊销令牌 ${t.name}？吊销后立即失效，不能恢复。`)) return;
+        try {
+          await api('POST', `/v1/tokens/${encodeURIComponent(t.name)}/revoke`, {});
+          showMsg('token-msg', `已吊销令牌 ${t.name}`, 'ok');
+          await loadTokens();
+        } catch (e) {
+          showMsg('page-error', '吊销失败：' + e.message);
+        }
+      } }, '吊销'));
+    }
+    const state = t.source === 'config' ? '配置文件中（只读）' : t.revoked_at ? `已吊销（${fmtTime(t.revoked_at)}）` : '有效';
+    tb.append(el('tr', { 'data-token': t.name }, el('td', {}, t.name), el('td', {}, t.source === 'config' ? '配置文件' : '数据库'),
+      el('td', {}, t.routes.join(', ')), el('td', {}, t.created_by || ''), el('td', {}, t.created_at ? fmtTime(t.created_at) : ''),
+      el('td', { class: 'token-state' }, state), acts));
+  }
+}
+
 page(async () => {
+  $('token-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api('POST', '/v1/tokens', { name: $('t-name').value.trim(), routes: $('t-routes').value.trim() });
+      $('token-value').value = r.token;
+      $('token-once').hidden = false;
+      $('token-value').focus();
+      $('token-value').select();
+      $('token-form').reset();
+      await loadTokens();
+    } catch (e) {
+      showMsg('page-error', '新建令牌失败：' + e.message);
+    }
+  });
   $('staff-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
@@ -39,4 +79,5 @@ page(async () => {
     }
   });
   await load();
+  await loadTokens();
 });
