@@ -712,7 +712,7 @@ do_done(struct mo_job *j, const struct reply_command *r)
 	ret = answer(j, b.data ? b.data : "");
 	if (ret != 0 && l.ndone == 1 && r->ncodes == 1) {
 		/* A long title: confirm without it. */
-		char text[256];
+		char text[sizeof(l.done) + 64];
 		snprintf(text, sizeof(text), "已收到：%s已标记为办结，相关提醒停止。", l.done);
 		ret = answer(j, text);
 	}
