@@ -15,6 +15,7 @@
 #include "unit.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -162,21 +163,35 @@ pass_ok(struct fixture *fx, int64_t now, struct sched_stats *stats)
 		fail_msg("%s", err);
 }
 
+/* The scheduler thread says a pass has ended (after its results can be collected). */
+static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+
 static void
 on_done(void *arg)
 {
 	struct fixture *fx = arg;
 
+	pthread_mutex_lock(&done_mu);
 	atomic_fetch_add(&fx->done, 1);
+	pthread_cond_broadcast(&done_cv);
+	pthread_mutex_unlock(&done_mu);
 }
 
-static int64_t
-mono_ms(void)
+/* Wait until a pass has ended, at most seconds: true when one has. */
+static bool
+wait_done(struct fixture *fx, int seconds)
 {
-	struct timespec ts;
+	struct timespec until;
+	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&done_mu);
+	while (atomic_load(&fx->done) == 0 && rc == 0)
+		rc = pthread_cond_timedwait(&done_cv, &done_mu, &until);
+	pthread_mutex_unlock(&done_mu);
+	return atomic_load(&fx->done) > 0;
 }
 
 /* ---- the tests -------------------------------------------------------------------- */
@@ -187,7 +202,7 @@ test_thread_pass_waits_for_the_lock_not_the_caller(void **state)
 	struct fixture *fx = *state;
 	struct sched_thread *t = NULL;
 	struct sched_stats stats;
-	int64_t next = 0, deadline;
+	int64_t next = 0;
 	char err[512];
 	int rc = -1;
 	bool got = false;
@@ -202,10 +217,8 @@ test_thread_pass_waits_for_the_lock_not_the_caller(void **state)
 	assert_int_equal(sched_thread_start(t, &fx->s, DEADLINE - 60), -1); /* one at a time */
 	assert_false(sched_thread_collect(t, &rc, &stats, &next, err, sizeof(err)));
 	release_lock(fx);
-	deadline = mono_ms() + 20000;
-	while (!(got = sched_thread_collect(t, &rc, &stats, &next, err, sizeof(err))) &&
-	       mono_ms() < deadline)
-		usleep(2000);
+	assert_true(wait_done(fx, 20));
+	got = sched_thread_collect(t, &rc, &stats, &next, err, sizeof(err));
 	assert_true(got);
 	if (rc != 0)
 		fail_msg("%s", err);
