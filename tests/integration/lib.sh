@@ -15,7 +15,9 @@ FAILED=0
 
 # A fresh directory with a configuration using the shipped rules/templates.
 setup() {
-	T=$(mktemp -d "${TMPDIR:-/tmp}/duban-it.XXXXXX")
+	# Without its folder a scenario would write its files into / (T empty).
+	T=$(mktemp -d "${TMPDIR:-/tmp}/duban-it.XXXXXX") && [ -n "$T" ] ||
+		{ echo "not ok - a temporary folder under ${TMPDIR:-/tmp}"; exit 1; }
 	export DUBAN_CONFIG="$T/duban.cfg"
 	cat >"$DUBAN_CONFIG" <<CFG
 database = "$T/duban.db";

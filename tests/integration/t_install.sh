@@ -112,8 +112,10 @@ pkg_root() {
 	O="$T/ovl"
 	mkdir -p "$O/upper" "$O/work" "$O/root" "$O/out"
 	cp "$DEB" "$O/out/duban.deb"
+	cp "$TOP/tests/integration/lib.sh" "$O/out/lib.sh" # wait_for, inside the root too
 	cat >"$O/inside.sh" <<'INSIDE'
 set -u
+. /mnt/lib.sh
 r() { echo "$1=$(sh -c "$2" 2>&1 | tr '\n' ' ' | sed 's/ *$//')" >>/mnt/results; }
 unset DUBAN_CONFIG DUBAN_NOW
 ip link set lo up
@@ -124,7 +126,7 @@ r db 'stat -c "%a %U %G" /var/lib/duban/duban.db'
 r secrets 'stat -c "%a %U" /etc/duban/secrets'
 r enabled 'readlink /etc/systemd/system/multi-user.target.wants/duban.service'
 runuser -u duban -- /usr/bin/duban -c /etc/duban/duban.cfg run 2>/mnt/run.log &
-i=0; while ! grep -q running: /mnt/run.log && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+wait_for 10 grep -q running: /mnt/run.log
 r running 'grep -c "running: database /var/lib/duban/duban.db" /mnt/run.log'
 r lock 'sed "s/ pid [0-9]*.*//" /var/lib/duban/duban.db.lock'
 useradd --no-create-home --groups duban clerk
@@ -132,7 +134,8 @@ r clerk 'runuser -u clerk -- duban person add --name 李明 --phone 13800138000 
 r clerk_list 'runuser -u clerk -- duban person list --format csv | grep -c 李明'
 pkill_pid=$(cat /proc/*/stat 2>/dev/null | awk "\$2 == \"(duban)\" { print \$1 }" | head -1)
 kill -TERM "$pkill_pid"
-i=0; while grep -q running: /mnt/run.log && ! grep -q stopped: /mnt/run.log && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+stopped() { ! grep -q running: /mnt/run.log || grep -q stopped: /mnt/run.log; }
+wait_for 10 stopped
 r stopped 'grep -c "duban info: stopped:" /mnt/run.log'
 r reinstall 'dpkg -i /mnt/duban.deb >>/mnt/dpkg.log 2>&1; echo $?'
 r kept 'runuser -u clerk -- duban person list --format csv | grep -c 李明'
