@@ -521,18 +521,26 @@ same_attempt(const struct send_result *a, const struct send_result *b)
 	       (a->text == b->text || (a->text && b->text && strcmp(a->text, b->text) == 0));
 }
 
-/* [[id,"ref"],...] of r[0..n-1] into b; -1 when out of memory. */
+/*
+ * [[id,"ref"],...] of r[0..n-1] into *pairs and [id,...] into *ids; -1
+ * when out of memory.
+ */
 static int
-ids_refs_json(const struct send_result *r, size_t n, char **out)
+ids_refs_json(const struct send_result *r, size_t n, char **pairs, char **ids)
 {
-	size_t cap = n * (24 + 2 * sizeof(r->provider_ref)) + 4, o = 0;
-	char *b = malloc(cap);
+	size_t cap = n * (24 + 2 * sizeof(r->provider_ref)) + 4, o = 0, io = 0;
+	char *b = malloc(cap), *f = malloc(n * 22 + 3);
 
-	if (b == NULL)
+	if (b == NULL || f == NULL) {
+		free(b);
+		free(f);
 		return -1;
+	}
 	b[o++] = '[';
+	f[io++] = '[';
 	for (size_t i = 0; i < n; i++) {
 		o += (size_t)snprintf(b + o, cap - o, "%s[%lld,", i ? "," : "", (long long)r[i].id);
+		io += (size_t)sprintf(f + io, "%s%lld", i ? "," : "", (long long)r[i].id);
 		if (r[i].provider_ref[0] == '\0') {
 			memcpy(b + o, "null]", 5);
 			o += 5;
@@ -554,14 +562,21 @@ ids_refs_json(const struct send_result *r, size_t n, char **out)
 	}
 	b[o++] = ']';
 	b[o] = '\0';
-	*out = b;
+	f[io++] = ']';
+	f[io] = '\0';
+	*pairs = b;
+	*ids = f;
 	return 0;
 }
 
 /*
  * The n rows of one accepted batch request (same_attempt): their attempt
- * rows and their 'sent' in two statements over a JSON list of (id, ref)
- * instead of two per row.  What record_one does for each, no more.
+ * rows and their 'sent' in two statements instead of two per row, the
+ * attempts over a JSON list of ids, the 'sent' over a list of (id, ref).
+ * What record_one does for each, no more.  The attempts join the list to
+ * message (a row deleted meanwhile gets none) with the ids as integers:
+ * reading them out of the pairs (->>, EXISTS) took two and a half times
+ * as long.
  */
 static int
 record_batch(struct store *st, const struct send_result *r, size_t n)
@@ -569,8 +584,8 @@ record_batch(struct store *st, const struct send_result *r, size_t n)
 	static const char ins[] =
 		"INSERT INTO attempt (message, at, provider, http_status, result, error, latency_ms, "
 		"  code, text, parts, billed) "
-		"SELECT j.value ->> 0, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10 FROM json_each(?1) j "
-		"WHERE EXISTS (SELECT 1 FROM message m WHERE m.id = j.value ->> 0)";
+		"SELECT m.id, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10 "
+		"FROM json_each(?1) j JOIN message m ON m.id = j.value";
 	static const char upd[] =
 		"UPDATE message SET status = 'sent', attempts = attempts + 1, sent_at = ?2, "
 		"provider = ?3, provider_ref = j.value ->> 1, lease_until = NULL, last_error = NULL, "
@@ -578,16 +593,16 @@ record_batch(struct store *st, const struct send_result *r, size_t n)
 		"FROM json_each(?1) j WHERE message.id = j.value ->> 0 "
 		"AND message.status IN ('sending', 'queued')";
 	sqlite3_stmt *s;
-	char *json = NULL;
+	char *json = NULL, *ids = NULL;
 	int rc = STORE_ERROR;
 
-	if (ids_refs_json(r, n, &json) != 0) {
+	if (ids_refs_json(r, n, &json, &ids) != 0) {
 		snprintf(st->err, sizeof(st->err), "recording send results: out of memory");
 		return STORE_ERROR;
 	}
 	if ((s = store_stmt(st, ins)) == NULL)
 		goto out;
-	sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, ids, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, r->at);
 	store_bind_text(s, 3, r->provider[0] ? r->provider : "-");
 	store_bind_opt_i64(s, 4, r->http_status, r->http_status != 0);
@@ -609,6 +624,7 @@ record_batch(struct store *st, const struct send_result *r, size_t n)
 	rc = store_step_done(st, s, "recording send results");
 out:
 	free(json);
+	free(ids);
 	return rc;
 }
 

@@ -5,7 +5,9 @@
  * lease in the database; rows past expires_at expired and counted, never
  * handed out; quiet hours hold all but urgent rows and replies; a second
  * lease hands out the rest and nothing twice; and the results given to a
- * lease commit with it.
+ * lease commit with it; the rows of one accepted batch request are
+ * recorded together, each with its own attempt and reference, and a row
+ * deleted meanwhile is left out instead of failing the batch.
  */
 #include "unit.h"
 #include "unit_db.h"
@@ -201,6 +203,49 @@ results_commit_with_the_lease(void **state)
 	unit_expect_sql(fx->path, sql, "sent|biz-1|1");
 }
 
+static void
+batch_recorded_row_by_row_without_the_deleted_one(void **state)
+{
+	struct fx *fx = *state;
+	int64_t now = time_now(), ids[16], gone;
+	struct send_result r[10];
+	size_t exp = 0;
+	char sql[200];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(sql, sizeof(sql), "+86138000000%02d", i);
+		queue(fx, sql, "notice", 30, now - 10, 0, false);
+	}
+	assert_int_equal(lease(fx, now, 16, false, ids, &exp, NULL, 0), 10);
+	gone = ids[3];
+	snprintf(sql, sizeof(sql), "DELETE FROM message WHERE id = %lld", (long long)gone);
+	unit_sql_int(fx->path, sql);
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 10; i++) {
+		r[i].id = ids[i];
+		r[i].outcome = SEND_SENT;
+		r[i].attempt = "accepted";
+		r[i].at = now;
+		r[i].http_status = 200;
+		r[i].parts = 1;
+		r[i].text = "【小雄镇人民政府】请于12月20日前到村委会登记";
+		snprintf(r[i].provider, sizeof(r[i].provider), "aliyun");
+		snprintf(r[i].provider_ref, sizeof(r[i].provider_ref), "biz-9:+86138000000%02d", i);
+	}
+	assert_int_equal(store_record_results(fx->st, r, 10), STORE_OK);
+	unit_expect_sql(fx->path, "SELECT count(*) || '|' || count(DISTINCT message) || '|' || sum(text = "
+				  "'【小雄镇人民政府】请于12月20日前到村委会登记') FROM attempt", "9|9|9");
+	unit_expect_sql(fx->path, "SELECT group_concat(status || ':' || provider_ref || ':' || attempts, ',') "
+				  "FROM (SELECT * FROM message ORDER BY id)",
+			"sent:biz-9:+8613800000000:1,sent:biz-9:+8613800000001:1,"
+			"sent:biz-9:+8613800000002:1,sent:biz-9:+8613800000004:1,"
+			"sent:biz-9:+8613800000005:1,sent:biz-9:+8613800000006:1,"
+			"sent:biz-9:+8613800000007:1,sent:biz-9:+8613800000008:1,"
+			"sent:biz-9:+8613800000009:1");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM attempt WHERE message = %lld", (long long)gone);
+	assert_int_equal(unit_sql_int(fx->path, sql), 0);
+}
+
 int
 main(void)
 {
@@ -209,6 +254,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(expired_counted_never_handed_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(quiet_hours_hold_all_but_urgent_and_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_commit_with_the_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_recorded_row_by_row_without_the_deleted_one, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
