@@ -659,7 +659,7 @@ struct dlr_policy {
  * it to delivered or failed (only from 'sent': the first final report
  * wins).  When none has it yet the report may come before the send is
  * recorded, and waits (out->waiting) to be applied by the database the
- * moment the dispatcher records it (trigger message_dlr_pending): a
+ * moment the dispatcher records it (in the same transaction): a
  * "duban-ID" linked to message ID - only when a request for it has gone
  * out (it is being sent, or was tried), else it is ignored (out->ignored,
  * nothing written) - and a provider's id for at most policy->keep
@@ -681,7 +681,7 @@ struct dlr_in {
  * Record n reports of provider, each as store_dlr_record does, in ONE
  * transaction (a provider's array push: all or nothing); out has n
  * entries.  A report's billed parts go to the accepted attempt of its
- * message (now, or through the trigger when the send is recorded later).
+ * message (now, or when the send is recorded later).
  * STORE_INVALID for an unknown status (nothing recorded).
  */
 int store_dlr_record_many(struct store *st, const char *provider, const struct dlr_in *in,

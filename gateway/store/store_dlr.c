@@ -1,7 +1,7 @@
 /*
  * store_dlr.c - delivery reports: each recorded once per (provider,
- * reference, status), and applied to its message now or, through the
- * trigger of schema v3, the moment the dispatcher records the send.  A
+ * reference, status), and applied to its message now or the moment the
+ * dispatcher records the send (store_lease.c, match_waiting).  A
  * report may come before that record (the provider is quicker than the
  * dispatcher's commit), so it is kept - but only when it can be about a
  * request duban has made: one naming duban's own "duban-ID" is linked to
@@ -70,8 +70,8 @@ dlr_requested(struct store *st, int64_t id, char *status, size_t statuslen)
 /*
  * Store the report, linked to msg (0: none yet, waiting until
  * keep_until); *inserted false when it was stored before.  The same
- * report waiting unlinked while msg is known is no earlier copy: the
- * trigger left it because it came before msg's request went out (planted,
+ * report waiting unlinked while msg is known is no earlier copy: it was
+ * left unlinked because it came before msg's request went out (planted,
  * or stale), and this one takes its place - else a plant would swallow
  * the real report.
  */

@@ -440,6 +440,15 @@ static const char schema_api_token[] =
 	"  created_at INTEGER NOT NULL,"
 	"  revoked_at INTEGER);";
 
+/*
+ * v9: reports that came early are matched by the dispatcher's own
+ * statements (store_lease.c, match_waiting), once per recorded request and
+ * in the same transaction as its 'sent', instead of by a trigger whose
+ * WHEN ran a sub-program for every row made 'sent': a tenth of a batched
+ * notice's time, with no report waiting at all.
+ */
+static const char schema_match[] = "DROP TRIGGER message_dlr_pending;";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -449,5 +458,6 @@ const char *const store_migrations[] = {
 	schema_staff,
 	schema_reminders,
 	schema_api_token,
+	schema_match,
 };
 const int store_schema_version = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

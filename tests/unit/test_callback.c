@@ -1,7 +1,7 @@
 /*
  * test_callback.c - what providers tell duban, on a real database:
  * delivery reports applied once, kept when they come before the send is
- * recorded and applied by the trigger when it is, unknown references
+ * recorded and applied when it is (one send or a batch), unknown references
  * kept; replies (through callback_mo to core/reply.c) stored once per
  * provider id, opting out with one confirmation, acknowledging the latest
  * reminder, closing a task only for its lead or an owner, and the rest
@@ -252,7 +252,7 @@ test_dlr_before_send(void **state)
 	assert_int_equal(o.message, 0);
 	dlr(fx, "sim-7", PROVIDER_DLR_DELIVERED, &o);
 	assert_true(o.duplicate);
-	/* then the dispatcher records the send: the trigger applies it */
+	/* then the dispatcher records the send: it is applied */
 	r.id = a;
 	snprintf(r.provider, sizeof(r.provider), "sim");
 	snprintf(r.provider_ref, sizeof(r.provider_ref), "sim-7");
@@ -281,6 +281,70 @@ test_dlr_before_send(void **state)
 	dlr(fx, "sim-7", PROVIDER_DLR_FAILED, &o);
 	assert_int_equal(o.message, 0);
 	fx->pc.name = "sim";
+}
+
+/*
+ * A batched request's reports (an Aliyun SmsReport array) can all come
+ * before its rows are recorded: recording the batch applies each to its
+ * own row - delivered with the parts it billed, failed with its error -
+ * and leaves the rows that have no report sent.  With few reports waiting
+ * they are matched from their side; with more waiting than the batch has
+ * rows (unknown ones, planted), from the rows' side: the same outcome.
+ */
+static void
+before_batch(struct fixture *fx, int unknown)
+{
+	struct dlr_policy pol = { .keep = 86400, .max_unmatched = 1000 };
+	struct dlr_in in[2] = { { .ref = "biz-5:+8613800138011", .status = "delivered", .parts = 2 },
+				{ .ref = "biz-5:+8613800138013", .status = "failed",
+				  .error = "MOBILE_NOT_ON_SERVICE" } };
+	struct dlr_outcome o[2];
+	struct send_result r[10];
+	int64_t id[10];
+	char ref[32];
+
+	for (int i = 0; i < unknown; i++) {
+		struct dlr_in u = { .ref = ref, .status = "delivered" };
+		snprintf(ref, sizeof(ref), "biz-0:+86139%08d", i);
+		assert_int_equal(store_dlr_record_many(fx->st, "sim", &u, 1, 2001, &pol, o), STORE_OK);
+	}
+	for (int i = 0; i < 10; i++) {
+		char phone[20];
+		snprintf(phone, sizeof(phone), "+86138001380%02d", 10 + i);
+		id[i] = msg(fx, 0, phone, "notice", 0, NULL, 0);
+	}
+	assert_int_equal(lease_all(fx), 10);
+	assert_int_equal(store_dlr_record_many(fx->st, "sim", in, 2, 2005, &pol, o), STORE_OK);
+	assert_true(o[0].waiting && o[1].waiting);
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 10; i++) {
+		r[i] = (struct send_result){ .id = id[i], .outcome = SEND_SENT, .attempt = "accepted",
+					     .at = 2000, .http_status = 200, .parts = 2 };
+		snprintf(r[i].provider, sizeof(r[i].provider), "sim");
+		snprintf(r[i].provider_ref, sizeof(r[i].provider_ref), "biz-5:+86138001380%02d", 10 + i);
+	}
+	assert_int_equal(store_record_results(fx->st, r, 10), STORE_OK);
+	expect_sql(fx, "SELECT group_concat(x, ',') FROM (SELECT m.phone || ' ' || m.status || ' ' "
+		       "  || coalesce(m.last_error, '-') || ' ' || coalesce(a.billed, '-') AS x "
+		       "FROM message m JOIN attempt a ON a.message = m.id "
+		       "WHERE m.phone IN ('+8613800138010', '+8613800138011', '+8613800138013') ORDER BY m.id)",
+		   "+8613800138010 sent - -,"
+		   "+8613800138011 delivered - 2,"
+		   "+8613800138013 failed MOBILE_NOT_ON_SERVICE -");
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM message WHERE status = 'sent'"), 8);
+	assert_int_equal(raw_int(fx, "SELECT count(*) FROM dlr WHERE message IS NULL"), unknown);
+}
+
+static void
+test_dlr_before_batch(void **state)
+{
+	before_batch(*state, 0);
+}
+
+static void
+test_dlr_before_batch_many_waiting(void **state)
+{
+	before_batch(*state, 12);
 }
 
 /*
@@ -655,6 +719,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dlr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dlr_before_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dlr_before_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dlr_before_batch_many_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dlr_planted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dlr_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optout, setup, teardown),
