@@ -643,8 +643,8 @@ same_attempt(const struct send_result *a, const struct send_result *b)
 static int
 ids_refs_json(const struct send_result *r, size_t n, char **pairs, char **ids)
 {
-	size_t cap = n * (24 + 2 * sizeof(r->provider_ref)) + 4, o = 0, io = 0;
-	char *b = malloc(cap), *f = malloc(n * 22 + 3);
+	size_t cap = n * (24 + 2 * sizeof(r->provider_ref)) + 4, fcap = n * 22 + 3, o = 0, io = 0;
+	char *b = malloc(cap), *f = malloc(fcap);
 
 	if (b == NULL || f == NULL) {
 		free(b);
@@ -655,7 +655,7 @@ ids_refs_json(const struct send_result *r, size_t n, char **pairs, char **ids)
 	f[io++] = '[';
 	for (size_t i = 0; i < n; i++) {
 		o += (size_t)snprintf(b + o, cap - o, "%s[%lld,", i ? "," : "", (long long)r[i].id);
-		io += (size_t)sprintf(f + io, "%s%lld", i ? "," : "", (long long)r[i].id);
+		io += (size_t)snprintf(f + io, fcap - io, "%s%lld", i ? "," : "", (long long)r[i].id);
 		if (r[i].provider_ref[0] == '\0') {
 			memcpy(b + o, "null]", 5);
 			o += 5;
