@@ -274,8 +274,17 @@ store_person_update(struct store *st, int64_t id, const struct person *p)
 int
 store_person_merge(struct store *st, int64_t from, int64_t into)
 {
-	/* Roles and memberships both already have are dropped, not doubled. */
+	/* Roles and memberships both already have are dropped, not doubled.
+	 * A reminder's dedupe key ends in its person's id (core/sched.c,
+	 * "r:TASK:DEADLINE:STEP:PERSON"): the moved ones are renamed to the
+	 * person they now belong to, else a pass that plans the task again
+	 * would send that step a second time; one both already had keeps
+	 * its key (OR IGNORE), and neither is sent again. */
 	static const char *const sql[] = {
+		"UPDATE OR IGNORE message SET dedupe_key = "
+		"  substr(dedupe_key, 1, length(dedupe_key) - length(':' || ?1)) || ':' || ?2 "
+		"WHERE person = ?1 AND dedupe_key GLOB 'r:*' "
+		"  AND substr(dedupe_key, -length(':' || ?1)) = ':' || ?1",
 		"INSERT OR IGNORE INTO assignment (task, person, role) "
 		"SELECT task, ?2, role FROM assignment WHERE person = ?1",
 		"DELETE FROM assignment WHERE person = ?1",

@@ -65,6 +65,24 @@ expect_eq "and the group" \
 	"$(sql "SELECT count(*) FROM member m JOIN grp g ON g.id=m.grp WHERE g.name='个私经济服务站' AND m.person=$id")" 1
 check "the name is one person again" "$DUBAN" person show 邵长发
 expect_eq "the audit log has the merge" "$(sql "SELECT count(*) FROM event WHERE action='person.merge'")" 1
+
+# A reminder the duplicate had is his now, and is not sent to him again
+# when the task is planned anew (its dedupe key names the person).
+check "a second duplicate" "$DUBAN" person add --name 邵长发 --phone 13957600001 --force
+dup2=$(sql "SELECT id FROM person WHERE phone='+8613957600001'")
+check "  owns T2" "$DUBAN" task update T2 --owner "#$dup2"
+check "  and gets T2's 7-days-before reminder" env DUBAN_NOW="2008-12-24 09:30" "$DUBAN" tick
+t2=$(sql "SELECT id FROM task WHERE code='T2'")
+expect_eq "  one reminder of that step to him" \
+	"$(sql "SELECT count(*) FROM message WHERE task=$t2 AND step='b7d' AND person=$dup2")" 1
+check "merge him" "$DUBAN" person merge "#$dup2" "#$id"
+check "the task is planned anew" env DUBAN_NOW="2008-12-24 09:40" "$DUBAN" task update T2 --detail 请于月底前完成
+check "a pass of the scheduler" env DUBAN_NOW="2008-12-24 09:41" "$DUBAN" tick
+expect_eq "  the kept person has that step once, not twice" \
+	"$(sql "SELECT count(*) FROM message WHERE task=$t2 AND step='b7d' AND person=$id")" 1
+expect_eq "  under a key that names him" \
+	"$(sql "SELECT dedupe_key FROM message WHERE task=$t2 AND step='b7d' AND person=$id")" \
+	"r:$t2:$(sql "SELECT deadline FROM task WHERE id=$t2"):b7d:$id"
 expect_exit "merging a person into himself is refused" 2 "$DUBAN" person merge "#$id" 邵长发
 
 exit $FAILED
