@@ -245,7 +245,7 @@ sched_collect(struct run *r)
 	if (!sched_thread_collect(r->sth, &rc, &stats, &next, err, sizeof(err)))
 		return;
 	if (rc != 0) {
-		log_warnx("scheduler: %s (trying again in %d s)", err, SCHED_RETRY_MS / 1000);
+		log_warnx("%s (trying again in %d s)", err, SCHED_RETRY_MS / 1000); /* err names the scheduler */
 		delay = SCHED_RETRY_MS;
 	} else {
 		r->last_tick = time_now();
