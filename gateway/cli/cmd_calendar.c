@@ -40,7 +40,11 @@ static const char calendar_help[] = N_(
 	"add       list DATE (YYYY-MM-DD) as the town's holiday or working day\n"
 	"remove    drop the town's entry for DATE (the shipped day, if any, applies again)\n");
 
-static const char *const weekday_names[] = { "日", "一", "二", "三", "四", "五", "六" };
+/* 'e' words: CSV and JSON keep Sun..Sat whatever the language, a table says 一 under 星期. */
+static const char *const weekday_names[] = { NC_("value", "Sun"), NC_("value", "Mon"),
+					     NC_("value", "Tue"), NC_("value", "Wed"),
+					     NC_("value", "Thu"), NC_("value", "Fri"),
+					     NC_("value", "Sat") };
 
 static int
 cal_list(struct cli *c, int argc, char **argv)
@@ -69,7 +73,7 @@ cal_list(struct cli *c, int argc, char **argv)
 	}
 	if (cli_format_args(c, argc, argv, "calendar list", calendar_help, true, NULL, &code) != 0)
 		return code;
-	if (cli_store(c) == NULL || (t = table_new(5, h, "sseee")) == NULL)
+	if (cli_store(c) == NULL || (t = table_new(5, h, "seeee")) == NULL)
 		return EXIT_FAIL;
 	table_set_context(t, "calendar"); /* a day's name is 名称, not a person's 姓名 */
 	rc = calendar_with_town(c->cfg->calendar, c->st, &cal);

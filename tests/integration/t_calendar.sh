@@ -30,8 +30,8 @@ d person add --name 郑秀兰 --phone 17768096319 --title 纪委书记 >/dev/nul
 # 1. listing
 expect_exit "calendar list --year 2009" 0 d calendar list --year 2009 --format csv
 tr -d '\r' <"$T/last.out" >"$T/list.csv"; cp "$T/list.csv" "$T/last.out"
-expect_grep "2009-01-04 is a 调休 working Sunday" '^2009-01-04,日,workday,元旦,state$' "$T/last.out"
-expect_grep "2009-01-01 is 元旦" '^2009-01-01,四,holiday,元旦,state$' "$T/last.out"
+expect_grep "2009-01-04 is a 调休 working Sunday" '^2009-01-04,Sun,workday,元旦,state$' "$T/last.out"
+expect_grep "2009-01-01 is 元旦" '^2009-01-01,Thu,holiday,元旦,state$' "$T/last.out"
 expect_eq "2009 lists 27 days off and 6 worked weekend days" \
 	"$(grep -c ',holiday,' "$T/last.out") $(grep -c ',workday,' "$T/last.out")" "27 6"
 d calendar list --format json >"$T/now.json"
@@ -73,7 +73,11 @@ expect_exit "calendar add a town holiday" 0 d calendar add 2009-01-12 holiday --
 expect_exit "a bad kind is refused" 2 d calendar add 2009-01-13 weekday
 expect_exit "a date that does not exist is refused" 2 d calendar add 2009-02-29 holiday
 d calendar list --year 2009 --format csv | tr -d '\r' >"$T/list.csv"
-expect_grep "the town's day is listed as the town's" '^2009-01-12,一,holiday,庙会,town$' "$T/list.csv"
+expect_grep "the town's day is listed as the town's" '^2009-01-12,Mon,holiday,庙会,town$' "$T/list.csv"
+LANG=zh_CN.UTF-8 d calendar list --year 2009 >"$T/list.txt"
+expect_grep "  a table says its weekday in Chinese" '^2009-01-12 *一 *放假 *庙会' "$T/list.txt"
+d calendar list --year 2009 >"$T/list-en.txt"
+expect_grep "  and in English under English" '^2009-01-12 *Mon *holiday *庙会' "$T/list-en.txt"
 d task add --title 庙会安全检查 --deadline 2009-01-13 --lead 郑秀兰 --rules wd >/dev/null
 walk "2009-01-08 00:00" "2009-01-12 12:00"
 expect_eq "the reminder due on the town's holiday comes the Friday before" \
