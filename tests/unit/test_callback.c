@@ -309,7 +309,7 @@ before_batch(struct fixture *fx, int unknown)
 		assert_int_equal(store_dlr_record_many(fx->st, "sim", &u, 1, 2001, &pol, o), STORE_OK);
 	}
 	for (int i = 0; i < 10; i++) {
-		char phone[20];
+		char phone[32];
 		snprintf(phone, sizeof(phone), "+86138001380%02d", 10 + i);
 		id[i] = msg(fx, 0, phone, "notice", 0, NULL, 0);
 	}
