@@ -40,7 +40,8 @@ static const char calendar_help[] = N_(
 	"add       list DATE (YYYY-MM-DD) as the town's holiday or working day\n"
 	"remove    drop the town's entry for DATE (the shipped day, if any, applies again)\n");
 
-/* 'e' words: CSV and JSON keep Sun..Sat whatever the language, a table says 一 under 星期. */
+/* 'e' words: JSON keeps Sun..Sat whatever the language; a table and CSV say them in
+ * the language, as they do kind and source (一 under 星期). */
 static const char *const weekday_names[] = { NC_("value", "Sun"), NC_("value", "Mon"),
 					     NC_("value", "Tue"), NC_("value", "Wed"),
 					     NC_("value", "Thu"), NC_("value", "Fri"),

@@ -131,7 +131,7 @@ pad(FILE *fp, size_t n)
  * that the catalogue has them): kinds, statuses of tasks, messages and
  * notices, kinds of message, roles, the states of a reply, the periods and
  * states of a series, a staff account's state, the calendar's kinds and
- * sources.
+ * sources (its weekdays are marked where cmd_calendar.c names them).
  */
 static const char *const value_words[] = {
 	NC_("value", "official"), NC_("value", "farmer"), NC_("value", "enterprise"),
