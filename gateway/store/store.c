@@ -417,6 +417,7 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 		}
 		if (create_private(path, err, errlen) != 0)
 			return STORE_ERROR;
+		sb.st_size = 0;
 	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->path = strdup(path)) == NULL ||
@@ -435,7 +436,14 @@ store_open(const char *path, bool create, struct store **out, char *err, size_t 
 	/* journal_size_limit: a WAL that a checkpoint resets is cut back to wal_max. */
 	snprintf(pragma, sizeof(pragma), "PRAGMA journal_size_limit = %lld;",
 		 (long long)atomic_load(&wal_max));
-	if (exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+	/* A new file gets 16 KiB pages (SQLite's default is 4 KiB): a batched
+	 * notice rewrites thousands of neighbouring rows per commit, and a
+	 * quarter as many WAL frames (two writes each) made bench/cn.sh 15-20 %
+	 * faster; a row read costs one page either way.  An existing file keeps
+	 * the size it was made with (docs/internals/dispatcher.md). */
+	if ((create && sb.st_size == 0 &&
+	     exec(st, "PRAGMA page_size = 16384;", "configuring the database") != STORE_OK) ||
+	    exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 		     "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;",
 		 "configuring the database") != STORE_OK ||
 	    exec(st, pragma, "configuring the database") != STORE_OK ||
