@@ -78,11 +78,14 @@ queue() {
 	rm -f "$W"/duban.db*
 	"$DUBAN" init >/dev/null
 	now=$(date +%s)
-	sqlite3 "$W/duban.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-		INSERT INTO message (phone, body, encoding, parts, kind, priority, created_at, not_before)
-		SELECT printf('+86138%08d', i),
-		       '【春耕通知】各村农户：2008年春耕补贴申报工作已经开始，请于3月31日前到村委会登记。第' || i || '号',
-		       'UCS-2', 2, 'notice', 30, $now, $now FROM n"
+	sqlite3 "$W/duban.db" "BEGIN;
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+		INSERT INTO message_text (id, body)
+		SELECT i, '【春耕通知】各村农户：2008年春耕补贴申报工作已经开始，请于3月31日前到村委会登记。第' || i || '号' FROM n;
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+		INSERT INTO message (phone, text_id, encoding, parts, kind, priority, created_at, not_before)
+		SELECT printf('+86138%08d', i), i, 'UCS-2', 2, 'notice', 30, $now, $now FROM n;
+		COMMIT;"
 }
 
 # run N LABEL: the daemon sends N queued rows; prints the figures.

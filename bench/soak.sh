@@ -78,10 +78,14 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # queue N FROM: N notices numbered from FROM, one INSERT, like a broadcast.
 queue() {
 	now=$(date +%s)
-	sqlite3 -cmd ".timeout 10000" "$W/duban.db" "WITH RECURSIVE n(i) AS (SELECT $2 UNION ALL SELECT i + 1 FROM n WHERE i < $2 + $1 - 1)
-		INSERT INTO message (phone, body, encoding, parts, kind, priority, created_at, not_before)
-		SELECT printf('+86138%08d', i), '【春耕通知】各村农户：春耕补贴申报工作已经开始，请到村委会登记。第' || i || '号',
-		       'UCS-2', 2, 'notice', 30, $now, $now FROM n"
+	sqlite3 -cmd ".timeout 10000" "$W/duban.db" "BEGIN IMMEDIATE;
+		WITH RECURSIVE n(i) AS (SELECT $2 UNION ALL SELECT i + 1 FROM n WHERE i < $2 + $1 - 1)
+		INSERT INTO message_text (id, body)
+		SELECT i, '【春耕通知】各村农户：春耕补贴申报工作已经开始，请到村委会登记。第' || i || '号' FROM n;
+		WITH RECURSIVE n(i) AS (SELECT $2 UNION ALL SELECT i + 1 FROM n WHERE i < $2 + $1 - 1)
+		INSERT INTO message (phone, text_id, encoding, parts, kind, priority, created_at, not_before)
+		SELECT printf('+86138%08d', i), i, 'UCS-2', 2, 'notice', 30, $now, $now FROM n;
+		COMMIT;"
 }
 start() {
 	"$DUBAN" run 2>>"$W/daemon.log" &

@@ -100,4 +100,12 @@ int64_t store_ref_id(const char *text, const char *prefix);
 /* Fill *p (groups NULL) from PERSON_COLS; STORE_ERROR, *p cleared, when out of memory. */
 int store_person_row(sqlite3_stmt *s, struct person *p);
 
+/*
+ * A message's text and values (message_text, in store_message.c): add one
+ * (body NULL: ""), *id its id; drop one nothing names (a row with its
+ * dedupe key was queued before).
+ */
+int store_text_add(struct store *st, const char *body, const char *params, int64_t *id);
+int store_text_drop(struct store *st, int64_t id);
+
 #endif

@@ -13,6 +13,7 @@
  * with a million rows queued.
  */
 #include "store/store_int.h"
+#include "base/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,42 @@ lease_row(sqlite3_stmt *s)
 }
 
 /*
+ * The columns lease_row reads, from LEASE_FROM: a row and its text (NULL
+ * body: the text is gone); LEASE_NCOLS of them, the body at LEASE_BODY.
+ */
+#define LEASE_COLS \
+	"m.id, m.status, m.phone, x.body, m.encoding, m.attempts, m.priority, m.template, x.params"
+#define LEASE_NCOLS 9
+#define LEASE_BODY  3
+#define LEASE_FROM "FROM message m LEFT JOIN message_text x ON x.id = m.text_id "
+
+/*
+ * Fail the n rows of ids just leased whose text is gone (message_text
+ * has no row for them): sent, they would be empty SMS.  Only a database
+ * edited by hand gets here; each is logged.
+ */
+static int
+fail_textless(struct store *st, const int64_t *ids, size_t n, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE message SET status = 'failed', final_at = ?2, lease_until = NULL, "
+		"last_error = 'its text is missing from the database' WHERE id = ?1";
+	sqlite3_stmt *s;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((s = store_stmt(st, sql)) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, now);
+		if (store_step_done(st, s, "failing a message without its text") != STORE_OK)
+			return STORE_ERROR;
+		log_warnx("message #%lld: its text is missing from the database; failed, not sent",
+			  (long long)ids[i]);
+	}
+	return STORE_OK;
+}
+
+/*
  * What went to phone in the last hour and day before now: sends accepted
  * (sent_at) and rows being sent; *free_at the earliest time a held row
  * may try again (the oldest send of the full window ages out of it).
@@ -133,6 +170,30 @@ limit_check(struct store *st, const struct lease_opts *o, int per_hour, int per_
 	return STORE_OK;
 }
 
+/* Row id, just marked 'sending', into out[*got] with its text, or failed without one. */
+static int
+hand_out(struct store *st, int64_t id, int64_t now, struct lease_msg **out, size_t *got)
+{
+	static const char sql[] = "SELECT " LEASE_COLS " " LEASE_FROM "WHERE m.id = ?1";
+	sqlite3_stmt *s = store_stmt(st, sql);
+	bool textless = false;
+	int rc = STORE_OK;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		rc = store_fail(st, "leasing messages");
+	else if ((textless = sqlite3_column_type(s, LEASE_BODY) == SQLITE_NULL))
+		;
+	else if ((out[*got] = lease_row(s)) == NULL)
+		rc = store_fail(st, "leasing messages");
+	else
+		(*got)++;
+	sqlite3_reset(s);
+	return textless ? fail_textless(st, &id, 1, now) : rc;
+}
+
 /*
  * Lease under local per-number limits: the due rows in lease order, each
  * leased, expired or held (not_before moved to when its number's window
@@ -145,13 +206,13 @@ lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **o
 	      size_t *exp)
 {
 	static const char cand[] =
-		"SELECT id, phone, (expires_at IS NOT NULL AND expires_at <= ?1), template, params "
-		"FROM message INDEXED BY message_due "
-		"WHERE status = 'queued' AND not_before <= ?1 AND " NOT_HELD " "
-		"ORDER BY priority, not_before LIMIT ?3";
+		"SELECT m.id, m.phone, (m.expires_at IS NOT NULL AND m.expires_at <= ?1), m.template, x.params "
+		"FROM message m INDEXED BY message_due LEFT JOIN message_text x ON x.id = m.text_id "
+		"WHERE m.status = 'queued' AND m.not_before <= ?1 AND " NOT_HELD " "
+		"ORDER BY m.priority, m.not_before LIMIT ?3";
 	static const char take[] =
 		"UPDATE message SET status = 'sending', lease_until = ?2, wait_reason = NULL "
-		"WHERE id = ?1 RETURNING id, status, phone, body, encoding, attempts, priority, template, params";
+		"WHERE id = ?1";
 	static const char expire[] =
 		"UPDATE message SET status = 'expired', final_at = ?2, "
 		"last_error = 'expired before it could be sent' WHERE id = ?1";
@@ -216,13 +277,9 @@ lease_limited(struct store *st, const struct lease_opts *o, struct lease_msg **o
 			*exp += past[i];
 			continue;
 		}
-		if (sqlite3_step(s) != SQLITE_ROW || (out[*got] = lease_row(s)) == NULL) {
-			sqlite3_reset(s);
-			rc = store_fail(st, "leasing messages");
+		if ((rc = store_step_done(st, s, "leasing messages")) != STORE_OK ||
+		    (rc = hand_out(st, ids[i], o->now, out, got)) != STORE_OK)
 			goto out;
-		}
-		(*got)++;
-		sqlite3_reset(s);
 	}
 	rc = STORE_OK;
 out:
@@ -247,15 +304,18 @@ out:
  * same subquery, in the same transaction, so the same rows.  An UPDATE ...
  * RETURNING buffers every returned row (body, params) in a temporary table
  * first: a third of the lease's time.  If the count marked is not the
- * count read, nothing is handed out and the transaction rolls back.
+ * count read, nothing is handed out and the transaction rolls back.  A
+ * row whose text is gone is marked with the rest, then failed.
  */
 static int
 lease_plain(struct store *st, const struct lease_opts *o, struct lease_msg **out, size_t *got,
 	    size_t *exp)
 {
 	static const char sel[] =
-		"SELECT id, " EXPIRED ", phone, body, encoding, attempts, priority, template, params "
-		DUE_ROWS;
+		"SELECT " LEASE_COLS ", " EXPIRED " "
+		"FROM message m INDEXED BY message_due LEFT JOIN message_text x ON x.id = m.text_id "
+		"WHERE m.status = 'queued' AND m.not_before <= ?1 AND " NOT_HELD " "
+		"ORDER BY m.priority, m.not_before LIMIT ?3";
 	static const char upd[] =
 		"UPDATE message SET "
 		"  status = CASE WHEN " EXPIRED " THEN 'expired' ELSE 'sending' END,"
@@ -265,8 +325,9 @@ lease_plain(struct store *st, const struct lease_opts *o, struct lease_msg **out
 		"               ELSE last_error END "
 		"WHERE id IN (SELECT id " DUE_ROWS ")";
 	sqlite3_stmt *s;
-	size_t seen = 0;
-	int rc;
+	size_t seen = 0, nbad = 0, capbad = 0;
+	int64_t *bad = NULL;
+	int rc = STORE_ERROR;
 
 	if ((s = store_stmt(st, sel)) == NULL)
 		return STORE_ERROR;
@@ -275,35 +336,49 @@ lease_plain(struct store *st, const struct lease_opts *o, struct lease_msg **out
 	sqlite3_bind_int(s, 4, o->quiet);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		seen++;
-		if (sqlite3_column_int(s, 1) != 0) {
+		if (sqlite3_column_int(s, LEASE_NCOLS) != 0) {
 			(*exp)++;
-			continue;
+		} else if (sqlite3_column_type(s, LEASE_BODY) == SQLITE_NULL) {
+			if (nbad == capbad) {
+				int64_t *b = realloc(bad, (capbad ? 2 * capbad : 8) * sizeof(*bad));
+				if (b == NULL)
+					break;
+				bad = b;
+				capbad = capbad ? 2 * capbad : 8;
+			}
+			bad[nbad++] = sqlite3_column_int64(s, 0);
+		} else if (*got == o->max || (out[*got] = lease_row(s)) == NULL) {
+			break;
+		} else {
+			(*got)++;
 		}
-		if (*got == o->max || (out[*got] = lease_row(s)) == NULL) {
-			snprintf(st->err, sizeof(st->err), "leasing messages: out of memory");
-			sqlite3_reset(s);
-			return STORE_ERROR;
-		}
-		(*got)++;
 	}
-	if (store_rows_end(st, s, rc, "leasing messages") != STORE_OK)
-		return STORE_ERROR;
-	if (seen == 0)
-		return STORE_OK;
+	if (rc == SQLITE_ROW) {
+		sqlite3_reset(s);
+		snprintf(st->err, sizeof(st->err), "leasing messages: out of memory");
+		rc = STORE_ERROR;
+		goto out;
+	}
+	if ((rc = store_rows_end(st, s, rc, "leasing messages")) != STORE_OK || seen == 0)
+		goto out;
+	rc = STORE_ERROR;
 	if ((s = store_stmt(st, upd)) == NULL)
-		return STORE_ERROR;
+		goto out;
 	sqlite3_bind_int64(s, 1, o->now);
 	sqlite3_bind_int64(s, 2, o->lease_until);
 	sqlite3_bind_int64(s, 3, (int64_t)o->max);
 	sqlite3_bind_int(s, 4, o->quiet);
 	if (store_step_done(st, s, "leasing messages") != STORE_OK)
-		return STORE_ERROR;
+		goto out;
 	if ((size_t)sqlite3_changes(st->db) != seen) {
 		snprintf(st->err, sizeof(st->err), "leasing messages: %zu rows read, %d marked", seen,
 			 sqlite3_changes(st->db));
-		return STORE_ERROR;
+		goto out;
 	}
-	return STORE_OK;
+	rc = nbad > 0 ? fail_textless(st, bad, nbad, o->now) : STORE_OK;
+out:
+	free(bad);
+	return rc;
 }
 
 int

@@ -15,14 +15,15 @@
 #include <stdio.h>
 
 #define MSG_COLS                                                                            \
-	"m.id, coalesce(m.person, 0), m.phone, m.body, m.encoding, m.parts, m.kind, "        \
+	"m.id, coalesce(m.person, 0), m.phone, x.body, m.encoding, m.parts, m.kind, "        \
 	"coalesce(m.task, 0), coalesce(m.notice, 0), m.step, m.template, m.ref, m.dedupe_key, " \
 	"m.priority, m.urgent, m.status, m.attempts, m.created_at, m.not_before, "           \
 	"coalesce(m.expires_at, 0), coalesce(m.lease_until, 0), coalesce(m.sent_at, 0), "     \
 	"coalesce(m.final_at, 0), coalesce(m.acked_at, 0), m.provider, m.provider_ref, "      \
 	"CASE WHEN m.status = 'queued' AND m.wait_reason IS NOT NULL THEN m.wait_reason "        \
-	"ELSE m.last_error END, p.name, t.code, m.params"
-#define MSG_FROM " FROM message m LEFT JOIN person p ON p.id = m.person LEFT JOIN task t ON t.id = m.task "
+	"ELSE m.last_error END, p.name, t.code, x.params"
+#define MSG_FROM " FROM message m LEFT JOIN message_text x ON x.id = m.text_id " \
+		 "LEFT JOIN person p ON p.id = m.person LEFT JOIN task t ON t.id = m.task "
 
 void
 message_clear(struct message *m)
@@ -83,27 +84,86 @@ msg_row(sqlite3_stmt *s, struct message *m)
 	m->params = store_col_opt(s, 29);
 }
 
+/* The row queued with m's dedupe key or reference: STORE_EXISTS (*id, err), STORE_NOTFOUND. */
+static int
+msg_existing(struct store *st, const struct message *m, int64_t *id)
+{
+	static const char sql[] =
+		"SELECT id FROM message WHERE (?1 IS NOT NULL AND dedupe_key = ?1) "
+		"OR (?2 IS NOT NULL AND ref = ?2)";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (m->dedupe_key == NULL && m->ref == NULL)
+		return STORE_NOTFOUND;
+	if ((s = store_stmt(st, sql)) == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, m->dedupe_key);
+	store_bind_text(s, 2, m->ref);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(s, 0);
+		snprintf(st->err, sizeof(st->err), "message #%lld has the same %s",
+			 (long long)sqlite3_column_int64(s, 0), m->ref ? "ref" : "dedupe key");
+		sqlite3_reset(s);
+		return STORE_EXISTS;
+	}
+	return store_rows_end(st, s, rc, "queuing a message") == STORE_OK ? STORE_NOTFOUND
+									   : STORE_ERROR;
+}
+
+int
+store_text_add(struct store *st, const char *body, const char *params, int64_t *id)
+{
+	static const char sql[] = "INSERT INTO message_text (body, params) VALUES (?1, ?2)";
+	sqlite3_stmt *s = store_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	store_bind_text(s, 1, body ? body : "");
+	store_bind_text(s, 2, params);
+	return store_step_insert(st, s, "storing a message's text", id);
+}
+
+int
+store_text_drop(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM message_text WHERE id = ?1");
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	return store_step_done(st, s, "removing a message's text");
+}
+
+/*
+ * Queue m: its text first (message_text), then the row naming it.  A row
+ * with the same dedupe key or reference is looked for before anything is
+ * written, so that a second tick writes nothing; if one appears in between
+ * (another connection), the text just written is removed again.
+ */
 int
 store_msg_add(struct store *st, const struct message *m, int64_t *id)
 {
 	static const char sql[] =
-		"INSERT INTO message (person, phone, body, encoding, parts, kind, task, notice, step, "
+		"INSERT INTO message (person, phone, text_id, encoding, parts, kind, task, notice, step, "
 		"  template, ref, dedupe_key, priority, urgent, status, created_at, not_before, "
-		"  expires_at, final_at, last_error, params) "
+		"  expires_at, final_at, last_error) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-		"        CASE WHEN ?15 = 'queued' THEN NULL ELSE ?16 END, ?19, ?20)";
-	static const char existing[] =
-		"SELECT id FROM message WHERE (?1 IS NOT NULL AND dedupe_key = ?1) "
-		"OR (?2 IS NOT NULL AND ref = ?2)";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int64_t now = time_now();
+		"        CASE WHEN ?15 = 'queued' THEN NULL ELSE ?16 END, ?19)";
+	sqlite3_stmt *s;
+	int64_t now = time_now(), text;
 	int rc;
 
-	if (s == NULL)
+	if ((rc = msg_existing(st, m, id)) != STORE_NOTFOUND)
+		return rc;
+	if ((rc = store_text_add(st, m->body, m->params, &text)) != STORE_OK)
+		return rc;
+	if ((s = store_stmt(st, sql)) == NULL)
 		return STORE_ERROR;
 	store_bind_opt_i64(s, 1, m->person, m->person != 0);
 	store_bind_text(s, 2, m->phone);
-	store_bind_text(s, 3, m->body);
+	sqlite3_bind_int64(s, 3, text);
 	store_bind_text(s, 4, m->encoding);
 	sqlite3_bind_int(s, 5, m->parts);
 	store_bind_text(s, 6, m->kind);
@@ -120,22 +180,12 @@ store_msg_add(struct store *st, const struct message *m, int64_t *id)
 	sqlite3_bind_int64(s, 17, m->not_before ? m->not_before : now);
 	store_bind_opt_i64(s, 18, m->expires_at, m->expires_at != 0);
 	store_bind_text(s, 19, m->last_error);
-	store_bind_text(s, 20, m->params);
 	if ((rc = store_step_insert(st, s, "queuing a message", id)) != STORE_EXISTS)
 		return rc;
-	if ((s = store_stmt(st, existing)) == NULL)
+	/* a constraint: the same key queued meanwhile (found now), or another */
+	if (store_text_drop(st, text) != STORE_OK || msg_existing(st, m, id) == STORE_ERROR)
 		return STORE_ERROR;
-	store_bind_text(s, 1, m->dedupe_key);
-	store_bind_text(s, 2, m->ref);
-	if ((rc = store_step_row(st, s, "queuing a message", NULL)) == STORE_OK) {
-		if (id)
-			*id = sqlite3_column_int64(s, 0);
-		snprintf(st->err, sizeof(st->err), "message #%lld has the same %s",
-			 (long long)sqlite3_column_int64(s, 0), m->ref ? "ref" : "dedupe key");
-		rc = STORE_EXISTS;
-	}
-	sqlite3_reset(s);
-	return rc;
+	return STORE_EXISTS;
 }
 
 int
@@ -164,12 +214,13 @@ store_msg_each(struct store *st, const struct msg_filter *f,
 		"WHERE (?1 IS NULL OR m.status = ?1) AND (?2 IS NULL OR m.kind = ?2) "
 		"  AND (?3 = 0 OR m.task = ?3) AND (?4 = 0 OR m.notice = ?4) "
 		"  AND (?6 = 0 OR m.person = ?6) AND (?7 = 0 OR m.created_at >= ?7) "
-		"  AND (?8 = 0 OR m.created_at < ?8) AND (?9 IS NULL OR instr(m.body, ?9) > 0) "
+		"  AND (?8 = 0 OR m.created_at < ?8) AND (?9 IS NULL OR instr(x.body, ?9) > 0) "
 		"  AND (?10 = 0 OR m.id IN (SELECT m2.id FROM message m2 "
+		"    LEFT JOIN message_text x2 ON x2.id = m2.text_id "
 		"    WHERE (?1 IS NULL OR m2.status = ?1) AND (?2 IS NULL OR m2.kind = ?2) "
 		"      AND (?3 = 0 OR m2.task = ?3) AND (?4 = 0 OR m2.notice = ?4) "
 		"      AND (?6 = 0 OR m2.person = ?6) AND (?7 = 0 OR m2.created_at >= ?7) "
-		"      AND (?8 = 0 OR m2.created_at < ?8) AND (?9 IS NULL OR instr(m2.body, ?9) > 0) "
+		"      AND (?8 = 0 OR m2.created_at < ?8) AND (?9 IS NULL OR instr(x2.body, ?9) > 0) "
 		"    ORDER BY m2.id DESC LIMIT ?5)) "
 		"ORDER BY m.id LIMIT ?5";
 	sqlite3_stmt *s = store_stmt(st, sql);

@@ -266,21 +266,24 @@ store_notice_queue_all(struct store *st, int64_t notice, const struct audience *
 		       const struct message *m, int64_t *queued)
 {
 	static const char sql[] =
-		"INSERT INTO message (person, phone, body, encoding, parts, kind, notice, template, "
-		"  dedupe_key, priority, status, created_at, not_before, params) "
+		"INSERT INTO message (person, phone, text_id, encoding, parts, kind, notice, template, "
+		"  dedupe_key, priority, status, created_at, not_before) "
 		"SELECT p.id, p.phone, ?5, ?6, ?7, 'notice', ?8, ?9, 'n:' || ?8 || ':' || p.id, ?10, "
-		"  'queued', ?11, ?12, ?13 "
+		"  'queued', ?11, ?12 "
 		"FROM person p NOT INDEXED WHERE p.opted_out_at IS NULL AND " AUDIENCE_WHERE
 		" ORDER BY p.id";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int64_t now = time_now();
+	sqlite3_stmt *s;
+	int64_t now = time_now(), text;
 	int rc;
 
-	if (s == NULL)
+	/* one text for every recipient: the values are the same */
+	if ((rc = store_text_add(st, m->body, m->params, &text)) != STORE_OK)
+		return rc;
+	if ((s = store_stmt(st, sql)) == NULL)
 		return STORE_ERROR;
 	if (bind_audience(st, s, a) != STORE_OK)
 		return STORE_ERROR;
-	store_bind_text(s, 5, m->body);
+	sqlite3_bind_int64(s, 5, text);
 	store_bind_text(s, 6, m->encoding);
 	sqlite3_bind_int(s, 7, m->parts);
 	sqlite3_bind_int64(s, 8, notice);
@@ -288,11 +291,10 @@ store_notice_queue_all(struct store *st, int64_t notice, const struct audience *
 	sqlite3_bind_int(s, 10, PRIO_NOTICE);
 	sqlite3_bind_int64(s, 11, m->created_at ? m->created_at : now);
 	sqlite3_bind_int64(s, 12, m->not_before ? m->not_before : now);
-	store_bind_text(s, 13, m->params);
 	if ((rc = store_step_done(st, s, "queuing a notice")) != STORE_OK)
 		return rc;
 	*queued = sqlite3_changes64(st->db);
-	return STORE_OK;
+	return *queued > 0 ? STORE_OK : store_text_drop(st, text);
 }
 
 /* Fill c from the rows of a counting statement: (status, count, resent, parts). */
@@ -489,12 +491,12 @@ store_notice_resend_some(struct store *st, int64_t id, int64_t now, bool all, in
 {
 	/* The Kth row of a person is their (K-1)th resend: "n:N:P:rK-1". */
 	static const char sql[] =
-		"INSERT INTO message (person, phone, body, encoding, parts, kind, notice, template, "
-		"  dedupe_key, priority, status, created_at, not_before, params) "
-		"SELECT m.person, p.phone, m.body, m.encoding, m.parts, 'notice', m.notice, m.template, "
+		"INSERT INTO message (person, phone, text_id, encoding, parts, kind, notice, template, "
+		"  dedupe_key, priority, status, created_at, not_before) "
+		"SELECT m.person, p.phone, m.text_id, m.encoding, m.parts, 'notice', m.notice, m.template, "
 		"  'n:' || m.notice || ':' || m.person || ':r' || "
 		"    (SELECT count(*) FROM message o WHERE o.notice = m.notice AND o.person = m.person), "
-		"  ?3, 'queued', ?2, ?2, m.params "
+		"  ?3, 'queued', ?2, ?2 "
 		"FROM message m JOIN person p ON p.id = m.person "
 		"WHERE m.id IN (" LATEST_OF_NOTICE ") AND m.status = 'failed' "
 		"  AND p.opted_out_at IS NULL AND (?4 OR NOT " PERMANENT_FAILURE ") ORDER BY m.id";

@@ -39,9 +39,11 @@ d init >/dev/null
 d person add --name 林阿昌 --phone 13957608929 --org 小雄村 --kind farmer >/dev/null
 d person add --name 郑秀兰 --phone 17768096319 --org 小雄镇 --kind official >/dev/null
 now=$(date +%s)
-sql "INSERT INTO message (person, phone, body, encoding, parts, kind, status, created_at, not_before,
+sql "INSERT INTO message_text (body) VALUES ('提醒');
+     INSERT INTO message (person, phone, text_id, encoding, parts, kind, status, created_at, not_before,
        sent_at, provider, provider_ref, dedupe_key)
-     SELECT id, phone, '提醒', 'UCS-2', 1, 'reminder', 'sent', $now, $now, $now, 'sim', 'sim-7', 'r7'
+     SELECT id, phone, (SELECT max(id) FROM message_text), 'UCS-2', 1, 'reminder', 'sent', $now, $now,
+       $now, 'sim', 'sim-7', 'r7'
      FROM person WHERE name = '郑秀兰'"
 start_duban || exit 1
 

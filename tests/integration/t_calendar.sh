@@ -65,7 +65,7 @@ if cmp -s "$T/want" "$T/got"; then ok "the day-before reminder skips 元旦, the
 	notok "the day-before reminder skips 元旦, the repeats wait for the 调休 Sunday"
 	diff "$T/want" "$T/got" | sed 's/^/#   /'; fi
 expect_eq "workdays_left counts the 调休 Sunday, not 元旦 (12-31 to 01-02: none left but 01-02 itself is off)" \
-	"$(sql "SELECT body FROM message WHERE task = 1 AND step = 'b1d'")" "T1还有0个工作日到期。"
+	"$(sql "SELECT x.body FROM message m JOIN message_text x ON x.id = m.text_id WHERE task = 1 AND step = 'b1d'")" "T1还有0个工作日到期。"
 
 # 3. the town's own holiday: 庙会 on Monday 2009-01-12
 NOW="2009-01-05 12:00"
@@ -83,7 +83,7 @@ walk "2009-01-08 00:00" "2009-01-12 12:00"
 expect_eq "the reminder due on the town's holiday comes the Friday before" \
 	"$(queued 2 | head -1)" "01-09 09:00 b1d queued"
 expect_eq "workdays_left skips the weekend and the town's holiday" \
-	"$(sql "SELECT body FROM message WHERE task = 2 AND step = 'b1d'")" "T2还有1个工作日到期。"
+	"$(sql "SELECT x.body FROM message m JOIN message_text x ON x.id = m.text_id WHERE task = 2 AND step = 'b1d'")" "T2还有1个工作日到期。"
 expect_exit "removing it with the wrong kind is refused" 2 d calendar remove 2009-01-12 workday
 expect_exit "calendar remove" 0 d calendar remove 2009-01-12 holiday
 expect_eq "both recorded in the audit log" \

@@ -165,9 +165,11 @@ now=$(date +%s)
 # the reminders a dispatcher sent them (the lead's latest is #R2)
 for r in "1 17768096319 100" "2 17768096319 50" "3 15068766188 100"; do
 	set -- $r
-	sql "INSERT INTO message (person, phone, body, encoding, parts, kind, task, status, created_at,
+	sql "INSERT INTO message_text (body) VALUES ('提醒');
+	     INSERT INTO message (person, phone, text_id, encoding, parts, kind, task, status, created_at,
 	       not_before, sent_at, provider, provider_ref, dedupe_key)
-	     SELECT p.id, p.phone, '提醒', 'UCS-2', 1, 'reminder', 1, 'sent', $now, $now, $now - $3,
+	     SELECT p.id, p.phone, (SELECT max(id) FROM message_text), 'UCS-2', 1, 'reminder', 1, 'sent',
+	       $now, $now, $now - $3,
 	       'sim', 'old-$1', 'test-r$1' FROM person p WHERE p.phone = '+86$2'"
 done
 R2=$(sql "select id from message where dedupe_key = 'test-r2'")
@@ -203,7 +205,7 @@ wait_for 10 ge "sent_to 17768096319 '已收到：T1“梅岙塘农田改造工�
 expect_eq "the audit log says who, by SMS" "$(sql "select actor from event where action = 'task.done'")" "sms:郑秀兰"
 mo 17768096319 "办结 T1" mo-5
 expect_eq "办结 T1 again: closed once, and told so" \
-	"$(inbound mo-5) $(sql "select count(*) from event where action = 'task.done'") $(sql "select body from message where kind = 'reply' order by id desc limit 1")" \
+	"$(inbound mo-5) $(sql "select count(*) from event where action = 'task.done'") $(sql "select x.body FROM message m JOIN message_text x ON x.id = m.text_id where kind = 'reply' order by m.id desc limit 1")" \
 	"done-already handled 1 T1此前已办结，无需再回复。"
 
 mo 13957608929 "ＴＤ" mo-6

@@ -72,7 +72,7 @@ expect_eq "provider_state: aliyun halted with the code" \
 expect_grep "the log says so" "provider aliyun halted: isv.AMOUNT_NOT_ENOUGH" "$T/daemon.log"
 alert() { [ "$(count "phone = '$IT' and kind = 'manual' and urgent = 1 and status = 'sent' and provider = 'b'")" = 1 ]; }
 wait_for 10 alert && ok "one SMS alert to alerts.to went out through b" ||
-	notok "alert: $(sql "select status, provider, body from message where phone = '$IT'")"
+	notok "alert: $(sql "select status, provider, x.body FROM message m JOIN message_text x ON x.id = m.text_id where phone = '$IT'")"
 # (the simulator flushes its record within 50 ms of the request)
 wait_for 5 grep -q "aliyun 已停止发送（isv.AMOUNT_NOT_ENOUGH）" "$T/simb.jsonl" &&
 	ok "it names the provider and the code" || notok "the alert's text: $(grep 13900000009 "$T/simb.jsonl")"

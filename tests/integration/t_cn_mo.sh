@@ -52,9 +52,11 @@ d person add --name 林阿昌 --phone 13957608929 --org 小雄村 --kind farmer 
 d task add --title 梅岙塘农田改造工程 --deadline 2030-12-31 --lead 郑秀兰 --member 陈宝根 >/dev/null
 now=$(date +%s)
 # the reminder the dispatcher sent 陈宝根, which his 收到 acknowledges
-sql "INSERT INTO message (person, phone, body, encoding, parts, kind, task, status, created_at,
+sql "INSERT INTO message_text (body) VALUES ('提醒');
+     INSERT INTO message (person, phone, text_id, encoding, parts, kind, task, status, created_at,
        not_before, sent_at, provider, provider_ref, dedupe_key)
-     SELECT p.id, p.phone, '提醒', 'UCS-2', 1, 'reminder', 1, 'sent', $now, $now, $now - 60,
+     SELECT p.id, p.phone, (SELECT max(id) FROM message_text), 'UCS-2', 1, 'reminder', 1, 'sent',
+       $now, $now, $now - 60,
        'aliyun', 'old-1', 'test-r1' FROM person p WHERE p.phone = '+8615068766188'"
 R=$(sql "select id from message where dedupe_key = 'test-r1'")
 

@@ -63,13 +63,16 @@ fi
 # ---- a reminder overtakes a broadcast ---------------------------------------------------
 sim_set 'delay_ms=5'
 now=$(date +%s)
-sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-     INSERT INTO message (phone, body, encoding, parts, kind, priority, created_at, not_before)
-     SELECT printf('+86159%08d', i), '通知：春耕补贴申报截止3月底', 'UCS-2', 1, 'notice', 30, $now, $now FROM n"
+sql "INSERT INTO message_text (body) VALUES ('通知：春耕补贴申报截止3月底');
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+     INSERT INTO message (phone, text_id, encoding, parts, kind, priority, created_at, not_before)
+     SELECT printf('+86159%08d', i), (SELECT max(id) FROM message_text), 'UCS-2', 1, 'notice', 30,
+       $now, $now FROM n"
 wait_for 10 ge "stat_of requests" 200 || notok "the broadcast started"
 n0=$(stat_of requests)
-sql "INSERT INTO message (phone, body, encoding, parts, kind, priority, created_at, not_before)
-     VALUES ('+8618800000000', '提醒：梅岙塘项目明天到期', 'UCS-2', 1, 'reminder', 10, $now, $now)"
+sql "INSERT INTO message_text (body) VALUES ('提醒：梅岙塘项目明天到期');
+     INSERT INTO message (phone, text_id, encoding, parts, kind, priority, created_at, not_before)
+     VALUES ('+8618800000000', last_insert_rowid(), 'UCS-2', 1, 'reminder', 10, $now, $now)"
 wait_for 10 grep -q '"to":"+8618800000000"' "$T/sim.jsonl" || notok "the reminder was sent"
 n1=$(sed -n 's/.*"n":\([0-9]*\).*"to":"+8618800000000".*/\1/p' "$T/sim.jsonl")
 behind=$(( n1 - n0 ))

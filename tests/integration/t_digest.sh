@@ -62,7 +62,7 @@ reply() {
 	kill "$DPID"
 	wait "$DPID" 2>/dev/null
 }
-answer_to() { sql "select m.body from message m join inbound i on m.dedupe_key = 'reply:ans:' || i.id
+answer_to() { sql "select x.body from message m join message_text x on x.id = m.text_id join inbound i on m.dedupe_key = 'reply:ans:' || i.id
 	where i.provider_ref = '$1'"; }
 SHAO="(select id from person where name = '邵长发')"
 
@@ -111,7 +111,8 @@ expect_eq "  and no step was sent twice" \
 	"$(sql "select count(*) from (select dedupe_key from message where dedupe_key is not null group by 1 having count(*) > 1)")" 0
 expect_eq "the digests name every task they list (shortest form or with titles)" \
 	"$(sql "select count(*) from digest_item di join message m on m.id = di.item join task t on t.id = m.task
-		join message d on d.id = di.digest where instr(d.body, t.code) = 0")" 0
+		join message d on d.id = di.digest join message_text dx on dx.id = d.text_id
+		where instr(dx.body, t.code) = 0")" 0
 expect_eq "no repeats of T1 or T2 after the 01-01 收到: each recorded with why" \
 	"$(sql "select count(*) from message m join task t on t.id = m.task where m.person = $SHAO
 		and t.code in ('T1', 'T2') and m.step like 'o%' and m.not_before > strftime('%s', '2009-01-01 02:00')
@@ -119,9 +120,11 @@ expect_eq "no repeats of T1 or T2 after the 01-01 收到: each recorded with why
 expect_eq "  while some were due and recorded" \
 	"$(sql "select count(*) > 0 from message m where m.person = $SHAO and m.last_error like 'acknowledged%'")" 1
 expect_eq "he never got the supervisor's words about himself" \
-	"$(sql "select count(*) from message where person = $SHAO and (body like '%督办提醒：%' or body like '%邵长发牵头%')")" 0
+	"$(sql "select count(*) from message m join message_text x on x.id = m.text_id where person = $SHAO
+		and (body like '%督办提醒：%' or body like '%邵长发牵头%')")" 0
 expect_eq "  but was told when a task of his was reported" \
-	"$(sql "select count(*) > 0 from message where person = $SHAO and status = 'sent' and body like '%已上报督办%'")" 1
+	"$(sql "select count(*) > 0 from message m join message_text x on x.id = m.text_id where person = $SHAO
+		and status = 'sent' and body like '%已上报督办%'")" 1
 expect_eq "closed tasks got nothing after 完成" \
 	"$(sql "select count(*) from message m join task t on t.id = m.task where t.code in ('T3', 'T4')
 		and m.created_at > t.done_at")" 0
@@ -142,6 +145,6 @@ expect_eq "task list --status overdue: T1's last reminder and escalation, on the
 	"$(jq -r '.[] | select(.code == "T1") | .last_reminder + " / " + .last_escalation' "$T/overdue.json")" \
 	"$(last_of reminder) / $(last_of escalation)"
 expect_eq "  (and they are there)" "$(jq -r '[.[] | select(.code == "T1") | .last_reminder, .last_escalation | length > 0] | all' "$T/overdue.json")" true
-sql "select m.id, date(m.not_before, 'unixepoch', '+8 hours') || ' ' || time(m.not_before, 'unixepoch', '+8 hours'), m.step, m.status, m.body
-     from message m where m.person = $SHAO and m.status != 'skipped' order by m.id" | sed 's/^/# /'
+sql "select m.id, date(m.not_before, 'unixepoch', '+8 hours') || ' ' || time(m.not_before, 'unixepoch', '+8 hours'), m.step, m.status, x.body
+     from message m join message_text x on x.id = m.text_id where m.person = $SHAO and m.status != 'skipped' order by m.id" | sed 's/^/# /'
 exit "$FAILED"

@@ -82,8 +82,9 @@ curl -s -X POST "$SIM_URL/_sim/config" -d 'fail_rate=0&rate_429=0' >/dev/null
 check "send to a number the provider rejects" "$DUBAN" send 13900139000 "to a bad number"
 bad=$(sql "select max(id) from message")
 now=$(date +%s)
-sql "insert into message (phone, body, encoding, parts, kind, priority, status, created_at,
-	not_before, expires_at) values ('+8615000000001', 'too late', 'GSM-7', 1, 'notice', 30,
+sql "insert into message_text (body) values ('too late');
+	insert into message (phone, text_id, encoding, parts, kind, priority, status, created_at,
+	not_before, expires_at) values ('+8615000000001', last_insert_rowid(), 'GSM-7', 1, 'notice', 30,
 	'queued', $now - 100, $now - 100, $now - 10)"
 late=$(sql "select max(id) from message")
 check "send one to cancel" "$DUBAN" send 15000000002 "never to be sent"

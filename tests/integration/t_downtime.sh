@@ -37,7 +37,7 @@ expect_exit "  nor a date that is none" 2 d task done T4 --on 2008-12-32
 before=$(sql "select max(id) from message")
 NOW="2008-12-24 10:00"
 check "the first pass after the downtime" d tick
-new() { sql "select count(*) from message where id > $before and $1"; }
+new() { sql "select count(*) from message m join message_text x on x.id = m.text_id where m.id > $before and $1"; }
 person() { echo "(select id from person where name = '$1')"; }
 
 # what each person got: SMS to send now (own rows and digests), and the tasks they carry
@@ -48,8 +48,8 @@ expect_eq "  a digest listing all three" \
 		join digest_item di on di.digest = d.id join message m on m.id = di.item join task t on t.id = m.task
 		where d.id > $before and d.person = $(person 邵长发) order by t.code) t")" "T1 T2 T3"
 expect_eq "  in his words: overdue and reported, not the supervisor's" \
-	"$(sql "select (body like '%T3 已超期25天，已上报督办%') || (body like '%牵头%') from message
-		where id > $before and person = $(person 邵长发) and status = 'queued'")" "10"
+	"$(sql "select (body like '%T3 已超期25天，已上报督办%') || (body like '%牵头%') from message m
+		join message_text x on x.id = m.text_id where m.id > $before and person = $(person 邵长发) and status = 'queued'")" "10"
 expect_eq "梅国强, lead of one: one SMS, that it was reported (the repeat recorded with it)" \
 	"$(sent_to 梅国强) $(new "person = $(person 梅国强) and status = 'queued' and template = 'escalation_lead'") $(new "person = $(person 梅国强) and status = 'skipped' and last_error = 'sent with a later step of the same task'")" \
 	"1 1 1"

@@ -49,9 +49,11 @@ check "task one" "$DUBAN" task add --title 梅岙塘农田改造 --deadline 2030
 check "task two" "$DUBAN" task add --title 庙峙村道路 --deadline 2030-12-31 --lead 干部4 \
 	--owner 干部5 --owner 干部6
 now=$(date +%s)
-sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-     INSERT INTO message (phone, body, encoding, parts, kind, priority, created_at, not_before)
-     SELECT printf('+86158%08d', i), '通知：春耕补贴申报截止3月底', 'UCS-2', 1, 'notice', 30, $now, $now FROM n"
+sql "INSERT INTO message_text (body) VALUES ('通知：春耕补贴申报截止3月底');
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+     INSERT INTO message (phone, text_id, encoding, parts, kind, priority, created_at, not_before)
+     SELECT printf('+86158%08d', i), (SELECT max(id) FROM message_text), 'UCS-2', 1, 'notice', 30,
+       $now, $now FROM n"
 
 start_duban || exit 1
 wait_for 30 ge "count \"status = 'sent'\"" 300 || notok "the daemon is sending"

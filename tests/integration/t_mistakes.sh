@@ -29,7 +29,7 @@ check "notices.optout_footer sets the line" "$DUBAN" -c "$T/footer.cfg" notice s
 expect_grep "  that line is used" "^【小雄镇人民政府】春耕补贴本周发放。（回复TD不再接收）$" "$T/last.out"
 check "the queued notice has it too" "$DUBAN" notice send --to kind:farmer --text "春耕补贴本周发放。" --yes
 expect_eq "every message ends with it" \
-	"$(sql "SELECT count(*) FROM message WHERE kind='notice' AND body NOT LIKE '%回复TD退订'")" 0
+	"$(sql "SELECT count(*) FROM message m JOIN message_text x ON x.id = m.text_id WHERE kind='notice' AND x.body NOT LIKE '%回复TD退订'")" 0
 
 gbk=$(printf '\300\356\303\367') # 李明 in GBK
 expect_exit "a GBK name is refused" 2 "$DUBAN" person add --name "$gbk" --phone 13800138000

@@ -111,8 +111,8 @@ expect_eq "rows are notices at bulk priority, due now, keyed n:NOTICE:PERSON" \
 	        AND status = 'queued' AND not_before = strftime('%s', '2008-12-10 01:00')
 	        AND dedupe_key = 'n:1:' || person AND template = 'insurance'")" 5
 expect_eq "the variables are in the text, no blanks" \
-	"$(sql "SELECT count(*) FROM message WHERE notice = 1 AND instr(body, '请于12月20日前') > 0
-	        AND instr(body, '{{') = 0")" 5
+	"$(sql "SELECT count(*) FROM message m JOIN message_text x ON x.id = m.text_id WHERE notice = 1 AND instr(x.body, '请于12月20日前') > 0
+	        AND instr(x.body, '{{') = 0")" 5
 expect_eq "the notice records its audience and counts" \
 	"$(sql "SELECT title, audience, recipients, opted_out, status FROM notice WHERE id = 1")" \
 	"农业保险试点|kind:farmer|5|1|queued"
@@ -120,8 +120,8 @@ expect_eq "the notice records its audience and counts" \
 check "a text per person" d notice send --to group:农户-庙峙村 --to person:郑秀兰 --template training \
 	--title 技能培训 --var date=12月15日
 expect_eq "each recipient's text names them" \
-	"$(sql "SELECT count(*) FROM message m JOIN person p ON p.id = m.person
-	        WHERE m.notice = 2 AND m.body = p.name || '您好：技能培训将于12月15日在镇文化中心举办，请准时参加。'")" 4
+	"$(sql "SELECT count(*) FROM message m JOIN message_text x ON x.id = m.text_id
+	        JOIN person p ON p.id = m.person WHERE m.notice = 2 AND x.body = p.name || '您好：技能培训将于12月15日在镇文化中心举办，请准时参加。'")" 4
 
 # ---- a scheduled notice --------------------------------------------------------------
 

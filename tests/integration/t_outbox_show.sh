@@ -22,7 +22,7 @@ phone=$(sql "SELECT phone FROM person WHERE name='林志远'")
 check "a message to 林志远" "$DUBAN" send "$phone" "林书记：梅岙塘农田改造工程12月31日到期，请督促。"
 check "another to 王海斌" "$DUBAN" send "$(sql "SELECT phone FROM person WHERE name='王海斌'")" "王镇长：明天上午9点开会。"
 check "dispatch sends them" "$DUBAN" dispatch --until-empty
-id=$(sql "SELECT id FROM message WHERE body LIKE '林书记%'")
+id=$(sql "SELECT m.id FROM message m JOIN message_text x ON x.id = m.text_id WHERE x.body LIKE '林书记%'")
 ref=$(sql "SELECT provider_ref FROM message WHERE id=$id")
 now=$(date +%s)
 sql "INSERT INTO dlr (provider, provider_ref, status, received_at, message) VALUES ('sim', '$ref', 'DELIVRD', $now, $id);

@@ -130,10 +130,11 @@ d task add --title "小雄镇梅岙塘村二〇〇八年度高标准农田改造
 expect_exit "duban tick queues T1's reminder and says one failed" 1 d tick
 expect_eq "the reminder of T1 is queued" "$(sql "SELECT m.status FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T1'")" queued
 expect_eq "  with both providers' values, canonical" \
-	"$(sql "SELECT params FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T1'")" \
+	"$(sql "SELECT x.params FROM message m JOIN message_text x ON x.id = m.text_id JOIN task t ON t.id = m.task WHERE t.code = 'T1'")" \
 	'{"aliyun":["梅岙塘农田改造工程","12月31日","T1"],"tencent":["梅岙塘农田改造工程","12月31日","T1"]}'
 expect_eq "  and Aliyun's approved text as its body, one part" \
-	"$(sql "SELECT body || '|' || parts FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T1'")" \
+	"$(sql "SELECT x.body || '|' || parts FROM message m JOIN message_text x ON x.id = m.text_id
+		JOIN task t ON t.id = m.task WHERE t.code = 'T1'")" \
 	'您牵头的“梅岙塘农田改造工程”将于12月31日到期，请抓紧办理。回复“完成T1”办结。|1'
 expect_eq "the reminder of T2 (a 41-character title) is failed, never cut" \
 	"$(sql "SELECT m.status FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T2'")" failed
@@ -172,12 +173,14 @@ expect_grep "a notice's dry run shows the first provider's approved text" \
 check "a notice whose values are shared" d notice send --to group:农户-小雄村 --template insurance \
 	--var deadline=12月20日 --var contact=李明
 expect_eq "  every row has the same params string" \
-	"$(sql "SELECT count(*) || '/' || count(DISTINCT params) || '/' || min(params) FROM message WHERE kind = 'notice'")" \
+	"$(sql "SELECT count(*) || '/' || count(DISTINCT params) || '/' || min(params) FROM message m
+		JOIN message_text x ON x.id = m.text_id WHERE kind = 'notice'")" \
 	'2/1/{"aliyun":["12月20日","李明"]}'
 check "a notice whose values are per person" d notice send --to group:农户-小雄村 --template training \
 	--title 技能培训 --var date=12月15日
 expect_eq "  each row its person's values" \
-	"$(sql "SELECT group_concat(params, ' ') FROM (SELECT params FROM message WHERE notice = 2 ORDER BY person)")" \
+	"$(sql "SELECT group_concat(params, ' ') FROM (SELECT x.params FROM message m
+		JOIN message_text x ON x.id = m.text_id WHERE notice = 2 ORDER BY person)")" \
 	'{"tencent":["陈宝根","12月15日"]} {"tencent":["张阿满","12月15日"]}'
 expect_exit "a notice with a value over the limit is refused" 2 d notice send --to group:农户-小雄村 \
 	--template insurance --title 参保 --var deadline=12月20日 \
@@ -254,7 +257,8 @@ else
 	sed 's/^/#   /' "$T/tc.jsonl" | head -5
 fi
 expect_eq "  and the row is sent through tencent, with Tencent's text as its body" \
-	"$(sql "SELECT m.status || ' ' || m.provider || ' ' || m.body FROM message m JOIN task t ON t.id = m.task WHERE t.code = 'T3'")" \
+	"$(sql "SELECT m.status || ' ' || m.provider || ' ' || x.body FROM message m
+		JOIN message_text x ON x.id = m.text_id JOIN task t ON t.id = m.task WHERE t.code = 'T3'")" \
 	"sent tencent 您牵头的“庙峙村至山场村道路硬化…”将于12月31日到期，请抓紧办理。回复“完成T3”办结。"
 
 # ---- the API: a text is refused, a template goes ---------------------------------------
@@ -275,7 +279,7 @@ expect_eq "POST /v1/notices with a text is refused" \
 expect_eq "POST /v1/messages with a bound template is queued" \
 	"$(post /v1/messages '{"to": "15068766188", "template": "insurance", "vars": {"deadline": "3月31日", "contact": "李明"}}')" 201
 id=$(jq -r .id "$T/resp")
-expect_eq "  with its params" "$(sql "SELECT params FROM message WHERE id = $id")" \
+expect_eq "  with its params" "$(sql "SELECT x.params FROM message m JOIN message_text x ON x.id = m.text_id WHERE m.id = $id")" \
 	'{"aliyun":["3月31日","李明"]}'
 
 # ---- a reload with a bad binding is refused ----------------------------------------------------

@@ -526,13 +526,13 @@ test_done(void **state)
 	assert_true(res.reply > 0);
 	expect_sql(fx, "SELECT status FROM task WHERE code = 'T1'", "done");
 	expect_sql(fx, "SELECT p.name FROM task t JOIN person p ON p.id = t.done_by", "郑秀兰");
-	expect_sql(fx, "SELECT body FROM message WHERE kind = 'reply' AND task = 1",
+	expect_sql(fx, "SELECT x.body " UNIT_MSG "WHERE kind = 'reply' AND task = 1",
 		   "已收到：T1“梅岙塘农田改造工程”已标记为办结，相关提醒停止。");
 	/* again: closed once, told so */
 	mo(fx, "17768096319", "办结T1", "mo-22", &res);
 	assert_string_equal(res.action, "done-already");
 	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'task.done'"), 1);
-	expect_sql(fx, "SELECT body FROM message WHERE kind = 'reply' ORDER BY id DESC",
+	expect_sql(fx, "SELECT x.body " UNIT_MSG "WHERE kind = 'reply' ORDER BY m.id DESC",
 		   "T1此前已办结，无需再回复。");
 	/* no such task */
 	mo(fx, "17768096319", "完成 T99", "mo-23", &res);
@@ -554,7 +554,8 @@ test_inbox(void **state)
 	mo(fx, "15068766188", "路灯坏了", "mo-31", &res);
 	assert_true(res.forward > 0);
 	expect_sql(fx,
-		   "SELECT phone || ' ' || body FROM message WHERE dedupe_key LIKE 'reply:fwd:%'",
+		   "SELECT phone || ' ' || x.body " UNIT_MSG
+		   "WHERE dedupe_key LIKE 'reply:fwd:%'",
 		   "+8613800138000 陈宝根(+8615068766188)回复：路灯坏了");
 	/* an unreadable number is kept as it came */
 	mo(fx, "10086", "hello", NULL, &res);

@@ -393,8 +393,9 @@ test_plan_and_queue_personal(void **state)
 			 STORE_OK);
 	assert_int_equal(store_commit(fx->st), STORE_OK);
 	assert_int_equal(queued, 3);
-	assert_int_equal(count(fx, "SELECT count(*) FROM message m JOIN person p ON p.id = m.person "
-				   "WHERE m.body = p.name || '您好：技能培训将于12月15日举办。' "
+	assert_int_equal(count(fx, "SELECT count(*) " UNIT_MSG
+				   "JOIN person p ON p.id = m.person "
+				   "WHERE x.body = p.name || '您好：技能培训将于12月15日举办。' "
 				   "AND m.template = 'training' AND m.dedupe_key = 'n:1:' || p.id"),
 			 3);
 	notice_plan_clear(&plan);
@@ -522,8 +523,8 @@ test_create(void **state)
 	assert_string_equal(res.status, "scheduled");
 	assert_true(res.plan.personal);
 	notice_result_clear(&res);
-	assert_int_equal(count(fx, "SELECT count(*) FROM message WHERE notice = 2 AND "
-				   "template = 'training' AND body LIKE '%您好：技能培训将于12月15日举办。'"),
+	assert_int_equal(count(fx, "SELECT count(*) " UNIT_MSG "WHERE notice = 2 AND "
+				   "template = 'training' AND x.body LIKE '%您好：技能培训将于12月15日举办。'"),
 			 2);
 	assert_int_equal(count(fx, "SELECT count(*) FROM notice WHERE id = 2 AND vars = 'date=12月15日'"),
 			 1);
@@ -667,8 +668,9 @@ test_approve(void **state)
 	assert_int_equal(res.plan.opted_out, 2);
 	assert_string_equal(res.status, "queued");
 	notice_result_clear(&res);
-	assert_int_equal(count(fx, "SELECT count(*) FROM message m JOIN person p ON p.id = m.person "
-				   "WHERE m.notice = 1 AND m.body = p.name || '您好：技能培训将于12月15日举办。'"),
+	assert_int_equal(count(fx, "SELECT count(*) " UNIT_MSG
+				   "JOIN person p ON p.id = m.person "
+				   "WHERE m.notice = 1 AND x.body = p.name || '您好：技能培训将于12月15日举办。'"),
 			 2);
 	assert_int_equal(count(fx, "SELECT count(*) FROM notice WHERE status = 'queued' "
 				   "AND approved_by = '林志远 (#7)' AND recipients = 2"),

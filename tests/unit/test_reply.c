@@ -275,7 +275,8 @@ expect_answer(struct fixture *fx, const char *ref, const char *want)
 	char sql[256];
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT m.body FROM message m JOIN inbound i ON m.dedupe_key = 'reply:ans:' || i.id "
+		 "SELECT x.body " UNIT_MSG
+		 "JOIN inbound i ON m.dedupe_key = 'reply:ans:' || i.id "
 		 "WHERE i.provider_ref = '%s'", ref);
 	expect_sql(fx, sql, want);
 }
@@ -420,7 +421,7 @@ test_done_by_supervisor(void **state)
 	assert_int_equal(res.task, fx->task);
 	/* answered: why not, and that staff will see it */
 	assert_true(res.reply > 0);
-	expect_sql(fx, "SELECT phone || ' ' || body FROM message WHERE kind = 'reply'",
+	expect_sql(fx, "SELECT phone || ' ' || body " UNIT_MSG "WHERE kind = 'reply'",
 		   "+8613905761111 您不是T1的牵头领导或责任人，不能办结，已转镇党政办。");
 	expect_sql(fx, "SELECT status FROM task", "open");
 	expect_sql(fx, "SELECT status FROM inbound", "new");
@@ -438,7 +439,7 @@ test_done_cancelled(void **state)
 	mo(fx, "17768096319", "完成 T1", "mo-1", &res);
 	/* closed already, as before: nothing for the sender to do, and told so */
 	assert_string_equal(res.action, "done-already");
-	expect_sql(fx, "SELECT body FROM message WHERE kind = 'reply'", "T1已撤销，无需办结。");
+	expect_sql(fx, "SELECT body " UNIT_MSG "WHERE kind = 'reply'", "T1已撤销，无需办结。");
 	expect_sql(fx, "SELECT status FROM task", "cancelled");
 	assert_int_equal(raw_int(fx, "SELECT count(*) FROM event WHERE action = 'task.done'"), 0);
 }

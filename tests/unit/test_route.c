@@ -475,12 +475,12 @@ test_notice_params(void **state)
 	assert_string_equal(res.plan.text, "请于12月20日前到村委会登记参保，咨询李明。");
 	notice_result_clear(&res);
 	assert_int_equal(unit_sql_int(fx->path, "SELECT count(*) FROM message WHERE notice = 1"), 2);
-	assert_int_equal(unit_sql_int(fx->path, "SELECT count(DISTINCT params) FROM message "
+	assert_int_equal(unit_sql_int(fx->path, "SELECT count(DISTINCT params) " UNIT_MSG
 						"WHERE notice = 1"),
 			 1);
-	unit_expect_sql(fx->path, "SELECT params FROM message WHERE notice = 1",
+	unit_expect_sql(fx->path, "SELECT params " UNIT_MSG "WHERE notice = 1",
 			"{\"aliyun\":[\"12月20日\",\"李明\"]}");
-	unit_expect_sql(fx->path, "SELECT body || '/' || parts FROM message WHERE notice = 1",
+	unit_expect_sql(fx->path, "SELECT body || '/' || parts " UNIT_MSG "WHERE notice = 1",
 			"请于12月20日前到村委会登记参保，咨询李明。/1");
 
 	/* Per-person values (a binding using person.name): params per row. */
@@ -489,11 +489,11 @@ test_notice_params(void **state)
 	assert_int_equal(notice_create(&fx->x, &rq, &res), ACTION_OK);
 	assert_true(res.plan.personal);
 	notice_result_clear(&res);
-	unit_expect_sql(fx->path, "SELECT params FROM message WHERE notice = 2 ORDER BY person",
+	unit_expect_sql(fx->path, "SELECT params " UNIT_MSG "WHERE notice = 2 ORDER BY person",
 			"{\"tencent\":[\"陈宝根\",\"12月15日\"]}");
-	unit_expect_sql(fx->path, "SELECT params FROM message WHERE notice = 2 ORDER BY person DESC",
+	unit_expect_sql(fx->path, "SELECT params " UNIT_MSG "WHERE notice = 2 ORDER BY person DESC",
 			"{\"tencent\":[\"张阿满\",\"12月15日\"]}");
-	unit_expect_sql(fx->path, "SELECT body FROM message WHERE notice = 2 ORDER BY person",
+	unit_expect_sql(fx->path, "SELECT body " UNIT_MSG "WHERE notice = 2 ORDER BY person",
 			"陈宝根您好：技能培训将于12月15日举办。");
 }
 
@@ -517,10 +517,10 @@ test_approved_notice_params(void **state)
 	fx->x.actor = "approver";
 	assert_int_equal(notice_approve(&fx->x, 1, &yes, &res), ACTION_OK);
 	notice_result_clear(&res);
-	assert_int_equal(unit_sql_int(fx->path, "SELECT count(*) FROM message WHERE params = "
+	assert_int_equal(unit_sql_int(fx->path, "SELECT count(*) " UNIT_MSG "WHERE params = "
 						"'{\"aliyun\":[\"12月20日\",\"李明\"]}'"),
 			 2);
-	unit_expect_sql(fx->path, "SELECT body FROM message LIMIT 1",
+	unit_expect_sql(fx->path, "SELECT body " UNIT_MSG "LIMIT 1",
 			"请于12月20日前到村委会登记参保，咨询李明。");
 }
 
@@ -564,7 +564,7 @@ test_refused_queues_nothing(void **state)
 	mrq.nvars = 2;
 	assert_int_equal(outbox_send(&fx->x, &mrq, &q), ACTION_OK);
 	assert_int_equal(q.parts, 1);
-	unit_expect_sql(fx->path, "SELECT params || '|' || body FROM message",
+	unit_expect_sql(fx->path, "SELECT params || '|' || body " UNIT_MSG,
 			"{\"aliyun\":[\"12月20日\",\"李明\"]}|请于12月20日前到村委会登记参保，咨询李明。");
 }
 

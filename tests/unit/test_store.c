@@ -276,6 +276,12 @@ static void test_v3_drops_planted_reports(void **state)
 		 sql, sizeof(sql));
 	/* duban-04 is no id duban writes: a provider's, waiting like sim-9 */
 	assert_string_equal(sql, "duban-1:1:- duban-3:3:- duban-04:-:88400 sim-9:-:88400");
+	/* v10 moved each row's text into message_text: every one is still there */
+	raw_text(fx->path,
+		 "SELECT group_concat(m.id || '=' || x.body, ' ') FROM (SELECT * FROM message "
+		 "ORDER BY id) m JOIN message_text x ON x.id = m.text_id",
+		 sql, sizeof(sql));
+	assert_string_equal(sql, "1=a 2=b 3=c");
 }
 
 static void test_wal_and_foreign_keys(void **state)

@@ -301,8 +301,8 @@ test_checkpoint_waits_for_room(void **state)
 	disk.cap = 0;
 	/* the retry is at most a second later: poll with a write until the WAL
 	 * holds no more than that small write (a few pages: each write of one
-	 * row adds about five, so the WAL must be emptied in the meantime) */
-	few = 8 * page_size(fx);
+	 * row adds six to eight, so the WAL must be emptied in the meantime) */
+	few = 10 * page_size(fx);
 	assert_true(few < 300 * 1024);
 	deadline = (int64_t)time(NULL) + 5;
 	while (file_size(disk.wal) > few && (int64_t)time(NULL) < deadline) {

@@ -7,7 +7,9 @@
  * lease hands out the rest and nothing twice; and the results given to a
  * lease commit with it; the rows of one accepted batch request are
  * recorded together, each with its own attempt and reference, and a row
- * deleted meanwhile is left out instead of failing the batch.
+ * deleted meanwhile is left out instead of failing the batch; a row whose
+ * text is gone (message_text) is failed, never handed out as an empty SMS,
+ * and a second row with the same dedupe key leaves no text behind.
  */
 #include "unit.h"
 #include "unit_db.h"
@@ -246,11 +248,74 @@ batch_recorded_row_by_row_without_the_deleted_one(void **state)
 	assert_int_equal(unit_sql_int(fx->path, sql), 0);
 }
 
+/* Remove the text of message id, as a hand edit of the database would. */
+static void
+drop_text(struct fx *fx, int64_t id)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM message_text WHERE id = (SELECT text_id FROM message WHERE id = %lld)",
+		 (long long)id);
+	unit_sql_int(fx->path, sql);
+}
+
+static void
+text_gone_failed_not_sent(void **state)
+{
+	struct fx *fx = *state;
+	int64_t now = time_now(), ids[16];
+	int64_t a = queue(fx, "+8613800000001", "notice", 30, now - 10, 0, false);
+	int64_t b = queue(fx, "+8613800000002", "notice", 30, now - 10, 0, false);
+	int64_t c = queue(fx, "+8613800000003", "notice", 30, now - 10, 0, false);
+	struct lease_opts o = { .now = now, .lease_until = now + 600, .max = 16, .per_hour = 5 };
+	struct lease_msg *out[16];
+	size_t exp = 0, n = 0;
+	char sql[256], want[256];
+
+	/* the plain lease: the others go, a fails */
+	drop_text(fx, a);
+	assert_int_equal(lease(fx, now, 1, false, ids, &exp, NULL, 0), 0);
+	assert_int_equal(lease(fx, now, 1, false, ids, &exp, NULL, 0), 1);
+	assert_int_equal(ids[0], b);
+	/* the lease under per-number limits: c fails */
+	drop_text(fx, c);
+	assert_int_equal(store_lease(fx->st, &o, NULL, 0, out, &n, &exp), STORE_OK);
+	assert_int_equal(n, 0);
+	snprintf(sql, sizeof(sql),
+		 "SELECT group_concat(id || ':' || status || ':' || coalesce(last_error, '-') || ':' || "
+		 "coalesce(lease_until, '-'), ',') FROM (SELECT * FROM message ORDER BY id)");
+	snprintf(want, sizeof(want),
+		 "%lld:failed:its text is missing from the database:-,%lld:sending:-:%lld,"
+		 "%lld:failed:its text is missing from the database:-",
+		 (long long)a, (long long)b, (long long)(now + 600), (long long)c);
+	unit_expect_sql(fx->path, sql, want);
+}
+
+static void
+same_dedupe_key_leaves_no_text(void **state)
+{
+	struct fx *fx = *state;
+	struct message m = { .phone = "+8613800000001", .body = "提醒", .encoding = "UCS-2",
+			     .parts = 1, .kind = "reminder", .priority = 10,
+			     .dedupe_key = "r:1:2008-12-31:b7d:1" };
+	int64_t first = 0, again = 0;
+
+	assert_int_equal(store_msg_add(fx->st, &m, &first), STORE_OK);
+	assert_int_equal(store_msg_add(fx->st, &m, &again), STORE_EXISTS);
+	assert_int_equal(again, first);
+	assert_int_equal(unit_sql_int(fx->path, "SELECT count(*) FROM message_text"), 1);
+	unit_expect_sql(fx->path, "SELECT x.body " UNIT_MSG,
+			"提醒");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(order_max_and_marks, setup, teardown),
+		cmocka_unit_test_setup_teardown(text_gone_failed_not_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(same_dedupe_key_leaves_no_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(expired_counted_never_handed_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(quiet_hours_hold_all_but_urgent_and_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_commit_with_the_lease, setup, teardown),

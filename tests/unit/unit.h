@@ -31,4 +31,7 @@ unit_src_path(char *out, size_t len, const char *rel)
 	if (access(out, R_OK) != 0)
 		fail_msg("%s: not readable (the test checks the shipped files)", out);
 }
+
+/* The outbox with each row's text, for SQL: "SELECT x.body " UNIT_MSG "WHERE ...". */
+#define UNIT_MSG "FROM message m JOIN message_text x ON x.id = m.text_id "
 #endif
